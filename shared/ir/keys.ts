@@ -1,0 +1,18 @@
+// The one place IR keys are built. Keys are stable across generations so that deltas stay small and a record's
+// key says where it came from.
+
+export function listenerKey(namespace: string, gateway: string, listener: string): string {
+  return `${namespace}/${gateway}/${listener}`;
+}
+
+export function routeKey(kind: string, namespace: string, name: string): string {
+  return `${kind.toLowerCase()}/${namespace}/${name}`;
+}
+
+export function backendKey(namespace: string, service: string, port: number, kind = 'Service'): string {
+  return kind === 'Service' ? `${namespace}/${service}:${port}` : `${kind.toLowerCase()}:${namespace}/${service}:${port}`;
+}
+
+export function certificateKey(namespace: string, secret: string): string {
+  return `${namespace}/${secret}`;
+}

@@ -1,0 +1,58 @@
+// Listener records of the IR: one per Gateway listener (or ListenerSet entry) that the translator accepted.
+// The data plane groups listeners that share an address and port into one socket; a request picks the listener with
+// the most specific hostname (Gateway API listener isolation), then searches only the routes attached to it.
+// Plain data only: this module has no I/O and imports nothing from operator/ or dataplane/.
+
+/** Gateway `spec.listeners[].protocol`, limited to what Portico can serve. */
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
+
+/** Where an IR record came from, for logs, metrics and status messages. */
+export interface SourceRef {
+  kind: string;
+  namespace: string;
+  name: string;
+  /** A listener name, a rule name, or a rule index as a string. */
+  section?: string;
+}
+
+export interface ListenerTls {
+  /** `tls.mode`: Terminate decrypts here; Passthrough routes the encrypted stream by SNI (TLS listeners only). */
+  mode: 'Terminate' | 'Passthrough';
+  /** Keys of `CertificateRecord`s from `tls.certificateRefs`, in order; the first one whose names match SNI wins. */
+  certificateKeys: string[];
+  /**
+   * `tls.frontendValidation` (client certificates): PEM CA bundles the client certificate must chain to. Absent: no
+   * client certificate is requested.
+   */
+  clientValidation?: {
+    caCertificates: string[];
+    /** AllowInsecureFallback lets a client without a valid certificate through; the default rejects it. */
+    mode: 'AllowValidOnly' | 'AllowInsecureFallback';
+  };
+}
+
+export interface Listener {
+  /** Stable key, built by `listenerKey()`: `<namespace>/<gateway>/<listener name>`. */
+  key: string;
+  source: SourceRef;
+  /** The Gateway's address (from `spec.addresses` or the address pool) that this listener binds. */
+  address: string;
+  /** `spec.listeners[].port`. */
+  port: number;
+  protocol: ListenerProtocol;
+  /** `spec.listeners[].hostname`: exact (`a.example.com`) or wildcard (`*.example.com`); absent matches any host. */
+  hostname?: string;
+  /** `spec.listeners[].tls`; required for HTTPS, and for TLS listeners that terminate. */
+  tls?: ListenerTls;
+}
+
+/**
+ * A certificate and its private key, from a `kubernetes.io/tls` Secret. Shared by key so that a Secret used by many
+ * listeners travels once.
+ */
+export interface CertificateRecord {
+  /** `<namespace>/<secret name>`. */
+  key: string;
+  certificatePem: string;
+  privateKeyPem: string;
+}

@@ -1,0 +1,34 @@
+// The config snapshot: everything the data plane serves, as flat keyed records. A snapshot travels either whole or
+// as a delta against the generation the data plane already holds (see delta.ts).
+
+import type { Backend } from './backend.ts';
+import type { CertificateRecord, Listener } from './listener.ts';
+import type { HttpRoute, StreamRoute } from './route.ts';
+
+/** Bumped when a record changes shape incompatibly; the data plane NACKs a version it does not know. */
+export const IR_VERSION = 1;
+
+export interface SnapshotRecords {
+  listeners: Listener[];
+  httpRoutes: HttpRoute[];
+  streamRoutes: StreamRoute[];
+  backends: Backend[];
+  certificates: CertificateRecord[];
+}
+
+export type RecordKind = keyof SnapshotRecords;
+export const RECORD_KINDS: readonly RecordKind[] = ['listeners', 'httpRoutes', 'streamRoutes', 'backends', 'certificates'];
+
+export interface ConfigSnapshot extends SnapshotRecords {
+  irVersion: number;
+  /** Increases by one with every snapshot the operator publishes to a data plane. */
+  generation: number;
+}
+
+export function emptyRecords(): SnapshotRecords {
+  return { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] };
+}
+
+export function emptySnapshot(generation = 0): ConfigSnapshot {
+  return { irVersion: IR_VERSION, generation, ...emptyRecords() };
+}
