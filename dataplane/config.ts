@@ -1,0 +1,78 @@
+// Data-plane settings, read once at start from flags and environment into a frozen object passed down. Nothing else
+// reads process.env or argv.
+
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+
+export interface DataPlaneConfig {
+  /** Unix socket the operator connects to (mode 0600). */
+  socketPath: string;
+  shards: number;
+  adminAddress: string;
+  adminPort: number;
+  /** How long a removed listener keeps serving in-flight requests before its connections are closed. */
+  drainMs: number;
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxHeaderBytes: number;
+  connectionsPerEndpoint: number;
+  connectTimeoutMs: number;
+  upstreamKeepAliveMs: number;
+  statsIntervalMs: number;
+  accessLog: boolean;
+  logLevel: string;
+}
+
+export const DATAPLANE_USAGE = `portico data plane
+  --socket PATH            operator socket (env PORTICO_SOCKET, default /tmp/portico/dataplane.sock)
+  --shards N               worker threads (env PORTICO_SHARDS, default: CPU count)
+  --admin HOST:PORT        /healthz /readyz /metrics (env PORTICO_DATAPLANE_ADMIN, default 127.0.0.1:9901; port 0 = any)
+  --drain-ms MS            drain time of a removed listener (default 30000)
+  --access-log             log every request (env PORTICO_ACCESS_LOG=1)
+  --log-level LEVEL        pino level (env PORTICO_LOG_LEVEL, default info)`;
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+export function readDataPlaneConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<DataPlaneConfig> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      socket: { type: 'string' },
+      shards: { type: 'string' },
+      admin: { type: 'string' },
+      'drain-ms': { type: 'string' },
+      'access-log': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(DATAPLANE_USAGE);
+    process.exit(0);
+  }
+  const admin = values.admin ?? env.PORTICO_DATAPLANE_ADMIN ?? '127.0.0.1:9901';
+  const colon = admin.lastIndexOf(':');
+  const shards = int(values.shards ?? env.PORTICO_SHARDS, availableParallelism(), 'shards');
+  return Object.freeze({
+    socketPath: values.socket ?? env.PORTICO_SOCKET ?? '/tmp/portico/dataplane.sock',
+    shards: Math.max(1, shards),
+    adminAddress: admin.slice(0, colon),
+    adminPort: int(admin.slice(colon + 1), 9901, 'admin port'),
+    drainMs: int(values['drain-ms'], 30_000, 'drain-ms'),
+    keepAliveTimeoutMs: 60_000,
+    headersTimeoutMs: 30_000,
+    maxHeaderBytes: 16 * 1024,
+    connectionsPerEndpoint: 64,
+    connectTimeoutMs: 5_000,
+    upstreamKeepAliveMs: 30_000,
+    statsIntervalMs: 5_000,
+    accessLog: values['access-log'] ?? env.PORTICO_ACCESS_LOG === '1',
+    logLevel: values['log-level'] ?? env.PORTICO_LOG_LEVEL ?? 'info',
+  });
+}

@@ -1,0 +1,30 @@
+// Per-request state carried from the handler to the @fastify/reply-from hooks (which only receive the Fastify
+// request). One object per proxied request, with a fixed shape.
+
+import type { BackendRuntime } from '../upstream/registry.ts';
+import type { CompiledBackendRef, CompiledRule } from './rules.ts';
+import type { CompiledListener } from './tables.ts';
+
+export interface RequestContext {
+  listener: CompiledListener;
+  rule: CompiledRule;
+  ref: CompiledBackendRef;
+  backend: BackendRuntime;
+  /** Host header to send upstream: the client's, or the URLRewrite hostname. */
+  upstreamHost: string;
+  /** The client's Host header as received, for X-Forwarded-Host. */
+  clientHost: string | undefined;
+  /** The request's Origin when the rule has a CORS policy and allows it; null otherwise. */
+  corsOrigin: string | null;
+  /** process.hrtime.bigint() when the first upstream attempt started. */
+  upstreamStart: bigint;
+  /** Set when the request timeout answered 504 before the upstream did. */
+  timedOut: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    portico: RequestContext | null;
+  }
+}

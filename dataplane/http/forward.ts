@@ -1,0 +1,96 @@
+// Forwarding with @fastify/reply-from. Its options are built once per compiled backend reference (not per request):
+// the hooks read the per-request state from `request.portico`. reply-from's API-proxy defaults are switched off:
+// its GET-on-503 retries (we implement HTTPRoute `retry` through `retryDelay` instead) and its
+// `rejectUnauthorized: false` (our own pools verify TLS).
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReplyFromHooks } from '@fastify/reply-from';
+import { addResponseCorsHeaders } from './cors.ts';
+import { applyHeaderOps, setForwardedHeaders, stripHopByHop } from './headers.ts';
+import type { HeaderBag } from './headers.ts';
+import type { CompiledBackendRef, CompiledRule } from './rules.ts';
+import type { HttpMetrics } from './metrics.ts';
+import { isConnectionError, statusForUpstreamError, upstreamErrorCode } from './upstream-errors.ts';
+
+
+type FromOptions = FastifyReplyFromHooks & { timeout?: number; retryDelay?: (args: RetryArgs) => number | null };
+interface RetryArgs {
+  err: { code?: string } | null;
+  req: { body?: unknown };
+  res: { statusCode: number; stream: NodeJS.ReadableStream } | null;
+  attempt: number;
+}
+
+function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderBag): HeaderBag {
+  const ctx = request.portico!;
+  stripHopByHop(headers);
+  const method = request.raw.method;
+  if (method === 'GET' || method === 'HEAD') {
+    // Any body of a GET/HEAD is not forwarded (reply-from refuses it); its framing headers must go too.
+    delete headers['content-length'];
+  }
+  headers.host = ctx.upstreamHost;
+  setForwardedHeaders(headers, request.raw.socket.remoteAddress, ctx.listener.scheme, ctx.clientHost);
+  if (ctx.rule.requestHeaders !== null) applyHeaderOps(headers, ctx.rule.requestHeaders);
+  if (ctx.ref.requestHeaders !== null) applyHeaderOps(headers, ctx.ref.requestHeaders);
+  return headers;
+}
+
+function rewriteHeaders(headers: HeaderBag, request: FastifyRequest): HeaderBag {
+  const ctx = request.portico!;
+  stripHopByHop(headers);
+  if (ctx.rule.responseHeaders !== null) applyHeaderOps(headers, ctx.rule.responseHeaders);
+  if (ctx.ref.responseHeaders !== null) applyHeaderOps(headers, ctx.ref.responseHeaders);
+  if (ctx.corsOrigin !== null && ctx.rule.cors !== null) addResponseCorsHeaders(ctx.rule.cors, ctx.corsOrigin, headers);
+  return headers;
+}
+
+export function buildFromOptions(rule: CompiledRule, ref: CompiledBackendRef, metrics: HttpMetrics): FromOptions {
+  const retry = rule.retry;
+  const options: FromOptions = {
+    rewriteRequestHeaders,
+    rewriteHeaders,
+    getUpstream: (request: FastifyRequest) => request.portico!.backend.origin,
+    onResponse(request: FastifyRequest, reply: FastifyReply, res: unknown) {
+      const ctx = request.portico!;
+      const r = res as unknown as { statusCode: number; stream: NodeJS.ReadableStream & { destroy(): void } };
+      if (ctx.timer !== null) clearTimeout(ctx.timer);
+      if (ctx.timedOut) return void r.stream.destroy();
+      metrics.upstreamResponse(ctx.backend.key, r.statusCode, Number(process.hrtime.bigint() - ctx.upstreamStart) / 1e9);
+      metrics.response(ctx.listener.key, ctx.rule.routeName, r.statusCode);
+      reply.send(r.stream);
+    },
+    onError(reply: FastifyReply, { error }: { error: unknown }) {
+      const ctx = reply.request.portico!;
+      if (ctx.timer !== null) clearTimeout(ctx.timer);
+      if (ctx.timedOut || reply.sent) return;
+      const code = upstreamErrorCode(error);
+      metrics.upstreamError(ctx.backend.key, code);
+      const status = statusForUpstreamError(code);
+      metrics.response(ctx.listener.key, ctx.rule.routeName, status);
+      reply.code(status).header('content-type', 'text/plain').send(`upstream ${status === 504 ? 'timed out' : 'failed'}: ${code}\n`);
+    },
+    retryDelay: ({ err, req, res, attempt }: RetryArgs): number | null => {
+      if (retry === null || attempt >= retry.attempts) return null;
+      // A streamed request body cannot be sent twice.
+      if (req.body !== undefined && req.body !== '' && req.body !== null) return null;
+      if (res !== null && res !== undefined) {
+        if (!retry.codes.includes(res.statusCode)) return null;
+        res.stream.resume(); // drain the failed response so its connection can be reused
+        return Math.max(retry.backoffMs, 1);
+      }
+      if (err !== null && retry.onConnectionError && isConnectionError(err.code ?? '')) return Math.max(retry.backoffMs, 1);
+      return null;
+    },
+  } as unknown as FromOptions;
+  if (rule.backendTimeoutMs > 0) options.timeout = rule.backendTimeoutMs;
+  return options;
+}
+
+const fromOptionsCache = new WeakMap<CompiledBackendRef, FromOptions>();
+
+export function fromOptionsFor(rule: CompiledRule, ref: CompiledBackendRef, metrics: HttpMetrics): FromOptions {
+  let options = fromOptionsCache.get(ref);
+  if (options === undefined) fromOptionsCache.set(ref, (options = buildFromOptions(rule, ref, metrics)));
+  return options;
+}

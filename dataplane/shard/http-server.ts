@@ -1,0 +1,52 @@
+// Plain-HTTP listener sockets: a node:http server per socket feeding the shard's Fastify app. The parser limits are
+// the defence against hostile requests: llhttp in strict mode refuses request smuggling (both Content-Length and
+// Transfer-Encoding, bad chunk framing) and invalid characters with 400, oversized headers get 431.
+
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { kBinding } from '../http/binding.ts';
+import type { BoundSocket, SocketBinding } from '../http/binding.ts';
+import type { ListeningServer } from './sockets.ts';
+
+export interface HttpServerOptions {
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createHttpListener(binding: SocketBinding, routing: RequestListener, options: HttpServerOptions): ListeningServer {
+  const server = createServer(
+    {
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      headersTimeout: options.headersTimeoutMs,
+      // Per-route request timeouts are ours; Node's would cut long downloads and uploads.
+      requestTimeout: 0,
+      maxHeaderSize: options.maxHeaderBytes,
+      noDelay: true,
+      insecureHTTPParser: false,
+      requireHostHeader: true,
+    },
+    routing,
+  );
+  server.on('connection', (socket: Socket) => {
+    (socket as unknown as BoundSocket)[kBinding] = binding;
+  });
+  return { server, drain: (drainMs) => drainHttpServer(server, drainMs) };
+}
+
+export function drainHttpServer(server: ReturnType<typeof createServer>, drainMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), drainMs);
+    force.unref();
+    // close() stops accepting and ends idle keep-alive connections; busy ones end after their response, which
+    // carries `Connection: close` because the binding is draining.
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

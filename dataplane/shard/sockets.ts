@@ -1,0 +1,98 @@
+// The listening sockets of one shard. Each shard binds its own socket per (transport, address, port) with
+// SO_REUSEPORT, so the kernel spreads connections over shards and a shard can stop without taking a socket away from
+// the others. A generation is applied in three steps, so that no request is refused: open the sockets that are new,
+// point every socket at its new table, then drain the sockets that are gone (stop accepting, answer in-flight
+// requests with `Connection: close`, close idle connections, force-close after the drain timeout).
+
+import type { Server } from 'node:net';
+import type { SocketBinding } from '../http/binding.ts';
+import type { SocketTable } from '../http/tables.ts';
+
+export interface ListeningServer {
+  server: Server;
+  /** Stop accepting; resolve when every connection is gone or after `drainMs` (then connections are destroyed). */
+  drain(drainMs: number): Promise<void>;
+}
+
+/** Creates (but does not bind) the server for a socket; the protocol decides which kind. */
+export type ServerFactory = (table: SocketTable, binding: SocketBinding) => ListeningServer;
+
+interface OpenSocket {
+  binding: SocketBinding;
+  listening: ListeningServer;
+}
+
+export interface BindError {
+  listenerKey: string;
+  message: string;
+}
+
+function listen(server: Server, table: SocketTable): Promise<Error | null> {
+  return new Promise((resolve) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      resolve(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve(null);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host: table.address, port: table.port, reusePort: true, backlog: 4096 });
+  });
+}
+
+export class ShardSockets {
+  readonly #open = new Map<string, OpenSocket>();
+  readonly #factory: ServerFactory;
+  readonly #drainMs: number;
+  /** Sockets being drained, so that shutdown can wait for them. */
+  readonly #draining = new Set<Promise<void>>();
+
+  constructor(factory: ServerFactory, drainMs: number) {
+    this.#factory = factory;
+    this.#drainMs = drainMs;
+  }
+
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** Applies the socket tables of a generation; returns the listeners whose socket could not be bound. */
+  async apply(tables: Map<string, SocketTable>): Promise<BindError[]> {
+    const errors: BindError[] = [];
+    const opening: Array<Promise<void>> = [];
+    for (const [key, table] of tables) {
+      if (this.#open.has(key)) continue;
+      const binding: SocketBinding = { key, table, draining: false };
+      const listening = this.#factory(table, binding);
+      opening.push(
+        listen(listening.server, table).then((error) => {
+          if (error === null) this.#open.set(key, { binding, listening });
+          else for (const l of table.listenerList) errors.push({ listenerKey: l.key, message: `cannot listen on ${table.address}:${table.port}: ${error.message}` });
+        }),
+      );
+    }
+    await Promise.all(opening);
+    for (const [key, socket] of this.#open) {
+      const table = tables.get(key);
+      if (table !== undefined) socket.binding.table = table;
+      else this.#retire(key, socket);
+    }
+    return errors;
+  }
+
+  #retire(key: string, socket: OpenSocket): void {
+    this.#open.delete(key);
+    socket.binding.draining = true;
+    const done = socket.listening.drain(this.#drainMs).finally(() => this.#draining.delete(done));
+    this.#draining.add(done);
+  }
+
+  /** Drains every socket (shard shutdown). */
+  async close(): Promise<void> {
+    for (const [key, socket] of [...this.#open]) this.#retire(key, socket);
+    await Promise.all(this.#draining);
+  }
+}

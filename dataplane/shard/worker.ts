@@ -1,0 +1,96 @@
+// A shard: one worker thread serving every listener with its own SO_REUSEPORT sockets, its own routing tables,
+// upstream pools and metrics. It applies generations strictly one after the other, in the order received.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import { applyDelta, emptyIndex, indexSnapshot } from '../../shared/ir/delta.ts';
+import type { RecordIndex } from '../../shared/ir/delta.ts';
+import { createHttpApp } from '../http/app.ts';
+import { compileHttpTables } from '../http/tables.ts';
+import type { VirtualHostCache } from '../http/tables.ts';
+import { UpstreamRegistry } from '../upstream/registry.ts';
+import { createHttpListener } from './http-server.ts';
+import { ShardMetrics } from './metrics.ts';
+import type { FromShard, ShardSettings, ToShard } from './messages.ts';
+import { ShardSockets } from './sockets.ts';
+import type { ServerFactory } from './sockets.ts';
+
+const settings = workerData as ShardSettings;
+const port = parentPort!;
+const log = pino({ level: settings.logLevel, base: { component: 'dataplane', shard: settings.shardId } });
+
+const metrics = new ShardMetrics();
+const registry = new UpstreamRegistry({
+  connectionsPerEndpoint: settings.connectionsPerEndpoint,
+  connectTimeoutMs: settings.connectTimeoutMs,
+  keepAliveTimeoutMs: settings.upstreamKeepAliveMs,
+});
+const app = await createHttpApp({ registry, metrics });
+const httpOptions = {
+  keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+  headersTimeoutMs: settings.headersTimeoutMs,
+  maxHeaderBytes: settings.maxHeaderBytes,
+};
+
+const factory: ServerFactory = (table, binding) => {
+  switch (table.protocol) {
+    case 'HTTP':
+      return createHttpListener(binding, app.routing, httpOptions);
+    default:
+      // The supervisor's validator only lets protocols through that the shards serve.
+      throw new Error(`protocol ${table.protocol} is not served yet`);
+  }
+};
+const sockets = new ShardSockets(factory, settings.drainMs);
+
+let index: RecordIndex = emptyIndex();
+let cache: VirtualHostCache = new Map();
+
+function send(message: FromShard): void {
+  port.postMessage(message);
+}
+
+async function install(generation: number, next: RecordIndex): Promise<void> {
+  const started = performance.now();
+  const tables = compileHttpTables(next, cache);
+  const commitBackends = registry.prepare(next.backends.values(), next.certificates);
+  const listenerErrors = await sockets.apply(tables.sockets);
+  commitBackends();
+  index = next;
+  cache = tables.cache;
+  const applyMs = performance.now() - started;
+  log.debug({ generation, applyMs, sockets: sockets.size }, 'generation applied');
+  send({ type: 'applied', generation, listenerErrors, applyMs, sockets: sockets.size });
+}
+
+async function handle(message: ToShard): Promise<void> {
+  switch (message.type) {
+    case 'load':
+      return install(message.generation, indexSnapshot(message.records));
+    case 'apply':
+      return install(message.generation, applyDelta(index, message.delta));
+    case 'metrics':
+      return send({ type: 'metrics', requestId: message.requestId, metrics: await metrics.registry.getMetricsAsJSON() });
+    case 'shutdown':
+      await sockets.close();
+      await registry.close();
+      await app.close();
+      send({ type: 'stopped' });
+      port.close();
+      return;
+  }
+}
+
+// One message at a time: a generation must be fully applied before the next one starts.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (message: ToShard) => {
+  queue = queue.then(() =>
+    handle(message).catch((error: Error) => {
+      log.error({ err: error, type: message.type }, 'shard failed to handle a message');
+      if (message.type === 'load' || message.type === 'apply') {
+        send({ type: 'failed', generation: message.generation, message: error.message });
+      }
+    }),
+  );
+});
+send({ type: 'started' });

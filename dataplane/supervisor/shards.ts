@@ -1,0 +1,217 @@
+// The shard threads: started at boot, each handed the configuration in force, restarted (with backoff) onto the
+// current generation when one dies. `broadcast` sends one generation to every live shard and resolves with each
+// shard's answer; a shard that dies meanwhile counts as done (it reloads the current generation on restart).
+
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
+import type { FromShard, ShardSettings, ToShard } from '../shard/messages.ts';
+import type { BindError } from '../shard/sockets.ts';
+
+export type ShardResult =
+  | { shard: number; outcome: 'applied'; listenerErrors: BindError[]; applyMs: number }
+  | { shard: number; outcome: 'failed'; message: string }
+  | { shard: number; outcome: 'gone' };
+
+interface Shard {
+  id: number;
+  worker: Worker | null;
+  ready: boolean;
+  /** The generation this shard last applied (-1 before its first load). */
+  loaded: number;
+  restarts: number;
+  pending: Map<number, (result: ShardResult) => void>;
+  metricRequests: Map<number, (metrics: unknown) => void>;
+}
+
+export interface ShardPoolOptions {
+  count: number;
+  settings: Omit<ShardSettings, 'shardId'>;
+  log: Logger;
+  /** The configuration a (re)started shard must load. */
+  current(): { generation: number; records: SnapshotRecords };
+  /** Reports shard state changes (for readiness and stats). */
+  onChange(): void;
+}
+
+const WORKER_URL = new URL('../shard/worker.ts', import.meta.url);
+const APPLY_TIMEOUT_MS = 60_000;
+
+export class ShardPool {
+  readonly #options: ShardPoolOptions;
+  readonly #shards: Shard[] = [];
+  #stopping = false;
+  #nextRequest = 1;
+
+  constructor(options: ShardPoolOptions) {
+    this.#options = options;
+    for (let id = 0; id < options.count; id++) {
+      const shard: Shard = { id, worker: null, ready: false, loaded: -1, restarts: 0, pending: new Map(), metricRequests: new Map() };
+      this.#shards.push(shard);
+      this.#start(shard);
+    }
+  }
+
+  get size(): number {
+    return this.#shards.length;
+  }
+
+  get readyCount(): number {
+    return this.#shards.filter((s) => s.ready).length;
+  }
+
+  /** Thread ids of the live shards (tests use them to kill one). */
+  threadIds(): number[] {
+    return this.#shards.flatMap((s) => (s.worker ? [s.worker.threadId] : []));
+  }
+
+  /** Terminates one shard as a crash would (tests); the pool restarts it. */
+  async kill(index: number): Promise<void> {
+    await this.#shards[index]?.worker?.terminate();
+  }
+
+  #start(shard: Shard): void {
+    const worker = new Worker(WORKER_URL, { workerData: { ...this.#options.settings, shardId: shard.id } });
+    shard.worker = worker;
+    worker.on('message', (message: FromShard) => this.#onMessage(shard, message));
+    worker.on('error', (error) => this.#options.log.error({ err: error, shard: shard.id }, 'shard crashed'));
+    worker.on('exit', (code) => this.#onExit(shard, worker, code));
+  }
+
+  #onMessage(shard: Shard, message: FromShard): void {
+    switch (message.type) {
+      case 'started':
+        return void this.#load(shard);
+      case 'applied':
+        return shard.pending.get(message.generation)?.({ shard: shard.id, outcome: 'applied', listenerErrors: message.listenerErrors, applyMs: message.applyMs });
+      case 'failed':
+        return shard.pending.get(message.generation)?.({ shard: shard.id, outcome: 'failed', message: message.message });
+      case 'metrics':
+        shard.metricRequests.get(message.requestId)?.(message.metrics);
+        shard.metricRequests.delete(message.requestId);
+        return;
+      case 'stopped':
+        return;
+    }
+  }
+
+  /** Loads the configuration in force into a fresh shard, again if a newer one was committed meanwhile. */
+  async #load(shard: Shard): Promise<void> {
+    for (;;) {
+      const { generation, records } = this.#options.current();
+      const result = await this.#send(shard, { type: 'load', generation, records });
+      if (result.outcome !== 'applied') return;
+      if (this.#options.current().generation === generation) break;
+    }
+    shard.ready = true;
+    this.#options.onChange();
+    this.#wakeWaiters();
+  }
+
+  readonly #waiters = new Set<() => void>();
+
+  #wakeWaiters(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /**
+   * Resolves once every shard that has a thread (serving or starting) applied `generation` or a later one, or
+   * after `timeoutMs` (a shard stuck in start-up must not block acks forever; it loads the latest when it comes).
+   */
+  waitForAll(generation: number, timeoutMs: number): Promise<void> {
+    const done = () => this.#shards.every((s) => s.worker === null || s.loaded >= generation);
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (done()) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.#waiters.add(check);
+    });
+  }
+
+  #onExit(shard: Shard, worker: Worker, code: number): void {
+    if (shard.worker !== worker) return;
+    shard.worker = null;
+    shard.ready = false;
+    shard.loaded = -1;
+    for (const resolve of shard.pending.values()) resolve({ shard: shard.id, outcome: 'gone' });
+    shard.pending.clear();
+    for (const resolve of shard.metricRequests.values()) resolve([]);
+    shard.metricRequests.clear();
+    this.#options.onChange();
+    this.#wakeWaiters();
+    if (this.#stopping) return;
+    const delay = Math.min(100 * 2 ** shard.restarts, 5000);
+    shard.restarts++;
+    this.#options.log.warn({ shard: shard.id, code, restartInMs: delay }, 'shard exited; restarting it on the current generation');
+    setTimeout(() => {
+      if (!this.#stopping) this.#start(shard);
+    }, delay).unref();
+    // A shard that stays up for a minute has recovered: its next crash restarts quickly again.
+    setTimeout(() => (shard.restarts = 0), 60_000).unref();
+  }
+
+  #send(shard: Shard, message: ToShard & { generation: number }): Promise<ShardResult> {
+    const worker = shard.worker;
+    if (worker === null) return Promise.resolve({ shard: shard.id, outcome: 'gone' });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        shard.pending.delete(message.generation);
+        resolve({ shard: shard.id, outcome: 'failed', message: `no answer within ${APPLY_TIMEOUT_MS} ms` });
+      }, APPLY_TIMEOUT_MS);
+      shard.pending.set(message.generation, (result) => {
+        clearTimeout(timer);
+        shard.pending.delete(message.generation);
+        if (result.outcome === 'applied') shard.loaded = message.generation;
+        resolve(result);
+        this.#wakeWaiters();
+      });
+      worker.postMessage(message);
+    });
+  }
+
+  /** Sends a generation (a delta, or full records) to every live shard; resolves with every shard's answer. */
+  broadcast(message: ToShard & { generation: number }): Promise<ShardResult[]> {
+    return Promise.all(this.#shards.filter((s) => s.ready).map((s) => this.#send(s, message)));
+  }
+
+  /** prom-client JSON of every live shard, for aggregation. */
+  async collectMetrics(): Promise<unknown[]> {
+    const parts = await Promise.all(
+      this.#shards.map(
+        (shard) =>
+          new Promise<unknown>((resolve) => {
+            if (shard.worker === null) return resolve([]);
+            const requestId = this.#nextRequest++;
+            shard.metricRequests.set(requestId, resolve);
+            shard.worker.postMessage({ type: 'metrics', requestId } satisfies ToShard);
+            setTimeout(() => {
+              if (shard.metricRequests.delete(requestId)) resolve([]);
+            }, 2000).unref();
+          }),
+      ),
+    );
+    return parts;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(
+      this.#shards.map(async (shard) => {
+        const worker = shard.worker;
+        if (worker === null) return;
+        const exited = new Promise((resolve) => worker.once('exit', resolve));
+        worker.postMessage({ type: 'shutdown' } satisfies ToShard);
+        const timer = setTimeout(() => void worker.terminate(), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}

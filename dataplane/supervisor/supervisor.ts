@@ -1,0 +1,139 @@
+// The data plane's main thread: admits configurations from the operator, hands each generation to every shard, and
+// answers ack only when all live shards applied it. A generation some shard fails to apply is rolled back on all of
+// them (they reload the previous one) and nacked, so shards never serve different configurations for long.
+
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { IR_VERSION } from '../../shared/ir/snapshot.ts';
+import { PROTOCOL_VERSION } from '../../shared/protocol/messages.ts';
+import type { ConfigMessage, DataPlaneMessage } from '../../shared/protocol/messages.ts';
+import type { DataPlaneConfig } from '../config.ts';
+import type { BindError } from '../shard/sockets.ts';
+import { startAdminServer } from './admin-server.ts';
+import { ConfigState } from './config-state.ts';
+import { startControlServer } from './control-server.ts';
+import { ShardPool } from './shards.ts';
+
+export interface DataPlane {
+  adminPort: number;
+  shards: ShardPool;
+  generation(): number;
+  /** Admits and applies a config as if it came over the socket (used by the socket handler and by tests). */
+  applyConfig(message: ConfigMessage): Promise<DataPlaneMessage>;
+  stop(): Promise<void>;
+}
+
+function ownMetrics() {
+  const registry = new Registry();
+  const generation = new Gauge({ name: 'portico_dataplane_generation', help: 'Config generation in force.', registers: [registry] });
+  const applies = new Counter({
+    name: 'portico_dataplane_config_total',
+    help: 'Config messages by outcome (ack, or the nack reason).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const shardsReady = new Gauge({ name: 'portico_dataplane_shards_ready', help: 'Shards serving the generation in force.', registers: [registry] });
+  return { registry, generation, applies, shardsReady };
+}
+
+export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Logger): Promise<DataPlane> {
+  const state = new ConfigState();
+  const metrics = ownMetrics();
+  let lastListenerErrors: BindError[] = [];
+  const shards = new ShardPool({
+    count: config.shards,
+    log,
+    settings: {
+      drainMs: config.drainMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      connectionsPerEndpoint: config.connectionsPerEndpoint,
+      connectTimeoutMs: config.connectTimeoutMs,
+      upstreamKeepAliveMs: config.upstreamKeepAliveMs,
+      accessLog: config.accessLog,
+      logLevel: config.logLevel,
+    },
+    current: () => ({ generation: state.generation, records: state.records() }),
+    onChange: () => metrics.shardsReady.set(shards.readyCount),
+  });
+
+  async function applyConfig(message: ConfigMessage): Promise<DataPlaneMessage> {
+    const delta = message.delta;
+    const generation = Number.isSafeInteger(delta?.generation) ? delta.generation : -1;
+    const admission = state.admit(delta);
+    if (!admission.ok) {
+      metrics.applies.labels(admission.reason).inc();
+      log.warn({ generation, reason: admission.reason, problems: admission.problems.slice(0, 20) }, 'config refused; the previous generation keeps serving');
+      return { type: 'nack', generation, reason: admission.reason, problems: admission.problems, current: state.generation };
+    }
+    const started = performance.now();
+    const previous = { generation: state.generation, index: state.index };
+    state.commit(admission.generation, admission.index);
+    const results = await shards.broadcast(
+      delta.baseGeneration === 0 ? { type: 'load', generation, records: state.records() } : { type: 'apply', generation, delta },
+    );
+    const failed = results.filter((r) => r.outcome === 'failed');
+    // Shards still starting load the committed generation themselves; the ack waits for them too.
+    if (failed.length === 0) await shards.waitForAll(generation, 10_000);
+    if (failed.length > 0) {
+      state.commit(previous.generation, previous.index);
+      await shards.broadcast({ type: 'load', generation: previous.generation, records: state.records() });
+      metrics.applies.labels('ShardFailure').inc();
+      const problems = failed.map((f) => ({ code: 'InvalidValue' as const, path: `shard ${f.shard}`, message: f.outcome === 'failed' ? f.message : 'failed' }));
+      log.error({ generation, problems }, 'a shard failed to apply the config; rolled back');
+      return { type: 'nack', generation, reason: 'ShardFailure', problems, current: state.generation };
+    }
+    const errors = new Map<string, BindError>();
+    for (const r of results) if (r.outcome === 'applied') for (const e of r.listenerErrors) errors.set(e.listenerKey, e);
+    lastListenerErrors = [...errors.values()];
+    metrics.generation.set(generation);
+    metrics.applies.labels('ack').inc();
+    const applyMs = performance.now() - started;
+    log.info({ generation, validateMs: round(admission.validateMs), applyMs: round(applyMs), listenerErrors: lastListenerErrors.length }, 'config applied');
+    return { type: 'ack', generation, timings: { validateMs: admission.validateMs, applyMs }, listenerErrors: lastListenerErrors };
+  }
+
+  const control = await startControlServer(
+    config.socketPath,
+    {
+      hello: () => ({ type: 'hello', role: 'dataplane', protocol: PROTOCOL_VERSION, instance: `${hostname()}/${process.pid}`, generation: state.generation, shards: shards.size }),
+      config: applyConfig,
+      stats: () => ({
+        type: 'stats',
+        generation: state.generation,
+        shardsReady: shards.readyCount,
+        shards: shards.size,
+        listenersBound: state.index.listeners.size - lastListenerErrors.length,
+        bindErrors: lastListenerErrors,
+      }),
+    },
+    log,
+    config.statsIntervalMs,
+  );
+  const admin = await startAdminServer(config.adminAddress, config.adminPort, {
+    healthy: () => shards.threadIds().length > 0,
+    ready: () => state.generation > 0 && shards.readyCount > 0,
+    shardMetrics: () => shards.collectMetrics(),
+    ownRegistry: metrics.registry,
+  });
+  log.info({ socket: config.socketPath, shards: config.shards, admin: `${config.adminAddress}:${admin.port}`, irVersion: IR_VERSION }, 'data plane started');
+
+  return {
+    adminPort: admin.port,
+    shards,
+    generation: () => state.generation,
+    applyConfig,
+    async stop() {
+      await control.close();
+      await new Promise<void>((resolve) => admin.server.close(() => resolve()));
+      admin.server.closeAllConnections();
+      await shards.stop();
+    },
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

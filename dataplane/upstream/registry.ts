@@ -1,0 +1,160 @@
+// Upstream connection pools of one shard. Each endpoint (address, port, protocol, TLS identity) has one undici Pool
+// with keep-alive connections, shared by every backend that lists it and reused across generations; a pool is closed
+// (gracefully: queued and in-flight requests finish) once no backend of the generation in force uses it.
+//
+// Backends are addressed by a short synthetic origin, `http://b<id>`, which is what @fastify/reply-from sees; the
+// `GatewayDispatcher` resolves that origin to the backend and picks an endpoint for every attempt, so a retry can
+// land on another endpoint.
+
+import { checkServerIdentity } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
+import { Pool } from 'undici';
+import type { Backend } from '../../shared/ir/backend.ts';
+import type { CertificateRecord } from '../../shared/ir/listener.ts';
+import { EndpointPicker } from './endpoints.ts';
+
+export interface UpstreamOptions {
+  /** Keep-alive connections per endpoint and shard. */
+  connectionsPerEndpoint: number;
+  connectTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+export interface EndpointPool {
+  id: string;
+  origin: string;
+  pool: Pool;
+  users: number;
+}
+
+export interface BackendRuntime {
+  key: string;
+  /** Synthetic origin given to reply-from (`http://b<id>`). */
+  origin: string;
+  record: Backend;
+  /** One pool per endpoint of the record, in order. */
+  pools: EndpointPool[];
+  endpoints: EndpointPicker<EndpointPool>;
+}
+
+export class UpstreamRegistry {
+  readonly #options: UpstreamOptions;
+  readonly #pools = new Map<string, EndpointPool>();
+  #backends = new Map<string, BackendRuntime>();
+  #byOrigin = new Map<string, BackendRuntime>();
+  #nextId = 1;
+
+  constructor(options: UpstreamOptions) {
+    this.#options = options;
+  }
+
+  backend(key: string): BackendRuntime | undefined {
+    return this.#backends.get(key);
+  }
+
+  byOrigin(origin: string): BackendRuntime | undefined {
+    return this.#byOrigin.get(origin);
+  }
+
+  /**
+   * Stages `backends` as the next set in force and returns the commit. Until the commit, lookups find the next
+   * runtime first and fall back to the current one, so a request matched on the previous generation's tables (which
+   * may name a backend this generation removes) still finds it. Unchanged records keep their runtime and its
+   * round-robin position. The commit releases the pools nobody uses any more, closing them after their in-flight
+   * requests.
+   */
+  prepare(backends: Iterable<Backend>, certificates: Map<string, CertificateRecord>): () => void {
+    const previous = this.#backends;
+    const next = new Map<string, BackendRuntime>();
+    const retired: EndpointPool[] = [];
+    for (const record of backends) {
+      const old = previous.get(record.key);
+      let runtime: BackendRuntime;
+      if (old !== undefined && old.record === record) runtime = old;
+      else {
+        const pools = record.endpoints.map((endpoint) => this.#acquire(record, endpoint.address, endpoint.port, certificates));
+        const origin = old?.origin ?? `http://b${this.#nextId++}`;
+        runtime = { key: record.key, origin, record, pools, endpoints: new EndpointPicker(pools, record.endpoints) };
+        if (old !== undefined) retired.push(...old.pools);
+      }
+      next.set(record.key, runtime);
+    }
+    for (const [key, runtime] of previous) if (!next.has(key)) retired.push(...runtime.pools);
+    const byOrigin = new Map<string, BackendRuntime>(this.#byOrigin);
+    for (const runtime of next.values()) byOrigin.set(runtime.origin, runtime);
+    this.#backends = new Map([...previous, ...next]);
+    this.#byOrigin = byOrigin;
+    return () => {
+      this.#backends = next;
+      this.#byOrigin = new Map([...next.values()].map((r) => [r.origin, r]));
+      for (const pool of retired) this.#release(pool);
+    };
+  }
+
+  #acquire(record: Backend, address: string, port: number, certificates: Map<string, CertificateRecord>): EndpointPool {
+    const tls = record.tls;
+    const host = address.includes(':') ? `[${address}]` : address;
+    const origin = `${tls ? 'https' : 'http'}://${host}:${port}`;
+    const id = `${origin}|${record.protocol}|${tls ? JSON.stringify(tls) : ''}`;
+    let entry = this.#pools.get(id);
+    if (entry === undefined) {
+      entry = { id, origin, pool: new Pool(origin, this.#poolOptions(record, certificates)), users: 0 };
+      this.#pools.set(id, entry);
+    }
+    entry.users++;
+    return entry;
+  }
+
+  #release(entry: EndpointPool): void {
+    if (--entry.users > 0) return;
+    this.#pools.delete(entry.id);
+    entry.pool.close().catch(() => entry.pool.destroy());
+  }
+
+  #poolOptions(record: Backend, certificates: Map<string, CertificateRecord>): Pool.Options {
+    const options: Pool.Options = {
+      connections: this.#options.connectionsPerEndpoint,
+      pipelining: 1,
+      keepAliveTimeout: this.#options.keepAliveTimeoutMs,
+      connectTimeout: this.#options.connectTimeoutMs,
+      // No retries and no redirects inside undici: the gateway decides (HTTPRoute retry).
+      maxRedirections: undefined,
+    } as Pool.Options;
+    if (record.protocol === 'h2c') Object.assign(options, { allowH2: true, h2Options: { useH2c: true } });
+    const tls = record.tls;
+    if (tls !== undefined) {
+      const client = tls.clientCertificateKey ? certificates.get(tls.clientCertificateKey) : undefined;
+      options.connect = {
+        rejectUnauthorized: true,
+        servername: tls.hostname,
+        ca: tls.caCertificates,
+        cert: client?.certificatePem,
+        key: client?.privateKeyPem,
+        checkServerIdentity: serverIdentityCheck(tls.hostname, tls.subjectAltNames),
+      } as Pool.Options['connect'];
+      (options as { allowH2?: boolean }).allowH2 = record.protocol !== 'ws' && record.protocol !== 'http1';
+    }
+    return options;
+  }
+
+  /** Closes every pool (shard shutdown). */
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.allSettled(pools.map((p) => p.pool.close()));
+  }
+}
+
+
+/** BackendTLSPolicy: subjectAltNames, when given, replace the hostname check (any one of them must match). */
+function serverIdentityCheck(hostname: string, sans: Array<{ type: 'Hostname' | 'URI'; value: string }> | undefined) {
+  if (sans === undefined || sans.length === 0) return (_host: string, cert: PeerCertificate) => checkServerIdentity(hostname, cert);
+  return (_host: string, cert: PeerCertificate): Error | undefined => {
+    const names = (cert.subjectaltname ?? '').split(', ');
+    for (const san of sans) {
+      if (san.type === 'URI' && names.includes(`URI:${san.value}`)) return undefined;
+      if (san.type === 'Hostname' && checkServerIdentity(san.value, cert) === undefined) return undefined;
+    }
+    return new Error(`the backend certificate matches none of the subjectAltNames ${sans.map((s) => s.value).join(', ')}`);
+  };
+}

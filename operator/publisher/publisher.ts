@@ -1,0 +1,198 @@
+// The operator's side of the data-plane socket: the only module of the operator that talks to it. It keeps the
+// connection up (reconnecting with backoff), sends each new set of records as a delta against what the data plane
+// acknowledged, and resolves each publish with the data plane's answer. After a reconnect, or a nack that says the
+// base did not match, it starts over with a full snapshot.
+
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { diffRecords, emptySent } from '../../shared/ir/delta.ts';
+import type { SentRecords } from '../../shared/ir/delta.ts';
+import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
+import { FrameDecoder, encodeFrame } from '../../shared/protocol/frames.ts';
+import { PROTOCOL_VERSION } from '../../shared/protocol/messages.ts';
+import type { AckMessage, DataPlaneHello, DataPlaneMessage, NackMessage, OperatorHello, StatsMessage } from '../../shared/protocol/messages.ts';
+
+export type PublishResult = { outcome: 'ack'; ack: AckMessage; sendMs: number } | { outcome: 'nack'; nack: NackMessage; sendMs: number };
+
+export interface PublisherEvents {
+  connected?(hello: DataPlaneHello): void;
+  disconnected?(error: Error | null): void;
+  stats?(stats: StatsMessage): void;
+}
+
+export interface PublisherOptions {
+  socketPath: string;
+  instance: string;
+  events?: PublisherEvents;
+  /** Backoff bounds for reconnecting. */
+  minRetryMs?: number;
+  maxRetryMs?: number;
+}
+
+interface Pending {
+  generation: number;
+  resolve(result: PublishResult): void;
+  sentAt: number;
+  /** Encodings to adopt as "what the data plane holds" once it acks. */
+  sent: SentRecords;
+}
+
+export class Publisher {
+  readonly #options: PublisherOptions;
+  #socket: Socket | null = null;
+  #hello: DataPlaneHello | null = null;
+  #helloWaiters: Array<() => void> = [];
+  /** What the data plane acknowledged; null means "unknown: send a full snapshot next". */
+  #acked: SentRecords | null = null;
+  #ackedGeneration = 0;
+  #nextGeneration = 1;
+  #pending: Pending | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #retryMs: number;
+
+  constructor(options: PublisherOptions) {
+    this.#options = options;
+    this.#retryMs = options.minRetryMs ?? 100;
+    this.#connect();
+  }
+
+  /** True while connected and greeted. */
+  get connected(): boolean {
+    return this.#hello !== null;
+  }
+
+  get ackedGeneration(): number {
+    return this.#ackedGeneration;
+  }
+
+  /**
+   * Publishes a record set; resolves with the data plane's ack or nack for it. Calls are serialized: each publish
+   * waits for the previous one's answer. While the data plane is unreachable, it waits for the connection.
+   */
+  publish(records: SnapshotRecords): Promise<PublishResult> {
+    const result = this.#queue.then(() => this.#publishNow(records));
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #publishNow(records: SnapshotRecords): Promise<PublishResult> {
+    for (;;) {
+      await this.#whenConnected();
+      const full = this.#acked === null;
+      const sent = cloneSent(this.#acked ?? emptySent());
+      const generation = this.#nextGeneration++;
+      const delta = diffRecords(sent, records, generation, full ? 0 : this.#ackedGeneration);
+      const result = await this.#send(generation, delta, sent);
+      if (result === null) continue; // the connection dropped before an answer: start over with a full snapshot
+      if (result.outcome === 'ack') {
+        this.#acked = sent;
+        this.#ackedGeneration = generation;
+        return result;
+      }
+      if (result.nack.reason === 'BaseMismatch' && !full) {
+        this.#acked = null;
+        continue;
+      }
+      return result;
+    }
+  }
+
+  #send(generation: number, delta: unknown, sent: SentRecords): Promise<PublishResult | null> {
+    return new Promise((resolve) => {
+      const socket = this.#socket;
+      if (socket === null || this.#hello === null) return resolve(null);
+      this.#pending = { generation, sent, sentAt: performance.now(), resolve: resolve as Pending['resolve'] };
+      socket.write(encodeFrame({ type: 'config', delta }));
+    });
+  }
+
+  #whenConnected(): Promise<void> {
+    if (this.#hello !== null) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new Error('publisher closed'));
+    return new Promise((resolve) => this.#helloWaiters.push(resolve));
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const socket = connect(this.#options.socketPath);
+    const decoder = new FrameDecoder();
+    this.#socket = socket;
+    socket.on('connect', () => {
+      const hello: OperatorHello = { type: 'hello', role: 'operator', protocol: PROTOCOL_VERSION, instance: this.#options.instance };
+      socket.write(encodeFrame(hello));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const { messages, error } = decoder.push(chunk);
+      for (const message of messages) this.#onMessage(message as DataPlaneMessage);
+      if (error !== undefined) socket.destroy(new Error(error.message));
+    });
+    socket.on('error', () => undefined); // 'close' follows and handles it
+    socket.on('close', () => this.#onClose(socket));
+  }
+
+  #onMessage(message: DataPlaneMessage): void {
+    switch (message.type) {
+      case 'hello': {
+        if (message.protocol !== PROTOCOL_VERSION) {
+          this.#socket?.destroy(new Error(`data plane speaks protocol ${message.protocol}, we speak ${PROTOCOL_VERSION}`));
+          return;
+        }
+        this.#hello = message;
+        this.#retryMs = this.#options.minRetryMs ?? 100;
+        // The data plane may hold a generation from an earlier operator: continue above it, with a full snapshot.
+        this.#acked = null;
+        this.#nextGeneration = Math.max(this.#nextGeneration, message.generation + 1);
+        this.#options.events?.connected?.(message);
+        for (const wake of this.#helloWaiters.splice(0)) wake();
+        return;
+      }
+      case 'ack':
+      case 'nack': {
+        const pending = this.#pending;
+        if (pending === null || pending.generation !== message.generation) return;
+        this.#pending = null;
+        const sendMs = performance.now() - pending.sentAt;
+        pending.resolve(message.type === 'ack' ? { outcome: 'ack', ack: message, sendMs } : { outcome: 'nack', nack: message, sendMs });
+        return;
+      }
+      case 'stats':
+        this.#options.events?.stats?.(message);
+        return;
+    }
+  }
+
+  #onClose(socket: Socket): void {
+    if (this.#socket !== socket) return;
+    const wasConnected = this.#hello !== null;
+    this.#socket = null;
+    this.#hello = null;
+    this.#acked = null;
+    const pending = this.#pending;
+    this.#pending = null;
+    (pending?.resolve as ((r: PublishResult | null) => void) | undefined)?.(null);
+    if (wasConnected) this.#options.events?.disconnected?.(null);
+    if (this.#closed) {
+      for (const wake of this.#helloWaiters.splice(0)) wake();
+      return;
+    }
+    const delay = this.#retryMs;
+    this.#retryMs = Math.min(this.#retryMs * 2, this.#options.maxRetryMs ?? 2000);
+    setTimeout(() => this.#connect(), delay * (0.8 + Math.random() * 0.4)).unref();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#socket?.destroy();
+  }
+}
+
+function cloneSent(sent: SentRecords): SentRecords {
+  return {
+    listeners: new Map(sent.listeners),
+    httpRoutes: new Map(sent.httpRoutes),
+    streamRoutes: new Map(sent.streamRoutes),
+    backends: new Map(sent.backends),
+    certificates: new Map(sent.certificates),
+  };
+}
