@@ -80,6 +80,10 @@ function matchVirtualHost(vhost: VirtualHost, req: RequestView): MatchEntry | nu
   const path = req.path;
   const exact = firstMatching(vhost.exact.get(path), req);
   if (exact !== null) return exact;
+  for (let i = 0; i < vhost.regex.length; i++) {
+    const candidate = vhost.regex[i];
+    if (candidate.regex.matches(path) && entryMatches(candidate.entry, req)) return candidate.entry;
+  }
   if (vhost.prefix.size > 0) {
     let end = path.length > 1 && path.charCodeAt(path.length - 1) === 47 ? path.length - 1 : path.length;
     for (;;) {
@@ -89,10 +93,6 @@ function matchVirtualHost(vhost: VirtualHost, req: RequestView): MatchEntry | nu
       end = path.lastIndexOf('/', end - 1);
       if (end <= 0) end = 1; // the root prefix "/"
     }
-  }
-  for (let i = 0; i < vhost.regex.length; i++) {
-    const candidate = vhost.regex[i];
-    if (candidate.regex.matches(path) && entryMatches(candidate.entry, req)) return candidate.entry;
   }
   return null;
 }

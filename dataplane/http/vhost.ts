@@ -1,9 +1,11 @@
 // A virtual host: every route match that applies to one (listener, hostname) pair, indexed by path so that matching
 // a request costs a few map lookups, never a scan over all routes:
 //   - Exact paths in a hash map;
+//   - RegularExpression matches next, in a list (RE2 semantics, whole-path match). The spec leaves their precedence
+//     to the implementation; they come before PathPrefix because a regex is what a user writes to carve a specific
+//     set of paths out of a broader route: after PathPrefix, any `/` catch-all route would make them unreachable;
 //   - PathPrefix values in a hash map keyed by the prefix; a request tries its own path, then each parent path
-//     (`/a/b/c`, `/a/b`, `/a`, `/`), so the longest prefix wins and `/abc` never matches `/abcd`;
-//   - RegularExpression matches last (their precedence is implementation-specific; RE2 semantics, whole-path match).
+//     (`/a/b/c`, `/a/b`, `/a`, `/`), so the longest prefix wins and `/abc` never matches `/abcd`.
 // Within one path bucket, entries are sorted by Gateway API precedence: a method match, then more header matches,
 // then more query matches, then the older route (rank), then rule order, then match order.
 
