@@ -16,3 +16,13 @@ export function backendKey(namespace: string, service: string, port: number, kin
 export function certificateKey(namespace: string, secret: string): string {
   return `${namespace}/${secret}`;
 }
+
+/**
+ * A Service port as reached with one backend protocol. Routes of different kinds can reach the same port differently
+ * (an HTTPRoute over HTTP/1.1, a GRPCRoute over h2c, a TCPRoute as a raw stream), so each way gets its own record;
+ * HTTP/1.1 keeps the plain `backendKey()` form.
+ */
+export function serviceBackendKey(namespace: string, service: string, port: number, protocol: string): string {
+  const base = backendKey(namespace, service, port);
+  return protocol === 'http1' ? base : `${base}/${protocol}`;
+}

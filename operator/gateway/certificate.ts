@@ -1,0 +1,87 @@
+// Listener `tls.certificateRefs` → IR CertificateRecords. A reference must name a core Secret (type
+// kubernetes.io/tls, or any Secret carrying `tls.crt` and `tls.key`), cross-namespace only with a ReferenceGrant, and
+// hold a PEM certificate chain whose first certificate matches the private key (checked with node:crypto, the same
+// library the data plane loads them with). Anything else is reported, never thrown.
+
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { CertificateRecord } from '../../shared/ir/listener.ts';
+import { certificateKey } from '../../shared/ir/keys.ts';
+import { objectKey } from './context.ts';
+import type { TranslateContext } from './context.ts';
+import { isObject, nonEmptyString, objectAt, show, stringAt } from './read.ts';
+import { GATEWAY_GROUP, isReferenceAllowed } from './referencegrant.ts';
+import type { Secret } from './resources.ts';
+
+export type CertificateResolution =
+  | { ok: true; record: CertificateRecord }
+  | { ok: false; reason: 'InvalidCertificateRef' | 'RefNotPermitted'; message: string };
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** A Secret data value: base64 in `data`, plain text in `stringData` (files written by hand in standalone mode). */
+function secretValue(secret: Secret, key: string): string | undefined {
+  const plain = isObject(secret.stringData) ? stringAt(secret.stringData[key]) : undefined;
+  if (plain !== undefined) return plain;
+  const encoded = isObject(secret.data) ? stringAt(secret.data[key]) : undefined;
+  return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
+}
+
+/** Why a certificate/key pair cannot be served, or null when it can. */
+export function checkKeyPair(certificatePem: string, privateKeyPem: string): string | null {
+  const blocks = certificatePem.match(PEM_CERTIFICATE);
+  if (blocks === null) return 'tls.crt holds no PEM certificate';
+  let leaf: X509Certificate | undefined;
+  for (const [i, block] of blocks.entries()) {
+    try {
+      const certificate = new X509Certificate(block);
+      leaf ??= certificate;
+    } catch (error) {
+      return `certificate ${i + 1} in tls.crt does not parse: ${(error as Error).message}`;
+    }
+  }
+  let key;
+  try {
+    key = createPrivateKey(privateKeyPem);
+  } catch (error) {
+    return `tls.key holds no usable private key: ${(error as Error).message}`;
+  }
+  if (leaf === undefined || !leaf.checkPrivateKey(key)) return 'the private key in tls.key does not match the certificate in tls.crt';
+  return null;
+}
+
+export function resolveCertificateRef(
+  context: TranslateContext,
+  ref: unknown,
+  field: string,
+  gateway: { namespace: string },
+): CertificateResolution {
+  const r = objectAt(ref);
+  const group = r.group === undefined ? '' : stringAt(r.group);
+  const kind = r.kind === undefined ? 'Secret' : stringAt(r.kind);
+  const name = nonEmptyString(r.name);
+  if (group !== '' || kind !== 'Secret') {
+    return { ok: false, reason: 'InvalidCertificateRef', message: `${field} refers to ${show(group)}/${show(kind)}; only core Secrets are supported` };
+  }
+  const namespace = r.namespace === undefined ? gateway.namespace : nonEmptyString(r.namespace);
+  if (name === undefined || namespace === undefined) {
+    return { ok: false, reason: 'InvalidCertificateRef', message: `${field} must name a Secret; it names ${show(r.namespace ?? gateway.namespace)}/${show(r.name)}` };
+  }
+  const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gateway.namespace };
+  if (!isReferenceAllowed(context.grants, from, { group: '', kind: 'Secret', namespace, name })) {
+    return {
+      ok: false,
+      reason: 'RefNotPermitted',
+      message: `${field} refers to Secret ${namespace}/${name}, and no ReferenceGrant in ${namespace} allows Gateways from ${gateway.namespace} to refer to it`,
+    };
+  }
+  const secret = context.secrets.get(objectKey(namespace, name));
+  if (secret === undefined) return { ok: false, reason: 'InvalidCertificateRef', message: `${field} refers to Secret ${namespace}/${name}, which does not exist` };
+  const certificatePem = secretValue(secret, 'tls.crt');
+  const privateKeyPem = secretValue(secret, 'tls.key');
+  if (certificatePem === undefined || privateKeyPem === undefined) {
+    return { ok: false, reason: 'InvalidCertificateRef', message: `${field}: Secret ${namespace}/${name} has no tls.crt and tls.key` };
+  }
+  const problem = checkKeyPair(certificatePem, privateKeyPem);
+  if (problem !== null) return { ok: false, reason: 'InvalidCertificateRef', message: `${field}: Secret ${namespace}/${name}: ${problem}` };
+  return { ok: true, record: { key: certificateKey(namespace, name), certificatePem, privateKeyPem } };
+}

@@ -1,0 +1,50 @@
+// What the data plane says about a generation, folded into the translator's statuses. The translator writes
+// Programmed=True for what it put in the IR; that is only true once the data plane has applied the generation, and
+// not for a listener whose socket failed to bind. Pure: returns new statuses, the input is not changed.
+
+import { listenerKey } from '../../shared/ir/keys.ts';
+import type { Condition } from './conditions.ts';
+import type { GatewayStatus, ObjectStatus } from './status.ts';
+
+export interface DataPlaneState {
+  /** The data plane has applied (ACKed) the generation these statuses belong to. */
+  acked: boolean;
+  /** Listeners the data plane could not serve, by IR listener key (`<namespace>/<gateway>/<listener>`), with why. */
+  listenerErrors: ReadonlyMap<string, string>;
+}
+
+function replaceProgrammed(conditions: Condition[], reason: 'Pending' | 'Invalid', message: string): Condition[] {
+  return conditions.map((c) =>
+    c.type === 'Programmed' && c.status === 'True' ? { ...c, status: 'False' as const, reason, message } : c,
+  );
+}
+
+const PENDING = 'Waiting for the data plane to apply this configuration';
+
+function applyToGateway(entry: Extract<ObjectStatus, { kind: 'Gateway' }>, state: DataPlaneState): ObjectStatus {
+  let failed = 0;
+  let programmed = 0;
+  const listeners = entry.status.listeners.map((listener) => {
+    const wasProgrammed = listener.conditions.some((c) => c.type === 'Programmed' && c.status === 'True');
+    if (!wasProgrammed) return listener;
+    programmed++;
+    const error = state.listenerErrors.get(listenerKey(entry.namespace, entry.name, listener.name));
+    if (error !== undefined) {
+      failed++;
+      return { ...listener, conditions: replaceProgrammed(listener.conditions, 'Invalid', `The data plane cannot serve this listener: ${error}`) };
+    }
+    return state.acked ? listener : { ...listener, conditions: replaceProgrammed(listener.conditions, 'Pending', PENDING) };
+  });
+  let conditions = entry.status.conditions;
+  if (programmed > 0 && failed === programmed) {
+    conditions = replaceProgrammed(conditions, 'Invalid', 'The data plane cannot serve any listener of this Gateway');
+  } else if (!state.acked) {
+    conditions = replaceProgrammed(conditions, 'Pending', PENDING);
+  }
+  const status: GatewayStatus = { ...entry.status, conditions, listeners };
+  return { ...entry, status };
+}
+
+export function applyDataPlaneState(statuses: readonly ObjectStatus[], state: DataPlaneState): ObjectStatus[] {
+  return statuses.map((entry) => (entry.kind === 'Gateway' ? applyToGateway(entry, state) : entry));
+}

@@ -1,0 +1,226 @@
+// Gateway: the gateway-level checks (class, parametersRef, spec.addresses), its listener nodes, and at the end its
+// status in Gateway API shape. Listener checks live in listener.ts; address allocation in address.ts.
+
+import { checkIpAddress } from '../../shared/validation/fields.ts';
+import type { AddressOutcome } from './address.ts';
+import {
+  gatewayAccepted,
+  gatewayAddressNotAssigned,
+  gatewayAddressNotUsable,
+  gatewayInvalid,
+  gatewayInvalidParameters,
+  gatewayListenersNotResolved,
+  gatewayListenersNotValid,
+  gatewayNotProgrammedInvalid,
+  gatewayProgrammed,
+  gatewayResolvedRefs,
+  gatewayUnsupportedAddress,
+  listenerAccepted,
+  listenerConflicted,
+  listenerInvalidCertificateRef,
+  listenerInvalidRouteKinds,
+  listenerNoConflicts,
+  listenerNotAcceptedForConflict,
+  listenerNotProgrammedForConflict,
+  listenerNotProgrammedInvalid,
+  listenerOverlappingHostnames,
+  listenerPortUnavailable,
+  listenerProgrammed,
+  listenerRefNotPermitted,
+  listenerResolvedRefs,
+  listenerUnsupportedProtocol,
+  listenerUnsupportedValue,
+  stampConditions,
+} from './conditions.ts';
+import type { ConditionDraft } from './conditions.ts';
+import { objectKey } from './context.ts';
+import type { TranslateContext } from './context.ts';
+import type { GatewayClassNode } from './gatewayclass.ts';
+import { buildListenerNode, detectListenerConflicts } from './listener.ts';
+import type { ListenerNode } from './listener.ts';
+import { isObject, listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
+import { generationOf, nameOf, namespaceOf } from './resources.ts';
+import type { Gateway } from './resources.ts';
+import type { ListenerStatus, ObjectStatus } from './status.ts';
+
+export interface GatewayNode {
+  source: Gateway;
+  namespace: string;
+  name: string;
+  /** `<namespace>/<name>`. */
+  key: string;
+  /** Accepted=False for a reason of the Gateway as a whole (class, parameters, addresses). */
+  rejection?: ConditionDraft;
+  /** IP addresses asked for in `spec.addresses`. */
+  requestedAddresses: string[];
+  /** `spec.addresses` has an entry without a value: "assign me one" (GatewayAddressEmpty). */
+  wantsAssignedAddress: boolean;
+  listeners: ListenerNode[];
+  /** Listener entries left out of the status (no name, or a name used twice), with why. */
+  unnamedListeners: string[];
+  /** Filled by the address pass. */
+  address?: AddressOutcome;
+}
+
+function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
+  const features = context.options.supportedFeatures;
+  for (const [i, entry] of listAt(spec.addresses).entries()) {
+    const field = `spec.addresses[${i}]`;
+    const a = objectAt(entry);
+    const type = a.type === undefined ? 'IPAddress' : a.type;
+    if (type !== 'IPAddress') {
+      node.rejection ??= gatewayUnsupportedAddress(`${field}.type ${show(type)} is not supported; only IPAddress addresses can be bound`);
+      continue;
+    }
+    const value = a.value === undefined ? '' : stringAt(a.value);
+    if (value === '') {
+      node.wantsAssignedAddress = true;
+      continue;
+    }
+    const problem = checkIpAddress(value);
+    if (value === undefined || problem !== null) {
+      node.rejection ??= gatewayInvalid(`${field}.value ${show(a.value)} ${problem ?? 'must be a string'}`);
+    } else if (!features.has('GatewayStaticAddresses')) {
+      node.rejection ??= gatewayUnsupportedAddress(`${field}: requesting a specific address is not supported by this installation`);
+    } else node.requestedAddresses.push(value);
+  }
+}
+
+function readListeners(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
+  const seen = new Set<string>();
+  for (const [i, entry] of listAt(spec.listeners).entries()) {
+    const raw = objectAt(entry);
+    const name = nonEmptyString(raw.name);
+    if (name === undefined || seen.has(name)) {
+      node.unnamedListeners.push(`spec.listeners[${i}] ${name === undefined ? `has no name (${show(raw.name)})` : `repeats the name ${name}`}`);
+      continue;
+    }
+    seen.add(name);
+    node.listeners.push(buildListenerNode(context, node, raw, name, i));
+  }
+  detectListenerConflicts(node.listeners, context.options.supportedFeatures.has('TLSRouteModeMixed'));
+}
+
+export function buildGatewayNode(context: TranslateContext, gateway: Gateway, gatewayClass: GatewayClassNode): GatewayNode {
+  const namespace = namespaceOf(gateway);
+  const name = nameOf(gateway);
+  const spec = objectAt(gateway.spec);
+  const node: GatewayNode = {
+    source: gateway,
+    namespace,
+    name,
+    key: objectKey(namespace, name),
+    requestedAddresses: [],
+    wantsAssignedAddress: false,
+    listeners: [],
+    unnamedListeners: [],
+  };
+  if (!gatewayClass.accepted) node.rejection = gatewayInvalid(`GatewayClass ${gatewayClass.name} is not accepted`);
+  const parametersRef = objectAt(spec.infrastructure).parametersRef;
+  if (parametersRef !== undefined && parametersRef !== null) {
+    node.rejection ??= gatewayInvalidParameters(`spec.infrastructure.parametersRef ${show(parametersRef)} is not supported: this controller takes no parameters`);
+  }
+  readAddresses(node, spec, context);
+  if (!Array.isArray(spec.listeners) && spec.listeners !== undefined) node.unnamedListeners.push(`spec.listeners must be a list; it is ${show(spec.listeners)}`);
+  readListeners(node, spec, context);
+  return node;
+}
+
+function acceptedCondition(node: GatewayNode): ConditionDraft {
+  if (node.rejection !== undefined) return node.rejection;
+  const invalid = node.listeners.filter((l) => l.rejection !== undefined || l.conflict !== undefined);
+  const valid = node.listeners.length - invalid.length;
+  if (invalid.length === 0 && node.unnamedListeners.length === 0) {
+    return valid > 0 ? gatewayAccepted() : gatewayListenersNotValid(false, 'The Gateway has no listeners');
+  }
+  const reasons = [
+    ...invalid.map((l) => `${l.name} (${(l.rejection ?? l.conflict)?.reason})`),
+    ...node.unnamedListeners,
+  ];
+  const accepted = node.listeners.filter((l) => !invalid.includes(l)).map((l) => l.name);
+  return gatewayListenersNotValid(valid > 0, `Invalid listeners: ${reasons.join(', ')}; accepted listeners: ${accepted.join(', ') || 'none'}`);
+}
+
+/** Can this Gateway's listeners go into the IR at all (accepted, with an address to bind)? */
+export function isGatewayServable(node: GatewayNode): boolean {
+  return acceptedCondition(node).status === 'True' && node.address?.address !== undefined;
+}
+
+function programmedCondition(node: GatewayNode, accepted: ConditionDraft, programmedCount: number): ConditionDraft {
+  if (accepted.status !== 'True') return gatewayNotProgrammedInvalid('The Gateway is not accepted');
+  const outcome = node.address;
+  if (outcome?.address === undefined) {
+    const problem = outcome?.problem;
+    if (problem?.reason === 'AddressNotUsable') return gatewayAddressNotUsable(problem.message);
+    return gatewayAddressNotAssigned(problem?.message ?? 'No address was assigned');
+  }
+  if (programmedCount === 0) return gatewayNotProgrammedInvalid('No listener of the Gateway can be programmed');
+  if (outcome.problem !== undefined) return gatewayAddressNotUsable(outcome.problem.message);
+  return gatewayProgrammed(`The Gateway is programmed on ${outcome.address}`);
+}
+
+function listenerConditions(node: GatewayNode, listener: ListenerNode, programmed: boolean): ConditionDraft[] {
+  const drafts: ConditionDraft[] = [];
+  const { rejection, conflict } = listener;
+  if (rejection !== undefined) {
+    const build = { PortUnavailable: listenerPortUnavailable, UnsupportedProtocol: listenerUnsupportedProtocol, UnsupportedValue: listenerUnsupportedValue }[rejection.reason];
+    drafts.push(build(rejection.message));
+  } else if (conflict !== undefined) drafts.push(listenerNotAcceptedForConflict(conflict.reason, conflict.message));
+  else drafts.push(listenerAccepted());
+
+  if (programmed) drafts.push(listenerProgrammed());
+  else if (conflict !== undefined && rejection === undefined) drafts.push(listenerNotProgrammedForConflict(conflict.reason, conflict.message));
+  else if (rejection !== undefined) drafts.push(listenerNotProgrammedInvalid('The listener is not accepted'));
+  else if (!isGatewayServable(node)) drafts.push(listenerNotProgrammedInvalid('The Gateway is not accepted or has no address'));
+  else drafts.push(listenerNotProgrammedInvalid('The listener has no usable certificate'));
+
+  const first = listener.refProblems[0];
+  if (first === undefined) drafts.push(listenerResolvedRefs());
+  else {
+    const message = listener.refProblems.map((p) => p.message).join('; ');
+    const build = { InvalidCertificateRef: listenerInvalidCertificateRef, RefNotPermitted: listenerRefNotPermitted, InvalidRouteKinds: listenerInvalidRouteKinds }[first.reason];
+    drafts.push(build(message));
+  }
+  drafts.push(conflict === undefined ? listenerNoConflicts() : listenerConflicted(conflict.reason, conflict.message));
+  if (listener.overlapsWith.length > 0) {
+    drafts.push(listenerOverlappingHostnames(`The hostname of this listener overlaps with that of listeners ${listener.overlapsWith.join(', ')} on port ${listener.port}`));
+  }
+  return drafts;
+}
+
+/** The Gateway's status; `programmed` holds the keys of the listeners that went into the IR. */
+export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>, now: string): ObjectStatus {
+  const generation = generationOf(node.source);
+  const accepted = acceptedCondition(node);
+  const programmedCount = node.listeners.filter((l) => programmed.has(l.key)).length;
+  const unresolved = node.listeners.filter((l) => l.refProblems.length > 0).map((l) => l.name);
+  const conditions = stampConditions(
+    [
+      accepted,
+      programmedCondition(node, accepted, programmedCount),
+      unresolved.length === 0 ? gatewayResolvedRefs() : gatewayListenersNotResolved(`Listeners with unresolved references: ${unresolved.join(', ')}`),
+    ],
+    generation,
+    now,
+  );
+  const listeners: ListenerStatus[] = node.listeners.map((l) => ({
+    name: l.name,
+    supportedKinds: l.supportedKinds,
+    attachedRoutes: l.attachedRoutes,
+    conditions: stampConditions(listenerConditions(node, l, programmed.has(l.key)), generation, now),
+  }));
+  const address = node.address?.address;
+  return {
+    kind: 'Gateway',
+    apiVersion: stringAt(node.source.apiVersion) ?? 'gateway.networking.k8s.io/v1',
+    namespace: node.namespace,
+    name: node.name,
+    generation,
+    status: { conditions, addresses: address === undefined ? [] : [{ type: 'IPAddress', value: address }], listeners },
+  };
+}
+
+/** `spec.gatewayClassName`, when it is a string. */
+export function gatewayClassNameOf(gateway: Gateway): string | undefined {
+  return isObject(gateway.spec) ? nonEmptyString(gateway.spec.gatewayClassName) : undefined;
+}

@@ -1,0 +1,149 @@
+// Status objects in the exact Gateway API shape, and the pure helpers the status writer needs around them: keep a
+// condition's lastTransitionTime while it does not change, keep other controllers' conditions and route parent
+// entries, and tell a no-op write from a real one. No I/O here.
+
+import type { Condition } from './conditions.ts';
+
+export interface RouteGroupKind {
+  group: string;
+  kind: string;
+}
+
+export interface ListenerStatus {
+  name: string;
+  supportedKinds: RouteGroupKind[];
+  attachedRoutes: number;
+  conditions: Condition[];
+}
+
+export interface GatewayStatus {
+  conditions: Condition[];
+  addresses: Array<{ type: string; value: string }>;
+  listeners: ListenerStatus[];
+}
+
+export interface GatewayClassStatus {
+  conditions: Condition[];
+  supportedFeatures: Array<{ name: string }>;
+}
+
+/** A route's `spec.parentRefs[]` entry, echoed as written (only the fields Gateway API defines). */
+export interface ParentReference {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name: string;
+  sectionName?: string;
+  port?: number;
+}
+
+export interface RouteParentStatus {
+  parentRef: ParentReference;
+  controllerName: string;
+  conditions: Condition[];
+}
+
+export interface RouteStatus {
+  parents: RouteParentStatus[];
+}
+
+export type ObjectStatus =
+  | { kind: 'GatewayClass'; apiVersion: string; name: string; generation: number; status: GatewayClassStatus }
+  | { kind: 'Gateway'; apiVersion: string; namespace: string; name: string; generation: number; status: GatewayStatus }
+  | {
+      kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
+      apiVersion: string;
+      namespace: string;
+      name: string;
+      generation: number;
+      status: RouteStatus;
+    };
+
+/** Condition types this controller writes; a previous condition of any other type belongs to someone else. */
+export const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([
+  'Accepted',
+  'Programmed',
+  'ResolvedRefs',
+  'Conflicted',
+  'OverlappingTLSConfig',
+  'SupportedVersion',
+  'PartiallyInvalid',
+]);
+
+/**
+ * The conditions to write: `next`, except that a condition whose type, status, reason and message did not change
+ * keeps its previous lastTransitionTime. Conditions of types this controller does not write stay where they were;
+ * those it writes but no longer sets (e.g. PartiallyInvalid after a fix) are removed.
+ */
+export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly Condition[]): Condition[] {
+  const nextByType = new Map(next.map((c) => [c.type, c]));
+  const out: Condition[] = [];
+  const placed = new Set<string>();
+  for (const old of previous ?? []) {
+    const fresh = nextByType.get(old.type);
+    if (fresh === undefined) {
+      if (!OWN_CONDITION_TYPES.has(old.type)) out.push(old);
+      continue;
+    }
+    placed.add(old.type);
+    const same = old.status === fresh.status && old.reason === fresh.reason && old.message === fresh.message;
+    out.push(same ? { ...fresh, lastTransitionTime: old.lastTransitionTime } : fresh);
+  }
+  for (const fresh of next) if (!placed.has(fresh.type)) out.push(fresh);
+  return out;
+}
+
+function sameParentRef(a: ParentReference, b: ParentReference): boolean {
+  return (
+    (a.group ?? 'gateway.networking.k8s.io') === (b.group ?? 'gateway.networking.k8s.io') &&
+    (a.kind ?? 'Gateway') === (b.kind ?? 'Gateway') &&
+    (a.namespace ?? '') === (b.namespace ?? '') &&
+    a.name === b.name &&
+    (a.sectionName ?? '') === (b.sectionName ?? '') &&
+    (a.port ?? 0) === (b.port ?? 0)
+  );
+}
+
+/**
+ * The whole status to write for one object, given what is on the object now (`previous`, possibly absent or written
+ * by someone else) and what the translator computed (`next`). Route parents of other controllers are kept as they
+ * are; ours are replaced (and dropped when the translator no longer reports them).
+ */
+export function mergeStatus(previous: any, next: ObjectStatus, controllerName: string): ObjectStatus['status'] {
+  switch (next.kind) {
+    case 'GatewayClass':
+      return { ...next.status, conditions: mergeConditions(previous?.conditions, next.status.conditions) };
+    case 'Gateway': {
+      const oldListeners = new Map<string, ListenerStatus>((Array.isArray(previous?.listeners) ? previous.listeners : []).map((l: ListenerStatus) => [l?.name, l]));
+      return {
+        ...next.status,
+        conditions: mergeConditions(previous?.conditions, next.status.conditions),
+        listeners: next.status.listeners.map((l) => ({ ...l, conditions: mergeConditions(oldListeners.get(l.name)?.conditions, l.conditions) })),
+      };
+    }
+    default: {
+      const oldParents: RouteParentStatus[] = Array.isArray(previous?.parents) ? previous.parents : [];
+      const foreign = oldParents.filter((p) => p?.controllerName !== controllerName);
+      const ours = next.status.parents.map((p) => {
+        const old = oldParents.find((o) => o?.controllerName === controllerName && o.parentRef && sameParentRef(o.parentRef, p.parentRef));
+        return { ...p, conditions: mergeConditions(old?.conditions, p.conditions) };
+      });
+      return { parents: [...foreign, ...ours] };
+    }
+  }
+}
+
+/** Deep equality of two JSON values, ignoring key order: a write whose status equals what is there is skipped. */
+export function statusEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => statusEquals(item, other[i]));
+  }
+  const left = Object.entries(a as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  const right = b as Record<string, unknown>;
+  const rightCount = Object.values(right).filter((v) => v !== undefined).length;
+  return left.length === rightCount && left.every(([k, v]) => statusEquals(v, right[k]));
+}

@@ -1,0 +1,127 @@
+// The translator: Gateway API resources in, the data plane's IR and the objects' statuses out. Synchronous and
+// pure: the clock, the controller name, the address pool and the previous allocations come in `options`; the input
+// is never changed; there is no module state. It never throws: every object is translated inside a guard, so one
+// object the translator cannot handle gets a condition and the others are unaffected.
+
+import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
+import type { Problem } from '../../shared/validation/problem.ts';
+import { planAddresses } from './address.ts';
+import { assembleIr } from './assemble.ts';
+import { gatewayInvalid } from './conditions.ts';
+import { buildContext } from './context.ts';
+import type { TranslateContext } from './context.ts';
+import { buildGatewayNode, gatewayClassNameOf, gatewayStatus } from './gateway.ts';
+import type { GatewayNode } from './gateway.ts';
+import { buildGatewayClassNode, gatewayClassStatus, isOurs } from './gatewayclass.ts';
+import type { GatewayClassNode } from './gatewayclass.ts';
+import { resolveOptions } from './options.ts';
+import type { AddressAllocations, TranslateOptions } from './options.ts';
+import { routeStatus } from './route-status.ts';
+import { translateRoutes } from './routes.ts';
+import { nameOf, namespaceOf } from './resources.ts';
+import type { ResourceSnapshot } from './resources.ts';
+import type { ObjectStatus } from './status.ts';
+
+export interface TranslateResult {
+  ir: SnapshotRecords;
+  /** Statuses of the objects this controller owns (or, for routes, its own `parents` entries), sorted. */
+  statuses: ObjectStatus[];
+  /** Pool allocations to pass back as `options.previousAddresses` next time. */
+  addresses: AddressAllocations;
+  /** IR records the final validation refused: a translator bug to log; empty in a correct run. */
+  dropped: Problem[];
+}
+
+function buildClasses(resources: ResourceSnapshot, context: TranslateContext): Map<string, GatewayClassNode> {
+  const classes = new Map<string, GatewayClassNode>();
+  for (const gatewayClass of resources.gatewayClasses) {
+    try {
+      if (isOurs(gatewayClass, context.options)) classes.set(nameOf(gatewayClass), buildGatewayClassNode(gatewayClass, context.options));
+    } catch {
+      // A class whose spec cannot even be read is left alone: we cannot tell whether it is ours.
+    }
+  }
+  return classes;
+}
+
+function buildGateways(resources: ResourceSnapshot, context: TranslateContext, classes: ReadonlyMap<string, GatewayClassNode>): GatewayNode[] {
+  const gateways: GatewayNode[] = [];
+  for (const gateway of resources.gateways) {
+    const className = gatewayClassNameOf(gateway);
+    const gatewayClass = className === undefined ? undefined : classes.get(className);
+    if (gatewayClass === undefined) continue;
+    try {
+      gateways.push(buildGatewayNode(context, gateway, gatewayClass));
+    } catch (error) {
+      const namespace = namespaceOf(gateway);
+      const name = nameOf(gateway);
+      gateways.push({
+        source: gateway,
+        namespace,
+        name,
+        key: `${namespace}/${name}`,
+        rejection: gatewayInvalid(`The Gateway could not be translated: ${(error as Error)?.message ?? String(error)}`),
+        requestedAddresses: [],
+        wantsAssignedAddress: false,
+        listeners: [],
+        unnamedListeners: [],
+      });
+    }
+  }
+  return gateways;
+}
+
+function assignAddresses(gateways: readonly GatewayNode[], context: TranslateContext): AddressAllocations {
+  const { addressPool, previousAddresses, supportedFeatures } = context.options;
+  const plan = planAddresses(
+    gateways.map((g) => ({ gateway: g.key, requested: g.requestedAddresses })),
+    addressPool,
+    previousAddresses,
+  );
+  for (const gateway of gateways) {
+    const outcome = plan.outcomes.get(gateway.key);
+    if (gateway.wantsAssignedAddress && gateway.requestedAddresses.length === 0 && !supportedFeatures.has('GatewayAddressEmpty')) {
+      gateway.address = { address: undefined, problem: { reason: 'AddressNotAssigned', message: 'spec.addresses: an address without a value is not supported by this installation' } };
+    } else gateway.address = outcome;
+  }
+  return plan.allocations;
+}
+
+const KIND_ORDER = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
+
+function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
+  const byKind = KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind);
+  if (byKind !== 0) return byKind;
+  const left = `${'namespace' in a ? a.namespace : ''}/${a.name}`;
+  const right = `${'namespace' in b ? b.namespace : ''}/${b.name}`;
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/**
+ * The passes, in the order their inputs become available:
+ *   1. lookups over the snapshot (objects by name, EndpointSlices by Service, ReferenceGrants);
+ *   2. our GatewayClasses — a Gateway is ours only through an accepted class of ours;
+ *   3. Gateways and their listeners, then conflicts between listeners — needs the classes, Secrets and grants;
+ *   4. addresses — needs every Gateway (precedence decides who keeps a contested address);
+ *   5. routes: rules, backends, attachment to listeners — needs the listeners after conflicts (a conflicted
+ *      listener admits no route) and counts attachedRoutes on them;
+ *   6. the IR — needs the attachments, and decides which listeners are programmed;
+ *   7. statuses — need attachedRoutes (5) and the programmed listeners (6).
+ */
+export function translate(resources: ResourceSnapshot, options: TranslateOptions = {}): TranslateResult {
+  const context = buildContext(resources, resolveOptions(options));
+  const classes = buildClasses(resources, context);
+  const gateways = buildGateways(resources, context, classes);
+  const addresses = assignAddresses(gateways, context);
+  const routes = translateRoutes(context, resources, new Map(gateways.map((g) => [g.key, g])));
+  const { ir, programmed, dropped } = assembleIr(context, gateways, routes);
+
+  const { now, controllerName } = context.options;
+  const statuses: ObjectStatus[] = [
+    ...[...classes.values()].map((c) => gatewayClassStatus(c, context.options)),
+    ...gateways.map((g) => gatewayStatus(g, programmed, now)),
+    ...[...routes.http, ...routes.stream].map((r) => routeStatus(r.node, r.parents, controllerName, now)),
+  ];
+  statuses.sort(compareStatuses);
+  return { ir, statuses, addresses, dropped };
+}
