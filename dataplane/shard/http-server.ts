@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { kBinding } from '../http/binding.ts';
 import type { BoundSocket, SocketBinding } from '../http/binding.ts';
+import { isWebSocketUpgrade } from '../http/websocket.ts';
 import type { ListeningServer } from './sockets.ts';
 
 export interface HttpServerOptions {
@@ -16,8 +17,9 @@ export interface HttpServerOptions {
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+export type UpgradeListener = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
 
-export function createHttpListener(binding: SocketBinding, routing: RequestListener, options: HttpServerOptions): ListeningServer {
+export function createHttpListener(binding: SocketBinding, routing: RequestListener, onUpgrade: UpgradeListener, options: HttpServerOptions): ListeningServer {
   const server = createServer(
     {
       keepAliveTimeout: options.keepAliveTimeoutMs,
@@ -28,9 +30,12 @@ export function createHttpListener(binding: SocketBinding, routing: RequestListe
       noDelay: true,
       insecureHTTPParser: false,
       requireHostHeader: true,
-    },
+      // WebSocket upgrades go to our proxy; any other Upgrade (e.g. h2c) is answered as a plain request.
+      shouldUpgradeCallback: isWebSocketUpgrade,
+    } as Parameters<typeof createServer>[0],
     routing,
   );
+  server.on('upgrade', onUpgrade);
   server.on('connection', (socket: Socket) => {
     (socket as unknown as BoundSocket)[kBinding] = binding;
   });

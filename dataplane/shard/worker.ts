@@ -7,6 +7,7 @@ import { applyDelta, emptyIndex, indexSnapshot } from '../../shared/ir/delta.ts'
 import type { RecordIndex } from '../../shared/ir/delta.ts';
 import { createHttpApp } from '../http/app.ts';
 import { compileHttpTables } from '../http/tables.ts';
+import { createUpgradeHandler } from '../http/websocket.ts';
 import type { VirtualHostCache } from '../http/tables.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { createHttpListener } from './http-server.ts';
@@ -26,6 +27,7 @@ const registry = new UpstreamRegistry({
   keepAliveTimeoutMs: settings.upstreamKeepAliveMs,
 });
 const app = await createHttpApp({ registry, metrics });
+const onUpgrade = createUpgradeHandler(registry, metrics);
 const httpOptions = {
   keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
   headersTimeoutMs: settings.headersTimeoutMs,
@@ -35,7 +37,7 @@ const httpOptions = {
 const factory: ServerFactory = (table, binding) => {
   switch (table.protocol) {
     case 'HTTP':
-      return createHttpListener(binding, app.routing, httpOptions);
+      return createHttpListener(binding, app.routing, onUpgrade, httpOptions);
     default:
       // The supervisor's validator only lets protocols through that the shards serve.
       throw new Error(`protocol ${table.protocol} is not served yet`);

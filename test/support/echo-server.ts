@@ -8,7 +8,8 @@
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { acceptWebSocket } from './websocket.ts';
 
 export interface EchoServer {
   name: string;
@@ -62,6 +63,10 @@ export async function startEchoServer(name: string, address = '127.0.0.1', port 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => answer(name, req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    acceptWebSocket(name, req, socket);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -4,11 +4,14 @@
 # /proc/<pid>/stat, in clock ticks since boot) makes a record unambiguous: a pid that the kernel has since reused for
 # another process has another start time, so stop never signals a process this script did not start.
 
-proc_starttime() { # prints the start time of pid $1, fails if there is no such process
+proc_starttime() { # prints the start time of pid $1; fails if there is no such process or it is a zombie
   local stat
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   stat=${stat##*) }            # drop "pid (comm) ", comm may contain spaces and parentheses
   set -- $stat
+  # A zombie has exited and only waits for its parent to reap it; it counts as stopped. (Our daemons outlive this
+  # script, so their parent becomes init, which reaps them; a parent that does not would otherwise hang stop.)
+  [ "$1" != Z ] || return 1
   echo "${20}"                 # field 22 of the whole line
 }
 

@@ -1,0 +1,64 @@
+// WebSocket through the gateway with Node's own WebSocket client: the upgrade is routed like a request (path and
+// header filters apply), frames flow both ways, and an unrouted upgrade is refused.
+
+import { expect } from 'chai';
+import { backend, httpListener, httpRoute, prefix, rule } from '../../shared/testing/ir-builders.ts';
+import { startHarness, testAddress } from '../support/dataplane-harness.ts';
+import type { Harness } from '../support/dataplane-harness.ts';
+import { startEchoServer } from '../support/echo-server.ts';
+import type { EchoServer } from '../support/echo-server.ts';
+
+function exchange(url: string, message: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => ws.send(message);
+    ws.onmessage = (event) => {
+      resolve(String(event.data));
+      ws.close();
+    };
+    ws.onerror = () => reject(new Error('websocket error'));
+  });
+}
+
+describe('data plane: WebSocket', () => {
+  const address = testAddress();
+  const port = 18089;
+  let h: Harness;
+  let echo: EchoServer;
+
+  before(async () => {
+    h = await startHarness();
+    echo = await startEchoServer('ws-echo');
+    const l = httpListener('ns/gw/http', port, { address });
+    const b = backend('ns/ws:80', [['127.0.0.1', echo.port]], { protocol: 'ws' });
+    const routes = [
+      httpRoute('httproute/ns/ws', [l.key], [
+        rule([prefix('/ws')], [b.key], {
+          filters: [
+            { type: 'RequestHeaderModifier', set: [{ name: 'x-via', value: 'portico' }], add: [], remove: [] },
+            { type: 'URLRewrite', path: { type: 'ReplacePrefixMatch', value: '/socket' } },
+          ],
+        }),
+      ]),
+    ];
+    expect((await h.publish({ listeners: [l], backends: [b], httpRoutes: routes })).outcome).to.equal('ack');
+  });
+  after(async () => {
+    await h?.stop();
+    await echo?.close();
+  });
+
+  it('proxies an upgrade and frames both ways, with the route filters applied', async () => {
+    expect(await exchange(`ws://${address}:${port}/ws/chat`, 'hello')).to.equal('ws-echo: hello');
+    const upgrade = echo.received.at(-1)!;
+    expect(upgrade.path).to.equal('/socket/chat');
+    expect(upgrade.headers['x-via']).to.equal('portico');
+    expect(upgrade.headers['x-forwarded-for']).to.equal('127.0.0.1');
+  });
+
+  it('refuses an upgrade that no route matches', async () => {
+    let failed = false;
+    await exchange(`ws://${address}:${port}/nope`, 'x').catch(() => (failed = true));
+    expect(failed).to.equal(true);
+  });
+});
