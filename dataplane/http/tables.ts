@@ -9,6 +9,7 @@ import { socketKey } from '../../shared/validation/references.ts';
 import { HostIndex } from './hostnames.ts';
 import { compileVirtualHost } from './vhost.ts';
 import type { VirtualHost } from './vhost.ts';
+import type { TlsMaterial } from './tls-contexts.ts';
 
 export interface CompiledListener {
   key: string;
@@ -26,6 +27,8 @@ export interface SocketTable {
   listeners: HostIndex<CompiledListener>;
   /** The same listeners, in snapshot order (TLS certificate selection walks them). */
   listenerList: CompiledListener[];
+  /** Certificates by SNI, for sockets that terminate TLS; filled by the shard after compiling the routes. */
+  tls: TlsMaterial | null;
 }
 
 interface CachedVirtualHost {
@@ -72,7 +75,7 @@ export function compileHttpTables(index: RecordIndex, previous: VirtualHostCache
     const key = socketKey(listener);
     let table = sockets.get(key);
     if (table === undefined) {
-      table = { key, address: listener.address, port: listener.port, protocol: listener.protocol, listeners: new HostIndex(), listenerList: [] };
+      table = { key, address: listener.address, port: listener.port, protocol: listener.protocol, listeners: new HostIndex(), listenerList: [], tls: null };
       sockets.set(key, table);
     }
     const compiled: CompiledListener = {

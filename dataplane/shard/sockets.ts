@@ -10,6 +10,8 @@ import type { SocketTable } from '../http/tables.ts';
 
 export interface ListeningServer {
   server: Server;
+  /** Called after the binding's table was replaced by a new generation's (e.g. to update a default certificate). */
+  refresh?(): void;
   /** Stop accepting; resolve when every connection is gone or after `drainMs` (then connections are destroyed). */
   drain(drainMs: number): Promise<void>;
 }
@@ -77,8 +79,10 @@ export class ShardSockets {
     await Promise.all(opening);
     for (const [key, socket] of this.#open) {
       const table = tables.get(key);
-      if (table !== undefined) socket.binding.table = table;
-      else this.#retire(key, socket);
+      if (table !== undefined) {
+        socket.binding.table = table;
+        socket.listening.refresh?.();
+      } else this.#retire(key, socket);
     }
     return errors;
   }

@@ -11,6 +11,9 @@ import { createUpgradeHandler } from '../http/websocket.ts';
 import type { VirtualHostCache } from '../http/tables.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { createHttpListener } from './http-server.ts';
+import { createHttpsListener } from './https-server.ts';
+import { compileTlsMaterial } from '../http/tls-contexts.ts';
+import type { TlsContextCache } from '../http/tls-contexts.ts';
 import { ShardMetrics } from './metrics.ts';
 import type { FromShard, ShardSettings, ToShard } from './messages.ts';
 import { ShardSockets } from './sockets.ts';
@@ -38,6 +41,8 @@ const factory: ServerFactory = (table, binding) => {
   switch (table.protocol) {
     case 'HTTP':
       return createHttpListener(binding, app.routing, onUpgrade, httpOptions);
+    case 'HTTPS':
+      return createHttpsListener(binding, app.routing, onUpgrade, httpOptions);
     default:
       // The supervisor's validator only lets protocols through that the shards serve.
       throw new Error(`protocol ${table.protocol} is not served yet`);
@@ -47,6 +52,7 @@ const sockets = new ShardSockets(factory, settings.drainMs);
 
 let index: RecordIndex = emptyIndex();
 let cache: VirtualHostCache = new Map();
+let tlsCache: TlsContextCache = new Map();
 
 function send(message: FromShard): void {
   port.postMessage(message);
@@ -55,11 +61,16 @@ function send(message: FromShard): void {
 async function install(generation: number, next: RecordIndex): Promise<void> {
   const started = performance.now();
   const tables = compileHttpTables(next, cache);
+  const nextTlsCache: TlsContextCache = new Map();
+  for (const table of tables.sockets.values()) {
+    if (table.protocol === 'HTTPS') table.tls = compileTlsMaterial(table, next.certificates, tlsCache, nextTlsCache);
+  }
   const commitBackends = registry.prepare(next.backends.values(), next.certificates);
   const listenerErrors = await sockets.apply(tables.sockets);
   commitBackends();
   index = next;
   cache = tables.cache;
+  tlsCache = nextTlsCache;
   const applyMs = performance.now() - started;
   log.debug({ generation, applyMs, sockets: sockets.size }, 'generation applied');
   send({ type: 'applied', generation, listenerErrors, applyMs, sockets: sockets.size });

@@ -15,13 +15,15 @@ const CRD_DIR = fileURLToPath(new URL('../cluster/crds/experimental/', import.me
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => void;
 
-/** Every object schema with `properties` gets `additionalProperties: false`, unless Kubernetes keeps unknown fields. */
+/** Every `type: object` schema with `properties` (not the fragments inside oneOf/anyOf) gets `additionalProperties: false`, unless Kubernetes keeps unknown fields. */
 function closeObjects(schema: any): any {
   if (Array.isArray(schema)) return schema.map(closeObjects);
   if (typeof schema !== 'object' || schema === null) return schema;
   const out: any = {};
   for (const [k, v] of Object.entries(schema)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closeObjects(s)])) : closeObjects(v);
-  if (out.properties !== undefined && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  if (out.type === 'object' && out.properties !== undefined && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) {
+    out.additionalProperties = false;
+  }
   return out;
 }
 

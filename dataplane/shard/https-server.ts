@@ -1,0 +1,76 @@
+// HTTPS listener sockets: TLS terminated here with the certificate chosen by SNI, then HTTP/2 or HTTP/1.1 as the
+// client negotiates with ALPN, both served by the shard's Fastify app. The server lives as long as the socket; a new
+// generation only changes the table it reads (certificates included).
+
+import { createSecureServer } from 'node:http2';
+import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { kBinding } from '../http/binding.ts';
+import type { BoundSocket, SocketBinding } from '../http/binding.ts';
+import { normalizeHost } from '../http/hostnames.ts';
+import type { RequestListener, UpgradeListener } from './http-server.ts';
+import type { ListeningServer } from './sockets.ts';
+
+export interface HttpsServerOptions {
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+export function createHttpsListener(binding: SocketBinding, routing: RequestListener, onUpgrade: UpgradeListener, options: HttpsServerOptions): ListeningServer {
+  const fallback = binding.table.tls?.fallback ?? undefined;
+  const server: Http2SecureServer = createSecureServer({
+    ...fallback,
+    allowHTTP1: true,
+    ALPNProtocols: ['h2', 'http/1.1'],
+    maxSessionMemory: 64,
+    maxHeaderListPairs: 256,
+    maxSendHeaderBlockLength: options.maxHeaderBytes,
+    SNICallback: (servername, callback) => {
+      const context = binding.table.tls?.byHost.lookup(normalizeHost(servername));
+      // No listener takes this name: the default context (the catch-all listener's certificate) answers.
+      callback(null, context);
+    },
+  });
+  server.on('request', routing as never);
+  server.on('upgrade', onUpgrade as never);
+  const sockets = new Set<TLSSocket>();
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('secureConnection', (socket: TLSSocket) => {
+    (socket as unknown as BoundSocket)[kBinding] = binding;
+    sockets.add(socket);
+    // An idle connection (no bytes either way) is closed after the keep-alive timeout.
+    socket.setTimeout(options.keepAliveTimeoutMs, () => socket.destroy());
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  server.on('tlsClientError', (_error, socket) => socket.destroy());
+  let appliedFallback = fallback;
+  return {
+    server,
+    refresh() {
+      // Clients without SNI get the default context: keep it in step with the generation in force.
+      const next = binding.table.tls?.fallback ?? undefined;
+      if (next !== undefined && next !== appliedFallback) {
+        server.setSecureContext(next);
+        appliedFallback = next;
+      }
+    },
+    drain: (drainMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, drainMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        // HTTP/2 clients get GOAWAY and finish their streams; HTTP/1.1 ones get `Connection: close` on their next
+        // response (the binding is draining).
+        for (const session of sessions) session.close();
+      }),
+  };
+}
