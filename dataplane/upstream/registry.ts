@@ -120,7 +120,8 @@ export class UpstreamRegistry {
       // No retries and no redirects inside undici: the gateway decides (HTTPRoute retry).
       maxRedirections: undefined,
     } as Pool.Options;
-    if (record.protocol === 'h2c') Object.assign(options, { allowH2: true, h2Options: { useH2c: true } });
+    // h2c: prior-knowledge HTTP/2 without TLS; one connection multiplexes up to 100 streams.
+    if (record.protocol === 'h2c') Object.assign(options, { allowH2: true, useH2c: true, pipelining: 100, connections: 4 });
     const tls = record.tls;
     if (tls !== undefined) {
       const client = tls.clientCertificateKey ? certificates.get(tls.clientCertificateKey) : undefined;
