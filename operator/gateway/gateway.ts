@@ -209,7 +209,8 @@ export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>
     attachedRoutes: l.attachedRoutes,
     conditions: stampConditions(listenerConditions(node, l, programmed.has(l.key)), generation, now),
   }));
-  const address = node.address?.address;
+  // status.addresses lists what is bound: nothing while no listener is programmed.
+  const address = programmedCount > 0 ? node.address?.address : undefined;
   return {
     kind: 'Gateway',
     apiVersion: stringAt(node.source.apiVersion) ?? 'gateway.networking.k8s.io/v1',

@@ -164,7 +164,7 @@ export function buildHttpRouteNode(context: TranslateContext, route: KubeObject,
     if (rule !== undefined) node.rules.push(rule);
     else {
       const reason = issues.invalid.some((p) => p.reason === 'IncompatibleFilters') ? 'IncompatibleFilters' : 'UnsupportedValue';
-      node.dropped.push({ reason, message: `spec.rules[${index}]: ${issues.invalid.map((p) => p.message).join('; ')}` });
+      node.dropped.push({ reason, message: issues.invalid.map((p) => p.message).join('; ') });
     }
   }
   if (node.rules.length === 0 && node.rejection === undefined) {

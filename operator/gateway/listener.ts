@@ -94,7 +94,7 @@ function buildSupportedKinds(node: ListenerNode, allowedRoutes: Record<string, u
   if (invalid.length > 0) {
     node.refProblems.push({
       reason: 'InvalidRouteKinds',
-      message: `${node.field}.allowedRoutes.kinds: ${invalid.join(', ')} cannot attach to a ${node.protocol} listener (supported: ${possible.join(', ') || 'none'})`,
+      message: `${node.field}.allowedRoutes.kinds: ${invalid.join(', ')} cannot attach to ${node.protocol} listeners (supported: ${possible.join(', ') || 'none'})`,
     });
   }
 }
