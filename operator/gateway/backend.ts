@@ -60,18 +60,20 @@ interface ServicePort {
   appProtocol: string | undefined;
 }
 
-function findServicePort(service: Service, port: number): ServicePort | undefined {
+/** The Service port with this number, preferring the one with the wanted transport (DNS Services list 53 twice). */
+function findServicePort(service: Service, port: number, transport: string): ServicePort | undefined {
+  const candidates: ServicePort[] = [];
   for (const entry of listAt(objectAt(service.spec).ports)) {
     const p = objectAt(entry);
     if (integerAt(p.port) !== port) continue;
-    return { name: stringAt(p.name) ?? '', port, protocol: stringAt(p.protocol) ?? 'TCP', appProtocol: nonEmptyString(p.appProtocol) };
+    candidates.push({ name: stringAt(p.name) ?? '', port, protocol: stringAt(p.protocol) ?? 'TCP', appProtocol: nonEmptyString(p.appProtocol) });
   }
-  return undefined;
+  return candidates.find((c) => c.protocol === transport) ?? candidates[0];
 }
 
 /**
  * Ready endpoints of a Service port: from every EndpointSlice of the Service, the port whose name (and protocol)
- * matches the Service port's, and the first address of each endpoint whose `conditions.ready` is not false.
+ * matches the Service port's, and the first address of each endpoint whose `conditions.ready` is true or absent.
  * FQDN slices and malformed entries are skipped. Sorted and without duplicates, so the record is stable.
  */
 export function resolveEndpoints(context: TranslateContext, namespace: string, service: string, servicePort: ServicePort): Endpoint[] {
@@ -86,7 +88,9 @@ export function resolveEndpoints(context: TranslateContext, namespace: string, s
     if (port === undefined || checkPort(port) !== null) continue;
     for (const entry of listAt(slice.endpoints)) {
       const endpoint = objectAt(entry);
-      if (objectAt(endpoint.conditions).ready === false) continue;
+      // Kubernetes: an absent ready condition means ready; anything but true or absent is not trusted.
+      const ready = objectAt(endpoint.conditions).ready;
+      if (ready !== true && ready !== undefined && ready !== null) continue;
       const address = stringAt(listAt(endpoint.addresses)[0]);
       if (address === undefined || isIP(address) === 0) continue;
       seen.set(`${address}|${port}`, { address, port });
@@ -132,15 +136,15 @@ export function resolveBackendRef(
   if (stringAt(objectAt(service.spec).type) === 'ExternalName') {
     return { key: null, problem: routeInvalidKind(`${field} refers to Service ${namespace}/${name} of type ExternalName, which is not supported`) };
   }
-  const servicePort = findServicePort(service, port);
-  if (servicePort === undefined) return { key: null, problem: routeBackendNotFound(`${field}: Service ${namespace}/${name} has no port ${port}`) };
   const wantedTransport = family === 'udp' ? 'UDP' : 'TCP';
+  const servicePort = findServicePort(service, port, wantedTransport);
+  if (servicePort === undefined) return { key: null, problem: routeBackendNotFound(`${field}: Service ${namespace}/${name} has no port ${port}`) };
   if (servicePort.protocol !== wantedTransport) {
-    return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} is ${servicePort.protocol}; a ${route.kind} needs ${wantedTransport}`) };
+    return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} is ${servicePort.protocol}; ${route.kind}s need ${wantedTransport}`) };
   }
   const protocol = protocolFor(family, servicePort.appProtocol);
   if (protocol === undefined) {
-    return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} has appProtocol ${show(servicePort.appProtocol)}, which a ${route.kind} cannot speak`) };
+    return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} has appProtocol ${show(servicePort.appProtocol)}, which ${route.kind}s cannot speak`) };
   }
   const key = serviceBackendKey(namespace, name, port, protocol);
   if (!context.backends.has(key)) {

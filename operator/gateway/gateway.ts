@@ -64,6 +64,10 @@ export interface GatewayNode {
 
 function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
   const features = context.options.supportedFeatures;
+  if (spec.addresses !== undefined && !Array.isArray(spec.addresses)) {
+    node.rejection ??= gatewayInvalid(`spec.addresses must be a list; it is ${show(spec.addresses)}`);
+    return;
+  }
   for (const [i, entry] of listAt(spec.addresses).entries()) {
     const field = `spec.addresses[${i}]`;
     const a = objectAt(entry);

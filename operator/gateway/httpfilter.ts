@@ -238,7 +238,7 @@ function buildFilter(raw: unknown, field: string, issues: RuleIssues, scope: Fil
       return cors(f.cors, `${field}.cors`, issues);
     case 'ExtensionRef': {
       const ref = objectAt(f.extensionRef);
-      issues.ref(routeInvalidKind(`${field}.extensionRef ${show(ref.group)}/${show(ref.kind)} ${show(ref.name)} cannot be resolved: no extension filters are supported, so the rule answers 500`));
+      issues.ref(routeInvalidKind(`${field}.extensionRef ${show(ref.group)}/${show(ref.kind)} ${show(ref.name)} cannot be resolved: no extension filters are supported, so requests it would handle answer 500`));
       return 'extension';
     }
     default:
