@@ -1,0 +1,159 @@
+// Standalone mode's source of objects: a folder of YAML (or JSON) files, each holding any number of documents,
+// watched for changes. A file that stops parsing keeps its last good objects in force and is reported (an editor
+// saving half a file must not take routes down); a file that is deleted takes its objects with it.
+// Objects from files have no API server to stamp them, so this provider does: a namespace (`default`), a
+// creationTimestamp at first sight (precedence: objects seen earlier win conflicts), and a generation that grows
+// when the object's spec changes (so observedGeneration in statuses means something).
+
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Logger } from 'pino';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../gateway/resources.ts';
+import { objectKey } from '../store/resource-store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+
+const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace']);
+const EXTENSIONS = /\.(ya?ml|json)$/i;
+
+export interface FileError {
+  file: string;
+  message: string;
+}
+
+interface Stamp {
+  createdAt: string;
+  generation: number;
+  spec: string;
+}
+
+interface FileState {
+  keys: Set<string>;
+  error: string | null;
+}
+
+export class FileProvider {
+  readonly #dir: string;
+  readonly #store: ResourceStore;
+  readonly #log: Logger;
+  readonly #files = new Map<string, FileState>();
+  readonly #stamps = new Map<string, Stamp>();
+  #watcher: FSWatcher | null = null;
+  #pending = new Set<string>();
+  #timer: NodeJS.Timeout | null = null;
+  #clock: () => Date;
+
+  constructor(dir: string, store: ResourceStore, log: Logger, clock: () => Date = () => new Date()) {
+    this.#dir = dir;
+    this.#store = store;
+    this.#log = log;
+    this.#clock = clock;
+  }
+
+  /** Files that could not be read or parsed, with why (their last good objects stay in force). */
+  errors(): FileError[] {
+    const out: FileError[] = [];
+    for (const [file, state] of this.#files) if (state.error !== null) out.push({ file, message: state.error });
+    return out.sort((a, b) => (a.file < b.file ? -1 : 1));
+  }
+
+  /** Loads every file, then watches the folder. */
+  async start(): Promise<void> {
+    for (const file of await this.#list(this.#dir)) await this.#load(file);
+    this.#watcher = watch(this.#dir, { recursive: true }, (_event, name) => {
+      if (name === null || !EXTENSIONS.test(String(name))) return;
+      this.#pending.add(join(this.#dir, String(name)));
+      // Editors write in bursts (truncate, write, rename): settle before reading.
+      if (this.#timer === null) this.#timer = setTimeout(() => void this.#flush(), 30);
+    });
+  }
+
+  stop(): void {
+    this.#watcher?.close();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+  }
+
+  async #flush(): Promise<void> {
+    this.#timer = null;
+    const files = [...this.#pending];
+    this.#pending.clear();
+    for (const file of files) await this.#load(file);
+  }
+
+  async #list(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && !entry.name.startsWith('.')) out.push(...(await this.#list(path)));
+      else if (entry.isFile() && EXTENSIONS.test(entry.name)) out.push(path);
+    }
+    return out.sort();
+  }
+
+  async #load(path: string): Promise<void> {
+    const file = relative(this.#dir, path);
+    const previous = this.#files.get(file);
+    let text: string;
+    try {
+      if (!(await stat(path)).isFile()) return;
+      text = await readFile(path, 'utf8');
+    } catch {
+      // Deleted (or renamed away): its objects go.
+      if (previous !== undefined) {
+        this.#files.delete(file);
+        this.#store.replace(previous.keys, []);
+        this.#log.info({ file }, 'file removed; its objects are gone');
+      }
+      return;
+    }
+    const parsed = this.#parse(text);
+    if ('error' in parsed) {
+      this.#files.set(file, { keys: previous?.keys ?? new Set(), error: parsed.error });
+      this.#log.warn({ file, error: parsed.error }, 'file does not parse; its previous objects stay in force');
+      return;
+    }
+    const objects = parsed.objects.map((o) => this.#stamp(o));
+    const keys = this.#store.replace(previous?.keys ?? [], objects);
+    this.#files.set(file, { keys, error: null });
+    this.#log.debug({ file, objects: objects.length }, 'file loaded');
+  }
+
+  #parse(text: string): { objects: KubeObject[] } | { error: string } {
+    const objects: KubeObject[] = [];
+    for (const doc of parseAllDocuments(text, { prettyErrors: true })) {
+      if (doc.errors.length > 0) return { error: doc.errors[0].message };
+      const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      if (value === null || value === undefined) continue;
+      if (typeof value !== 'object' || Array.isArray(value)) return { error: 'a document is not a Kubernetes object (a mapping with kind and metadata)' };
+      const object = value as KubeObject;
+      if (object.kind === 'List' && Array.isArray((object as { items?: unknown }).items)) objects.push(...((object as { items: KubeObject[] }).items));
+      else objects.push(object);
+    }
+    for (const object of objects) {
+      if (typeof object?.kind !== 'string' || typeof object?.metadata?.name !== 'string') {
+        return { error: `every object needs kind and metadata.name (found kind ${JSON.stringify(object?.kind)}, name ${JSON.stringify(object?.metadata?.name)})` };
+      }
+    }
+    return { objects };
+  }
+
+  #stamp(object: KubeObject): KubeObject {
+    const metadata = { ...object.metadata };
+    if (!CLUSTER_SCOPED.has(object.kind ?? '') && !metadata.namespace) metadata.namespace = 'default';
+    const key = objectKey({ ...object, metadata });
+    const spec = JSON.stringify(object.spec ?? null);
+    let stamp = this.#stamps.get(key);
+    if (stamp === undefined) {
+      stamp = { createdAt: metadata.creationTimestamp ?? this.#clock().toISOString().replace(/\.\d{3}Z$/, 'Z'), generation: 1, spec };
+      this.#stamps.set(key, stamp);
+    } else if (stamp.spec !== spec) {
+      stamp.generation++;
+      stamp.spec = spec;
+    }
+    metadata.creationTimestamp ??= stamp.createdAt;
+    metadata.generation = stamp.generation;
+    return { ...object, metadata };
+  }
+}

@@ -1,0 +1,110 @@
+// The operator's loop: whenever the store changes (or the data plane reconnects), translate the latest snapshot,
+// publish the IR, and report statuses — Programmed only once the data plane acknowledged the generation. Changes
+// that arrive while a pass runs are coalesced into one more pass, so bursts cost one translation.
+
+import type { Logger } from 'pino';
+import { applyDataPlaneState } from '../gateway/dataplane-state.ts';
+import type { TranslateOptions } from '../gateway/options.ts';
+import type { Publisher, PublishResult } from '../publisher/publisher.ts';
+import type { StatusSink } from '../status/status-board.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+import type { Translator } from './translator.ts';
+import type { OperatorMetrics } from './metrics.ts';
+
+export interface ReconcilerDeps {
+  store: ResourceStore;
+  translator: Translator;
+  publisher: Publisher;
+  statuses: StatusSink;
+  metrics: OperatorMetrics;
+  log: Logger;
+  /** Options for every translation; `now` and `previousAddresses` are filled in per pass. */
+  options: Omit<TranslateOptions, 'now' | 'previousAddresses'>;
+  clock?: () => Date;
+}
+
+export interface PassReport {
+  revision: number;
+  translateMs: number;
+  publishMs: number;
+  applyMs: number;
+  outcome: PublishResult['outcome'];
+}
+
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  #running = false;
+  #dirty = false;
+  #addresses: Record<string, string> = {};
+  #lastAcked = -1;
+  readonly #waiters: Array<{ revision: number; resolve: (report: PassReport) => void }> = [];
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+    deps.store.onChange(() => this.trigger());
+  }
+
+  /** Revision of the store last published and acknowledged (-1 before the first). */
+  get lastAckedRevision(): number {
+    return this.#lastAcked;
+  }
+
+  /** Asks for a pass (coalesced with any pending one). */
+  trigger(): void {
+    if (this.#running) {
+      this.#dirty = true;
+      return;
+    }
+    this.#running = true;
+    void this.#loop();
+  }
+
+  /** Resolves after a pass that covered at least store revision `revision` has been published. */
+  whenPublished(revision: number): Promise<PassReport> {
+    return new Promise((resolve) => this.#waiters.push({ revision, resolve }));
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      do {
+        this.#dirty = false;
+        await this.#pass().catch((error: Error) => this.#deps.log.error({ err: error }, 'reconcile pass failed'));
+      } while (this.#dirty);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #pass(): Promise<void> {
+    const { store, translator, publisher, statuses, metrics, log, options } = this.#deps;
+    const revision = store.revision;
+    const started = performance.now();
+    const result = await translator.translate(store.snapshot(), {
+      ...options,
+      now: (this.#deps.clock ?? (() => new Date()))(),
+      previousAddresses: this.#addresses,
+    });
+    const translateMs = performance.now() - started;
+    this.#addresses = result.addresses;
+    if (result.dropped.length > 0) log.error({ problems: result.dropped.slice(0, 10) }, 'translator produced records the validator refused (a bug); they were left out');
+    statuses.update(applyDataPlaneState(result.statuses, { acked: false, listenerErrors: new Map() }));
+
+    const published = await publisher.publish(result.ir);
+    const publishMs = published.sendMs;
+    let applyMs = 0;
+    if (published.outcome === 'ack') {
+      applyMs = published.ack.timings.applyMs;
+      const listenerErrors = new Map(published.ack.listenerErrors.map((e) => [e.listenerKey, e.message]));
+      statuses.update(applyDataPlaneState(result.statuses, { acked: true, listenerErrors }));
+      this.#lastAcked = revision;
+    } else {
+      log.error({ reason: published.nack.reason, problems: published.nack.problems.slice(0, 10) }, 'the data plane refused the configuration; it keeps serving the previous one');
+    }
+    metrics.observePass(published.outcome, translateMs, publishMs);
+    log.debug({ revision, translateMs, publishMs, applyMs, outcome: published.outcome }, 'reconciled');
+    const report: PassReport = { revision, translateMs, publishMs, applyMs, outcome: published.outcome };
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      if (this.#waiters[i].revision <= revision) this.#waiters.splice(i, 1)[0].resolve(report);
+    }
+  }
+}

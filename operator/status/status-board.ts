@@ -1,0 +1,71 @@
+// Where statuses go in standalone mode: kept in memory (served as YAML by the admin endpoint and `portico status`)
+// and logged when they change. Conditions keep their lastTransitionTime while they do not change, as they would on
+// a real API server. The Kubernetes status writer implements the same `StatusSink`.
+
+import type { Logger } from 'pino';
+import type { Condition } from '../gateway/conditions.ts';
+import { mergeStatus, statusEquals } from '../gateway/status.ts';
+import type { ObjectStatus } from '../gateway/status.ts';
+
+export interface StatusSink {
+  /** The complete set of statuses of one translation (objects absent from it have none of ours any more). */
+  update(statuses: readonly ObjectStatus[]): void;
+}
+
+export interface StoredStatus {
+  kind: string;
+  namespace?: string;
+  name: string;
+  generation: number;
+  status: ObjectStatus['status'];
+}
+
+function keyOf(s: ObjectStatus): string {
+  return `${s.kind}/${'namespace' in s ? s.namespace : ''}/${s.name}`;
+}
+
+/** "Accepted=True Programmed=False(Pending)": one line per object for the log. */
+export function summarize(status: ObjectStatus['status']): string {
+  const parts: string[] = [];
+  const add = (prefix: string, conditions: Condition[] | undefined) => {
+    for (const c of conditions ?? []) parts.push(`${prefix}${c.type}=${c.status}${c.status === 'True' ? '' : `(${c.reason})`}`);
+  };
+  if ('parents' in status) for (const p of status.parents) add(`${p.parentRef.name}${p.parentRef.sectionName ? `/${p.parentRef.sectionName}` : ''}:`, p.conditions);
+  else add('', status.conditions);
+  if ('listeners' in status) for (const l of status.listeners) add(`${l.name}:`, l.conditions);
+  return parts.join(' ');
+}
+
+export class StatusBoard implements StatusSink {
+  readonly #statuses = new Map<string, StoredStatus>();
+  readonly #log: Logger;
+  readonly #controllerName: string;
+
+  constructor(log: Logger, controllerName: string) {
+    this.#log = log;
+    this.#controllerName = controllerName;
+  }
+
+  update(statuses: readonly ObjectStatus[]): void {
+    const seen = new Set<string>();
+    for (const next of statuses) {
+      const key = keyOf(next);
+      seen.add(key);
+      const previous = this.#statuses.get(key);
+      const merged = mergeStatus(previous?.status, next, this.#controllerName);
+      if (previous !== undefined && previous.generation === next.generation && statusEquals(previous.status, merged)) continue;
+      this.#statuses.set(key, { kind: next.kind, namespace: 'namespace' in next ? next.namespace : undefined, name: next.name, generation: next.generation, status: merged });
+      this.#log.info({ object: key, generation: next.generation, conditions: summarize(merged) }, 'status changed');
+    }
+    for (const key of [...this.#statuses.keys()]) {
+      if (!seen.has(key)) {
+        this.#statuses.delete(key);
+        this.#log.info({ object: key }, 'status removed');
+      }
+    }
+  }
+
+  all(): StoredStatus[] {
+    return [...this.#statuses.values()];
+  }
+}
