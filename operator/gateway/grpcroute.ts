@@ -4,7 +4,7 @@
 // by httproute.ts with the gRPC rules (h2c backends, the filters GRPCRoute allows).
 
 import type { HttpMatch, PathMatch } from '../../shared/ir/route.ts';
-import { checkRegex } from '../../shared/validation/fields.ts';
+import { checkPathValue, checkRegex } from '../../shared/validation/fields.ts';
 import { buildValueMatches } from './httpmatch.ts';
 import { at, isObject, listAt, show } from './read.ts';
 import type { RuleIssues } from './rule-issues.ts';
@@ -13,6 +13,12 @@ import type { RuleIssues } from './rule-issues.ts';
 const SERVICE = /^\.?[a-zA-Z_][a-zA-Z_0-9]*(\.[a-zA-Z_][a-zA-Z_0-9]*)*$/;
 const METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
 const ANY_SEGMENT = '[^/]+';
+
+/** The derived path must pass the same checks as any path match (length, characters, RE2). */
+function checked(path: PathMatch, field: string, issues: RuleIssues): PathMatch | undefined {
+  const problem = path.type === 'RegularExpression' ? checkRegex(path.value) : checkPathValue(path.value);
+  return problem === null ? path : issues.unsupported(`${field} gives the path ${show(path.value)}, which is not usable: ${problem}`);
+}
 
 function buildMethodPath(raw: unknown, field: string, issues: RuleIssues): PathMatch | undefined {
   if (raw === undefined) return { type: 'PathPrefix', value: '/' };
@@ -27,9 +33,9 @@ function buildMethodPath(raw: unknown, field: string, issues: RuleIssues): PathM
     if (method !== undefined && (typeof method !== 'string' || !METHOD.test(method))) {
       return issues.unsupported(`${field}.method ${show(method)} is not a gRPC method name`);
     }
-    if (service !== undefined && method !== undefined) return { type: 'Exact', value: `/${service}/${method}` };
-    if (service !== undefined) return { type: 'PathPrefix', value: `/${service}` };
-    return { type: 'RegularExpression', value: `/${ANY_SEGMENT}/${method as string}` };
+    if (service !== undefined && method !== undefined) return checked({ type: 'Exact', value: `/${service}/${method}` }, field, issues);
+    if (service !== undefined) return checked({ type: 'PathPrefix', value: `/${service}` }, field, issues);
+    return checked({ type: 'RegularExpression', value: `/${ANY_SEGMENT}/${method as string}` }, field, issues);
   }
   if (type === 'RegularExpression') {
     for (const [name, value] of [['service', service], ['method', method]] as const) {
@@ -38,9 +44,7 @@ function buildMethodPath(raw: unknown, field: string, issues: RuleIssues): PathM
       if (problem !== null) return issues.unsupported(`${field}.${name} ${show(value)} is not a usable RE2 pattern: ${problem}`);
     }
     const pattern = `/(?:${(service as string | undefined) ?? ANY_SEGMENT})/(?:${(method as string | undefined) ?? ANY_SEGMENT})`;
-    const problem = checkRegex(pattern);
-    if (problem !== null) return issues.unsupported(`${field}: the combined pattern ${show(pattern)} is not usable: ${problem}`);
-    return { type: 'RegularExpression', value: pattern };
+    return checked({ type: 'RegularExpression', value: pattern }, field, issues);
   }
   return issues.unsupported(`${field}.type ${show(type)} is not supported (Exact, RegularExpression)`);
 }

@@ -37,6 +37,7 @@ export class Reconciler {
   #dirty = false;
   #addresses: Record<string, string> = {};
   #lastAcked = -1;
+  #lastReport: PassReport | null = null;
   readonly #waiters: Array<{ revision: number; resolve: (report: PassReport) => void }> = [];
 
   constructor(deps: ReconcilerDeps) {
@@ -61,6 +62,8 @@ export class Reconciler {
 
   /** Resolves after a pass that covered at least store revision `revision` has been published. */
   whenPublished(revision: number): Promise<PassReport> {
+    const last = this.#lastReport;
+    if (last !== null && last.revision >= revision) return Promise.resolve(last);
     return new Promise((resolve) => this.#waiters.push({ revision, resolve }));
   }
 
@@ -103,6 +106,7 @@ export class Reconciler {
     metrics.observePass(published.outcome, translateMs, publishMs);
     log.debug({ revision, translateMs, publishMs, applyMs, outcome: published.outcome }, 'reconciled');
     const report: PassReport = { revision, translateMs, publishMs, applyMs, outcome: published.outcome };
+    this.#lastReport = report;
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       if (this.#waiters[i].revision <= revision) this.#waiters.splice(i, 1)[0].resolve(report);
     }
