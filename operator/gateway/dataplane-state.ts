@@ -3,7 +3,13 @@
 // not for a listener whose socket failed to bind. Pure: returns new statuses, the input is not changed.
 
 import { listenerKey } from '../../shared/ir/keys.ts';
-import type { Condition } from './conditions.ts';
+import {
+  gatewayNotProgrammedInvalid,
+  gatewayProgrammedPending,
+  listenerNotProgrammedInvalid,
+  listenerProgrammedPending,
+} from './conditions.ts';
+import type { Condition, ConditionDraft } from './conditions.ts';
 import type { GatewayStatus, ObjectStatus } from './status.ts';
 
 export interface DataPlaneState {
@@ -13,10 +19,9 @@ export interface DataPlaneState {
   listenerErrors: ReadonlyMap<string, string>;
 }
 
-function replaceProgrammed(conditions: Condition[], reason: 'Pending' | 'Invalid', message: string): Condition[] {
-  return conditions.map((c) =>
-    c.type === 'Programmed' && c.status === 'True' ? { ...c, status: 'False' as const, reason, message } : c,
-  );
+/** Replaces a Programmed=True condition by the draft, keeping its observedGeneration (and the run's time). */
+function replaceProgrammed(conditions: Condition[], draft: ConditionDraft): Condition[] {
+  return conditions.map((c) => (c.type === 'Programmed' && c.status === 'True' ? { ...c, ...draft } : c));
 }
 
 const PENDING = 'Waiting for the data plane to apply this configuration';
@@ -31,15 +36,15 @@ function applyToGateway(entry: Extract<ObjectStatus, { kind: 'Gateway' }>, state
     const error = state.listenerErrors.get(listenerKey(entry.namespace, entry.name, listener.name));
     if (error !== undefined) {
       failed++;
-      return { ...listener, conditions: replaceProgrammed(listener.conditions, 'Invalid', `The data plane cannot serve this listener: ${error}`) };
+      return { ...listener, conditions: replaceProgrammed(listener.conditions, listenerNotProgrammedInvalid(`The data plane cannot serve this listener: ${error}`)) };
     }
-    return state.acked ? listener : { ...listener, conditions: replaceProgrammed(listener.conditions, 'Pending', PENDING) };
+    return state.acked ? listener : { ...listener, conditions: replaceProgrammed(listener.conditions, listenerProgrammedPending(PENDING)) };
   });
   let conditions = entry.status.conditions;
   if (programmed > 0 && failed === programmed) {
-    conditions = replaceProgrammed(conditions, 'Invalid', 'The data plane cannot serve any listener of this Gateway');
+    conditions = replaceProgrammed(conditions, gatewayNotProgrammedInvalid('The data plane cannot serve any listener of this Gateway'));
   } else if (!state.acked) {
-    conditions = replaceProgrammed(conditions, 'Pending', PENDING);
+    conditions = replaceProgrammed(conditions, gatewayProgrammedPending(PENDING));
   }
   const status: GatewayStatus = { ...entry.status, conditions, listeners };
   return { ...entry, status };

@@ -171,7 +171,7 @@ export class Publisher {
     const pending = this.#pending;
     this.#pending = null;
     (pending?.resolve as ((r: PublishResult | null) => void) | undefined)?.(null);
-    if (wasConnected) this.#options.events?.disconnected?.(null);
+    if (wasConnected && !this.#closed) this.#options.events?.disconnected?.(null);
     if (this.#closed) {
       for (const wake of this.#helloWaiters.splice(0)) wake();
       return;

@@ -1,0 +1,31 @@
+/**
+ * @module operator/gateway
+ *
+ * The Gateway API domain of the operator: a pure translator from Gateway API resources (a `ResourceSnapshot` of
+ * plain objects) to the data plane's IR (`shared/ir`) and to the statuses of those resources, plus the pure helpers
+ * the status writer needs (`mergeStatus`, `mergeConditions`, `statusEquals`, `applyDataPlaneState`) and a piscina
+ * pool to run the translator off the main thread.
+ *
+ * What it must not do: talk to the API server or the socket, read the clock or the environment, keep module state,
+ * change its input, or throw on any input. Every field it uses is checked with `shared/validation/fields.ts`, the same
+ * checks the data plane runs; a bad value becomes a condition naming the field and the value.
+ *
+ * Files are named after what they translate: `gatewayclass.ts`, `gateway.ts`, `listener.ts`, `address.ts`,
+ * `httproute.ts` (+ `httpmatch.ts`, `httpfilter.ts`, `grpcroute.ts`), `streamroute.ts`, `attach.ts` (route ↔
+ * listener), `backend.ts`, `certificate.ts`, `referencegrant.ts`; `translate.ts` lists the passes in order.
+ * Golden cases live in `test/translate/`.
+ */
+
+export { translate } from './translate.ts';
+export type { TranslateResult } from './translate.ts';
+export { buildResourceSnapshot, comparePrecedence, emptyResourceSnapshot } from './resources.ts';
+export type { KubeObject, ResourceSnapshot } from './resources.ts';
+export { DEFAULT_ADDRESS_POOL, DEFAULT_CONTROLLER_NAME, TRANSLATABLE_FEATURES } from './options.ts';
+export type { AddressAllocations, TranslateOptions } from './options.ts';
+export { mergeConditions, mergeStatus, statusEquals } from './status.ts';
+export type { GatewayClassStatus, GatewayStatus, ListenerStatus, ObjectStatus, RouteParentStatus, RouteStatus } from './status.ts';
+export type { Condition } from './conditions.ts';
+export { applyDataPlaneState } from './dataplane-state.ts';
+export type { DataPlaneState } from './dataplane-state.ts';
+export { TranslatorPool } from './pool.ts';
+export type { TranslatorPoolOptions } from './pool.ts';
