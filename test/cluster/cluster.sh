@@ -37,6 +37,7 @@ BINARIES="kube-apiserver kube-controller-manager kubectl etcd"
 BIN_DIR=${PORTICO_CACHE:-$HOME/.cache/portico}/k8s-$KUBE_VERSION/bin
 
 die() { echo "cluster: $*" >&2; exit 1; }
+step() { local t=$EPOCHREALTIME what=$1; shift; "$@"; echo "cluster: $what ($(elapsed "$t")s)"; }
 elapsed() { local us=$(( ${EPOCHREALTIME/./} - ${1/./} )); printf '%d.%d' $((us / 1000000)) $((us / 100000 % 10)); }
 
 # The kubelet client inside the apiserver honours proxy variables; a proxy must never see the cluster's traffic.
@@ -116,14 +117,14 @@ cmd_start() {
   fi
   save_config
 
-  # From here on, a failure stops whatever did start and removes the run dir; the log tails are printed first.
+  # From here on, a failure stops whatever did start and removes the run dir (the failing step has said why).
   trap 'start_failed' EXIT
-  pki_generate
+  step "PKI and kubeconfig" pki_generate
   write_kubeconfig
-  start_etcd
-  start_apiserver
-  [ "${CLUSTER_CRDS:-1}" = 0 ] || install_crds
-  [ -z "$KCM_CONTROLLERS" ] || start_kcm
+  step "etcd healthy" start_etcd
+  step "kube-apiserver ready" start_apiserver
+  [ "${CLUSTER_CRDS:-1}" = 0 ] || step "Gateway API CRDs Established" install_crds
+  [ -z "$KCM_CONTROLLERS" ] || step "kube-controller-manager healthy" start_kcm
   trap - EXIT
   printf 'cluster: %s ready in %ss at %s%s\n' "$CLUSTER_NAME" "$(elapsed "$t0")" "$SERVER_URL" \
     "${NETNS:+ (netns $NETNS)}"

@@ -45,7 +45,6 @@ install_crds() {
   # shellcheck disable=SC2086 # one argument per CRD
   kube wait --for=condition=Established --timeout="${START_TIMEOUT}s" $names >/dev/null \
     || die "the CRDs did not become Established"
-  echo "cluster: $(wc -l <<<"$names") CRDs Established"
 }
 
 start_kcm() {
