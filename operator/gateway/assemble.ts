@@ -41,6 +41,7 @@ function listenerRecord(gateway: GatewayNode, listener: ListenerNode, address: s
   if (listener.hostname !== undefined) record.hostname = listener.hostname;
   if (listener.tlsMode !== undefined) {
     const tls: ListenerTls = { mode: listener.tlsMode, certificateKeys: listener.certificates.map((c) => c.key) };
+    if (listener.clientValidation !== undefined) tls.clientValidation = listener.clientValidation;
     record.tls = tls;
   }
   return record;

@@ -85,3 +85,48 @@ export function resolveCertificateRef(
   if (problem !== null) return { ok: false, reason: 'InvalidCertificateRef', message: `${field}: Secret ${namespace}/${name}: ${problem}` };
   return { ok: true, record: { key: certificateKey(namespace, name), certificatePem, privateKeyPem } };
 }
+
+export type CaResolution =
+  | { ok: true; pem: string }
+  | { ok: false; reason: 'InvalidCACertificateRef' | 'InvalidCACertificateKind' | 'RefNotPermitted'; message: string };
+
+/**
+ * A `caCertificateRefs[]` entry of frontend (client certificate) validation: a core ConfigMap with PEM certificates
+ * under `ca.crt`, cross-namespace only with a ReferenceGrant.
+ */
+export function resolveCaCertificateRef(context: TranslateContext, ref: unknown, field: string, gateway: { namespace: string }): CaResolution {
+  const r = objectAt(ref);
+  const group = r.group === undefined ? '' : stringAt(r.group);
+  const kind = stringAt(r.kind);
+  const name = nonEmptyString(r.name);
+  if (group !== '' || kind !== 'ConfigMap') {
+    return { ok: false, reason: 'InvalidCACertificateKind', message: `${field} refers to ${show(group)}/${show(kind)}; only core ConfigMaps are supported` };
+  }
+  const namespace = r.namespace === undefined ? gateway.namespace : nonEmptyString(r.namespace);
+  if (name === undefined || namespace === undefined) {
+    return { ok: false, reason: 'InvalidCACertificateRef', message: `${field} must name a ConfigMap; it names ${show(r.namespace ?? gateway.namespace)}/${show(r.name)}` };
+  }
+  const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gateway.namespace };
+  if (!isReferenceAllowed(context.grants, from, { group: '', kind: 'ConfigMap', namespace, name })) {
+    return {
+      ok: false,
+      reason: 'RefNotPermitted',
+      message: `${field} refers to ConfigMap ${namespace}/${name}, and no ReferenceGrant in ${namespace} allows Gateways from ${gateway.namespace} to refer to it`,
+    };
+  }
+  const configMap = context.configMaps.get(objectKey(namespace, name));
+  if (configMap === undefined) return { ok: false, reason: 'InvalidCACertificateRef', message: `${field} refers to ConfigMap ${namespace}/${name}, which does not exist` };
+  const pem = isObject(configMap.data) ? stringAt(configMap.data['ca.crt']) : undefined;
+  const blocks = pem?.match(PEM_CERTIFICATE) ?? [];
+  if (pem === undefined || blocks.length === 0) {
+    return { ok: false, reason: 'InvalidCACertificateRef', message: `${field}: ConfigMap ${namespace}/${name} has no PEM certificate under ca.crt` };
+  }
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      return { ok: false, reason: 'InvalidCACertificateRef', message: `${field}: certificate ${i + 1} in ConfigMap ${namespace}/${name} does not parse: ${(error as Error).message}` };
+    }
+  }
+  return { ok: true, pem };
+}

@@ -30,7 +30,8 @@ export type GatewayReason =
   | 'AddressNotAssigned'
   | 'AddressNotUsable'
   | 'ResolvedRefs'
-  | 'ListenersNotResolved';
+  | 'ListenersNotResolved'
+  | 'ConfigurationChanged';
 export type ListenerReason =
   | 'Accepted'
   | 'PortUnavailable'
@@ -46,7 +47,10 @@ export type ListenerReason =
   | 'Programmed'
   | 'Invalid'
   | 'Pending'
-  | 'OverlappingHostnames';
+  | 'OverlappingHostnames'
+  | 'NoValidCACertificate'
+  | 'InvalidCACertificateRef'
+  | 'InvalidCACertificateKind';
 export type RouteReason =
   | 'Accepted'
   | 'NotAllowedByListeners'
@@ -101,6 +105,10 @@ export const gatewayResolvedRefs = (): ConditionDraft =>
 export const gatewayListenersNotResolved = (message: string): ConditionDraft =>
   draft<GatewayReason>('ResolvedRefs', 'False', 'ListenersNotResolved', message);
 
+/** Only ever True: client certificates are asked for but not required on some listener. */
+export const gatewayInsecureFrontendValidationMode = (message: string): ConditionDraft =>
+  draft<GatewayReason>('InsecureFrontendValidationMode', 'True', 'ConfigurationChanged', message);
+
 // Listener ----------------------------------------------------------------------------------------------------------
 
 export const listenerAccepted = (): ConditionDraft => draft<ListenerReason>('Accepted', 'True', 'Accepted', 'The listener is accepted');
@@ -119,6 +127,13 @@ export const listenerConflicted = (reason: 'HostnameConflict' | 'ProtocolConflic
   draft<ListenerReason>('Conflicted', 'True', reason, message);
 export const listenerNoConflicts = (): ConditionDraft =>
   draft<ListenerReason>('Conflicted', 'False', 'NoConflicts', 'No conflicts with other listeners');
+/** Every CA certificate for client validation is unusable: the listener would accept no client, so it is refused. */
+export const listenerNoValidCACertificate = (message: string): ConditionDraft =>
+  draft<ListenerReason>('Accepted', 'False', 'NoValidCACertificate', message);
+export const listenerInvalidCACertificateRef = (message: string): ConditionDraft =>
+  draft<ListenerReason>('ResolvedRefs', 'False', 'InvalidCACertificateRef', message);
+export const listenerInvalidCACertificateKind = (message: string): ConditionDraft =>
+  draft<ListenerReason>('ResolvedRefs', 'False', 'InvalidCACertificateKind', message);
 export const listenerResolvedRefs = (): ConditionDraft =>
   draft<ListenerReason>('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
 export const listenerInvalidCertificateRef = (message: string): ConditionDraft =>

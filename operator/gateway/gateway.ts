@@ -8,6 +8,7 @@ import {
   gatewayAddressNotAssigned,
   gatewayAddressNotUsable,
   gatewayInvalid,
+  gatewayInsecureFrontendValidationMode,
   gatewayInvalidParameters,
   gatewayListenersNotResolved,
   gatewayListenersNotValid,
@@ -17,9 +18,12 @@ import {
   gatewayUnsupportedAddress,
   listenerAccepted,
   listenerConflicted,
+  listenerInvalidCACertificateKind,
+  listenerInvalidCACertificateRef,
   listenerInvalidCertificateRef,
   listenerInvalidRouteKinds,
   listenerNoConflicts,
+  listenerNoValidCACertificate,
   listenerNotAcceptedForConflict,
   listenerNotProgrammedForConflict,
   listenerNotProgrammedInvalid,
@@ -36,6 +40,7 @@ import type { ConditionDraft } from './conditions.ts';
 import { objectKey } from './context.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
+import { applyFrontendTls, readFrontendTls } from './frontendtls.ts';
 import { buildListenerNode, detectListenerConflicts } from './listener.ts';
 import type { ListenerNode } from './listener.ts';
 import { isObject, listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
@@ -92,6 +97,7 @@ function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context
 
 function readListeners(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
   const seen = new Set<string>();
+  const frontend = readFrontendTls(spec);
   for (const [i, entry] of listAt(spec.listeners).entries()) {
     const raw = objectAt(entry);
     const name = nonEmptyString(raw.name);
@@ -100,7 +106,9 @@ function readListeners(node: GatewayNode, spec: Record<string, unknown>, context
       continue;
     }
     seen.add(name);
-    node.listeners.push(buildListenerNode(context, node, raw, name, i));
+    const listener = buildListenerNode(context, node, raw, name, i);
+    applyFrontendTls(context, listener, frontend);
+    node.listeners.push(listener);
   }
   detectListenerConflicts(node.listeners, context.options.supportedFeatures.has('TLSRouteModeMixed'));
 }
@@ -167,7 +175,12 @@ function listenerConditions(node: GatewayNode, listener: ListenerNode, programme
   const drafts: ConditionDraft[] = [];
   const { rejection, conflict } = listener;
   if (rejection !== undefined) {
-    const build = { PortUnavailable: listenerPortUnavailable, UnsupportedProtocol: listenerUnsupportedProtocol, UnsupportedValue: listenerUnsupportedValue }[rejection.reason];
+    const build = {
+      PortUnavailable: listenerPortUnavailable,
+      UnsupportedProtocol: listenerUnsupportedProtocol,
+      UnsupportedValue: listenerUnsupportedValue,
+      NoValidCACertificate: listenerNoValidCACertificate,
+    }[rejection.reason];
     drafts.push(build(rejection.message));
   } else if (conflict !== undefined) drafts.push(listenerNotAcceptedForConflict(conflict.reason, conflict.message));
   else drafts.push(listenerAccepted());
@@ -182,7 +195,13 @@ function listenerConditions(node: GatewayNode, listener: ListenerNode, programme
   if (first === undefined) drafts.push(listenerResolvedRefs());
   else {
     const message = listener.refProblems.map((p) => p.message).join('; ');
-    const build = { InvalidCertificateRef: listenerInvalidCertificateRef, RefNotPermitted: listenerRefNotPermitted, InvalidRouteKinds: listenerInvalidRouteKinds }[first.reason];
+    const build = {
+      InvalidCertificateRef: listenerInvalidCertificateRef,
+      RefNotPermitted: listenerRefNotPermitted,
+      InvalidRouteKinds: listenerInvalidRouteKinds,
+      InvalidCACertificateRef: listenerInvalidCACertificateRef,
+      InvalidCACertificateKind: listenerInvalidCACertificateKind,
+    }[first.reason];
     drafts.push(build(message));
   }
   drafts.push(conflict === undefined ? listenerNoConflicts() : listenerConflicted(conflict.reason, conflict.message));
@@ -198,15 +217,16 @@ export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>
   const accepted = acceptedCondition(node);
   const programmedCount = node.listeners.filter((l) => programmed.has(l.key)).length;
   const unresolved = node.listeners.filter((l) => l.refProblems.length > 0).map((l) => l.name);
-  const conditions = stampConditions(
-    [
-      accepted,
-      programmedCondition(node, accepted, programmedCount),
-      unresolved.length === 0 ? gatewayResolvedRefs() : gatewayListenersNotResolved(`Listeners with unresolved references: ${unresolved.join(', ')}`),
-    ],
-    generation,
-    now,
-  );
+  const drafts = [
+    accepted,
+    programmedCondition(node, accepted, programmedCount),
+    unresolved.length === 0 ? gatewayResolvedRefs() : gatewayListenersNotResolved(`Listeners with unresolved references: ${unresolved.join(', ')}`),
+  ];
+  const insecure = node.listeners.filter((l) => l.clientValidation?.mode === 'AllowInsecureFallback').map((l) => l.name);
+  if (insecure.length > 0) {
+    drafts.push(gatewayInsecureFrontendValidationMode(`Listeners ${insecure.join(', ')} let clients in without a valid certificate (AllowInsecureFallback)`));
+  }
+  const conditions = stampConditions(drafts, generation, now);
   const listeners: ListenerStatus[] = node.listeners.map((l) => ({
     name: l.name,
     supportedKinds: l.supportedKinds,

@@ -16,8 +16,9 @@ import type { LabelSelector } from './selector.ts';
 import type { RouteGroupKind } from './status.ts';
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
-export type ListenerRejection = 'PortUnavailable' | 'UnsupportedProtocol' | 'UnsupportedValue';
+export type ListenerRejection = 'PortUnavailable' | 'UnsupportedProtocol' | 'UnsupportedValue' | 'NoValidCACertificate';
 export type ConflictReason = 'HostnameConflict' | 'ProtocolConflict';
+export type ListenerRefProblem = 'InvalidCertificateRef' | 'RefNotPermitted' | 'InvalidRouteKinds' | 'InvalidCACertificateRef' | 'InvalidCACertificateKind';
 
 /** Route kinds each protocol can carry, in the order they are listed in `supportedKinds` by default. */
 const KINDS_OF_PROTOCOL: Record<ListenerProtocol, readonly RouteKind[]> = {
@@ -57,7 +58,9 @@ export interface ListenerNode {
   rejection?: { reason: ListenerRejection; message: string };
   conflict?: { reason: ConflictReason; message: string };
   /** ResolvedRefs=False problems (certificate references, route kinds), first reason wins. */
-  refProblems: Array<{ reason: 'InvalidCertificateRef' | 'RefNotPermitted' | 'InvalidRouteKinds'; message: string }>;
+  refProblems: Array<{ reason: ListenerRefProblem; message: string }>;
+  /** `spec.tls.frontend` validation that applies to this (HTTPS) listener; see frontendtls.ts. */
+  clientValidation?: { caCertificates: string[]; mode: 'AllowValidOnly' | 'AllowInsecureFallback' };
   /** Other listeners of the Gateway whose TLS hostnames overlap this one's (OverlappingTLSConfig). */
   overlapsWith: string[];
   /** Routes attached (Accepted=True for a parentRef selecting this listener); filled by the route passes. */
@@ -66,7 +69,8 @@ export interface ListenerNode {
 
 const PROTOCOLS = new Set<string>(['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP']);
 
-function reject(node: ListenerNode, reason: ListenerRejection, message: string): ListenerNode {
+/** Accepted=False for this reason (the first one given wins); a refused listener admits no route kind. */
+export function rejectListener(node: ListenerNode, reason: ListenerRejection, message: string): ListenerNode {
   node.rejection ??= { reason, message };
   node.supportedKinds = [];
   return node;
@@ -109,29 +113,29 @@ function readAllowedNamespaces(node: ListenerNode, allowedRoutes: Record<string,
     if (parsed.ok) {
       node.allowedFrom = 'Selector';
       node.allowedSelector = parsed.selector;
-    } else reject(node, 'UnsupportedValue', parsed.message);
-  } else reject(node, 'UnsupportedValue', `${field}.from must be Same, All or Selector; it is ${show(from)}`);
+    } else rejectListener(node, 'UnsupportedValue', parsed.message);
+  } else rejectListener(node, 'UnsupportedValue', `${field}.from must be Same, All or Selector; it is ${show(from)}`);
 }
 
 function readTls(node: ListenerNode, raw: Record<string, unknown>, context: TranslateContext): void {
   const tls = raw.tls;
   const field = `${node.field}.tls`;
   if (node.protocol === 'HTTP' || node.protocol === 'TCP' || node.protocol === 'UDP') {
-    if (tls !== undefined) reject(node, 'UnsupportedValue', `${field} must not be set for protocol ${node.protocol}`);
+    if (tls !== undefined) rejectListener(node, 'UnsupportedValue', `${field} must not be set for protocol ${node.protocol}`);
     return;
   }
-  if (tls === undefined) return void reject(node, 'UnsupportedValue', `${field} is required for protocol ${node.protocol}`);
+  if (tls === undefined) return void rejectListener(node, 'UnsupportedValue', `${field} is required for protocol ${node.protocol}`);
   const t = objectAt(tls);
   const mode = t.mode === undefined ? 'Terminate' : t.mode;
   if (mode !== 'Terminate' && mode !== 'Passthrough') {
-    return void reject(node, 'UnsupportedValue', `${field}.mode must be Terminate or Passthrough; it is ${show(mode)}`);
+    return void rejectListener(node, 'UnsupportedValue', `${field}.mode must be Terminate or Passthrough; it is ${show(mode)}`);
   }
   node.tlsMode = mode;
   if (node.protocol === 'HTTPS' && mode === 'Passthrough') {
-    return void reject(node, 'UnsupportedValue', `${field}.mode Passthrough is only allowed with protocol TLS`);
+    return void rejectListener(node, 'UnsupportedValue', `${field}.mode Passthrough is only allowed with protocol TLS`);
   }
   if (node.protocol === 'TLS' && mode === 'Terminate' && !context.options.supportedFeatures.has('TLSRouteModeTerminate')) {
-    return void reject(node, 'UnsupportedValue', `${field}.mode Terminate is not supported for TLS listeners`);
+    return void rejectListener(node, 'UnsupportedValue', `${field}.mode Terminate is not supported for TLS listeners`);
   }
   if (mode === 'Passthrough') return; // certificateRefs are ignored (Gateway API ListenerTLSConfig)
   const refs = listAt(t.certificateRefs);
@@ -175,19 +179,19 @@ export function buildListenerNode(
   };
   const protocol = stringAt(raw.protocol);
   if (protocol === undefined || !PROTOCOLS.has(protocol)) {
-    return reject(node, 'UnsupportedProtocol', `${field}.protocol ${show(raw.protocol)} is not supported (supported: HTTP, HTTPS, TLS, TCP, UDP)`);
+    return rejectListener(node, 'UnsupportedProtocol', `${field}.protocol ${show(raw.protocol)} is not supported (supported: HTTP, HTTPS, TLS, TCP, UDP)`);
   }
   node.protocol = protocol as ListenerProtocol;
   const feature = FEATURE_OF_PROTOCOL[node.protocol];
   if (feature !== undefined && !context.options.supportedFeatures.has(feature)) {
-    return reject(node, 'UnsupportedProtocol', `${field}.protocol ${protocol} is not supported by this installation`);
+    return rejectListener(node, 'UnsupportedProtocol', `${field}.protocol ${protocol} is not supported by this installation`);
   }
   const portProblem = checkPort(raw.port);
-  if (portProblem !== null) return reject(node, 'PortUnavailable', `${field}.port ${show(raw.port)} ${portProblem}`);
+  if (portProblem !== null) return rejectListener(node, 'PortUnavailable', `${field}.port ${show(raw.port)} ${portProblem}`);
   node.port = raw.port as number;
   if (raw.hostname !== undefined && node.protocol !== 'TCP' && node.protocol !== 'UDP') {
     const problem = checkHostname(raw.hostname);
-    if (problem !== null) return reject(node, 'UnsupportedValue', `${field}.hostname ${show(raw.hostname)} ${problem}`);
+    if (problem !== null) return rejectListener(node, 'UnsupportedValue', `${field}.hostname ${show(raw.hostname)} ${problem}`);
     node.hostname = raw.hostname as string;
   }
   const allowedRoutes = objectAt(raw.allowedRoutes);

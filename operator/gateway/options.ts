@@ -6,6 +6,8 @@
 export const TRANSLATABLE_FEATURES: readonly string[] = [
   'Gateway',
   'GatewayAddressEmpty',
+  'GatewayFrontendClientCertificateValidation',
+  'GatewayFrontendClientCertificateValidationInsecureFallback',
   'GatewayHTTPListenerIsolation',
   'GatewayPort8080',
   'GatewayStaticAddresses',

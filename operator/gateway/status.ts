@@ -68,6 +68,7 @@ export const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([
   'OverlappingTLSConfig',
   'SupportedVersion',
   'PartiallyInvalid',
+  'InsecureFrontendValidationMode',
 ]);
 
 /**
