@@ -1,0 +1,78 @@
+// Checks of the install files that need no cluster: skaffold.yaml against skaffold's own JSON Schema, the Dockerfile
+// through a Dockerfile linter, and the manifests for the invariants the README promises (least privilege, probes,
+// a socket shared through an emptyDir, non-root). Applying them to a real API server is in test/kubernetes/.
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { Ajv } from 'ajv';
+import { validate as lintDockerfile } from 'dockerfile-utils';
+import { parse, parseAllDocuments } from 'yaml';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const docs = (path: string) => parseAllDocuments(read(path)).map((d) => d.toJS()).filter(Boolean);
+
+describe('install files (offline checks)', () => {
+  it('skaffold.yaml is valid against the skaffold/v4beta14 JSON Schema', () => {
+    const schema = JSON.parse(read('test/manifests/schemas/skaffold-v4beta14.json'));
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    const check = ajv.compile(schema);
+    const config = parse(read('skaffold.yaml'));
+    expect(config.apiVersion).to.equal('skaffold/v4beta14');
+    expect(check(config), JSON.stringify(check.errors, null, 1)).to.equal(true);
+  });
+
+  it('the schema check can fail (a misspelt field is refused)', () => {
+    const schema = JSON.parse(read('test/manifests/schemas/skaffold-v4beta14.json'));
+    const check = new Ajv({ strict: false }).compile(schema);
+    const config = parse(read('skaffold.yaml'));
+    config.build.artifacts[0].dockerfile = 'Dockerfile';
+    expect(check(config)).to.equal(false);
+  });
+
+  it('the Dockerfile passes the linter and runs as a non-root user', () => {
+    const dockerfile = read('Dockerfile');
+    const problems = lintDockerfile(dockerfile);
+    expect(problems.map((p) => `${p.range.start.line + 1}: ${p.message}`)).to.deep.equal([]);
+    expect(lintDockerfile('FROM node:24\nMAINTAINER me\nEXPOSE -1\n').length).to.equal(2); // the linter can fail
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(finalStage).to.match(/\nUSER node\n/);
+    expect(dockerfile).to.not.match(/:latest\b/);
+  });
+
+  it('every manifest is a Kubernetes object with apiVersion, kind and name', () => {
+    for (const dir of ['manifests/base', 'manifests/namespaced', 'manifests/app-team']) {
+      for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
+        for (const object of docs(`${dir}/${file}`)) {
+          expect(object, `${dir}/${file}`).to.include.keys('apiVersion', 'kind', 'metadata');
+          expect(object.metadata.name, `${dir}/${file}`).to.be.a('string');
+        }
+      }
+    }
+  });
+
+  it('the operator may write nothing cluster-wide but Gateway API status and events', () => {
+    const role = docs('manifests/base/clusterrole.yaml').find((o) => o.kind === 'ClusterRole');
+    for (const rule of role.rules) {
+      const writes = rule.verbs.filter((v: string) => !['get', 'list', 'watch'].includes(v));
+      if (writes.length === 0) continue;
+      const allStatusOrEvents = rule.resources.every((r: string) => r.endsWith('/status') || r === 'events');
+      expect(allStatusOrEvents, JSON.stringify(rule)).to.equal(true);
+    }
+  });
+
+  it('the pod shares the socket through an emptyDir, probes both containers, and runs without root', () => {
+    const deployment = docs('manifests/base/deployment.yaml').find((o) => o.kind === 'Deployment');
+    const pod = deployment.spec.template.spec;
+    expect(pod.securityContext.runAsNonRoot).to.equal(true);
+    expect(pod.volumes.find((v: { name: string }) => v.name === 'socket').emptyDir).to.be.an('object');
+    for (const container of pod.containers) {
+      expect(container.readinessProbe, container.name).to.be.an('object');
+      expect(container.livenessProbe, container.name).to.be.an('object');
+      expect(container.volumeMounts.some((m: { name: string }) => m.name === 'socket'), container.name).to.equal(true);
+      expect(container.securityContext.allowPrivilegeEscalation).to.equal(false);
+      expect(container.args.join(' ')).to.include('/var/run/portico/dataplane.sock');
+    }
+  });
+});
