@@ -10,6 +10,7 @@ import { serviceBackendKey } from '../../shared/ir/keys.ts';
 import { checkPort } from '../../shared/validation/fields.ts';
 import { routeBackendNotFound, routeInvalidKind, routeRefNotPermitted, routeUnsupportedProtocol } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
+import { resolveBackendTls } from './backendtlspolicy.ts';
 import { objectKey } from './context.ts';
 import type { TranslateContext } from './context.ts';
 import { integerAt, listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
@@ -35,6 +36,8 @@ const HTTP_APP_PROTOCOLS: Record<string, BackendProtocol> = {
   'kubernetes.io/ws': 'ws',
 };
 const GRPC_APP_PROTOCOLS: Record<string, BackendProtocol> = { 'kubernetes.io/h2c': 'h2c', h2c: 'h2c', grpc: 'h2c' };
+/** appProtocols that mean TLS to the backend: usable only when a BackendTLSPolicy gives the TLS settings. */
+const TLS_APP_PROTOCOLS: Record<string, BackendProtocol> = { https: 'http1', HTTPS: 'http1', 'kubernetes.io/wss': 'ws' };
 
 function protocolFor(family: BackendFamily, appProtocol: string | undefined): BackendProtocol | undefined {
   switch (family) {
@@ -142,7 +145,13 @@ export function resolveBackendRef(
   if (servicePort.protocol !== wantedTransport) {
     return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} is ${servicePort.protocol}; ${route.kind}s need ${wantedTransport}`) };
   }
-  const protocol = protocolFor(family, servicePort.appProtocol);
+  const tls = resolveBackendTls(context, namespace, name, servicePort.name);
+  if ('problem' in tls) return { key: null, problem: routeUnsupportedProtocol(`${field}: ${tls.problem}`) };
+  if (tls.tls !== undefined && (family === 'tcp' || family === 'udp')) {
+    return { key: null, problem: routeUnsupportedProtocol(`${field}: Service ${namespace}/${name} port ${port} needs TLS (BackendTLSPolicy), which ${route.kind}s cannot originate`) };
+  }
+  const tlsProtocol = tls.tls !== undefined && family === 'http' && servicePort.appProtocol !== undefined && Object.hasOwn(TLS_APP_PROTOCOLS, servicePort.appProtocol);
+  const protocol = tlsProtocol ? TLS_APP_PROTOCOLS[servicePort.appProtocol as string] : protocolFor(family, servicePort.appProtocol);
   if (protocol === undefined) {
     return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} has appProtocol ${show(servicePort.appProtocol)}, which ${route.kind}s cannot speak`) };
   }
@@ -154,6 +163,7 @@ export function resolveBackendRef(
       protocol,
       endpoints: resolveEndpoints(context, namespace, name, servicePort),
     };
+    if (tls.tls !== undefined) record.tls = tls.tls;
     context.backends.set(key, record);
   }
   return { key };

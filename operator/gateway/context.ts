@@ -20,6 +20,8 @@ export interface TranslateContext {
   /** Labels of each Namespace object, by name. */
   namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
   grants: ReferenceGrantIndex;
+  /** BackendTLSPolicies by namespace, in precedence order. */
+  backendTlsPolicies: ReadonlyMap<string, readonly KubeObject[]>;
   /** Backend records resolved so far in this run, by key; a Service port is resolved once however many routes use it. */
   backends: Map<string, Backend>;
 }
@@ -59,8 +61,15 @@ export function buildContext(snapshot: ResourceSnapshot, options: ResolvedOption
   for (const namespace of snapshot.namespaces) {
     namespaceLabels.set(nameOf(namespace), stringRecord(objectAt(namespace.metadata).labels));
   }
+  const backendTlsPolicies = new Map<string, KubeObject[]>();
+  for (const policy of snapshot.backendTlsPolicies) {
+    const list = backendTlsPolicies.get(namespaceOf(policy)) ?? [];
+    list.push(policy);
+    backendTlsPolicies.set(namespaceOf(policy), list);
+  }
   return {
     options,
+    backendTlsPolicies,
     services: byNamespacedName(snapshot.services),
     secrets: byNamespacedName(snapshot.secrets),
     configMaps: byNamespacedName(snapshot.configMaps),
