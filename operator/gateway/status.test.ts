@@ -128,3 +128,20 @@ describe('applyDataPlaneState', () => {
     expect(programmed(all[0])[0]).to.equal('False/Invalid/3');
   });
 });
+
+describe('mergeStatus keeps the order of route parents', () => {
+  it('replaces our entries in place, so an unchanged status compares equal', () => {
+    const ours = { parentRef: { name: 'gw' }, controllerName: 'portico.dev/gateway-controller', conditions: [cond('Accepted', 'True', 'Accepted', T0)] };
+    const theirs = { parentRef: { name: 'gw' }, controllerName: 'other.io/ctl', conditions: [cond('Accepted', 'True', 'Accepted', T0)] };
+    const previous = { parents: [ours, theirs] };
+    const next: ObjectStatus = {
+      kind: 'HTTPRoute',
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      namespace: 'infra',
+      name: 'r',
+      generation: 1,
+      status: { parents: [{ ...ours, conditions: [cond('Accepted', 'True', 'Accepted', T1)] }] },
+    };
+    expect(statusEquals(mergeStatus(previous, next, 'portico.dev/gateway-controller'), previous)).to.equal(true);
+  });
+});

@@ -123,13 +123,22 @@ export function mergeStatus(previous: any, next: ObjectStatus, controllerName: s
       };
     }
     default: {
+      // Entries keep their places (a reordering alone would make every write look like a change): other
+      // controllers' entries as they are, ours replaced where they were or dropped, new ones appended.
       const oldParents: RouteParentStatus[] = Array.isArray(previous?.parents) ? previous.parents : [];
-      const foreign = oldParents.filter((p) => p?.controllerName !== controllerName);
-      const ours = next.status.parents.map((p) => {
-        const old = oldParents.find((o) => o?.controllerName === controllerName && o.parentRef && sameParentRef(o.parentRef, p.parentRef));
-        return { ...p, conditions: mergeConditions(old?.conditions, p.conditions) };
-      });
-      return { parents: [...foreign, ...ours] };
+      const fresh = [...next.status.parents];
+      const parents: RouteParentStatus[] = [];
+      for (const old of oldParents) {
+        if (old?.controllerName !== controllerName) {
+          parents.push(old);
+          continue;
+        }
+        const i = old.parentRef ? fresh.findIndex((p) => sameParentRef(old.parentRef, p.parentRef)) : -1;
+        if (i === -1) continue;
+        const [entry] = fresh.splice(i, 1);
+        parents.push({ ...entry, conditions: mergeConditions(old.conditions, entry.conditions) });
+      }
+      return { parents: [...parents, ...fresh] };
     }
   }
 }
