@@ -16,8 +16,8 @@ export interface RequestContext {
   clientHost: string | undefined;
   /** The request's Origin when the rule has a CORS policy and allows it; null otherwise. */
   corsOrigin: string | null;
-  /** process.hrtime.bigint() when the first upstream attempt started. */
-  upstreamStart: bigint;
+  /** performance.now() when the first upstream attempt started. */
+  upstreamStart: number;
   /** Set when the request timeout answered 504 before the upstream did. */
   timedOut: boolean;
   timer: NodeJS.Timeout | null;

@@ -10,6 +10,7 @@ import { applyHeaderOps, setForwardedHeaders, stripHopByHop } from './headers.ts
 import type { HeaderBag } from './headers.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { HttpMetrics } from './metrics.ts';
+import { BufferedBody } from '../upstream/exchange.ts';
 import { isConnectionError, statusForUpstreamError, upstreamErrorCode } from './upstream-errors.ts';
 
 
@@ -53,11 +54,24 @@ export function buildFromOptions(rule: CompiledRule, ref: CompiledBackendRef, me
     getUpstream: (request: FastifyRequest) => request.portico!.backend.origin,
     onResponse(request: FastifyRequest, reply: FastifyReply, res: unknown) {
       const ctx = request.portico!;
-      const r = res as unknown as { statusCode: number; stream: NodeJS.ReadableStream & { destroy(): void } };
+      const r = res as { statusCode: number; stream: (NodeJS.ReadableStream & { destroy(): void }) | BufferedBody };
       if (ctx.timer !== null) clearTimeout(ctx.timer);
       if (ctx.timedOut) return void r.stream.destroy();
-      metrics.upstreamResponse(ctx.backend.key, r.statusCode, Number(process.hrtime.bigint() - ctx.upstreamStart) / 1e9);
+      metrics.upstreamResponse(ctx.backend.key, r.statusCode, (performance.now() - ctx.upstreamStart) / 1000);
       metrics.response(ctx.listener.key, ctx.rule.routeName, r.statusCode);
+      if (r.stream instanceof BufferedBody) {
+        // The whole body is here: answer with one write, outside Fastify's stream machinery. The headers were
+        // already copied onto the reply (and rewritten) by reply-from.
+        reply.hijack();
+        try {
+          reply.raw.writeHead(r.statusCode, reply.getHeaders() as never).end(r.stream.buffer());
+        } catch (error) {
+          // An upstream status Node refuses to write (e.g. 99): the upstream is broken.
+          if (!reply.raw.headersSent) reply.raw.writeHead(502, { 'content-type': 'text/plain' }).end(`bad upstream response: ${(error as Error).message}\n`);
+          else reply.raw.destroy();
+        }
+        return;
+      }
       reply.send(r.stream);
     },
     onError(reply: FastifyReply, { error }: { error: unknown }) {

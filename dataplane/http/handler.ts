@@ -45,7 +45,7 @@ export function createHandler(deps: HandlerDeps) {
     const raw = request.raw;
     const binding = (raw.socket as unknown as BoundSocket)[kBinding];
     if (binding === undefined) return plain(reply, 503, 'listener not ready\n');
-    if (binding.draining) reply.header('connection', 'close');
+    if (binding.draining && raw.httpVersionMajor === 1) reply.header('connection', 'close');
     const rawHost = (raw.headers.host ?? raw.headers[':authority']) as string | undefined;
     const host = normalizeHost(rawHost);
     const listener = binding.table.listeners.lookup(host);
@@ -129,7 +129,7 @@ export function createHandler(deps: HandlerDeps) {
       upstreamHost,
       clientHost: rawHost,
       corsOrigin,
-      upstreamStart: process.hrtime.bigint(),
+      upstreamStart: performance.now(),
       timedOut: false,
       timer: null,
     };

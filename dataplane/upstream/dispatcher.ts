@@ -1,10 +1,11 @@
 // The dispatcher @fastify/reply-from sends every upstream request through. reply-from only needs `.request()`
-// (it accepts any object with one); ours resolves the synthetic backend origin and picks an endpoint per attempt.
+// (it accepts any object with one); ours resolves the synthetic backend origin, picks an endpoint per attempt, and
+// runs the exchange on that endpoint's pool (see exchange.ts for why it is not `pool.request()`).
 
 import type { Dispatcher } from 'undici';
+import { Exchange } from './exchange.ts';
+import type { ExchangeCallback } from './exchange.ts';
 import type { UpstreamRegistry } from './registry.ts';
-
-type RequestCallback = (err: Error | null, data?: Dispatcher.ResponseData) => void;
 
 function noEndpoint(origin: string): Error {
   return Object.assign(new Error(`no endpoint available for ${origin}`), { code: 'PORTICO_NO_ENDPOINTS' });
@@ -12,11 +13,11 @@ function noEndpoint(origin: string): Error {
 
 export function createGatewayDispatcher(registry: UpstreamRegistry) {
   return {
-    request(options: Dispatcher.RequestOptions & { origin: string }, callback: RequestCallback): void {
+    request(options: Dispatcher.DispatchOptions & { origin: string }, callback: ExchangeCallback): void {
       const endpoint = registry.byOrigin(options.origin)?.endpoints.pick();
       if (endpoint === undefined) return void process.nextTick(callback, noEndpoint(options.origin));
       options.origin = endpoint.origin;
-      endpoint.pool.request(options, callback as never);
+      endpoint.pool.dispatch(options, new Exchange(options.method, callback));
     },
     close(): Promise<void> {
       return Promise.resolve();

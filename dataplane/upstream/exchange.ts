@@ -1,0 +1,113 @@
+// One upstream request/response, driven by undici's dispatch handler API instead of `pool.request()`: a response
+// whose body is small and of known length (most API responses) is collected into a buffer and handed over whole,
+// so the shard answers it with one write and creates no stream for it; other bodies stream with backpressure.
+// Measured on the 2-core box: streams and their listeners were the largest JavaScript cost per request.
+
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+
+/** Bodies up to this size with a Content-Length are buffered (nginx's default proxy buffers are 8 × 4–8 KiB). */
+export const BUFFER_LIMIT = 64 * 1024;
+
+/** A complete response body. Has the two methods @fastify/reply-from may call on a body (`resume`, `destroy`). */
+export class BufferedBody {
+  readonly chunks: Buffer[];
+  readonly length: number;
+  constructor(chunks: Buffer[], length: number) {
+    this.chunks = chunks;
+    this.length = length;
+  }
+  buffer(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
+  }
+  resume(): void {}
+  destroy(): void {}
+}
+
+class StreamedBody extends Readable {
+  controller: Dispatcher.DispatchController | null = null;
+  ended = false;
+  override _read(): void {
+    this.controller?.resume();
+  }
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.ended) this.controller?.abort(error ?? new Error('response body abandoned'));
+    callback(error);
+  }
+}
+
+export interface ExchangeResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: BufferedBody | Readable;
+}
+
+export type ExchangeCallback = (error: Error | null, response?: ExchangeResponse) => void;
+
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly #callback: ExchangeCallback;
+  readonly #head: boolean;
+  #controller: Dispatcher.DispatchController | null = null;
+  #statusCode = 0;
+  #headers: ExchangeResponse['headers'] = {};
+  #chunks: Buffer[] | null = null;
+  #length = 0;
+  #stream: StreamedBody | null = null;
+  #answered = false;
+
+  constructor(method: string, callback: ExchangeCallback) {
+    this.#head = method === 'HEAD';
+    this.#callback = callback;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: informational, the final response follows
+    this.#statusCode = statusCode;
+    this.#headers = headers;
+    const length = headers['content-length'];
+    const small = typeof length === 'string' && Number(length) <= BUFFER_LIMIT;
+    if (this.#head || statusCode === 204 || statusCode === 304 || small) {
+      this.#chunks = [];
+      return;
+    }
+    const stream = new StreamedBody();
+    stream.controller = controller;
+    this.#stream = stream;
+    this.#answer(null, { statusCode, headers, body: stream });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#chunks !== null) {
+      this.#chunks.push(chunk);
+      this.#length += chunk.length;
+    } else if (this.#stream !== null && !this.#stream.push(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.#chunks !== null) this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: new BufferedBody(this.#chunks, this.#length) });
+    else if (this.#stream !== null) {
+      this.#stream.ended = true;
+      this.#stream.push(null);
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (!this.#answered) this.#answer(error);
+    else this.#stream?.destroy(error);
+  }
+
+  /** Aborts the exchange (the client went away, or the request timed out). */
+  abort(reason: Error): void {
+    this.#controller?.abort(reason);
+  }
+
+  #answer(error: Error | null, response?: ExchangeResponse): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    this.#callback(error, response);
+  }
+}
