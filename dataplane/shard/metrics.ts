@@ -1,66 +1,87 @@
-// Metrics of one shard, in its own prom-client registry; the supervisor aggregates the registries of all shards
-// (prom-client's AggregatorRegistry) when /metrics is scraped. Children are cached per label set so that the request
-// path does a few map lookups and an increment, and builds no label strings.
+// Metrics of one shard. The request path only increments plain numbers (a few map lookups, no label strings built,
+// no prom-client call: prom-client hashes its labels on every increment, which showed up in profiles). At scrape
+// time the shard turns its numbers into prom-client's JSON form; the supervisor sums the shards with prom-client's
+// AggregatorRegistry and renders the exposition text.
 
-import { Counter, Histogram, Registry } from 'prom-client';
 import type { HttpMetrics } from '../http/metrics.ts';
 
-type Child = { inc(value?: number): void };
-type Observer = { observe(value: number): void };
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-function nested<V>(map: Map<string, V>, key: string, make: () => V): V {
+interface Histogram {
+  buckets: Float64Array; // per bucket (not cumulative); the last slot is +Inf
+  sum: number;
+  count: number;
+}
+
+/** prom-client's MetricObjectWithValues, as `Registry.getMetricsAsJSON()` returns and `AggregatorRegistry` takes. */
+export interface MetricJson {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  aggregator: 'sum';
+  values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>;
+}
+
+function bump<K>(map: Map<K, number>, key: K, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+function nested<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   let value = map.get(key);
   if (value === undefined) map.set(key, (value = make()));
   return value;
 }
 
 export class ShardMetrics implements HttpMetrics {
-  readonly registry = new Registry();
-  readonly #requests = new Counter({
-    name: 'portico_http_requests_total',
-    help: 'Responses sent by the gateway, by listener, route and status code.',
-    labelNames: ['listener', 'route', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly #latency = new Histogram({
-    name: 'portico_upstream_response_seconds',
-    help: 'Time from the first upstream attempt to the upstream response headers.',
-    labelNames: ['backend'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-  readonly #upstreamErrors = new Counter({
-    name: 'portico_upstream_errors_total',
-    help: 'Upstream requests that failed without a response, by backend and error code.',
-    labelNames: ['backend', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly #mirrors = new Counter({
-    name: 'portico_mirror_requests_total',
-    help: 'Mirrored requests by backend and outcome (sent, failed, skipped for requests with a body).',
-    labelNames: ['backend', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly #requestChildren = new Map<string, Map<string, Map<number, Child>>>();
-  readonly #latencyChildren = new Map<string, Observer>();
+  /** listener → route → status → count */
+  readonly #responses = new Map<string, Map<string, Map<number, number>>>();
+  readonly #latency = new Map<string, Histogram>();
+  /** backend → code → count */
+  readonly #upstreamErrors = new Map<string, Map<string, number>>();
+  readonly #mirrors = new Map<string, Map<string, number>>();
 
   response(listenerKey: string, route: string, status: number): void {
-    const byRoute = nested(this.#requestChildren, listenerKey, () => new Map<string, Map<number, Child>>());
-    const byCode = nested(byRoute, route, () => new Map<number, Child>());
-    let child = byCode.get(status);
-    if (child === undefined) byCode.set(status, (child = this.#requests.labels(listenerKey, route, String(status))));
-    child.inc();
+    const byRoute = nested(this.#responses, listenerKey, () => new Map<string, Map<number, number>>());
+    bump(nested(byRoute, route, () => new Map<number, number>()), status);
   }
 
   upstreamResponse(backendKey: string, _status: number, seconds: number): void {
-    nested(this.#latencyChildren, backendKey, () => this.#latency.labels(backendKey)).observe(seconds);
+    const h = nested(this.#latency, backendKey, () => ({ buckets: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 }));
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
+    h.buckets[i]++;
+    h.sum += seconds;
+    h.count++;
   }
 
   upstreamError(backendKey: string, code: string): void {
-    this.#upstreamErrors.labels(backendKey, code).inc();
+    bump(nested(this.#upstreamErrors, backendKey, () => new Map<string, number>()), code);
   }
 
   mirror(backendKey: string, outcome: 'sent' | 'failed' | 'skipped'): void {
-    this.#mirrors.labels(backendKey, outcome).inc();
+    bump(nested(this.#mirrors, backendKey, () => new Map<string, number>()), outcome);
+  }
+
+  toJson(): MetricJson[] {
+    const requests: MetricJson = { name: 'portico_http_requests_total', help: 'Responses sent by the gateway, by listener, route and status code.', type: 'counter', aggregator: 'sum', values: [] };
+    for (const [listener, byRoute] of this.#responses) {
+      for (const [route, byCode] of byRoute) for (const [code, value] of byCode) requests.values.push({ labels: { listener, route, code }, value });
+    }
+    const latency: MetricJson = { name: 'portico_upstream_response_seconds', help: 'Time from the first upstream attempt to the upstream response.', type: 'histogram', aggregator: 'sum', values: [] };
+    for (const [backend, h] of this.#latency) {
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += h.buckets[i];
+        latency.values.push({ labels: { backend, le }, value: cumulative, metricName: 'portico_upstream_response_seconds_bucket' });
+      });
+      latency.values.push({ labels: { backend, le: '+Inf' }, value: h.count, metricName: 'portico_upstream_response_seconds_bucket' });
+      latency.values.push({ labels: { backend }, value: h.sum, metricName: 'portico_upstream_response_seconds_sum' });
+      latency.values.push({ labels: { backend }, value: h.count, metricName: 'portico_upstream_response_seconds_count' });
+    }
+    const errors: MetricJson = { name: 'portico_upstream_errors_total', help: 'Upstream requests that failed without a response, by backend and error code.', type: 'counter', aggregator: 'sum', values: [] };
+    for (const [backend, byCode] of this.#upstreamErrors) for (const [code, value] of byCode) errors.values.push({ labels: { backend, code }, value });
+    const mirrors: MetricJson = { name: 'portico_mirror_requests_total', help: 'Mirrored requests by backend and outcome (sent, failed, skipped for requests with a body).', type: 'counter', aggregator: 'sum', values: [] };
+    for (const [backend, byOutcome] of this.#mirrors) for (const [outcome, value] of byOutcome) mirrors.values.push({ labels: { backend, outcome }, value });
+    return [requests, latency, errors, mirrors];
   }
 }

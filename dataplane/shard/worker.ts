@@ -83,7 +83,7 @@ async function handle(message: ToShard): Promise<void> {
     case 'apply':
       return install(message.generation, applyDelta(index, message.delta));
     case 'metrics':
-      return send({ type: 'metrics', requestId: message.requestId, metrics: await metrics.registry.getMetricsAsJSON() });
+      return send({ type: 'metrics', requestId: message.requestId, metrics: metrics.toJson() });
     case 'shutdown':
       await sockets.close();
       await registry.close();
