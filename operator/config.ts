@@ -27,7 +27,7 @@ export const OPERATOR_USAGE = `portico operator
   --controller-name NAME     GatewayClasses with this controllerName are ours (default ${DEFAULT_CONTROLLER_NAME})
   --address-pool CIDR        addresses handed to Gateways that name none (env PORTICO_ADDRESS_POOL, default ${DEFAULT_ADDRESS_POOL})
   --admin HOST:PORT          /healthz /readyz /status /metrics (env PORTICO_OPERATOR_ADMIN, default 127.0.0.1:9902)
-  --translator-threads N     piscina threads for translation; 0 translates in the main thread (default 0)
+  --translator-threads N     piscina threads for translation; 0 translates in the main thread (default 1)
   --log-level LEVEL          pino level (env PORTICO_LOG_LEVEL, default info)`;
 
 export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<OperatorConfig> {
@@ -54,7 +54,7 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
   if (mode !== 'file' && mode !== 'kubernetes') throw new Error(`--mode must be file or kubernetes, got "${mode}"`);
   const admin = values.admin ?? env.PORTICO_OPERATOR_ADMIN ?? '127.0.0.1:9902';
   const colon = admin.lastIndexOf(':');
-  const threads = Number(values['translator-threads'] ?? env.PORTICO_TRANSLATOR_THREADS ?? 0);
+  const threads = Number(values['translator-threads'] ?? env.PORTICO_TRANSLATOR_THREADS ?? 1);
   if (!Number.isInteger(threads) || threads < 0) throw new Error('--translator-threads must be a non-negative integer');
   return Object.freeze({
     mode,

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.ts';
 import { TRANSLATABLE_FEATURES } from './gateway/options.ts';
+import { SERVED_FEATURES } from '../shared/features.ts';
 import { FileProvider } from './providers/file-provider.ts';
 import { Publisher } from './publisher/publisher.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
@@ -20,6 +21,11 @@ export interface Standalone {
   statuses: StatusBoard;
   adminPort: number;
   stop(): Promise<void>;
+}
+
+/** What the whole system supports: what the translator can express and the data plane serves. */
+export function supportedFeatures(): string[] {
+  return TRANSLATABLE_FEATURES.filter((f) => SERVED_FEATURES.includes(f));
 }
 
 export async function startStandalone(config: Readonly<OperatorConfig>, log: Logger): Promise<Standalone> {
@@ -47,7 +53,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     statuses,
     metrics,
     log,
-    options: { controllerName: config.controllerName, addressPool: config.addressPool, supportedFeatures: TRANSLATABLE_FEATURES },
+    options: { controllerName: config.controllerName, addressPool: config.addressPool, supportedFeatures: supportedFeatures() },
   });
   const files = new FileProvider(config.dir, store, log);
   await files.start();
