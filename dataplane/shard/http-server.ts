@@ -4,10 +4,13 @@
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createH2cServer } from 'node:http2';
+import type { ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { kBinding } from '../http/binding.ts';
 import type { BoundSocket, SocketBinding } from '../http/binding.ts';
 import { isWebSocketUpgrade } from '../http/websocket.ts';
+import { sniffCleartext } from './cleartext-sniffer.ts';
 import type { ListeningServer } from './sockets.ts';
 
 export interface HttpServerOptions {
@@ -36,10 +39,28 @@ export function createHttpListener(binding: SocketBinding, routing: RequestListe
     routing,
   );
   server.on('upgrade', onUpgrade);
-  server.on('connection', (socket: Socket) => {
+  // HTTP/2 with prior knowledge (gRPC without TLS) on the same port, told apart by the connection preface.
+  const h2c = createH2cServer({ maxSessionMemory: 64, maxHeaderListPairs: 256 }, routing as never);
+  const sessions = new Set<ServerHttp2Session>();
+  h2c.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  sniffCleartext(server, h2c, (socket: Socket) => {
     (socket as unknown as BoundSocket)[kBinding] = binding;
   });
-  return { server, drain: (drainMs) => drainHttpServer(server, drainMs) };
+  return {
+    server,
+    drain: (drainMs) => {
+      // HTTP/2 sessions get GOAWAY and finish their streams; HTTP/1.1 connections drain as before.
+      for (const session of sessions) session.close();
+      const force = setTimeout(() => {
+        for (const session of sessions) session.destroy();
+      }, drainMs);
+      force.unref();
+      return drainHttpServer(server, drainMs).finally(() => clearTimeout(force));
+    },
+  };
 }
 
 export function drainHttpServer(server: ReturnType<typeof createServer>, drainMs: number): Promise<void> {

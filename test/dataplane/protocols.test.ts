@@ -1,6 +1,7 @@
-// Backend protocols: HTTP/2 with prior knowledge (h2c) to a real node:http2 backend, from an HTTP/1.1 client.
+// Protocols on both sides: HTTP/2 with prior knowledge (h2c) to a real node:http2 backend, from an HTTP/1.1
+// client and from an h2c client (what gRPC clients do without TLS) on the same plain-HTTP listener.
 
-import { createServer } from 'node:http2';
+import { connect, createServer } from 'node:http2';
 import type { Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -29,6 +30,24 @@ describe('data plane: backend protocols', () => {
   after(async () => {
     await h?.stop();
     h2c?.close();
+  });
+
+  it('accepts HTTP/2 with prior knowledge and HTTP/1.1 on the same plain listener', async () => {
+    const session = connect(`http://${address}:${port}`);
+    const reply = await new Promise<{ status: number; body: string; trailers: Record<string, unknown> }>((resolve, reject) => {
+      const stream = session.request({ ':path': '/pkg.Service/Method', ':method': 'POST', ':authority': 'grpc.test', 'content-type': 'application/grpc', te: 'trailers' });
+      let status = 0;
+      let body = '';
+      stream.on('response', (headers) => (status = Number(headers[':status'])));
+      stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      stream.on('end', () => resolve({ status, body, trailers: {} }));
+      stream.on('error', reject);
+      stream.end(Buffer.from([0, 0, 0, 0, 0]));
+    });
+    session.close();
+    expect(reply.status).to.equal(200);
+    expect(JSON.parse(reply.body)).to.include({ version: '2.0', path: '/pkg.Service/Method', authority: 'grpc.test' });
+    expect((await get(`http://${address}:${port}/h1`, { headers: { host: 'h.test' } })).status).to.equal(200);
   });
 
   it('speaks h2c to a backend whose Service port says kubernetes.io/h2c', async () => {
