@@ -9,6 +9,8 @@ export const SERVED_FEATURES: readonly string[] = [
   'GatewayHTTPListenerIsolation',
   'GatewayPort8080',
   'GatewayStaticAddresses',
+  'GRPCRoute',
+  'GRPCRouteNamedRouteRule',
   'HTTPRoute',
   'HTTPRoute303RedirectStatusCode',
   'HTTPRoute307RedirectStatusCode',

@@ -11,6 +11,8 @@ import type { HeaderBag } from './headers.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { BufferedBody } from '../upstream/exchange.ts';
+import type { StreamedBody } from '../upstream/exchange.ts';
+import { sendUpstreamResponse } from './respond.ts';
 import { isConnectionError, statusForUpstreamError, upstreamErrorCode } from './upstream-errors.ts';
 
 
@@ -54,25 +56,12 @@ export function buildFromOptions(rule: CompiledRule, ref: CompiledBackendRef, me
     getUpstream: (request: FastifyRequest) => request.portico!.backend.origin,
     onResponse(request: FastifyRequest, reply: FastifyReply, res: unknown) {
       const ctx = request.portico!;
-      const r = res as { statusCode: number; stream: (NodeJS.ReadableStream & { destroy(): void }) | BufferedBody };
+      const r = res as { statusCode: number; stream: StreamedBody | BufferedBody };
       if (ctx.timer !== null) clearTimeout(ctx.timer);
       if (ctx.timedOut) return void r.stream.destroy();
       metrics.upstreamResponse(ctx.backend.key, r.statusCode, (performance.now() - ctx.upstreamStart) / 1000);
       metrics.response(ctx.listener.key, ctx.rule.routeName, r.statusCode);
-      if (r.stream instanceof BufferedBody) {
-        // The whole body is here: answer with one write, outside Fastify's stream machinery. The headers were
-        // already copied onto the reply (and rewritten) by reply-from.
-        reply.hijack();
-        try {
-          reply.raw.writeHead(r.statusCode, reply.getHeaders() as never).end(r.stream.buffer());
-        } catch (error) {
-          // An upstream status Node refuses to write (e.g. 99): the upstream is broken.
-          if (!reply.raw.headersSent) reply.raw.writeHead(502, { 'content-type': 'text/plain' }).end(`bad upstream response: ${(error as Error).message}\n`);
-          else reply.raw.destroy();
-        }
-        return;
-      }
-      reply.send(r.stream);
+      sendUpstreamResponse(reply, r.statusCode, r.stream);
     },
     onError(reply: FastifyReply, { error }: { error: unknown }) {
       const ctx = reply.request.portico!;

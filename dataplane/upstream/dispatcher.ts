@@ -14,10 +14,11 @@ function noEndpoint(origin: string): Error {
 export function createGatewayDispatcher(registry: UpstreamRegistry) {
   return {
     request(options: Dispatcher.DispatchOptions & { origin: string }, callback: ExchangeCallback): void {
-      const endpoint = registry.byOrigin(options.origin)?.endpoints.pick();
-      if (endpoint === undefined) return void process.nextTick(callback, noEndpoint(options.origin));
+      const backend = registry.byOrigin(options.origin);
+      const endpoint = backend?.endpoints.pick();
+      if (backend === undefined || endpoint === undefined) return void process.nextTick(callback, noEndpoint(options.origin));
       options.origin = endpoint.origin;
-      endpoint.pool.dispatch(options, new Exchange(options.method, callback));
+      endpoint.pool.dispatch(options, new Exchange(options.method, backend.record.protocol === 'h2c', callback));
     },
     close(): Promise<void> {
       return Promise.resolve();

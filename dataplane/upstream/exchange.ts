@@ -13,9 +13,12 @@ export const BUFFER_LIMIT = 64 * 1024;
 export class BufferedBody {
   readonly chunks: Buffer[];
   readonly length: number;
-  constructor(chunks: Buffer[], length: number) {
+  /** Trailers the upstream sent after the body (gRPC's grpc-status), or null. */
+  readonly trailers: Record<string, string | string[] | undefined> | null;
+  constructor(chunks: Buffer[], length: number, trailers: BufferedBody['trailers']) {
     this.chunks = chunks;
     this.length = length;
+    this.trailers = trailers;
   }
   buffer(): Buffer {
     return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
@@ -24,9 +27,11 @@ export class BufferedBody {
   destroy(): void {}
 }
 
-class StreamedBody extends Readable {
+export class StreamedBody extends Readable {
   controller: Dispatcher.DispatchController | null = null;
   ended = false;
+  /** Set before the stream ends when the upstream sent trailers. */
+  trailers: Record<string, string | string[] | undefined> | null = null;
   override _read(): void {
     this.controller?.resume();
   }
@@ -39,7 +44,7 @@ class StreamedBody extends Readable {
 export interface ExchangeResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
-  body: BufferedBody | Readable;
+  body: BufferedBody | StreamedBody;
 }
 
 export type ExchangeCallback = (error: Error | null, response?: ExchangeResponse) => void;
@@ -47,6 +52,11 @@ export type ExchangeCallback = (error: Error | null, response?: ExchangeResponse
 export class Exchange implements Dispatcher.DispatchHandler {
   readonly #callback: ExchangeCallback;
   readonly #head: boolean;
+  /**
+   * HTTP/2 upstreams: hold the response headers until the first body byte or the end, so that a response without a
+   * body (gRPC's "trailers-only" error responses) is passed on as headers-only, which gRPC clients require.
+   */
+  readonly #holdHeaders: boolean;
   #controller: Dispatcher.DispatchController | null = null;
   #statusCode = 0;
   #headers: ExchangeResponse['headers'] = {};
@@ -55,8 +65,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #stream: StreamedBody | null = null;
   #answered = false;
 
-  constructor(method: string, callback: ExchangeCallback) {
+  constructor(method: string, holdHeaders: boolean, callback: ExchangeCallback) {
     this.#head = method === 'HEAD';
+    this.#holdHeaders = holdHeaders;
     this.#callback = callback;
   }
 
@@ -77,19 +88,27 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const stream = new StreamedBody();
     stream.controller = controller;
     this.#stream = stream;
-    this.#answer(null, { statusCode, headers, body: stream });
+    if (!this.#holdHeaders) this.#answer(null, { statusCode, headers, body: stream });
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#stream !== null && !this.#answered) this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: this.#stream });
     if (this.#chunks !== null) {
       this.#chunks.push(chunk);
       this.#length += chunk.length;
     } else if (this.#stream !== null && !this.#stream.push(chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
-    if (this.#chunks !== null) this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: new BufferedBody(this.#chunks, this.#length) });
-    else if (this.#stream !== null) {
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    const sent = trailers !== undefined && trailers !== null && Object.keys(trailers).length > 0 ? trailers : null;
+    if (this.#chunks !== null) {
+      this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: new BufferedBody(this.#chunks, this.#length, sent) });
+    } else if (this.#stream !== null && !this.#answered) {
+      // Held headers and no body came: answer as a complete, empty response (headers-only on HTTP/2).
+      this.#stream.ended = true;
+      this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: new BufferedBody([], 0, sent) });
+    } else if (this.#stream !== null) {
+      this.#stream.trailers = sent;
       this.#stream.ended = true;
       this.#stream.push(null);
     }
