@@ -8,7 +8,7 @@
 //   3. 10k routes over 1000 hostnames hit uniformly, against the same load on one catch-all route.
 
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, start, waitForPort } from './lib/processes.ts';
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     const ng10 = summarize(nginxTenK);
     const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     const lines = [
-      `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, ${ROUNDS} rounds × ${SECONDS} s, medians`,
+      `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, ${ROUNDS} rounds × ${SECONDS} s, medians; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
       '',
       '| scenario | nginx (2 workers) | HAProxy (2 threads) | Portico (2 shards) | Portico ÷ nginx | Portico ÷ best | goal |',
       '|---|---|---|---|---|---|---|',

@@ -5,7 +5,7 @@
 // `-- --record` appends the table to bench/RESULTS.md.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appendFileSync } from 'node:fs';
@@ -152,7 +152,7 @@ backend.close();
 
 const f = (n: number) => n.toFixed(1);
 const lines = [
-  `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — route propagation (file change → first 200), ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, translator threads ${flags.threads}, ${flags.probes} probes per size, ms`,
+  `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — route propagation (file change → first 200), ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, translator threads ${flags.threads}, ${flags.probes} probes per size, ms; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   '',
   '| routes | total p50 | total p99 | translate p50 / p99 | publish round trip p50 / p99 | data-plane apply p50 / p99 | goal |',
   '|---|---|---|---|---|---|---|',
