@@ -18,6 +18,8 @@ export interface DataPlaneConfig {
   connectionsPerEndpoint: number;
   connectTimeoutMs: number;
   upstreamKeepAliveMs: number;
+  /** A UDP session ends after this long without a datagram (default 60 s). */
+  udpIdleMs?: number;
   statsIntervalMs: number;
   accessLog: boolean;
   logLevel: string;
@@ -71,6 +73,7 @@ export function readDataPlaneConfig(argv: string[], env: NodeJS.ProcessEnv): Rea
     connectionsPerEndpoint: 64,
     connectTimeoutMs: 5_000,
     upstreamKeepAliveMs: 30_000,
+    udpIdleMs: 60_000,
     statsIntervalMs: 5_000,
     accessLog: values['access-log'] ?? env.PORTICO_ACCESS_LOG === '1',
     logLevel: values['log-level'] ?? env.PORTICO_LOG_LEVEL ?? 'info',

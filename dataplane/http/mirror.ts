@@ -27,7 +27,7 @@ export function sendMirrors(
       continue;
     }
     const endpoint = registry.backend(mirror.backendKey)?.endpoints.pick();
-    if (endpoint === undefined) {
+    if (endpoint === undefined || endpoint.pool === null) {
       metrics.mirror(mirror.backendKey, 'failed');
       continue;
     }

@@ -10,6 +10,8 @@ import { HostIndex } from './hostnames.ts';
 import { compileVirtualHost } from './vhost.ts';
 import type { VirtualHost } from './vhost.ts';
 import type { TlsMaterial } from './tls-contexts.ts';
+import { compileStreamChoices } from '../l4/stream-tables.ts';
+import type { StreamChoices } from '../l4/stream-tables.ts';
 
 export interface CompiledListener {
   key: string;
@@ -17,10 +19,19 @@ export interface CompiledListener {
   /** The scheme clients used to reach this listener (X-Forwarded-Proto, redirects). */
   scheme: 'http' | 'https';
   vhosts: HostIndex<VirtualHost>;
+  /** TCP, UDP and TLS listeners: their stream routes (null for HTTP and HTTPS listeners). */
+  stream: StreamChoices | null;
 }
+
+/**
+ * What serves a socket: HTTP, HTTPS (TLS + HTTP), TLS (ClientHello first; HTTPS and TLS listeners may share it),
+ * TCP, UDP. Part of the socket's identity: when it changes, a new socket opens beside the old one, which drains.
+ */
+export type SocketKind = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
 
 export interface SocketTable {
   key: string;
+  kind: SocketKind;
   address: string;
   port: number;
   protocol: Listener['protocol'];
@@ -69,13 +80,14 @@ function sameRoutes(cached: CachedVirtualHost | undefined, routes: HttpRoute[]):
 
 export function compileHttpTables(index: RecordIndex, previous: VirtualHostCache): HttpTables {
   const grouped = groupRoutes(index);
+  const streams = compileStreamChoices(index);
   const cache: VirtualHostCache = new Map();
   const sockets = new Map<string, SocketTable>();
   for (const listener of index.listeners.values()) {
     const key = socketKey(listener);
     let table = sockets.get(key);
     if (table === undefined) {
-      table = { key, address: listener.address, port: listener.port, protocol: listener.protocol, listeners: new HostIndex(), listenerList: [], tls: null };
+      table = { key, kind: listener.protocol, address: listener.address, port: listener.port, protocol: listener.protocol, listeners: new HostIndex(), listenerList: [], tls: null };
       sockets.set(key, table);
     }
     const compiled: CompiledListener = {
@@ -83,6 +95,7 @@ export function compileHttpTables(index: RecordIndex, previous: VirtualHostCache
       listener,
       scheme: listener.protocol === 'HTTP' ? 'http' : 'https',
       vhosts: new HostIndex(),
+      stream: listener.protocol === 'HTTP' || listener.protocol === 'HTTPS' ? null : (streams.get(listener.key) ?? new HostIndex()),
     };
     for (const [host, routes] of grouped.get(listener.key) ?? []) {
       const cacheKey = `${listener.key}\n${host}`;
@@ -93,6 +106,10 @@ export function compileHttpTables(index: RecordIndex, previous: VirtualHostCache
     }
     table.listeners.set(listener.hostname ?? '', compiled);
     table.listenerList.push(compiled);
+    if (listener.protocol === 'TLS') table.kind = 'TLS';
   }
-  return { sockets, cache };
+  // The kind is part of the key, so that a socket whose kind changes is replaced rather than mis-served.
+  const keyed = new Map<string, SocketTable>();
+  for (const table of sockets.values()) keyed.set((table.key = `${table.key}|${table.kind}`), table);
+  return { sockets: keyed, cache };
 }

@@ -14,6 +14,8 @@ export interface ShardSettings {
   connectionsPerEndpoint: number;
   connectTimeoutMs: number;
   upstreamKeepAliveMs: number;
+  /** A UDP session (client address → upstream socket) ends after this long without a datagram. */
+  udpIdleMs: number;
   accessLog: boolean;
   logLevel: string;
 }

@@ -4,6 +4,7 @@
 // AggregatorRegistry and renders the exposition text.
 
 import type { HttpMetrics } from '../http/metrics.ts';
+import type { StreamMetrics } from '../l4/metrics.ts';
 
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -32,13 +33,19 @@ function nested<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return value;
 }
 
-export class ShardMetrics implements HttpMetrics {
+export class ShardMetrics implements HttpMetrics, StreamMetrics {
   /** listener → route → status → count */
   readonly #responses = new Map<string, Map<string, Map<number, number>>>();
   readonly #latency = new Map<string, Histogram>();
   /** backend → code → count */
   readonly #upstreamErrors = new Map<string, Map<string, number>>();
   readonly #mirrors = new Map<string, Map<string, number>>();
+  /** listener → route → outcome → count */
+  readonly #streams = new Map<string, Map<string, Map<string, number>>>();
+
+  streamConnection(listenerKey: string, route: string, outcome: 'forwarded' | 'refused' | 'failed'): void {
+    bump(nested(nested(this.#streams, listenerKey, () => new Map<string, Map<string, number>>()), route, () => new Map<string, number>()), outcome);
+  }
 
   response(listenerKey: string, route: string, status: number): void {
     const byRoute = nested(this.#responses, listenerKey, () => new Map<string, Map<number, number>>());
@@ -82,6 +89,10 @@ export class ShardMetrics implements HttpMetrics {
     for (const [backend, byCode] of this.#upstreamErrors) for (const [code, value] of byCode) errors.values.push({ labels: { backend, code }, value });
     const mirrors: MetricJson = { name: 'portico_mirror_requests_total', help: 'Mirrored requests by backend and outcome (sent, failed, skipped for requests with a body).', type: 'counter', aggregator: 'sum', values: [] };
     for (const [backend, byOutcome] of this.#mirrors) for (const [outcome, value] of byOutcome) mirrors.values.push({ labels: { backend, outcome }, value });
-    return [requests, latency, errors, mirrors];
+    const streams: MetricJson = { name: 'portico_stream_connections_total', help: 'TCP/TLS connections and UDP sessions by listener, route and outcome (forwarded, refused, failed).', type: 'counter', aggregator: 'sum', values: [] };
+    for (const [listener, byRoute] of this.#streams) {
+      for (const [route, byOutcome] of byRoute) for (const [outcome, value] of byOutcome) streams.values.push({ labels: { listener, route, outcome }, value });
+    }
+    return [requests, latency, errors, mirrors, streams];
   }
 }

@@ -5,11 +5,13 @@
 // requests with `Connection: close`, close idle connections, force-close after the drain timeout).
 
 import type { Server } from 'node:net';
+import type { Socket as DatagramSocket } from 'node:dgram';
 import type { SocketBinding } from '../http/binding.ts';
 import type { SocketTable } from '../http/tables.ts';
 
 export interface ListeningServer {
-  server: Server;
+  /** A stream server (bound with listen), or a datagram socket (bound with bind). */
+  server: Server | DatagramSocket;
   /** Called after the binding's table was replaced by a new generation's (e.g. to update a default certificate). */
   refresh?(): void;
   /** Stop accepting; resolve when every connection is gone or after `drainMs` (then connections are destroyed). */
@@ -29,7 +31,17 @@ export interface BindError {
   message: string;
 }
 
-function listen(server: Server, table: SocketTable): Promise<Error | null> {
+function listen(server: Server | DatagramSocket, table: SocketTable): Promise<Error | null> {
+  if ('bind' in server) {
+    return new Promise((resolve) => {
+      const onError = (error: Error) => resolve(error);
+      server.once('error', onError);
+      server.bind({ address: table.address, port: table.port, exclusive: false }, () => {
+        server.off('error', onError);
+        resolve(null);
+      });
+    });
+  }
   return new Promise((resolve) => {
     const onError = (error: Error) => {
       server.off('listening', onListening);

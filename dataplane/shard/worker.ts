@@ -12,6 +12,9 @@ import type { VirtualHostCache } from '../http/tables.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { createHttpListener } from './http-server.ts';
 import { createHttpsListener } from './https-server.ts';
+import { createTcpListener } from '../l4/tcp-server.ts';
+import { createTlsListener } from '../l4/tls-server.ts';
+import { createUdpListener } from '../l4/udp-server.ts';
 import { compileTlsMaterial } from '../http/tls-contexts.ts';
 import type { TlsContextCache } from '../http/tls-contexts.ts';
 import { ShardMetrics } from './metrics.ts';
@@ -37,15 +40,20 @@ const httpOptions = {
   maxHeaderBytes: settings.maxHeaderBytes,
 };
 
+const streamContext = { registry, metrics, connectTimeoutMs: settings.connectTimeoutMs };
+
 const factory: ServerFactory = (table, binding) => {
-  switch (table.protocol) {
+  switch (table.kind) {
     case 'HTTP':
       return createHttpListener(binding, app.routing, onUpgrade, httpOptions);
     case 'HTTPS':
       return createHttpsListener(binding, app.routing, onUpgrade, httpOptions);
-    default:
-      // The supervisor's validator only lets protocols through that the shards serve.
-      throw new Error(`protocol ${table.protocol} is not served yet`);
+    case 'TLS':
+      return createTlsListener(binding, createHttpsListener(binding, app.routing, onUpgrade, httpOptions), streamContext);
+    case 'TCP':
+      return createTcpListener(binding, streamContext);
+    case 'UDP':
+      return createUdpListener(binding, streamContext, settings.udpIdleMs);
   }
 };
 const sockets = new ShardSockets(factory, settings.drainMs);
@@ -63,7 +71,7 @@ async function install(generation: number, next: RecordIndex): Promise<void> {
   const tables = compileHttpTables(next, cache);
   const nextTlsCache: TlsContextCache = new Map();
   for (const table of tables.sockets.values()) {
-    if (table.protocol === 'HTTPS') table.tls = compileTlsMaterial(table, next.certificates, tlsCache, nextTlsCache);
+    if (table.kind === 'HTTPS' || table.kind === 'TLS') table.tls = compileTlsMaterial(table, next.certificates, tlsCache, nextTlsCache);
   }
   const commitBackends = registry.prepare(next.backends.values(), next.certificates);
   const listenerErrors = await sockets.apply(tables.sockets);

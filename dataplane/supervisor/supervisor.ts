@@ -52,6 +52,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       connectionsPerEndpoint: config.connectionsPerEndpoint,
       connectTimeoutMs: config.connectTimeoutMs,
       upstreamKeepAliveMs: config.upstreamKeepAliveMs,
+      udpIdleMs: config.udpIdleMs ?? 60_000,
       accessLog: config.accessLog,
       logLevel: config.logLevel,
     },

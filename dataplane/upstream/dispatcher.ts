@@ -16,7 +16,7 @@ export function createGatewayDispatcher(registry: UpstreamRegistry) {
     request(options: Dispatcher.DispatchOptions & { origin: string }, callback: ExchangeCallback): void {
       const backend = registry.byOrigin(options.origin);
       const endpoint = backend?.endpoints.pick();
-      if (backend === undefined || endpoint === undefined) return void process.nextTick(callback, noEndpoint(options.origin));
+      if (backend === undefined || endpoint === undefined || endpoint.pool === null) return void process.nextTick(callback, noEndpoint(options.origin));
       options.origin = endpoint.origin;
       endpoint.pool.dispatch(options, new Exchange(options.method, backend.record.protocol === 'h2c', callback));
     },

@@ -23,7 +23,10 @@ export interface UpstreamOptions {
 export interface EndpointPool {
   id: string;
   origin: string;
-  pool: Pool;
+  host: string;
+  port: number;
+  /** An undici pool for HTTP backends; null for TCP and UDP backends, which connect per client connection. */
+  pool: Pool | null;
   users: number;
 }
 
@@ -98,7 +101,8 @@ export class UpstreamRegistry {
     const id = `${origin}|${record.protocol}|${tls ? JSON.stringify(tls) : ''}`;
     let entry = this.#pools.get(id);
     if (entry === undefined) {
-      entry = { id, origin, pool: new Pool(origin, this.#poolOptions(record, certificates)), users: 0 };
+      const stream = record.protocol === 'tcp' || record.protocol === 'udp';
+      entry = { id, origin, host: address, port, pool: stream ? null : new Pool(origin, this.#poolOptions(record, certificates)), users: 0 };
       this.#pools.set(id, entry);
     }
     entry.users++;
@@ -108,7 +112,8 @@ export class UpstreamRegistry {
   #release(entry: EndpointPool): void {
     if (--entry.users > 0) return;
     this.#pools.delete(entry.id);
-    entry.pool.close().catch(() => entry.pool.destroy());
+    const pool = entry.pool;
+    pool?.close().catch(() => pool.destroy());
   }
 
   #poolOptions(record: Backend, certificates: Map<string, CertificateRecord>): Pool.Options {
@@ -142,7 +147,7 @@ export class UpstreamRegistry {
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.allSettled(pools.map((p) => p.pool.close()));
+    await Promise.allSettled(pools.map((p) => p.pool?.close()));
   }
 }
 

@@ -1,0 +1,31 @@
+// TCP listener sockets: every connection goes to the listener's route (TCPRoute).
+
+import { createServer } from 'node:net';
+import type { Socket } from 'node:net';
+import type { SocketBinding } from '../http/binding.ts';
+import type { ListeningServer } from '../shard/sockets.ts';
+import { forwardStream } from './tcp-proxy.ts';
+import type { StreamContext } from './tcp-proxy.ts';
+
+export function createTcpListener(binding: SocketBinding, context: Omit<StreamContext, 'listenerKey'>): ListeningServer {
+  const connections = new Set<Socket>();
+  const server = createServer({ noDelay: true }, (socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+    const listener = binding.table.listenerList[0];
+    forwardStream(socket, listener?.stream?.lookup(''), { ...context, listenerKey: listener?.key ?? '' }, null);
+  });
+  return {
+    server,
+    drain: (drainMs) =>
+      new Promise<void>((resolve) => {
+        // Established streams keep flowing until they end or the drain time is up.
+        const force = setTimeout(() => connections.forEach((c) => c.destroy()), drainMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
