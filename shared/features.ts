@@ -4,6 +4,8 @@
 // over real sockets that shows the data plane doing it, and keep the list honest against the conformance report.
 
 export const SERVED_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'Gateway',
   'GatewayAddressEmpty',
   'GatewayHTTPListenerIsolation',

@@ -8,7 +8,7 @@
 
 import { checkServerIdentity } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
-import { Pool } from 'undici';
+import { Pool, buildConnector } from 'undici';
 import type { Backend } from '../../shared/ir/backend.ts';
 import type { CertificateRecord } from '../../shared/ir/listener.ts';
 import { EndpointPicker } from './endpoints.ts';
@@ -130,15 +130,19 @@ export class UpstreamRegistry {
     const tls = record.tls;
     if (tls !== undefined) {
       const client = tls.clientCertificateKey ? certificates.get(tls.clientCertificateKey) : undefined;
-      options.connect = {
+      const allowH2 = record.protocol === 'h2c';
+      const connector = buildConnector({
+        allowH2,
         rejectUnauthorized: true,
-        servername: tls.hostname,
         ca: tls.caCertificates,
         cert: client?.certificatePem,
         key: client?.privateKeyPem,
         checkServerIdentity: serverIdentityCheck(tls.hostname, tls.subjectAltNames),
-      } as Pool.Options['connect'];
-      (options as { allowH2?: boolean }).allowH2 = record.protocol !== 'ws' && record.protocol !== 'http1';
+        timeout: this.#options.connectTimeoutMs,
+      } as buildConnector.BuildOptions);
+      // undici would send the request's Host header as SNI; BackendTLSPolicy says the policy's hostname.
+      options.connect = (opts, callback) => connector({ ...opts, servername: tls.hostname }, callback);
+      (options as { allowH2?: boolean }).allowH2 = allowH2;
     }
     return options;
   }

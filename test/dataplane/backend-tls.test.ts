@@ -1,0 +1,62 @@
+// TLS to backends (BackendTLSPolicy): the data plane verifies the backend's certificate against the policy's CA and
+// hostname (or its subjectAltNames), sends SNI, and refuses a backend that does not prove who it is (502).
+
+import { createServer } from 'node:https';
+import type { Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import type { BackendTls } from '../../shared/ir/backend.ts';
+import { backend, httpListener, httpRoute, prefix, rule } from '../../shared/testing/ir-builders.ts';
+import { makeCa, makeLeaf } from '../support/certs.ts';
+import { startHarness, testAddress } from '../support/dataplane-harness.ts';
+import type { Harness } from '../support/dataplane-harness.ts';
+import { get } from '../support/http-client.ts';
+
+describe('data plane: TLS to backends', () => {
+  const address = testAddress();
+  const port = 18092;
+  let h: Harness;
+  let server: Server;
+  const ca = makeCa();
+  const otherCa = makeCa('Someone Else');
+  const leaf = makeLeaf(ca, ['backend.internal', 'spiffe://cluster.local/ns/app/sa/api']);
+
+  before(async () => {
+    server = createServer({ cert: leaf.cert, key: leaf.key }, (req, res) => res.end(`tls backend saw sni ${(req.socket as unknown as { servername: string }).servername}`));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const backendPort = (server.address() as AddressInfo).port;
+    h = await startHarness();
+    const l = httpListener('ns/gw/http', port, { address });
+    const tlsBackend = (key: string, tls: BackendTls) => backend(key, [['127.0.0.1', backendPort]], { tls });
+    const backends = [
+      tlsBackend('ns/good:443', { hostname: 'backend.internal', caCertificates: [ca.cert] }),
+      tlsBackend('ns/wrong-name:443', { hostname: 'other.internal', caCertificates: [ca.cert] }),
+      tlsBackend('ns/wrong-ca:443', { hostname: 'backend.internal', caCertificates: [otherCa.cert] }),
+      tlsBackend('ns/san:443', { hostname: 'backend.internal', caCertificates: [ca.cert], subjectAltNames: [{ type: 'URI', value: 'spiffe://cluster.local/ns/app/sa/api' }] }),
+      tlsBackend('ns/bad-san:443', { hostname: 'backend.internal', caCertificates: [ca.cert], subjectAltNames: [{ type: 'URI', value: 'spiffe://cluster.local/ns/app/sa/other' }] }),
+    ];
+    const r = (path: string, key: string) => rule([prefix(path)], [key]);
+    const routes = [httpRoute('httproute/ns/tls', [l.key], [r('/good', 'ns/good:443'), r('/wrong-name', 'ns/wrong-name:443'), r('/wrong-ca', 'ns/wrong-ca:443'), r('/san', 'ns/san:443'), r('/bad-san', 'ns/bad-san:443')])];
+    expect((await h.publish({ listeners: [l], backends, httpRoutes: routes })).outcome).to.equal('ack');
+  });
+  after(async () => {
+    await h?.stop();
+    server?.close();
+  });
+
+  it('verifies the backend against the policy CA and hostname, sending the hostname as SNI', async () => {
+    const reply = await get(`http://${address}:${port}/good`, { headers: { host: 'x' } });
+    expect(reply.status).to.equal(200);
+    expect(reply.text).to.equal('tls backend saw sni backend.internal');
+  });
+
+  it('refuses a backend whose certificate names another host, or comes from another CA', async () => {
+    expect((await get(`http://${address}:${port}/wrong-name`, { headers: { host: 'x' } })).status).to.equal(502);
+    expect((await get(`http://${address}:${port}/wrong-ca`, { headers: { host: 'x' } })).status).to.equal(502);
+  });
+
+  it('checks subjectAltNames instead of the hostname when the policy lists them', async () => {
+    expect((await get(`http://${address}:${port}/san`, { headers: { host: 'x' } })).status).to.equal(200);
+    expect((await get(`http://${address}:${port}/bad-san`, { headers: { host: 'x' } })).status).to.equal(502);
+  });
+});
