@@ -34,6 +34,11 @@ export async function createHttpApp(deps: HandlerDeps): Promise<FastifyInstance>
   const handler = createHandler(deps);
   app.route({ method: METHODS, url: '*', handler });
   app.setNotFoundHandler(handler);
+  // A bug in our handler must not take the connection down without a word: answer 500 and say why in the log.
+  app.setErrorHandler((error, request, reply) => {
+    deps.log.error({ err: error, url: request.raw.url }, 'request handler failed');
+    if (!reply.sent) reply.code(500).header('content-type', 'text/plain; charset=utf-8').send('internal error\n');
+  });
   await app.ready();
   return app;
 }

@@ -20,6 +20,7 @@ import type { CompiledListener } from './tables.ts';
 export interface HandlerDeps {
   registry: UpstreamRegistry;
   metrics: HttpMetrics;
+  log: import('pino').Logger;
 }
 
 function pickBackendRef(rule: CompiledRule): CompiledBackendRef | null {
@@ -32,6 +33,13 @@ function pickBackendRef(rule: CompiledRule): CompiledBackendRef | null {
     if (point < 0) return refs[i];
   }
   return refs[refs.length - 1];
+}
+
+function misdirected(binding: BoundSocket[typeof kBinding] & object, listener: CompiledListener, socket: { servername?: string | false }): boolean {
+  const servername = socket.servername;
+  if (typeof servername !== 'string' || servername === '') return false;
+  const byName = binding.table.listeners.lookup(normalizeHost(servername));
+  return byName !== undefined && byName !== listener;
 }
 
 function plain(reply: FastifyReply, status: number, body: string): void {
@@ -50,6 +58,12 @@ export function createHandler(deps: HandlerDeps) {
     const host = normalizeHost(rawHost);
     const listener = binding.table.listeners.lookup(host);
     if (listener === undefined) return plain(reply, 404, 'no listener for this host\n');
+    if (listener.scheme === 'https' && misdirected(binding, listener, raw.socket as unknown as { servername?: string | false })) {
+      // The connection's TLS name chose another listener (its certificate, its client-certificate rules): the
+      // client must open a connection for this host (RFC 9110 §15.5.20).
+      metrics.response(listener.key, '', 421);
+      return plain(reply, 421, 'misdirected request: this connection was made for another host\n');
+    }
 
     const url = raw.url ?? '/';
     const q = url.indexOf('?');

@@ -40,6 +40,8 @@ export interface SocketTable {
   listenerList: CompiledListener[];
   /** Certificates by SNI, for sockets that terminate TLS; filled by the shard after compiling the routes. */
   tls: TlsMaterial | null;
+  /** Some listener on this socket validates client certificates: the TLS server asks every client for one. */
+  clientCertificates: boolean;
 }
 
 interface CachedVirtualHost {
@@ -87,7 +89,7 @@ export function compileHttpTables(index: RecordIndex, previous: VirtualHostCache
     const key = socketKey(listener);
     let table = sockets.get(key);
     if (table === undefined) {
-      table = { key, kind: listener.protocol, address: listener.address, port: listener.port, protocol: listener.protocol, listeners: new HostIndex(), listenerList: [], tls: null };
+      table = { key, kind: listener.protocol, address: listener.address, port: listener.port, protocol: listener.protocol, listeners: new HostIndex(), listenerList: [], tls: null, clientCertificates: false };
       sockets.set(key, table);
     }
     const compiled: CompiledListener = {
@@ -107,9 +109,10 @@ export function compileHttpTables(index: RecordIndex, previous: VirtualHostCache
     table.listeners.set(listener.hostname ?? '', compiled);
     table.listenerList.push(compiled);
     if (listener.protocol === 'TLS') table.kind = 'TLS';
+    if (listener.tls?.clientValidation !== undefined) table.clientCertificates = true;
   }
   // The kind is part of the key, so that a socket whose kind changes is replaced rather than mis-served.
   const keyed = new Map<string, SocketTable>();
-  for (const table of sockets.values()) keyed.set((table.key = `${table.key}|${table.kind}`), table);
+  for (const table of sockets.values()) keyed.set((table.key = `${table.key}|${table.kind}${table.clientCertificates ? '+client-certificates' : ''}`), table);
   return { sockets: keyed, cache };
 }

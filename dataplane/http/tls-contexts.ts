@@ -38,10 +38,13 @@ export function compileTlsMaterial(table: SocketTable, certificates: Map<string,
     if (tls === undefined || tls.mode !== 'Terminate') continue;
     const records = tls.certificateKeys.map((k) => certificates.get(k)).filter((r): r is CertificateRecord => r !== undefined);
     if (records.length === 0) continue;
-    const cacheKey = tls.certificateKeys.join('\n');
+    const clientCa = tls.clientValidation?.caCertificates ?? [];
+    const cacheKey = `${tls.certificateKeys.join('\n')}\n${clientCa.join('')}`;
     let cached = next.get(cacheKey) ?? previous.get(cacheKey);
     if (cached === undefined || !sameRecords(cached.records, records)) {
       const options: SecureContextOptions = { ...SERVER_TLS, cert: records.map((r) => r.certificatePem), key: records.map((r) => r.privateKeyPem) };
+      // Client certificates of this listener are verified against its own CA bundle (frontend validation).
+      if (clientCa.length > 0) options.ca = clientCa;
       cached = { records, options, context: createSecureContext(options) };
     }
     next.set(cacheKey, cached);

@@ -16,6 +16,17 @@ export interface HttpsServerOptions {
   maxHeaderBytes: number;
 }
 
+/**
+ * Frontend client certificate validation: a listener in AllowValidOnly mode takes only clients whose certificate
+ * chains to its CA bundle; AllowInsecureFallback lets the others through too.
+ */
+export function clientCertificateAccepted(binding: SocketBinding, socket: TLSSocket): boolean {
+  if (!binding.table.clientCertificates) return true;
+  const servername = typeof socket.servername === 'string' ? socket.servername : '';
+  const validation = binding.table.listeners.lookup(normalizeHost(servername))?.listener.tls?.clientValidation;
+  return validation === undefined || validation.mode === 'AllowInsecureFallback' || socket.authorized;
+}
+
 export function createHttpsListener(binding: SocketBinding, routing: RequestListener, onUpgrade: UpgradeListener, options: HttpsServerOptions): ListeningServer {
   const fallback = binding.table.tls?.fallback ?? undefined;
   const server: Http2SecureServer = createSecureServer({
@@ -25,6 +36,10 @@ export function createHttpsListener(binding: SocketBinding, routing: RequestList
     maxSessionMemory: 64,
     maxHeaderListPairs: 256,
     maxSendHeaderBlockLength: options.maxHeaderBytes,
+    // Asked of every client when some listener on the socket validates client certificates; whether a missing or
+    // invalid one is acceptable depends on the listener, decided after the handshake.
+    requestCert: binding.table.clientCertificates,
+    rejectUnauthorized: false,
     SNICallback: (servername, callback) => {
       const context = binding.table.tls?.byHost.lookup(normalizeHost(servername));
       // No listener takes this name: the default context (the catch-all listener's certificate) answers.
@@ -36,6 +51,7 @@ export function createHttpsListener(binding: SocketBinding, routing: RequestList
   const sockets = new Set<TLSSocket>();
   const sessions = new Set<ServerHttp2Session>();
   server.on('secureConnection', (socket: TLSSocket) => {
+    if (!clientCertificateAccepted(binding, socket)) return void socket.destroy();
     (socket as unknown as BoundSocket)[kBinding] = binding;
     sockets.add(socket);
     // An idle connection (no bytes either way) is closed after the keep-alive timeout.
