@@ -14,6 +14,7 @@ import type { RequestView } from './matcher.ts';
 import { sendMirrors } from './mirror.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { modifyPath, redirectLocation } from './redirect.ts';
+import { logWhenFinished } from './access-log.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { CompiledListener } from './tables.ts';
 
@@ -21,6 +22,8 @@ export interface HandlerDeps {
   registry: UpstreamRegistry;
   metrics: HttpMetrics;
   log: import('pino').Logger;
+  /** Log one line per request (`--access-log`). */
+  accessLog: boolean;
 }
 
 function pickBackendRef(rule: CompiledRule): CompiledBackendRef | null {
@@ -47,13 +50,14 @@ function plain(reply: FastifyReply, status: number, body: string): void {
 }
 
 export function createHandler(deps: HandlerDeps) {
-  const { registry, metrics } = deps;
+  const { registry, metrics, log, accessLog } = deps;
 
   return function handle(request: FastifyRequest, reply: FastifyReply): void {
     const raw = request.raw;
     const binding = (raw.socket as unknown as BoundSocket)[kBinding];
     if (binding === undefined) return plain(reply, 503, 'listener not ready\n');
     if (binding.draining && raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    if (accessLog) logWhenFinished(log, raw, reply.raw, binding.key);
     const rawHost = (raw.headers.host ?? raw.headers[':authority']) as string | undefined;
     const host = normalizeHost(rawHost);
     const listener = binding.table.listeners.lookup(host);

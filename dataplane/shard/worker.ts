@@ -32,7 +32,7 @@ const registry = new UpstreamRegistry({
   connectTimeoutMs: settings.connectTimeoutMs,
   keepAliveTimeoutMs: settings.upstreamKeepAliveMs,
 });
-const app = await createHttpApp({ registry, metrics, log });
+const app = await createHttpApp({ registry, metrics, log, accessLog: settings.accessLog });
 const onUpgrade = createUpgradeHandler(registry, metrics);
 const httpOptions = {
   keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
