@@ -40,6 +40,12 @@ export class HostIndex<T> {
     else this.exact.set(pattern, value);
   }
 
+  delete(pattern: string): void {
+    if (pattern === '' || pattern === '*') this.any = undefined;
+    else if (pattern.startsWith('*.')) this.wildcard.delete(pattern.slice(2));
+    else this.exact.delete(pattern);
+  }
+
   get(pattern: string): T | undefined {
     if (pattern === '' || pattern === '*') return this.any;
     return pattern.startsWith('*.') ? this.wildcard.get(pattern.slice(2)) : this.exact.get(pattern);

@@ -15,7 +15,7 @@ function exact(value: string, extra: Partial<HttpMatch> = {}): HttpMatch {
 }
 
 function compile(...routes: ReturnType<typeof httpRoute>[]): CompiledListener {
-  const tables = compileHttpTables(indexSnapshot(snapshot(1, { listeners: [L], backends: [be], httpRoutes: routes })), new Map());
+  const tables = compileHttpTables(indexSnapshot(snapshot(1, { listeners: [L], backends: [be], httpRoutes: routes })));
   return [...tables.sockets.values()][0].listenerList[0];
 }
 

@@ -2,7 +2,7 @@
 // connection to one route (the lowest rank, i.e. the oldest, when several attach); a TLS listener picks the route
 // by the SNI name, exact before wildcard.
 
-import type { RecordIndex } from '../../shared/ir/delta.ts';
+import type { ReadonlyRecordIndex } from '../../shared/ir/delta.ts';
 import type { StreamRoute } from '../../shared/ir/route.ts';
 import { HostIndex } from '../http/hostnames.ts';
 
@@ -29,7 +29,7 @@ function compile(route: StreamRoute): CompiledStreamRoute {
   return c;
 }
 
-export function compileStreamChoices(index: RecordIndex): Map<string, StreamChoices> {
+export function compileStreamChoices(index: ReadonlyRecordIndex): Map<string, StreamChoices> {
   const byListener = new Map<string, StreamChoices>();
   for (const route of index.streamRoutes.values()) {
     const c = compile(route);

@@ -3,12 +3,13 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
-import { applyDelta, emptyIndex, indexSnapshot } from '../../shared/ir/delta.ts';
-import type { RecordIndex } from '../../shared/ir/delta.ts';
+import { applyDeltaInPlace, emptyIndex, indexSnapshot } from '../../shared/ir/delta.ts';
+import type { ConfigDelta, RecordIndex } from '../../shared/ir/delta.ts';
+import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import { createHttpApp } from '../http/app.ts';
-import { compileHttpTables } from '../http/tables.ts';
+import { HttpTableCompiler } from '../http/tables.ts';
 import { createUpgradeHandler } from '../http/websocket.ts';
-import type { VirtualHostCache } from '../http/tables.ts';
+import type { HttpTables } from '../http/tables.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { createHttpListener } from './http-server.ts';
 import { createHttpsListener } from './https-server.ts';
@@ -59,37 +60,51 @@ const factory: ServerFactory = (table, binding) => {
 const sockets = new ShardSockets(factory, settings.drainMs);
 
 let index: RecordIndex = emptyIndex();
-let cache: VirtualHostCache = new Map();
+const compiler = new HttpTableCompiler();
 let tlsCache: TlsContextCache = new Map();
 
 function send(message: FromShard): void {
   port.postMessage(message);
 }
 
-async function install(generation: number, next: RecordIndex): Promise<void> {
+/**
+ * Installs a generation: `tables` and `stageBackends` compile it (from nothing for a load, from the previous one
+ * for a delta). A failure leaves the previous generation serving; the supervisor then reloads a whole one.
+ */
+async function install(generation: number, tables: HttpTables, stageBackends: () => () => void): Promise<void> {
   const started = performance.now();
-  const tables = compileHttpTables(next, cache);
   const nextTlsCache: TlsContextCache = new Map();
   for (const table of tables.sockets.values()) {
-    if (table.kind === 'HTTPS' || table.kind === 'TLS') table.tls = compileTlsMaterial(table, next.certificates, tlsCache, nextTlsCache);
+    if (table.kind === 'HTTPS' || table.kind === 'TLS') table.tls = compileTlsMaterial(table, index.certificates, tlsCache, nextTlsCache);
   }
-  const commitBackends = registry.prepare(next.backends.values(), next.certificates);
+  const commitBackends = stageBackends();
   const listenerErrors = await sockets.apply(tables.sockets);
   commitBackends();
-  index = next;
-  cache = tables.cache;
   tlsCache = nextTlsCache;
   const applyMs = performance.now() - started;
   log.debug({ generation, applyMs, sockets: sockets.size }, 'generation applied');
   send({ type: 'applied', generation, listenerErrors, applyMs, sockets: sockets.size });
 }
 
+function load(generation: number, records: SnapshotRecords): Promise<void> {
+  index = indexSnapshot(records);
+  return install(generation, compiler.load(index), () => registry.prepare(index.backends.values(), index.certificates));
+}
+
+/** A delta on top of the generation held: the index is changed in place, the tables at the cost of the delta. */
+function apply(generation: number, delta: ConfigDelta): Promise<void> {
+  applyDeltaInPlace(index, delta);
+  const keys = (kind: 'httpRoutes' | 'streamRoutes' | 'listeners') => [...delta.remove[kind], ...delta.upsert[kind].map((r) => r.key)];
+  const tables = compiler.apply(index, { httpRoutes: keys('httpRoutes'), streamRoutes: keys('streamRoutes'), listeners: keys('listeners') });
+  return install(generation, tables, () => registry.prepareChanges(delta.upsert.backends, delta.remove.backends, index.certificates));
+}
+
 async function handle(message: ToShard): Promise<void> {
   switch (message.type) {
     case 'load':
-      return install(message.generation, indexSnapshot(message.records));
+      return load(message.generation, message.records);
     case 'apply':
-      return install(message.generation, applyDelta(index, message.delta));
+      return apply(message.generation, message.delta);
     case 'metrics':
       return send({ type: 'metrics', requestId: message.requestId, metrics: metrics.toJson() });
     case 'shutdown':

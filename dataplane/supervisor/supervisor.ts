@@ -70,8 +70,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       return { type: 'nack', generation, reason: admission.reason, problems: admission.problems, current: state.generation };
     }
     const started = performance.now();
-    const previous = { generation: state.generation, index: state.index };
-    state.commit(admission.generation, admission.index);
+    state.commit(admission);
     const results = await shards.broadcast(
       delta.baseGeneration === 0 ? { type: 'load', generation, records: state.records() } : { type: 'apply', generation, delta },
     );
@@ -79,8 +78,8 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     // Shards still starting load the committed generation themselves; the ack waits for them too.
     if (failed.length === 0) await shards.waitForAll(generation, 10_000);
     if (failed.length > 0) {
-      state.commit(previous.generation, previous.index);
-      await shards.broadcast({ type: 'load', generation: previous.generation, records: state.records() });
+      state.rollback();
+      await shards.broadcast({ type: 'load', generation: state.generation, records: state.records() });
       metrics.applies.labels('ShardFailure').inc();
       const problems = failed.map((f) => ({ code: 'InvalidValue' as const, path: `shard ${f.shard}`, message: f.outcome === 'failed' ? f.message : 'failed' }));
       log.error({ generation, problems }, 'a shard failed to apply the config; rolled back');

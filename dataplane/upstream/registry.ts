@@ -43,8 +43,11 @@ export interface BackendRuntime {
 export class UpstreamRegistry {
   readonly #options: UpstreamOptions;
   readonly #pools = new Map<string, EndpointPool>();
-  #backends = new Map<string, BackendRuntime>();
-  #byOrigin = new Map<string, BackendRuntime>();
+  readonly #backends = new Map<string, BackendRuntime>();
+  readonly #byOrigin = new Map<string, BackendRuntime>();
+  /** Runtimes of the generation being installed (new or replaced ones only), until its commit. */
+  #staged: Map<string, BackendRuntime> | null = null;
+  #stagedOrigins: Map<string, BackendRuntime> | null = null;
   #nextId = 1;
 
   constructor(options: UpstreamOptions) {
@@ -52,11 +55,11 @@ export class UpstreamRegistry {
   }
 
   backend(key: string): BackendRuntime | undefined {
-    return this.#backends.get(key);
+    return this.#staged?.get(key) ?? this.#backends.get(key);
   }
 
   byOrigin(origin: string): BackendRuntime | undefined {
-    return this.#byOrigin.get(origin);
+    return this.#stagedOrigins?.get(origin) ?? this.#byOrigin.get(origin);
   }
 
   /**
@@ -67,29 +70,56 @@ export class UpstreamRegistry {
    * requests.
    */
   prepare(backends: Iterable<Backend>, certificates: Map<string, CertificateRecord>): () => void {
-    const previous = this.#backends;
     const next = new Map<string, BackendRuntime>();
+    for (const record of backends) next.set(record.key, this.#runtimeFor(record, certificates));
+    const removed = [...this.#backends.keys()].filter((key) => !next.has(key));
+    return this.#stage(next, removed);
+  }
+
+  /** `prepare` for a generation that differs from the one in force by these backends: costs what changed. */
+  prepareChanges(upserted: readonly Backend[], removed: readonly string[], certificates: Map<string, CertificateRecord>): () => void {
+    const next = new Map<string, BackendRuntime>();
+    for (const record of upserted) next.set(record.key, this.#runtimeFor(record, certificates));
+    return this.#stage(next, removed.filter((key) => !next.has(key)));
+  }
+
+  /** The runtime of a record: the one in force when the record is the same object, a new one otherwise. */
+  #runtimeFor(record: Backend, certificates: Map<string, CertificateRecord>): BackendRuntime {
+    const old = this.#backends.get(record.key);
+    if (old !== undefined && old.record === record) return old;
+    const pools = record.endpoints.map((endpoint) => this.#acquire(record, endpoint.address, endpoint.port, certificates));
+    const origin = old?.origin ?? `http://b${this.#nextId++}`;
+    return { key: record.key, origin, record, pools, endpoints: new EndpointPicker(pools, record.endpoints) };
+  }
+
+  /**
+   * Stages `changed` (new or replaced runtimes) and `removed` keys; lookups see the staged runtimes first until the
+   * commit, which puts them in force and releases the pools of the runtimes they replace.
+   */
+  #stage(changed: Map<string, BackendRuntime>, removed: readonly string[]): () => void {
     const retired: EndpointPool[] = [];
-    for (const record of backends) {
-      const old = previous.get(record.key);
-      let runtime: BackendRuntime;
-      if (old !== undefined && old.record === record) runtime = old;
-      else {
-        const pools = record.endpoints.map((endpoint) => this.#acquire(record, endpoint.address, endpoint.port, certificates));
-        const origin = old?.origin ?? `http://b${this.#nextId++}`;
-        runtime = { key: record.key, origin, record, pools, endpoints: new EndpointPicker(pools, record.endpoints) };
-        if (old !== undefined) retired.push(...old.pools);
-      }
-      next.set(record.key, runtime);
+    for (const [key, runtime] of changed) {
+      const old = this.#backends.get(key);
+      if (old !== undefined && old !== runtime) retired.push(...old.pools);
     }
-    for (const [key, runtime] of previous) if (!next.has(key)) retired.push(...runtime.pools);
-    const byOrigin = new Map<string, BackendRuntime>(this.#byOrigin);
-    for (const runtime of next.values()) byOrigin.set(runtime.origin, runtime);
-    this.#backends = new Map([...previous, ...next]);
-    this.#byOrigin = byOrigin;
+    for (const key of removed) retired.push(...(this.#backends.get(key)?.pools ?? []));
+    this.#staged = changed;
+    this.#stagedOrigins = new Map([...changed.values()].map((r) => [r.origin, r]));
     return () => {
-      this.#backends = next;
-      this.#byOrigin = new Map([...next.values()].map((r) => [r.origin, r]));
+      this.#staged = null;
+      this.#stagedOrigins = null;
+      for (const [key, runtime] of changed) {
+        const old = this.#backends.get(key);
+        if (old !== undefined && old.origin !== runtime.origin) this.#byOrigin.delete(old.origin);
+        this.#backends.set(key, runtime);
+        this.#byOrigin.set(runtime.origin, runtime);
+      }
+      for (const key of removed) {
+        const old = this.#backends.get(key);
+        if (old === undefined) continue;
+        this.#backends.delete(key);
+        this.#byOrigin.delete(old.origin);
+      }
       for (const pool of retired) this.#release(pool);
     };
   }

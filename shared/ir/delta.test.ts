@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { applyDelta, diffRecords, emptyIndex, emptySent, isEmptyDelta, snapshotFromIndex } from './delta.ts';
+import { applyDelta, applyDeltaInPlace, diffRecords, emptyIndex, emptySent, isEmptyDelta, overlayDelta, snapshotFromIndex, undoDelta } from './delta.ts';
+import { RandomIr } from '../testing/random-ir.ts';
 import { backend, httpListener, httpRoute, prefix, rule, snapshot } from '../testing/ir-builders.ts';
 
 describe('IR deltas', () => {
@@ -28,5 +29,30 @@ describe('IR deltas', () => {
     expect([...base.httpRoutes.keys()]).to.deep.equal(['httproute/ns/a']);
     expect([...next.httpRoutes.keys()]).to.deep.equal(['httproute/ns/b']);
     expect(snapshotFromIndex(next, 2).listeners).to.deep.equal([listener]);
+  });
+});
+
+describe('IR deltas at the cost of the change', () => {
+  it('overlayDelta reads like applyDelta (values, order, size) and applyDeltaInPlace/undoDelta go there and back', () => {
+    const random = new RandomIr(21);
+    let index = applyDelta(emptyIndex(), random.delta(1, 0, true));
+    for (let step = 0; step < 500; step++) {
+      const delta = random.delta(step + 2, step + 1);
+      const expected = applyDelta(index, delta);
+      const view = overlayDelta(index, delta);
+      for (const kind of ['listeners', 'httpRoutes', 'streamRoutes', 'backends', 'certificates'] as const) {
+        expect([...view[kind].entries()], `${kind} at ${step}`).to.deep.equal([...expected[kind].entries()]);
+        expect(view[kind].size).to.equal(expected[kind].size);
+        for (const key of expected[kind].keys()) expect(view[kind].get(key)).to.equal(expected[kind].get(key));
+      }
+      const copy = applyDelta(index, { ...delta, upsert: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] }, remove: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] } });
+      const undo = applyDeltaInPlace(copy, delta);
+      expect([...copy.httpRoutes.entries()]).to.deep.equal([...expected.httpRoutes.entries()]);
+      undoDelta(copy, undo);
+      for (const kind of ['listeners', 'httpRoutes', 'streamRoutes', 'backends', 'certificates'] as const) {
+        expect(new Map(copy[kind] as Map<string, unknown>)).to.deep.equal(new Map(index[kind] as Map<string, unknown>));
+      }
+      index = expected;
+    }
   });
 });

@@ -1,8 +1,9 @@
 // Whole-snapshot checks: references between records resolve, and listeners that share a socket can share it.
 
-import type { RecordIndex } from '../ir/delta.ts';
+import type { ReadonlyRecordIndex } from '../ir/delta.ts';
 import type { Listener } from '../ir/listener.ts';
-import type { HttpFilter, WeightedBackend } from '../ir/route.ts';
+import type { Backend } from '../ir/backend.ts';
+import type { HttpFilter, HttpRoute, StreamRoute, WeightedBackend } from '../ir/route.ts';
 import { problem } from './problem.ts';
 import type { Problem } from './problem.ts';
 
@@ -18,7 +19,7 @@ function socketFamily(protocol: Listener['protocol']): string {
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::']);
 
-export function validateListenerSockets(index: RecordIndex, out: Problem[]): void {
+export function validateListenerSockets(index: ReadonlyRecordIndex, out: Problem[]): void {
   const bySocket = new Map<string, Listener[]>();
   const byPort = new Map<string, Set<string>>();
   for (const listener of index.listeners.values()) {
@@ -59,17 +60,17 @@ export function validateListenerSockets(index: RecordIndex, out: Problem[]): voi
   }
 }
 
-function checkBackendRef(index: RecordIndex, key: string | null, at: string, out: Problem[]): void {
+function checkBackendRef(index: ReadonlyRecordIndex, key: string | null, at: string, out: Problem[]): void {
   if (key !== null && !index.backends.has(key)) out.push(problem('UnknownReference', at, `${at} names backend "${key}", which is not in the snapshot`));
 }
 
-function checkFilterRefs(index: RecordIndex, filters: HttpFilter[], at: string, out: Problem[]): void {
+function checkFilterRefs(index: ReadonlyRecordIndex, filters: HttpFilter[], at: string, out: Problem[]): void {
   filters.forEach((filter, i) => {
     if (filter.type === 'RequestMirror') checkBackendRef(index, filter.backendKey, `${at}[${i}].backendKey`, out);
   });
 }
 
-function checkBackends(index: RecordIndex, backends: WeightedBackend[], at: string, out: Problem[]): void {
+function checkBackends(index: ReadonlyRecordIndex, backends: WeightedBackend[], at: string, out: Problem[]): void {
   backends.forEach((b, i) => {
     checkBackendRef(index, b.backendKey, `${at}[${i}].backendKey`, out);
     if (b.filters) checkFilterRefs(index, b.filters, `${at}[${i}].filters`, out);
@@ -79,45 +80,99 @@ function checkBackends(index: RecordIndex, backends: WeightedBackend[], at: stri
 const HTTP_LISTENERS = new Set(['HTTP', 'HTTPS']);
 const STREAM_LISTENERS = new Set(['TCP', 'UDP', 'TLS']);
 
-export function validateReferences(index: RecordIndex, out: Problem[]): void {
-  for (const listener of index.listeners.values()) {
-    for (const [i, key] of (listener.tls?.certificateKeys ?? []).entries()) {
-      if (!index.certificates.has(key)) {
-        out.push(problem('UnknownReference', `listeners[${listener.key}].tls.certificateKeys[${i}]`, `listener ${listener.key} names certificate "${key}", which is not in the snapshot`));
+/** Record kinds whose records refer to other records. */
+export type ReferringKind = 'listeners' | 'httpRoutes' | 'streamRoutes' | 'backends';
+export const REFERRING_KINDS: readonly ReferringKind[] = ['listeners', 'httpRoutes', 'streamRoutes', 'backends'];
+
+function checkParents(index: ReadonlyRecordIndex, route: HttpRoute | StreamRoute, at: string, allowed: ReadonlySet<string>, what: string, out: Problem[]): void {
+  route.parents.forEach((parent, i) => {
+    const listener = index.listeners.get(parent.listenerKey);
+    if (listener === undefined) {
+      out.push(problem('UnknownReference', `${at}.parents[${i}]`, `${at} is attached to listener "${parent.listenerKey}", which is not in the snapshot`));
+    } else if (!allowed.has(listener.protocol)) {
+      out.push(problem('InvalidValue', `${at}.parents[${i}]`, `${at} is ${what} attached to ${listener.protocol} listener ${listener.key}`));
+    }
+  });
+}
+
+/** The reference checks of one record (well-formed, see records.ts) against the index it belongs to. */
+export function checkRecordReferences(index: ReadonlyRecordIndex, kind: ReferringKind, record: any, out: Problem[]): void {
+  switch (kind) {
+    case 'listeners': {
+      const listener = record as Listener;
+      for (const [i, key] of (listener.tls?.certificateKeys ?? []).entries()) {
+        if (!index.certificates.has(key)) {
+          out.push(problem('UnknownReference', `listeners[${listener.key}].tls.certificateKeys[${i}]`, `listener ${listener.key} names certificate "${key}", which is not in the snapshot`));
+        }
       }
+      return;
+    }
+    case 'httpRoutes': {
+      const route = record as HttpRoute;
+      const at = `httpRoutes[${route.key}]`;
+      checkParents(index, route, at, HTTP_LISTENERS, 'an HTTP route', out);
+      route.rules.forEach((rule, r) => {
+        checkFilterRefs(index, rule.filters, `${at}.rules[${r}].filters`, out);
+        checkBackends(index, rule.backends, `${at}.rules[${r}].backends`, out);
+      });
+      return;
+    }
+    case 'streamRoutes': {
+      const route = record as StreamRoute;
+      const at = `streamRoutes[${route.key}]`;
+      checkParents(index, route, at, STREAM_LISTENERS, 'a stream route', out);
+      checkBackends(index, route.backends, `${at}.backends`, out);
+      return;
+    }
+    case 'backends': {
+      const backend = record as Backend;
+      const clientKey = backend.tls?.clientCertificateKey;
+      if (clientKey !== undefined && !index.certificates.has(clientKey)) {
+        out.push(problem('UnknownReference', `backends[${backend.key}].tls.clientCertificateKey`, `backend ${backend.key} names client certificate "${clientKey}", which is not in the snapshot`));
+      }
+      return;
+    }
+    default: {
+      const never: never = kind;
+      return never;
     }
   }
-  for (const route of index.httpRoutes.values()) {
-    const at = `httpRoutes[${route.key}]`;
-    route.parents.forEach((parent, i) => {
-      const listener = index.listeners.get(parent.listenerKey);
-      if (listener === undefined) {
-        out.push(problem('UnknownReference', `${at}.parents[${i}]`, `${at} is attached to listener "${parent.listenerKey}", which is not in the snapshot`));
-      } else if (!HTTP_LISTENERS.has(listener.protocol)) {
-        out.push(problem('InvalidValue', `${at}.parents[${i}]`, `${at} is an HTTP route attached to ${listener.protocol} listener ${listener.key}`));
-      }
-    });
-    route.rules.forEach((rule, r) => {
-      checkFilterRefs(index, rule.filters, `${at}.rules[${r}].filters`, out);
-      checkBackends(index, rule.backends, `${at}.rules[${r}].backends`, out);
-    });
-  }
-  for (const route of index.streamRoutes.values()) {
-    const at = `streamRoutes[${route.key}]`;
-    route.parents.forEach((parent, i) => {
-      const listener = index.listeners.get(parent.listenerKey);
-      if (listener === undefined) {
-        out.push(problem('UnknownReference', `${at}.parents[${i}]`, `${at} is attached to listener "${parent.listenerKey}", which is not in the snapshot`));
-      } else if (!STREAM_LISTENERS.has(listener.protocol)) {
-        out.push(problem('InvalidValue', `${at}.parents[${i}]`, `${at} is a stream route attached to ${listener.protocol} listener ${listener.key}`));
-      }
-    });
-    checkBackends(index, route.backends, `${at}.backends`, out);
-  }
-  for (const backend of index.backends.values()) {
-    const clientKey = backend.tls?.clientCertificateKey;
-    if (clientKey !== undefined && !index.certificates.has(clientKey)) {
-      out.push(problem('UnknownReference', `backends[${backend.key}].tls.clientCertificateKey`, `backend ${backend.key} names client certificate "${clientKey}", which is not in the snapshot`));
+}
+
+/** What a record refers to, as `<kind>|<key>` (for an index of referrers: who must be checked again when a target goes). */
+export function referencesOf(kind: ReferringKind, record: any): string[] {
+  const out: string[] = [];
+  const backendsOf = (backends: WeightedBackend[], filters: HttpFilter[]) => {
+    for (const f of filters) if (f.type === 'RequestMirror') out.push(`backends|${f.backendKey}`);
+    for (const b of backends) {
+      if (b.backendKey !== null) out.push(`backends|${b.backendKey}`);
+      for (const f of b.filters ?? []) if (f.type === 'RequestMirror') out.push(`backends|${f.backendKey}`);
+    }
+  };
+  switch (kind) {
+    case 'listeners':
+      for (const key of (record as Listener).tls?.certificateKeys ?? []) out.push(`certificates|${key}`);
+      break;
+    case 'httpRoutes':
+      for (const parent of (record as HttpRoute).parents) out.push(`listeners|${parent.listenerKey}`);
+      for (const rule of (record as HttpRoute).rules) backendsOf(rule.backends, rule.filters);
+      break;
+    case 'streamRoutes':
+      for (const parent of (record as StreamRoute).parents) out.push(`listeners|${parent.listenerKey}`);
+      backendsOf((record as StreamRoute).backends, []);
+      break;
+    case 'backends': {
+      const clientKey = (record as Backend).tls?.clientCertificateKey;
+      if (clientKey !== undefined) out.push(`certificates|${clientKey}`);
+      break;
     }
   }
+  return out;
+}
+
+export function validateReferences(index: ReadonlyRecordIndex, out: Problem[]): void {
+  for (const listener of index.listeners.values()) checkRecordReferences(index, 'listeners', listener, out);
+  for (const route of index.httpRoutes.values()) checkRecordReferences(index, 'httpRoutes', route, out);
+  for (const route of index.streamRoutes.values()) checkRecordReferences(index, 'streamRoutes', route, out);
+  for (const backend of index.backends.values()) checkRecordReferences(index, 'backends', backend, out);
 }
