@@ -62,6 +62,23 @@ describe('install files (offline checks)', () => {
     }
   });
 
+  it('the Grafana dashboard only queries metrics Portico exports', () => {
+    const dashboard = JSON.parse(read('manifests/observability/grafana-dashboard.json'));
+    const exported = new Set([
+      'portico_http_requests_total', 'portico_upstream_response_seconds_bucket', 'portico_upstream_errors_total', 'portico_stream_connections_total',
+      'portico_dataplane_config_total', 'portico_dataplane_shards_ready', 'portico_operator_reconcile_seconds_bucket',
+    ]);
+    const sources = [read('dataplane/shard/metrics.ts'), read('dataplane/supervisor/supervisor.ts'), read('operator/runtime/metrics.ts')].join('\n');
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets) {
+        for (const metric of target.expr.match(/portico_[a-z_]+/g) ?? []) {
+          expect(exported.has(metric), `${panel.title}: ${metric}`).to.equal(true);
+          expect(sources.includes(metric.replace(/_bucket$/, '')), `${metric} is not defined in the sources`).to.equal(true);
+        }
+      }
+    }
+  });
+
   it('the pod shares the socket through an emptyDir, probes both containers, and runs without root', () => {
     const deployment = docs('manifests/base/deployment.yaml').find((o) => o.kind === 'Deployment');
     const pod = deployment.spec.template.spec;
