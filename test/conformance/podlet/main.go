@@ -103,8 +103,11 @@ type podlet struct {
 
 	mu      sync.Mutex
 	workers map[types.UID]*podWorker
-	binding map[types.UID]bool
-	wg      sync.WaitGroup
+	// finished pods: their worker is done (the pod was deleted); later events about them (our own final status
+	// write, the deletion itself) must not start a new worker. Dropped when the informer reports the pod gone.
+	finished map[types.UID]bool
+	binding  map[types.UID]bool
+	wg       sync.WaitGroup
 }
 
 func main() {
@@ -161,11 +164,12 @@ func main() {
 	client := kubernetes.NewForConfigOrDie(restCfg)
 
 	p := &podlet{
-		cfg:     cfg,
-		client:  client,
-		workers: map[types.UID]*podWorker{},
-		binding: map[types.UID]bool{},
-		ips:     newIPAllocator(cfg.podPrefix, cfg.nodeIP),
+		cfg:      cfg,
+		client:   client,
+		workers:  map[types.UID]*podWorker{},
+		finished: map[types.UID]bool{},
+		binding:  map[types.UID]bool{},
+		ips:      newIPAllocator(cfg.podPrefix, cfg.nodeIP),
 	}
 	if p.selfExe, err = os.Executable(); err != nil {
 		log.Fatal(err)
@@ -243,6 +247,10 @@ func (p *podlet) onPod(ctx context.Context, pod *corev1.Pod) {
 	case p.cfg.nodeName:
 		p.mu.Lock()
 		w := p.workers[pod.UID]
+		if w == nil && p.finished[pod.UID] {
+			p.mu.Unlock()
+			return
+		}
 		if w == nil {
 			if pod.DeletionTimestamp != nil && pod.Status.StartTime == nil {
 				// Never started here: nothing to stop; just finish the deletion.
@@ -258,6 +266,7 @@ func (p *podlet) onPod(ctx context.Context, pod *corev1.Pod) {
 				w.run(ctx)
 				p.mu.Lock()
 				delete(p.workers, pod.UID)
+				p.finished[pod.UID] = true
 				p.mu.Unlock()
 			}()
 		}
@@ -270,6 +279,7 @@ func (p *podlet) onPodGone(pod *corev1.Pod) {
 	p.mu.Lock()
 	w := p.workers[pod.UID]
 	delete(p.binding, pod.UID)
+	delete(p.finished, pod.UID)
 	p.mu.Unlock()
 	if w != nil {
 		w.gone()
