@@ -18,6 +18,19 @@ export interface OperatorConfig {
   translatorThreads: number;
   instance: string;
   logLevel: string;
+  // Kubernetes mode (optional: file mode and tests that build a config by hand leave them out).
+  /** kubeconfig file(s), ':'-separated; absent: in-cluster service account, else ~/.kube/config. */
+  kubeconfig?: string;
+  /** Watch only these namespaces (the namespace-scoped install); absent: all. */
+  namespaces?: readonly string[];
+  /** Namespace of the leader-election Lease; absent: the kubeconfig context's (the pod's) namespace, else default. */
+  leaseNamespace?: string;
+  /** Name of the leader-election Lease (default portico-operator). */
+  leaseName?: string;
+  /** Leader election timings (defaults 15 s, 10 s, 2 s, as client-go). */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
 }
 
 export const OPERATOR_USAGE = `portico operator
@@ -28,7 +41,23 @@ export const OPERATOR_USAGE = `portico operator
   --address-pool CIDR        addresses handed to Gateways that name none (env PORTICO_ADDRESS_POOL, default ${DEFAULT_ADDRESS_POOL})
   --admin HOST:PORT          /healthz /readyz /status /metrics (env PORTICO_OPERATOR_ADMIN, default 127.0.0.1:9902)
   --translator-threads N     piscina threads for translation; 0 translates in the main thread (default 1)
-  --log-level LEVEL          pino level (env PORTICO_LOG_LEVEL, default info)`;
+  --log-level LEVEL          pino level (env PORTICO_LOG_LEVEL, default info)
+ kubernetes mode:
+  --kubeconfig PATH          kubeconfig (env KUBECONFIG; default in-cluster, else ~/.kube/config)
+  --namespaces A,B           watch only these namespaces (env PORTICO_NAMESPACES; default all)
+  --lease-namespace NS       namespace of the leader Lease (env POD_NAMESPACE; default the pod's namespace)
+  --lease-name NAME          name of the leader Lease (default portico-operator)
+  --lease-duration D         leader election lease duration (default 15s; D like 15s or 500ms)
+  --renew-deadline D         the leader gives up after failing to renew for this long (default 10s)
+  --retry-period D           interval between lease attempts (default 2s)`;
+
+/** "15s", "500ms", "1m" or a number of milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (match === null) throw new Error(`${flag} must be a duration like 15s or 500ms, got "${text}"`);
+  const value = Number(match[1]);
+  return Math.round(match[2] === 's' ? value * 1000 : match[2] === 'm' ? value * 60_000 : value);
+}
 
 export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<OperatorConfig> {
   const { values } = parseArgs({
@@ -42,6 +71,13 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
       admin: { type: 'string' },
       'translator-threads': { type: 'string' },
       'log-level': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      namespaces: { type: 'string' },
+      'lease-namespace': { type: 'string' },
+      'lease-name': { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'renew-deadline': { type: 'string' },
+      'retry-period': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -67,5 +103,29 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
     translatorThreads: threads,
     instance: env.POD_NAME ?? `${hostname()}/${process.pid}`,
     logLevel: values['log-level'] ?? env.PORTICO_LOG_LEVEL ?? 'info',
+    ...kubernetesSettings(values, env),
   });
+}
+
+function kubernetesSettings(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): Partial<OperatorConfig> {
+  const text = (flag: string, variable?: string): string | undefined => {
+    const value = values[flag] ?? (variable === undefined ? undefined : env[variable]);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const duration = (flag: string) => {
+    const value = text(flag);
+    return value === undefined ? undefined : parseDuration(value, `--${flag}`);
+  };
+  const namespaces = text('namespaces', 'PORTICO_NAMESPACES')?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const settings: Partial<OperatorConfig> = {
+    kubeconfig: text('kubeconfig', 'KUBECONFIG'),
+    namespaces: namespaces === undefined || namespaces.length === 0 ? undefined : Object.freeze(namespaces),
+    leaseNamespace: text('lease-namespace', 'POD_NAMESPACE'),
+    leaseName: text('lease-name'),
+    leaseDurationMs: duration('lease-duration'),
+    renewDeadlineMs: duration('renew-deadline'),
+    retryPeriodMs: duration('retry-period'),
+  };
+  for (const key of Object.keys(settings) as Array<keyof typeof settings>) if (settings[key] === undefined) delete settings[key];
+  return settings;
 }
