@@ -1,8 +1,7 @@
-// The operator's RBAC, found by running it: a replica that acts as a user holding only fixtures/rbac.yaml (through
-// impersonation) lists and watches every kind, wins the Lease, writes every status and records Events without a
-// single forbidden request. These rules are what the install manifests must grant (namespace-scoped variant: the
-// namespaced rules in a Role per watched namespace, gatewayclasses and namespaces — by resourceNames — in a
-// ClusterRole, events in `default` for the GatewayClass).
+// The operator with exactly the rights the install manifests give it: manifests/base's namespace, ServiceAccount,
+// ClusterRole and Role are applied with kubectl, and a replica runs with a real token of that ServiceAccount
+// (TokenRequest, as a pod gets). It must list and watch every kind, win the Lease in portico-system, write every
+// status and record Events without a single forbidden request.
 
 import { expect } from 'chai';
 import pino from 'pino';
@@ -11,16 +10,33 @@ import type { Cluster } from '../cluster/cluster.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
+import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, isApiError } from '../../operator/framework/kube-client.ts';
+import { kubectl } from './support/kubectl.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, eventually, gatewayAddress, getObject, kubeConfigFor, loadFixture, nonLoopbackIPv4, parentsOf } from './support/kube.ts';
+import { CONTROLLER, adminClient, apply, conditionOf, eventually, gatewayAddress, getObject, loadFixture, nonLoopbackIPv4, parentsOf } from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
 const PORT = 18_284;
-const USER = 'portico-operator-test';
+const MANIFESTS = new URL('../../manifests/base/', import.meta.url).pathname;
 
-describe('the operator with least-privilege RBAC (real API server)', function () {
+/** A kubeconfig holding a token of the ServiceAccount, like the one mounted in the operator's pod. */
+function serviceAccountConfig(adminKubeconfig: string, token: string): KubeConfig {
+  const admin = new KubeConfig();
+  admin.loadFromFile(adminKubeconfig);
+  const cluster = admin.getCurrentCluster()!;
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'portico-sa', token }],
+    contexts: [{ name: 'portico-sa', cluster: cluster.name, user: 'portico-sa', namespace: 'portico-system' }],
+    currentContext: 'portico-sa',
+  });
+  return config;
+}
+
+describe('the operator with the install manifests’ RBAC (real API server)', function () {
   this.timeout(120_000);
   const address = gatewayAddress();
   let cluster: Cluster | undefined;
@@ -28,6 +44,7 @@ describe('the operator with least-privilege RBAC (real API server)', function ()
   let echo: EchoServer | undefined;
   let replica: Replica | undefined;
   let backendIp: string;
+  let operatorConfig: KubeConfig;
   /** Every log line of the replica (debug and up): a forbidden request shows up in one, whatever part made it. */
   const lines: string[] = [];
 
@@ -37,14 +54,21 @@ describe('the operator with least-privilege RBAC (real API server)', function ()
     backendIp = ip!;
     cluster = await startCluster();
     client = adminClient(cluster.kubeconfigPath);
-    for (const object of loadFixture('rbac.yaml', {})) await apply(client, object);
+    for (const file of ['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'role.yaml']) {
+      const applied = await kubectl(cluster, ['apply', '--server-side', '-f', MANIFESTS + file]);
+      expect(applied.code, applied.stderr).to.equal(0);
+    }
+    const token = await kubectl(cluster, ['create', 'token', 'portico', '-n', 'portico-system', '--duration', '1h']);
+    expect(token.code, token.stderr).to.equal(0);
+    operatorConfig = serviceAccountConfig(cluster.kubeconfigPath, token.stdout.trim());
     echo = await startEchoServer('echo', backendIp);
     for (const object of loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp, BACKEND_PORT: echo.port })) await apply(client, object);
     replica = await startReplica({
       name: 'rbac',
       kubeconfigPath: cluster.kubeconfigPath,
       log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }),
-      overrides: { kubeConfig: kubeConfigFor(cluster.kubeconfigPath, undefined, USER) },
+      leaseNamespace: 'portico-system',
+      overrides: { kubeConfig: operatorConfig },
     });
   });
 
@@ -55,8 +79,8 @@ describe('the operator with least-privilege RBAC (real API server)', function ()
     await cluster?.stop();
   });
 
-  it('impersonation is in force: the operator identity cannot read what it was not granted', async () => {
-    const asOperator = new KubeClient(kubeConfigFor(cluster!.kubeconfigPath, undefined, USER));
+  it('the ServiceAccount token is in force: the operator cannot read what it was not granted', async () => {
+    const asOperator = new KubeClient(operatorConfig);
     try {
       await asOperator.request('GET', '/api/v1/namespaces/default/pods').then(
         () => expect.fail('pods were readable'),
@@ -85,6 +109,6 @@ describe('the operator with least-privilege RBAC (real API server)', function ()
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(lines.length, 'the log is captured').to.be.greaterThan(10);
     expect(lines.filter((l) => /forbidden|"code":403/i.test(l)), 'forbidden requests').to.deep.equal([]);
-    expect((await getObject(client, 'Lease', 'default', 'portico-operator'))?.spec).to.include({ holderIdentity: 'rbac' });
+    expect((await getObject(client, 'Lease', 'portico-system', 'portico-operator'))?.spec).to.include({ holderIdentity: 'rbac' });
   });
 });

@@ -31,6 +31,8 @@ export interface ReplicaOptions {
   kubeconfigPath: string;
   withDataPlane?: boolean;
   leaseName?: string;
+  /** Namespace of the Lease; default `default`. */
+  leaseNamespace?: string;
   /** Leader election timings; default short ones for tests (3 s / 2 s / 0.5 s). */
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
@@ -57,7 +59,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     instance: options.name,
     logLevel,
     kubeconfig: options.kubeconfigPath,
-    leaseNamespace: 'default',
+    leaseNamespace: options.leaseNamespace ?? 'default',
     leaseName: options.leaseName ?? 'portico-operator',
     leaseDurationMs: options.leaseDurationMs ?? 3000,
     renewDeadlineMs: options.renewDeadlineMs ?? 2000,
