@@ -28,6 +28,7 @@ type result struct {
 	action  string
 	elapsed float64
 	output  []string
+	partial string
 }
 
 func main() {
@@ -58,7 +59,12 @@ func main() {
 					}
 					switch e.Action {
 					case "output":
-						r.output = append(r.output, strings.TrimRight(e.Output, "\n"))
+						// test2json splits long lines into several events; only an event ending in a newline ends a line
+						r.partial += e.Output
+						if strings.HasSuffix(r.partial, "\n") {
+							r.output = append(r.output, strings.TrimRight(r.partial, "\n"))
+							r.partial = ""
+						}
 					case "pass", "fail", "skip":
 						r.action, r.elapsed = e.Action, e.Elapsed
 					}
@@ -168,7 +174,7 @@ func failureLines(r *result) []string {
 		if t == "" || strings.HasPrefix(t, "=== ") {
 			continue
 		}
-		norm := tsPrefix.ReplaceAllString(t, "")
+		norm := normalize(t)
 		if k := len(lines); k > 0 && lines[k-1].norm == norm {
 			lines[k-1].n++
 			continue
@@ -224,12 +230,21 @@ func failureLines(r *result) []string {
 	return keep
 }
 
+// normalize drops what changes between two attempts of the same poll: timestamps and "(after 12.3s)".
+func normalize(t string) string {
+	return httpDate.ReplaceAllString(afterSuffix.ReplaceAllString(tsPrefix.ReplaceAllString(t, ""), ""), "<date>")
+}
+
+var httpDate = regexp.MustCompile(`[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT`)
+
+var afterSuffix = regexp.MustCompile(` \(after [0-9.]+[a-zµ]+\)`)
+
 var tsPrefix = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?:? ?`)
 
 func lastTS(output []string, norm string) string {
 	for i := len(output) - 1; i >= 0; i-- {
 		t := strings.TrimSpace(output[i])
-		if tsPrefix.ReplaceAllString(t, "") == norm {
+		if normalize(t) == norm {
 			if m := tsPrefix.FindString(t); m != "" {
 				return strings.TrimRight(m, ": ")
 			}
