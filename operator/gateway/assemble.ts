@@ -4,7 +4,7 @@
 // Last, the IR is validated with the data plane's own validator; a record it refuses is a translator bug, so it is
 // taken out (and reported in `dropped`) rather than letting the data plane NACK the whole generation.
 
-import type { Listener, ListenerTls } from '../../shared/ir/listener.ts';
+import type { CertificateRecord, Listener, ListenerTls } from '../../shared/ir/listener.ts';
 import { indexSnapshot } from '../../shared/ir/delta.ts';
 import { routeKey } from '../../shared/ir/keys.ts';
 import type { HttpFilter, HttpRoute, RouteAttachment, StreamRoute, WeightedBackend } from '../../shared/ir/route.ts';
@@ -13,6 +13,7 @@ import type { RecordKind, SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
 import { validateIndex } from '../../shared/validation/snapshot.ts';
 import type { ParentResult } from './attach.ts';
+import { buildBackendRecord } from './backend.ts';
 import type { TranslateContext } from './context.ts';
 import { isGatewayServable } from './gateway.ts';
 import type { GatewayNode } from './gateway.ts';
@@ -20,7 +21,9 @@ import { isListenerServable } from './listener.ts';
 import type { ListenerNode } from './listener.ts';
 import { parentAccepted } from './route-status.ts';
 import type { RouteNodeCommon } from './route-status.ts';
+import type { HttpRouteNode } from './httproute.ts';
 import type { RoutePassResult } from './routes.ts';
+import type { StreamRouteNode } from './streamroute.ts';
 
 export interface AssembledIr {
   ir: SnapshotRecords;
@@ -30,7 +33,7 @@ export interface AssembledIr {
   dropped: Problem[];
 }
 
-function listenerRecord(gateway: GatewayNode, listener: ListenerNode, address: string): Listener {
+export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, address: string): Listener {
   const record: Listener = {
     key: listener.key,
     source: { kind: 'Gateway', namespace: gateway.namespace, name: gateway.name, section: listener.name },
@@ -67,45 +70,85 @@ function backendKeysOf(backends: readonly WeightedBackend[], filters: readonly H
   }
 }
 
+/** Keys of the backends a route record uses (its backendRefs and mirrors). */
+export function routeBackendKeys(record: HttpRoute | StreamRoute, into = new Set<string>()): Set<string> {
+  if ('rules' in record) for (const rule of record.rules) backendKeysOf(rule.backends, rule.filters, into);
+  else backendKeysOf(record.backends, [], into);
+  return into;
+}
+
 function byKey<T extends { key: string }>(records: T[]): T[] {
   return records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-export function assembleIr(context: TranslateContext, gateways: readonly GatewayNode[], routes: RoutePassResult): AssembledIr {
-  const ir = emptyRecords();
-  const programmed = new Set<string>();
-  const certificates = new Map<string, SnapshotRecords['certificates'][number]>();
+export interface ProgrammedListeners {
+  /** Listener records, in Gateway precedence order, then spec order. */
+  listeners: Listener[];
+  /** Their keys (Programmed=True). */
+  programmed: Set<string>;
+  /** Certificates the listeners use, by key. */
+  certificates: Map<string, CertificateRecord>;
+}
+
+/** The listeners that go into the IR: those of Gateways that can be served (accepted, with an address). */
+export function programListeners(gateways: readonly GatewayNode[]): ProgrammedListeners {
+  const out: ProgrammedListeners = { listeners: [], programmed: new Set(), certificates: new Map() };
   for (const gateway of gateways) {
     const address = gateway.address?.address;
     if (address === undefined || !isGatewayServable(gateway)) continue;
     for (const listener of gateway.listeners) {
       if (!isListenerServable(listener)) continue;
-      ir.listeners.push(listenerRecord(gateway, listener, address));
-      programmed.add(listener.key);
-      for (const certificate of listener.certificates) certificates.set(certificate.key, certificate);
+      out.listeners.push(listenerRecord(gateway, listener, address));
+      out.programmed.add(listener.key);
+      for (const certificate of listener.certificates) out.certificates.set(certificate.key, certificate);
     }
   }
+  return out;
+}
+
+/** The IR record of an HTTP route; undefined when it goes into no programmed listener or has nothing to serve. */
+export function httpRouteRecord(node: HttpRouteNode, parents: readonly ParentResult[], rank: number, programmed: ReadonlySet<string>): HttpRoute | undefined {
+  const attachments = attachmentsOf(node, parents, programmed);
+  if (attachments.length === 0 || node.rules.length === 0 || node.rejection !== undefined) return undefined;
+  return { key: routeKey(node.kind, node.namespace, node.name), source: { kind: node.kind, namespace: node.namespace, name: node.name }, rank, parents: attachments, rules: node.rules };
+}
+
+/** The IR record of a TCP, UDP or TLS route; undefined when it goes into no programmed listener. */
+export function streamRouteRecord(node: StreamRouteNode, parents: readonly ParentResult[], rank: number, programmed: ReadonlySet<string>): StreamRoute | undefined {
+  const attachments = attachmentsOf(node, parents, programmed);
+  if (attachments.length === 0 || node.rejection !== undefined) return undefined;
+  return { key: routeKey(node.kind, node.namespace, node.name), source: { kind: node.kind, namespace: node.namespace, name: node.name }, rank, parents: attachments, backends: node.backends };
+}
+
+/** Every list of the IR sorted by key, so that equal input gives equal output. */
+export function sortRecords(ir: SnapshotRecords): SnapshotRecords {
+  for (const kind of RECORD_KINDS) byKey(ir[kind] as Array<{ key: string }>);
+  return ir;
+}
+
+export function assembleIr(context: TranslateContext, gateways: readonly GatewayNode[], routes: RoutePassResult): AssembledIr {
+  const ir = emptyRecords();
+  const { listeners, programmed, certificates } = programListeners(gateways);
+  ir.listeners.push(...listeners);
   const backendKeys = new Set<string>();
   for (const { node, parents, rank } of routes.http) {
-    const attachments = attachmentsOf(node, parents, programmed);
-    if (attachments.length === 0 || node.rules.length === 0 || node.rejection !== undefined) continue;
-    const record: HttpRoute = { key: routeKey(node.kind, node.namespace, node.name), source: { kind: node.kind, namespace: node.namespace, name: node.name }, rank, parents: attachments, rules: node.rules };
+    const record = httpRouteRecord(node, parents, rank, programmed);
+    if (record === undefined) continue;
     ir.httpRoutes.push(record);
-    for (const rule of node.rules) backendKeysOf(rule.backends, rule.filters, backendKeys);
+    routeBackendKeys(record, backendKeys);
   }
   for (const { node, parents, rank } of routes.stream) {
-    const attachments = attachmentsOf(node, parents, programmed);
-    if (attachments.length === 0 || node.rejection !== undefined) continue;
-    const record: StreamRoute = { key: routeKey(node.kind, node.namespace, node.name), source: { kind: node.kind, namespace: node.namespace, name: node.name }, rank, parents: attachments, backends: node.backends };
+    const record = streamRouteRecord(node, parents, rank, programmed);
+    if (record === undefined) continue;
     ir.streamRoutes.push(record);
-    backendKeysOf(node.backends, [], backendKeys);
+    routeBackendKeys(record, backendKeys);
   }
   for (const key of backendKeys) {
-    const backend = context.backends.get(key);
-    if (backend !== undefined) ir.backends.push(backend);
+    const spec = context.backends.get(key);
+    if (spec !== undefined) ir.backends.push(buildBackendRecord(context, spec));
   }
   ir.certificates.push(...certificates.values());
-  for (const kind of RECORD_KINDS) byKey(ir[kind] as Array<{ key: string }>);
+  sortRecords(ir);
   const dropped = dropInvalidRecords(ir);
   return { ir, programmed, dropped };
 }
@@ -113,7 +156,7 @@ export function assembleIr(context: TranslateContext, gateways: readonly Gateway
 const RECORD_PATH = /^(listeners|httpRoutes|streamRoutes|backends|certificates)\[([^\]]+)\]/;
 
 /** Removes the records the shared validator refuses, until it refuses none (a few rounds: removals can cascade). */
-function dropInvalidRecords(ir: SnapshotRecords): Problem[] {
+export function dropInvalidRecords(ir: SnapshotRecords): Problem[] {
   const dropped: Problem[] = [];
   for (let round = 0; round < 8; round++) {
     const problems = validateIndex(indexSnapshot(ir), IR_VERSION);

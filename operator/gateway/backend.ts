@@ -2,10 +2,11 @@
 // A reference that cannot be used resolves to a ResolvedRefs=False condition (the reasons Gateway API defines:
 // InvalidKind, RefNotPermitted, BackendNotFound, UnsupportedProtocol) and no record; the caller puts `backendKey:
 // null` in its place so that its share of requests gets 500. A Service without EndpointSlices is a valid backend with
-// no endpoints (503 at run time).
+// no endpoints (503 at run time). Resolving a reference decides the backend (key, protocol, TLS: `BackendSpec`);
+// its endpoints are added when the IR is assembled (`buildBackendRecord`), so route translation never reads them.
 
 import { isIP } from 'node:net';
-import type { Backend, BackendProtocol, Endpoint } from '../../shared/ir/backend.ts';
+import type { Backend, BackendProtocol, BackendTls, Endpoint } from '../../shared/ir/backend.ts';
 import { serviceBackendKey } from '../../shared/ir/keys.ts';
 import { checkPort } from '../../shared/validation/fields.ts';
 import { routeBackendNotFound, routeInvalidKind, routeRefNotPermitted, routeUnsupportedProtocol } from './conditions.ts';
@@ -56,11 +57,26 @@ function protocolFor(family: BackendFamily, appProtocol: string | undefined): Ba
   }
 }
 
-interface ServicePort {
+export interface ServicePort {
   name: string;
   port: number;
   protocol: string;
   appProtocol: string | undefined;
+}
+
+/**
+ * A Service port as routes reach it (one protocol), without its endpoints: what route translation decides. The
+ * endpoints come from EndpointSlices, which change far more often than routes; they are resolved once per backend
+ * that goes into the IR (`buildBackendRecord`), so that endpoint churn never needs a route translated again.
+ */
+export interface BackendSpec {
+  key: string;
+  namespace: string;
+  name: string;
+  port: number;
+  protocol: BackendProtocol;
+  servicePort: ServicePort;
+  tls?: BackendTls;
 }
 
 /** The Service port with this number, preferring the one with the wanted transport (DNS Services list 53 twice). */
@@ -157,14 +173,21 @@ export function resolveBackendRef(
   }
   const key = serviceBackendKey(namespace, name, port, protocol);
   if (!context.backends.has(key)) {
-    const record: Backend = {
-      key,
-      source: { kind: 'Service', namespace, name, port },
-      protocol,
-      endpoints: resolveEndpoints(context, namespace, name, servicePort),
-    };
-    if (tls.tls !== undefined) record.tls = tls.tls;
-    context.backends.set(key, record);
+    const spec: BackendSpec = { key, namespace, name, port, protocol, servicePort };
+    if (tls.tls !== undefined) spec.tls = tls.tls;
+    context.backends.set(key, spec);
   }
   return { key };
+}
+
+/** The IR record of a backend: the spec and the ready endpoints of its Service port. */
+export function buildBackendRecord(context: TranslateContext, spec: BackendSpec): Backend {
+  const record: Backend = {
+    key: spec.key,
+    source: { kind: 'Service', namespace: spec.namespace, name: spec.name, port: spec.port },
+    protocol: spec.protocol,
+    endpoints: resolveEndpoints(context, spec.namespace, spec.name, spec.servicePort),
+  };
+  if (spec.tls !== undefined) record.tls = spec.tls;
+  return record;
 }

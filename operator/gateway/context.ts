@@ -2,7 +2,7 @@
 // EndpointSlices by Service, namespace labels, ReferenceGrants. Read-only for the passes, except the memo of
 // resolved backends, which only ever grows within one run.
 
-import type { Backend } from '../../shared/ir/backend.ts';
+import type { BackendSpec } from './backend.ts';
 import type { ResolvedOptions } from './options.ts';
 import { isObject, objectAt, stringAt } from './read.ts';
 import { buildReferenceGrantIndex } from './referencegrant.ts';
@@ -22,8 +22,8 @@ export interface TranslateContext {
   grants: ReferenceGrantIndex;
   /** BackendTLSPolicies by namespace, in precedence order. */
   backendTlsPolicies: ReadonlyMap<string, readonly KubeObject[]>;
-  /** Backend records resolved so far in this run, by key; a Service port is resolved once however many routes use it. */
-  backends: Map<string, Backend>;
+  /** Backends resolved so far in this run, by key; a Service port is resolved once however many routes use it. */
+  backends: Map<string, BackendSpec>;
 }
 
 export function objectKey(namespace: string, name: string): string {
@@ -40,7 +40,7 @@ function byNamespacedName<T extends KubeObject>(objects: readonly T[]): Map<stri
   return map;
 }
 
-function stringRecord(value: unknown): Record<string, string> {
+export function stringRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!isObject(value)) return out;
   for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;

@@ -84,7 +84,8 @@ export interface ResolvedOptions {
   crdBundleVersion: string | undefined;
 }
 
-function timestamp(now: Date | string | undefined): string {
+/** A clock value as conditions carry it (RFC 3339, seconds); the epoch when absent or invalid. */
+export function timestamp(now: Date | string | undefined): string {
   const date = now === undefined ? new Date(0) : new Date(now);
   const ms = date.getTime();
   return (Number.isFinite(ms) ? date : new Date(0)).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -23,7 +23,7 @@ export interface ReferenceTo {
   name: string;
 }
 
-interface GrantRule {
+export interface GrantRule {
   from: ReferenceFrom[];
   to: Array<{ group: string; kind: string; name: string | undefined }>;
 }
@@ -31,7 +31,7 @@ interface GrantRule {
 /** Grants by the namespace they sit in (which is the namespace of the objects they open up). */
 export type ReferenceGrantIndex = ReadonlyMap<string, readonly GrantRule[]>;
 
-function parseGrant(grant: ReferenceGrant): GrantRule {
+export function parseGrant(grant: ReferenceGrant): GrantRule {
   const spec = objectAt(grant.spec);
   const from: ReferenceFrom[] = [];
   for (const entry of listAt(spec.from)) {

@@ -141,6 +141,14 @@ export function comparePrecedence(a: KubeObject, b: KubeObject): number {
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
+/** The snapshot list an object goes to; undefined for what the translator does not look at (unknown kind, no name). */
+export function snapshotListOf(object: unknown): SnapshotList | undefined {
+  if (!isObject(object)) return undefined;
+  const kind = stringAt(object.kind);
+  const list = kind !== undefined && Object.hasOwn(SNAPSHOT_LIST_OF_KIND, kind) ? SNAPSHOT_LIST_OF_KIND[kind] : undefined;
+  return list === undefined || nameOf(object as KubeObject) === '' ? undefined : list;
+}
+
 /**
  * Builds a snapshot from any list of objects: sorts them into their kind's list (unknown kinds and objects without
  * a name are left out) and each list by precedence. The objects themselves are not copied or changed.
@@ -148,11 +156,8 @@ export function comparePrecedence(a: KubeObject, b: KubeObject): number {
 export function buildResourceSnapshot(objects: Iterable<unknown>): ResourceSnapshot {
   const lists: Record<SnapshotList, KubeObject[]> = emptyResourceSnapshot() as unknown as Record<SnapshotList, KubeObject[]>;
   for (const object of objects) {
-    if (!isObject(object)) continue;
-    const kind = stringAt(object.kind);
-    const list = kind !== undefined && Object.hasOwn(SNAPSHOT_LIST_OF_KIND, kind) ? SNAPSHOT_LIST_OF_KIND[kind] : undefined;
-    if (list === undefined || nameOf(object as KubeObject) === '') continue;
-    lists[list].push(object as KubeObject);
+    const list = snapshotListOf(object);
+    if (list !== undefined) lists[list].push(object as KubeObject);
   }
   for (const list of Object.values(lists)) list.sort(comparePrecedence);
   return lists;

@@ -7,6 +7,7 @@ import { resolveParentRefs } from './attach.ts';
 import type { ParentResult } from './attach.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayNode } from './gateway.ts';
+import type { ListenerNode } from './listener.ts';
 import { buildHttpRouteNode } from './httproute.ts';
 import type { HttpRouteNode } from './httproute.ts';
 import { parentAccepted } from './route-status.ts';
@@ -51,41 +52,53 @@ function failedNode<N extends RouteNodeCommon>(base: N, error: unknown): N {
   return { ...base, rejection: { reason: 'UnsupportedValue', message: `The route could not be translated: ${(error as Error)?.message ?? String(error)}` } };
 }
 
-/** Translates one route in a guard; undefined when none of its parentRefs is ours. */
-function translateOne<N extends RouteNodeCommon>(
-  context: TranslateContext,
-  route: KubeObject,
-  gateways: ReadonlyMap<string, GatewayNode>,
-  build: () => N,
-  empty: N,
-  hostnamesOf: (node: N) => readonly string[] | undefined,
-): { node: N; parents: ParentResult[] } | undefined {
-  let node: N;
-  try {
-    node = build();
-  } catch (error) {
-    node = failedNode(empty, error);
+export const HTTP_ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'] as const;
+export const STREAM_ROUTE_KINDS = ['TLSRoute', 'TCPRoute', 'UDPRoute'] as const;
+export type HttpRouteKind = (typeof HTTP_ROUTE_KINDS)[number];
+export type RouteNode = HttpRouteNode | StreamRouteNode;
+
+export function isHttpRouteKind(kind: string): kind is HttpRouteKind {
+  return kind === 'HTTPRoute' || kind === 'GRPCRoute';
+}
+
+/** The node of one route, built in a guard: a route the translator cannot handle gets a condition saying so. */
+export function buildRouteNode(context: TranslateContext, route: KubeObject, kind: HttpRouteKind | StreamRouteKind): RouteNode {
+  const base = { source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], dropped: [], refProblems: [] };
+  if (isHttpRouteKind(kind)) {
+    try {
+      return buildHttpRouteNode(context, route, kind);
+    } catch (error) {
+      return failedNode<HttpRouteNode>({ ...base, kind, rules: [] }, error);
+    }
   }
+  try {
+    return buildStreamRouteNode(context, route, kind);
+  } catch (error) {
+    return failedNode<StreamRouteNode>({ ...base, kind, backends: [] }, error);
+  }
+}
+
+/** The route's parent results; undefined when none of its parentRefs is ours (it then gets no status and no IR). */
+export function attachRoute(context: TranslateContext, route: KubeObject, node: RouteNode, gateways: ReadonlyMap<string, GatewayNode>): ParentResult[] | undefined {
+  // Only HTTP kinds and TLSRoute have hostnames; TCP and UDP routes take whatever the listener accepts.
+  const hostnames = node.kind === 'TCPRoute' || node.kind === 'UDPRoute' ? undefined : node.hostnames;
   let parents: ParentResult[];
   try {
-    parents = resolveParentRefs(context, { kind: node.kind, namespace: node.namespace, hostnames: hostnamesOf(node) }, route.spec?.parentRefs, gateways);
+    parents = resolveParentRefs(context, { kind: node.kind, namespace: node.namespace, hostnames }, route.spec?.parentRefs, gateways);
   } catch {
     return undefined;
   }
-  return parents.length === 0 ? undefined : { node, parents };
+  return parents.length === 0 ? undefined : parents;
 }
 
-/** Listeners count each route once, for every parentRef that attached it while the route is accepted there. */
-function countAttachments(route: RouteNodeCommon, parents: readonly ParentResult[]): void {
-  const counted = new Set<string>();
+/** The listeners that count the route in attachedRoutes: once each, for every parentRef that attached it while it is accepted there. */
+export function countedListeners(route: RouteNodeCommon, parents: readonly ParentResult[]): ListenerNode[] {
+  const counted = new Map<string, ListenerNode>();
   for (const parent of parents) {
     if (parentAccepted(route, parent).status !== 'True') continue;
-    for (const { listener } of parent.attachments) {
-      if (counted.has(listener.key)) continue;
-      counted.add(listener.key);
-      listener.attachedRoutes++;
-    }
+    for (const { listener } of parent.attachments) if (!counted.has(listener.key)) counted.set(listener.key, listener);
   }
+  return [...counted.values()];
 }
 
 export function translateRoutes(context: TranslateContext, resources: ResourceSnapshot, gateways: ReadonlyMap<string, GatewayNode>): RoutePassResult {
@@ -99,11 +112,11 @@ export function translateRoutes(context: TranslateContext, resources: ResourceSn
   for (const [kind, list] of httpKinds) {
     if (!features.has(kind)) continue;
     for (const route of list) {
-      const empty: HttpRouteNode = { kind, source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], rules: [], dropped: [], refProblems: [] };
-      const done = translateOne(context, route, gateways, () => buildHttpRouteNode(context, route, kind), empty, (n) => n.hostnames);
-      if (done === undefined) continue;
-      countAttachments(done.node, done.parents);
-      result.http.push({ ...done, rank: httpRanks.get(route) ?? 0 });
+      const node = buildRouteNode(context, route, kind) as HttpRouteNode;
+      const parents = attachRoute(context, route, node, gateways);
+      if (parents === undefined) continue;
+      for (const listener of countedListeners(node, parents)) listener.attachedRoutes++;
+      result.http.push({ node, parents, rank: httpRanks.get(route) ?? 0 });
     }
   }
   const streamKinds: ReadonlyArray<readonly [StreamRouteKind, readonly KubeObject[]]> = [
@@ -115,12 +128,11 @@ export function translateRoutes(context: TranslateContext, resources: ResourceSn
   for (const [kind, list] of streamKinds) {
     if (!features.has(kind)) continue;
     for (const route of list) {
-      const empty: StreamRouteNode = { kind, source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], dropped: [], backends: [], refProblems: [] };
-      const hostnamesOf = (n: StreamRouteNode) => (kind === 'TLSRoute' ? n.hostnames : undefined);
-      const done = translateOne(context, route, gateways, () => buildStreamRouteNode(context, route, kind), empty, hostnamesOf);
-      if (done === undefined) continue;
-      countAttachments(done.node, done.parents);
-      result.stream.push({ ...done, rank: streamRanks.get(route) ?? 0 });
+      const node = buildRouteNode(context, route, kind) as StreamRouteNode;
+      const parents = attachRoute(context, route, node, gateways);
+      if (parents === undefined) continue;
+      for (const listener of countedListeners(node, parents)) listener.attachedRoutes++;
+      result.stream.push({ node, parents, rank: streamRanks.get(route) ?? 0 });
     }
   }
   return result;

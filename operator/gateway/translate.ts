@@ -19,7 +19,7 @@ import type { AddressAllocations, TranslateOptions } from './options.ts';
 import { routeStatus } from './route-status.ts';
 import { translateRoutes } from './routes.ts';
 import { nameOf, namespaceOf } from './resources.ts';
-import type { ResourceSnapshot } from './resources.ts';
+import type { KubeObject, ResourceSnapshot } from './resources.ts';
 import type { ObjectStatus } from './status.ts';
 
 export interface TranslateResult {
@@ -32,9 +32,10 @@ export interface TranslateResult {
   dropped: Problem[];
 }
 
-function buildClasses(resources: ResourceSnapshot, context: TranslateContext): Map<string, GatewayClassNode> {
+/** Our GatewayClasses by name (`gatewayClasses` in precedence order: a later one of the same name replaces). */
+export function buildClasses(gatewayClasses: readonly KubeObject[], context: TranslateContext): Map<string, GatewayClassNode> {
   const classes = new Map<string, GatewayClassNode>();
-  for (const gatewayClass of resources.gatewayClasses) {
+  for (const gatewayClass of gatewayClasses) {
     try {
       if (isOurs(gatewayClass, context.options)) classes.set(nameOf(gatewayClass), buildGatewayClassNode(gatewayClass, context.options));
     } catch {
@@ -44,34 +45,41 @@ function buildClasses(resources: ResourceSnapshot, context: TranslateContext): M
   return classes;
 }
 
+/** The node of a Gateway of one of our classes (built in a guard); undefined when its class is not ours. */
+export function buildGateway(context: TranslateContext, gateway: KubeObject, classes: ReadonlyMap<string, GatewayClassNode>): GatewayNode | undefined {
+  const className = gatewayClassNameOf(gateway);
+  const gatewayClass = className === undefined ? undefined : classes.get(className);
+  if (gatewayClass === undefined) return undefined;
+  try {
+    return buildGatewayNode(context, gateway, gatewayClass);
+  } catch (error) {
+    const namespace = namespaceOf(gateway);
+    const name = nameOf(gateway);
+    return {
+      source: gateway,
+      namespace,
+      name,
+      key: `${namespace}/${name}`,
+      rejection: gatewayInvalid(`The Gateway could not be translated: ${(error as Error)?.message ?? String(error)}`),
+      requestedAddresses: [],
+      wantsAssignedAddress: false,
+      listeners: [],
+      unnamedListeners: [],
+    };
+  }
+}
+
 function buildGateways(resources: ResourceSnapshot, context: TranslateContext, classes: ReadonlyMap<string, GatewayClassNode>): GatewayNode[] {
   const gateways: GatewayNode[] = [];
   for (const gateway of resources.gateways) {
-    const className = gatewayClassNameOf(gateway);
-    const gatewayClass = className === undefined ? undefined : classes.get(className);
-    if (gatewayClass === undefined) continue;
-    try {
-      gateways.push(buildGatewayNode(context, gateway, gatewayClass));
-    } catch (error) {
-      const namespace = namespaceOf(gateway);
-      const name = nameOf(gateway);
-      gateways.push({
-        source: gateway,
-        namespace,
-        name,
-        key: `${namespace}/${name}`,
-        rejection: gatewayInvalid(`The Gateway could not be translated: ${(error as Error)?.message ?? String(error)}`),
-        requestedAddresses: [],
-        wantsAssignedAddress: false,
-        listeners: [],
-        unnamedListeners: [],
-      });
-    }
+    const node = buildGateway(context, gateway, classes);
+    if (node !== undefined) gateways.push(node);
   }
   return gateways;
 }
 
-function assignAddresses(gateways: readonly GatewayNode[], context: TranslateContext): AddressAllocations {
+/** Gives every Gateway (in precedence order) its address outcome; returns the pool allocations. */
+export function assignAddresses(gateways: readonly GatewayNode[], context: TranslateContext): AddressAllocations {
   const { addressPool, previousAddresses, supportedFeatures } = context.options;
   const plan = planAddresses(
     gateways.map((g) => ({ gateway: g.key, requested: g.requestedAddresses })),
@@ -89,7 +97,8 @@ function assignAddresses(gateways: readonly GatewayNode[], context: TranslateCon
 
 const KIND_ORDER = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
 
-function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
+/** The order of `TranslateResult.statuses`: by kind (classes, Gateways, routes), then namespace/name. */
+export function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
   const byKind = KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind);
   if (byKind !== 0) return byKind;
   const left = `${'namespace' in a ? a.namespace : ''}/${a.name}`;
@@ -110,7 +119,7 @@ function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
  */
 export function translate(resources: ResourceSnapshot, options: TranslateOptions = {}): TranslateResult {
   const context = buildContext(resources, resolveOptions(options));
-  const classes = buildClasses(resources, context);
+  const classes = buildClasses(resources.gatewayClasses, context);
   const gateways = buildGateways(resources, context, classes);
   const addresses = assignAddresses(gateways, context);
   const routes = translateRoutes(context, resources, new Map(gateways.map((g) => [g.key, g])));
