@@ -7,12 +7,16 @@
  * pool to run the translator off the main thread.
  *
  * What it must not do: talk to the API server or the socket, read the clock or the environment, keep module state,
- * change its input, or throw on any input. Every field it uses is checked with `shared/validation/fields.ts`, the same
+ * change its input, or throw on any input. The one stateful piece is the translation session (`session.ts`): state
+ * its caller owns (one per operator; in the piscina worker it lives in that thread between tasks), which remembers
+ * what each object's translation read so that a run costs what changed, and must agree with `translate`. Every field it uses is checked with `shared/validation/fields.ts`, the same
  * checks the data plane runs; a bad value becomes a condition naming the field and the value.
  *
  * Files are named after what they translate: `gatewayclass.ts`, `gateway.ts`, `listener.ts`, `address.ts`,
  * `httproute.ts` (+ `httpmatch.ts`, `httpfilter.ts`, `grpcroute.ts`), `streamroute.ts`, `attach.ts` (route ↔
- * listener), `backend.ts`, `certificate.ts`, `referencegrant.ts`; `translate.ts` lists the passes in order.
+ * listener), `backend.ts`, `certificate.ts`, `referencegrant.ts`; `translate.ts` lists the passes in order;
+ * `session.ts` (+ `session-routes.ts`, `session-backends.ts`, `context-index.ts`, `rank-groups.ts`,
+ * `dependents.ts`, `session-task.ts`) runs them incrementally.
  * Golden cases live in `test/translate/`.
  */
 
@@ -27,5 +31,7 @@ export type { GatewayClassStatus, GatewayStatus, ListenerStatus, ObjectStatus, R
 export type { Condition } from './conditions.ts';
 export { applyDataPlaneState } from './dataplane-state.ts';
 export type { DataPlaneState } from './dataplane-state.ts';
+export { TranslationSession, statusKey } from './session.ts';
+export type { RecordChanges, SessionOutput, StatusChanges } from './session.ts';
 export { TranslatorPool } from './pool.ts';
 export type { TranslatorPoolOptions } from './pool.ts';

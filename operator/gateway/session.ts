@@ -1,0 +1,479 @@
+// A translation session: `translate` (translate.ts) for a set of objects that changes a few at a time, at the cost of
+// the change. It is a stateful wrapper around the pure translator, owned by its caller (one per operator, living in
+// the translator's worker thread): it holds the objects, the lookups over them (context-index.ts), and per Gateway
+// and per route what was built and what that read, and after each run it hands out only what changed: IR records to
+// upsert or remove, statuses to set or remove. The translator itself stays pure and unchanged in its output; the
+// session calls the same building blocks, and a property test holds it to `translate` over random edits.
+//
+// A run, in the order of `translate`'s passes:
+//   1. object changes go into the lookups, which say which dependency keys changed;
+//   2. GatewayClasses (all of them, when one changed: there are few); Gateways whose object, class or lookups
+//      changed; a Gateway whose listeners changed as routes see them marks its routes for attachment;
+//   3. addresses and programmed listeners, for all Gateways (few): cheap, and they depend on every Gateway;
+//   4. the routes that something they depend on changed (session-routes.ts), then the backends whose users,
+//      spec or endpoints changed (session-backends.ts);
+//   5. Gateway statuses (they count attached routes), then the IR check (shared/validation/incremental.ts) and
+//      what goes out.
+// What it does not do incrementally, it does from scratch: two objects of one kind with the same namespace/name (or
+// otherwise equal precedence) make a run a plain `translate` of everything; a new set of options (controller name,
+// features, address pool) rebuilds what it remembers.
+//
+// Statuses are compared without their time: a status that did not change otherwise is not handed out again, so it
+// keeps the `lastTransitionTime` of the run that produced it (a status writer keeps unchanged conditions' times
+// anyway, see status.ts `mergeConditions`). With one clock value for all runs, `result()` equals `translate`'s.
+
+import { IR_VERSION, RECORD_KINDS, emptyRecords } from '../../shared/ir/snapshot.ts';
+import type { RecordKind, SnapshotRecords } from '../../shared/ir/snapshot.ts';
+import { emptyIndex, indexSnapshot } from '../../shared/ir/delta.ts';
+import type { RecordIndex } from '../../shared/ir/delta.ts';
+import { IndexChecker } from '../../shared/validation/incremental.ts';
+import type { Problem } from '../../shared/validation/problem.ts';
+import { dropInvalidRecords, programListeners, sortRecords } from './assemble.ts';
+import { ContextIndex, gatewayDependency, trackedContext } from './context-index.ts';
+import type { TranslateContext } from './context.ts';
+import { Dependents } from './dependents.ts';
+import { gatewayStatus } from './gateway.ts';
+import type { GatewayNode } from './gateway.ts';
+import { gatewayClassStatus } from './gatewayclass.ts';
+import type { GatewayClassNode } from './gatewayclass.ts';
+import { resolveOptions } from './options.ts';
+import type { AddressAllocations, ResolvedOptions, TranslateOptions } from './options.ts';
+import { buildResourceSnapshot, comparePrecedence, nameOf, namespaceOf, snapshotListOf } from './resources.ts';
+import type { KubeObject, SnapshotList } from './resources.ts';
+import { RouteTable } from './session-routes.ts';
+import type { RouteKind } from './session-routes.ts';
+import type { ObjectStatus } from './status.ts';
+import { assignAddresses, buildClasses, buildGateway, compareStatuses, translate } from './translate.ts';
+import type { TranslateResult } from './translate.ts';
+
+/** Changes to the IR since the previous run. */
+export interface RecordChanges {
+  upsert: SnapshotRecords;
+  remove: Record<RecordKind, string[]>;
+}
+
+export interface StatusChanges {
+  /** New or changed statuses, in `TranslateResult.statuses` order. */
+  upsert: ObjectStatus[];
+  /** Keys (`statusKey`) of objects that no longer get a status from us. */
+  remove: string[];
+}
+
+export interface SessionOutput {
+  ir: RecordChanges;
+  statuses: StatusChanges;
+  addresses: AddressAllocations;
+  dropped: Problem[];
+  /** incremental: from what was remembered; rebuilt: everything translated again (first run, new options); full: a plain `translate`. */
+  mode: 'incremental' | 'rebuilt' | 'full';
+  /** Routes whose rules were translated in this run. */
+  translatedRoutes: number;
+}
+
+/** The key of a status: `<kind>/<namespace>/<name>` (no namespace for GatewayClasses). */
+export function statusKey(status: { kind: string; namespace?: string; name: string }): string {
+  return `${status.kind}/${status.namespace ?? ''}/${status.name}`;
+}
+
+/** A status as compared between runs: everything but the time. */
+function statusFingerprint(status: ObjectStatus): string {
+  return JSON.stringify(status, (key, value) => (key === 'lastTransitionTime' ? undefined : value));
+}
+
+const ROUTE_LISTS: Partial<Record<SnapshotList, RouteKind>> = {
+  httpRoutes: 'HTTPRoute',
+  grpcRoutes: 'GRPCRoute',
+  tlsRoutes: 'TLSRoute',
+  tcpRoutes: 'TCPRoute',
+  udpRoutes: 'UDPRoute',
+};
+
+/** The identity translate keys an object by (two objects with one identity: the session translates from scratch). */
+function identityOf(list: SnapshotList, object: KubeObject): string | undefined {
+  if (list === 'gatewayClasses') return `GatewayClass//${nameOf(object)}`;
+  if (list === 'gateways' || ROUTE_LISTS[list] !== undefined) return `${ROUTE_LISTS[list] ?? 'Gateway'}/${namespaceOf(object)}/${nameOf(object)}`;
+  return undefined;
+}
+
+interface GatewayEntry {
+  node: GatewayNode;
+  /** What route attachment reads of the Gateway (attach.ts): routes attach again when it changes. */
+  signature: string;
+}
+
+function attachmentSignature(node: GatewayNode): string {
+  return JSON.stringify(node.listeners.map((l) => [l.key, l.name, l.port, l.hostname ?? null, l.supportedKinds.map((k) => k.kind), l.allowedFrom, l.allowedSelector, l.gatewayNamespace]));
+}
+
+/** What a session remembers between runs; thrown away whole when the options change. */
+class Memo {
+  readonly routes = new RouteTable();
+  classes = new Map<string, GatewayClassNode>();
+  readonly gateways = new Map<string, GatewayEntry>();
+  readonly gatewayNodes = new Map<string, GatewayNode>();
+  readonly gatewayDeps = new Dependents();
+  gatewayOrder: GatewayNode[] = [];
+  programmed = new Set<string>();
+  classesDirty = true;
+  readonly pendingGateways = new Set<string>();
+}
+
+export class TranslationSession {
+  readonly #objects = new Map<string, KubeObject>();
+  /** Objects as they were before the changes not yet run, by store key. */
+  readonly #before = new Map<string, KubeObject | undefined>();
+  readonly #index = new ContextIndex();
+  /** Objects by identity (GatewayClasses, Gateways, routes). */
+  readonly #byIdentity = new Map<string, KubeObject[]>();
+  #duplicates = 0;
+  #memo: Memo | null = null;
+  #fingerprint = '';
+  #features: ReadonlySet<string> = new Set();
+  /** The IR before validation, record by record. */
+  #candidate: RecordIndex = emptyIndex();
+  #candidateChanged = emptyKeys();
+  /** The IR handed out (the candidate, unless the check dropped records). */
+  #published: RecordIndex = emptyIndex();
+  #publishedIsCandidate = false;
+  readonly #checker = new IndexChecker();
+  readonly #statuses = new Map<string, ObjectStatus>();
+  #statusChanges = new Map<string, ObjectStatus | undefined>();
+  /** In a run that rebuilds the memo: statuses not set (yet) in this run. */
+  #stale: Set<string> | null = null;
+  /** Keys of the published IR that changed in this run. */
+  #outKeys = emptyKeys();
+  #addresses: AddressAllocations = {};
+  #dropped: Problem[] = [];
+
+  /** Objects came, changed or went (by the caller's key, e.g. `<kind>/<namespace>/<name>`); the next run translates them. */
+  apply(upserted: Iterable<readonly [string, KubeObject]>, removed: Iterable<string>): void {
+    for (const [key, object] of upserted) {
+      if (!this.#before.has(key)) this.#before.set(key, this.#objects.get(key));
+      this.#objects.set(key, object);
+    }
+    for (const key of removed) {
+      if (!this.#before.has(key)) this.#before.set(key, this.#objects.get(key));
+      this.#objects.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  run(options: TranslateOptions = {}): SessionOutput {
+    const resolved = resolveOptions(options);
+    const fingerprint = JSON.stringify([resolved.controllerName, resolved.addressPool, resolved.supportedFeatureList, resolved.crdBundleVersion ?? null]);
+    if (fingerprint !== this.#fingerprint) {
+      this.#fingerprint = fingerprint;
+      this.#features = resolved.supportedFeatures;
+      this.#memo = null;
+    }
+    const changedDeps = new Set<string>();
+    for (const [key, before] of this.#before) {
+      const after = this.#objects.get(key);
+      if (before !== after) this.#objectChanged(before, after, changedDeps);
+    }
+    this.#before.clear();
+    this.#candidateChanged = emptyKeys();
+    this.#outKeys = emptyKeys();
+    this.#statusChanges = new Map();
+    if (this.#duplicates > 0 || this.#index.hasTies) return this.#fullRun(options);
+    const rebuilt = this.#memo === null;
+    const memo = this.#memo ?? this.#newMemo();
+    const context = this.#context(resolved);
+    this.#classes(memo, context);
+    this.#gateways(memo, context, changedDeps);
+    this.#addresses = assignAddresses(memo.gatewayOrder, context);
+    const { listeners, programmed, certificates } = programListeners(memo.gatewayOrder);
+    const changedListeners = new Set<string>();
+    for (const key of programmed) if (!memo.programmed.has(key)) changedListeners.add(key);
+    for (const key of memo.programmed) if (!programmed.has(key)) changedListeners.add(key);
+    memo.programmed = programmed;
+    this.#replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
+    this.#replaceAll('certificates', certificates);
+    const routes = memo.routes.run({ context, gateways: memo.gatewayNodes, programmed, changedDeps, changedListeners, controllerName: resolved.controllerName, now: resolved.now });
+    for (const { list, key, record } of routes.records) this.#setCandidate(list, key, record);
+    for (const { key, status } of routes.statuses) this.#setStatus(key, status);
+    for (const dep of changedDeps) if (dep.startsWith('eps|') && dep !== 'eps|*') memo.routes.backends.endpointsChanged(dep.slice(4));
+    for (const [key, record] of memo.routes.backends.take(context)) this.#setCandidate('backends', key, record);
+    for (const node of memo.gatewayOrder) {
+      for (const listener of node.listeners) listener.attachedRoutes = memo.routes.counts.get(listener.key) ?? 0;
+      this.#setStatus(`Gateway/${node.key}`, gatewayStatus(node, programmed, resolved.now));
+    }
+    for (const key of this.#stale ?? []) this.#setStatus(key, undefined);
+    this.#stale = null;
+    this.#publish();
+    return this.#output(rebuilt ? 'rebuilt' : 'incremental', routes.translated);
+  }
+
+  /** Everything, as `translate` returns it (for tests, and to compare with it). */
+  result(): TranslateResult {
+    const ir = emptyRecords();
+    for (const kind of RECORD_KINDS) (ir[kind] as unknown[]).push(...this.#published[kind].values());
+    return { ir: sortRecords(ir), statuses: [...this.#statuses.values()].sort(compareStatuses), addresses: this.#addresses, dropped: this.#dropped };
+  }
+
+  #objectChanged(before: KubeObject | undefined, after: KubeObject | undefined, changedDeps: Set<string>): void {
+    const beforeList = before === undefined ? undefined : snapshotListOf(before);
+    const afterList = after === undefined ? undefined : snapshotListOf(after);
+    for (const list of new Set([beforeList, afterList])) {
+      if (list === undefined) continue;
+      const was = beforeList === list ? before : undefined;
+      const is = afterList === list ? after : undefined;
+      this.#index.update(list, was, is, changedDeps);
+      const identity = identityOf(list, (is ?? was) as KubeObject);
+      if (identity === undefined) continue;
+      if (was !== undefined) this.#forget(identity, was);
+      if (is !== undefined) this.#remember(identity, is);
+      this.#memoChanged(list, identity);
+    }
+  }
+
+  #remember(identity: string, object: KubeObject): void {
+    const objects = this.#byIdentity.get(identity);
+    if (objects === undefined) this.#byIdentity.set(identity, [object]);
+    else {
+      objects.push(object);
+      if (objects.length === 2) this.#duplicates++;
+    }
+  }
+
+  #forget(identity: string, object: KubeObject): void {
+    const objects = this.#byIdentity.get(identity) ?? [];
+    objects.splice(objects.indexOf(object), 1);
+    if (objects.length === 1) this.#duplicates--;
+    if (objects.length === 0) this.#byIdentity.delete(identity);
+  }
+
+  /** The object of an identity; undefined when there is none (or two: the session then runs from scratch). */
+  #single(identity: string): KubeObject | undefined {
+    const objects = this.#byIdentity.get(identity);
+    return objects?.length === 1 ? objects[0] : undefined;
+  }
+
+  #memoChanged(list: SnapshotList, identity: string): void {
+    const memo = this.#memo;
+    if (memo === null) return;
+    if (list === 'gatewayClasses') memo.classesDirty = true;
+    else if (list === 'gateways') memo.pendingGateways.add(identity.slice('Gateway/'.length));
+    else {
+      const kind = ROUTE_LISTS[list] as RouteKind;
+      if (this.#features.has(kind)) memo.routes.objectChanged(identity, kind, this.#single(identity));
+    }
+  }
+
+
+  /** A memo with nothing in it and every GatewayClass, Gateway and route to translate. */
+  #newMemo(): Memo {
+    const memo = new Memo();
+    const features = this.#features;
+    for (const [identity, objects] of this.#byIdentity) {
+      const kind = identity.slice(0, identity.indexOf('/'));
+      if (kind === 'Gateway') memo.pendingGateways.add(identity.slice('Gateway/'.length));
+      else if (kind !== 'GatewayClass' && features.has(kind)) memo.routes.objectChanged(identity, kind as RouteKind, objects[0]);
+    }
+    this.#memo = memo;
+    // Statuses are compared with those handed out before; those nobody sets again in this run are gone.
+    this.#stale = new Set(this.#statuses.keys());
+    this.#candidate = emptyIndex();
+    this.#publishedIsCandidate = false;
+    this.#checker.reset();
+    return memo;
+  }
+
+  #context(options: ResolvedOptions): TranslateContext {
+    const index = this.#index;
+    return {
+      options,
+      services: index.services,
+      secrets: index.secrets,
+      configMaps: index.configMaps,
+      endpointSlices: index.endpointSlices,
+      namespaceLabels: index.namespaceLabels,
+      grants: index.grants,
+      backendTlsPolicies: index.backendTlsPolicies,
+      backends: new Map(),
+    };
+  }
+
+  /** GatewayClasses change rarely and are few: when one changes, all are built again, and every Gateway with them. */
+  #classes(memo: Memo, context: TranslateContext): void {
+    if (!memo.classesDirty) return;
+    memo.classesDirty = false;
+    const objects: KubeObject[] = [];
+    for (const [identity, list] of this.#byIdentity) if (identity.startsWith('GatewayClass/')) objects.push(...list);
+    memo.classes = buildClasses(objects.sort(comparePrecedence), context);
+    const names = new Set(memo.classes.keys());
+    for (const node of memo.classes.values()) this.#setStatus(statusKey({ kind: 'GatewayClass', name: node.name }), gatewayClassStatus(node, context.options));
+    for (const key of this.#statuses.keys()) if (key.startsWith('GatewayClass//') && !names.has(key.slice('GatewayClass//'.length))) this.#setStatus(key, undefined);
+    for (const gateway of memo.gateways.keys()) memo.pendingGateways.add(gateway);
+    for (const identity of this.#byIdentity.keys()) if (identity.startsWith('Gateway/')) memo.pendingGateways.add(identity.slice('Gateway/'.length));
+  }
+
+  #gateways(memo: Memo, context: TranslateContext, changedDeps: Set<string>): void {
+    memo.gatewayDeps.collect(changedDeps, (key) => memo.pendingGateways.add(key));
+    let reorder = false;
+    for (const key of memo.pendingGateways) {
+      const object = this.#single(`Gateway/${key}`);
+      const deps = new Set<string>();
+      const node = object === undefined ? undefined : buildGateway(trackedContext(context, deps), object, memo.classes);
+      const previous = memo.gateways.get(key);
+      if (node === undefined) {
+        memo.gatewayDeps.delete(key);
+        if (previous === undefined) continue;
+        memo.gateways.delete(key);
+        memo.gatewayNodes.delete(key);
+        this.#setStatus(`Gateway/${key}`, undefined);
+        changedDeps.add(gatewayDependency(key));
+        reorder = true;
+        continue;
+      }
+      memo.gatewayDeps.set(key, deps);
+      const signature = attachmentSignature(node);
+      if (previous === undefined || previous.signature !== signature) changedDeps.add(gatewayDependency(key));
+      reorder ||= previous === undefined || previous.node.source !== object;
+      memo.gateways.set(key, { node, signature });
+      memo.gatewayNodes.set(key, node);
+    }
+    memo.pendingGateways.clear();
+    if (reorder || memo.gatewayOrder.some((n) => memo.gatewayNodes.get(n.key) !== n)) {
+      memo.gatewayOrder = [...memo.gatewayNodes.values()].sort((a, b) => comparePrecedence(a.source, b.source));
+    }
+  }
+
+  /** Replaces every candidate record of a small list (listeners, certificates). */
+  #replaceAll(kind: 'listeners' | 'certificates', records: ReadonlyMap<string, SnapshotRecords[typeof kind][number]>): void {
+    for (const key of this.#candidate[kind].keys()) if (!records.has(key)) this.#setCandidate(kind, key, undefined);
+    for (const [key, record] of records) this.#setCandidate(kind, key, record);
+  }
+
+  /** Sets a record of the IR before validation; a record equal to the one there keeps the one there (identity). */
+  #setCandidate(kind: RecordKind, key: string, record: object | undefined): void {
+    const map = this.#candidate[kind] as Map<string, object>;
+    const current = map.get(key);
+    if (record === undefined) {
+      if (current === undefined) return;
+      map.delete(key);
+      this.#candidateChanged[kind].add(key);
+      return;
+    }
+    if (current === record) return;
+    const previous = current ?? (this.#published[kind] as Map<string, object>).get(key);
+    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(record)) record = previous;
+    if (current === record) return;
+    map.set(key, record);
+    this.#candidateChanged[kind].add(key);
+  }
+
+  #setStatus(key: string, status: ObjectStatus | undefined): void {
+    this.#stale?.delete(key);
+    const current = this.#statuses.get(key);
+    if (status === undefined) {
+      if (current === undefined) return;
+      this.#statuses.delete(key);
+      this.#statusChanges.set(key, undefined);
+      return;
+    }
+    if (current !== undefined && statusFingerprint(current) === statusFingerprint(status)) return;
+    this.#statuses.set(key, status);
+    this.#statusChanges.set(key, status);
+  }
+
+  /** Checks the candidate IR and decides what goes out: the candidate, or (a translator bug) what survives the check. */
+  #publish(): void {
+    const problems = this.#checker.check(this.#candidate, IR_VERSION, this.#candidateChanged);
+    if (problems.length === 0) {
+      this.#dropped = [];
+      if (this.#publishedIsCandidate) {
+        this.#outKeys = this.#candidateChanged;
+        for (const kind of RECORD_KINDS) {
+          const published = this.#published[kind] as Map<string, object>;
+          for (const key of this.#candidateChanged[kind]) {
+            const record = (this.#candidate[kind] as Map<string, object>).get(key);
+            if (record === undefined) published.delete(key);
+            else published.set(key, record);
+          }
+        }
+        return;
+      }
+      this.#replacePublished(copyIndex(this.#candidate));
+      this.#publishedIsCandidate = true;
+      return;
+    }
+    const ir = emptyRecords();
+    for (const kind of RECORD_KINDS) (ir[kind] as unknown[]).push(...this.#candidate[kind].values());
+    sortRecords(ir);
+    this.#dropped = dropInvalidRecords(ir);
+    this.#replacePublished(indexSnapshot(ir));
+    this.#publishedIsCandidate = false;
+  }
+
+  /** Makes `next` the published IR, noting every key that differs (by identity) as changed. */
+  #replacePublished(next: RecordIndex): void {
+    for (const kind of RECORD_KINDS) {
+      const before = this.#published[kind] as Map<string, object>;
+      const after = next[kind] as Map<string, object>;
+      for (const [key, record] of after) if (before.get(key) !== record) this.#outKeys[kind].add(key);
+      for (const key of before.keys()) if (!after.has(key)) this.#outKeys[kind].add(key);
+    }
+    this.#published = next;
+  }
+
+  /** A plain `translate` of everything, for what the session does not do incrementally (see the top of the file). */
+  #fullRun(options: TranslateOptions): SessionOutput {
+    const full = translate(buildResourceSnapshot(this.#objects.values()), options);
+    const next = emptyIndex();
+    for (const kind of RECORD_KINDS) {
+      const published = this.#published[kind] as Map<string, object>;
+      for (const record of full.ir[kind] as Array<{ key: string }>) {
+        const previous = published.get(record.key);
+        (next[kind] as Map<string, object>).set(record.key, previous !== undefined && JSON.stringify(previous) === JSON.stringify(record) ? previous : record);
+      }
+    }
+    this.#replacePublished(next);
+    this.#publishedIsCandidate = false;
+    const keys = new Set<string>();
+    for (const status of full.statuses) {
+      keys.add(statusKey(status));
+      this.#setStatus(statusKey(status), status);
+    }
+    for (const key of [...this.#statuses.keys()]) if (!keys.has(key)) this.#setStatus(key, undefined);
+    this.#addresses = full.addresses;
+    this.#dropped = full.dropped;
+    this.#memo = null;
+    return this.#output('full', -1);
+  }
+
+  #output(mode: SessionOutput['mode'], translatedRoutes: number): SessionOutput {
+    const ir: RecordChanges = { upsert: emptyRecords(), remove: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] } };
+    for (const kind of RECORD_KINDS) {
+      for (const key of this.#outKeys[kind]) {
+        const record = this.#published[kind].get(key);
+        if (record === undefined) ir.remove[kind].push(key);
+        else (ir.upsert[kind] as unknown[]).push(record);
+      }
+    }
+    const statuses: StatusChanges = { upsert: [], remove: [] };
+    for (const [key, status] of this.#statusChanges) {
+      if (status === undefined) statuses.remove.push(key);
+      else statuses.upsert.push(status);
+    }
+    statuses.upsert.sort(compareStatuses);
+    return { ir, statuses, addresses: this.#addresses, dropped: this.#dropped, mode, translatedRoutes };
+  }
+}
+
+function emptyKeys(): Record<RecordKind, Set<string>> {
+  return { listeners: new Set(), httpRoutes: new Set(), streamRoutes: new Set(), backends: new Set(), certificates: new Set() };
+}
+
+function copyIndex(index: RecordIndex): RecordIndex {
+  return {
+    listeners: new Map(index.listeners),
+    httpRoutes: new Map(index.httpRoutes),
+    streamRoutes: new Map(index.streamRoutes),
+    backends: new Map(index.backends),
+    certificates: new Map(index.certificates),
+  };
+}
