@@ -50,6 +50,23 @@ function applyToGateway(entry: Extract<ObjectStatus, { kind: 'Gateway' }>, state
   return { ...entry, status };
 }
 
+/**
+ * The status with every condition at `time`: what the translator gives for a run at that time. A status remembered
+ * from an earlier run (translation session) is brought to the pass's time before the data plane's state is folded
+ * in, so that the Programmed transitions this makes carry the time they happen at.
+ */
+export function restamp(entry: ObjectStatus, time: string): ObjectStatus {
+  const stamp = (conditions: Condition[]) => conditions.map((c) => (c.lastTransitionTime === time ? c : { ...c, lastTransitionTime: time }));
+  switch (entry.kind) {
+    case 'Gateway':
+      return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions), listeners: entry.status.listeners.map((l) => ({ ...l, conditions: stamp(l.conditions) })) } };
+    case 'GatewayClass':
+      return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions) } };
+    default:
+      return { ...entry, status: { parents: entry.status.parents.map((p) => ({ ...p, conditions: stamp(p.conditions) })) } };
+  }
+}
+
 export function applyDataPlaneState(statuses: readonly ObjectStatus[], state: DataPlaneState): ObjectStatus[] {
   return statuses.map((entry) => (entry.kind === 'Gateway' ? applyToGateway(entry, state) : entry));
 }

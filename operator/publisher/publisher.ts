@@ -2,11 +2,15 @@
 // connection up (reconnecting with backoff), sends each new set of records as a delta against what the data plane
 // acknowledged, and resolves each publish with the data plane's answer. After a reconnect, or a nack that says the
 // base did not match, it starts over with a full snapshot.
+// A delta costs what changed: the caller names the keys that changed (`publishChanges`), they add up until the data
+// plane acknowledges them, and a record whose object is the one acknowledged is not even encoded again.
 
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { diffRecords, emptySent } from '../../shared/ir/delta.ts';
-import type { SentRecords } from '../../shared/ir/delta.ts';
+import { adoptSent, allKeys, diffKeys, emptySent, indexSnapshot } from '../../shared/ir/delta.ts';
+import type { KeysByKind, ReadonlyRecordIndex, SentChanges, SentRecords } from '../../shared/ir/delta.ts';
+import { RECORD_KINDS } from '../../shared/ir/snapshot.ts';
+import type { RecordKind } from '../../shared/ir/snapshot.ts';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import { FrameDecoder, encodeFrame } from '../../shared/protocol/frames.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/messages.ts';
@@ -33,8 +37,6 @@ interface Pending {
   generation: number;
   resolve(result: PublishResult): void;
   sentAt: number;
-  /** Encodings to adopt as "what the data plane holds" once it acks. */
-  sent: SentRecords;
 }
 
 export class Publisher {
@@ -44,6 +46,8 @@ export class Publisher {
   #helloWaiters: Array<() => void> = [];
   /** What the data plane acknowledged; null means "unknown: send a full snapshot next". */
   #acked: SentRecords | null = null;
+  /** Keys that changed since what the data plane acknowledged. */
+  #dirty: Record<RecordKind, Set<string>> = { listeners: new Set(), httpRoutes: new Set(), streamRoutes: new Set(), backends: new Set(), certificates: new Set() };
   #ackedGeneration = 0;
   #nextGeneration = 1;
   #pending: Pending | null = null;
@@ -71,26 +75,40 @@ export class Publisher {
    * waits for the previous one's answer. While the data plane is unreachable, it waits for the connection.
    */
   publish(records: SnapshotRecords): Promise<PublishResult> {
-    const result = this.#queue.then(() => this.#publishNow(records));
+    const index = indexSnapshot(records);
+    return this.#enqueue(index, () => allKeys(this.#acked ?? emptySent(), index));
+  }
+
+  /**
+   * `publish` for a caller that keeps the records itself: `index` is the whole record set (read during the call,
+   * not kept), `changed` the keys that changed since the previous call.
+   */
+  publishChanges(index: ReadonlyRecordIndex, changed: KeysByKind): Promise<PublishResult> {
+    return this.#enqueue(index, () => changed);
+  }
+
+  #enqueue(index: ReadonlyRecordIndex, changed: () => KeysByKind): Promise<PublishResult> {
+    const result = this.#queue.then(() => this.#publishNow(index, changed()));
     this.#queue = result.catch(() => undefined);
     return result;
   }
 
-  async #publishNow(records: SnapshotRecords): Promise<PublishResult> {
+  async #publishNow(index: ReadonlyRecordIndex, changed: KeysByKind): Promise<PublishResult> {
+    for (const kind of RECORD_KINDS) for (const key of changed[kind] ?? []) this.#dirty[kind].add(key);
     for (;;) {
       await this.#whenConnected();
-      const full = this.#acked === null;
-      const sent = cloneSent(this.#acked ?? emptySent());
+      const acked = this.#acked;
+      const sent = acked ?? emptySent();
       const generation = this.#nextGeneration++;
-      const delta = diffRecords(sent, records, generation, full ? 0 : this.#ackedGeneration);
-      const result = await this.#send(generation, delta, sent);
+      const keys = acked === null ? allKeys(sent, index) : this.#dirty;
+      const { delta, changes } = diffKeys(sent, index, keys, generation, acked === null ? 0 : this.#ackedGeneration);
+      const result = await this.#send(generation, delta);
       if (result === null) continue; // the connection dropped before an answer: start over with a full snapshot
       if (result.outcome === 'ack') {
-        this.#acked = sent;
-        this.#ackedGeneration = generation;
+        this.#adopt(acked === null ? emptySent() : acked, changes, generation);
         return result;
       }
-      if (result.nack.reason === 'BaseMismatch' && !full) {
+      if (result.nack.reason === 'BaseMismatch' && acked !== null) {
         this.#acked = null;
         continue;
       }
@@ -98,11 +116,19 @@ export class Publisher {
     }
   }
 
-  #send(generation: number, delta: unknown, sent: SentRecords): Promise<PublishResult | null> {
+  /** The data plane holds `sent` with `changes` applied: every key is clean again. */
+  #adopt(sent: SentRecords, changes: SentChanges, generation: number): void {
+    adoptSent(sent, changes);
+    this.#acked = sent;
+    this.#ackedGeneration = generation;
+    for (const kind of RECORD_KINDS) this.#dirty[kind].clear();
+  }
+
+  #send(generation: number, delta: unknown): Promise<PublishResult | null> {
     return new Promise((resolve) => {
       const socket = this.#socket;
       if (socket === null || this.#hello === null) return resolve(null);
-      this.#pending = { generation, sent, sentAt: performance.now(), resolve: resolve as Pending['resolve'] };
+      this.#pending = { generation, sentAt: performance.now(), resolve: resolve as Pending['resolve'] };
       socket.write(encodeFrame({ type: 'config', delta }));
     });
   }
@@ -185,14 +211,4 @@ export class Publisher {
     this.#closed = true;
     this.#socket?.destroy();
   }
-}
-
-function cloneSent(sent: SentRecords): SentRecords {
-  return {
-    listeners: new Map(sent.listeners),
-    httpRoutes: new Map(sent.httpRoutes),
-    streamRoutes: new Map(sent.streamRoutes),
-    backends: new Map(sent.backends),
-    certificates: new Map(sent.certificates),
-  };
 }

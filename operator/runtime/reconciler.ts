@@ -1,14 +1,18 @@
-// The operator's loop: whenever the store changes (or the data plane reconnects), translate the latest snapshot,
-// publish the IR, and report statuses — Programmed only once the data plane acknowledged the generation. Changes
-// that arrive while a pass runs are coalesced into one more pass, so bursts cost one translation.
+// The operator's loop: whenever the store changes (or the data plane reconnects), translate what changed since the
+// last pass, publish the IR changes, and report the statuses that changed — Programmed only once the data plane
+// acknowledged the generation. Changes that arrive while a pass runs are coalesced into one more pass, so bursts
+// cost one translation; and a pass costs what changed, not the whole configuration (translator.ts).
 
 import type { Logger } from 'pino';
-import { applyDataPlaneState } from '../gateway/dataplane-state.ts';
+import { applyDataPlaneState, restamp } from '../gateway/dataplane-state.ts';
+import { timestamp } from '../gateway/options.ts';
+import type { DataPlaneState } from '../gateway/dataplane-state.ts';
+import { compareStatuses } from '../gateway/translate.ts';
 import type { TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';
 import type { StatusSink } from '../status/status-board.ts';
-import type { ResourceStore } from '../store/resource-store.ts';
-import type { Translator } from './translator.ts';
+import type { ChangeFeed, ResourceStore } from '../store/resource-store.ts';
+import type { TranslationUpdate, Translator } from './translator.ts';
 import type { OperatorMetrics } from './metrics.ts';
 
 export interface ReconcilerDeps {
@@ -33,6 +37,7 @@ export interface PassReport {
 
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
+  readonly #feed: ChangeFeed;
   #running = false;
   #dirty = false;
   #addresses: Record<string, string> = {};
@@ -42,6 +47,7 @@ export class Reconciler {
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
+    this.#feed = deps.store.feed();
     deps.store.onChange(() => this.trigger());
   }
 
@@ -79,36 +85,51 @@ export class Reconciler {
   }
 
   async #pass(): Promise<void> {
-    const { store, translator, publisher, statuses, metrics, log, options } = this.#deps;
+    const { store, translator, publisher, metrics, log, options } = this.#deps;
     const revision = store.revision;
     const started = performance.now();
-    const result = await translator.translate(store.snapshot(), {
-      ...options,
-      now: (this.#deps.clock ?? (() => new Date()))(),
-      previousAddresses: this.#addresses,
-    });
+    const now = (this.#deps.clock ?? (() => new Date()))();
+    const update = await translator.translate(this.#feed, { ...options, now, previousAddresses: this.#addresses });
     const translateMs = performance.now() - started;
-    this.#addresses = result.addresses;
-    if (result.dropped.length > 0) log.error({ problems: result.dropped.slice(0, 10) }, 'translator produced records the validator refused (a bug); they were left out');
-    statuses.update(applyDataPlaneState(result.statuses, { acked: false, listenerErrors: new Map() }));
+    this.#addresses = update.addresses;
+    if (update.dropped.length > 0) log.error({ problems: update.dropped.slice(0, 10) }, 'translator produced records the validator refused (a bug); they were left out');
+    this.#report(update, timestamp(now), { acked: false, listenerErrors: new Map() }, true);
 
-    const published = await publisher.publish(result.ir);
+    const published = await publisher.publishChanges(update.ir, update.irChanged);
     const publishMs = published.sendMs;
     let applyMs = 0;
     if (published.outcome === 'ack') {
       applyMs = published.ack.timings.applyMs;
       const listenerErrors = new Map(published.ack.listenerErrors.map((e) => [e.listenerKey, e.message]));
-      statuses.update(applyDataPlaneState(result.statuses, { acked: true, listenerErrors }));
+      this.#report(update, timestamp(now), { acked: true, listenerErrors }, false);
       this.#lastAcked = revision;
     } else {
       log.error({ reason: published.nack.reason, problems: published.nack.problems.slice(0, 10) }, 'the data plane refused the configuration; it keeps serving the previous one');
     }
     metrics.observePass(published.outcome, translateMs, publishMs);
-    log.debug({ revision, translateMs, publishMs, applyMs, outcome: published.outcome }, 'reconciled');
+    log.debug({ revision, translateMs, publishMs, applyMs, outcome: published.outcome, mode: update.mode, translatedRoutes: update.translatedRoutes }, 'reconciled');
     const report: PassReport = { revision, translateMs, publishMs, applyMs, outcome: published.outcome };
     this.#lastReport = report;
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       if (this.#waiters[i].revision <= revision) this.#waiters.splice(i, 1)[0].resolve(report);
     }
+  }
+
+  /**
+   * Statuses to the sink, with the data plane's state folded into the Gateways' (Programmed: pending until the ack,
+   * false for a listener the data plane could not bind). Every Gateway status goes every time, since that state moves
+   * with each generation, at the pass's `time`; other statuses only when they changed (`changed`: the first report of
+   * a pass), at the time they changed.
+   */
+  #report(update: TranslationUpdate, time: string, state: DataPlaneState, changed: boolean): void {
+    const sink = this.#deps.statuses;
+    const gateways = applyDataPlaneState(update.gatewayStatuses.map((s) => restamp(s, time)), state);
+    if (sink.updateChanges === undefined) {
+      const all = applyDataPlaneState([...update.statuses.values()].map((s) => (s.kind === 'Gateway' ? restamp(s, time) : s)).sort(compareStatuses), state);
+      sink.update(all);
+      return;
+    }
+    const upsert = changed ? [...update.statusChanges.upsert.filter((s) => s.kind !== 'Gateway'), ...gateways].sort(compareStatuses) : gateways;
+    sink.updateChanges({ upsert, remove: changed ? update.statusChanges.remove : [] });
   }
 }

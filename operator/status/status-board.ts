@@ -6,10 +6,17 @@ import type { Logger } from 'pino';
 import type { Condition } from '../gateway/conditions.ts';
 import { mergeStatus, statusEquals } from '../gateway/status.ts';
 import type { ObjectStatus } from '../gateway/status.ts';
+import { statusKey } from '../gateway/session.ts';
+import type { StatusChanges } from '../gateway/session.ts';
 
 export interface StatusSink {
   /** The complete set of statuses of one translation (objects absent from it have none of ours any more). */
   update(statuses: readonly ObjectStatus[]): void;
+  /**
+   * Optional, and preferred when present: only what changed since the previous call (statuses set, and the keys,
+   * `<kind>/<namespace>/<name>`, of those gone), so that a pass costs what changed rather than every status.
+   */
+  updateChanges?(changes: StatusChanges): void;
 }
 
 export interface StoredStatus {
@@ -21,7 +28,7 @@ export interface StoredStatus {
 }
 
 function keyOf(s: ObjectStatus): string {
-  return `${s.kind}/${'namespace' in s ? s.namespace : ''}/${s.name}`;
+  return statusKey({ kind: s.kind, namespace: 'namespace' in s ? s.namespace : undefined, name: s.name });
 }
 
 /** "Accepted=True Programmed=False(Pending)": one line per object for the log. */
@@ -48,21 +55,28 @@ export class StatusBoard implements StatusSink {
 
   update(statuses: readonly ObjectStatus[]): void {
     const seen = new Set<string>();
-    for (const next of statuses) {
-      const key = keyOf(next);
-      seen.add(key);
-      const previous = this.#statuses.get(key);
-      const merged = mergeStatus(previous?.status, next, this.#controllerName);
-      if (previous !== undefined && previous.generation === next.generation && statusEquals(previous.status, merged)) continue;
-      this.#statuses.set(key, { kind: next.kind, namespace: 'namespace' in next ? next.namespace : undefined, name: next.name, generation: next.generation, status: merged });
-      this.#log.info({ object: key, generation: next.generation, conditions: summarize(merged) }, 'status changed');
-    }
-    for (const key of [...this.#statuses.keys()]) {
-      if (!seen.has(key)) {
-        this.#statuses.delete(key);
-        this.#log.info({ object: key }, 'status removed');
-      }
-    }
+    for (const next of statuses) seen.add(this.#set(next));
+    for (const key of [...this.#statuses.keys()]) if (!seen.has(key)) this.#remove(key);
+  }
+
+  updateChanges(changes: StatusChanges): void {
+    for (const next of changes.upsert) this.#set(next);
+    for (const key of changes.remove) this.#remove(key);
+  }
+
+  #set(next: ObjectStatus): string {
+    const key = keyOf(next);
+    const previous = this.#statuses.get(key);
+    const merged = mergeStatus(previous?.status, next, this.#controllerName);
+    if (previous !== undefined && previous.generation === next.generation && statusEquals(previous.status, merged)) return key;
+    this.#statuses.set(key, { kind: next.kind, namespace: 'namespace' in next ? next.namespace : undefined, name: next.name, generation: next.generation, status: merged });
+    this.#log.info({ object: key, generation: next.generation, conditions: summarize(merged) }, 'status changed');
+    return key;
+  }
+
+  #remove(key: string): void {
+    if (!this.#statuses.delete(key)) return;
+    this.#log.info({ object: key }, 'status removed');
   }
 
   all(): StoredStatus[] {
