@@ -60,6 +60,30 @@ for a in "$@"; do
 done
 has_flag() { local f; for f in "${SUITE_ARGS[@]}"; do case $f in --$1 | --$1=* | -$1 | -$1=*) return 0 ;; esac; done; return 1; }
 
+# Long steps run in their own process group in the background while this shell waits, so that Ctrl-C or SIGTERM
+# interrupts them at once: the EXIT trap kills that group (by its recorded pid) and removes a half-built cache dir.
+BG_PID=
+BUILD_TMP=
+RUN_STARTED=0
+bg_run() {
+  setsid "$@" &
+  BG_PID=$!
+  local rc=0
+  wait "$BG_PID" || rc=$?
+  BG_PID=
+  return "$rc"
+}
+on_exit() {
+  local rc=$?
+  [ -z "$BG_PID" ] || kill -TERM -- "-$BG_PID" 2>/dev/null || true
+  [ -z "$BUILD_TMP" ] || rm -rf "$BUILD_TMP"
+  if [ "$RUN_STARTED" = 1 ]; then teardown "$rc" || rc=$?; fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 # ---------------------------------------------------------------------------------------------------------- build
 # Every binary lives outside the work tree, keyed by version: test/cluster's (k8s-<v>), coredns-<v>, and
 # conformance-<suite v> (echo-basic, the podlet, the suite's test binary, the log summarizer, test2json), the latter
@@ -75,12 +99,14 @@ build_coredns() {
   local tmp
   mkdir -p "$CACHE"
   tmp=$(mktemp -d "$CACHE/coredns.tmp.XXXXXX")
+  BUILD_TMP=$tmp
   # `go install module@version` builds exactly the module's own go.mod/go.sum (verified against the checksum DB).
-  ( cd "$tmp" && CGO_ENABLED=0 GOBIN="$tmp/bin" GOFLAGS=-mod=mod go install -trimpath -ldflags='-s -w' \
-      "github.com/coredns/coredns@$COREDNS_VERSION" ) || { rm -rf "$tmp"; die "coredns build failed"; }
+  bg_run env -C "$tmp" CGO_ENABLED=0 GOBIN="$tmp/bin" GOFLAGS=-mod=mod go install -trimpath -ldflags='-s -w' \
+    "github.com/coredns/coredns@$COREDNS_VERSION" || die "coredns build failed"
   chmod 755 "$tmp"
   rm -rf "$CACHE/coredns-$COREDNS_VERSION"
   mv "$tmp" "$CACHE/coredns-$COREDNS_VERSION"
+  BUILD_TMP=
 }
 
 build_harness() {
@@ -91,20 +117,21 @@ build_harness() {
   local tmp
   mkdir -p "$(dirname "$BIN")"
   tmp=$(mktemp -d "$(dirname "$BIN")/bin.tmp.XXXXXX")
-  ( cd "$HERE" &&
-    CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags='-s -w' -o "$tmp/" \
-      sigs.k8s.io/gateway-api/conformance/echo-basic ./podlet ./summarize cmd/test2json &&
-    CGO_ENABLED=0 go test -c -mod=readonly -trimpath -tags conformance -o "$tmp/conformance.test" . ) \
-    || { rm -rf "$tmp"; die "harness build failed"; }
+  BUILD_TMP=$tmp
+  bg_run env -C "$HERE" CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags='-s -w' -o "$tmp/" \
+    sigs.k8s.io/gateway-api/conformance/echo-basic ./podlet ./summarize cmd/test2json || die "harness build failed"
+  bg_run env -C "$HERE" CGO_ENABLED=0 go test -c -mod=readonly -trimpath -tags conformance \
+    -o "$tmp/conformance.test" . || die "harness build failed"
   chmod 755 "$tmp"
   echo "$stamp" >"$tmp/.stamp"
   rm -rf "$BIN"
   mv "$tmp" "$BIN"
+  BUILD_TMP=
 }
 
 build_all() {
   command -v go >/dev/null || die "go is not on PATH"
-  step "Kubernetes binaries ready" bash "$CLUSTER_SH" build
+  step "Kubernetes binaries ready" bg_run bash "$CLUSTER_SH" build
   step "coredns ready" build_coredns
   step "harness binaries ready" build_harness
 }
@@ -177,9 +204,9 @@ kc() { ip netns exec "$NS" "$KUBECTL" --kubeconfig="$KUBECONFIG_PATH" "$@"; }
 in_ns() { ip netns exec "$NS" "$@"; }
 
 teardown() {
-  local rc=$? t n pids left=0
+  local rc=$1 t n pids left=0
   set +e
-  trap - EXIT INT TERM
+  trap '' INT TERM   # finish tearing down even if interrupted again
   t=$(now)
   say "tearing down $RUN_ID"
   stop_proc suite 5
@@ -214,11 +241,9 @@ teardown() {
     [ "$rc" != 0 ] || rc=1
   fi
   say "logs: $LOGS; total $(secs "$T0")s"
-  exit "$rc"
+  return "$rc"
 }
-trap teardown EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+RUN_STARTED=1
 
 # Outer netns: loopback (control plane, Gateways on 127.x) and the pod bridge; no link leaves it.
 start_network() {
