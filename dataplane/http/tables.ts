@@ -8,7 +8,7 @@ import type { Listener } from '../../shared/ir/listener.ts';
 import type { HttpRoute } from '../../shared/ir/route.ts';
 import { socketKey } from '../../shared/validation/references.ts';
 import { HostIndex } from './hostnames.ts';
-import { compileVirtualHost } from './vhost.ts';
+import { compileVirtualHost, updateVirtualHost } from './vhost.ts';
 import type { VirtualHost } from './vhost.ts';
 import type { TlsMaterial } from './tls-contexts.ts';
 import { compileStreamChoices } from '../l4/stream-tables.ts';
@@ -96,7 +96,13 @@ export class HttpTableCompiler {
   }
 
   #compile(index: ReadonlyRecordIndex, changes: TableChanges, full: boolean): HttpTables {
-    const dirty = new Set<string>();
+    /** Routes that left and came into each (listener, hostname) group. */
+    const dirty = new Map<string, { removed: HttpRoute[]; added: HttpRoute[] }>();
+    const touch = (vhostKey: string) => {
+      let change = dirty.get(vhostKey);
+      if (change === undefined) dirty.set(vhostKey, (change = { removed: [], added: [] }));
+      return change;
+    };
     for (const key of changes.httpRoutes) {
       const before = this.#routes.get(key);
       const after = index.httpRoutes.get(key);
@@ -106,7 +112,7 @@ export class HttpTableCompiler {
           const group = this.#groups.get(vhostKey);
           if (group?.get(key) !== before) continue;
           group.delete(key);
-          dirty.add(vhostKey);
+          touch(vhostKey).removed.push(before);
         }
         this.#routes.delete(key);
       }
@@ -114,19 +120,23 @@ export class HttpTableCompiler {
         for (const vhostKey of vhostKeysOf(after)) {
           let group = this.#groups.get(vhostKey);
           if (group === undefined) this.#groups.set(vhostKey, (group = new Map()));
+          if (group.get(key) === after) continue;
           group.set(key, after);
-          dirty.add(vhostKey);
+          touch(vhostKey).added.push(after);
         }
         this.#routes.set(key, after);
       }
     }
     const dirtyListeners = new Set<string>(changes.listeners);
-    for (const vhostKey of dirty) {
+    for (const [vhostKey, { removed, added }] of dirty) {
       const group = this.#groups.get(vhostKey);
+      const previous = this.#vhosts.get(vhostKey);
       if (group === undefined || group.size === 0) {
         this.#groups.delete(vhostKey);
         this.#vhosts.delete(vhostKey);
-      } else this.#vhosts.set(vhostKey, compileVirtualHost(group.values()));
+      } else if (previous === undefined || removed.length + added.length > group.size / 2) {
+        this.#vhosts.set(vhostKey, compileVirtualHost(group.values()));
+      } else this.#vhosts.set(vhostKey, updateVirtualHost(previous, removed, added));
       dirtyListeners.add(vhostKey.slice(0, vhostKey.indexOf('\n')));
     }
     if (full || changes.streamRoutes.length > 0 || changes.listeners.length > 0) {
@@ -144,7 +154,7 @@ export class HttpTableCompiler {
   }
 
   /** A listener's compiled form: its virtual hosts as before, with the changed ones (in `dirty`) replaced. */
-  #compileListener(listener: Listener, previous: CompiledListener | undefined, dirty: ReadonlySet<string>): CompiledListener {
+  #compileListener(listener: Listener, previous: CompiledListener | undefined, dirty: ReadonlyMap<string, unknown>): CompiledListener {
     const vhosts = new HostIndex<VirtualHost>();
     const prefix = `${listener.key}\n`;
     if (previous === undefined) {
@@ -153,7 +163,7 @@ export class HttpTableCompiler {
       for (const [host, vhost] of previous.vhosts.exact) vhosts.exact.set(host, vhost);
       for (const [suffix, vhost] of previous.vhosts.wildcard) vhosts.wildcard.set(suffix, vhost);
       vhosts.any = previous.vhosts.any;
-      for (const vhostKey of dirty) {
+      for (const vhostKey of dirty.keys()) {
         if (!vhostKey.startsWith(prefix)) continue;
         const host = vhostKey.slice(prefix.length);
         const vhost = this.#vhosts.get(vhostKey);
