@@ -36,6 +36,8 @@ export interface CompiledCors {
   /** [scheme://, host suffix incl. the dot, port part] for origins like `https://*.example.com`. */
   wildcardOrigins: Array<{ scheme: string; suffix: string; port: string }>;
   allowMethods: string;
+  /** True when allowMethods is `*`: the requested method is echoed back (valid with and without credentials). */
+  anyMethod: boolean;
   allowHeaders: string;
   /** True when allowHeaders is `*`: echo the requested headers back. */
   anyHeader: boolean;
@@ -101,7 +103,8 @@ function compileCors(policy: CorsPolicy): CompiledCors {
     anyOrigin,
     exactOrigins,
     wildcardOrigins,
-    allowMethods: anyMethod ? 'GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH' : policy.allowMethods.join(', '),
+    allowMethods: policy.allowMethods.filter((m) => m !== '*').join(', '),
+    anyMethod,
     allowHeaders: policy.allowHeaders.filter((h) => h !== '*').join(', '),
     anyHeader: policy.allowHeaders.includes('*'),
     exposeHeaders: policy.exposeHeaders.join(', '),

@@ -72,6 +72,7 @@ describe('data plane: filters over real sockets', () => {
             allowCredentials: true,
           },
         ]),
+        r('/wildcors', [{ type: 'CORS', allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'], exposeHeaders: [], allowCredentials: true }]),
         rule([prefix('/backendfilter')], [], {
           backends: [{ backendKey: 'ns/main:80', weight: 1, filters: [headerMod('RequestHeaderModifier', { 'X-Backend': 'main' }, {}, [])] }],
         }),
@@ -161,10 +162,25 @@ describe('data plane: filters over real sockets', () => {
       'access-control-allow-origin': 'https://x.trusted.org',
       'access-control-allow-methods': 'GET, POST',
       'access-control-allow-headers': 'x-token',
+      'access-control-expose-headers': 'x-trace',
       'access-control-max-age': '600',
       'access-control-allow-credentials': 'true',
     });
     expect(main.received.some((r) => r.method === 'OPTIONS')).to.equal(false);
+  });
+
+  it('answers wildcard methods and headers with what the preflight asked for, echoing the origin with credentials', async () => {
+    const reply = await get(`${base}/wildcors`, {
+      method: 'OPTIONS',
+      headers: { host: 'a.test', origin: 'https://any.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-a, x-b' },
+    });
+    expect(reply.status).to.equal(204);
+    expect(reply.headers).to.include({
+      'access-control-allow-origin': 'https://any.example',
+      'access-control-allow-methods': 'PUT',
+      'access-control-allow-headers': 'x-a, x-b',
+      'access-control-allow-credentials': 'true',
+    });
   });
 
   it('adds CORS headers to actual responses for allowed origins only', async () => {
