@@ -1,6 +1,6 @@
 // Where statuses go in Kubernetes mode: the API server, written by the leader only. The reconciler hands over the
-// complete set of statuses of each translation (`update`); this sink remembers them and a work queue writes each
-// object's status, one key at a time:
+// statuses that changed in each translation (`updateChanges`; `update` takes a complete set); this sink remembers
+// them and a work queue writes each object's status, one key at a time:
 //  - GatewayClass and Gateway: server-side apply with force under our fieldManager (we alone own those statuses);
 //    only our condition types are sent, so another controller's conditions are neither taken over nor removed.
 //  - Routes: read-modify-write of `status.parents` (atomic for SSA, shared between controllers): mergeStatus keeps
@@ -20,6 +20,7 @@ import { WorkQueue } from '../framework/workqueue.ts';
 import type { ApiObject, ResourceType } from '../framework/resource.ts';
 import { mergeStatus, statusEquals } from '../gateway/status.ts';
 import type { ObjectStatus } from '../gateway/status.ts';
+import type { StatusChanges } from '../gateway/session.ts';
 import type { StatusSink, StoredStatus } from '../status/status-board.ts';
 import { statusEvents } from './status-events.ts';
 
@@ -111,24 +112,35 @@ export class KubernetesStatusSink implements StatusSink {
 
   update(statuses: readonly ObjectStatus[]): void {
     const seen = new Set<string>();
-    for (const next of statuses) {
-      const key = keyOf(targetOf(next));
-      seen.add(key);
-      this.#released.delete(key);
-      const previous = this.#desired.get(key);
-      // The translator stamps every condition with the pass's time: compare as a write would (times kept).
-      if (previous !== undefined && previous.generation === next.generation && statusEquals(previous.status, mergeStatus(previous.status, next, this.#options.controllerName))) continue;
-      this.#desired.set(key, next);
+    for (const next of statuses) seen.add(this.#want(next));
+    for (const key of [...this.#desired.keys()]) if (!seen.has(key)) this.#unwant(key);
+  }
+
+  /** Only what changed since the previous call (see StatusSink): a pass costs what changed, not every status. */
+  updateChanges(changes: StatusChanges): void {
+    for (const next of changes.upsert) this.#want(next);
+    for (const key of changes.remove) this.#unwant(key);
+  }
+
+  #want(next: ObjectStatus): string {
+    const key = keyOf(targetOf(next));
+    this.#released.delete(key);
+    const previous = this.#desired.get(key);
+    // The translator stamps every condition with the pass's time: compare as a write would (times kept).
+    if (previous !== undefined && previous.generation === next.generation && statusEquals(previous.status, mergeStatus(previous.status, next, this.#options.controllerName))) return key;
+    this.#desired.set(key, next);
+    this.#enqueue(key);
+    return key;
+  }
+
+  #unwant(key: string): void {
+    const previous = this.#desired.get(key);
+    if (previous === undefined) return;
+    this.#desired.delete(key);
+    this.#settled.delete(key);
+    if (!SSA_KINDS.has(previous.kind)) {
+      this.#released.set(key, targetOf(previous));
       this.#enqueue(key);
-    }
-    for (const [key, previous] of this.#desired) {
-      if (seen.has(key)) continue;
-      this.#desired.delete(key);
-      this.#settled.delete(key);
-      if (!SSA_KINDS.has(previous.kind)) {
-        this.#released.set(key, targetOf(previous));
-        this.#enqueue(key);
-      }
     }
   }
 
