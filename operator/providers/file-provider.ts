@@ -4,6 +4,8 @@
 // Objects from files have no API server to stamp them, so this provider does: a namespace (`default`), a
 // creationTimestamp at first sight (precedence: objects seen earlier win conflicts), and a generation that grows
 // when the object's spec changes (so observedGeneration in statuses means something).
+// A file read again costs what changed in it: its documents are parsed one by one and remembered by their text, and
+// an unchanged document gives the very object it gave before, which the store then sees as no change.
 
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
@@ -32,6 +34,31 @@ interface Stamp {
 interface FileState {
   keys: Set<string>;
   error: string | null;
+  /** The values of the file's documents as last parsed, by document text. */
+  documents: Map<string, unknown[]>;
+}
+
+/** An object as stamped, and the spec (JSON) it was stamped with: reused while its stamp stays the same. */
+interface Stamped {
+  object: KubeObject;
+  spec: string;
+}
+
+/**
+ * The documents of a multi-document YAML text, cut at its `---` lines (a document marker is never content, so a cut
+ * there parses as the whole would). Null when the text has what makes a cut unsafe: directives (`%`, which apply to
+ * the next document) or document end markers (`...`).
+ */
+function splitDocuments(text: string): string[] | null {
+  if (/^(%|\.\.\.)/m.test(text)) return null;
+  const documents: string[] = [];
+  let start = 0;
+  for (const marker of text.matchAll(/^---(?=[ \t\r]|$)/gm)) {
+    if (marker.index > start) documents.push(text.slice(start, marker.index));
+    start = marker.index;
+  }
+  documents.push(text.slice(start));
+  return documents;
 }
 
 export class FileProvider {
@@ -40,6 +67,8 @@ export class FileProvider {
   readonly #log: Logger;
   readonly #files = new Map<string, FileState>();
   readonly #stamps = new Map<string, Stamp>();
+  /** Stamped objects by parsed value, to give an unchanged document's object again. */
+  readonly #stamped = new WeakMap<object, Stamped>();
   #watcher: FSWatcher | null = null;
   #pending = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
@@ -108,23 +137,54 @@ export class FileProvider {
       }
       return;
     }
-    const parsed = this.#parse(text);
+    const documents = new Map<string, unknown[]>();
+    const parsed = this.#parse(text, previous?.documents ?? new Map(), documents);
     if ('error' in parsed) {
-      this.#files.set(file, { keys: previous?.keys ?? new Set(), error: parsed.error });
+      this.#files.set(file, { keys: previous?.keys ?? new Set(), error: parsed.error, documents: previous?.documents ?? new Map() });
       this.#log.warn({ file, error: parsed.error }, 'file does not parse; its previous objects stay in force');
       return;
     }
     const objects = parsed.objects.map((o) => this.#stamp(o));
     const keys = this.#store.replace(previous?.keys ?? [], objects);
-    this.#files.set(file, { keys, error: null });
+    this.#files.set(file, { keys, error: null, documents });
     this.#log.debug({ file, objects: objects.length }, 'file loaded');
   }
 
-  #parse(text: string): { objects: KubeObject[] } | { error: string } {
+  /**
+   * The objects of a file's text. Documents whose text is in `known` (the file's documents last time) are not parsed
+   * again; `documents` receives this text's documents. Any error, and a text that cannot be cut safely, parse the
+   * whole text at once, so that error messages (with their line numbers) are those of the file.
+   */
+  #parse(text: string, known: ReadonlyMap<string, unknown[]>, documents: Map<string, unknown[]>): { objects: KubeObject[] } | { error: string } {
+    const split = splitDocuments(text);
+    let values: unknown[] | null = split === null ? null : [];
+    for (const document of split ?? []) {
+      let parsed = known.get(document) ?? documents.get(document);
+      if (parsed === undefined) {
+        const docs = parseAllDocuments(document, { prettyErrors: true });
+        if (docs.some((doc) => doc.errors.length > 0)) {
+          values = null;
+          break;
+        }
+        parsed = docs.map((doc) => doc.toJS({ maxAliasCount: 100 }) as unknown);
+      }
+      documents.set(document, parsed);
+      values!.push(...parsed);
+    }
+    if (values === null) {
+      documents.clear();
+      values = [];
+      for (const doc of parseAllDocuments(text, { prettyErrors: true })) {
+        if (doc.errors.length > 0) return { error: doc.errors[0].message };
+        values.push(doc.toJS({ maxAliasCount: 100 }) as unknown);
+      }
+    }
+    return this.#objectsOf(values);
+  }
+
+  #objectsOf(values: readonly unknown[]): { objects: KubeObject[] } | { error: string } {
     const objects: KubeObject[] = [];
-    for (const doc of parseAllDocuments(text, { prettyErrors: true })) {
-      if (doc.errors.length > 0) return { error: doc.errors[0].message };
-      const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    for (const value of values) {
       if (value === null || value === undefined) continue;
       if (typeof value !== 'object' || Array.isArray(value)) return { error: 'a document is not a Kubernetes object (a mapping with kind and metadata)' };
       const object = value as KubeObject;
@@ -143,7 +203,9 @@ export class FileProvider {
     const metadata = { ...object.metadata };
     if (!CLUSTER_SCOPED.has(object.kind ?? '') && !metadata.namespace) metadata.namespace = 'default';
     const key = objectKey({ ...object, metadata });
-    const spec = JSON.stringify(object.spec ?? null);
+    // Parsed documents are never changed: one stamped before has the spec it had then.
+    const before = this.#stamped.get(object);
+    const spec = before?.spec ?? JSON.stringify(object.spec ?? null);
     let stamp = this.#stamps.get(key);
     if (stamp === undefined) {
       stamp = { createdAt: metadata.creationTimestamp ?? this.#clock().toISOString().replace(/\.\d{3}Z$/, 'Z'), generation: 1, spec };
@@ -152,8 +214,14 @@ export class FileProvider {
       stamp.generation++;
       stamp.spec = spec;
     }
+    // The same parsed document, stamped the same: the same object as before (the store sees no change).
+    if (before !== undefined && before.object.metadata?.generation === stamp.generation && before.object.metadata?.creationTimestamp === (metadata.creationTimestamp ?? stamp.createdAt)) {
+      return before.object;
+    }
     metadata.creationTimestamp ??= stamp.createdAt;
     metadata.generation = stamp.generation;
-    return { ...object, metadata };
+    const stamped = { ...object, metadata };
+    this.#stamped.set(object, { object: stamped, spec });
+    return stamped;
   }
 }
