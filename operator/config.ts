@@ -14,7 +14,7 @@ export interface OperatorConfig {
   addressPool: string;
   adminAddress: string;
   adminPort: number;
-  /** Run translations in a piscina worker pool (the default); off: in the main thread. */
+  /** Above 0: translate in a piscina thread (one: it holds the translation session); 0: in the main thread. */
   translatorThreads: number;
   instance: string;
   logLevel: string;
@@ -40,7 +40,7 @@ export const OPERATOR_USAGE = `portico operator
   --controller-name NAME     GatewayClasses with this controllerName are ours (default ${DEFAULT_CONTROLLER_NAME})
   --address-pool CIDR        addresses handed to Gateways that name none (env PORTICO_ADDRESS_POOL, default ${DEFAULT_ADDRESS_POOL})
   --admin HOST:PORT          /healthz /readyz /status /metrics (env PORTICO_OPERATOR_ADMIN, default 127.0.0.1:9902)
-  --translator-threads N     piscina threads for translation; 0 translates in the main thread (default 1)
+  --translator-threads N     0 translates in the main thread; otherwise in one piscina thread (default 1)
   --log-level LEVEL          pino level (env PORTICO_LOG_LEVEL, default info)
  kubernetes mode:
   --kubeconfig PATH          kubeconfig (env KUBECONFIG; default in-cluster, else ~/.kube/config)
