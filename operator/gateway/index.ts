@@ -16,7 +16,7 @@
  * `httproute.ts` (+ `httpmatch.ts`, `httpfilter.ts`, `grpcroute.ts`), `streamroute.ts`, `attach.ts` (route ↔
  * listener), `backend.ts`, `certificate.ts`, `referencegrant.ts`; `translate.ts` lists the passes in order;
  * `session.ts` (+ `session-routes.ts`, `session-backends.ts`, `context-index.ts`, `rank-groups.ts`,
- * `dependents.ts`, `session-task.ts`) runs them incrementally.
+ * `session-ir.ts`, `dependents.ts`, `session-task.ts`) runs them incrementally.
  * Golden cases live in `test/translate/`.
  */
 

@@ -12,8 +12,7 @@
 //   3. addresses and programmed listeners, for all Gateways (few): cheap, and they depend on every Gateway;
 //   4. the routes that something they depend on changed (session-routes.ts), then the backends whose users,
 //      spec or endpoints changed (session-backends.ts);
-//   5. Gateway statuses (they count attached routes), then the IR check (shared/validation/incremental.ts) and
-//      what goes out.
+//   5. Gateway statuses (they count attached routes), then the IR check and what goes out (session-ir.ts).
 // What it does not do incrementally, it does from scratch: two objects of one kind with the same namespace/name (or
 // otherwise equal precedence) make a run a plain `translate` of everything; a new set of options (controller name,
 // features, address pool) rebuilds what it remembers.
@@ -22,13 +21,8 @@
 // keeps the `lastTransitionTime` of the run that produced it (a status writer keeps unchanged conditions' times
 // anyway, see status.ts `mergeConditions`). With one clock value for all runs, `result()` equals `translate`'s.
 
-import { IR_VERSION, RECORD_KINDS, emptyRecords } from '../../shared/ir/snapshot.ts';
-import type { RecordKind, SnapshotRecords } from '../../shared/ir/snapshot.ts';
-import { emptyIndex, indexSnapshot } from '../../shared/ir/delta.ts';
-import type { RecordIndex } from '../../shared/ir/delta.ts';
-import { IndexChecker } from '../../shared/validation/incremental.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
-import { dropInvalidRecords, programListeners, sortRecords } from './assemble.ts';
+import { programListeners } from './assemble.ts';
 import { ContextIndex, gatewayDependency, trackedContext } from './context-index.ts';
 import type { TranslateContext } from './context.ts';
 import { Dependents } from './dependents.ts';
@@ -40,17 +34,15 @@ import { resolveOptions } from './options.ts';
 import type { AddressAllocations, ResolvedOptions, TranslateOptions } from './options.ts';
 import { buildResourceSnapshot, comparePrecedence, nameOf, namespaceOf, snapshotListOf } from './resources.ts';
 import type { KubeObject, SnapshotList } from './resources.ts';
+import { SessionIr } from './session-ir.ts';
+import type { RecordChanges } from './session-ir.ts';
 import { RouteTable } from './session-routes.ts';
 import type { RouteKind } from './session-routes.ts';
 import type { ObjectStatus } from './status.ts';
 import { assignAddresses, buildClasses, buildGateway, compareStatuses, translate } from './translate.ts';
 import type { TranslateResult } from './translate.ts';
 
-/** Changes to the IR since the previous run. */
-export interface RecordChanges {
-  upsert: SnapshotRecords;
-  remove: Record<RecordKind, string[]>;
-}
+export type { RecordChanges };
 
 export interface StatusChanges {
   /** New or changed statuses, in `TranslateResult.statuses` order. */
@@ -129,21 +121,12 @@ export class TranslationSession {
   #memo: Memo | null = null;
   #fingerprint = '';
   #features: ReadonlySet<string> = new Set();
-  /** The IR before validation, record by record. */
-  #candidate: RecordIndex = emptyIndex();
-  #candidateChanged = emptyKeys();
-  /** The IR handed out (the candidate, unless the check dropped records). */
-  #published: RecordIndex = emptyIndex();
-  #publishedIsCandidate = false;
-  readonly #checker = new IndexChecker();
+  readonly #ir = new SessionIr();
   readonly #statuses = new Map<string, ObjectStatus>();
   #statusChanges = new Map<string, ObjectStatus | undefined>();
   /** In a run that rebuilds the memo: statuses not set (yet) in this run. */
   #stale: Set<string> | null = null;
-  /** Keys of the published IR that changed in this run. */
-  #outKeys = emptyKeys();
   #addresses: AddressAllocations = {};
-  #dropped: Problem[] = [];
 
   /** Objects came, changed or went (by the caller's key, e.g. `<kind>/<namespace>/<name>`); the next run translates them. */
   apply(upserted: Iterable<readonly [string, KubeObject]>, removed: Iterable<string>): void {
@@ -175,8 +158,7 @@ export class TranslationSession {
       if (before !== after) this.#objectChanged(before, after, changedDeps);
     }
     this.#before.clear();
-    this.#candidateChanged = emptyKeys();
-    this.#outKeys = emptyKeys();
+    this.#ir.begin();
     this.#statusChanges = new Map();
     if (this.#duplicates > 0 || this.#index.hasTies) return this.#fullRun(options);
     const rebuilt = this.#memo === null;
@@ -190,28 +172,26 @@ export class TranslationSession {
     for (const key of programmed) if (!memo.programmed.has(key)) changedListeners.add(key);
     for (const key of memo.programmed) if (!programmed.has(key)) changedListeners.add(key);
     memo.programmed = programmed;
-    this.#replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
-    this.#replaceAll('certificates', certificates);
+    this.#ir.replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
+    this.#ir.replaceAll('certificates', certificates);
     const routes = memo.routes.run({ context, gateways: memo.gatewayNodes, programmed, changedDeps, changedListeners, controllerName: resolved.controllerName, now: resolved.now });
-    for (const { list, key, record } of routes.records) this.#setCandidate(list, key, record);
+    for (const { list, key, record } of routes.records) this.#ir.set(list, key, record);
     for (const { key, status } of routes.statuses) this.#setStatus(key, status);
     for (const dep of changedDeps) if (dep.startsWith('eps|') && dep !== 'eps|*') memo.routes.backends.endpointsChanged(dep.slice(4));
-    for (const [key, record] of memo.routes.backends.take(context)) this.#setCandidate('backends', key, record);
+    for (const [key, record] of memo.routes.backends.take(context)) this.#ir.set('backends', key, record);
     for (const node of memo.gatewayOrder) {
       for (const listener of node.listeners) listener.attachedRoutes = memo.routes.counts.get(listener.key) ?? 0;
       this.#setStatus(`Gateway/${node.key}`, gatewayStatus(node, programmed, resolved.now));
     }
     for (const key of this.#stale ?? []) this.#setStatus(key, undefined);
     this.#stale = null;
-    this.#publish();
+    this.#ir.publish();
     return this.#output(rebuilt ? 'rebuilt' : 'incremental', routes.translated);
   }
 
   /** Everything, as `translate` returns it (for tests, and to compare with it). */
   result(): TranslateResult {
-    const ir = emptyRecords();
-    for (const kind of RECORD_KINDS) (ir[kind] as unknown[]).push(...this.#published[kind].values());
-    return { ir: sortRecords(ir), statuses: [...this.#statuses.values()].sort(compareStatuses), addresses: this.#addresses, dropped: this.#dropped };
+    return { ir: this.#ir.records(), statuses: [...this.#statuses.values()].sort(compareStatuses), addresses: this.#addresses, dropped: this.#ir.dropped };
   }
 
   #objectChanged(before: KubeObject | undefined, after: KubeObject | undefined, changedDeps: Set<string>): void {
@@ -276,9 +256,7 @@ export class TranslationSession {
     this.#memo = memo;
     // Statuses are compared with those handed out before; those nobody sets again in this run are gone.
     this.#stale = new Set(this.#statuses.keys());
-    this.#candidate = emptyIndex();
-    this.#publishedIsCandidate = false;
-    this.#checker.reset();
+    this.#ir.reset();
     return memo;
   }
 
@@ -342,30 +320,6 @@ export class TranslationSession {
     }
   }
 
-  /** Replaces every candidate record of a small list (listeners, certificates). */
-  #replaceAll(kind: 'listeners' | 'certificates', records: ReadonlyMap<string, SnapshotRecords[typeof kind][number]>): void {
-    for (const key of this.#candidate[kind].keys()) if (!records.has(key)) this.#setCandidate(kind, key, undefined);
-    for (const [key, record] of records) this.#setCandidate(kind, key, record);
-  }
-
-  /** Sets a record of the IR before validation; a record equal to the one there keeps the one there (identity). */
-  #setCandidate(kind: RecordKind, key: string, record: object | undefined): void {
-    const map = this.#candidate[kind] as Map<string, object>;
-    const current = map.get(key);
-    if (record === undefined) {
-      if (current === undefined) return;
-      map.delete(key);
-      this.#candidateChanged[kind].add(key);
-      return;
-    }
-    if (current === record) return;
-    const previous = current ?? (this.#published[kind] as Map<string, object>).get(key);
-    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(record)) record = previous;
-    if (current === record) return;
-    map.set(key, record);
-    this.#candidateChanged[kind].add(key);
-  }
-
   #setStatus(key: string, status: ObjectStatus | undefined): void {
     this.#stale?.delete(key);
     const current = this.#statuses.get(key);
@@ -380,59 +334,10 @@ export class TranslationSession {
     this.#statusChanges.set(key, status);
   }
 
-  /** Checks the candidate IR and decides what goes out: the candidate, or (a translator bug) what survives the check. */
-  #publish(): void {
-    const problems = this.#checker.check(this.#candidate, IR_VERSION, this.#candidateChanged);
-    if (problems.length === 0) {
-      this.#dropped = [];
-      if (this.#publishedIsCandidate) {
-        this.#outKeys = this.#candidateChanged;
-        for (const kind of RECORD_KINDS) {
-          const published = this.#published[kind] as Map<string, object>;
-          for (const key of this.#candidateChanged[kind]) {
-            const record = (this.#candidate[kind] as Map<string, object>).get(key);
-            if (record === undefined) published.delete(key);
-            else published.set(key, record);
-          }
-        }
-        return;
-      }
-      this.#replacePublished(copyIndex(this.#candidate));
-      this.#publishedIsCandidate = true;
-      return;
-    }
-    const ir = emptyRecords();
-    for (const kind of RECORD_KINDS) (ir[kind] as unknown[]).push(...this.#candidate[kind].values());
-    sortRecords(ir);
-    this.#dropped = dropInvalidRecords(ir);
-    this.#replacePublished(indexSnapshot(ir));
-    this.#publishedIsCandidate = false;
-  }
-
-  /** Makes `next` the published IR, noting every key that differs (by identity) as changed. */
-  #replacePublished(next: RecordIndex): void {
-    for (const kind of RECORD_KINDS) {
-      const before = this.#published[kind] as Map<string, object>;
-      const after = next[kind] as Map<string, object>;
-      for (const [key, record] of after) if (before.get(key) !== record) this.#outKeys[kind].add(key);
-      for (const key of before.keys()) if (!after.has(key)) this.#outKeys[kind].add(key);
-    }
-    this.#published = next;
-  }
-
   /** A plain `translate` of everything, for what the session does not do incrementally (see the top of the file). */
   #fullRun(options: TranslateOptions): SessionOutput {
     const full = translate(buildResourceSnapshot(this.#objects.values()), options);
-    const next = emptyIndex();
-    for (const kind of RECORD_KINDS) {
-      const published = this.#published[kind] as Map<string, object>;
-      for (const record of full.ir[kind] as Array<{ key: string }>) {
-        const previous = published.get(record.key);
-        (next[kind] as Map<string, object>).set(record.key, previous !== undefined && JSON.stringify(previous) === JSON.stringify(record) ? previous : record);
-      }
-    }
-    this.#replacePublished(next);
-    this.#publishedIsCandidate = false;
+    this.#ir.publishWhole(full.ir, full.dropped);
     const keys = new Set<string>();
     for (const status of full.statuses) {
       keys.add(statusKey(status));
@@ -440,40 +345,18 @@ export class TranslationSession {
     }
     for (const key of [...this.#statuses.keys()]) if (!keys.has(key)) this.#setStatus(key, undefined);
     this.#addresses = full.addresses;
-    this.#dropped = full.dropped;
     this.#memo = null;
     return this.#output('full', -1);
   }
 
   #output(mode: SessionOutput['mode'], translatedRoutes: number): SessionOutput {
-    const ir: RecordChanges = { upsert: emptyRecords(), remove: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] } };
-    for (const kind of RECORD_KINDS) {
-      for (const key of this.#outKeys[kind]) {
-        const record = this.#published[kind].get(key);
-        if (record === undefined) ir.remove[kind].push(key);
-        else (ir.upsert[kind] as unknown[]).push(record);
-      }
-    }
+    const ir = this.#ir.changes();
     const statuses: StatusChanges = { upsert: [], remove: [] };
     for (const [key, status] of this.#statusChanges) {
       if (status === undefined) statuses.remove.push(key);
       else statuses.upsert.push(status);
     }
     statuses.upsert.sort(compareStatuses);
-    return { ir, statuses, addresses: this.#addresses, dropped: this.#dropped, mode, translatedRoutes };
+    return { ir, statuses, addresses: this.#addresses, dropped: this.#ir.dropped, mode, translatedRoutes };
   }
-}
-
-function emptyKeys(): Record<RecordKind, Set<string>> {
-  return { listeners: new Set(), httpRoutes: new Set(), streamRoutes: new Set(), backends: new Set(), certificates: new Set() };
-}
-
-function copyIndex(index: RecordIndex): RecordIndex {
-  return {
-    listeners: new Map(index.listeners),
-    httpRoutes: new Map(index.httpRoutes),
-    streamRoutes: new Map(index.streamRoutes),
-    backends: new Map(index.backends),
-    certificates: new Map(index.certificates),
-  };
 }
