@@ -351,5 +351,7 @@ if [ "$MODE" = suite ]; then
     say "no report written (the suite did not get to the end; see the work list)"
   fi
   say "work list of failed and skipped tests: $RUN_DIR/worklist.md"
+  # beside a report in reports/, the work list of that run
+  case ${REPORT:-} in "$HERE"/reports/*-report.yaml) cp "$RUN_DIR/worklist.md" "${REPORT%-report.yaml}-worklist.md" ;; esac
 fi
 exit "$SUITE_RC"
