@@ -326,13 +326,13 @@ suite_pipeline() {
   # test2json runs here; the test binary runs inside the netns. Its output goes to the console (as go test -v prints
   # it), to suite.json, and into the work list of failed/skipped tests.
   cd "$HERE"
-  "$BIN/test2json" -t -p conformance ip netns exec "$NS" env KUBECONFIG="$KUBECONFIG_PATH" PODLET_NETNS_PREFIX="$NS-p" \
+  "$BIN/test2json" -t -p conformance ip netns exec "$NS" env KUBECONFIG="$KUBECONFIG_PATH" PODLET_NETNS_PREFIX="$NS-p" KUBECTL="$KUBECTL" \
     "$BIN/conformance.test" -test.v=test2json -test.run "$TEST" -test.count=1 -test.timeout "$TIMEOUT" "$@" \
     | tee "$LOGS/suite.json" | "$BIN/summarize" "$RUN_DIR/worklist.md"
   return "${PIPESTATUS[0]}"
 }
 export -f suite_pipeline
-export HERE BIN NS KUBECONFIG_PATH TEST TIMEOUT LOGS RUN_DIR
+export HERE BIN NS KUBECONFIG_PATH KUBECTL TEST TIMEOUT LOGS RUN_DIR
 say "running ${TEST//[\^\$]/} ${FLAGS[*]} ${SUITE_ARGS[*]}"
 TS=$(now)
 start_proc suite bash -c 'suite_pipeline "$@"' suite "${FLAGS[@]}" "${SUITE_ARGS[@]}"

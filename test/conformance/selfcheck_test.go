@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -245,6 +246,22 @@ func TestHarnessSelfCheck(t *testing.T) {
 		}
 		return n == 2, nil
 	}), "pod logs did not show the echo lines")
+	// The same through the kubectl binary, when run.sh says where it is.
+	if kubectl := os.Getenv("KUBECTL"); kubectl != "" {
+		var p1 corev1.Pod
+		for _, p := range pods {
+			if p.Labels["app"] == "infra-backend-v1" {
+				p1 = p
+			}
+		}
+		out, err := exec.CommandContext(ctx, kubectl, "logs", "-n", p1.Namespace, p1.Name, "-c", "infra-backend-v1", "--tail=50", "--timestamps").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Echoing back request made to /selfcheck to client") {
+			t.Errorf("kubectl logs %s: %v\n%s", p1.Name, err, out)
+		} else {
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			logf("kubectl logs --timestamps %s: %d lines, last: %s", p1.Name, len(lines), lines[len(lines)-1])
+		}
+	}
 	// sinceTime in the future filters everything out.
 	p0 := pods[0]
 	b, err := cs.CoreV1().Pods(p0.Namespace).GetLogs(p0.Name, &corev1.PodLogOptions{Container: p0.Spec.Containers[0].Name,
