@@ -86,11 +86,17 @@ export function createHandler(deps: HandlerDeps) {
     const rule = entry.rule;
 
     let corsOrigin: string | null = null;
-    if (rule.cors !== null && typeof raw.headers.origin === 'string' && originAllowed(rule.cors, raw.headers.origin)) {
-      corsOrigin = raw.headers.origin;
+    if (rule.cors !== null) {
+      const origin = raw.headers.origin;
+      const allowed = typeof origin === 'string' && originAllowed(rule.cors, origin);
+      if (allowed) corsOrigin = origin;
+      // A preflight is the gateway's to answer, allowed or not: a refused origin gets no CORS headers, which the
+      // browser reads as a refusal; the backend never sees preflights of a route with a CORS policy.
       if (isPreflight(view.method, raw.headers)) {
         metrics.response(listener.key, rule.routeName, 204);
-        reply.code(204).headers(preflightHeaders(rule.cors, corsOrigin, raw.headers)).send();
+        reply.code(204);
+        if (allowed) reply.headers(preflightHeaders(rule.cors, origin, raw.headers));
+        reply.send();
         return;
       }
     }

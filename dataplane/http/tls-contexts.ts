@@ -38,7 +38,11 @@ export function compileTlsMaterial(table: SocketTable, certificates: Map<string,
     if (tls === undefined || tls.mode !== 'Terminate') continue;
     const records = tls.certificateKeys.map((k) => certificates.get(k)).filter((r): r is CertificateRecord => r !== undefined);
     if (records.length === 0) continue;
-    const clientCa = tls.clientValidation?.caCertificates ?? [];
+    // AllowInsecureFallback lets every client in, valid certificate or not, so the certificate is not verified at all.
+    // Verifying it anyway broke connections: a client certificate whose RSA signature fails verification (an
+    // issuer with the same name but another key) leaves an error on OpenSSL's queue that Node then reports on the
+    // socket after the handshake (seen with the conformance suite's certificates and Go's TLS client).
+    const clientCa = tls.clientValidation?.mode === 'AllowValidOnly' ? tls.clientValidation.caCertificates : [];
     const cacheKey = `${tls.certificateKeys.join('\n')}\n${clientCa.join('')}`;
     let cached = next.get(cacheKey) ?? previous.get(cacheKey);
     if (cached === undefined || !sameRecords(cached.records, records)) {

@@ -183,6 +183,14 @@ describe('data plane: filters over real sockets', () => {
     });
   });
 
+  it('answers a preflight from a refused origin itself, without CORS headers', async () => {
+    const before = main.received.length;
+    const reply = await get(`${base}/cors`, { method: 'OPTIONS', headers: { host: 'a.test', origin: 'https://evil.example.net', 'access-control-request-method': 'GET' } });
+    expect(reply.status).to.equal(204);
+    expect(reply.headers['access-control-allow-origin']).to.equal(undefined);
+    expect(main.received.length).to.equal(before);
+  });
+
   it('adds CORS headers to actual responses for allowed origins only', async () => {
     const allowed = await get(`${base}/cors`, { headers: { host: 'a.test', origin: 'https://app.example.com' } });
     expect(allowed.headers['access-control-allow-origin']).to.equal('https://app.example.com');

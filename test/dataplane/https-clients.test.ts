@@ -2,6 +2,11 @@
 // AllowValidOnly mode serves only clients whose certificate chains to its CA; AllowInsecureFallback serves everyone;
 // a request whose Host belongs to another listener than the connection's TLS name gets 421.
 
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Agent, buildConnector, request } from 'undici';
 import type { CertificateRecord, Listener } from '../../shared/ir/listener.ts';
@@ -24,6 +29,13 @@ describe('data plane: client certificates and misdirected requests', () => {
   const serverCert = makeLeaf(serverCa, ['*.example.com']);
   const goodClient = makeLeaf(clientCa, ['client.example.com']);
   const strangerClient = makeLeaf(strangerCa, ['client.example.com']);
+  // Two RSA CAs with the same name: a certificate of one fails the other's signature check. The conformance suite's
+  // CAs are like this; with Go's TLS client that once broke AllowInsecureFallback connections (an OpenSSL error left
+  // behind by the failed check; the conformance run is the regression test for that, these clients do not trigger
+  // it). Here: such a client is still served.
+  const rsaCa = makeCa('same name', 'rsa');
+  const rsaTwin = makeCa('same name', 'rsa');
+  const twinClient = makeLeaf(rsaTwin, ['client.example.com'], { keyType: 'rsa' });
 
   before(async () => {
     h = await startHarness();
@@ -36,7 +48,17 @@ describe('data plane: client certificates and misdirected requests', () => {
         hostname,
         tls: { mode: 'Terminate', certificateKeys: ['ns/server'], ...(mode ? { clientValidation: { caCertificates: [clientCa.cert], mode } } : {}) },
       });
-    const listeners = [https('ns/gw/strict', 'strict.example.com', 'AllowValidOnly'), https('ns/gw/lenient', 'lenient.example.com', 'AllowInsecureFallback'), https('ns/gw/open', 'open.example.com')];
+    const listeners = [
+      https('ns/gw/strict', 'strict.example.com', 'AllowValidOnly'),
+      https('ns/gw/lenient', 'lenient.example.com', 'AllowInsecureFallback'),
+      https('ns/gw/open', 'open.example.com'),
+      httpListener('ns/gw/twin', port, {
+        address,
+        protocol: 'HTTPS',
+        hostname: 'twin.example.com',
+        tls: { mode: 'Terminate', certificateKeys: ['ns/server'], clientValidation: { caCertificates: [rsaCa.cert], mode: 'AllowInsecureFallback' } },
+      }),
+    ];
     const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
     const routes = [httpRoute('httproute/ns/r', listeners.map((l) => l.key), [rule([prefix('/')], [b.key])])];
     expect((await h.publish({ listeners, backends: [b], httpRoutes: routes, certificates: [cert] })).outcome).to.equal('ack');
@@ -74,6 +96,28 @@ describe('data plane: client certificates and misdirected requests', () => {
     expect(await call('lenient.example.com', 'lenient.example.com')).to.equal(200);
     expect(await call('lenient.example.com', 'lenient.example.com', strangerClient)).to.equal(200);
     expect(await call('open.example.com', 'open.example.com')).to.equal(200);
+    expect(await call('twin.example.com', 'twin.example.com', twinClient)).to.equal(200);
+  });
+
+  it('serves, in AllowInsecureFallback mode, a client whose certificate fails its signature check (curl, which sends the request right after its Finished)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-curl-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), serverCa.cert);
+      writeFileSync(join(dir, 'client.pem'), twinClient.cert);
+      writeFileSync(join(dir, 'client.key'), twinClient.key);
+      const statuses: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { stdout } = await promisify(execFile)('curl', [
+          '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '--http1.1',
+          '--cacert', join(dir, 'ca.pem'), '--cert', join(dir, 'client.pem'), '--key', join(dir, 'client.key'),
+          '--resolve', `twin.example.com:${port}:${address}`, `https://twin.example.com:${port}/`,
+        ]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? 'error' }));
+        statuses.push(stdout);
+      }
+      expect(statuses).to.deep.equal(['200', '200', '200', '200', '200']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers 421 when the Host belongs to another listener than the TLS name (no way around the validation)', async () => {
