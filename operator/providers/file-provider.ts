@@ -18,6 +18,10 @@ import { objectKey } from '../store/resource-store.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 
 const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace']);
+type ParseResult = { objects: KubeObject[] } | { error: string };
+
+const SETTLE_MS = 10;
+const MAX_WAIT_MS = 100;
 const EXTENSIONS = /\.(ya?ml|json)$/i;
 
 export interface FileError {
@@ -71,6 +75,7 @@ export class FileProvider {
   readonly #stamped = new WeakMap<object, Stamped>();
   #watcher: FSWatcher | null = null;
   #pending = new Set<string>();
+  #burstStart = 0;
   #timer: NodeJS.Timeout | null = null;
   #clock: () => Date;
 
@@ -94,8 +99,15 @@ export class FileProvider {
     this.#watcher = watch(this.#dir, { recursive: true }, (_event, name) => {
       if (name === null || !EXTENSIONS.test(String(name))) return;
       this.#pending.add(join(this.#dir, String(name)));
-      // Editors write in bursts (truncate, write, rename): settle before reading.
-      if (this.#timer === null) this.#timer = setTimeout(() => void this.#flush(), 30);
+      // Editors write in bursts (truncate, write, rename) a few milliseconds apart: read once the folder has been
+      // quiet for SETTLE_MS, but never later than MAX_WAIT_MS after the first event of a burst.
+      const now = performance.now();
+      if (this.#timer === null) this.#burstStart = now;
+      else clearTimeout(this.#timer);
+      const wait = Math.min(SETTLE_MS, Math.max(0, this.#burstStart + MAX_WAIT_MS - now));
+      this.#timer = setTimeout(() => {
+        this.#flush().catch((error: Error) => this.#log.error({ err: error }, 'reading changed files failed'));
+      }, wait);
     });
   }
 
@@ -138,7 +150,13 @@ export class FileProvider {
       return;
     }
     const documents = new Map<string, unknown[]>();
-    const parsed = this.#parse(text, previous?.documents ?? new Map(), documents);
+    let parsed: ParseResult;
+    try {
+      parsed = this.#parse(text, previous?.documents ?? new Map(), documents);
+    } catch (error) {
+      // The parser can throw past its error list (e.g. an alias bomb beyond maxAliasCount): a file error like any.
+      parsed = { error: (error as Error).message };
+    }
     if ('error' in parsed) {
       this.#files.set(file, { keys: previous?.keys ?? new Set(), error: parsed.error, documents: previous?.documents ?? new Map() });
       this.#log.warn({ file, error: parsed.error }, 'file does not parse; its previous objects stay in force');
@@ -155,7 +173,7 @@ export class FileProvider {
    * again; `documents` receives this text's documents. Any error, and a text that cannot be cut safely, parse the
    * whole text at once, so that error messages (with their line numbers) are those of the file.
    */
-  #parse(text: string, known: ReadonlyMap<string, unknown[]>, documents: Map<string, unknown[]>): { objects: KubeObject[] } | { error: string } {
+  #parse(text: string, known: ReadonlyMap<string, unknown[]>, documents: Map<string, unknown[]>): ParseResult {
     const split = splitDocuments(text);
     let values: unknown[] | null = split === null ? null : [];
     for (const document of split ?? []) {
@@ -182,7 +200,7 @@ export class FileProvider {
     return this.#objectsOf(values);
   }
 
-  #objectsOf(values: readonly unknown[]): { objects: KubeObject[] } | { error: string } {
+  #objectsOf(values: readonly unknown[]): ParseResult {
     const objects: KubeObject[] = [];
     for (const value of values) {
       if (value === null || value === undefined) continue;

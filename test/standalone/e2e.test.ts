@@ -162,6 +162,16 @@ spec:
     expect((await get(`${base}/stable/still`, { headers: { host: 'x' } })).status).to.equal(200);
   });
 
+  it('reports a YAML alias bomb as a file error instead of failing', async () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 0; i < 8; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`);
+    writeFileSync(join(dir, 'bomb.yaml'), `${bomb.join('\n')}\n`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(operator.files.errors().map((e) => e.file)).to.include('bomb.yaml');
+    expect((await get(`${base}/stable/after-bomb`, { headers: { host: 'x' } })).status).to.equal(200);
+    rmSync(join(dir, 'bomb.yaml'));
+  });
+
   it('removes the objects of a deleted file', async () => {
     rmSync(join(dir, 'moving.yaml'));
     await settled();
