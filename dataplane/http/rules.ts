@@ -56,16 +56,10 @@ export interface CompiledBackendRef {
   mirrors: Mirror[];
 }
 
-export interface CompiledRule {
+export interface CompiledRule extends FilterSet {
   routeKey: string;
   routeName: string;
   ruleIndex: number;
-  requestHeaders: HeaderOps | null;
-  responseHeaders: HeaderOps | null;
-  redirect: Redirect | null;
-  rewrite: Rewrite | null;
-  mirrors: Mirror[];
-  cors: CompiledCors | null;
   backends: CompiledBackendRef[];
   totalWeight: number;
   requestTimeoutMs: number;
@@ -113,6 +107,7 @@ function compileCors(policy: CorsPolicy): CompiledCors {
   };
 }
 
+/** What a list of filters compiles to; a rule carries all of it, a backend reference a part. */
 interface FilterSet {
   requestHeaders: HeaderOps | null;
   responseHeaders: HeaderOps | null;

@@ -3,22 +3,14 @@
 
 import type { ConfigDelta } from '../../shared/ir/delta.ts';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
+import type { DataPlaneConfig } from '../config.ts';
 import type { BindError } from './sockets.ts';
 
-export interface ShardSettings {
-  shardId: number;
-  drainMs: number;
-  keepAliveTimeoutMs: number;
-  headersTimeoutMs: number;
-  maxHeaderBytes: number;
-  connectionsPerEndpoint: number;
-  connectTimeoutMs: number;
-  upstreamKeepAliveMs: number;
-  /** A UDP session (client address → upstream socket) ends after this long without a datagram. */
-  udpIdleMs: number;
-  accessLog: boolean;
-  logLevel: string;
-}
+/** The part of the data plane's settings a shard needs (the rest is the supervisor's), plus the shard's number. */
+export type ShardSettings = Pick<
+  DataPlaneConfig,
+  'drainMs' | 'keepAliveTimeoutMs' | 'headersTimeoutMs' | 'maxHeaderBytes' | 'connectionsPerEndpoint' | 'connectTimeoutMs' | 'upstreamKeepAliveMs' | 'accessLog' | 'logLevel'
+> & { shardId: number; udpIdleMs: number };
 
 export type ToShard =
   /** Replace whatever the shard holds with these records (first start, restart, rollback). */
