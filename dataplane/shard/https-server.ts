@@ -34,6 +34,8 @@ export function createHttpsListener(binding: SocketBinding, routing: RequestList
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
     maxSessionMemory: 64,
+    // A client that opens a connection and never finishes the handshake holds a socket: not for long.
+    handshakeTimeout: 10_000,
     maxHeaderListPairs: 256,
     maxSendHeaderBlockLength: options.maxHeaderBytes,
     // Asked of every client when some listener on the socket validates client certificates; whether a missing or

@@ -69,6 +69,26 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
     bump(nested(this.#mirrors, backendKey, () => new Map<string, number>()), outcome);
   }
 
+  /**
+   * Drops the series of listeners, routes and backends a generation removed, so that churn (routes created and
+   * deleted all day) does not grow the metrics without bound. Prometheus sees those series end, as it should.
+   */
+  forget(removed: { listeners: readonly string[]; routes: readonly string[]; backends: readonly string[] }): void {
+    for (const listener of removed.listeners) {
+      this.#responses.delete(listener);
+      this.#streams.delete(listener);
+    }
+    if (removed.routes.length > 0) {
+      for (const byRoute of this.#responses.values()) for (const route of removed.routes) byRoute.delete(route);
+      for (const byRoute of this.#streams.values()) for (const route of removed.routes) byRoute.delete(route);
+    }
+    for (const backend of removed.backends) {
+      this.#latency.delete(backend);
+      this.#upstreamErrors.delete(backend);
+      this.#mirrors.delete(backend);
+    }
+  }
+
   toJson(): MetricJson[] {
     const requests: MetricJson = { name: 'portico_http_requests_total', help: 'Responses sent by the gateway, by listener, route and status code.', type: 'counter', aggregator: 'sum', values: [] };
     for (const [listener, byRoute] of this.#responses) {

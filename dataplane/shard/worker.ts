@@ -93,7 +93,15 @@ function load(generation: number, records: SnapshotRecords): Promise<void> {
 
 /** A delta on top of the generation held: the index is changed in place, the tables at the cost of the delta. */
 function apply(generation: number, delta: ConfigDelta): Promise<void> {
+  // Names of what goes away, read before the index forgets them, for the metrics to drop their series.
+  const routeName = (r: { source: { namespace: string; name: string } } | undefined) => (r === undefined ? [] : [`${r.source.namespace}/${r.source.name}`]);
+  const removed = {
+    listeners: delta.remove.listeners,
+    routes: [...delta.remove.httpRoutes.flatMap((k) => routeName(index.httpRoutes.get(k))), ...delta.remove.streamRoutes.flatMap((k) => routeName(index.streamRoutes.get(k)))],
+    backends: delta.remove.backends,
+  };
   applyDeltaInPlace(index, delta);
+  metrics.forget(removed);
   const keys = (kind: 'httpRoutes' | 'streamRoutes' | 'listeners') => [...delta.remove[kind], ...delta.upsert[kind].map((r) => r.key)];
   const tables = compiler.apply(index, { httpRoutes: keys('httpRoutes'), streamRoutes: keys('streamRoutes'), listeners: keys('listeners') });
   return install(generation, tables, () => registry.prepareChanges(delta.upsert.backends, delta.remove.backends, index.certificates));
