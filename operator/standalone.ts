@@ -44,6 +44,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
         reconciler?.trigger();
       },
       disconnected: () => log.warn('lost the data plane connection; reconnecting'),
+      stats: (stats) => reconciler?.dataPlaneStats(stats),
     },
   });
   reconciler = new Reconciler({

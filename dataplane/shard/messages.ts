@@ -25,4 +25,6 @@ export type FromShard =
   | { type: 'applied'; generation: number; listenerErrors: BindError[]; applyMs: number; sockets: number }
   | { type: 'failed'; generation: number; message: string }
   | { type: 'metrics'; requestId: number; metrics: unknown }
+  /** The listeners this shard could not bind changed between generations (a retry bound one). */
+  | { type: 'bindErrors'; listenerErrors: BindError[] }
   | { type: 'stopped' };

@@ -57,8 +57,14 @@ function listen(server: Server | DatagramSocket, table: SocketTable): Promise<Er
   });
 }
 
+function bindErrors(table: SocketTable, error: Error): BindError[] {
+  return table.listenerList.map((l) => ({ listenerKey: l.key, message: `cannot listen on ${table.address}:${table.port}: ${error.message}` }));
+}
+
 export class ShardSockets {
   readonly #open = new Map<string, OpenSocket>();
+  /** Sockets of the generation in force that could not be bound (address in use, not local): retried. */
+  readonly #unbound = new Map<string, { table: SocketTable; errors: BindError[] }>();
   readonly #factory: ServerFactory;
   readonly #drainMs: number;
   /** Sockets being drained, so that shutdown can wait for them. */
@@ -73,18 +79,28 @@ export class ShardSockets {
     return this.#open.size;
   }
 
+  /** Listeners whose socket is not bound now. */
+  get bindErrors(): BindError[] {
+    return [...this.#unbound.values()].flatMap((u) => u.errors);
+  }
+
+  async #open1(key: string, table: SocketTable): Promise<Error | null> {
+    const binding: SocketBinding = { key, table, draining: false };
+    const listening = this.#factory(table, binding);
+    const error = await listen(listening.server, table);
+    if (error === null) this.#open.set(key, { binding, listening });
+    return error;
+  }
+
   /** Applies the socket tables of a generation; returns the listeners whose socket could not be bound. */
   async apply(tables: Map<string, SocketTable>): Promise<BindError[]> {
-    const errors: BindError[] = [];
+    this.#unbound.clear();
     const opening: Array<Promise<void>> = [];
     for (const [key, table] of tables) {
       if (this.#open.has(key)) continue;
-      const binding: SocketBinding = { key, table, draining: false };
-      const listening = this.#factory(table, binding);
       opening.push(
-        listen(listening.server, table).then((error) => {
-          if (error === null) this.#open.set(key, { binding, listening });
-          else for (const l of table.listenerList) errors.push({ listenerKey: l.key, message: `cannot listen on ${table.address}:${table.port}: ${error.message}` });
+        this.#open1(key, table).then((error) => {
+          if (error !== null) this.#unbound.set(key, { table, errors: bindErrors(table, error) });
         }),
       );
     }
@@ -96,7 +112,23 @@ export class ShardSockets {
         socket.listening.refresh?.();
       } else this.#retire(key, socket);
     }
-    return errors;
+    return this.bindErrors;
+  }
+
+  /**
+   * Tries again to bind the sockets that failed (the port may have been freed since); true when that changed which
+   * listeners are unbound. Called between generations, never during one.
+   */
+  async retryUnbound(): Promise<boolean> {
+    let changed = false;
+    for (const [key, { table }] of [...this.#unbound]) {
+      const error = await this.#open1(key, table);
+      if (error === null) {
+        this.#unbound.delete(key);
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   #retire(key: string, socket: OpenSocket): void {

@@ -137,4 +137,14 @@ port.on('message', (message: ToShard) => {
     }),
   );
 });
+// Sockets that could not be bound are tried again every few seconds, in the message queue so that a retry never runs
+// in the middle of a generation.
+const BIND_RETRY_MS = 2000;
+setInterval(() => {
+  if (sockets.bindErrors.length === 0) return;
+  queue = queue.then(async () => {
+    if (await sockets.retryUnbound()) send({ type: 'bindErrors', listenerErrors: sockets.bindErrors });
+  });
+}, BIND_RETRY_MS).unref();
+
 send({ type: 'started' });

@@ -32,6 +32,8 @@ export interface ShardPoolOptions {
   current(): { generation: number; records: SnapshotRecords };
   /** Reports shard state changes (for readiness and stats). */
   onChange(): void;
+  /** A shard's unbound listeners changed between generations (it bound a socket it had failed to bind). */
+  onBindErrors(shard: number, errors: BindError[]): void;
 }
 
 const WORKER_URL = new URL('../shard/worker.ts', import.meta.url);
@@ -90,6 +92,8 @@ export class ShardPool {
         shard.metricRequests.get(message.requestId)?.(message.metrics);
         shard.metricRequests.delete(message.requestId);
         return;
+      case 'bindErrors':
+        return this.#options.onBindErrors(shard.id, message.listenerErrors);
       case 'stopped':
         return;
     }

@@ -41,6 +41,13 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
   const state = new ConfigState();
   const metrics = ownMetrics();
   let lastListenerErrors: BindError[] = [];
+  /** Unbound listeners per shard: a listener is unbound if any shard failed to bind it. */
+  const unboundByShard = new Map<number, BindError[]>();
+  const unionOfShards = () => {
+    const errors = new Map<string, BindError>();
+    for (const list of unboundByShard.values()) for (const e of list) errors.set(e.listenerKey, e);
+    return [...errors.values()];
+  };
   const shards = new ShardPool({
     count: config.shards,
     log,
@@ -58,6 +65,11 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     },
     current: () => ({ generation: state.generation, records: state.records() }),
     onChange: () => metrics.shardsReady.set(shards.readyCount),
+    onBindErrors: (shard, errors) => {
+      unboundByShard.set(shard, errors);
+      lastListenerErrors = unionOfShards();
+      log.info({ shard, unbound: errors.length }, 'a listener that could not be bound is bound now');
+    },
   });
 
   async function applyConfig(message: ConfigMessage): Promise<DataPlaneMessage> {
@@ -85,9 +97,8 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       log.error({ generation, problems }, 'a shard failed to apply the config; rolled back');
       return { type: 'nack', generation, reason: 'ShardFailure', problems, current: state.generation };
     }
-    const errors = new Map<string, BindError>();
-    for (const r of results) if (r.outcome === 'applied') for (const e of r.listenerErrors) errors.set(e.listenerKey, e);
-    lastListenerErrors = [...errors.values()];
+    for (const r of results) if (r.outcome === 'applied') unboundByShard.set(r.shard, r.listenerErrors);
+    lastListenerErrors = unionOfShards();
     metrics.generation.set(generation);
     metrics.applies.labels('ack').inc();
     const applyMs = performance.now() - started;

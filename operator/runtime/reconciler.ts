@@ -1,6 +1,6 @@
 // The operator's loop: whenever the store changes (or the data plane reconnects), translate what changed since the
 // last pass, publish the IR changes, and report the statuses that changed — Programmed only once the data plane
-// acknowledged the generation. Changes that arrive while a pass runs are coalesced into one more pass, so bursts
+// acknowledged the generation — and, in service mode, the Gateways' Services. Changes that arrive while a pass runs are coalesced into one more pass, so bursts
 // cost one translation; and a pass costs what changed, not the whole configuration (translator.ts).
 
 import type { Logger } from 'pino';
@@ -8,8 +8,10 @@ import { applyDataPlaneState, restamp } from '../gateway/dataplane-state.ts';
 import { timestamp } from '../gateway/options.ts';
 import type { DataPlaneState } from '../gateway/dataplane-state.ts';
 import { compareStatuses } from '../gateway/translate.ts';
-import type { TranslateOptions } from '../gateway/options.ts';
+import type { GatewayService } from '../gateway/gateway-service.ts';
+import type { PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';
+import type { StatsMessage } from '../../shared/protocol/messages.ts';
 import type { StatusSink } from '../status/status-board.ts';
 import type { ChangeFeed, ResourceStore } from '../store/resource-store.ts';
 import type { TranslationUpdate, Translator } from './translator.ts';
@@ -20,10 +22,12 @@ export interface ReconcilerDeps {
   translator: Translator;
   publisher: Publisher;
   statuses: StatusSink;
+  /** Where the Gateways' Services go (service mode, Kubernetes): every Service after every pass. */
+  services?: { update(services: readonly GatewayService[]): void };
   metrics: OperatorMetrics;
   log: Logger;
-  /** Options for every translation; `now` and `previousAddresses` are filled in per pass. */
-  options: Omit<TranslateOptions, 'now' | 'previousAddresses'>;
+  /** Options for every translation; `now`, `previousAddresses` and `previousPorts` are filled in per pass. */
+  options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'>;
   clock?: () => Date;
 }
 
@@ -41,8 +45,11 @@ export class Reconciler {
   #running = false;
   #dirty = false;
   #addresses: Record<string, string> = {};
+  #ports: PortAllocations = {};
   #lastAcked = -1;
   #lastReport: PassReport | null = null;
+  /** The last acknowledged translation, its generation, and the unbound listeners reported for it. */
+  #acked: { update: TranslationUpdate; generation: number; unbound: string } | null = null;
   readonly #waiters: Array<{ revision: number; resolve: (report: PassReport) => void }> = [];
 
   constructor(deps: ReconcilerDeps) {
@@ -89,9 +96,11 @@ export class Reconciler {
     const revision = store.revision;
     const started = performance.now();
     const now = (this.#deps.clock ?? (() => new Date()))();
-    const update = await translator.translate(this.#feed, { ...options, now, previousAddresses: this.#addresses });
+    const update = await translator.translate(this.#feed, { ...options, now, previousAddresses: this.#addresses, previousPorts: this.#ports });
     const translateMs = performance.now() - started;
     this.#addresses = update.addresses;
+    this.#ports = update.ports;
+    this.#deps.services?.update(update.services);
     if (update.dropped.length > 0) log.error({ problems: update.dropped.slice(0, 10) }, 'translator produced records the validator refused (a bug); they were left out');
     this.#report(update, timestamp(now), { acked: false, listenerErrors: new Map() }, true);
 
@@ -103,6 +112,7 @@ export class Reconciler {
       const listenerErrors = new Map(published.ack.listenerErrors.map((e) => [e.listenerKey, e.message]));
       this.#report(update, timestamp(now), { acked: true, listenerErrors }, false);
       this.#lastAcked = revision;
+      this.#acked = { update, generation: published.ack.generation, unbound: unboundKey(published.ack.listenerErrors) };
     } else {
       log.error({ reason: published.nack.reason, problems: published.nack.problems.slice(0, 10) }, 'the data plane refused the configuration; it keeps serving the previous one');
     }
@@ -113,6 +123,21 @@ export class Reconciler {
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       if (this.#waiters[i].revision <= revision) this.#waiters.splice(i, 1)[0].resolve(report);
     }
+  }
+
+  /**
+   * The data plane's periodic stats: when the listeners it could not bind changed since the ack (it retries, so a
+   * port freed later gets bound), the Gateways' statuses follow without a new translation.
+   */
+  dataPlaneStats(stats: StatsMessage): void {
+    const acked = this.#acked;
+    if (acked === null || stats.generation !== acked.generation || this.#running) return;
+    const unbound = unboundKey(stats.bindErrors);
+    if (unbound === acked.unbound) return;
+    acked.unbound = unbound;
+    const listenerErrors = new Map(stats.bindErrors.map((e) => [e.listenerKey, e.message]));
+    this.#deps.log.info({ unbound: stats.bindErrors.length }, 'the data plane bound a listener it could not bind before');
+    this.#report(acked.update, timestamp((this.#deps.clock ?? (() => new Date()))()), { acked: true, listenerErrors }, false);
   }
 
   /**
@@ -132,4 +157,8 @@ export class Reconciler {
     const upsert = changed ? [...update.statusChanges.upsert.filter((s) => s.kind !== 'Gateway'), ...gateways].sort(compareStatuses) : gateways;
     sink.updateChanges({ upsert, remove: changed ? update.statusChanges.remove : [] });
   }
+}
+
+function unboundKey(errors: ReadonlyArray<{ listenerKey: string }>): string {
+  return errors.map((e) => e.listenerKey).sort().join('\n');
 }

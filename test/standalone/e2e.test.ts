@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { expect } from 'chai';
 import pino from 'pino';
 import { startDataPlane } from '../../dataplane/supervisor/supervisor.ts';
@@ -170,6 +171,39 @@ spec:
     expect(operator.files.errors().map((e) => e.file)).to.include('bomb.yaml');
     expect((await get(`${base}/stable/after-bomb`, { headers: { host: 'x' } })).status).to.equal(200);
     rmSync(join(dir, 'bomb.yaml'));
+  });
+
+  it('binds a listener whose port was taken once it is free again, and its status follows', async () => {
+    const other = testAddress();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(18181, other, r));
+    writeFileSync(
+      join(dir, 'blocked.yaml'),
+      `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: blocked, namespace: default }
+spec:
+  gatewayClassName: portico
+  addresses: [{ type: IPAddress, value: ${other} }]
+  listeners: [{ name: http, protocol: HTTP, port: 18181 }]
+---
+${routeYaml('blocked-route', '/', 'svc-a').replace('name: gw', 'name: blocked')}`,
+    );
+    await settled();
+    const programmed = () => {
+      const gw = operator.statuses.all().find((s) => s.kind === 'Gateway' && s.name === 'blocked');
+      const listener = (gw?.status as { listeners?: Array<{ conditions: Array<{ type: string; status: string; message: string }> }> })?.listeners?.[0];
+      return listener?.conditions.find((c) => c.type === 'Programmed');
+    };
+    expect(programmed()?.status).to.equal('False');
+    expect(programmed()?.message).to.match(/EADDRINUSE/);
+    await new Promise<void>((r) => blocker.close(() => r()));
+    const deadline = Date.now() + 10_000;
+    while (programmed()?.status !== 'True' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(programmed()?.status).to.equal('True');
+    expect((await get(`http://${other}:18181/x`, { headers: { host: 'x' } })).echo?.backend).to.equal('a');
+    rmSync(join(dir, 'blocked.yaml'));
+    await settled();
   });
 
   it('removes the objects of a deleted file', async () => {
