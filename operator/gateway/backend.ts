@@ -162,6 +162,7 @@ export function resolveBackendRef(
     return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} is ${servicePort.protocol}; ${route.kind}s need ${wantedTransport}`) };
   }
   const tls = resolveBackendTls(context, namespace, name, servicePort.name);
+  if ((family === 'http' || family === 'grpc') && ('problem' in tls || tls.tls !== undefined)) context.backendTlsPorts?.add(`${namespace}/${name}/${servicePort.name}`);
   if ('problem' in tls) return { key: null, problem: routeUnsupportedProtocol(`${field}: ${tls.problem}`) };
   if (tls.tls !== undefined && (family === 'tcp' || family === 'udp')) {
     return { key: null, problem: routeUnsupportedProtocol(`${field}: Service ${namespace}/${name} port ${port} needs TLS (BackendTLSPolicy), which ${route.kind}s cannot originate`) };

@@ -63,6 +63,15 @@ export type RouteReason =
   | 'InvalidKind'
   | 'BackendNotFound'
   | 'UnsupportedProtocol';
+/** Policy conditions (apis/v1/policy_types.go) with BackendTLSPolicy's own reasons (backendtlspolicy_types.go). */
+export type PolicyReason =
+  | 'Accepted'
+  | 'Conflicted'
+  | 'Invalid'
+  | 'NoValidCACertificate'
+  | 'ResolvedRefs'
+  | 'InvalidCACertificateRef'
+  | 'InvalidKind';
 
 function draft<R extends string>(type: string, status: ConditionStatus, reason: R, message: string): ConditionDraft {
   return { type, status, reason, message };
@@ -177,6 +186,21 @@ export const routeUnsupportedProtocol = (message: string): ConditionDraft =>
 /** Only ever True; the message must start with "Dropped Rule" (Gateway API, RouteConditionPartiallyInvalid). */
 export const routePartiallyInvalid = (message: string): ConditionDraft =>
   draft<RouteReason>('PartiallyInvalid', 'True', 'UnsupportedValue', `Dropped Rule(s): ${message}`);
+
+// BackendTLSPolicy (one entry per ancestor Gateway) ------------------------------------------------------------------
+
+export const policyAccepted = (): ConditionDraft => draft<PolicyReason>('Accepted', 'True', 'Accepted', 'The policy is accepted');
+/** An older policy (or one first in namespace/name order) targets the same Service port. */
+export const policyConflicted = (message: string): ConditionDraft => draft<PolicyReason>('Accepted', 'False', 'Conflicted', message);
+export const policyInvalid = (message: string): ConditionDraft => draft<PolicyReason>('Accepted', 'False', 'Invalid', message);
+/** Every CA certificate reference is unusable: connections to the targeted backends fail (500). */
+export const policyNoValidCACertificate = (message: string): ConditionDraft =>
+  draft<PolicyReason>('Accepted', 'False', 'NoValidCACertificate', message);
+export const policyResolvedRefs = (): ConditionDraft =>
+  draft<PolicyReason>('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
+export const policyInvalidCACertificateRef = (message: string): ConditionDraft =>
+  draft<PolicyReason>('ResolvedRefs', 'False', 'InvalidCACertificateRef', message);
+export const policyInvalidKind = (message: string): ConditionDraft => draft<PolicyReason>('ResolvedRefs', 'False', 'InvalidKind', message);
 
 // -------------------------------------------------------------------------------------------------------------------
 

@@ -24,6 +24,11 @@ export interface TranslateContext {
   backendTlsPolicies: ReadonlyMap<string, readonly KubeObject[]>;
   /** Backends resolved so far in this run, by key; a Service port is resolved once however many routes use it. */
   backends: Map<string, BackendSpec>;
+  /**
+   * Set only while one route's node is built (routes.ts `buildRouteNode`): the Service ports (`<namespace>/<service>/
+   * <port name>`) its HTTP or gRPC backends reach that a BackendTLSPolicy targets, for the policies' status.
+   */
+  backendTlsPorts?: Set<string>;
 }
 
 export function objectKey(namespace: string, name: string): string {

@@ -62,6 +62,8 @@ export function restamp(entry: ObjectStatus, time: string): ObjectStatus {
       return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions), listeners: entry.status.listeners.map((l) => ({ ...l, conditions: stamp(l.conditions) })) } };
     case 'GatewayClass':
       return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions) } };
+    case 'BackendTLSPolicy':
+      return { ...entry, status: { ancestors: entry.status.ancestors.map((a) => ({ ...a, conditions: stamp(a.conditions) })) } };
     default:
       return { ...entry, status: { parents: entry.status.parents.map((p) => ({ ...p, conditions: stamp(p.conditions) })) } };
   }

@@ -34,6 +34,8 @@ export interface HttpRouteNode {
   dropped: RuleProblem[];
   /** ResolvedRefs=False problems of all rules. */
   refProblems: ConditionDraft[];
+  /** Service ports (`<namespace>/<service>/<port name>`) its backends reach that a BackendTLSPolicy targets. */
+  backendTlsPorts: string[];
 }
 
 /** Default retry settings where `retry` leaves them out (implementation-specific in Gateway API). */
@@ -150,7 +152,7 @@ function checkRouteHostnames(node: HttpRouteNode, raw: unknown): void {
 
 export function buildHttpRouteNode(context: TranslateContext, route: KubeObject, kind: 'HTTPRoute' | 'GRPCRoute'): HttpRouteNode {
   const spec = objectAt(route.spec);
-  const node: HttpRouteNode = { kind, source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], rules: [], dropped: [], refProblems: [] };
+  const node: HttpRouteNode = { kind, source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], rules: [], dropped: [], refProblems: [], backendTlsPorts: [] };
   checkRouteHostnames(node, spec.hostnames);
   // The CRD defaults an absent rule list to one rule matching everything (which, with no backend, answers 500).
   const rules = spec.rules === undefined ? [{}] : spec.rules;

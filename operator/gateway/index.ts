@@ -14,9 +14,10 @@
  *
  * Files are named after what they translate: `gatewayclass.ts`, `gateway.ts`, `listener.ts`, `address.ts`,
  * `httproute.ts` (+ `httpmatch.ts`, `httpfilter.ts`, `grpcroute.ts`), `streamroute.ts`, `attach.ts` (route ↔
- * listener), `backend.ts`, `certificate.ts`, `referencegrant.ts`; `translate.ts` lists the passes in order;
- * `session.ts` (+ `session-routes.ts`, `session-backends.ts`, `context-index.ts`, `rank-groups.ts`,
- * `session-ir.ts`, `dependents.ts`, `session-task.ts`) runs them incrementally.
+ * listener), `backend.ts`, `backendtlspolicy.ts` (+ `backendtlspolicy-status.ts`), `certificate.ts`,
+ * `referencegrant.ts`; `translate.ts` lists the passes in order; `session.ts` (+ `session-routes.ts`,
+ * `session-backends.ts`, `session-policies.ts`, `context-index.ts`, `rank-groups.ts`, `session-ir.ts`,
+ * `dependents.ts`, `session-task.ts`) runs them incrementally.
  * Golden cases live in `test/translate/`.
  */
 

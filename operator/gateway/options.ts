@@ -4,6 +4,8 @@
 
 /** Gateway API feature names (pkg/features in kubernetes-sigs/gateway-api v1.6.1) the translator can express in the IR. */
 export const TRANSLATABLE_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'Gateway',
   'GatewayAddressEmpty',
   'GatewayFrontendClientCertificateValidation',

@@ -27,6 +27,8 @@ export interface RouteNodeCommon {
   rejection?: RuleProblem;
   dropped: RuleProblem[];
   refProblems: ConditionDraft[];
+  /** HTTP kinds: Service ports its backends reach that a BackendTLSPolicy targets (the policies' ancestors). */
+  backendTlsPorts?: readonly string[];
 }
 
 /** The Accepted condition of one parent, once attachment and the rules are both known. */

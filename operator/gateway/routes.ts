@@ -65,10 +65,14 @@ export function isHttpRouteKind(kind: string): kind is HttpRouteKind {
 export function buildRouteNode(context: TranslateContext, route: KubeObject, kind: HttpRouteKind | StreamRouteKind): RouteNode {
   const base = { source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], dropped: [], refProblems: [] };
   if (isHttpRouteKind(kind)) {
+    const backendTlsPorts = new Set<string>();
     try {
-      return buildHttpRouteNode(context, route, kind);
+      // The node's own view of the context, to collect the Service ports a BackendTLSPolicy targets.
+      const node = buildHttpRouteNode({ ...context, backendTlsPorts }, route, kind);
+      node.backendTlsPorts = [...backendTlsPorts].sort();
+      return node;
     } catch (error) {
-      return failedNode<HttpRouteNode>({ ...base, kind, rules: [] }, error);
+      return failedNode<HttpRouteNode>({ ...base, kind, rules: [], backendTlsPorts: [] }, error);
     }
   }
   try {

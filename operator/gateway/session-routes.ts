@@ -24,7 +24,9 @@ import { attachRoute, buildRouteNode, countedListeners, isHttpRouteKind } from '
 import type { HttpRouteKind, RouteNode } from './routes.ts';
 import { createdAt } from './resources.ts';
 import type { KubeObject } from './resources.ts';
+import { tlsPortPairs } from './backendtlspolicy-status.ts';
 import { BackendTable } from './session-backends.ts';
+import { TlsUseCounts } from './session-policies.ts';
 import type { ObjectStatus } from './status.ts';
 import type { StreamRouteKind, StreamRouteNode } from './streamroute.ts';
 
@@ -41,6 +43,8 @@ interface RouteEntry {
   counted: string[];
   record: HttpRoute | StreamRoute | undefined;
   backendKeys: string[];
+  /** (Service port, Gateway) pairs it adds to the BackendTLSPolicy uses. */
+  tlsPairs: Array<[string, string]>;
 }
 
 export interface RouteRunInput {
@@ -86,6 +90,8 @@ export class RouteTable {
   /** attachedRoutes by listener key. */
   readonly counts = new Map<string, number>();
   readonly backends = new BackendTable();
+  /** Which Gateways reach which Service ports a BackendTLSPolicy targets (the policies' ancestors). */
+  readonly tlsUses = new TlsUseCounts();
 
   /** A route object of a supported kind appeared, changed or went (`object` undefined); `id` is `<kind>/<ns>/<name>`. */
   objectChanged(id: string, kind: RouteKind, object: KubeObject | undefined): void {
@@ -145,6 +151,7 @@ export class RouteTable {
     }
     let parents = entry?.parents;
     let counted = entry?.counted ?? [];
+    let tlsPairs = entry?.tlsPairs ?? [];
     if (level >= PARENTS) {
       const deps = new Set<string>();
       parents = attachRoute(trackedContext(input.context, deps), object, node, trackedGateways(input.gateways, deps));
@@ -154,6 +161,10 @@ export class RouteTable {
       this.#count(counted, -1);
       this.#count(next, 1);
       counted = next;
+      const pairs = parents === undefined ? [] : tlsPortPairs(node, parents);
+      this.tlsUses.count(tlsPairs, -1);
+      this.tlsUses.count(pairs, 1);
+      tlsPairs = pairs;
       out.statuses.push({ key: id, status: parents === undefined ? undefined : routeStatus(node, parents, input.controllerName, input.now) });
     }
     const rank = this.#ranks.get(id) ?? 0;
@@ -167,7 +178,7 @@ export class RouteTable {
     for (const key of backendKeys) this.backends.addRef(specs.get(key) as BackendSpec);
     for (const key of entry?.backendKeys ?? []) this.backends.removeRef(key);
     out.records.push({ list: isHttpRouteKind(kind) ? 'httpRoutes' : 'streamRoutes', key: routeKey(node.kind, node.namespace, node.name), record });
-    this.#entries.set(id, { kind, node, specs, parents, counted, record, backendKeys });
+    this.#entries.set(id, { kind, node, specs, parents, counted, record, backendKeys, tlsPairs });
   }
 
   #drop(id: string, entry: RouteEntry, out: RouteRunOutput): void {
@@ -177,6 +188,7 @@ export class RouteTable {
     this.#parentDeps.delete(id);
     this.#listenerDeps.delete(id);
     this.#count(entry.counted, -1);
+    this.tlsUses.count(entry.tlsPairs, -1);
     for (const key of entry.backendKeys) this.backends.removeRef(key);
     out.records.push({ list: isHttpRouteKind(entry.kind) ? 'httpRoutes' : 'streamRoutes', key: routeKey(entry.node.kind, entry.node.namespace, entry.node.name), record: undefined });
     out.statuses.push({ key: id, status: undefined });

@@ -12,7 +12,9 @@
 //   3. addresses and programmed listeners, for all Gateways (few): cheap, and they depend on every Gateway;
 //   4. the routes that something they depend on changed (session-routes.ts), then the backends whose users,
 //      spec or endpoints changed (session-backends.ts);
-//   5. Gateway statuses (they count attached routes), then the IR check and what goes out (session-ir.ts).
+//   5. BackendTLSPolicy statuses of the namespaces whose policies, their references or the Gateways reaching their
+//      Services changed (session-policies.ts);
+//   6. Gateway statuses (they count attached routes), then the IR check and what goes out (session-ir.ts).
 // What it does not do incrementally, it does from scratch: two objects of one kind with the same namespace/name (or
 // otherwise equal precedence) make a run a plain `translate` of everything; a new set of options (controller name,
 // features, address pool) rebuilds what it remembers.
@@ -35,6 +37,7 @@ import type { AddressAllocations, ResolvedOptions, TranslateOptions } from './op
 import { buildResourceSnapshot, comparePrecedence, nameOf, namespaceOf, snapshotListOf } from './resources.ts';
 import type { KubeObject, SnapshotList } from './resources.ts';
 import { SessionIr } from './session-ir.ts';
+import { PolicyTable } from './session-policies.ts';
 import type { RecordChanges } from './session-ir.ts';
 import { RouteTable } from './session-routes.ts';
 import type { RouteKind } from './session-routes.ts';
@@ -108,6 +111,9 @@ class Memo {
   programmed = new Set<string>();
   classesDirty = true;
   readonly pendingGateways = new Set<string>();
+  readonly policies = new PolicyTable();
+  /** Namespaces whose BackendTLSPolicy statuses are to be built again whatever changed (all of them after a rebuild). */
+  readonly pendingPolicyNamespaces = new Set<string>();
 }
 
 export class TranslationSession {
@@ -179,6 +185,10 @@ export class TranslationSession {
     for (const { key, status } of routes.statuses) this.#setStatus(key, status);
     for (const dep of changedDeps) if (dep.startsWith('eps|') && dep !== 'eps|*') memo.routes.backends.endpointsChanged(dep.slice(4));
     for (const [key, record] of memo.routes.backends.take(context)) this.#ir.set('backends', key, record);
+    if (this.#features.has('BackendTLSPolicy')) {
+      memo.policies.run(context, memo.routes.tlsUses, memo.pendingPolicyNamespaces, changedDeps, resolved.controllerName, resolved.now, (key, status) => this.#setStatus(key, status));
+      memo.pendingPolicyNamespaces.clear();
+    }
     for (const node of memo.gatewayOrder) {
       for (const listener of node.listeners) listener.attachedRoutes = memo.routes.counts.get(listener.key) ?? 0;
       this.#setStatus(`Gateway/${node.key}`, gatewayStatus(node, programmed, resolved.now));
@@ -253,6 +263,7 @@ export class TranslationSession {
       if (kind === 'Gateway') memo.pendingGateways.add(identity.slice('Gateway/'.length));
       else if (kind !== 'GatewayClass' && features.has(kind)) memo.routes.objectChanged(identity, kind as RouteKind, objects[0]);
     }
+    for (const namespace of this.#index.backendTlsPolicies.keys()) memo.pendingPolicyNamespaces.add(namespace);
     this.#memo = memo;
     // Statuses are compared with those handed out before; those nobody sets again in this run are gone.
     this.#stale = new Set(this.#statuses.keys());

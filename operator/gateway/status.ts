@@ -47,6 +47,20 @@ export interface RouteStatus {
   parents: RouteParentStatus[];
 }
 
+/** `PolicyAncestorStatus`: the policy's status as seen from one ancestor (for BackendTLSPolicy: a Gateway). */
+export interface PolicyAncestorStatus {
+  ancestorRef: ParentReference;
+  controllerName: string;
+  conditions: Condition[];
+}
+
+export interface PolicyStatus {
+  ancestors: PolicyAncestorStatus[];
+}
+
+/** Gateway API caps `status.ancestors` at 16 entries (all controllers together). */
+export const MAX_POLICY_ANCESTORS = 16;
+
 export type ObjectStatus =
   | { kind: 'GatewayClass'; apiVersion: string; name: string; generation: number; status: GatewayClassStatus }
   | { kind: 'Gateway'; apiVersion: string; namespace: string; name: string; generation: number; status: GatewayStatus }
@@ -57,7 +71,8 @@ export type ObjectStatus =
       name: string;
       generation: number;
       status: RouteStatus;
-    };
+    }
+  | { kind: 'BackendTLSPolicy'; apiVersion: string; namespace: string; name: string; generation: number; status: PolicyStatus };
 
 /** Condition types this controller writes; a previous condition of any other type belongs to someone else. */
 export const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([
@@ -105,10 +120,37 @@ function sameParentRef(a: ParentReference, b: ParentReference): boolean {
   );
 }
 
+interface SharedEntry {
+  controllerName: string;
+  conditions: Condition[];
+}
+
+/**
+ * A list shared between controllers (route `parents`, policy `ancestors`), keyed by a reference and the controller.
+ * Entries keep their places (a reordering alone would make every write look like a change): other controllers'
+ * entries as they are, ours replaced where they were or dropped, new ones appended (up to `limit` entries in all).
+ */
+function mergeShared<E extends SharedEntry>(old: unknown, fresh: readonly E[], same: (a: E, b: E) => boolean, controllerName: string, limit = Infinity): E[] {
+  const remaining = [...fresh];
+  const out: E[] = [];
+  for (const entry of Array.isArray(old) ? (old as E[]) : []) {
+    if (entry?.controllerName !== controllerName) {
+      out.push(entry);
+      continue;
+    }
+    const i = remaining.findIndex((p) => same(entry, p));
+    if (i === -1) continue;
+    const [mine] = remaining.splice(i, 1);
+    out.push({ ...mine, conditions: mergeConditions(entry.conditions, mine.conditions) });
+  }
+  for (const entry of remaining) if (out.length < limit) out.push(entry);
+  return out;
+}
+
 /**
  * The whole status to write for one object, given what is on the object now (`previous`, possibly absent or written
- * by someone else) and what the translator computed (`next`). Route parents of other controllers are kept as they
- * are; ours are replaced (and dropped when the translator no longer reports them).
+ * by someone else) and what the translator computed (`next`). Route parents and policy ancestors of other
+ * controllers are kept as they are; ours are replaced (and dropped when the translator no longer reports them).
  */
 export function mergeStatus(previous: any, next: ObjectStatus, controllerName: string): ObjectStatus['status'] {
   switch (next.kind) {
@@ -122,23 +164,13 @@ export function mergeStatus(previous: any, next: ObjectStatus, controllerName: s
         listeners: next.status.listeners.map((l) => ({ ...l, conditions: mergeConditions(oldListeners.get(l.name)?.conditions, l.conditions) })),
       };
     }
+    case 'BackendTLSPolicy': {
+      const same = (a: PolicyAncestorStatus, b: PolicyAncestorStatus) => a.ancestorRef !== undefined && sameParentRef(a.ancestorRef, b.ancestorRef);
+      return { ancestors: mergeShared(previous?.ancestors, next.status.ancestors, same, controllerName, MAX_POLICY_ANCESTORS) };
+    }
     default: {
-      // Entries keep their places (a reordering alone would make every write look like a change): other
-      // controllers' entries as they are, ours replaced where they were or dropped, new ones appended.
-      const oldParents: RouteParentStatus[] = Array.isArray(previous?.parents) ? previous.parents : [];
-      const fresh = [...next.status.parents];
-      const parents: RouteParentStatus[] = [];
-      for (const old of oldParents) {
-        if (old?.controllerName !== controllerName) {
-          parents.push(old);
-          continue;
-        }
-        const i = old.parentRef ? fresh.findIndex((p) => sameParentRef(old.parentRef, p.parentRef)) : -1;
-        if (i === -1) continue;
-        const [entry] = fresh.splice(i, 1);
-        parents.push({ ...entry, conditions: mergeConditions(old.conditions, entry.conditions) });
-      }
-      return { parents: [...parents, ...fresh] };
+      const same = (a: RouteParentStatus, b: RouteParentStatus) => a.parentRef !== undefined && sameParentRef(a.parentRef, b.parentRef);
+      return { parents: mergeShared(previous?.parents, next.status.parents, same, controllerName) };
     }
   }
 }

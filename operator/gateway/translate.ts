@@ -7,6 +7,7 @@ import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
 import { planAddresses } from './address.ts';
 import { assembleIr } from './assemble.ts';
+import { backendTlsPolicyStatuses, collectTlsPortUses } from './backendtlspolicy-status.ts';
 import { gatewayInvalid } from './conditions.ts';
 import { buildContext } from './context.ts';
 import type { TranslateContext } from './context.ts';
@@ -95,9 +96,9 @@ export function assignAddresses(gateways: readonly GatewayNode[], context: Trans
   return plan.allocations;
 }
 
-const KIND_ORDER = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
+const KIND_ORDER = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy'];
 
-/** The order of `TranslateResult.statuses`: by kind (classes, Gateways, routes), then namespace/name. */
+/** The order of `TranslateResult.statuses`: by kind (classes, Gateways, routes, policies), then namespace/name. */
 export function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
   const byKind = KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind);
   if (byKind !== 0) return byKind;
@@ -115,7 +116,8 @@ export function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
  *   5. routes: rules, backends, attachment to listeners — needs the listeners after conflicts (a conflicted
  *      listener admits no route) and counts attachedRoutes on them;
  *   6. the IR — needs the attachments, and decides which listeners are programmed;
- *   7. statuses — need attachedRoutes (5) and the programmed listeners (6).
+ *   7. statuses — need attachedRoutes (5) and the programmed listeners (6); BackendTLSPolicies' need the routes'
+ *      attachments (5): their ancestors are the Gateways that reach the Service ports they target.
  */
 export function translate(resources: ResourceSnapshot, options: TranslateOptions = {}): TranslateResult {
   const context = buildContext(resources, resolveOptions(options));
@@ -131,6 +133,10 @@ export function translate(resources: ResourceSnapshot, options: TranslateOptions
     ...gateways.map((g) => gatewayStatus(g, programmed, now)),
     ...[...routes.http, ...routes.stream].map((r) => routeStatus(r.node, r.parents, controllerName, now)),
   ];
+  if (context.options.supportedFeatures.has('BackendTLSPolicy')) {
+    const uses = collectTlsPortUses(routes.http);
+    for (const policies of context.backendTlsPolicies.values()) statuses.push(...backendTlsPolicyStatuses(context, policies, uses, controllerName, now));
+  }
   statuses.sort(compareStatuses);
   return { ir, statuses, addresses, dropped };
 }

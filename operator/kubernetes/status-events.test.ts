@@ -29,4 +29,10 @@ describe('kubernetes/status-events', () => {
     expect(events).to.deep.equal([{ type: 'Warning', reason: 'BackendNotFound', note: 'parent gw/http: ResolvedRefs=False: ResolvedRefs is False' }]);
     expect(statusEvents(undefined, { conditions: [cond('Conflicted', 'True', 'HostnameConflict')] }, C)[0].type).to.equal('Warning');
   });
+
+  it('reads policy ancestors like route parents', () => {
+    const ancestor = (controllerName: string, conditions: unknown[]) => ({ ancestorRef: { namespace: 'infra', name: 'gw' }, controllerName, conditions });
+    const events = statusEvents({ ancestors: [ancestor(C, [cond('Accepted', 'True', 'Accepted')])] }, { ancestors: [ancestor('other', []), ancestor(C, [cond('Accepted', 'False', 'Conflicted')])] }, C);
+    expect(events).to.deep.equal([{ type: 'Warning', reason: 'Conflicted', note: 'parent gw: Accepted=False: Accepted is False' }]);
+  });
 });

@@ -18,15 +18,33 @@ function isProblem(condition: Condition): boolean {
   return PROBLEM_WHEN_TRUE.has(condition.type) ? condition.status === 'True' : condition.status !== 'True';
 }
 
+interface Entry {
+  controllerName?: string;
+  parentRef?: { name?: string; sectionName?: string; namespace?: string };
+  ancestorRef?: { name?: string; sectionName?: string; namespace?: string };
+  conditions?: unknown;
+}
+
+/** A route's `parents` or a policy's `ancestors`: entries per parent (ancestor), each with its controller. */
+function entriesOf(status: unknown): Entry[] {
+  const s = status as { parents?: unknown; ancestors?: unknown } | undefined;
+  const list = Array.isArray(s?.parents) ? s!.parents : Array.isArray(s?.ancestors) ? s!.ancestors : [];
+  return (list as unknown[]).filter((e): e is Entry => typeof e === 'object' && e !== null);
+}
+
 function conditionsAt(status: unknown, path: 'top' | string): Condition[] {
-  const s = status as { conditions?: unknown; parents?: Array<{ controllerName?: string; parentRef?: { name?: string; sectionName?: string }; conditions?: unknown }> } | undefined;
+  const s = status as { conditions?: unknown } | undefined;
   if (path === 'top') return Array.isArray(s?.conditions) ? (s!.conditions as Condition[]) : [];
-  const parent = (Array.isArray(s?.parents) ? s!.parents : []).find((p) => parentLabel(p) === path);
+  const parent = entriesOf(status).find((p) => parentLabel(p) === path);
   return Array.isArray(parent?.conditions) ? (parent!.conditions as Condition[]) : [];
 }
 
-function parentLabel(parent: { controllerName?: string; parentRef?: { name?: string; sectionName?: string; namespace?: string } }): string {
-  const ref = parent.parentRef ?? {};
+function refOf(entry: Entry): { name?: string; sectionName?: string; namespace?: string } {
+  return entry.parentRef ?? entry.ancestorRef ?? {};
+}
+
+function parentLabel(parent: Entry): string {
+  const ref = refOf(parent);
   return `${parent.controllerName ?? ''}|${ref.namespace ?? ''}/${ref.name ?? ''}${ref.sectionName ? `/${ref.sectionName}` : ''}`;
 }
 
@@ -46,11 +64,10 @@ function changes(before: Condition[], after: Condition[], prefix: string): Statu
 /** Events for the change from `before` (the live status) to `after` (what we write), ours only. */
 export function statusEvents(before: unknown, after: unknown, controllerName: string): StatusEvent[] {
   const events = changes(conditionsAt(before, 'top'), conditionsAt(after, 'top'), '');
-  const parents = (after as { parents?: Array<{ controllerName?: string; parentRef?: { name?: string; sectionName?: string } }> } | undefined)?.parents;
-  for (const parent of Array.isArray(parents) ? parents : []) {
+  for (const parent of entriesOf(after)) {
     if (parent.controllerName !== controllerName) continue;
     const label = parentLabel(parent);
-    const ref = parent.parentRef ?? {};
+    const ref = refOf(parent);
     events.push(...changes(conditionsAt(before, label), conditionsAt(after, label), `parent ${ref.name ?? ''}${ref.sectionName ? `/${ref.sectionName}` : ''}: `));
   }
   return events;

@@ -12,6 +12,7 @@ import { KubernetesStatusSink } from './status-sink.ts';
 const CONTROLLER = 'portico.dev/gateway-controller';
 const GW: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', kind: 'Gateway', namespaced: true };
 const ROUTE: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
+const POLICY: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'backendtlspolicies', kind: 'BackendTLSPolicy', namespaced: true };
 
 function condition(type: string, status: 'True' | 'False', reason: string, time: string) {
   return { type, status, reason, message: reason, observedGeneration: 1, lastTransitionTime: time };
@@ -36,6 +37,23 @@ function routeStatus(time: string, parents = ['gw']): ObjectStatus {
     name: 'r',
     generation: 1,
     status: { parents: parents.map((name) => ({ parentRef: { name }, controllerName: CONTROLLER, conditions: [condition('Accepted', 'True', 'Accepted', time)] })) },
+  };
+}
+
+function policyStatus(time: string, gateways = ['gw']): ObjectStatus {
+  return {
+    kind: 'BackendTLSPolicy',
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    namespace: 'ns',
+    name: 'p',
+    generation: 1,
+    status: {
+      ancestors: gateways.map((name) => ({
+        ancestorRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'ns', name },
+        controllerName: CONTROLLER,
+        conditions: [condition('Accepted', 'True', 'Accepted', time)],
+      })),
+    },
   };
 }
 
@@ -70,7 +88,7 @@ function fakeApi() {
     put,
     writer: writer as unknown as StatusWriter,
     live: {
-      resourceOf: (kind: string) => (kind === 'Gateway' ? GW : kind === 'HTTPRoute' ? ROUTE : undefined),
+      resourceOf: (kind: string) => (kind === 'Gateway' ? GW : kind === 'HTTPRoute' ? ROUTE : kind === 'BackendTLSPolicy' ? POLICY : undefined),
       get: (kind: string, namespace: string | undefined, name: string) => objects.get(key(kind, namespace, name)),
     },
   };
@@ -157,6 +175,21 @@ describe('kubernetes/status-sink', () => {
     sink.setLeader(true);
     await drained(sink);
     expect(api.writes.length, 'nothing left to remove').to.equal(writes);
+  });
+
+  it('merges policy ancestors like route parents: keeps other controllers’ entries, removes ours when released', async () => {
+    const { api, sink } = setup();
+    const theirs = { ancestorRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'ns', name: 'gw' }, controllerName: 'example.com/other', conditions: [] };
+    api.put('BackendTLSPolicy', { namespace: 'ns', name: 'p' }, { ancestors: [theirs] });
+    sink.setLeader(true);
+    sink.update([policyStatus('T1', ['gw', 'gw2'])]);
+    await drained(sink);
+    const written = api.objects.get('BackendTLSPolicy/ns/p')!.status as { ancestors: Array<{ controllerName: string; ancestorRef: { name: string } }> };
+    expect(written.ancestors.map((a) => `${a.controllerName} ${a.ancestorRef.name}`)).to.deep.equal(['example.com/other gw', `${CONTROLLER} gw`, `${CONTROLLER} gw2`]);
+    sink.update([]);
+    await drained(sink);
+    const released = api.objects.get('BackendTLSPolicy/ns/p')!.status as { ancestors: Array<{ controllerName: string }> };
+    expect(released.ancestors).to.deep.equal([theirs]);
   });
 
   it('looks again when the live object changed under it (someone removed our entry)', async () => {

@@ -3,11 +3,12 @@
 // them and a work queue writes each object's status, one key at a time:
 //  - GatewayClass and Gateway: server-side apply with force under our fieldManager (we alone own those statuses);
 //    only our condition types are sent, so another controller's conditions are neither taken over nor removed.
-//  - Routes: read-modify-write of `status.parents` (atomic for SSA, shared between controllers): mergeStatus keeps
-//    other controllers' entries, the write carries the resourceVersion and is recomputed after a 409.
+//  - Routes and BackendTLSPolicies: read-modify-write of `status.parents` / `status.ancestors` (atomic for SSA,
+//    shared between controllers): mergeStatus keeps other controllers' entries, the write carries the
+//    resourceVersion and is recomputed after a 409.
 //  - Nothing is written when the merged status equals the live one (statusEquals), and a key is only looked at
 //    again when what we want changed or the live object changed since we last settled it.
-//  - A route that no longer has any status from us gets its entries of ours removed.
+//  - A route or policy that no longer has any status from us gets its entries of ours removed.
 // Writes wait `settleMs` after a change: the reconciler reports statuses twice per pass (before the data plane
 // answered, with Programmed pending, and after its ack), and the pending state should reach the API server only if
 // the ack is slow, not flap on every pass. Non-leaders keep everything up to date and write nothing; on becoming
@@ -86,7 +87,7 @@ function ownedPart(merged: ObjectStatus['status'], next: ObjectStatus): ObjectSt
 export class KubernetesStatusSink implements StatusSink {
   readonly #options: KubernetesStatusSinkOptions;
   readonly #desired = new Map<string, ObjectStatus>();
-  /** Routes we had a status for and no longer have: our entries are to be removed. */
+  /** Routes and policies we had a status for and no longer have: our entries are to be removed. */
   readonly #released = new Map<string, Target>();
   readonly #settled = new Map<string, Settled>();
   readonly #queue: WorkQueue<string>;
@@ -211,7 +212,7 @@ export class KubernetesStatusSink implements StatusSink {
     }
     const { controllerName } = this.#options;
     const compute = (status: unknown) => {
-      const next = desired !== undefined ? mergeStatus(status, desired, controllerName) : withoutOurParents(status, controllerName);
+      const next = desired !== undefined ? mergeStatus(status, desired, controllerName) : withoutOurEntries(status, controllerName);
       if (next === undefined || statusEquals(status, next)) {
         this.stats.unchanged++;
         return undefined;
@@ -242,9 +243,10 @@ export class KubernetesStatusSink implements StatusSink {
   }
 }
 
-/** A route status without our parent entries; undefined when it has none of ours. */
-function withoutOurParents(status: unknown, controllerName: string): unknown {
-  const parents = (status as { parents?: Array<{ controllerName?: string }> } | undefined)?.parents;
-  if (!Array.isArray(parents) || !parents.some((p) => p?.controllerName === controllerName)) return undefined;
-  return { ...(status as object), parents: parents.filter((p) => p?.controllerName !== controllerName) };
+/** A route (`parents`) or policy (`ancestors`) status without our entries; undefined when it has none of ours. */
+function withoutOurEntries(status: unknown, controllerName: string): unknown {
+  const list = Array.isArray((status as { ancestors?: unknown } | undefined)?.ancestors) ? 'ancestors' : 'parents';
+  const entries = (status as Record<string, Array<{ controllerName?: string }> | undefined> | undefined)?.[list];
+  if (!Array.isArray(entries) || !entries.some((p) => p?.controllerName === controllerName)) return undefined;
+  return { ...(status as object), [list]: entries.filter((p) => p?.controllerName !== controllerName) };
 }

@@ -38,6 +38,7 @@ export function summarize(status: ObjectStatus['status']): string {
     for (const c of conditions ?? []) parts.push(`${prefix}${c.type}=${c.status}${c.status === 'True' ? '' : `(${c.reason})`}`);
   };
   if ('parents' in status) for (const p of status.parents) add(`${p.parentRef.name}${p.parentRef.sectionName ? `/${p.parentRef.sectionName}` : ''}:`, p.conditions);
+  else if ('ancestors' in status) for (const a of status.ancestors) add(`${a.ancestorRef.namespace}/${a.ancestorRef.name}:`, a.conditions);
   else add('', status.conditions);
   if ('listeners' in status) for (const l of status.listeners) add(`${l.name}:`, l.conditions);
   return parts.join(' ');

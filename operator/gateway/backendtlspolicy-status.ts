@@ -1,0 +1,137 @@
+// BackendTLSPolicy status: one `status.ancestors[]` entry per Gateway of ours from which an accepted HTTPRoute or
+// GRPCRoute reaches a Service port the policy targets (the Gateway is what opens the TLS connection, so it is the
+// ancestor Gateway API's policy model asks for), each with the policy's Accepted and ResolvedRefs conditions. A policy
+// that no route of ours reaches gets no status from us, as a route that names none of our Gateways gets none.
+//
+// The verdict is the policy's own, the same for every ancestor: Accepted=False Conflicted when an older policy
+// targets the same Service port; Invalid or NoValidCACertificate when it cannot be applied; ResolvedRefs=False
+// (InvalidCACertificateRef, InvalidKind) for each unusable CA reference. The ancestors need the routes' attachments
+// (a pass after the routes); the session keeps them per Service (`TlsPortUses`) and builds the statuses of one
+// namespace's policies at a time.
+
+import { checkPolicy, findConflicts, serviceTargets } from './backendtlspolicy.ts';
+import {
+  policyAccepted,
+  policyConflicted,
+  policyInvalid,
+  policyInvalidCACertificateRef,
+  policyInvalidKind,
+  policyNoValidCACertificate,
+  policyResolvedRefs,
+  stampConditions,
+} from './conditions.ts';
+import type { ConditionDraft } from './conditions.ts';
+import type { TranslateContext } from './context.ts';
+import type { ParentResult } from './attach.ts';
+import { stringAt } from './read.ts';
+import { GATEWAY_GROUP } from './referencegrant.ts';
+import { generationOf, nameOf, namespaceOf } from './resources.ts';
+import type { BackendTLSPolicy } from './resources.ts';
+import { MAX_POLICY_ANCESTORS } from './status.ts';
+import type { ObjectStatus, PolicyAncestorStatus } from './status.ts';
+import type { RouteNodeCommon } from './route-status.ts';
+import { parentAccepted } from './route-status.ts';
+
+export type PolicyObjectStatus = Extract<ObjectStatus, { kind: 'BackendTLSPolicy' }>;
+
+/** Which Gateways reach which Service ports with TLS: `<namespace>/<service>` → port name → Gateway keys (a set, or a map with counts). */
+export type TlsPortUses = ReadonlyMap<string, ReadonlyMap<string, { keys(): Iterable<string> }>>;
+
+/** The Gateways (keys) where a route is accepted: those its BackendTLSPolicy ports are reached from. */
+export function acceptedGateways(route: RouteNodeCommon, parents: readonly ParentResult[]): string[] {
+  const keys = new Set<string>();
+  for (const parent of parents) if (parentAccepted(route, parent).status === 'True') keys.add(parent.gateway.key);
+  return [...keys];
+}
+
+/** A route's contribution to the uses: (Service port, Gateway) pairs. */
+export function tlsPortPairs(route: RouteNodeCommon, parents: readonly ParentResult[]): Array<[string, string]> {
+  const ports = route.backendTlsPorts ?? [];
+  if (ports.length === 0) return [];
+  const gateways = acceptedGateways(route, parents);
+  return ports.flatMap((port) => gateways.map((gateway): [string, string] => [port, gateway]));
+}
+
+/** `<namespace>/<service>/<port name>` → its Service (`<namespace>/<service>`) and port name. */
+export function splitPort(port: string): { service: string; portName: string } {
+  const cut = port.lastIndexOf('/');
+  return { service: port.slice(0, cut), portName: port.slice(cut + 1) };
+}
+
+/** The uses of every route, for `translate` (the session keeps the same counts as routes change). */
+export function collectTlsPortUses(routes: Iterable<{ node: RouteNodeCommon; parents: readonly ParentResult[] }>): TlsPortUses {
+  const uses = new Map<string, Map<string, Set<string>>>();
+  for (const { node, parents } of routes) {
+    for (const [port, gateway] of tlsPortPairs(node, parents)) {
+      const { service, portName } = splitPort(port);
+      let byPort = uses.get(service);
+      if (byPort === undefined) uses.set(service, (byPort = new Map()));
+      let keys = byPort.get(portName);
+      if (keys === undefined) byPort.set(portName, (keys = new Set()));
+      keys.add(gateway);
+    }
+  }
+  return uses;
+}
+
+function ancestorsOf(policy: BackendTLSPolicy, uses: TlsPortUses): string[] {
+  const gateways = new Set<string>();
+  const namespace = namespaceOf(policy);
+  for (const { service, sectionName } of serviceTargets(policy)) {
+    const byPort = uses.get(`${namespace}/${service}`);
+    if (byPort === undefined) continue;
+    for (const [port, keys] of byPort) if (sectionName === undefined || sectionName === port) for (const key of keys.keys()) gateways.add(key);
+  }
+  return [...gateways].sort();
+}
+
+function verdict(context: TranslateContext, policy: BackendTLSPolicy, conflict: string | undefined): ConditionDraft[] {
+  const check = checkPolicy(context, policy);
+  let accepted: ConditionDraft;
+  if (conflict !== undefined) accepted = policyConflicted(conflict);
+  else if (check.rejection?.reason === 'Invalid') accepted = policyInvalid(check.rejection.message);
+  else if (check.rejection?.reason === 'NoValidCACertificate') accepted = policyNoValidCACertificate(check.rejection.message);
+  else accepted = policyAccepted();
+  const first = check.refProblems[0];
+  const message = check.refProblems.map((p) => p.message).join('; ');
+  const resolved = first === undefined ? policyResolvedRefs() : first.reason === 'InvalidKind' ? policyInvalidKind(message) : policyInvalidCACertificateRef(message);
+  return [accepted, resolved];
+}
+
+/**
+ * The statuses of one namespace's policies (`policies` in precedence order: conflicts need all of them), for those
+ * that some Gateway of ours reaches; at most 16 ancestors each, the first by namespace/name.
+ */
+export function backendTlsPolicyStatuses(
+  context: TranslateContext,
+  policies: readonly BackendTLSPolicy[],
+  uses: TlsPortUses,
+  controllerName: string,
+  now: string,
+): PolicyObjectStatus[] {
+  const conflicts = findConflicts(policies);
+  const out: PolicyObjectStatus[] = [];
+  for (const policy of policies) {
+    const ancestors = ancestorsOf(policy, uses).slice(0, MAX_POLICY_ANCESTORS);
+    if (ancestors.length === 0) continue;
+    const generation = generationOf(policy);
+    const conditions = stampConditions(verdict(context, policy, conflicts.get(policy)), generation, now);
+    const entries: PolicyAncestorStatus[] = ancestors.map((key) => {
+      const slash = key.indexOf('/');
+      return {
+        ancestorRef: { group: GATEWAY_GROUP, kind: 'Gateway', namespace: key.slice(0, slash), name: key.slice(slash + 1) },
+        controllerName,
+        conditions,
+      };
+    });
+    out.push({
+      kind: 'BackendTLSPolicy',
+      apiVersion: stringAt(policy.apiVersion) ?? 'gateway.networking.k8s.io/v1',
+      namespace: namespaceOf(policy),
+      name: nameOf(policy),
+      generation,
+      status: { ancestors: entries },
+    });
+  }
+  return out;
+}
