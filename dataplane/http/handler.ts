@@ -1,6 +1,7 @@
 // The one catch-all Fastify route: host → listener → match entry → filters → response or upstream. Everything it
 // reads was compiled for the generation in force when the request arrived.
 
+import type { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
 import { kBinding } from './binding.ts';
@@ -11,7 +12,7 @@ import { fromOptionsFor } from './forward.ts';
 import { normalizeHost } from './hostnames.ts';
 import { matchRequest } from './matcher.ts';
 import type { RequestView } from './matcher.ts';
-import { sendMirrors } from './mirror.ts';
+import { chooseMirrors, hasBody, sendMirrors, teeBody } from './mirror.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { modifyPath, redirectLocation } from './redirect.ts';
 import { logWhenFinished } from './access-log.ts';
@@ -161,18 +162,25 @@ export function createHandler(deps: HandlerDeps) {
     if (rule.requestTimeoutMs > 0) {
       ctx.timer = setTimeout(onRequestTimeout, rule.requestTimeoutMs, reply, metrics);
     }
+    // Mirrors are chosen before the request goes out: a body must be split before the main request reads it.
+    const mirrors = rule.mirrors.length > 0 || ref.mirrors.length > 0 ? chooseMirrors(rule.mirrors, ref.mirrors) : null;
+    let mirrorBodies: PassThrough[] | null = null;
+    if (mirrors !== null && mirrors.length > 0 && hasBody(request.raw.headers)) {
+      const split = teeBody(request.raw, mirrors.length);
+      request.body = split.main;
+      mirrorBodies = split.mirrors;
+    }
     try {
       reply.from(path, fromOptionsFor(rule, ref, metrics));
     } catch (error) {
       // reply-from refuses some paths synchronously (an encoded "..", a malformed %-escape).
       if (ctx.timer !== null) clearTimeout(ctx.timer);
+      for (const body of mirrorBodies ?? []) body.destroy();
       const status = (error as { statusCode?: number }).statusCode ?? 400;
       return plain(reply, status, `bad request path: ${(error as Error).message}\n`);
     }
-    if (rule.mirrors.length > 0 || ref.mirrors.length > 0) {
-      const mirrorRequest = { method: view.method, path, query: view.query, headers: request.raw.headers, upstreamHost };
-      sendMirrors(rule.mirrors, registry, mirrorRequest, metrics);
-      sendMirrors(ref.mirrors, registry, mirrorRequest, metrics);
+    if (mirrors !== null && mirrors.length > 0) {
+      sendMirrors(mirrors, mirrorBodies, registry, { method: view.method, path, query: view.query, headers: request.raw.headers, upstreamHost }, metrics);
     }
   }
 }

@@ -144,6 +144,20 @@ describe('data plane: filters over real sockets', () => {
     expect(mirrorB.received.at(-1)?.path).to.equal('/mirror/m1');
   });
 
+  it('mirrors a request body to every mirror, the main backend getting it whole too', async () => {
+    const payload = 'x'.repeat(200_000);
+    const before = [mirrorA.received.length, mirrorB.received.length];
+    const reply = await get(`${base}/mirror/upload`, { method: 'POST', headers: { host: 'a.test', 'content-type': 'text/plain' }, body: payload });
+    expect(reply.echo?.backend).to.equal('main');
+    expect(reply.echo?.body.length).to.equal(payload.length);
+    await until(() => mirrorA.received.length > before[0] && mirrorB.received.length > before[1]);
+    for (const mirror of [mirrorA, mirrorB]) {
+      const seen = mirror.received.at(-1)!;
+      expect(seen.method).to.equal('POST');
+      expect(seen.body).to.equal(payload);
+    }
+  });
+
   it('mirrors a percentage of requests (50% of 400, within a wide tolerance)', async () => {
     const before = mirrorA.received.length;
     for (let i = 0; i < 400; i++) await get(`${base}/halfmirror`, { headers: { host: 'a.test' } });

@@ -16,7 +16,7 @@ export interface EchoServer {
   address: string;
   port: number;
   /** Requests received, in order (for mirror and retry assertions). */
-  received: Array<{ method: string; path: string; headers: IncomingMessage['headers'] }>;
+  received: Array<{ method: string; path: string; headers: IncomingMessage['headers']; body?: string }>;
   server: Server;
   close(): Promise<void>;
 }
@@ -59,10 +59,14 @@ function answer(name: string, req: IncomingMessage, res: ServerResponse, body: s
 export async function startEchoServer(name: string, address = '127.0.0.1', port = 0): Promise<EchoServer> {
   const received: EchoServer['received'] = [];
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    const seen: EchoServer['received'][number] = { method: req.method ?? '', path: req.url ?? '', headers: req.headers };
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => answer(name, req, res, Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      seen.body = Buffer.concat(chunks).toString('utf8');
+      received.push(seen);
+      answer(name, req, res, seen.body);
+    });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
     received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
