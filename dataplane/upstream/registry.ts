@@ -6,6 +6,7 @@
 // `GatewayDispatcher` resolves that origin to the backend and picks an endpoint for every attempt, so a retry can
 // land on another endpoint.
 
+import { createHash } from 'node:crypto';
 import { checkServerIdentity } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
 import { Pool, buildConnector } from 'undici';
@@ -37,6 +38,8 @@ export interface BackendRuntime {
   record: Backend;
   /** One pool per endpoint of the record, in order. */
   pools: EndpointPool[];
+  /** The client certificate its TLS connections present (`tls.clientCertificateKey`), as it was when they were made. */
+  client: CertificateRecord | undefined;
   endpoints: EndpointPicker<EndpointPool>;
 }
 
@@ -80,16 +83,23 @@ export class UpstreamRegistry {
   prepareChanges(upserted: readonly Backend[], removed: readonly string[], certificates: Map<string, CertificateRecord>): () => void {
     const next = new Map<string, BackendRuntime>();
     for (const record of upserted) next.set(record.key, this.#runtimeFor(record, certificates));
+    // A client certificate that changed (a rotated Secret) under an unchanged backend: its connections are made anew.
+    const gone = new Set(removed);
+    for (const [key, runtime] of this.#backends) {
+      if (runtime.client === undefined || next.has(key) || gone.has(key)) continue;
+      if (clientOf(runtime.record, certificates) !== runtime.client) next.set(key, this.#runtimeFor(runtime.record, certificates));
+    }
     return this.#stage(next, removed.filter((key) => !next.has(key)));
   }
 
   /** The runtime of a record: the one in force when the record is the same object, a new one otherwise. */
   #runtimeFor(record: Backend, certificates: Map<string, CertificateRecord>): BackendRuntime {
     const old = this.#backends.get(record.key);
-    if (old !== undefined && old.record === record) return old;
+    const client = clientOf(record, certificates);
+    if (old !== undefined && old.record === record && old.client === client) return old;
     const pools = record.endpoints.map((endpoint) => this.#acquire(record, endpoint.address, endpoint.port, certificates));
     const origin = old?.origin ?? `http://b${this.#nextId++}`;
-    return { key: record.key, origin, record, pools, endpoints: new EndpointPicker(pools, record.endpoints) };
+    return { key: record.key, origin, record, pools, endpoints: new EndpointPicker(pools, record.endpoints), client };
   }
 
   /**
@@ -128,7 +138,9 @@ export class UpstreamRegistry {
     const tls = record.tls;
     const host = address.includes(':') ? `[${address}]` : address;
     const origin = `${tls ? 'https' : 'http'}://${host}:${port}`;
-    const id = `${origin}|${record.protocol}|${tls ? JSON.stringify(tls) : ''}`;
+    const client = clientOf(record, certificates);
+    // The client certificate's content is part of the pool's identity: a rotated certificate gets new connections.
+    const id = `${origin}|${record.protocol}|${tls ? JSON.stringify(tls) : ''}|${client ? createHash('sha256').update(client.certificatePem).update(client.privateKeyPem).digest('hex') : ''}`;
     let entry = this.#pools.get(id);
     if (entry === undefined) {
       const stream = record.protocol === 'tcp' || record.protocol === 'udp';
@@ -185,6 +197,12 @@ export class UpstreamRegistry {
   }
 }
 
+
+/** The certificate a backend's TLS connections present (Gateway `spec.tls.backend`), if any. */
+function clientOf(record: Backend, certificates: Map<string, CertificateRecord>): CertificateRecord | undefined {
+  const key = record.tls?.clientCertificateKey;
+  return key === undefined ? undefined : certificates.get(key);
+}
 
 /** BackendTLSPolicy: subjectAltNames, when given, replace the hostname check (any one of them must match). */
 function serverIdentityCheck(hostname: string, sans: Array<{ type: 'Hostname' | 'URI'; value: string }> | undefined) {

@@ -23,6 +23,8 @@ import { parentAccepted } from './route-status.ts';
 import type { RouteNodeCommon } from './route-status.ts';
 import type { HttpRouteNode } from './httproute.ts';
 import type { RoutePassResult } from './routes.ts';
+import { withClientCertificates } from './gateway-backend-tls.ts';
+import type { BackendSpec } from './backend.ts';
 import type { StreamRouteNode } from './streamroute.ts';
 
 export interface AssembledIr {
@@ -88,11 +90,13 @@ export interface ProgrammedListeners {
   programmed: Set<string>;
   /** Certificates the listeners use, by key. */
   certificates: Map<string, CertificateRecord>;
+  /** Listener key → the certificate key its Gateway presents to TLS backends (`spec.tls.backend`), when it has one. */
+  clientCertificates: Map<string, string>;
 }
 
 /** The listeners that go into the IR: those of Gateways that can be served (accepted, with an address). */
 export function programListeners(gateways: readonly GatewayNode[]): ProgrammedListeners {
-  const out: ProgrammedListeners = { listeners: [], programmed: new Set(), certificates: new Map() };
+  const out: ProgrammedListeners = { listeners: [], programmed: new Set(), certificates: new Map(), clientCertificates: new Map() };
   for (const gateway of gateways) {
     const address = gateway.address?.address;
     if (address === undefined || !isGatewayServable(gateway)) continue;
@@ -101,6 +105,10 @@ export function programListeners(gateways: readonly GatewayNode[]): ProgrammedLi
       out.listeners.push(listenerRecord(gateway, listener, address));
       out.programmed.add(listener.key);
       for (const certificate of listener.certificates) out.certificates.set(certificate.key, certificate);
+      if (gateway.backendTls?.ok) {
+        out.clientCertificates.set(listener.key, gateway.backendTls.certificate.key);
+        out.certificates.set(gateway.backendTls.certificate.key, gateway.backendTls.certificate);
+      }
     }
   }
   return out;
@@ -128,14 +136,19 @@ export function sortRecords(ir: SnapshotRecords): SnapshotRecords {
 
 export function assembleIr(context: TranslateContext, gateways: readonly GatewayNode[], routes: RoutePassResult): AssembledIr {
   const ir = emptyRecords();
-  const { listeners, programmed, certificates } = programListeners(gateways);
+  const { listeners, programmed, certificates, clientCertificates } = programListeners(gateways);
   ir.listeners.push(...listeners);
   const backendKeys = new Set<string>();
+  const variants = new Map<string, BackendSpec>();
   for (const { node, parents, rank } of routes.http) {
     const record = httpRouteRecord(node, parents, rank, programmed);
     if (record === undefined) continue;
-    ir.httpRoutes.push(record);
-    routeBackendKeys(record, backendKeys);
+    const split = withClientCertificates(record, (key) => context.backends.get(key), clientCertificates, routeBackendKeys(record));
+    for (const one of split.records) {
+      ir.httpRoutes.push(one);
+      routeBackendKeys(one, backendKeys);
+    }
+    for (const [key, spec] of split.variants) variants.set(key, spec);
   }
   for (const { node, parents, rank } of routes.stream) {
     const record = streamRouteRecord(node, parents, rank, programmed);
@@ -144,7 +157,7 @@ export function assembleIr(context: TranslateContext, gateways: readonly Gateway
     routeBackendKeys(record, backendKeys);
   }
   for (const key of backendKeys) {
-    const spec = context.backends.get(key);
+    const spec = context.backends.get(key) ?? variants.get(key);
     if (spec !== undefined) ir.backends.push(buildBackendRecord(context, spec));
   }
   ir.certificates.push(...certificates.values());

@@ -31,6 +31,8 @@ export type GatewayReason =
   | 'AddressNotUsable'
   | 'ResolvedRefs'
   | 'ListenersNotResolved'
+  | 'InvalidClientCertificateRef'
+  | 'RefNotPermitted'
   | 'ConfigurationChanged';
 export type ListenerReason =
   | 'Accepted'
@@ -113,6 +115,11 @@ export const gatewayResolvedRefs = (): ConditionDraft =>
   draft<GatewayReason>('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
 export const gatewayListenersNotResolved = (message: string): ConditionDraft =>
   draft<GatewayReason>('ResolvedRefs', 'False', 'ListenersNotResolved', message);
+/** `spec.tls.backend.clientCertificateRef` names nothing usable (missing, wrong kind, no tls.crt/tls.key). */
+export const gatewayInvalidClientCertificateRef = (message: string): ConditionDraft =>
+  draft<GatewayReason>('ResolvedRefs', 'False', 'InvalidClientCertificateRef', message);
+/** `spec.tls.backend.clientCertificateRef` names a Secret in another namespace that no ReferenceGrant opens. */
+export const gatewayRefNotPermitted = (message: string): ConditionDraft => draft<GatewayReason>('ResolvedRefs', 'False', 'RefNotPermitted', message);
 
 /** Only ever True: client certificates are asked for but not required on some listener. */
 export const gatewayInsecureFrontendValidationMode = (message: string): ConditionDraft =>

@@ -15,6 +15,8 @@ import {
   gatewayNotProgrammedInvalid,
   gatewayProgrammed,
   gatewayResolvedRefs,
+  gatewayInvalidClientCertificateRef,
+  gatewayRefNotPermitted,
   gatewayUnsupportedAddress,
   listenerAccepted,
   listenerConflicted,
@@ -41,6 +43,8 @@ import { objectKey } from './context.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
 import { applyFrontendTls, readFrontendTls } from './frontendtls.ts';
+import { readBackendTls } from './gateway-backend-tls.ts';
+import type { BackendTlsOutcome } from './gateway-backend-tls.ts';
 import { buildListenerNode, detectListenerConflicts } from './listener.ts';
 import type { ListenerNode } from './listener.ts';
 import { isObject, listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
@@ -56,6 +60,8 @@ export interface GatewayNode {
   key: string;
   /** Accepted=False for a reason of the Gateway as a whole (class, parameters, addresses). */
   rejection?: ConditionDraft;
+  /** `spec.tls.backend`: the client certificate presented to TLS backends, or why there is none. */
+  backendTls?: BackendTlsOutcome;
   /** IP addresses asked for in `spec.addresses`. */
   requestedAddresses: string[];
   /** `spec.addresses` has an entry without a value: "assign me one" (GatewayAddressEmpty). */
@@ -135,6 +141,7 @@ export function buildGatewayNode(context: TranslateContext, gateway: Gateway, ga
   readAddresses(node, spec, context);
   if (!Array.isArray(spec.listeners) && spec.listeners !== undefined) node.unnamedListeners.push(`spec.listeners must be a list; it is ${show(spec.listeners)}`);
   readListeners(node, spec, context);
+  node.backendTls = readBackendTls(context, node, spec);
   return node;
 }
 
@@ -211,6 +218,17 @@ function listenerConditions(node: GatewayNode, listener: ListenerNode, programme
   return drafts;
 }
 
+/** ResolvedRefs: the Gateway's own references (spec.tls.backend) first, then a summary of its listeners'. */
+function resolvedRefsCondition(node: GatewayNode, unresolved: readonly string[]): ConditionDraft {
+  const listeners = unresolved.length === 0 ? undefined : `Listeners with unresolved references: ${unresolved.join(', ')}`;
+  const backend = node.backendTls;
+  if (backend !== undefined && !backend.ok) {
+    const message = [backend.message, listeners].filter((m) => m !== undefined).join('; ');
+    return backend.reason === 'RefNotPermitted' ? gatewayRefNotPermitted(message) : gatewayInvalidClientCertificateRef(message);
+  }
+  return listeners === undefined ? gatewayResolvedRefs() : gatewayListenersNotResolved(listeners);
+}
+
 /** The Gateway's status; `programmed` holds the keys of the listeners that went into the IR. */
 export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>, now: string): ObjectStatus {
   const generation = generationOf(node.source);
@@ -220,7 +238,7 @@ export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>
   const drafts = [
     accepted,
     programmedCondition(node, accepted, programmedCount),
-    unresolved.length === 0 ? gatewayResolvedRefs() : gatewayListenersNotResolved(`Listeners with unresolved references: ${unresolved.join(', ')}`),
+    resolvedRefsCondition(node, unresolved),
   ];
   const insecure = node.listeners.filter((l) => l.clientValidation?.mode === 'AllowInsecureFallback').map((l) => l.name);
   if (insecure.length > 0) {

@@ -4,7 +4,8 @@
 //      build the node again (routes.ts `buildRouteNode`: rules, matches, filters, backend references);
 //   2. a Gateway it names changed what attachment sees, or a Namespace's labels it was checked against: attach
 //      again (parents, attachedRoutes contributions, status);
-//   1. its rank, or whether a listener it reaches is programmed: assemble its IR record again.
+//   1. its rank, whether a listener it reaches is programmed, or the backend client certificate of a listener's
+//      Gateway: assemble its IR records again (one per client certificate, gateway-backend-tls.ts).
 // The functions that do each step are the ones `translate` uses, so a remembered route is what `translate` would
 // build for it. EndpointSlices are not read here at all (session-backends.ts).
 
@@ -25,6 +26,7 @@ import type { HttpRouteKind, RouteNode } from './routes.ts';
 import { createdAt } from './resources.ts';
 import type { KubeObject } from './resources.ts';
 import { tlsPortPairs } from './backendtlspolicy-status.ts';
+import { withClientCertificates } from './gateway-backend-tls.ts';
 import { BackendTable } from './session-backends.ts';
 import { TlsUseCounts } from './session-policies.ts';
 import type { ObjectStatus } from './status.ts';
@@ -41,7 +43,8 @@ interface RouteEntry {
   parents: ParentResult[] | undefined;
   /** Listener keys that count the route in attachedRoutes. */
   counted: string[];
-  record: HttpRoute | StreamRoute | undefined;
+  /** Its IR records: none, one, or one per backend client certificate of the Gateways serving it. */
+  records: Array<HttpRoute | StreamRoute>;
   backendKeys: string[];
   /** (Service port, Gateway) pairs it adds to the BackendTLSPolicy uses. */
   tlsPairs: Array<[string, string]>;
@@ -53,6 +56,8 @@ export interface RouteRunInput {
   gateways: ReadonlyMap<string, GatewayNode>;
   /** Keys of the listeners in the IR. */
   programmed: ReadonlySet<string>;
+  /** Listener key → the client certificate its Gateway presents to TLS backends. */
+  clientCertificates: ReadonlyMap<string, string>;
   /** Dependency keys (context-index.ts) whose value changed since the last run. */
   changedDeps: ReadonlySet<string>;
   /** Listener keys that went into or out of the IR since the last run. */
@@ -174,11 +179,16 @@ export class RouteTable {
         : node.kind === 'HTTPRoute' || node.kind === 'GRPCRoute'
           ? httpRouteRecord(node as HttpRouteNode, parents, rank, input.programmed)
           : streamRouteRecord(node as StreamRouteNode, parents, rank, input.programmed);
-    const backendKeys = record === undefined ? [] : [...routeBackendKeys(record)];
-    for (const key of backendKeys) this.backends.addRef(specs.get(key) as BackendSpec);
+    const split = record === undefined ? { records: [], variants: new Map<string, BackendSpec>() } : withClientCertificates(record, (key) => specs.get(key), input.clientCertificates, routeBackendKeys(record));
+    const backendKeys = [...new Set(split.records.flatMap((r) => [...routeBackendKeys(r)]))];
+    for (const key of backendKeys) this.backends.addRef((specs.get(key) ?? split.variants.get(key)) as BackendSpec);
     for (const key of entry?.backendKeys ?? []) this.backends.removeRef(key);
-    out.records.push({ list: isHttpRouteKind(kind) ? 'httpRoutes' : 'streamRoutes', key: routeKey(node.kind, node.namespace, node.name), record });
-    this.#entries.set(id, { kind, node, specs, parents, counted, record, backendKeys, tlsPairs });
+    const list = isHttpRouteKind(kind) ? 'httpRoutes' : 'streamRoutes';
+    const keys = new Set(split.records.map((r) => r.key));
+    for (const r of split.records) out.records.push({ list, key: r.key, record: r });
+    for (const r of entry?.records ?? []) if (!keys.has(r.key)) out.records.push({ list, key: r.key, record: undefined });
+    if (split.records.length === 0) out.records.push({ list, key: routeKey(node.kind, node.namespace, node.name), record: undefined });
+    this.#entries.set(id, { kind, node, specs, parents, counted, records: split.records, backendKeys, tlsPairs });
   }
 
   #drop(id: string, entry: RouteEntry, out: RouteRunOutput): void {
@@ -190,7 +200,9 @@ export class RouteTable {
     this.#count(entry.counted, -1);
     this.tlsUses.count(entry.tlsPairs, -1);
     for (const key of entry.backendKeys) this.backends.removeRef(key);
-    out.records.push({ list: isHttpRouteKind(entry.kind) ? 'httpRoutes' : 'streamRoutes', key: routeKey(entry.node.kind, entry.node.namespace, entry.node.name), record: undefined });
+    const list = isHttpRouteKind(entry.kind) ? 'httpRoutes' : 'streamRoutes';
+    for (const r of entry.records) out.records.push({ list, key: r.key, record: undefined });
+    out.records.push({ list, key: routeKey(entry.node.kind, entry.node.namespace, entry.node.name), record: undefined });
     out.statuses.push({ key: id, status: undefined });
   }
 

@@ -109,6 +109,8 @@ class Memo {
   readonly gatewayDeps = new Dependents();
   gatewayOrder: GatewayNode[] = [];
   programmed = new Set<string>();
+  /** Listener key → the client certificate its Gateway presents to TLS backends. */
+  clientCertificates = new Map<string, string>();
   classesDirty = true;
   readonly pendingGateways = new Set<string>();
   readonly policies = new PolicyTable();
@@ -173,14 +175,15 @@ export class TranslationSession {
     this.#classes(memo, context);
     this.#gateways(memo, context, changedDeps);
     this.#addresses = assignAddresses(memo.gatewayOrder, context);
-    const { listeners, programmed, certificates } = programListeners(memo.gatewayOrder);
+    const { listeners, programmed, certificates, clientCertificates } = programListeners(memo.gatewayOrder);
     const changedListeners = new Set<string>();
-    for (const key of programmed) if (!memo.programmed.has(key)) changedListeners.add(key);
+    for (const key of programmed) if (!memo.programmed.has(key) || memo.clientCertificates.get(key) !== clientCertificates.get(key)) changedListeners.add(key);
     for (const key of memo.programmed) if (!programmed.has(key)) changedListeners.add(key);
     memo.programmed = programmed;
+    memo.clientCertificates = clientCertificates;
     this.#ir.replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
     this.#ir.replaceAll('certificates', certificates);
-    const routes = memo.routes.run({ context, gateways: memo.gatewayNodes, programmed, changedDeps, changedListeners, controllerName: resolved.controllerName, now: resolved.now });
+    const routes = memo.routes.run({ context, gateways: memo.gatewayNodes, programmed, clientCertificates, changedDeps, changedListeners, controllerName: resolved.controllerName, now: resolved.now });
     for (const { list, key, record } of routes.records) this.#ir.set(list, key, record);
     for (const { key, status } of routes.statuses) this.#setStatus(key, status);
     for (const dep of changedDeps) if (dep.startsWith('eps|') && dep !== 'eps|*') memo.routes.backends.endpointsChanged(dep.slice(4));
