@@ -1,8 +1,10 @@
 // Operator settings, read once at start from flags and environment into a frozen object passed down.
 
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ADDRESS_POOL, DEFAULT_CONTROLLER_NAME } from './gateway/options.ts';
+import { DEFAULT_ADDRESS_POOL, DEFAULT_BIND_ADDRESS, DEFAULT_CONTROLLER_NAME, DEFAULT_INTERNAL_PORTS, parsePortRange } from './gateway/options.ts';
+import type { AddressMode } from './gateway/options.ts';
 
 export interface OperatorConfig {
   /** `file`: standalone, objects from a folder of YAML. `kubernetes`: objects from the API server. */
@@ -31,7 +33,20 @@ export interface OperatorConfig {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** How Gateways get their addresses (gateway/options.ts AddressMode); absent: pool. `service` needs Kubernetes mode. */
+  addressMode?: AddressMode;
+  // Service mode (absent: the defaults below, or where they are used).
+  /** Namespace of the Gateways' Services, where the data-plane pods run; absent: the pod's (POD_NAMESPACE), else the kubeconfig context's. */
+  serviceNamespace?: string;
+  /** Labels of the data-plane pods, the Services' selector (default app.kubernetes.io/name=portico, as in manifests/). */
+  serviceSelector?: Readonly<Record<string, string>>;
+  /** `first-last`, the internal ports the data plane binds for listener ports (default 10000-19999). */
+  internalPorts?: string;
+  /** Where the data plane binds them (default 0.0.0.0; `::` for IPv6 or dual-stack pods). */
+  bindAddress?: string;
 }
+
+export const DEFAULT_SERVICE_SELECTOR: Readonly<Record<string, string>> = Object.freeze({ 'app.kubernetes.io/name': 'portico' });
 
 export const OPERATOR_USAGE = `portico operator
   --mode file|kubernetes     where objects come from (env PORTICO_MODE, default file)
@@ -49,7 +64,14 @@ export const OPERATOR_USAGE = `portico operator
   --lease-name NAME          name of the leader Lease (default portico-operator)
   --lease-duration D         leader election lease duration (default 15s; D like 15s or 500ms)
   --renew-deadline D         the leader gives up after failing to renew for this long (default 10s)
-  --retry-period D           interval between lease attempts (default 2s)`;
+  --retry-period D           interval between lease attempts (default 2s)
+  --address-mode pool|service  pool: each Gateway binds an address of its own (env PORTICO_ADDRESS_MODE, default pool);
+                             service: each Gateway gets a Service mapping its listener ports to the data plane
+ service mode:
+  --service-namespace NS     where the Gateways' Services go: the data-plane pods' namespace (env POD_NAMESPACE)
+  --service-selector K=V,..  labels of the data-plane pods (default app.kubernetes.io/name=portico)
+  --internal-ports A-B       ports the data plane binds for listener ports (default ${DEFAULT_INTERNAL_PORTS})
+  --bind-address IP          where it binds them (default ${DEFAULT_BIND_ADDRESS}; :: for IPv6 pods)`;
 
 /** "15s", "500ms", "1m" or a number of milliseconds. */
 export function parseDuration(text: string, flag: string): number {
@@ -78,6 +100,11 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
       'lease-duration': { type: 'string' },
       'renew-deadline': { type: 'string' },
       'retry-period': { type: 'string' },
+      'address-mode': { type: 'string' },
+      'service-namespace': { type: 'string' },
+      'service-selector': { type: 'string' },
+      'internal-ports': { type: 'string' },
+      'bind-address': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -104,7 +131,48 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
     instance: env.POD_NAME ?? `${hostname()}/${process.pid}`,
     logLevel: values['log-level'] ?? env.PORTICO_LOG_LEVEL ?? 'info',
     ...kubernetesSettings(values, env),
+    ...serviceSettings(values, env, mode),
   });
+}
+
+/** `k=v,k2=v2` → labels. */
+export function parseSelector(text: string, flag: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`${flag} must be key=value pairs separated by commas, got "${text}"`);
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  if (Object.keys(labels).length === 0) throw new Error(`${flag} must name at least one label`);
+  return labels;
+}
+
+function serviceSettings(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, mode: string): Partial<OperatorConfig> {
+  const text = (flag: string) => {
+    const value = values[flag];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const addressMode = text('address-mode') ?? (env.PORTICO_ADDRESS_MODE || undefined);
+  if (addressMode === undefined) return {};
+  if (addressMode !== 'pool' && addressMode !== 'service') throw new Error(`--address-mode must be pool or service, got "${addressMode}"`);
+  if (addressMode === 'pool') return { addressMode };
+  if (mode !== 'kubernetes') throw new Error('--address-mode service needs --mode kubernetes (Services exist only in a cluster)');
+  const settings: Partial<OperatorConfig> = { addressMode };
+  const namespace = text('service-namespace') ?? (env.POD_NAMESPACE || undefined);
+  if (namespace !== undefined) settings.serviceNamespace = namespace;
+  const selector = text('service-selector');
+  if (selector !== undefined) settings.serviceSelector = Object.freeze(parseSelector(selector, '--service-selector'));
+  const ports = text('internal-ports');
+  if (ports !== undefined) {
+    if (parsePortRange(ports) === undefined) throw new Error(`--internal-ports must be first-last with 1024 <= first <= last <= 65535, got "${ports}"`);
+    settings.internalPorts = ports;
+  }
+  const bind = text('bind-address');
+  if (bind !== undefined) {
+    if (isIP(bind) === 0) throw new Error(`--bind-address must be an IP address, got "${bind}"`);
+    settings.bindAddress = bind;
+  }
+  return settings;
 }
 
 function kubernetesSettings(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): Partial<OperatorConfig> {

@@ -1,7 +1,7 @@
 // Kubernetes mode, assembled as standalone mode is: API server → provider (reflectors) → store → reconciler
 // (translate, publish, statuses) → data plane over the Unix socket. What differs: statuses go to the API server
-// through the status sink, and only the replica that holds the Lease writes them; every replica translates and
-// publishes to its own data plane. `main.ts` runs it; tests run it in-process (several replicas in one process).
+// through the status sink, in service mode the Gateways' Services through the Service sink, and only the replica
+// that holds the Lease writes either; every replica translates and publishes to its own data plane. `main.ts` runs it; tests run it in-process (several replicas in one process).
 //
 // Start order: the admin endpoint (liveness during a long first list), discovery and a complete first list of every
 // kind (so the first configuration published is the whole cluster's, never a partial one), the reconciler, leader
@@ -22,7 +22,10 @@ import { contextNamespace, loadKubeConfig } from './kubernetes/kubeconfig.ts';
 import { registerKubernetesMetrics } from './kubernetes/metrics.ts';
 import { KubernetesProvider } from './kubernetes/provider.ts';
 import type { ReflectorTuning } from './kubernetes/provider.ts';
+import { KubernetesServiceSink } from './kubernetes/services.ts';
 import { KubernetesStatusSink } from './kubernetes/status-sink.ts';
+import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
+import type { TranslateOptions } from './gateway/options.ts';
 import { Publisher } from './publisher/publisher.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
@@ -39,6 +42,8 @@ export interface KubernetesOperator {
   provider: KubernetesProvider;
   reconciler: Reconciler;
   statuses: KubernetesStatusSink;
+  /** Service mode only. */
+  services: KubernetesServiceSink | null;
   elector: LeaderElector;
   writer: StatusWriter;
   events: EventRecorder;
@@ -94,6 +99,13 @@ async function assemble(
     settleMs: overrides.statusSettleMs,
   });
 
+  // Service mode: the Gateways' Services go to the operator's own namespace, where the data-plane pods are.
+  const serviceMode = config.addressMode === 'service';
+  const ownNamespace = config.serviceNamespace ?? contextNamespace(kubeConfig) ?? 'default';
+  const services = serviceMode
+    ? new KubernetesServiceSink({ client, live: { get: (kind, namespace, name) => provider?.get(kind, namespace, name), list: (kind, namespace) => provider?.list(kind, namespace) ?? [] }, namespace: ownNamespace, selector: config.serviceSelector ?? DEFAULT_SERVICE_SELECTOR, fieldManager: FIELD_MANAGER, log })
+    : null;
+
   let reconciler: Reconciler | null = null;
   let elector: LeaderElector | null = null;
   registerKubernetesMetrics(metrics.registry, { elector: () => elector, provider: () => provider, writer, events });
@@ -129,21 +141,19 @@ async function assemble(
     store,
     log,
     namespaces: config.namespaces,
-    onLiveChange: (kind, key) => statuses.liveChanged(kind, key),
+    ownNamespace: serviceMode ? ownNamespace : undefined,
+    onLiveChange: (kind, key) => {
+      statuses.liveChanged(kind, key);
+      services?.liveChanged(kind, key);
+    },
     reflector: overrides.reflector,
   });
   shutdown.add('reflectors', () => provider!.stop());
   await provider.start();
 
-  reconciler = new Reconciler({
-    store,
-    translator,
-    publisher,
-    statuses,
-    metrics,
-    log,
-    options: { controllerName: config.controllerName, addressPool: config.addressPool, supportedFeatures: supportedFeatures() },
-  });
+  const options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'> = { controllerName: config.controllerName, addressPool: config.addressPool, supportedFeatures: supportedFeatures() };
+  if (serviceMode) Object.assign(options, { addressMode: 'service', serviceNamespace: ownNamespace, internalPorts: config.internalPorts, bindAddress: config.bindAddress });
+  reconciler = new Reconciler({ store, translator, publisher, statuses, services: services ?? undefined, metrics, log, options });
   reconciler.trigger();
   // Stops after the elector and before the reflectors: a pass in flight finishes (bounded) rather than dying with
   // the translator pool under it.
@@ -159,16 +169,26 @@ async function assemble(
     renewDeadlineMs: config.renewDeadlineMs,
     retryPeriodMs: config.retryPeriodMs,
     log,
-    onStartedLeading: () => statuses.setLeader(true),
-    onStoppedLeading: () => statuses.setLeader(false),
+    onStartedLeading: () => {
+      statuses.setLeader(true);
+      services?.setLeader(true);
+    },
+    onStoppedLeading: () => {
+      statuses.setLeader(false);
+      services?.setLeader(false);
+    },
     onNewLeader: (identity) => log.info({ leader: identity || '(none)' }, 'leader observed'),
   }).start();
   const leading = elector;
   shutdown.add('leader election', () => leading.stop(), 5000);
   // Registered after the elector, so it runs before it: queued writes drain while we still lead, then the Lease goes.
   shutdown.add('status writes', () => statuses.stop(), 5000);
+  if (services !== null) shutdown.add('Service writes', () => services.stop(), 5000);
 
-  log.info({ server: client.server, namespaces: config.namespaces ?? 'all', socket: config.socketPath, admin: `${config.adminAddress}:${admin.port}` }, 'operator started (kubernetes mode)');
+  log.info(
+    { server: client.server, namespaces: config.namespaces ?? 'all', socket: config.socketPath, admin: `${config.adminAddress}:${admin.port}`, addressMode: serviceMode ? `service (Services in ${ownNamespace})` : 'pool' },
+    'operator started (kubernetes mode)',
+  );
 
-  return { store, provider, reconciler, statuses, elector, writer, events, client, adminPort: admin.port, stop: () => shutdown.stop() };
+  return { store, provider, reconciler, statuses, services, elector, writer, events, client, adminPort: admin.port, stop: () => shutdown.stop() };
 }

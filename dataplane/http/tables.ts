@@ -6,7 +6,7 @@
 import type { ReadonlyRecordIndex } from '../../shared/ir/delta.ts';
 import type { Listener } from '../../shared/ir/listener.ts';
 import type { HttpRoute } from '../../shared/ir/route.ts';
-import { socketKey } from '../../shared/validation/references.ts';
+import { boundPort, socketKey } from '../../shared/validation/references.ts';
 import { HostIndex } from './hostnames.ts';
 import { compileVirtualHost, updateVirtualHost } from './vhost.ts';
 import type { VirtualHost } from './vhost.ts';
@@ -187,7 +187,7 @@ function buildSocketTables(index: ReadonlyRecordIndex, listeners: ReadonlyMap<st
     const key = socketKey(listener);
     let table = sockets.get(key);
     if (table === undefined) {
-      table = { key, kind: listener.protocol, address: listener.address, port: listener.port, protocol: listener.protocol, listeners: new HostIndex(), listenerList: [], tls: null, clientCertificates: false };
+      table = { key, kind: listener.protocol, address: listener.address, port: boundPort(listener), protocol: listener.protocol, listeners: new HostIndex(), listenerList: [], tls: null, clientCertificates: false };
       sockets.set(key, table);
     }
     const compiled = listeners.get(listener.key) as CompiledListener;

@@ -17,7 +17,7 @@ describe('planAddresses', () => {
 
   it('keeps an allocation over a younger request for the same address', () => {
     const plan = planAddresses([{ gateway: 'a/new', requested: ['127.10.0.5'] }, { gateway: 'a/old', requested: [] }], '127.10.0.0/16', { 'a/old': '127.10.0.5' });
-    expect(plan.outcomes.get('a/old')).to.deep.equal({ address: '127.10.0.5' });
+    expect(plan.outcomes.get('a/old')).to.deep.equal({ address: '127.10.0.5', published: [{ type: 'IPAddress', value: '127.10.0.5' }] });
     expect(plan.outcomes.get('a/new')?.problem?.reason).to.equal('AddressNotUsable');
   });
 

@@ -15,12 +15,31 @@ export interface AddressRequest {
   requested: string[];
 }
 
+/** `GatewayStatusAddress`. */
+export interface StatusAddress {
+  type: 'IPAddress' | 'Hostname';
+  value: string;
+}
+
 export type AddressOutcome = {
   /** The address the Gateway's listeners bind; undefined when none could be given. */
   address: string | undefined;
+  /** `status.addresses` once a listener is programmed: in pool mode the bound address, in service mode the Service's. */
+  published: StatusAddress[];
+  /** Service mode: why nothing is published yet (the Service has no address yet): Programmed=False AddressNotAssigned. */
+  pending?: string;
+  /** Service mode: the port the data plane binds for each listener port (the Service maps one to the other). */
+  bindPorts?: ReadonlyMap<number, number>;
   /** Why some requested address is not used, or why no address was given. */
   problem?: { reason: 'AddressNotUsable' | 'AddressNotAssigned'; message: string };
 };
+
+/** The outcome of a Gateway bound on `address` (pool mode), with a problem if any. */
+function boundOn(address: string | undefined, problem?: AddressOutcome['problem']): AddressOutcome {
+  const outcome: AddressOutcome = { address, published: address === undefined ? [] : [{ type: 'IPAddress', value: address }] };
+  if (problem !== undefined) outcome.problem = problem;
+  return outcome;
+}
 
 export interface AddressPlan {
   outcomes: Map<string, AddressOutcome>;
@@ -72,7 +91,7 @@ export function planAddresses(requests: readonly AddressRequest[], poolCidr: str
     if (request.requested.length > 0 || had === undefined || !inPool(pool, had) || taken.has(had)) continue;
     taken.set(had, request.gateway);
     allocations[request.gateway] = had;
-    outcomes.set(request.gateway, { address: had });
+    outcomes.set(request.gateway, boundOn(had));
   }
 
   for (const request of requests) {
@@ -90,7 +109,7 @@ export function planAddresses(requests: readonly AddressRequest[], poolCidr: str
       }
     }
     const problem = unusable.length > 0 ? { reason: 'AddressNotUsable' as const, message: `spec.addresses: ${unusable.join('; ')}` } : undefined;
-    outcomes.set(request.gateway, problem === undefined ? { address } : { address, problem });
+    outcomes.set(request.gateway, boundOn(address, problem));
   }
 
   let next = pool?.first ?? 0;
@@ -99,13 +118,13 @@ export function planAddresses(requests: readonly AddressRequest[], poolCidr: str
     while (pool !== undefined && next <= pool.last && taken.has(formatIpv4(next))) next++;
     if (pool === undefined || next > pool.last) {
       const why = pool === undefined ? `the address pool ${JSON.stringify(poolCidr)} is not an IPv4 CIDR` : `the address pool ${poolCidr} is exhausted`;
-      outcomes.set(request.gateway, { address: undefined, problem: { reason: 'AddressNotAssigned', message: `No address could be assigned: ${why}` } });
+      outcomes.set(request.gateway, boundOn(undefined, { reason: 'AddressNotAssigned', message: `No address could be assigned: ${why}` }));
       continue;
     }
     const address = formatIpv4(next);
     taken.set(address, request.gateway);
     allocations[request.gateway] = address;
-    outcomes.set(request.gateway, { address });
+    outcomes.set(request.gateway, boundOn(address));
   }
   return { outcomes, allocations };
 }

@@ -43,6 +43,8 @@ export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, add
     port: listener.port,
     protocol: listener.protocol,
   };
+  const bindPort = gateway.address?.bindPorts?.get(listener.port);
+  if (bindPort !== undefined) record.bindPort = bindPort;
   if (listener.hostname !== undefined) record.hostname = listener.hostname;
   if (listener.tlsMode !== undefined) {
     const tls: ListenerTls = { mode: listener.tlsMode, certificateKeys: listener.certificates.map((c) => c.key) };

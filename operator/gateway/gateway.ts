@@ -1,5 +1,6 @@
 // Gateway: the gateway-level checks (class, parametersRef, spec.addresses), its listener nodes, and at the end its
-// status in Gateway API shape. Listener checks live in listener.ts; address allocation in address.ts.
+// status in Gateway API shape. Listener checks live in listener.ts; address allocation in address.ts (pool mode) and
+// gateway-service.ts (service mode).
 
 import { checkIpAddress } from '../../shared/validation/fields.ts';
 import type { AddressOutcome } from './address.ts';
@@ -39,9 +40,10 @@ import {
   stampConditions,
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
-import { objectKey } from './context.ts';
+import { objectKey, stringRecord } from './context.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
+import type { GatewayInfrastructure, GatewayService } from './gateway-service.ts';
 import { applyFrontendTls, readFrontendTls } from './frontendtls.ts';
 import { readBackendTls } from './gateway-backend-tls.ts';
 import type { BackendTlsOutcome } from './gateway-backend-tls.ts';
@@ -69,8 +71,12 @@ export interface GatewayNode {
   listeners: ListenerNode[];
   /** Listener entries left out of the status (no name, or a name used twice), with why. */
   unnamedListeners: string[];
+  /** The class and `spec.infrastructure` (what the Gateway's Service is made of in service mode). */
+  infrastructure?: GatewayInfrastructure;
   /** Filled by the address pass. */
   address?: AddressOutcome;
+  /** Service mode: filled by the address pass. */
+  service?: GatewayService;
 }
 
 function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
@@ -134,9 +140,16 @@ export function buildGatewayNode(context: TranslateContext, gateway: Gateway, ga
     unnamedListeners: [],
   };
   if (!gatewayClass.accepted) node.rejection = gatewayInvalid(`GatewayClass ${gatewayClass.name} is not accepted`);
-  const parametersRef = objectAt(spec.infrastructure).parametersRef;
+  const infrastructure = objectAt(spec.infrastructure);
+  node.infrastructure = {
+    className: gatewayClass.name,
+    serviceType: gatewayClass.parameters.serviceType,
+    labels: stringRecord(infrastructure.labels),
+    annotations: stringRecord(infrastructure.annotations),
+  };
+  const parametersRef = infrastructure.parametersRef;
   if (parametersRef !== undefined && parametersRef !== null) {
-    node.rejection ??= gatewayInvalidParameters(`spec.infrastructure.parametersRef ${show(parametersRef)} is not supported: this controller takes no parameters`);
+    node.rejection ??= gatewayInvalidParameters(`spec.infrastructure.parametersRef ${show(parametersRef)} is not supported: a Gateway takes no parameters (its GatewayClass may name a ConfigMap)`);
   }
   readAddresses(node, spec, context);
   if (!Array.isArray(spec.listeners) && spec.listeners !== undefined) node.unnamedListeners.push(`spec.listeners must be a list; it is ${show(spec.listeners)}`);
@@ -160,9 +173,13 @@ function acceptedCondition(node: GatewayNode): ConditionDraft {
   return gatewayListenersNotValid(valid > 0, `Invalid listeners: ${reasons.join(', ')}; accepted listeners: ${accepted.join(', ') || 'none'}`);
 }
 
+export function isGatewayAccepted(node: GatewayNode): boolean {
+  return acceptedCondition(node).status === 'True';
+}
+
 /** Can this Gateway's listeners go into the IR at all (accepted, with an address to bind)? */
 export function isGatewayServable(node: GatewayNode): boolean {
-  return acceptedCondition(node).status === 'True' && node.address?.address !== undefined;
+  return isGatewayAccepted(node) && node.address?.address !== undefined;
 }
 
 function programmedCondition(node: GatewayNode, accepted: ConditionDraft, programmedCount: number): ConditionDraft {
@@ -174,8 +191,12 @@ function programmedCondition(node: GatewayNode, accepted: ConditionDraft, progra
     return gatewayAddressNotAssigned(problem?.message ?? 'No address was assigned');
   }
   if (programmedCount === 0) return gatewayNotProgrammedInvalid('No listener of the Gateway can be programmed');
+  if (outcome.published.length === 0) {
+    const why = [outcome.pending ?? 'No address was assigned', outcome.problem?.message].filter((m) => m !== undefined);
+    return gatewayAddressNotAssigned(why.join('; '));
+  }
   if (outcome.problem !== undefined) return gatewayAddressNotUsable(outcome.problem.message);
-  return gatewayProgrammed(`The Gateway is programmed on ${outcome.address}`);
+  return gatewayProgrammed(`The Gateway is programmed on ${outcome.published.map((a) => a.value).join(', ')}`);
 }
 
 function listenerConditions(node: GatewayNode, listener: ListenerNode, programmed: boolean): ConditionDraft[] {
@@ -252,14 +273,14 @@ export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>
     conditions: stampConditions(listenerConditions(node, l, programmed.has(l.key)), generation, now),
   }));
   // status.addresses lists what is bound: nothing while no listener is programmed.
-  const address = programmedCount > 0 ? node.address?.address : undefined;
+  const addresses = programmedCount > 0 ? (node.address?.published ?? []) : [];
   return {
     kind: 'Gateway',
     apiVersion: stringAt(node.source.apiVersion) ?? 'gateway.networking.k8s.io/v1',
     namespace: node.namespace,
     name: node.name,
     generation,
-    status: { conditions, addresses: address === undefined ? [] : [{ type: 'IPAddress', value: address }], listeners },
+    status: { conditions, addresses: addresses.map((a) => ({ ...a })), listeners },
   };
 }
 

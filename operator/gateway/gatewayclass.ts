@@ -1,7 +1,8 @@
 // GatewayClass: only classes whose `spec.controllerName` is ours are looked at; others get no status from us.
-// A class is accepted unless it carries `parametersRef` (Portico takes no parameters, so any reference is to an
-// unsupported kind: InvalidParameters). SupportedVersion compares the installed CRD bundle version, when the operator
-// knows it, with the versions this translator was written against.
+// A class is accepted unless its `parametersRef` is not a valid ConfigMap of parameters (Gateway API: a reference that
+// cannot be found, of an unsupported kind, or to malformed data → Accepted=False InvalidParameters). The parameters
+// (class-parameters.ts) are the same in both address modes; only service mode uses them. SupportedVersion compares
+// the installed CRD bundle version, when the operator knows it, with the versions this translator was written against.
 
 import {
   gatewayClassAccepted,
@@ -11,8 +12,11 @@ import {
   stampConditions,
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
+import { DEFAULT_CLASS_PARAMETERS, readClassParameters } from './class-parameters.ts';
+import type { ClassParameters } from './class-parameters.ts';
+import type { TranslateContext } from './context.ts';
 import type { ResolvedOptions } from './options.ts';
-import { objectAt, show, stringAt } from './read.ts';
+import { objectAt, stringAt } from './read.ts';
 import { generationOf, nameOf } from './resources.ts';
 import type { GatewayClass } from './resources.ts';
 import type { ObjectStatus } from './status.ts';
@@ -25,6 +29,8 @@ export interface GatewayClassNode {
   source: GatewayClass;
   name: string;
   accepted: boolean;
+  /** From `spec.parametersRef`; the defaults when there is none (or it is invalid: the class is then not accepted). */
+  parameters: ClassParameters;
   conditions: ConditionDraft[];
 }
 
@@ -42,17 +48,16 @@ function versionCondition(options: ResolvedOptions): ConditionDraft {
   return gatewayClassUnsupportedVersion(`Gateway API ${version} is installed; this controller supports v1.${OLDEST_MINOR}.0 and later v1 releases`);
 }
 
-export function buildGatewayClassNode(gatewayClass: GatewayClass, options: ResolvedOptions): GatewayClassNode {
+export function buildGatewayClassNode(gatewayClass: GatewayClass, context: TranslateContext): GatewayClassNode {
   const parametersRef = objectAt(gatewayClass.spec).parametersRef;
-  const accepted =
-    parametersRef === undefined || parametersRef === null
-      ? gatewayClassAccepted()
-      : gatewayClassInvalidParameters(`spec.parametersRef ${show(parametersRef)} is not supported: this controller takes no parameters`);
+  const read = parametersRef === undefined || parametersRef === null ? { ok: true as const, parameters: DEFAULT_CLASS_PARAMETERS } : readClassParameters(context, parametersRef);
+  const accepted = read.ok ? gatewayClassAccepted() : gatewayClassInvalidParameters(read.message);
   return {
     source: gatewayClass,
     name: nameOf(gatewayClass),
-    accepted: accepted.status === 'True',
-    conditions: [accepted, versionCondition(options)],
+    accepted: read.ok,
+    parameters: read.ok ? read.parameters : DEFAULT_CLASS_PARAMETERS,
+    conditions: [accepted, versionCondition(context.options)],
   };
 }
 

@@ -9,7 +9,8 @@
 //   1. object changes go into the lookups, which say which dependency keys changed;
 //   2. GatewayClasses (all of them, when one changed: there are few); Gateways whose object, class or lookups
 //      changed; a Gateway whose listeners changed as routes see them marks its routes for attachment;
-//   3. addresses and programmed listeners, for all Gateways (few): cheap, and they depend on every Gateway;
+//   3. addresses (in service mode with the Gateways' Services, read from the lookups every run) and programmed
+//      listeners, for all Gateways (few): cheap, and they depend on every Gateway;
 //   4. the routes that something they depend on changed (session-routes.ts), then the backends whose users,
 //      spec or endpoints changed (session-backends.ts);
 //   5. BackendTLSPolicy statuses of the namespaces whose policies, their references or the Gateways reaching their
@@ -17,7 +18,8 @@
 //   6. Gateway statuses (they count attached routes), then the IR check and what goes out (session-ir.ts).
 // What it does not do incrementally, it does from scratch: two objects of one kind with the same namespace/name (or
 // otherwise equal precedence) make a run a plain `translate` of everything; a new set of options (controller name,
-// features, address pool) rebuilds what it remembers.
+// features, address mode and its settings) rebuilds what it remembers. GatewayClasses record what they read (their
+// parameters' ConfigMap), and are built again when that changes.
 //
 // Statuses are compared without their time: a status that did not change otherwise is not handed out again, so it
 // keeps the `lastTransitionTime` of the run that produced it (a status writer keeps unchanged conditions' times
@@ -30,10 +32,12 @@ import type { TranslateContext } from './context.ts';
 import { Dependents } from './dependents.ts';
 import { gatewayStatus } from './gateway.ts';
 import type { GatewayNode } from './gateway.ts';
+import { gatewayServices } from './gateway-service.ts';
+import type { GatewayService } from './gateway-service.ts';
 import { gatewayClassStatus } from './gatewayclass.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
 import { resolveOptions } from './options.ts';
-import type { AddressAllocations, ResolvedOptions, TranslateOptions } from './options.ts';
+import type { AddressAllocations, PortAllocations, ResolvedOptions, TranslateOptions } from './options.ts';
 import { buildResourceSnapshot, comparePrecedence, nameOf, namespaceOf, snapshotListOf } from './resources.ts';
 import type { KubeObject, SnapshotList } from './resources.ts';
 import { SessionIr } from './session-ir.ts';
@@ -58,6 +62,9 @@ export interface SessionOutput {
   ir: RecordChanges;
   statuses: StatusChanges;
   addresses: AddressAllocations;
+  ports: PortAllocations;
+  /** Every Gateway's Service (service mode; few, so always all of them). */
+  services: GatewayService[];
   dropped: Problem[];
   /** incremental: from what was remembered; rebuilt: everything translated again (first run, new options); full: a plain `translate`. */
   mode: 'incremental' | 'rebuilt' | 'full';
@@ -104,6 +111,8 @@ function attachmentSignature(node: GatewayNode): string {
 class Memo {
   readonly routes = new RouteTable();
   classes = new Map<string, GatewayClassNode>();
+  /** What building the classes read (their parameters' ConfigMaps). */
+  classDeps = new Set<string>();
   readonly gateways = new Map<string, GatewayEntry>();
   readonly gatewayNodes = new Map<string, GatewayNode>();
   readonly gatewayDeps = new Dependents();
@@ -135,6 +144,8 @@ export class TranslationSession {
   /** In a run that rebuilds the memo: statuses not set (yet) in this run. */
   #stale: Set<string> | null = null;
   #addresses: AddressAllocations = {};
+  #ports: PortAllocations = {};
+  #services: GatewayService[] = [];
 
   /** Objects came, changed or went (by the caller's key, e.g. `<kind>/<namespace>/<name>`); the next run translates them. */
   apply(upserted: Iterable<readonly [string, KubeObject]>, removed: Iterable<string>): void {
@@ -154,7 +165,16 @@ export class TranslationSession {
 
   run(options: TranslateOptions = {}): SessionOutput {
     const resolved = resolveOptions(options);
-    const fingerprint = JSON.stringify([resolved.controllerName, resolved.addressPool, resolved.supportedFeatureList, resolved.crdBundleVersion ?? null]);
+    const fingerprint = JSON.stringify([
+      resolved.controllerName,
+      resolved.addressPool,
+      resolved.addressMode,
+      resolved.serviceNamespace,
+      resolved.internalPorts ?? null,
+      resolved.bindAddress,
+      resolved.supportedFeatureList,
+      resolved.crdBundleVersion ?? null,
+    ]);
     if (fingerprint !== this.#fingerprint) {
       this.#fingerprint = fingerprint;
       this.#features = resolved.supportedFeatures;
@@ -172,9 +192,10 @@ export class TranslationSession {
     const rebuilt = this.#memo === null;
     const memo = this.#memo ?? this.#newMemo();
     const context = this.#context(resolved);
-    this.#classes(memo, context);
+    this.#classes(memo, context, changedDeps);
     this.#gateways(memo, context, changedDeps);
-    this.#addresses = assignAddresses(memo.gatewayOrder, context);
+    ({ addresses: this.#addresses, ports: this.#ports } = assignAddresses(memo.gatewayOrder, context));
+    this.#services = gatewayServices(memo.gatewayOrder);
     const { listeners, programmed, certificates, clientCertificates } = programListeners(memo.gatewayOrder);
     const changedListeners = new Set<string>();
     for (const key of programmed) if (!memo.programmed.has(key) || memo.clientCertificates.get(key) !== clientCertificates.get(key)) changedListeners.add(key);
@@ -204,7 +225,14 @@ export class TranslationSession {
 
   /** Everything, as `translate` returns it (for tests, and to compare with it). */
   result(): TranslateResult {
-    return { ir: this.#ir.records(), statuses: [...this.#statuses.values()].sort(compareStatuses), addresses: this.#addresses, dropped: this.#ir.dropped };
+    return {
+      ir: this.#ir.records(),
+      statuses: [...this.#statuses.values()].sort(compareStatuses),
+      addresses: this.#addresses,
+      ports: this.#ports,
+      services: this.#services,
+      dropped: this.#ir.dropped,
+    };
   }
 
   #objectChanged(before: KubeObject | undefined, after: KubeObject | undefined, changedDeps: Set<string>): void {
@@ -289,13 +317,17 @@ export class TranslationSession {
     };
   }
 
-  /** GatewayClasses change rarely and are few: when one changes, all are built again, and every Gateway with them. */
-  #classes(memo: Memo, context: TranslateContext): void {
-    if (!memo.classesDirty) return;
+  /**
+   * GatewayClasses change rarely and are few: when one changes (or what one read), all are built again, and every
+   * Gateway with them.
+   */
+  #classes(memo: Memo, context: TranslateContext, changedDeps: ReadonlySet<string>): void {
+    if (!memo.classesDirty && ![...memo.classDeps].some((dep) => changedDeps.has(dep))) return;
     memo.classesDirty = false;
     const objects: KubeObject[] = [];
     for (const [identity, list] of this.#byIdentity) if (identity.startsWith('GatewayClass/')) objects.push(...list);
-    memo.classes = buildClasses(objects.sort(comparePrecedence), context);
+    memo.classDeps = new Set();
+    memo.classes = buildClasses(objects.sort(comparePrecedence), trackedContext(context, memo.classDeps));
     const names = new Set(memo.classes.keys());
     for (const node of memo.classes.values()) this.#setStatus(statusKey({ kind: 'GatewayClass', name: node.name }), gatewayClassStatus(node, context.options));
     for (const key of this.#statuses.keys()) if (key.startsWith('GatewayClass//') && !names.has(key.slice('GatewayClass//'.length))) this.#setStatus(key, undefined);
@@ -359,6 +391,8 @@ export class TranslationSession {
     }
     for (const key of [...this.#statuses.keys()]) if (!keys.has(key)) this.#setStatus(key, undefined);
     this.#addresses = full.addresses;
+    this.#ports = full.ports;
+    this.#services = full.services;
     this.#memo = null;
     return this.#output('full', -1);
   }
@@ -371,6 +405,6 @@ export class TranslationSession {
       else statuses.upsert.push(status);
     }
     statuses.upsert.sort(compareStatuses);
-    return { ir, statuses, addresses: this.#addresses, dropped: this.#ir.dropped, mode, translatedRoutes };
+    return { ir, statuses, addresses: this.#addresses, ports: this.#ports, services: this.#services, dropped: this.#ir.dropped, mode, translatedRoutes };
   }
 }

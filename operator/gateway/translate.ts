@@ -1,7 +1,8 @@
-// The translator: Gateway API resources in, the data plane's IR and the objects' statuses out. Synchronous and
-// pure: the clock, the controller name, the address pool and the previous allocations come in `options`; the input
-// is never changed; there is no module state. It never throws: every object is translated inside a guard, so one
-// object the translator cannot handle gets a condition and the others are unaffected.
+// The translator: Gateway API resources in, the data plane's IR, the objects' statuses and (service mode) the
+// Gateways' Services out. Synchronous and pure: the clock, the controller name, the address mode and the previous
+// allocations come in `options`; the input is never changed; there is no module state. It never throws: every
+// object is translated inside a guard, so one object the translator cannot handle gets a condition and the others
+// are unaffected.
 
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
@@ -13,10 +14,12 @@ import { buildContext } from './context.ts';
 import type { TranslateContext } from './context.ts';
 import { buildGatewayNode, gatewayClassNameOf, gatewayStatus } from './gateway.ts';
 import type { GatewayNode } from './gateway.ts';
+import { assignServiceAddresses, gatewayServices } from './gateway-service.ts';
+import type { GatewayService } from './gateway-service.ts';
 import { buildGatewayClassNode, gatewayClassStatus, isOurs } from './gatewayclass.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
 import { resolveOptions } from './options.ts';
-import type { AddressAllocations, TranslateOptions } from './options.ts';
+import type { AddressAllocations, PortAllocations, TranslateOptions } from './options.ts';
 import { routeStatus } from './route-status.ts';
 import { translateRoutes } from './routes.ts';
 import { nameOf, namespaceOf } from './resources.ts';
@@ -29,6 +32,10 @@ export interface TranslateResult {
   statuses: ObjectStatus[];
   /** Pool allocations to pass back as `options.previousAddresses` next time. */
   addresses: AddressAllocations;
+  /** Service mode: internal port allocations to pass back as `options.previousPorts` next time. */
+  ports: PortAllocations;
+  /** Service mode: the Service of every Gateway of ours (empty in pool mode). */
+  services: GatewayService[];
   /** IR records the final validation refused: a translator bug to log; empty in a correct run. */
   dropped: Problem[];
 }
@@ -38,7 +45,7 @@ export function buildClasses(gatewayClasses: readonly KubeObject[], context: Tra
   const classes = new Map<string, GatewayClassNode>();
   for (const gatewayClass of gatewayClasses) {
     try {
-      if (isOurs(gatewayClass, context.options)) classes.set(nameOf(gatewayClass), buildGatewayClassNode(gatewayClass, context.options));
+      if (isOurs(gatewayClass, context.options)) classes.set(nameOf(gatewayClass), buildGatewayClassNode(gatewayClass, context));
     } catch {
       // A class whose spec cannot even be read is left alone: we cannot tell whether it is ours.
     }
@@ -79,21 +86,32 @@ function buildGateways(resources: ResourceSnapshot, context: TranslateContext, c
   return gateways;
 }
 
-/** Gives every Gateway (in precedence order) its address outcome; returns the pool allocations. */
-export function assignAddresses(gateways: readonly GatewayNode[], context: TranslateContext): AddressAllocations {
-  const { addressPool, previousAddresses, supportedFeatures } = context.options;
-  const plan = planAddresses(
-    gateways.map((g) => ({ gateway: g.key, requested: g.requestedAddresses })),
-    addressPool,
-    previousAddresses,
-  );
-  for (const gateway of gateways) {
-    const outcome = plan.outcomes.get(gateway.key);
-    if (gateway.wantsAssignedAddress && gateway.requestedAddresses.length === 0 && !supportedFeatures.has('GatewayAddressEmpty')) {
-      gateway.address = { address: undefined, problem: { reason: 'AddressNotAssigned', message: 'spec.addresses: an address without a value is not supported by this installation' } };
-    } else gateway.address = outcome;
+export interface Allocations {
+  addresses: AddressAllocations;
+  ports: PortAllocations;
+}
+
+/** Gives every Gateway (in precedence order) its address outcome (and in service mode its Service); returns the allocations. */
+export function assignAddresses(gateways: readonly GatewayNode[], context: TranslateContext): Allocations {
+  const { addressMode, addressPool, previousAddresses, supportedFeatures } = context.options;
+  const allocations: Allocations = { addresses: {}, ports: {} };
+  if (addressMode === 'service') allocations.ports = assignServiceAddresses(gateways, context);
+  else {
+    const plan = planAddresses(
+      gateways.map((g) => ({ gateway: g.key, requested: g.requestedAddresses })),
+      addressPool,
+      previousAddresses,
+    );
+    for (const gateway of gateways) gateway.address = plan.outcomes.get(gateway.key);
+    allocations.addresses = plan.allocations;
   }
-  return plan.allocations;
+  for (const gateway of gateways) {
+    if (gateway.wantsAssignedAddress && gateway.requestedAddresses.length === 0 && !supportedFeatures.has('GatewayAddressEmpty')) {
+      gateway.address = { address: undefined, published: [], problem: { reason: 'AddressNotAssigned', message: 'spec.addresses: an address without a value is not supported by this installation' } };
+      if (gateway.service !== undefined) gateway.service = { gateway: gateway.service.gateway, namespace: gateway.service.namespace, name: gateway.service.name };
+    }
+  }
+  return allocations;
 }
 
 const KIND_ORDER = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy'];
@@ -112,7 +130,8 @@ export function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
  *   1. lookups over the snapshot (objects by name, EndpointSlices by Service, ReferenceGrants);
  *   2. our GatewayClasses — a Gateway is ours only through an accepted class of ours;
  *   3. Gateways and their listeners, then conflicts between listeners — needs the classes, Secrets and grants;
- *   4. addresses — needs every Gateway (precedence decides who keeps a contested address);
+ *   4. addresses (pool: an address per Gateway; service mode: internal ports and the Gateway's Service) — needs
+ *      every Gateway (precedence decides who keeps a contested address or port);
  *   5. routes: rules, backends, attachment to listeners — needs the listeners after conflicts (a conflicted
  *      listener admits no route) and counts attachedRoutes on them;
  *   6. the IR — needs the attachments, and decides which listeners are programmed;
@@ -123,7 +142,7 @@ export function translate(resources: ResourceSnapshot, options: TranslateOptions
   const context = buildContext(resources, resolveOptions(options));
   const classes = buildClasses(resources.gatewayClasses, context);
   const gateways = buildGateways(resources, context, classes);
-  const addresses = assignAddresses(gateways, context);
+  const { addresses, ports } = assignAddresses(gateways, context);
   const routes = translateRoutes(context, resources, new Map(gateways.map((g) => [g.key, g])));
   const { ir, programmed, dropped } = assembleIr(context, gateways, routes);
 
@@ -138,5 +157,5 @@ export function translate(resources: ResourceSnapshot, options: TranslateOptions
     for (const policies of context.backendTlsPolicies.values()) statuses.push(...backendTlsPolicyStatuses(context, policies, uses, controllerName, now));
   }
   statuses.sort(compareStatuses);
-  return { ir, statuses, addresses, dropped };
+  return { ir, statuses, addresses, ports, services: gatewayServices(gateways), dropped };
 }

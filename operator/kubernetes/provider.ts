@@ -31,6 +31,11 @@ export interface KubernetesProviderOptions {
   log: Logger;
   /** Watch only these namespaces (namespaced kinds, and the Namespace objects themselves); default all. */
   namespaces?: readonly string[];
+  /**
+   * With `namespaces`: the operator's own namespace, whose Services and ConfigMaps are watched too (service mode: the
+   * Gateways' Services live there, and usually the GatewayClass parameters).
+   */
+  ownNamespace?: string;
   /** Called after any change of a live object (status-only changes included), with its kind and cache key. */
   onLiveChange?(kind: string, key: string): void;
   /** Default 60 s. */
@@ -40,6 +45,8 @@ export interface KubernetesProviderOptions {
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** Kinds also watched in the operator's own namespace in namespaced mode (see `ownNamespace`). */
+const OWN_NAMESPACE_KINDS: ReadonlySet<string> = new Set(['Service', 'ConfigMap']);
 
 /** What we keep of an object: everything but managedFields and kubectl's copy of the last applied manifest. */
 export function trimObject(object: ApiObject): ApiObject {
@@ -104,6 +111,13 @@ export class KubernetesProvider {
     return reflector?.cache.get(keyOfRef(resource.namespaced ? { namespace, name } : { name }));
   }
 
+  /** The live objects of a kind in one namespace, as last seen by the reflectors. */
+  list(kind: string, namespace: string): ApiObject[] {
+    const byNamespace = this.#reflectors.get(kind);
+    const reflector = byNamespace?.get('') ?? byNamespace?.get(namespace);
+    return (reflector?.cache.list() ?? []).filter((o) => o.metadata?.namespace === namespace);
+  }
+
   reflectors(): Reflector[] {
     return [...this.#reflectors.values()].flatMap((m) => [...m.values()]);
   }
@@ -159,7 +173,9 @@ export class KubernetesProvider {
     if (namespaces === undefined) {
       byNamespace.set('', this.#reflector(resource, {}));
     } else if (resource.namespaced) {
-      for (const namespace of namespaces) byNamespace.set(namespace, this.#reflector(resource, { namespace }));
+      const own = this.#options.ownNamespace;
+      const watched = own !== undefined && OWN_NAMESPACE_KINDS.has(resource.kind) && !namespaces.includes(own) ? [...namespaces, own] : namespaces;
+      for (const namespace of watched) byNamespace.set(namespace, this.#reflector(resource, { namespace }));
     } else if (resource.kind === 'Namespace') {
       // Only the watched Namespaces (allowedRoutes selectors read their labels): a field selector per name, which a
       // Role-scoped install can grant with resourceNames.

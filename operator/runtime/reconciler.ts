@@ -1,7 +1,8 @@
 // The operator's loop: whenever the store changes (or the data plane reconnects), translate what changed since the
 // last pass, publish the IR changes, and report the statuses that changed — Programmed only once the data plane
-// acknowledged the generation — and, in service mode, the Gateways' Services. Changes that arrive while a pass runs are coalesced into one more pass, so bursts
-// cost one translation; and a pass costs what changed, not the whole configuration (translator.ts).
+// acknowledged the generation — and, in service mode, the Gateways' Services. Changes that arrive while a pass runs
+// are coalesced into one more pass, so bursts cost one translation; and a pass costs what changed, not the whole
+// configuration (translator.ts).
 
 import type { Logger } from 'pino';
 import { applyDataPlaneState, restamp } from '../gateway/dataplane-state.ts';

@@ -10,7 +10,8 @@ import type { KeysByKind, ReadonlyRecordIndex, RecordIndex } from '../../shared/
 import { RECORD_KINDS } from '../../shared/ir/snapshot.ts';
 import type { RecordKind } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
-import type { AddressAllocations, TranslateOptions } from '../gateway/options.ts';
+import type { GatewayService } from '../gateway/gateway-service.ts';
+import type { AddressAllocations, PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import { createSessionHost } from '../gateway/session-task.ts';
 import type { SessionReply, SessionTask } from '../gateway/session-task.ts';
 import { statusKey } from '../gateway/session.ts';
@@ -30,6 +31,9 @@ export interface TranslationUpdate {
   /** Every Gateway status (their Programmed condition follows the data plane on every pass). */
   gatewayStatuses: readonly ObjectStatus[];
   addresses: AddressAllocations;
+  ports: PortAllocations;
+  /** Service mode: every Gateway's Service. */
+  services: readonly GatewayService[];
   dropped: Problem[];
   mode: SessionOutput['mode'];
   translatedRoutes: number;
@@ -131,6 +135,8 @@ export class SessionTranslator implements Translator {
       statusChanges,
       gatewayStatuses: [...this.#gateways.values()],
       addresses: output.addresses,
+      ports: output.ports,
+      services: output.services,
       dropped: output.dropped,
       mode: output.mode,
       translatedRoutes: output.translatedRoutes,

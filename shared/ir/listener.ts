@@ -35,10 +35,15 @@ export interface Listener {
   /** Stable key, built by `listenerKey()`: `<namespace>/<gateway>/<listener name>`. */
   key: string;
   source: SourceRef;
-  /** The Gateway's address (from `spec.addresses` or the address pool) that this listener binds. */
+  /**
+   * The address this listener binds: the Gateway's own (from `spec.addresses` or the address pool), or in service
+   * mode the unspecified address (`0.0.0.0` or `::`), the Gateway's Service sending its traffic here.
+   */
   address: string;
-  /** `spec.listeners[].port`. */
+  /** `spec.listeners[].port`: what clients connect to (redirects derive their port from it). */
   port: number;
+  /** The port the data plane binds when it is not `port`: in service mode, the internal port the Service maps `port` to. */
+  bindPort?: number;
   protocol: ListenerProtocol;
   /** `spec.listeners[].hostname`: exact (`a.example.com`) or wildcard (`*.example.com`); absent matches any host. */
   hostname?: string;

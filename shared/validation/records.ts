@@ -41,6 +41,7 @@ const LISTENER_PROTOCOLS = ['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP'];
 export function validateListener(listener: Listener, at: string, out: Sink): void {
   check(out, `${at}.address`, checkIpAddress(listener.address));
   check(out, `${at}.port`, checkPort(listener.port));
+  if (listener.bindPort !== undefined) check(out, `${at}.bindPort`, checkPort(listener.bindPort));
   if (!LISTENER_PROTOCOLS.includes(listener.protocol)) {
     out.push(problem('InvalidValue', `${at}.protocol`, `${at}.protocol must be one of ${LISTENER_PROTOCOLS.join(', ')}`));
   }

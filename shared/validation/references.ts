@@ -7,9 +7,14 @@ import type { HttpFilter, HttpRoute, StreamRoute, WeightedBackend } from '../ir/
 import { problem } from './problem.ts';
 import type { Problem } from './problem.ts';
 
+/** The port a listener's socket binds (`bindPort` when there is one). */
+export function boundPort(listener: Pick<Listener, 'port' | 'bindPort'>): number {
+  return listener.bindPort ?? listener.port;
+}
+
 /** Listeners with the same socket key are served by one socket in every shard. */
-export function socketKey(listener: Pick<Listener, 'protocol' | 'address' | 'port'>): string {
-  return `${listener.protocol === 'UDP' ? 'udp' : 'tcp'}:${listener.address}:${listener.port}`;
+export function socketKey(listener: Pick<Listener, 'protocol' | 'address' | 'port' | 'bindPort'>): string {
+  return `${listener.protocol === 'UDP' ? 'udp' : 'tcp'}:${listener.address}:${boundPort(listener)}`;
 }
 
 /** Protocols that can share one socket, told apart by hostname (Host header or SNI). */
@@ -27,7 +32,7 @@ export function validateListenerSockets(index: ReadonlyRecordIndex, out: Problem
     const group = bySocket.get(key);
     if (group === undefined) bySocket.set(key, [listener]);
     else group.push(listener);
-    const portKey = `${listener.protocol === 'UDP' ? 'udp' : 'tcp'}:${listener.port}`;
+    const portKey = `${listener.protocol === 'UDP' ? 'udp' : 'tcp'}:${boundPort(listener)}`;
     const addresses = byPort.get(portKey) ?? new Set<string>();
     addresses.add(listener.address);
     byPort.set(portKey, addresses);

@@ -56,6 +56,18 @@ describe('snapshot validation', () => {
     expect(problems.map((p) => p.code)).to.deep.equal(['ListenerConflict', 'ListenerConflict']);
   });
 
+  it('groups listeners by the port they bind (bindPort), not the Gateway port', () => {
+    const s = good();
+    const bound = (key: string, port: number, bindPort: number) => httpListener(key, port, { address: '0.0.0.0', bindPort });
+    s.listeners = [bound('ns/a/http', 80, 10000), bound('ns/b/http', 80, 10001)];
+    s.httpRoutes = [];
+    expect(validate(s)).to.deep.equal([]);
+    s.listeners.push(bound('ns/c/http', 8080, 10001));
+    expect(validate(s).map((p) => p.message)).to.deep.equal(['listeners[ns/c/http] and ns/b/http both take hostname "*" on tcp:0.0.0.0:10001']);
+    s.listeners = [bound('ns/a/http', 80, 0)];
+    expect(validate(s).map((p) => p.path)).to.deep.equal(['listeners[ns/a/http].bindPort']);
+  });
+
   it('reports garbage records instead of throwing', () => {
     const s = good() as any;
     s.httpRoutes[0].rules = 'nope';

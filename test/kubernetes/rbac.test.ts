@@ -1,6 +1,7 @@
 // The operator with exactly the rights the install manifests give it: manifests/base's namespace, ServiceAccount,
 // ClusterRole and Role are applied with kubectl, and a replica runs with a real token of that ServiceAccount
-// (TokenRequest, as a pod gets). It must list and watch every kind, win the Lease in portico-system, write every
+// (TokenRequest, as a pod gets), in service mode as manifests/base/deployment.yaml runs it. It must list and watch
+// every kind, win the Lease in portico-system, create, update and delete the Gateways' Services there, write every
 // status and record Events without a single forbidden request.
 
 import { expect } from 'chai';
@@ -14,11 +15,13 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, isApiError } from '../../operator/framework/kube-client.ts';
 import { kubectl } from './support/kubectl.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, eventually, gatewayAddress, getObject, loadFixture, nonLoopbackIPv4, parentsOf } from './support/kube.ts';
+import { serviceNameOf } from '../../operator/gateway/gateway-service.ts';
+import { CONTROLLER, adminClient, apply, conditionOf, deleteObject, eventually, getObject, loadFixture, nonLoopbackIPv4, parentsOf } from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
-const PORT = 18_284;
+/** Internal ports of this run (service mode): below the ephemeral range, apart from other test files' ports. */
+const FIRST_PORT = 30_000 + (process.pid % 50) * 20;
 const MANIFESTS = new URL('../../manifests/base/', import.meta.url).pathname;
 
 /** A kubeconfig holding a token of the ServiceAccount, like the one mounted in the operator's pod. */
@@ -38,7 +41,6 @@ function serviceAccountConfig(adminKubeconfig: string, token: string): KubeConfi
 
 describe('the operator with the install manifests’ RBAC (real API server)', function () {
   this.timeout(120_000);
-  const address = gatewayAddress();
   let cluster: Cluster | undefined;
   let client: KubeClient;
   let echo: EchoServer | undefined;
@@ -62,13 +64,14 @@ describe('the operator with the install manifests’ RBAC (real API server)', fu
     expect(token.code, token.stderr).to.equal(0);
     operatorConfig = serviceAccountConfig(cluster.kubeconfigPath, token.stdout.trim());
     echo = await startEchoServer('echo', backendIp);
-    for (const object of loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp, BACKEND_PORT: echo.port })) await apply(client, object);
+    for (const object of loadFixture('services.yaml', { BACKEND_IP: backendIp, BACKEND_PORT: echo.port })) await apply(client, object);
     replica = await startReplica({
       name: 'rbac',
       kubeconfigPath: cluster.kubeconfigPath,
       log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }),
       leaseNamespace: 'portico-system',
       overrides: { kubeConfig: operatorConfig },
+      config: { addressMode: 'service', serviceNamespace: 'portico-system', internalPorts: `${FIRST_PORT}-${FIRST_PORT + 19}` },
     });
   });
 
@@ -91,14 +94,17 @@ describe('the operator with the install manifests’ RBAC (real API server)', fu
     }
   });
 
-  it('syncs, leads, writes every status and records Events without a forbidden request', async () => {
+  it('syncs, leads, manages Services, writes every status and records Events without a forbidden request', async () => {
     const operator = replica!.operator;
     await operator.elector.whenLeading();
-    await eventually('Gateway Programmed=True', async () => conditionOf((await getObject(client, 'Gateway', 'default', 'gw'))?.status, 'Programmed')?.status === 'True');
-    expect(conditionOf((await getObject(client, 'GatewayClass', undefined, 'portico'))?.status, 'Accepted')?.status).to.equal('True');
-    expect((await get(`http://${address}:${PORT}/echo/rbac`)).status).to.equal(200);
+    // The ClusterIP Gateway is programmed on its Service's cluster IP (the class's parameters ConfigMap was read).
+    await eventually('Gateway internal Programmed=True', async () => conditionOf((await getObject(client, 'Gateway', 'default', 'internal'))?.status, 'Programmed')?.status === 'True');
+    expect(conditionOf((await getObject(client, 'GatewayClass', undefined, 'portico-internal'))?.status, 'Accepted')?.status).to.equal('True');
+    const web = await eventually('the Service of Gateway web', async () => getObject(client, 'Service', 'portico-system', serviceNameOf('default', 'web')));
+    const targetPort = (web.spec as { ports: Array<{ targetPort: number }> }).ports[0].targetPort;
+    await eventually('a 200 on the internal port', async () => (await get(`http://127.0.0.1:${targetPort}/echo/rbac`).catch(() => undefined))?.status === 200);
     // A route change that needs a read after a conflict and an Event: a missing backend.
-    const route = loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp, BACKEND_PORT: 1 }).find((o) => o.kind === 'HTTPRoute') as ApiObject;
+    const route = loadFixture('services.yaml', { BACKEND_IP: backendIp, BACKEND_PORT: 1 }).find((o) => o.kind === 'HTTPRoute') as ApiObject;
     (route.spec as { rules: Array<{ backendRefs: Array<{ name: string }> }> }).rules[0].backendRefs[0].name = 'missing';
     await apply(client, route);
     await eventually('ResolvedRefs=False on the route', async () => {
@@ -106,6 +112,10 @@ describe('the operator with the install manifests’ RBAC (real API server)', fu
       return conditionOf(ours, 'ResolvedRefs')?.status === 'False';
     });
     await eventually('an Event recorded', async () => operator.events.stats.created > 0);
+    // A Gateway that goes takes its Service with it.
+    await deleteObject(client, 'Gateway', 'default', 'internal');
+    await eventually('the Service of Gateway internal deleted', async () => (await getObject(client, 'Service', 'portico-system', serviceNameOf('default', 'internal'))) === undefined);
+    expect(operator.services?.stats.deletes).to.equal(1);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(lines.length, 'the log is captured').to.be.greaterThan(10);
     expect(lines.filter((l) => /forbidden|"code":403/i.test(l)), 'forbidden requests').to.deep.equal([]);

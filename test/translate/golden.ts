@@ -105,6 +105,9 @@ export function runCase(testCase: GoldenCase): TranslateResult {
 export function renderOutput(result: TranslateResult, area: string): string {
   const statuses = area === 'gatewayclass' ? result.statuses : result.statuses.filter((s) => s.kind !== 'GatewayClass');
   const output: Record<string, unknown> = { statuses, ir: result.ir, addresses: result.addresses };
+  // Service mode only (pool-mode cases have neither).
+  if (Object.keys(result.ports).length > 0) output.ports = result.ports;
+  if (result.services.length > 0) output.services = result.services;
   if (result.dropped.length > 0) output.dropped = result.dropped;
   return stringify(output, { sortMapEntries: true, lineWidth: 0 });
 }

@@ -107,6 +107,8 @@ describe('translation session: the same as translate, at the cost of the change'
         expect(actual.ir, context).to.deep.equal(expected.ir);
         expect(actual.statuses, context).to.deep.equal(expected.statuses);
         expect(actual.addresses, context).to.deep.equal(expected.addresses);
+        expect(actual.ports, context).to.deep.equal(expected.ports);
+        expect(actual.services, context).to.deep.equal(expected.services);
         expect(actual.dropped, context).to.deep.equal(expected.dropped);
         mirror.matches(actual);
       }
@@ -203,5 +205,31 @@ describe('translation session: the same as translate, at the cost of the change'
     const edited = session.run({ now: FIXED_NOW, ...base.options });
     expect(edited.translatedRoutes).to.equal(1);
     expect(edited.mode).to.equal('incremental');
+  });
+
+  it('service mode: follows a class parameters ConfigMap and a Service status incrementally', () => {
+    const base = cases.find((c) => c.area === 'service' && c.name === 'service-types')!;
+    const session = new TranslationSession();
+    const objects = structuredClone(base.objects).map((o: any) => deepFreeze(o));
+    session.apply(objects.map((o: any) => [keyOf(o), o] as const), []);
+    const options = { now: FIXED_NOW, ...base.options };
+    session.run(options);
+    const typeOf = (gateway: string) => session.result().services.find((s) => s.gateway === gateway)?.desired?.type;
+    expect(typeOf('infra/internal')).to.equal('ClusterIP');
+
+    const configMap = structuredClone(objects.find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'internal'));
+    configMap.data.serviceType = 'NodePort';
+    session.apply([[keyOf(configMap), deepFreeze(configMap)]], []);
+    const changed = session.run(options);
+    expect(changed.mode).to.equal('incremental');
+    expect(typeOf('infra/internal')).to.equal('NodePort');
+
+    const service = structuredClone(objects.find((o: any) => o.kind === 'Service' && o.metadata.name.startsWith('gw-infra-lb-')));
+    service.status = { loadBalancer: { ingress: [{ ip: '203.0.113.99' }] } };
+    session.apply([[keyOf(service), deepFreeze(service)]], []);
+    const addressed = session.run(options);
+    const lb = addressed.statuses.upsert.find((s) => s.kind === 'Gateway' && s.name === 'lb') as any;
+    expect(lb.status.addresses).to.deep.equal([{ type: 'IPAddress', value: '203.0.113.99' }]);
+    expect(session.result()).to.deep.equal(keyed(translate(buildResourceSnapshot([...objects.filter((o: any) => keyOf(o) !== keyOf(configMap) && keyOf(o) !== keyOf(service)), configMap, service]), options)));
   });
 });

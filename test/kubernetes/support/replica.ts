@@ -38,6 +38,8 @@ export interface ReplicaOptions {
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
   overrides?: KubernetesOverrides;
+  /** Settings beyond the test defaults (e.g. service mode). */
+  config?: Partial<OperatorConfig>;
   /** Default: pino at PORTICO_TEST_LOG (silent). */
   log?: Logger;
 }
@@ -64,6 +66,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     leaseDurationMs: options.leaseDurationMs ?? 3000,
     renewDeadlineMs: options.renewDeadlineMs ?? 2000,
     retryPeriodMs: options.retryPeriodMs ?? 500,
+    ...options.config,
   });
   let dataPlane: DataPlane | null = null;
   const startPlane = async () => {
