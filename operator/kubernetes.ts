@@ -119,6 +119,7 @@ async function assemble(
         reconciler?.trigger();
       },
       disconnected: () => log.warn('lost the data plane connection; reconnecting'),
+      stats: (stats) => reconciler?.dataPlaneStats(stats),
     },
   });
   shutdown.add('publisher', () => publisher.close());
