@@ -24,6 +24,7 @@ import type { RouteNodeCommon } from './route-status.ts';
 import type { HttpRouteNode } from './httproute.ts';
 import type { RoutePassResult } from './routes.ts';
 import { withClientCertificates } from './gateway-backend-tls.ts';
+import { boundListeners } from './listenerset.ts';
 import type { BackendSpec } from './backend.ts';
 import type { StreamRouteNode } from './streamroute.ts';
 
@@ -38,7 +39,10 @@ export interface AssembledIr {
 export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, address: string): Listener {
   const record: Listener = {
     key: listener.key,
-    source: { kind: 'Gateway', namespace: gateway.namespace, name: gateway.name, section: listener.name },
+    source:
+      listener.owner === undefined
+        ? { kind: 'Gateway', namespace: gateway.namespace, name: gateway.name, section: listener.name }
+        : { kind: 'ListenerSet', namespace: listener.owner.namespace, name: listener.owner.name, section: listener.name },
     address,
     port: listener.port,
     protocol: listener.protocol,
@@ -102,7 +106,8 @@ export function programListeners(gateways: readonly GatewayNode[]): ProgrammedLi
   for (const gateway of gateways) {
     const address = gateway.address?.address;
     if (address === undefined || !isGatewayServable(gateway)) continue;
-    for (const listener of gateway.listeners) {
+    // The Gateway's own listeners, then those of its accepted ListenerSets (bound on the same address).
+    for (const listener of boundListeners(gateway)) {
       if (!isListenerServable(listener)) continue;
       out.listeners.push(listenerRecord(gateway, listener, address));
       out.programmed.add(listener.key);

@@ -2,6 +2,8 @@
 // Gateways selects listeners by sectionName and port, keeps those whose allowedRoutes admit the route's kind and
 // namespace, then (for kinds with hostnames) those whose hostname intersects the route's. The first filter that
 // leaves nothing decides the reason: NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname.
+// A parentRef to a ListenerSet of one of our Gateways does the same with the set's listeners (a parentRef to the
+// Gateway reaches only the Gateway's own); a ListenerSet the Gateway does not admit attaches nothing.
 // ParentRefs to objects that are not ours (other controllers' Gateways, Services, missing Gateways) get no status
 // entry: Gateway API leaves those to whoever owns the parent.
 
@@ -18,6 +20,7 @@ import type { GatewayNode } from './gateway.ts';
 import { intersectHostnames } from './hostname.ts';
 import { allowsRoute } from './listener.ts';
 import type { ListenerNode, RouteKind } from './listener.ts';
+import type { ListenerSetNode } from './listenerset.ts';
 import { integerAt, listAt, nonEmptyString, objectAt, stringAt } from './read.ts';
 import { GATEWAY_GROUP } from './referencegrant.ts';
 import type { ParentReference } from './status.ts';
@@ -30,6 +33,7 @@ export interface Attachment {
 
 export interface ParentResult {
   parentRef: ParentReference;
+  /** The Gateway (for a ListenerSet parentRef, the set's parent Gateway). */
   gateway: GatewayNode;
   accepted: ConditionDraft;
   attachments: Attachment[];
@@ -63,18 +67,19 @@ function describeSelection(sectionName: string | undefined, port: number | undef
   return parts.length === 0 ? 'listener' : `listener ${parts.join(' ')}`;
 }
 
-function attachToGateway(context: TranslateContext, route: AttachingRoute, gateway: GatewayNode, raw: Record<string, unknown>): Omit<ParentResult, 'parentRef' | 'gateway'> {
+/** Attachment to the listeners of one parent (`parent` names it in messages: `Gateway ns/name`, `ListenerSet ns/name`). */
+function attachToListeners(context: TranslateContext, route: AttachingRoute, listeners: readonly ListenerNode[], parent: string, raw: Record<string, unknown>): Omit<ParentResult, 'parentRef' | 'gateway'> {
   const sectionName = raw.sectionName === undefined ? undefined : (stringAt(raw.sectionName) ?? '\u0000');
   const port = raw.port === undefined ? undefined : (integerAt(raw.port) ?? -1);
-  const selected = gateway.listeners.filter((l) => (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port));
+  const selected = listeners.filter((l) => (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port));
   if (selected.length === 0) {
-    return { accepted: routeNoMatchingParent(`Gateway ${gateway.key} has no ${describeSelection(sectionName, port)}`), attachments: [] };
+    return { accepted: routeNoMatchingParent(`${parent} has no ${describeSelection(sectionName, port)}`), attachments: [] };
   }
   const allowed = selected.filter((l) => allowsRoute(context, l, route.kind, route.namespace));
   if (allowed.length === 0) {
     const names = selected.map((l) => l.name).join(', ');
     return {
-      accepted: routeNotAllowedByListeners(`Listeners ${names} of Gateway ${gateway.key} do not allow ${route.kind}s from namespace ${route.namespace}`),
+      accepted: routeNotAllowedByListeners(`Listeners ${names} of ${parent} do not allow ${route.kind}s from namespace ${route.namespace}`),
       attachments: [],
     };
   }
@@ -86,19 +91,27 @@ function attachToGateway(context: TranslateContext, route: AttachingRoute, gatew
   if (attachments.length === 0) {
     const names = allowed.map((l) => `${l.name} (${l.hostname ?? 'any'})`).join(', ');
     return {
-      accepted: routeNoMatchingListenerHostname(`No hostname of the route intersects those of listeners ${names} of Gateway ${gateway.key}`),
+      accepted: routeNoMatchingListenerHostname(`No hostname of the route intersects those of listeners ${names} of ${parent}`),
       attachments: [],
     };
   }
   return { accepted: routeAccepted(), attachments };
 }
 
-/** One result per distinct parentRef that names one of our Gateways, in spec order. */
+function attachToListenerSet(context: TranslateContext, route: AttachingRoute, set: ListenerSetNode, raw: Record<string, unknown>): Omit<ParentResult, 'parentRef' | 'gateway'> {
+  if (set.detached !== undefined) {
+    return { accepted: routeNotAllowedByListeners(`ListenerSet ${set.key} is not attached to Gateway ${set.gateway.key}: ${set.detached.message}`), attachments: [] };
+  }
+  return attachToListeners(context, route, set.listeners, `ListenerSet ${set.key}`, raw);
+}
+
+/** One result per distinct parentRef that names one of our Gateways (or a ListenerSet of one), in spec order. */
 export function resolveParentRefs(
   context: TranslateContext,
   route: AttachingRoute,
   parentRefs: unknown,
   gateways: ReadonlyMap<string, GatewayNode>,
+  listenerSets: ReadonlyMap<string, ListenerSetNode> = new Map(),
 ): ParentResult[] {
   const results: ParentResult[] = [];
   const seen = new Set<string>();
@@ -108,14 +121,16 @@ export function resolveParentRefs(
     const kind = raw.kind === undefined ? 'Gateway' : raw.kind;
     const name = nonEmptyString(raw.name);
     const namespace = raw.namespace === undefined ? route.namespace : nonEmptyString(raw.namespace);
-    if (group !== GATEWAY_GROUP || kind !== 'Gateway' || name === undefined || namespace === undefined) continue;
-    const gateway = gateways.get(objectKey(namespace, name));
+    if (group !== GATEWAY_GROUP || (kind !== 'Gateway' && kind !== 'ListenerSet') || name === undefined || namespace === undefined) continue;
+    const set = kind === 'ListenerSet' ? listenerSets.get(objectKey(namespace, name)) : undefined;
+    const gateway = kind === 'Gateway' ? gateways.get(objectKey(namespace, name)) : set?.gateway;
     if (gateway === undefined) continue;
     const parentRef = echoParentRef(raw, name);
-    const identity = JSON.stringify([namespace, name, parentRef.sectionName, parentRef.port]);
+    const identity = JSON.stringify([kind, namespace, name, parentRef.sectionName, parentRef.port]);
     if (seen.has(identity)) continue;
     seen.add(identity);
-    results.push({ parentRef, gateway, ...attachToGateway(context, route, gateway, raw) });
+    const attached = set === undefined ? attachToListeners(context, route, gateway.listeners, `Gateway ${gateway.key}`, raw) : attachToListenerSet(context, route, set, raw);
+    results.push({ parentRef, gateway, ...attached });
   }
   return results;
 }

@@ -53,7 +53,7 @@ export function resolveCertificateRef(
   context: TranslateContext,
   ref: unknown,
   field: string,
-  gateway: { namespace: string },
+  gateway: { namespace: string; kind?: 'Gateway' | 'ListenerSet' },
 ): CertificateResolution {
   const r = objectAt(ref);
   const group = r.group === undefined ? '' : stringAt(r.group);
@@ -66,12 +66,14 @@ export function resolveCertificateRef(
   if (name === undefined || namespace === undefined) {
     return { ok: false, reason: 'InvalidCertificateRef', message: `${field} must name a Secret; it names ${show(r.namespace ?? gateway.namespace)}/${show(r.name)}` };
   }
-  const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gateway.namespace };
+  // A ListenerSet's listeners refer with the ListenerSet's own rights (grants to its parent Gateway do not count).
+  const referrer = gateway.kind ?? 'Gateway';
+  const from = { group: GATEWAY_GROUP, kind: referrer, namespace: gateway.namespace };
   if (!isReferenceAllowed(context.grants, from, { group: '', kind: 'Secret', namespace, name })) {
     return {
       ok: false,
       reason: 'RefNotPermitted',
-      message: `${field} refers to Secret ${namespace}/${name}, and no ReferenceGrant in ${namespace} allows Gateways from ${gateway.namespace} to refer to it`,
+      message: `${field} refers to Secret ${namespace}/${name}, and no ReferenceGrant in ${namespace} allows ${referrer}s from ${gateway.namespace} to refer to it`,
     };
   }
   const secret = context.secrets.get(objectKey(namespace, name));

@@ -65,6 +65,14 @@ export type RouteReason =
   | 'InvalidKind'
   | 'BackendNotFound'
   | 'UnsupportedProtocol';
+export type ListenerSetReason =
+  | 'Accepted'
+  | 'NotAllowed'
+  | 'ParentNotAccepted'
+  | 'ListenersNotValid'
+  | 'Programmed'
+  | 'ParentNotProgrammed'
+  | 'Pending';
 /** Policy conditions (apis/v1/policy_types.go) with BackendTLSPolicy's own reasons (backendtlspolicy_types.go). */
 export type PolicyReason =
   | 'Accepted'
@@ -193,6 +201,25 @@ export const routeUnsupportedProtocol = (message: string): ConditionDraft =>
 /** Only ever True; the message must start with "Dropped Rule" (Gateway API, RouteConditionPartiallyInvalid). */
 export const routePartiallyInvalid = (message: string): ConditionDraft =>
   draft<RouteReason>('PartiallyInvalid', 'True', 'UnsupportedValue', `Dropped Rule(s): ${message}`);
+
+// ListenerSet (its listeners use the listener constructors above) ----------------------------------------------------
+
+export const listenerSetAccepted = (): ConditionDraft => draft<ListenerSetReason>('Accepted', 'True', 'Accepted', 'The ListenerSet is accepted');
+/** The parent Gateway's `spec.allowedListeners` does not admit the ListenerSet's namespace. */
+export const listenerSetNotAllowed = (message: string): ConditionDraft => draft<ListenerSetReason>('Accepted', 'False', 'NotAllowed', message);
+export const listenerSetNotProgrammedNotAllowed = (message: string): ConditionDraft =>
+  draft<ListenerSetReason>('Programmed', 'False', 'NotAllowed', message);
+export const listenerSetParentNotAccepted = (message: string): ConditionDraft =>
+  draft<ListenerSetReason>('Accepted', 'False', 'ParentNotAccepted', message);
+export const listenerSetParentNotProgrammed = (message: string): ConditionDraft =>
+  draft<ListenerSetReason>('Programmed', 'False', 'ParentNotProgrammed', message);
+/** Some listeners are not valid: still accepted when at least one is (`accepted`), refused otherwise. */
+export const listenerSetListenersNotValid = (accepted: boolean, message: string): ConditionDraft =>
+  draft<ListenerSetReason>('Accepted', accepted ? 'True' : 'False', 'ListenersNotValid', message);
+export const listenerSetNotProgrammedListenersNotValid = (message: string): ConditionDraft =>
+  draft<ListenerSetReason>('Programmed', 'False', 'ListenersNotValid', message);
+export const listenerSetProgrammed = (): ConditionDraft => draft<ListenerSetReason>('Programmed', 'True', 'Programmed', 'The ListenerSet is programmed');
+export const listenerSetProgrammedPending = (message: string): ConditionDraft => draft<ListenerSetReason>('Programmed', 'False', 'Pending', message);
 
 // BackendTLSPolicy (one entry per ancestor Gateway) ------------------------------------------------------------------
 

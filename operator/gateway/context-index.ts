@@ -226,3 +226,13 @@ export function trackedContext(context: TranslateContext, deps: Set<string>): Tr
 export function trackedGateways<G>(gateways: ReadonlyMap<string, G>, deps: Set<string>): ReadonlyMap<string, G> {
   return new TrackingMap(gateways, 'gw|', deps);
 }
+
+/** Dependency key of a ListenerSet looked up by a route's parentRef (`ls|ns/name`). */
+export function listenerSetDependency(key: string): string {
+  return `ls|${key}`;
+}
+
+/** ListenerSets as a route's parentRefs look them up, recording `ls|<key>` for each lookup. */
+export function trackedListenerSets<S>(sets: ReadonlyMap<string, S>, deps: Set<string>): ReadonlyMap<string, S> {
+  return new TrackingMap(sets, 'ls|', deps);
+}

@@ -2,20 +2,22 @@
 // Programmed=True for what it put in the IR; that is only true once the data plane has applied the generation, and
 // not for a listener whose socket failed to bind. Pure: returns new statuses, the input is not changed.
 
-import { listenerKey } from '../../shared/ir/keys.ts';
+import { listenerKey, listenerSetListenerKey } from '../../shared/ir/keys.ts';
 import {
+  listenerSetNotProgrammedListenersNotValid,
+  listenerSetProgrammedPending,
   gatewayNotProgrammedInvalid,
   gatewayProgrammedPending,
   listenerNotProgrammedInvalid,
   listenerProgrammedPending,
 } from './conditions.ts';
 import type { Condition, ConditionDraft } from './conditions.ts';
-import type { GatewayStatus, ObjectStatus } from './status.ts';
+import type { ObjectStatus } from './status.ts';
 
 export interface DataPlaneState {
   /** The data plane has applied (ACKed) the generation these statuses belong to. */
   acked: boolean;
-  /** Listeners the data plane could not serve, by IR listener key (`<namespace>/<gateway>/<listener>`), with why. */
+  /** Listeners the data plane could not serve, by IR listener key (`<namespace>/<gateway>/<listener>`, ListenerSets' too), with why. */
   listenerErrors: ReadonlyMap<string, string>;
 }
 
@@ -26,14 +28,21 @@ function replaceProgrammed(conditions: Condition[], draft: ConditionDraft): Cond
 
 const PENDING = 'Waiting for the data plane to apply this configuration';
 
-function applyToGateway(entry: Extract<ObjectStatus, { kind: 'Gateway' }>, state: DataPlaneState): ObjectStatus {
+/** The statuses whose Programmed conditions follow the data plane (and go to the sink with every generation). */
+export function followsDataPlane(status: ObjectStatus): status is Extract<ObjectStatus, { kind: 'Gateway' | 'ListenerSet' }> {
+  return status.kind === 'Gateway' || status.kind === 'ListenerSet';
+}
+
+function applyToListeners(entry: Extract<ObjectStatus, { kind: 'Gateway' | 'ListenerSet' }>, state: DataPlaneState): ObjectStatus {
+  const gateway = entry.kind === 'Gateway';
+  const keyOf = (name: string) => (gateway ? listenerKey(entry.namespace, entry.name, name) : listenerSetListenerKey(entry.namespace, entry.name, name));
   let failed = 0;
   let programmed = 0;
   const listeners = entry.status.listeners.map((listener) => {
     const wasProgrammed = listener.conditions.some((c) => c.type === 'Programmed' && c.status === 'True');
     if (!wasProgrammed) return listener;
     programmed++;
-    const error = state.listenerErrors.get(listenerKey(entry.namespace, entry.name, listener.name));
+    const error = state.listenerErrors.get(keyOf(listener.name));
     if (error !== undefined) {
       failed++;
       return { ...listener, conditions: replaceProgrammed(listener.conditions, listenerNotProgrammedInvalid(`The data plane cannot serve this listener: ${error}`)) };
@@ -42,12 +51,12 @@ function applyToGateway(entry: Extract<ObjectStatus, { kind: 'Gateway' }>, state
   });
   let conditions = entry.status.conditions;
   if (programmed > 0 && failed === programmed) {
-    conditions = replaceProgrammed(conditions, gatewayNotProgrammedInvalid('The data plane cannot serve any listener of this Gateway'));
+    const message = `The data plane cannot serve any listener of this ${entry.kind}`;
+    conditions = replaceProgrammed(conditions, gateway ? gatewayNotProgrammedInvalid(message) : listenerSetNotProgrammedListenersNotValid(message));
   } else if (!state.acked) {
-    conditions = replaceProgrammed(conditions, gatewayProgrammedPending(PENDING));
+    conditions = replaceProgrammed(conditions, gateway ? gatewayProgrammedPending(PENDING) : listenerSetProgrammedPending(PENDING));
   }
-  const status: GatewayStatus = { ...entry.status, conditions, listeners };
-  return { ...entry, status };
+  return { ...entry, status: { ...entry.status, conditions, listeners } } as ObjectStatus;
 }
 
 /**
@@ -59,7 +68,8 @@ export function restamp(entry: ObjectStatus, time: string): ObjectStatus {
   const stamp = (conditions: Condition[]) => conditions.map((c) => (c.lastTransitionTime === time ? c : { ...c, lastTransitionTime: time }));
   switch (entry.kind) {
     case 'Gateway':
-      return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions), listeners: entry.status.listeners.map((l) => ({ ...l, conditions: stamp(l.conditions) })) } };
+    case 'ListenerSet':
+      return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions), listeners: entry.status.listeners.map((l) => ({ ...l, conditions: stamp(l.conditions) })) } } as ObjectStatus;
     case 'GatewayClass':
       return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions) } };
     case 'BackendTLSPolicy':
@@ -70,5 +80,5 @@ export function restamp(entry: ObjectStatus, time: string): ObjectStatus {
 }
 
 export function applyDataPlaneState(statuses: readonly ObjectStatus[], state: DataPlaneState): ObjectStatus[] {
-  return statuses.map((entry) => (entry.kind === 'Gateway' ? applyToGateway(entry, state) : entry));
+  return statuses.map((entry) => (followsDataPlane(entry) ? applyToListeners(entry, state) : entry));
 }

@@ -18,6 +18,7 @@ import type { StatusAddress } from './address.ts';
 import type { ServiceType } from './class-parameters.ts';
 import type { TranslateContext } from './context.ts';
 import { isGatewayAccepted } from './gateway.ts';
+import { boundListeners } from './listenerset.ts';
 import type { GatewayNode } from './gateway.ts';
 import type { PortAllocations } from './options.ts';
 import { integerAt, listAt, objectAt, stringAt } from './read.ts';
@@ -107,7 +108,7 @@ interface Candidate {
 function candidateOf(node: GatewayNode, live: Service | undefined): Candidate | undefined {
   if (node.infrastructure === undefined || !isGatewayAccepted(node)) return undefined;
   const ports = new Map<number, Set<'TCP' | 'UDP'>>();
-  for (const listener of [...node.listeners].sort((a, b) => a.port - b.port)) {
+  for (const listener of boundListeners(node).sort((a, b) => a.port - b.port)) {
     if (listener.rejection !== undefined) continue;
     const transports = ports.get(listener.port) ?? new Set();
     transports.add(listener.protocol === 'UDP' ? 'UDP' : 'TCP');

@@ -47,6 +47,7 @@ import type { GatewayInfrastructure, GatewayService } from './gateway-service.ts
 import { applyFrontendTls, readFrontendTls } from './frontendtls.ts';
 import { readBackendTls } from './gateway-backend-tls.ts';
 import type { BackendTlsOutcome } from './gateway-backend-tls.ts';
+import type { ListenerSetNode } from './listenerset.ts';
 import { buildListenerNode, detectListenerConflicts } from './listener.ts';
 import type { ListenerNode } from './listener.ts';
 import { isObject, listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
@@ -64,6 +65,8 @@ export interface GatewayNode {
   rejection?: ConditionDraft;
   /** `spec.tls.backend`: the client certificate presented to TLS backends, or why there is none. */
   backendTls?: BackendTlsOutcome;
+  /** ListenerSets whose parentRef names this Gateway, in precedence order (listenerset.ts); set when supported. */
+  listenerSets?: ListenerSetNode[];
   /** IP addresses asked for in `spec.addresses`. */
   requestedAddresses: string[];
   /** `spec.addresses` has an entry without a value: "assign me one" (GatewayAddressEmpty). */
@@ -199,7 +202,8 @@ function programmedCondition(node: GatewayNode, accepted: ConditionDraft, progra
   return gatewayProgrammed(`The Gateway is programmed on ${outcome.published.map((a) => a.value).join(', ')}`);
 }
 
-function listenerConditions(node: GatewayNode, listener: ListenerNode, programmed: boolean): ConditionDraft[] {
+/** The conditions of one listener (of the Gateway, or of a ListenerSet attached to it). */
+export function listenerConditions(node: GatewayNode, listener: ListenerNode, programmed: boolean): ConditionDraft[] {
   const drafts: ConditionDraft[] = [];
   const { rejection, conflict } = listener;
   if (rejection !== undefined) {

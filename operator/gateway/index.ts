@@ -12,7 +12,8 @@
  * what each object's translation read so that a run costs what changed, and must agree with `translate`. Every field it uses is checked with `shared/validation/fields.ts`, the same
  * checks the data plane runs; a bad value becomes a condition naming the field and the value.
  *
- * Files are named after what they translate: `gatewayclass.ts`, `gateway.ts`, `listener.ts`, `address.ts`,
+ * Files are named after what they translate: `gatewayclass.ts`, `gateway.ts`, `listener.ts`, `listenerset.ts`,
+ * `gateway-backend-tls.ts`, `address.ts`,
  * `httproute.ts` (+ `httpmatch.ts`, `httpfilter.ts`, `grpcroute.ts`), `streamroute.ts`, `attach.ts` (route ↔
  * listener), `backend.ts`, `backendtlspolicy.ts` (+ `backendtlspolicy-status.ts`), `certificate.ts`,
  * `referencegrant.ts`; `translate.ts` lists the passes in order; `session.ts` (+ `session-routes.ts`,

@@ -3,7 +3,7 @@
 // listeners of a Gateway are found afterwards, in `detectListenerConflicts`, because they need every listener.
 
 import type { CertificateRecord, ListenerProtocol } from '../../shared/ir/listener.ts';
-import { listenerKey } from '../../shared/ir/keys.ts';
+import { listenerKey, listenerSetListenerKey } from '../../shared/ir/keys.ts';
 import { checkHostname, checkPort } from '../../shared/validation/fields.ts';
 import { resolveCertificateRef } from './certificate.ts';
 import type { TranslateContext } from './context.ts';
@@ -39,10 +39,12 @@ const FEATURE_OF_PROTOCOL: Record<ListenerProtocol, string | undefined> = {
 };
 
 export interface ListenerNode {
-  /** IR key: `<namespace>/<gateway>/<listener name>`. */
+  /** IR key: `<namespace>/<gateway>/<listener name>` (a ListenerSet's: `listenerset/<namespace>/<set>/<listener>`). */
   key: string;
   gatewayNamespace: string;
   gatewayName: string;
+  /** Set for a listener of a ListenerSet: the set it belongs to (its namespace is the one `Same` means). */
+  owner?: { namespace: string; name: string };
   name: string;
   /** `spec.listeners[index]`, for messages. */
   field: string;
@@ -143,24 +145,29 @@ function readTls(node: ListenerNode, raw: Record<string, unknown>, context: Tran
     node.refProblems.push({ reason: 'InvalidCertificateRef', message: `${field}.certificateRefs needs at least one certificate to terminate TLS` });
   }
   for (const [i, ref] of refs.entries()) {
-    const resolved = resolveCertificateRef(context, ref, at(field, 'certificateRefs', i), { namespace: node.gatewayNamespace });
+    const referrer = node.owner === undefined ? { namespace: node.gatewayNamespace } : { namespace: node.owner.namespace, kind: 'ListenerSet' as const };
+    const resolved = resolveCertificateRef(context, ref, at(field, 'certificateRefs', i), referrer);
     if (resolved.ok) {
       if (!node.certificates.some((c) => c.key === resolved.record.key)) node.certificates.push(resolved.record);
     } else node.refProblems.push({ reason: resolved.reason, message: resolved.message });
   }
 }
 
-/** Builds one listener node; `raw` is `spec.listeners[index]`, already known to carry a name. */
+/**
+ * Builds one listener node; `raw` is `spec.listeners[index]` (of the Gateway, or of `owner`, a ListenerSet attached to
+ * it), already known to carry a name.
+ */
 export function buildListenerNode(
   context: TranslateContext,
   gateway: { namespace: string; name: string },
   raw: Record<string, unknown>,
   name: string,
   index: number,
+  owner?: { namespace: string; name: string },
 ): ListenerNode {
   const field = `spec.listeners[${index}]`;
   const node: ListenerNode = {
-    key: listenerKey(gateway.namespace, gateway.name, name),
+    key: owner === undefined ? listenerKey(gateway.namespace, gateway.name, name) : listenerSetListenerKey(owner.namespace, owner.name, name),
     gatewayNamespace: gateway.namespace,
     gatewayName: gateway.name,
     name,
@@ -177,6 +184,7 @@ export function buildListenerNode(
     overlapsWith: [],
     attachedRoutes: 0,
   };
+  if (owner !== undefined) node.owner = owner;
   const protocol = stringAt(raw.protocol);
   if (protocol === undefined || !PROTOCOLS.has(protocol)) {
     return rejectListener(node, 'UnsupportedProtocol', `${field}.protocol ${show(raw.protocol)} is not supported (supported: HTTP, HTTPS, TLS, TCP, UDP)`);
@@ -208,7 +216,7 @@ export function allowsRoute(context: TranslateContext, listener: ListenerNode, k
     case 'All':
       return true;
     case 'Same':
-      return namespace === listener.gatewayNamespace;
+      return namespace === (listener.owner?.namespace ?? listener.gatewayNamespace);
     case 'Selector':
       return matchesLabels(listener.allowedSelector, labelsOfNamespace(context, namespace));
     default: {
@@ -231,6 +239,21 @@ function socketGroup(listener: ListenerNode): string {
 
 function family(listener: ListenerNode): string {
   return listener.protocol === 'HTTPS' || listener.protocol === 'TLS' ? 'tls' : listener.protocol;
+}
+
+/**
+ * Why `next` cannot be told apart from `earlier` (an accepted listener of higher precedence on the same Gateway), or
+ * undefined when they are distinct: the rules of `detectListenerConflicts`, for one pair.
+ */
+export function conflictBetween(next: ListenerNode, earlier: ListenerNode, mixedTlsModes: boolean): { reason: ConflictReason; what: string } | undefined {
+  if (socketGroup(next) !== socketGroup(earlier)) return undefined;
+  if (family(next) !== family(earlier)) return { reason: 'ProtocolConflict', what: `uses ${earlier.protocol} on port ${next.port}` };
+  if (next.protocol === 'TCP' || next.protocol === 'UDP') return { reason: 'ProtocolConflict', what: `is ${next.protocol} on port ${next.port} too` };
+  if (next.protocol === 'TLS' && earlier.protocol === 'TLS' && next.tlsMode !== earlier.tlsMode && !mixedTlsModes) {
+    return { reason: 'ProtocolConflict', what: `is a TLS ${earlier.tlsMode} listener on port ${next.port}` };
+  }
+  if ((next.hostname ?? '') === (earlier.hostname ?? '')) return { reason: 'HostnameConflict', what: `takes hostname ${next.hostname ?? '(any)'} on port ${next.port}` };
+  return undefined;
 }
 
 function markConflict(listeners: ListenerNode[], reason: ConflictReason, message: string): void {

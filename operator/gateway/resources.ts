@@ -54,7 +54,7 @@ export interface ResourceSnapshot {
   tlsRoutes: readonly TLSRoute[];
   tcpRoutes: readonly TCPRoute[];
   udpRoutes: readonly UDPRoute[];
-  /** Kept so the snapshot has its final shape; the translator does not attach ListenerSets yet. */
+  /** ListenerSets: listeners added to a Gateway (listenerset.ts). */
   listenerSets: readonly ListenerSet[];
   referenceGrants: readonly ReferenceGrant[];
   backendTlsPolicies: readonly BackendTLSPolicy[];

@@ -8,6 +8,8 @@ import type { ParentResult } from './attach.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayNode } from './gateway.ts';
 import type { ListenerNode } from './listener.ts';
+import { listenerSetsOf } from './listenerset.ts';
+import type { ListenerSetNode } from './listenerset.ts';
 import { buildHttpRouteNode } from './httproute.ts';
 import type { HttpRouteNode } from './httproute.ts';
 import { parentAccepted } from './route-status.ts';
@@ -83,12 +85,18 @@ export function buildRouteNode(context: TranslateContext, route: KubeObject, kin
 }
 
 /** The route's parent results; undefined when none of its parentRefs is ours (it then gets no status and no IR). */
-export function attachRoute(context: TranslateContext, route: KubeObject, node: RouteNode, gateways: ReadonlyMap<string, GatewayNode>): ParentResult[] | undefined {
+export function attachRoute(
+  context: TranslateContext,
+  route: KubeObject,
+  node: RouteNode,
+  gateways: ReadonlyMap<string, GatewayNode>,
+  listenerSets?: ReadonlyMap<string, ListenerSetNode>,
+): ParentResult[] | undefined {
   // Only HTTP kinds and TLSRoute have hostnames; TCP and UDP routes take whatever the listener accepts.
   const hostnames = node.kind === 'TCPRoute' || node.kind === 'UDPRoute' ? undefined : node.hostnames;
   let parents: ParentResult[];
   try {
-    parents = resolveParentRefs(context, { kind: node.kind, namespace: node.namespace, hostnames }, route.spec?.parentRefs, gateways);
+    parents = resolveParentRefs(context, { kind: node.kind, namespace: node.namespace, hostnames }, route.spec?.parentRefs, gateways, listenerSets);
   } catch {
     return undefined;
   }
@@ -105,8 +113,14 @@ export function countedListeners(route: RouteNodeCommon, parents: readonly Paren
   return [...counted.values()];
 }
 
-export function translateRoutes(context: TranslateContext, resources: ResourceSnapshot, gateways: ReadonlyMap<string, GatewayNode>): RoutePassResult {
+export function translateRoutes(
+  context: TranslateContext,
+  resources: ResourceSnapshot,
+  gateways: ReadonlyMap<string, GatewayNode>,
+  listenerSets?: ReadonlyMap<string, ListenerSetNode>,
+): RoutePassResult {
   const features = context.options.supportedFeatures;
+  listenerSets ??= listenerSetsOf(gateways.values());
   const result: RoutePassResult = { http: [], stream: [] };
   const httpKinds = [
     ['HTTPRoute', resources.httpRoutes],
@@ -117,7 +131,7 @@ export function translateRoutes(context: TranslateContext, resources: ResourceSn
     if (!features.has(kind)) continue;
     for (const route of list) {
       const node = buildRouteNode(context, route, kind) as HttpRouteNode;
-      const parents = attachRoute(context, route, node, gateways);
+      const parents = attachRoute(context, route, node, gateways, listenerSets);
       if (parents === undefined) continue;
       for (const listener of countedListeners(node, parents)) listener.attachedRoutes++;
       result.http.push({ node, parents, rank: httpRanks.get(route) ?? 0 });
@@ -133,7 +147,7 @@ export function translateRoutes(context: TranslateContext, resources: ResourceSn
     if (!features.has(kind)) continue;
     for (const route of list) {
       const node = buildRouteNode(context, route, kind) as StreamRouteNode;
-      const parents = attachRoute(context, route, node, gateways);
+      const parents = attachRoute(context, route, node, gateways, listenerSets);
       if (parents === undefined) continue;
       for (const listener of countedListeners(node, parents)) listener.attachedRoutes++;
       result.stream.push({ node, parents, rank: streamRanks.get(route) ?? 0 });

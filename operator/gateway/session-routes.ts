@@ -2,8 +2,8 @@
 // translates a route again only when something it depends on changed, and only as far as needed:
 //   3. the route object, or a lookup its rules read (Service, ReferenceGrant, BackendTLSPolicy, CA ConfigMap/Secret):
 //      build the node again (routes.ts `buildRouteNode`: rules, matches, filters, backend references);
-//   2. a Gateway it names changed what attachment sees, or a Namespace's labels it was checked against: attach
-//      again (parents, attachedRoutes contributions, status);
+//   2. a Gateway or ListenerSet it names changed what attachment sees, or a Namespace's labels it was checked
+//      against: attach again (parents, attachedRoutes contributions, status);
 //   1. its rank, whether a listener it reaches is programmed, or the backend client certificate of a listener's
 //      Gateway: assemble its IR records again (one per client certificate, gateway-backend-tls.ts).
 // The functions that do each step are the ones `translate` uses, so a remembered route is what `translate` would
@@ -14,11 +14,12 @@ import { routeKey } from '../../shared/ir/keys.ts';
 import { httpRouteRecord, routeBackendKeys, streamRouteRecord } from './assemble.ts';
 import type { ParentResult } from './attach.ts';
 import type { BackendSpec } from './backend.ts';
-import { trackedContext, trackedGateways } from './context-index.ts';
+import { trackedContext, trackedGateways, trackedListenerSets } from './context-index.ts';
 import type { TranslateContext } from './context.ts';
 import { Dependents } from './dependents.ts';
 import type { GatewayNode } from './gateway.ts';
 import type { HttpRouteNode } from './httproute.ts';
+import type { ListenerSetNode } from './listenerset.ts';
 import { RankGroups } from './rank-groups.ts';
 import { routeStatus } from './route-status.ts';
 import { attachRoute, buildRouteNode, countedListeners, isHttpRouteKind } from './routes.ts';
@@ -54,6 +55,8 @@ export interface RouteRunInput {
   context: TranslateContext;
   /** Our Gateways by `<namespace>/<name>`. */
   gateways: ReadonlyMap<string, GatewayNode>;
+  /** The ListenerSets of our Gateways by `<namespace>/<name>`. */
+  listenerSets: ReadonlyMap<string, ListenerSetNode>;
   /** Keys of the listeners in the IR. */
   programmed: ReadonlySet<string>;
   /** Listener key → the client certificate its Gateway presents to TLS backends. */
@@ -159,7 +162,7 @@ export class RouteTable {
     let tlsPairs = entry?.tlsPairs ?? [];
     if (level >= PARENTS) {
       const deps = new Set<string>();
-      parents = attachRoute(trackedContext(input.context, deps), object, node, trackedGateways(input.gateways, deps));
+      parents = attachRoute(trackedContext(input.context, deps), object, node, trackedGateways(input.gateways, deps), trackedListenerSets(input.listenerSets, deps));
       this.#parentDeps.set(id, deps);
       this.#listenerDeps.set(id, parents?.flatMap((p) => p.attachments.map((a) => a.listener.key)) ?? []);
       const next = parents === undefined ? [] : countedListeners(node, parents).map((l) => l.key);

@@ -36,11 +36,13 @@ import { gatewayServices } from './gateway-service.ts';
 import type { GatewayService } from './gateway-service.ts';
 import { gatewayClassStatus } from './gatewayclass.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
+import { buildListenerSets, withAttachedListenerSets } from './listenerset.ts';
 import { resolveOptions } from './options.ts';
 import type { AddressAllocations, PortAllocations, ResolvedOptions, TranslateOptions } from './options.ts';
 import { buildResourceSnapshot, comparePrecedence, nameOf, namespaceOf, snapshotListOf } from './resources.ts';
 import type { KubeObject, SnapshotList } from './resources.ts';
 import { SessionIr } from './session-ir.ts';
+import { ListenerSetIndex, ListenerSetTable, listenerSetSignature, listenersSignature } from './session-listenersets.ts';
 import { PolicyTable } from './session-policies.ts';
 import type { RecordChanges } from './session-ir.ts';
 import { RouteTable } from './session-routes.ts';
@@ -94,6 +96,7 @@ const ROUTE_LISTS: Partial<Record<SnapshotList, RouteKind>> = {
 function identityOf(list: SnapshotList, object: KubeObject): string | undefined {
   if (list === 'gatewayClasses') return `GatewayClass//${nameOf(object)}`;
   if (list === 'gateways' || ROUTE_LISTS[list] !== undefined) return `${ROUTE_LISTS[list] ?? 'Gateway'}/${namespaceOf(object)}/${nameOf(object)}`;
+  if (list === 'listenerSets') return `ListenerSet/${namespaceOf(object)}/${nameOf(object)}`;
   return undefined;
 }
 
@@ -104,7 +107,7 @@ interface GatewayEntry {
 }
 
 function attachmentSignature(node: GatewayNode): string {
-  return JSON.stringify(node.listeners.map((l) => [l.key, l.name, l.port, l.hostname ?? null, l.supportedKinds.map((k) => k.kind), l.allowedFrom, l.allowedSelector, l.gatewayNamespace]));
+  return JSON.stringify(listenersSignature(node.listeners));
 }
 
 /** What a session remembers between runs; thrown away whole when the options change. */
@@ -122,6 +125,7 @@ class Memo {
   clientCertificates = new Map<string, string>();
   classesDirty = true;
   readonly pendingGateways = new Set<string>();
+  readonly listenerSets = new ListenerSetTable();
   readonly policies = new PolicyTable();
   /** Namespaces whose BackendTLSPolicy statuses are to be built again whatever changed (all of them after a rebuild). */
   readonly pendingPolicyNamespaces = new Set<string>();
@@ -134,6 +138,7 @@ export class TranslationSession {
   readonly #index = new ContextIndex();
   /** Objects by identity (GatewayClasses, Gateways, routes). */
   readonly #byIdentity = new Map<string, KubeObject[]>();
+  readonly #listenerSets = new ListenerSetIndex();
   #duplicates = 0;
   #memo: Memo | null = null;
   #fingerprint = '';
@@ -204,7 +209,17 @@ export class TranslationSession {
     memo.clientCertificates = clientCertificates;
     this.#ir.replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
     this.#ir.replaceAll('certificates', certificates);
-    const routes = memo.routes.run({ context, gateways: memo.gatewayNodes, programmed, clientCertificates, changedDeps, changedListeners, controllerName: resolved.controllerName, now: resolved.now });
+    const routes = memo.routes.run({
+      context,
+      gateways: memo.gatewayNodes,
+      listenerSets: memo.listenerSets.nodes,
+      programmed,
+      clientCertificates,
+      changedDeps,
+      changedListeners,
+      controllerName: resolved.controllerName,
+      now: resolved.now,
+    });
     for (const { list, key, record } of routes.records) this.#ir.set(list, key, record);
     for (const { key, status } of routes.statuses) this.#setStatus(key, status);
     for (const dep of changedDeps) if (dep.startsWith('eps|') && dep !== 'eps|*') memo.routes.backends.endpointsChanged(dep.slice(4));
@@ -215,8 +230,9 @@ export class TranslationSession {
     }
     for (const node of memo.gatewayOrder) {
       for (const listener of node.listeners) listener.attachedRoutes = memo.routes.counts.get(listener.key) ?? 0;
-      this.#setStatus(`Gateway/${node.key}`, gatewayStatus(node, programmed, resolved.now));
+      this.#setStatus(`Gateway/${node.key}`, withAttachedListenerSets(gatewayStatus(node, programmed, resolved.now), node));
     }
+    memo.listenerSets.statuses(memo.gatewayOrder, memo.routes.counts, programmed, resolved.now, (key, status) => this.#setStatus(key, status));
     for (const key of this.#stale ?? []) this.#setStatus(key, undefined);
     this.#stale = null;
     this.#ir.publish();
@@ -243,6 +259,7 @@ export class TranslationSession {
       const was = beforeList === list ? before : undefined;
       const is = afterList === list ? after : undefined;
       this.#index.update(list, was, is, changedDeps);
+      if (list === 'listenerSets') for (const parent of this.#listenerSets.moved(was, is)) this.#memo?.pendingGateways.add(parent);
       const identity = identityOf(list, (is ?? was) as KubeObject);
       if (identity === undefined) continue;
       if (was !== undefined) this.#forget(identity, was);
@@ -278,6 +295,7 @@ export class TranslationSession {
     if (memo === null) return;
     if (list === 'gatewayClasses') memo.classesDirty = true;
     else if (list === 'gateways') memo.pendingGateways.add(identity.slice('Gateway/'.length));
+    else if (list === 'listenerSets') return; // its parent Gateways are built again (see #objectChanged)
     else {
       const kind = ROUTE_LISTS[list] as RouteKind;
       if (this.#features.has(kind)) memo.routes.objectChanged(identity, kind, this.#single(identity));
@@ -292,7 +310,7 @@ export class TranslationSession {
     for (const [identity, objects] of this.#byIdentity) {
       const kind = identity.slice(0, identity.indexOf('/'));
       if (kind === 'Gateway') memo.pendingGateways.add(identity.slice('Gateway/'.length));
-      else if (kind !== 'GatewayClass' && features.has(kind)) memo.routes.objectChanged(identity, kind as RouteKind, objects[0]);
+      else if (kind !== 'GatewayClass' && kind !== 'ListenerSet' && features.has(kind)) memo.routes.objectChanged(identity, kind as RouteKind, objects[0]);
     }
     for (const namespace of this.#index.backendTlsPolicies.keys()) memo.pendingPolicyNamespaces.add(namespace);
     this.#memo = memo;
@@ -341,8 +359,11 @@ export class TranslationSession {
     for (const key of memo.pendingGateways) {
       const object = this.#single(`Gateway/${key}`);
       const deps = new Set<string>();
-      const node = object === undefined ? undefined : buildGateway(trackedContext(context, deps), object, memo.classes);
+      const tracked = trackedContext(context, deps);
+      const node = object === undefined ? undefined : buildGateway(tracked, object, memo.classes);
+      if (node !== undefined && this.#features.has('ListenerSet')) node.listenerSets = buildListenerSets(tracked, node, this.#listenerSets.of(key));
       const previous = memo.gateways.get(key);
+      memo.listenerSets.gatewayBuilt(previous?.node, node, changedDeps);
       if (node === undefined) {
         memo.gatewayDeps.delete(key);
         if (previous === undefined) continue;

@@ -105,7 +105,7 @@ describe('applyDataPlaneState', () => {
   });
 
   function programmed(status: ObjectStatus) {
-    if (status.kind !== 'Gateway') throw new Error('not a Gateway');
+    if (status.kind !== 'Gateway' && status.kind !== 'ListenerSet') throw new Error('not a Gateway');
     const find = (cs: Condition[]) => cs.find((c) => c.type === 'Programmed')!;
     return [find(status.status.conditions), ...status.status.listeners.map((l) => find(l.conditions))].map((c) => `${c.status}/${c.reason}/${c.observedGeneration}`);
   }
@@ -126,6 +126,13 @@ describe('applyDataPlaneState', () => {
     expect(programmed(one[0])).to.deep.equal(['True/Programmed/3', 'True/Programmed/3', 'False/Invalid/3', 'False/Invalid/3']);
     const all = applyDataPlaneState([gateway()], { acked: true, listenerErrors: new Map([['infra/gw/https', 'EADDRINUSE'], ['infra/gw/http', 'EACCES']]) });
     expect(programmed(all[0])[0]).to.equal('False/Invalid/3');
+  });
+
+  it('does the same for a ListenerSet, by its listeners’ keys', () => {
+    const set = { ...gateway(), kind: 'ListenerSet', name: 'set' } as ObjectStatus;
+    expect(programmed(applyDataPlaneState([set], { acked: false, listenerErrors: new Map() })[0])).to.deep.equal(['False/Pending/3', 'False/Pending/3', 'False/Pending/3', 'False/Invalid/3']);
+    const errors = new Map([['listenerset/infra/set/https', 'EADDRINUSE'], ['listenerset/infra/set/http', 'EACCES']]);
+    expect(programmed(applyDataPlaneState([set], { acked: true, listenerErrors: errors })[0])).to.deep.equal(['False/ListenersNotValid/3', 'False/Invalid/3', 'False/Invalid/3', 'False/Invalid/3']);
   });
 });
 

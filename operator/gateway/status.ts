@@ -20,6 +20,14 @@ export interface GatewayStatus {
   conditions: Condition[];
   addresses: Array<{ type: string; value: string }>;
   listeners: ListenerStatus[];
+  /** ListenerSets attached (Accepted=True); present when the Gateway admits some (`spec.allowedListeners`). */
+  attachedListenerSets?: number;
+}
+
+/** A ListenerSet's status: its conditions and one entry per listener (`ListenerEntryStatus`, the listener shape). */
+export interface ListenerSetStatus {
+  conditions: Condition[];
+  listeners: ListenerStatus[];
 }
 
 export interface GatewayClassStatus {
@@ -72,7 +80,8 @@ export type ObjectStatus =
       generation: number;
       status: RouteStatus;
     }
-  | { kind: 'BackendTLSPolicy'; apiVersion: string; namespace: string; name: string; generation: number; status: PolicyStatus };
+  | { kind: 'BackendTLSPolicy'; apiVersion: string; namespace: string; name: string; generation: number; status: PolicyStatus }
+  | { kind: 'ListenerSet'; apiVersion: string; namespace: string; name: string; generation: number; status: ListenerSetStatus };
 
 /** Condition types this controller writes; a previous condition of any other type belongs to someone else. */
 export const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([
@@ -156,7 +165,8 @@ export function mergeStatus(previous: any, next: ObjectStatus, controllerName: s
   switch (next.kind) {
     case 'GatewayClass':
       return { ...next.status, conditions: mergeConditions(previous?.conditions, next.status.conditions) };
-    case 'Gateway': {
+    case 'Gateway':
+    case 'ListenerSet': {
       const oldListeners = new Map<string, ListenerStatus>((Array.isArray(previous?.listeners) ? previous.listeners : []).map((l: ListenerStatus) => [l?.name, l]));
       return {
         ...next.status,

@@ -18,6 +18,7 @@ import { assignServiceAddresses, gatewayServices } from './gateway-service.ts';
 import type { GatewayService } from './gateway-service.ts';
 import { buildGatewayClassNode, gatewayClassStatus, isOurs } from './gatewayclass.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
+import { attachListenerSets, listenerSetStatus, withAttachedListenerSets } from './listenerset.ts';
 import { resolveOptions } from './options.ts';
 import type { AddressAllocations, PortAllocations, TranslateOptions } from './options.ts';
 import { routeStatus } from './route-status.ts';
@@ -83,6 +84,7 @@ function buildGateways(resources: ResourceSnapshot, context: TranslateContext, c
     const node = buildGateway(context, gateway, classes);
     if (node !== undefined) gateways.push(node);
   }
+  if (context.options.supportedFeatures.has('ListenerSet')) attachListenerSets(context, resources.listenerSets, gateways);
   return gateways;
 }
 
@@ -114,7 +116,7 @@ export function assignAddresses(gateways: readonly GatewayNode[], context: Trans
   return allocations;
 }
 
-const KIND_ORDER = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy'];
+const KIND_ORDER = ['GatewayClass', 'Gateway', 'ListenerSet', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy'];
 
 /** The order of `TranslateResult.statuses`: by kind (classes, Gateways, routes, policies), then namespace/name. */
 export function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
@@ -129,7 +131,8 @@ export function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
  * The passes, in the order their inputs become available:
  *   1. lookups over the snapshot (objects by name, EndpointSlices by Service, ReferenceGrants);
  *   2. our GatewayClasses — a Gateway is ours only through an accepted class of ours;
- *   3. Gateways and their listeners, then conflicts between listeners — needs the classes, Secrets and grants;
+ *   3. Gateways and their listeners, then conflicts between listeners — needs the classes, Secrets and grants; then
+ *      the ListenerSets of each Gateway, whose listeners come after the Gateway's in precedence;
  *   4. addresses (pool: an address per Gateway; service mode: internal ports and the Gateway's Service) — needs
  *      every Gateway (precedence decides who keeps a contested address or port);
  *   5. routes: rules, backends, attachment to listeners — needs the listeners after conflicts (a conflicted
@@ -149,7 +152,8 @@ export function translate(resources: ResourceSnapshot, options: TranslateOptions
   const { now, controllerName } = context.options;
   const statuses: ObjectStatus[] = [
     ...[...classes.values()].map((c) => gatewayClassStatus(c, context.options)),
-    ...gateways.map((g) => gatewayStatus(g, programmed, now)),
+    ...gateways.map((g) => withAttachedListenerSets(gatewayStatus(g, programmed, now), g)),
+    ...gateways.flatMap((g) => (g.listenerSets ?? []).map((s) => listenerSetStatus(s, programmed, now))),
     ...[...routes.http, ...routes.stream].map((r) => routeStatus(r.node, r.parents, controllerName, now)),
   ];
   if (context.options.supportedFeatures.has('BackendTLSPolicy')) {

@@ -40,7 +40,7 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
 ];
 
 /** Kinds whose status this operator writes: their own status updates must not cause a new translation. */
-export const STATUS_KINDS: ReadonlySet<string> = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy']);
+export const STATUS_KINDS: ReadonlySet<string> = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy', 'ListenerSet']);
 
 interface ApiResourceList {
   resources?: Array<{ name?: string; kind?: string; namespaced?: boolean }>;

@@ -12,6 +12,7 @@ import { KubernetesStatusSink } from './status-sink.ts';
 const CONTROLLER = 'portico.dev/gateway-controller';
 const GW: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', kind: 'Gateway', namespaced: true };
 const ROUTE: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
+const LISTENER_SET: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'listenersets', kind: 'ListenerSet', namespaced: true };
 const POLICY: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'backendtlspolicies', kind: 'BackendTLSPolicy', namespaced: true };
 
 function condition(type: string, status: 'True' | 'False', reason: string, time: string) {
@@ -88,7 +89,7 @@ function fakeApi() {
     put,
     writer: writer as unknown as StatusWriter,
     live: {
-      resourceOf: (kind: string) => (kind === 'Gateway' ? GW : kind === 'HTTPRoute' ? ROUTE : kind === 'BackendTLSPolicy' ? POLICY : undefined),
+      resourceOf: (kind: string) => (kind === 'Gateway' ? GW : kind === 'HTTPRoute' ? ROUTE : kind === 'BackendTLSPolicy' ? POLICY : kind === 'ListenerSet' ? LISTENER_SET : undefined),
       get: (kind: string, namespace: string | undefined, name: string) => objects.get(key(kind, namespace, name)),
     },
   };
@@ -190,6 +191,20 @@ describe('kubernetes/status-sink', () => {
     await drained(sink);
     const released = api.objects.get('BackendTLSPolicy/ns/p')!.status as { ancestors: Array<{ controllerName: string }> };
     expect(released.ancestors).to.deep.equal([theirs]);
+  });
+
+  it('applies a ListenerSet status as it does a Gateway’s: our condition types only, at top and per listener', async () => {
+    const { api, sink } = setup();
+    api.put('ListenerSet', { namespace: 'ns', name: 'ls' }, { conditions: [condition('example.com/Theirs', 'True', 'X', 'T0')] });
+    sink.setLeader(true);
+    const listener = { name: 'l', supportedKinds: [], attachedRoutes: 0, conditions: [condition('Accepted', 'True', 'Accepted', 'T1')] };
+    sink.update([{ kind: 'ListenerSet', apiVersion: 'gateway.networking.k8s.io/v1', namespace: 'ns', name: 'ls', generation: 1, status: { conditions: [condition('Accepted', 'True', 'Accepted', 'T1')], listeners: [listener] } }]);
+    await drained(sink);
+    const applied = api.writes.find((w) => w.kind === 'ListenerSet')!;
+    expect(applied.how).to.equal('apply');
+    const status = applied.status as { conditions: Array<{ type: string }>; listeners: Array<{ conditions: Array<{ type: string }> }> };
+    expect(status.conditions.map((c) => c.type)).to.deep.equal(['Accepted']);
+    expect(status.listeners[0].conditions.map((c) => c.type)).to.deep.equal(['Accepted']);
   });
 
   it('looks again when the live object changed under it (someone removed our entry)', async () => {

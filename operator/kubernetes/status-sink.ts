@@ -1,7 +1,8 @@
 // Where statuses go in Kubernetes mode: the API server, written by the leader only. The reconciler hands over the
 // statuses that changed in each translation (`updateChanges`; `update` takes a complete set); this sink remembers
 // them and a work queue writes each object's status, one key at a time:
-//  - GatewayClass and Gateway: server-side apply with force under our fieldManager (we alone own those statuses);
+//  - GatewayClass, Gateway and ListenerSet: server-side apply with force under our fieldManager (we alone own those
+//    statuses);
 //    only our condition types are sent, so another controller's conditions are neither taken over nor removed.
 //  - Routes and BackendTLSPolicies: read-modify-write of `status.parents` / `status.ancestors` (atomic for SSA,
 //    shared between controllers): mergeStatus keeps other controllers' entries, the write carries the
@@ -56,7 +57,7 @@ interface Settled {
   written?: { over: string; object: ApiObject };
 }
 
-const SSA_KINDS = new Set(['GatewayClass', 'Gateway']);
+const SSA_KINDS = new Set(['GatewayClass', 'Gateway', 'ListenerSet']);
 
 function keyOf(t: Target): string {
   return `${t.kind}/${t.namespace ?? ''}/${t.name}`;
@@ -72,7 +73,7 @@ function ownedPart(merged: ObjectStatus['status'], next: ObjectStatus): ObjectSt
     const types = new Set(mine.map((c) => c.type));
     return conditions.filter((c) => types.has(c.type));
   };
-  if (next.kind === 'Gateway' && 'listeners' in merged) {
+  if ((next.kind === 'Gateway' || next.kind === 'ListenerSet') && 'listeners' in merged) {
     const byName = new Map(next.status.listeners.map((l) => [l.name, l]));
     return {
       ...merged,

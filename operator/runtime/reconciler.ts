@@ -5,7 +5,7 @@
 // configuration (translator.ts).
 
 import type { Logger } from 'pino';
-import { applyDataPlaneState, restamp } from '../gateway/dataplane-state.ts';
+import { applyDataPlaneState, followsDataPlane, restamp } from '../gateway/dataplane-state.ts';
 import { timestamp } from '../gateway/options.ts';
 import type { DataPlaneState } from '../gateway/dataplane-state.ts';
 import { compareStatuses } from '../gateway/translate.ts';
@@ -151,11 +151,11 @@ export class Reconciler {
     const sink = this.#deps.statuses;
     const gateways = applyDataPlaneState(update.gatewayStatuses.map((s) => restamp(s, time)), state);
     if (sink.updateChanges === undefined) {
-      const all = applyDataPlaneState([...update.statuses.values()].map((s) => (s.kind === 'Gateway' ? restamp(s, time) : s)).sort(compareStatuses), state);
+      const all = applyDataPlaneState([...update.statuses.values()].map((s) => (followsDataPlane(s) ? restamp(s, time) : s)).sort(compareStatuses), state);
       sink.update(all);
       return;
     }
-    const upsert = changed ? [...update.statusChanges.upsert.filter((s) => s.kind !== 'Gateway'), ...gateways].sort(compareStatuses) : gateways;
+    const upsert = changed ? [...update.statusChanges.upsert.filter((s) => !followsDataPlane(s)), ...gateways].sort(compareStatuses) : gateways;
     sink.updateChanges({ upsert, remove: changed ? update.statusChanges.remove : [] });
   }
 }

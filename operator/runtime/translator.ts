@@ -12,6 +12,7 @@ import type { RecordKind } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
 import type { GatewayService } from '../gateway/gateway-service.ts';
 import type { AddressAllocations, PortAllocations, TranslateOptions } from '../gateway/options.ts';
+import { followsDataPlane } from '../gateway/dataplane-state.ts';
 import { createSessionHost } from '../gateway/session-task.ts';
 import type { SessionReply, SessionTask } from '../gateway/session-task.ts';
 import { statusKey } from '../gateway/session.ts';
@@ -28,7 +29,7 @@ export interface TranslationUpdate {
   statuses: ReadonlyMap<string, ObjectStatus>;
   /** Statuses that changed in this pass. */
   statusChanges: StatusChanges;
-  /** Every Gateway status (their Programmed condition follows the data plane on every pass). */
+  /** Every Gateway and ListenerSet status (their Programmed conditions follow the data plane on every pass). */
   gatewayStatuses: readonly ObjectStatus[];
   addresses: AddressAllocations;
   ports: PortAllocations;
@@ -126,7 +127,7 @@ export class SessionTranslator implements Translator {
     }
     for (const status of output.statuses.upsert) {
       this.#statuses.set(statusKey(status), status);
-      if (status.kind === 'Gateway') this.#gateways.set(statusKey(status), status);
+      if (followsDataPlane(status)) this.#gateways.set(statusKey(status), status);
     }
     return {
       ir: this.#ir,

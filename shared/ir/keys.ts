@@ -13,6 +13,11 @@ export function backendKey(namespace: string, service: string, port: number, kin
   return kind === 'Service' ? `${namespace}/${service}:${port}` : `${kind.toLowerCase()}:${namespace}/${service}:${port}`;
 }
 
+/** A listener of a ListenerSet (bound on its parent Gateway's addresses): `listenerset/<namespace>/<set>/<listener>`. */
+export function listenerSetListenerKey(namespace: string, listenerSet: string, listener: string): string {
+  return `listenerset/${namespace}/${listenerSet}/${listener}`;
+}
+
 export function certificateKey(namespace: string, secret: string): string {
   return `${namespace}/${secret}`;
 }

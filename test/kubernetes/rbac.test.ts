@@ -2,7 +2,7 @@
 // ClusterRole and Role are applied with kubectl, and a replica runs with a real token of that ServiceAccount
 // (TokenRequest, as a pod gets), in service mode as manifests/base/deployment.yaml runs it. It must list and watch
 // every kind, win the Lease in portico-system, create, update and delete the Gateways' Services there, write every
-// status and record Events without a single forbidden request.
+// status (ListenerSets' and BackendTLSPolicies' too) and record Events without a single forbidden request.
 
 import { expect } from 'chai';
 import pino from 'pino';
@@ -112,6 +112,23 @@ describe('the operator with the install manifests’ RBAC (real API server)', fu
       return conditionOf(ours, 'ResolvedRefs')?.status === 'False';
     });
     await eventually('an Event recorded', async () => operator.events.stats.created > 0);
+    // A ListenerSet (not admitted by Gateway web: its status says so) and a BackendTLSPolicy reached from web: their
+    // statuses are written too (listenersets/status by apply, backendtlspolicies/status by read-modify-write).
+    const gw = 'gateway.networking.k8s.io/v1';
+    await apply(client, { apiVersion: gw, kind: 'ListenerSet', metadata: { name: 'team', namespace: 'default' }, spec: { parentRef: { name: 'web' }, listeners: [{ name: 'team', protocol: 'HTTP', port: 8081 }] } });
+    await apply(client, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'secure', namespace: 'default' }, spec: { ports: [{ name: 'https', port: 443 }] } });
+    await apply(client, {
+      apiVersion: gw,
+      kind: 'BackendTLSPolicy',
+      metadata: { name: 'secure', namespace: 'default' },
+      spec: { targetRefs: [{ group: '', kind: 'Service', name: 'secure' }], validation: { hostname: 'secure.example.com', wellKnownCACertificates: 'System' } },
+    });
+    await apply(client, { apiVersion: gw, kind: 'HTTPRoute', metadata: { name: 'secure', namespace: 'default' }, spec: { parentRefs: [{ name: 'web' }], rules: [{ backendRefs: [{ name: 'secure', port: 443 }] }] } });
+    await eventually('ListenerSet Accepted=False NotAllowed', async () => conditionOf((await getObject(client, 'ListenerSet', 'default', 'team'))?.status, 'Accepted')?.reason === 'NotAllowed');
+    await eventually('BackendTLSPolicy Accepted for Gateway web', async () => {
+      const ancestors = ((await getObject(client, 'BackendTLSPolicy', 'default', 'secure'))?.status as { ancestors?: Array<{ controllerName: string; conditions: unknown[] }> })?.ancestors ?? [];
+      return ancestors.some((a) => a.controllerName === CONTROLLER && conditionOf(a, 'Accepted')?.status === 'True');
+    });
     // A Gateway that goes takes its Service with it.
     await deleteObject(client, 'Gateway', 'default', 'internal');
     await eventually('the Service of Gateway internal deleted', async () => (await getObject(client, 'Service', 'portico-system', serviceNameOf('default', 'internal'))) === undefined);

@@ -1,7 +1,7 @@
 // Standalone mode end to end: a folder of YAML → file provider → operator → Unix socket → data plane → real HTTP
 // requests. Covers a file edited while traffic flows (no failed request on the routes that did not change), a file
 // that stops parsing (its objects stay, the file error is reported), and a malformed object (its status says why,
-// the others keep working).
+// the others keep working), and a ListenerSet whose listener is bound on its Gateway's address.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -203,6 +203,46 @@ ${routeYaml('blocked-route', '/', 'svc-a').replace('name: gw', 'name: blocked')}
     expect(programmed()?.status).to.equal('True');
     expect((await get(`http://${other}:18181/x`, { headers: { host: 'x' } })).echo?.backend).to.equal('a');
     rmSync(join(dir, 'blocked.yaml'));
+    await settled();
+  });
+
+  it('binds the listener of a ListenerSet on the address of its Gateway and serves the routes attached to the set there', async () => {
+    const own = testAddress();
+    writeFileSync(
+      join(dir, 'listenerset.yaml'),
+      `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: shared, namespace: default }
+spec:
+  gatewayClassName: portico
+  addresses: [{ type: IPAddress, value: ${own} }]
+  allowedListeners: { namespaces: { from: Same } }
+  listeners: [{ name: http, protocol: HTTP, port: 18182, hostname: gateway.example }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: { name: team, namespace: default }
+spec:
+  parentRef: { name: shared }
+  listeners: [{ name: team-http, protocol: HTTP, port: 18183, hostname: team.example }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: team-route, namespace: default }
+spec:
+  parentRefs: [{ kind: ListenerSet, name: team }]
+  rules: [{ backendRefs: [{ name: svc-b, port: 80 }] }]`,
+    );
+    await settled();
+    expect((await get(`http://${own}:18183/x`, { headers: { host: 'team.example' } })).echo?.backend).to.equal('b');
+    // A route attached to the set is not on the Gateway's own listener.
+    expect((await get(`http://${own}:18182/x`, { headers: { host: 'gateway.example' } })).status).to.equal(404);
+    const set = operator.statuses.all().find((s) => s.kind === 'ListenerSet' && s.name === 'team');
+    const conditions = (set?.status as { conditions: Array<{ type: string; status: string }> }).conditions;
+    expect(conditions.map((c) => `${c.type}=${c.status}`)).to.deep.equal(['Accepted=True', 'Programmed=True']);
+    const gateway = operator.statuses.all().find((s) => s.kind === 'Gateway' && s.name === 'shared');
+    expect((gateway?.status as { attachedListenerSets?: number }).attachedListenerSets).to.equal(1);
+    rmSync(join(dir, 'listenerset.yaml'));
     await settled();
   });
 

@@ -17,6 +17,8 @@ export const RESOURCES: Record<string, ResourceType> = {
   GatewayClass: { group: GW, version: 'v1', plural: 'gatewayclasses', kind: 'GatewayClass', namespaced: false },
   Gateway: { group: GW, version: 'v1', plural: 'gateways', kind: 'Gateway', namespaced: true },
   HTTPRoute: { group: GW, version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true },
+  ListenerSet: { group: GW, version: 'v1', plural: 'listenersets', kind: 'ListenerSet', namespaced: true },
+  BackendTLSPolicy: { group: GW, version: 'v1', plural: 'backendtlspolicies', kind: 'BackendTLSPolicy', namespaced: true },
   Service: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
