@@ -13,12 +13,23 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
  * own connection tracking and timeouts (headers timeout, keep-alive), which Node sets up only for a server that
  * listens, so the sniffer sits inside it rather than in front of it.
  */
-export function sniffCleartext(server: HttpServer, http2: { emit(event: 'connection', socket: Socket): boolean }, onConnection: (socket: Socket) => void): void {
+export function sniffCleartext(
+  server: HttpServer,
+  http2: { emit(event: 'connection', socket: Socket): boolean },
+  onConnection: (socket: Socket) => void,
+  firstBytesTimeoutMs: number,
+): void {
   const http1 = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
     onConnection(socket);
     let head: Buffer | null = null;
+    // Until the first bytes decide, the socket belongs to no server: no server's timeouts or half-close handling
+    // apply (the HTTP server allows half-open sockets), so a client that connects and goes away, or sends
+    // nothing, must be dealt with here.
+    const onEnd = () => socket.destroy();
+    socket.once('end', onEnd);
+    socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
     const onData = (chunk: Buffer) => {
       head = head === null ? chunk : Buffer.concat([head, chunk]);
       // Decide as soon as the bytes seen either diverge from the preface or complete it.
@@ -26,6 +37,8 @@ export function sniffCleartext(server: HttpServer, http2: { emit(event: 'connect
       const isPreface = head.subarray(0, n).equals(PREFACE.subarray(0, n));
       if (isPreface && head.length < PREFACE.length) return;
       socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(head);
       if (isPreface) {

@@ -46,9 +46,14 @@ export function createHttpListener(binding: SocketBinding, routing: RequestListe
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
-  sniffCleartext(server, h2c, (socket: Socket) => {
-    (socket as unknown as BoundSocket)[kBinding] = binding;
-  });
+  sniffCleartext(
+    server,
+    h2c,
+    (socket: Socket) => {
+      (socket as unknown as BoundSocket)[kBinding] = binding;
+    },
+    options.headersTimeoutMs,
+  );
   return {
     server,
     drain: (drainMs) => {

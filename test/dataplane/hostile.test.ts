@@ -33,7 +33,7 @@ describe('data plane: hostile requests', () => {
   let echo: EchoServer;
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ headersTimeoutMs: 1500 });
     echo = await startEchoServer('echo');
     const l = httpListener('ns/gw/http', port, { address });
     const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
@@ -76,6 +76,21 @@ describe('data plane: hostile requests', () => {
   it('answers an encoded dot-dot path with 400 instead of forwarding a traversal', async () => {
     const res = await raw(address, port, 'GET /a/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(statusOf(res)).to.equal(400);
+  });
+
+  it('closes a connection that sends nothing (slowloris before the first byte) and one that half-closes at once', async () => {
+    const silent = connect(port, address);
+    const silentClosed = new Promise<number>((resolve) => {
+      const started = Date.now();
+      silent.on('close', () => resolve(Date.now() - started));
+    });
+    silent.on('error', () => undefined);
+    const halfClosed = connect(port, address);
+    halfClosed.on('error', () => undefined);
+    const halfClosedGone = new Promise<void>((resolve) => halfClosed.on('close', () => resolve()));
+    halfClosed.on('connect', () => halfClosed.end());
+    await halfClosedGone;
+    expect(await silentClosed).to.be.within(1000, 5000);
   });
 
   it('keeps serving after all of that', async () => {
