@@ -26,9 +26,9 @@ import { KubernetesServiceSink } from './kubernetes/services.ts';
 import { KubernetesStatusSink } from './kubernetes/status-sink.ts';
 import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
 import type { TranslateOptions } from './gateway/options.ts';
-import { Publisher } from './publisher/publisher.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
 import { supportedFeatures } from './standalone.ts';
@@ -109,19 +109,7 @@ async function assemble(
   let reconciler: Reconciler | null = null;
   let elector: LeaderElector | null = null;
   registerKubernetesMetrics(metrics.registry, { elector: () => elector, provider: () => provider, writer, events });
-  const publisher = new Publisher({
-    socketPath: config.socketPath,
-    instance: config.instance,
-    events: {
-      connected: (hello) => {
-        log.info({ dataplane: hello.instance, generation: hello.generation, shards: hello.shards }, 'connected to the data plane');
-        // A data plane that restarted holds nothing: give it the configuration again.
-        reconciler?.trigger();
-      },
-      disconnected: () => log.warn('lost the data plane connection; reconnecting'),
-      stats: (stats) => reconciler?.dataPlaneStats(stats),
-    },
-  });
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
   shutdown.add('publisher', () => publisher.close());
 
   // Up before the first list, which can take long on a big cluster: liveness is answered meanwhile, readiness says

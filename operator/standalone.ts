@@ -3,12 +3,11 @@
 
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.ts';
-import { TRANSLATABLE_FEATURES } from './gateway/options.ts';
-import { SERVED_FEATURES } from '../shared/features.ts';
+import { SUPPORTED_FEATURES } from '../shared/features.ts';
 import { FileProvider } from './providers/file-provider.ts';
-import { Publisher } from './publisher/publisher.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
 import { StatusBoard } from './status/status-board.ts';
@@ -23,9 +22,9 @@ export interface Standalone {
   stop(): Promise<void>;
 }
 
-/** What the whole system supports: what the translator can express and the data plane serves. */
+/** What the whole system supports, for the GatewayClass status: see shared/features.ts. */
 export function supportedFeatures(): string[] {
-  return TRANSLATABLE_FEATURES.filter((f) => SERVED_FEATURES.includes(f));
+  return [...SUPPORTED_FEATURES];
 }
 
 export async function startStandalone(config: Readonly<OperatorConfig>, log: Logger): Promise<Standalone> {
@@ -34,19 +33,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
   const statuses = new StatusBoard(log, config.controllerName);
   const translator = createTranslator(config.translatorThreads);
   let reconciler: Reconciler | null = null;
-  const publisher = new Publisher({
-    socketPath: config.socketPath,
-    instance: config.instance,
-    events: {
-      connected: (hello) => {
-        log.info({ dataplane: hello.instance, generation: hello.generation, shards: hello.shards }, 'connected to the data plane');
-        // A data plane that restarted holds nothing: give it the configuration again.
-        reconciler?.trigger();
-      },
-      disconnected: () => log.warn('lost the data plane connection; reconnecting'),
-      stats: (stats) => reconciler?.dataPlaneStats(stats),
-    },
-  });
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
   reconciler = new Reconciler({
     store,
     translator,

@@ -1,9 +1,10 @@
-// Gateway API features (names from pkg/features of kubernetes-sigs/gateway-api v1.6.1) that the data plane serves.
-// The operator publishes, on the GatewayClass, the features that both the translator can express and the data plane
-// serves; the translator refuses (with a condition) what is not in that set. Add a feature here only with a test
-// over real sockets that shows the data plane doing it, and keep the list honest against the conformance report.
+// Gateway API features (names from pkg/features of kubernetes-sigs/gateway-api v1.6.1) that Portico supports: the
+// translator expresses them in the IR and the data plane serves them. The operator publishes this list on the
+// GatewayClass (`status.supportedFeatures`) and the translator refuses, with a condition, what is outside it. Add a
+// feature here only with golden cases for the translator, a test over real sockets that shows the data plane doing it,
+// and its conformance tests passing in the committed report.
 
-export const SERVED_FEATURES: readonly string[] = [
+export const SUPPORTED_FEATURES: readonly string[] = [
   'BackendTLSPolicy',
   'BackendTLSPolicySANValidation',
   'Gateway',

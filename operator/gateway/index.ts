@@ -26,7 +26,7 @@ export { translate } from './translate.ts';
 export type { TranslateResult } from './translate.ts';
 export { buildResourceSnapshot, comparePrecedence, emptyResourceSnapshot } from './resources.ts';
 export type { KubeObject, ResourceSnapshot } from './resources.ts';
-export { DEFAULT_ADDRESS_POOL, DEFAULT_CONTROLLER_NAME, TRANSLATABLE_FEATURES } from './options.ts';
+export { DEFAULT_ADDRESS_POOL, DEFAULT_CONTROLLER_NAME } from './options.ts';
 export type { AddressAllocations, TranslateOptions } from './options.ts';
 export { mergeConditions, mergeStatus, statusEquals } from './status.ts';
 export type { GatewayClassStatus, GatewayStatus, ListenerStatus, ObjectStatus, RouteParentStatus, RouteStatus } from './status.ts';

@@ -2,56 +2,7 @@
 // address mode and its settings, the features the whole system supports). Plain, structured-cloneable data, so that
 // the same options travel to a piscina worker unchanged.
 
-/** Gateway API feature names (pkg/features in kubernetes-sigs/gateway-api v1.6.1) the translator can express in the IR. */
-export const TRANSLATABLE_FEATURES: readonly string[] = [
-  'BackendTLSPolicy',
-  'BackendTLSPolicySANValidation',
-  'Gateway',
-  'GatewayAddressEmpty',
-  'GatewayBackendClientCertificate',
-  'GatewayFrontendClientCertificateValidation',
-  'GatewayFrontendClientCertificateValidationInsecureFallback',
-  'GatewayHTTPListenerIsolation',
-  'GatewayHTTPSListenerDetectMisdirectedRequests',
-  'GatewayPort8080',
-  'GatewayStaticAddresses',
-  'GRPCRoute',
-  'GRPCRouteNamedRouteRule',
-  'HTTPRoute',
-  'HTTPRoute303RedirectStatusCode',
-  'HTTPRoute307RedirectStatusCode',
-  'HTTPRoute308RedirectStatusCode',
-  'HTTPRouteBackendProtocolH2C',
-  'HTTPRouteBackendProtocolWebSocket',
-  'HTTPRouteBackendRequestHeaderModification',
-  'HTTPRouteBackendTimeout',
-  'HTTPRouteCORS',
-  'HTTPRouteDestinationPortMatching',
-  'HTTPRouteHostRewrite',
-  'HTTPRouteMethodMatching',
-  'HTTPRouteNamedRouteRule',
-  'HTTPRouteParentRefPort',
-  'HTTPRoutePathRedirect',
-  'HTTPRoutePathRewrite',
-  'HTTPRoutePortRedirect',
-  'HTTPRouteQueryParamMatching',
-  'HTTPRouteRequestMirror',
-  'HTTPRouteRequestMultipleMirrors',
-  'HTTPRouteRequestPercentageMirror',
-  'HTTPRouteRequestTimeout',
-  'HTTPRouteResponseHeaderModification',
-  'HTTPRouteRetry',
-  'HTTPRouteRetryBackendTimeout',
-  'HTTPRouteRetryConnectionError',
-  'HTTPRouteSchemeRedirect',
-  'ListenerSet',
-  'ReferenceGrant',
-  'TCPRoute',
-  'TLSRoute',
-  'TLSRouteModeMixed',
-  'TLSRouteModeTerminate',
-  'UDPRoute',
-];
+import { SUPPORTED_FEATURES } from '../../shared/features.ts';
 
 export const DEFAULT_CONTROLLER_NAME = 'portico.dev/gateway-controller';
 export const DEFAULT_ADDRESS_POOL = '127.10.0.0/16';
@@ -132,7 +83,7 @@ export function timestamp(now: Date | string | undefined): string {
  * ambient state, so a caller that forgets the clock gets an obviously wrong time rather than a nondeterministic one.
  */
 export function resolveOptions(options: TranslateOptions = {}): ResolvedOptions {
-  const features = [...new Set(options.supportedFeatures ?? TRANSLATABLE_FEATURES)].filter((f) => typeof f === 'string').sort();
+  const features = [...new Set(options.supportedFeatures ?? SUPPORTED_FEATURES)].filter((f) => typeof f === 'string').sort();
   const previous: AddressAllocations = {};
   for (const [gateway, address] of Object.entries(options.previousAddresses ?? {})) {
     if (typeof address === 'string') previous[gateway] = address;
