@@ -44,11 +44,11 @@ import { objectKey, stringRecord } from './context.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
 import type { GatewayInfrastructure, GatewayService } from './gateway-service.ts';
-import { applyFrontendTls, readFrontendTls } from './frontendtls.ts';
 import { readBackendTls } from './gateway-backend-tls.ts';
 import type { BackendTlsOutcome } from './gateway-backend-tls.ts';
 import type { ListenerSetNode } from './listenerset.ts';
-import { buildListenerNode, detectListenerConflicts } from './listener.ts';
+import { detectListenerConflicts } from './listener.ts';
+import { readListenerList } from './listener-list.ts';
 import type { ListenerNode } from './listener.ts';
 import { isObject, listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
 import { generationOf, nameOf, namespaceOf } from './resources.ts';
@@ -111,20 +111,9 @@ function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context
 }
 
 function readListeners(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
-  const seen = new Set<string>();
-  const frontend = readFrontendTls(spec);
-  for (const [i, entry] of listAt(spec.listeners).entries()) {
-    const raw = objectAt(entry);
-    const name = nonEmptyString(raw.name);
-    if (name === undefined || seen.has(name)) {
-      node.unnamedListeners.push(`spec.listeners[${i}] ${name === undefined ? `has no name (${show(raw.name)})` : `repeats the name ${name}`}`);
-      continue;
-    }
-    seen.add(name);
-    const listener = buildListenerNode(context, node, raw, name, i);
-    applyFrontendTls(context, listener, frontend);
-    node.listeners.push(listener);
-  }
+  const { listeners, unnamed } = readListenerList(context, node, spec, spec.listeners);
+  node.listeners.push(...listeners);
+  node.unnamedListeners.push(...unnamed);
   detectListenerConflicts(node.listeners, context.options.supportedFeatures.has('TLSRouteModeMixed'));
 }
 
@@ -155,7 +144,6 @@ export function buildGatewayNode(context: TranslateContext, gateway: Gateway, ga
     node.rejection ??= gatewayInvalidParameters(`spec.infrastructure.parametersRef ${show(parametersRef)} is not supported: a Gateway takes no parameters (its GatewayClass may name a ConfigMap)`);
   }
   readAddresses(node, spec, context);
-  if (!Array.isArray(spec.listeners) && spec.listeners !== undefined) node.unnamedListeners.push(`spec.listeners must be a list; it is ${show(spec.listeners)}`);
   readListeners(node, spec, context);
   node.backendTls = readBackendTls(context, node, spec);
   return node;

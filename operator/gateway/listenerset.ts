@@ -22,13 +22,13 @@ import {
 import type { ConditionDraft } from './conditions.ts';
 import { labelsOfNamespace, objectKey } from './context.ts';
 import type { TranslateContext } from './context.ts';
-import { applyFrontendTls, readFrontendTls } from './frontendtls.ts';
 import { isGatewayAccepted, isGatewayServable, listenerConditions } from './gateway.ts';
 import type { GatewayNode } from './gateway.ts';
 import { hostnamesOverlap } from './hostname.ts';
-import { buildListenerNode, conflictBetween, isListenerServable } from './listener.ts';
+import { conflictBetween, isListenerServable } from './listener.ts';
+import { readListenerList } from './listener-list.ts';
 import type { ListenerNode } from './listener.ts';
-import { listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
+import { nonEmptyString, objectAt, show, stringAt } from './read.ts';
 import { GATEWAY_GROUP } from './referencegrant.ts';
 import { generationOf, nameOf, namespaceOf } from './resources.ts';
 import type { ListenerSet } from './resources.ts';
@@ -90,23 +90,11 @@ export function admitsListenerSets(gateway: GatewayNode): boolean {
 }
 
 function readListeners(context: TranslateContext, node: ListenerSetNode): void {
-  const spec = objectAt(node.source.spec);
-  const frontend = readFrontendTls(objectAt(node.gateway.source.spec));
   const owner = { namespace: node.namespace, name: node.name };
-  const seen = new Set<string>();
-  if (spec.listeners !== undefined && !Array.isArray(spec.listeners)) node.unnamedListeners.push(`spec.listeners must be a list; it is ${show(spec.listeners)}`);
-  for (const [i, entry] of listAt(spec.listeners).entries()) {
-    const raw = objectAt(entry);
-    const name = nonEmptyString(raw.name);
-    if (name === undefined || seen.has(name)) {
-      node.unnamedListeners.push(`spec.listeners[${i}] ${name === undefined ? `has no name (${show(raw.name)})` : `repeats the name ${name}`}`);
-      continue;
-    }
-    seen.add(name);
-    const listener = buildListenerNode(context, node.gateway, raw, name, i, owner);
-    applyFrontendTls(context, listener, frontend);
-    node.listeners.push(listener);
-  }
+  const gatewaySpec = objectAt(node.gateway.source.spec);
+  const { listeners, unnamed } = readListenerList(context, node.gateway, gatewaySpec, objectAt(node.source.spec).listeners, owner);
+  node.listeners.push(...listeners);
+  node.unnamedListeners.push(...unnamed);
 }
 
 function describe(listener: ListenerNode): string {
