@@ -10,7 +10,7 @@ import { applyHeaderOps, setForwardedHeaders, stripHopByHop } from './headers.ts
 import type { HeaderBag } from './headers.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { HttpMetrics } from './metrics.ts';
-import { BufferedBody } from '../upstream/exchange.ts';
+import { BACKEND_TIMEOUT, BufferedBody } from '../upstream/exchange.ts';
 import type { StreamedBody } from '../upstream/exchange.ts';
 import { sendUpstreamResponse } from './respond.ts';
 import { isConnectionError, statusForUpstreamError, upstreamErrorCode } from './upstream-errors.ts';
@@ -48,7 +48,7 @@ function rewriteHeaders(headers: HeaderBag, request: FastifyRequest): HeaderBag 
   return headers;
 }
 
-export function buildFromOptions(rule: CompiledRule, ref: CompiledBackendRef, metrics: HttpMetrics): FromOptions {
+export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): FromOptions {
   const retry = rule.retry;
   const options: FromOptions = {
     rewriteRequestHeaders,
@@ -83,6 +83,7 @@ export function buildFromOptions(rule: CompiledRule, ref: CompiledBackendRef, me
         return Math.max(retry.backoffMs, 1);
       }
       if (err !== null && retry.onConnectionError && isConnectionError(err.code ?? '')) return Math.max(retry.backoffMs, 1);
+      if (err !== null && retry.onBackendTimeout && err.code === BACKEND_TIMEOUT) return Math.max(retry.backoffMs, 1);
       return null;
     },
   } as unknown as FromOptions;
@@ -94,6 +95,6 @@ const fromOptionsCache = new WeakMap<CompiledBackendRef, FromOptions>();
 
 export function fromOptionsFor(rule: CompiledRule, ref: CompiledBackendRef, metrics: HttpMetrics): FromOptions {
   let options = fromOptionsCache.get(ref);
-  if (options === undefined) fromOptionsCache.set(ref, (options = buildFromOptions(rule, ref, metrics)));
+  if (options === undefined) fromOptionsCache.set(ref, (options = buildFromOptions(rule, metrics)));
   return options;
 }

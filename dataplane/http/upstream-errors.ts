@@ -2,7 +2,7 @@
 // for everything else the backend did wrong (reset, malformed response).
 
 const UNAVAILABLE = new Set(['PORTICO_NO_ENDPOINTS', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL']);
-const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT']);
+const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'PORTICO_BACKEND_TIMEOUT']);
 
 /** The innermost error code of an upstream failure (reply-from wraps undici's error in `cause`). */
 export function upstreamErrorCode(error: unknown): string {

@@ -49,6 +49,13 @@ export interface ExchangeResponse {
 
 export type ExchangeCallback = (error: Error | null, response?: ExchangeResponse) => void;
 
+/** The error of an attempt that ran out its backend request timeout (answered 504, retried if the rule says so). */
+export const BACKEND_TIMEOUT = 'PORTICO_BACKEND_TIMEOUT';
+
+function expire(exchange: Exchange): void {
+  exchange.expire();
+}
+
 export class Exchange implements Dispatcher.DispatchHandler {
   readonly #callback: ExchangeCallback;
   readonly #head: boolean;
@@ -64,15 +71,44 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #length = 0;
   #stream: StreamedBody | null = null;
   #answered = false;
+  #timeoutMs: number;
+  #timer: NodeJS.Timeout | null = null;
+  #expired = false;
 
-  constructor(method: string, holdHeaders: boolean, callback: ExchangeCallback) {
+  /**
+   * `timeoutMs` (0: none) bounds the whole attempt, from dispatch to the last byte of the response, as Gateway API's
+   * `timeouts.backendRequest` asks. It is a native timer: undici's own headers and body timeouts run on a coarse clock
+   * (about half a second), which let a 300 ms timeout pass a 1 s response.
+   */
+  constructor(method: string, holdHeaders: boolean, callback: ExchangeCallback, timeoutMs = 0) {
     this.#head = method === 'HEAD';
     this.#holdHeaders = holdHeaders;
     this.#callback = callback;
+    this.#timeoutMs = timeoutMs;
+    if (timeoutMs > 0) this.#timer = setTimeout(expire, timeoutMs, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
+    if (this.#expired) controller.abort(this.#timeoutError());
+  }
+
+  /** The attempt's time is up: abort it (now, or as soon as undici hands over its controller). */
+  expire(): void {
+    this.#timer = null;
+    this.#expired = true;
+    this.#controller?.abort(this.#timeoutError());
+  }
+
+  #timeoutError(): Error {
+    return Object.assign(new Error(`the backend did not answer within ${this.#timeoutMs} ms`), { code: BACKEND_TIMEOUT });
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -100,6 +136,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    this.#clearTimer();
     const sent = trailers !== undefined && trailers !== null && Object.keys(trailers).length > 0 ? trailers : null;
     if (this.#chunks !== null) {
       this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: new BufferedBody(this.#chunks, this.#length, sent) });
@@ -115,6 +152,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#clearTimer();
     if (!this.#answered) this.#answer(error);
     else this.#stream?.destroy(error);
   }

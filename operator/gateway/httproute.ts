@@ -83,7 +83,13 @@ function buildRetry(raw: unknown, field: string, issues: RuleIssues, features: R
   if (attempts === undefined || attempts < 0 || attempts > 100) return issues.unsupported(`${field}.attempts ${show(raw.attempts)} must be an integer from 0 to 100`);
   const backoffMs = raw.backoff === undefined ? DEFAULT_RETRY_BACKOFF_MS : duration(raw.backoff, `${field}.backoff`, issues);
   if (backoffMs === undefined) return undefined;
-  return { attempts, codes, backoffMs, onConnectionError: features.has('HTTPRouteRetryConnectionError') };
+  return {
+    attempts,
+    codes,
+    backoffMs,
+    onConnectionError: features.has('HTTPRouteRetryConnectionError'),
+    onBackendTimeout: features.has('HTTPRouteRetryBackendTimeout'),
+  };
 }
 
 function buildBackends(raw: unknown, field: string, issues: RuleIssues, scope: FilterScope): WeightedBackend[] {

@@ -42,7 +42,7 @@ import type { AddressAllocations, PortAllocations, ResolvedOptions, TranslateOpt
 import { buildResourceSnapshot, comparePrecedence, nameOf, namespaceOf, snapshotListOf } from './resources.ts';
 import type { KubeObject, SnapshotList } from './resources.ts';
 import { SessionIr } from './session-ir.ts';
-import { ListenerSetIndex, ListenerSetTable, listenerSetSignature, listenersSignature } from './session-listenersets.ts';
+import { ListenerSetIndex, ListenerSetTable, listenersSignature } from './session-listenersets.ts';
 import { PolicyTable } from './session-policies.ts';
 import type { RecordChanges } from './session-ir.ts';
 import { RouteTable } from './session-routes.ts';

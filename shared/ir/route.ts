@@ -107,6 +107,8 @@ export interface RetryPolicy {
   backoffMs: number;
   /** Also retry when the connection to the backend fails or resets before a response. */
   onConnectionError: boolean;
+  /** Also retry an attempt that ran out its backend request timeout (`timeouts.backendRequest`). */
+  onBackendTimeout: boolean;
 }
 
 export interface HttpRule {

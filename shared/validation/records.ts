@@ -226,6 +226,8 @@ function validateRule(rule: HttpRule, at: string, out: Sink): void {
     arrayAt(out, `${at}.retry.codes`, rule.retry.codes).forEach((c, i) => {
       if (!(Number.isInteger(c) && (c as number) >= 400 && (c as number) <= 599)) check(out, `${at}.retry.codes[${i}]`, 'must be a status code from 400 to 599');
     });
+    if (typeof rule.retry.onConnectionError !== 'boolean') check(out, `${at}.retry.onConnectionError`, 'must be a boolean');
+    if (typeof rule.retry.onBackendTimeout !== 'boolean') check(out, `${at}.retry.onBackendTimeout`, 'must be a boolean');
   }
   if (rule.directResponse !== undefined && !(Number.isInteger(rule.directResponse.status) && rule.directResponse.status >= 200 && rule.directResponse.status <= 599)) {
     check(out, `${at}.directResponse.status`, 'must be a status code from 200 to 599');

@@ -27,6 +27,23 @@ async function startFlaky(failures: number): Promise<{ server: Server; port: num
   return { server, port: (server.address() as AddressInfo).port, hits };
 }
 
+/** Holds the first request of each `?key=` for 5 s, answers the others at once with 200 `attempt <n>`. */
+async function startSlowFirst(): Promise<{ server: Server; port: number; hits: Map<string, number> }> {
+  const hits = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const key = new URL(req.url ?? '/', 'http://x').searchParams.get('key') ?? '';
+    const n = (hits.get(key) ?? 0) + 1;
+    hits.set(key, n);
+    const answer = () => {
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'text/plain' }).end(`attempt ${n}`);
+    };
+    if (n === 1) setTimeout(answer, 5000).unref();
+    else answer();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, hits };
+}
+
 /** Accepts connections and closes them without answering: a broken backend (502). */
 async function startSlammer(): Promise<{ server: NetServer; port: number }> {
   const server = createNetServer((socket) => socket.once('data', () => socket.destroy()));
@@ -53,6 +70,7 @@ describe('data plane: upstreams over real sockets', () => {
   let a2: EchoServer;
   let flaky: Awaited<ReturnType<typeof startFlaky>>;
   let slammer: Awaited<ReturnType<typeof startSlammer>>;
+  let slowFirst: Awaited<ReturnType<typeof startSlowFirst>>;
 
   before(async () => {
     h = await startHarness();
@@ -61,6 +79,7 @@ describe('data plane: upstreams over real sockets', () => {
     b = await startEchoServer('b');
     flaky = await startFlaky(2);
     slammer = await startSlammer();
+    slowFirst = await startSlowFirst();
     const dead = await deadPort();
     const l = httpListener('ns/gw/http', port, { address });
     const backends = [
@@ -70,6 +89,7 @@ describe('data plane: upstreams over real sockets', () => {
       backend('ns/slam:80', [['127.0.0.1', slammer.port]]),
       backend('ns/dead:80', [['127.0.0.1', dead]]),
       backend('ns/empty:80', []),
+      backend('ns/slow-first:80', [['127.0.0.1', slowFirst.port]]),
       // One dead endpoint and one live one: a connection-error retry must move to the live one.
       backend('ns/half:80', [['127.0.0.1', dead], ['127.0.0.1', b.port]]),
     ];
@@ -83,9 +103,17 @@ describe('data plane: upstreams over real sockets', () => {
         r('/direct', [], { backends: [], directResponse: { status: 500 } }),
         r('/request-timeout', ['ns/b:80'], { timeouts: { requestMs: 300 } }),
         r('/backend-timeout', ['ns/b:80'], { timeouts: { backendRequestMs: 300 } }),
-        r('/retry', ['ns/flaky:80'], { retry: { attempts: 3, codes: [503], backoffMs: 10, onConnectionError: true } }),
+        r('/retry', ['ns/flaky:80'], { retry: { attempts: 3, codes: [503], backoffMs: 10, onConnectionError: true, onBackendTimeout: true } }),
+        r('/retry-timeout', ['ns/slow-first:80'], {
+          timeouts: { backendRequestMs: 200 },
+          retry: { attempts: 1, codes: [], backoffMs: 10, onConnectionError: false, onBackendTimeout: true },
+        }),
+        r('/no-retry-timeout', ['ns/slow-first:80'], {
+          timeouts: { backendRequestMs: 200 },
+          retry: { attempts: 1, codes: [504], backoffMs: 10, onConnectionError: true, onBackendTimeout: false },
+        }),
         r('/no-retry', ['ns/flaky:80']),
-        r('/retry-conn', ['ns/half:80'], { retry: { attempts: 2, codes: [], backoffMs: 1, onConnectionError: true } }),
+        r('/retry-conn', ['ns/half:80'], { retry: { attempts: 2, codes: [], backoffMs: 1, onConnectionError: true, onBackendTimeout: false } }),
         r('/slam', ['ns/slam:80']),
         r('/dead', ['ns/dead:80']),
         r('/empty', ['ns/empty:80']),
@@ -98,6 +126,8 @@ describe('data plane: upstreams over real sockets', () => {
     await Promise.all([a, a2, b].map((e) => e?.close()));
     flaky?.server.close();
     slammer?.server.close();
+    slowFirst?.server.closeAllConnections();
+    slowFirst?.server.close();
   });
 
   it('splits traffic by weight (80/20 over 1000 requests, ±6 points)', async () => {
@@ -143,6 +173,16 @@ describe('data plane: upstreams over real sockets', () => {
     expect(reply.text).to.equal('attempt 3');
     expect((await get(`${base}/no-retry?key=r2`, { headers: { host: 'x' } })).status).to.equal(503);
     expect(flaky.hits.get('r2')).to.equal(1);
+  });
+
+  it('retries an attempt that ran out its backend timeout, only when the rule says so', async () => {
+    const retried = await get(`${base}/retry-timeout?key=t1`, { headers: { host: 'x' } });
+    expect(retried.status).to.equal(200);
+    expect(retried.text).to.equal('attempt 2');
+    expect(slowFirst.hits.get('t1')).to.equal(2);
+    // A 504 in `codes` is about responses: a timed-out attempt is not retried when onBackendTimeout is off.
+    expect((await get(`${base}/no-retry-timeout?key=t2`, { headers: { host: 'x' } })).status).to.equal(504);
+    expect(slowFirst.hits.get('t2')).to.equal(1);
   });
 
   it('retries a connection error on another endpoint', async () => {
