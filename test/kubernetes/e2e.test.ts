@@ -15,7 +15,7 @@ import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, eventually, gatewayAddress, getObject, loadFixture, nonLoopbackIPv4, parentsOf } from './support/kube.ts';
+import { CONTROLLER, adminClient, apply, conditionOf, eventually, gatewayAddress, getObject, loadFixture, backendAddressOrSkip, parentsOf } from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
@@ -35,12 +35,11 @@ describe('kubernetes mode end to end (real API server)', function () {
   const gatewayCondition = async (type: string) => conditionOf(await status('Gateway', 'gw'), type);
 
   before(async function () {
-    const backendIp = nonLoopbackIPv4();
-    if (backendIp === undefined) this.skip();
+    const backendIp = backendAddressOrSkip(this);
     cluster = await startCluster();
     client = adminClient(cluster.kubeconfigPath);
     echo = await startEchoServer('echo', backendIp);
-    for (const object of loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp!, BACKEND_PORT: echo.port })) await apply(client, object);
+    for (const object of loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp, BACKEND_PORT: echo.port })) await apply(client, object);
     // The operator starts with no data plane: the first statuses are written before any ack.
     replica = await startReplica({ name: 'e2e', kubeconfigPath: cluster.kubeconfigPath, withDataPlane: false });
   });

@@ -10,7 +10,7 @@ import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, eventually, gatewayAddress, getObject, loadFixture, nonLoopbackIPv4, parentsOf } from './support/kube.ts';
+import { CONTROLLER, adminClient, apply, conditionOf, eventually, gatewayAddress, getObject, loadFixture, backendAddressOrSkip, parentsOf } from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
@@ -39,9 +39,7 @@ describe('two operator replicas (real API server)', function () {
   };
 
   before(async function () {
-    const ip = nonLoopbackIPv4();
-    if (ip === undefined) this.skip();
-    backendIp = ip!;
+    backendIp = backendAddressOrSkip(this);
     cluster = await startCluster();
     client = adminClient(cluster.kubeconfigPath);
     echo = await startEchoServer('echo', backendIp);

@@ -16,7 +16,7 @@ import { KubeClient, isApiError } from '../../operator/framework/kube-client.ts'
 import { kubectl } from './support/kubectl.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import { serviceNameOf } from '../../operator/gateway/gateway-service.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, deleteObject, eventually, getObject, loadFixture, nonLoopbackIPv4, parentsOf } from './support/kube.ts';
+import { CONTROLLER, adminClient, apply, conditionOf, deleteObject, eventually, getObject, loadFixture, backendAddressOrSkip, parentsOf } from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
@@ -51,9 +51,7 @@ describe('the operator with the install manifests’ RBAC (real API server)', fu
   const lines: string[] = [];
 
   before(async function () {
-    const ip = nonLoopbackIPv4();
-    if (ip === undefined) this.skip();
-    backendIp = ip!;
+    backendIp = backendAddressOrSkip(this);
     cluster = await startCluster();
     client = adminClient(cluster.kubeconfigPath);
     for (const file of ['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'role.yaml']) {

@@ -16,7 +16,7 @@ import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, deleteObject, eventually, gatewayAddress, getObject, kubeConfigFor, loadFixture, nonLoopbackIPv4, parentsOf } from './support/kube.ts';
+import { CONTROLLER, adminClient, apply, conditionOf, deleteObject, eventually, gatewayAddress, getObject, kubeConfigFor, loadFixture, backendAddressOrSkip, parentsOf } from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 import { startTcpProxy } from './support/tcp-proxy.ts';
@@ -48,13 +48,12 @@ describe('kubernetes mode through API server outages (real API server)', functio
   const inStore = (name: string) => replica!.operator.store.get(`HTTPRoute/default/${name}`) !== undefined;
 
   before(async function () {
-    const backendIp = nonLoopbackIPv4();
-    if (backendIp === undefined) this.skip();
+    const backendIp = backendAddressOrSkip(this);
     cluster = await startCluster();
     client = adminClient(cluster.kubeconfigPath);
     proxy = await startTcpProxy('127.0.0.1', Number(new URL(cluster.server).port));
     echo = await startEchoServer('echo', backendIp);
-    for (const object of loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp!, BACKEND_PORT: echo.port })) await apply(client, object);
+    for (const object of loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp, BACKEND_PORT: echo.port })) await apply(client, object);
     for (const [name, prefix] of [['gap-a', '/gap-a'], ['gap-b', '/gap-b']]) await apply(client, routeTo(name, prefix));
     replica = await startReplica({
       name: 'resilience',

@@ -16,7 +16,7 @@ import { CONTENT_TYPE } from '../../operator/framework/kube-client.ts';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import { serviceNameOf } from '../../operator/gateway/gateway-service.ts';
-import { adminClient, apply, conditionOf, deleteObject, eventually, getObject, loadFixture, nonLoopbackIPv4 } from './support/kube.ts';
+import { adminClient, apply, conditionOf, deleteObject, eventually, getObject, loadFixture, backendAddressOrSkip } from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
@@ -41,12 +41,11 @@ describe('service mode: a Service per Gateway (real API server)', function () {
   const fixtureObject = (kind: string, name: string) => structuredClone(fixture.find((o) => o.kind === kind && o.metadata?.name === name)!);
 
   before(async function () {
-    const backendIp = nonLoopbackIPv4();
-    if (backendIp === undefined) this.skip();
+    const backendIp = backendAddressOrSkip(this);
     cluster = await startCluster();
     client = adminClient(cluster.kubeconfigPath);
     echo = await startEchoServer('echo', backendIp);
-    fixture = loadFixture('services.yaml', { BACKEND_IP: backendIp!, BACKEND_PORT: echo.port });
+    fixture = loadFixture('services.yaml', { BACKEND_IP: backendIp, BACKEND_PORT: echo.port });
     for (const object of fixture) await apply(client, object);
     replica = await startReplica({
       name: 'services',
