@@ -103,7 +103,7 @@ async function assemble(
   const serviceMode = config.addressMode === 'service';
   const ownNamespace = config.serviceNamespace ?? contextNamespace(kubeConfig) ?? 'default';
   const services = serviceMode
-    ? new KubernetesServiceSink({ client, live: { get: (kind, namespace, name) => provider?.get(kind, namespace, name), list: (kind, namespace) => provider?.list(kind, namespace) ?? [] }, namespace: ownNamespace, selector: config.serviceSelector ?? DEFAULT_SERVICE_SELECTOR, fieldManager: FIELD_MANAGER, log })
+    ? new KubernetesServiceSink({ client, live: { get: (kind, namespace, name) => provider?.get(kind, namespace, name), list: (kind, namespace) => provider?.list(kind, namespace) ?? [] }, namespace: ownNamespace, selector: config.serviceSelector ?? DEFAULT_SERVICE_SELECTOR, fieldManager: FIELD_MANAGER, log, events })
     : null;
 
   let reconciler: Reconciler | null = null;

@@ -13,9 +13,12 @@
 // When the API server refuses a requested cluster IP (outside the service CIDR, or in use) the Service is created
 // without it; the translator then reports the address it got instead (Programmed=False AddressNotUsable).
 // Like the status sink, it keeps a work queue of keys (Service names) and reads live objects from the provider.
+// What it does is recorded as Events on the Gateway (created, updated, cluster IP refused, write failed), where the
+// app team that owns the Gateway looks (`kubectl describe gateway`), and on the Service when it deletes one.
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { EventRecorder, EventType } from '../framework/events.ts';
 import { CONTENT_TYPE, isApiError } from '../framework/kube-client.ts';
 import type { KubeClient } from '../framework/kube-client.ts';
 import { WorkQueue } from '../framework/workqueue.ts';
@@ -42,6 +45,8 @@ export interface KubernetesServiceSinkOptions {
   log: Logger;
   /** Services written at once. Default 2. */
   concurrency?: number;
+  /** Where Events about Service writes go; none when absent. */
+  events?: EventRecorder;
 }
 
 interface ServiceBody {
@@ -121,7 +126,10 @@ export class KubernetesServiceSink {
       process: (name) => this.#sync(name),
       onError: (name, error, failures) => {
         this.stats.failures++;
-        options.log.warn({ service: `${options.namespace}/${name}`, failures, err: (error as Error)?.message ?? String(error) }, 'Service write failed; will retry');
+        const message = (error as Error)?.message ?? String(error);
+        options.log.warn({ service: `${options.namespace}/${name}`, failures, err: message }, 'Service write failed; will retry');
+        const gateway = this.#desired.get(name)?.gateway;
+        if (gateway !== undefined) this.#recordOnGateway(gateway, 'Warning', 'ServiceWriteFailed', `Service ${options.namespace}/${name} could not be written (will retry): ${message}`);
       },
     });
   }
@@ -205,6 +213,7 @@ export class KubernetesServiceSink {
     const { client, namespace, fieldManager, log } = this.#options;
     const path = `/api/v1/namespaces/${namespace}/services/${body.metadata.name}`;
     const send = (b: ServiceBody) => client.request<ApiObject>('PATCH', path, { query: { fieldManager, force: true }, body: b, contentType: CONTENT_TYPE.apply });
+    const gateway = body.metadata.annotations[GATEWAY_ANNOTATION];
     this.stats.applies++;
     try {
       await send(body);
@@ -212,11 +221,13 @@ export class KubernetesServiceSink {
       if (!(creating && body.spec.clusterIP !== undefined && isApiError(error, 422))) throw error;
       // The requested cluster IP was refused: create the Service without it; the Gateway's status says what it got.
       log.warn({ service: `${namespace}/${body.metadata.name}`, clusterIP: body.spec.clusterIP, err: error.message }, 'the requested cluster IP was refused; creating the Service without it');
+      this.#recordOnGateway(gateway, 'Warning', 'ClusterIPRefused', `the requested address ${body.spec.clusterIP} was refused as the cluster IP of Service ${namespace}/${body.metadata.name} (${error.message}); it was created without it`);
       const { clusterIP: _refused, ...spec } = body.spec;
       this.stats.applies++;
       await send({ ...body, spec });
     }
-    log.info({ service: `${namespace}/${body.metadata.name}`, gateway: body.metadata.annotations[GATEWAY_ANNOTATION], type: body.spec.type }, creating ? 'Service created' : 'Service updated');
+    log.info({ service: `${namespace}/${body.metadata.name}`, gateway, type: body.spec.type }, creating ? 'Service created' : 'Service updated');
+    this.#recordOnGateway(gateway, 'Normal', creating ? 'ServiceCreated' : 'ServiceUpdated', `Service ${namespace}/${body.metadata.name} (${body.spec.type}) ${creating ? 'created' : 'updated'} for this Gateway`);
   }
 
   async #delete(name: string, live: ApiObject): Promise<void> {
@@ -226,10 +237,23 @@ export class KubernetesServiceSink {
       await client.request('DELETE', `/api/v1/namespaces/${namespace}/services/${name}`, {
         body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: live.metadata?.uid } },
       });
-      log.info({ service: `${namespace}/${name}`, gateway: live.metadata?.annotations?.[GATEWAY_ANNOTATION] }, 'Service of a Gateway that is gone deleted');
+      const gateway = live.metadata?.annotations?.[GATEWAY_ANNOTATION];
+      log.info({ service: `${namespace}/${name}`, gateway }, 'Service of a Gateway that is gone deleted');
+      this.#options.events?.record({ apiVersion: 'v1', kind: 'Service', namespace, name, uid: live.metadata?.uid }, 'Normal', 'ServiceDeleted', 'DeleteService', `deleted: its Gateway ${gateway ?? '(unknown)'} is gone`);
     } catch (error) {
       // Gone already, or replaced (another uid): its own events bring it back here.
       if (!isApiError(error, 404) && !isApiError(error, 409)) throw error;
     }
+  }
+
+  /** An Event on the Gateway `namespace/name` (with its uid when the cache has it). */
+  #recordOnGateway(gateway: string, type: EventType, reason: string, note: string): void {
+    const events = this.#options.events;
+    const slash = gateway.indexOf('/');
+    if (events === undefined || slash < 0) return;
+    const namespace = gateway.slice(0, slash);
+    const name = gateway.slice(slash + 1);
+    const uid = this.#options.live.get('Gateway', namespace, name)?.metadata?.uid;
+    events.record({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace, name, uid }, type, reason, 'ApplyService', note);
   }
 }

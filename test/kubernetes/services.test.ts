@@ -20,6 +20,14 @@ import { adminClient, apply, conditionOf, deleteObject, eventually, getObject, l
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
+
+interface EventLike {
+  type: string;
+  reason: string;
+  note: string;
+  regarding: { kind: string; name: string; uid?: string };
+  reportingController: string;
+}
 const NS = 'portico-system';
 /** Internal ports of this run: below the ephemeral range, apart from other test files' ports. */
 const FIRST_PORT = 20_000 + (process.pid % 200) * 50;
@@ -81,6 +89,18 @@ describe('service mode: a Service per Gateway (real API server)', function () {
     const targets = [...web.spec.ports, ...internal.spec.ports].map((p) => p.targetPort);
     expect(new Set(targets).size).to.equal(3);
     for (const port of targets) expect(port).to.be.within(FIRST_PORT, FIRST_PORT + 49);
+  });
+
+  it('records the Service writes as Events on the Gateway, where its owners look', async () => {
+    const created = await eventually('a ServiceCreated Event on Gateway web', async () => {
+      const { items } = await client.request<{ items: EventLike[] }>('GET', '/apis/events.k8s.io/v1/namespaces/default/events');
+      return items.find((e) => e.regarding.kind === 'Gateway' && e.regarding.name === 'web' && e.reason === 'ServiceCreated');
+    });
+    const gateway = await getObject(client, 'Gateway', 'default', 'web');
+    expect(created.type).to.equal('Normal');
+    expect(created.regarding.uid).to.equal(gateway?.metadata?.uid);
+    expect(created.note).to.equal(`Service ${NS}/${(await service('web'))!.metadata!.name} (LoadBalancer) created for this Gateway`);
+    expect(created.reportingController).to.equal('portico.dev/gateway-controller');
   });
 
   it('takes status.addresses from the Service: the cluster IP of a ClusterIP Service', async () => {
@@ -175,6 +195,11 @@ describe('service mode: a Service per Gateway (real API server)', function () {
   it('deletes the Service of a Gateway that is gone, also one that went while the operator was down', async () => {
     await deleteObject(client, 'Gateway', 'default', 'internal');
     await eventually('the internal Service deleted', async () => (await service('internal')) === undefined);
+    const deleted = await eventually('a ServiceDeleted Event on the Service', async () => {
+      const { items } = await client.request<{ items: EventLike[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${NS}/events`);
+      return items.find((e) => e.regarding.kind === 'Service' && e.reason === 'ServiceDeleted');
+    });
+    expect(deleted.note).to.equal('deleted: its Gateway default/internal is gone');
     expect(await service('web'), 'the other Service stays').to.not.equal(undefined);
 
     await replica!.stopOperator();
