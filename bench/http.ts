@@ -11,7 +11,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, start, waitForPort } from './lib/processes.ts';
+import { cpuSeconds, residentMiB, start, waitForPort } from './lib/processes.ts';
 import type { Running } from './lib/processes.ts';
 import { BACKEND_PORT, haproxyConf, nginxBackendConf, nginxProxyConf, uniformRoutesScript } from './lib/references.ts';
 import { manyRoutes, singleRoute, startPortico } from './lib/portico.ts';
@@ -84,6 +84,9 @@ async function main(): Promise<void> {
       for (const t of targets) latency.get(t.name)!.push(await measure(t.proc, t.url, { threads: 1, connections: 1, seconds: SECONDS }));
     }
 
+    // Resident memory after the load, with one route (Portico: its one process, all shards included).
+    const memoryOneRoute = Object.fromEntries(targets.map((x) => [x.name, residentMiB(x.proc.pids())]));
+
     console.log(`10k routes: ${HOSTS} hostnames × ${PATHS} paths, uniform`);
     const script = uniformRoutesScript(dir, HOSTS, PATHS);
     const oneRoute: Sample[] = [];
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
       tenK.push(await measure(portico.process, `http://127.0.0.1:${PORTS.portico}`, { threads: 2, connections: 64, seconds: SECONDS, script }));
       nginxTenK.push(await measure(nginx10k, `http://127.0.0.1:${PORTS.nginx10k}`, { threads: 2, connections: 64, seconds: SECONDS, script }));
     }
+    const memoryTenK = { nginx: residentMiB(nginx10k.pids()), portico: residentMiB(portico.process.pids()) };
 
     const t = Object.fromEntries(targets.map((x) => [x.name, summarize(throughput.get(x.name)!)]));
     const l = Object.fromEntries(targets.map((x) => [x.name, summarize(latency.get(x.name)!)]));
@@ -118,6 +122,8 @@ async function main(): Promise<void> {
       `| 1 conn: p99 ms | ${f(l.nginx.p99, 3)} | ${f(l.haproxy.p99, 3)} | ${f(l.portico.p99, 3)} | ${f(l.portico.p99 / l.nginx.p99, 2)} | | ≤ 1 ms |`,
       `| ${HOSTS * PATHS} routes / ${HOSTS} hosts, uniform: requests/s | ${f(ng10.rps)} | — | ${f(ten.rps)} | ${f(ten.rps / ng10.rps, 2)} | | |`,
       `| Portico 10k routes ÷ Portico 1 route (same load) | | | ${f(ten.rps)} ÷ ${f(one.rps)} = ${f(ten.rps / one.rps, 2)} | | | ≥ 0.9 |`,
+      `| resident memory after the load, 1 route: MiB | ${f(memoryOneRoute.nginx, 1)} | ${f(memoryOneRoute.haproxy, 1)} | ${f(memoryOneRoute.portico, 1)} | ${f(memoryOneRoute.portico / memoryOneRoute.nginx, 1)} | | |`,
+      `| resident memory after the load, ${HOSTS * PATHS} routes: MiB | ${f(memoryTenK.nginx, 1)} | — | ${f(memoryTenK.portico, 1)} | ${f(memoryTenK.portico / memoryTenK.nginx, 1)} | | |`,
       '',
       `Errors or non-2xx across all runs: nginx ${t.nginx.errors + l.nginx.errors}, HAProxy ${t.haproxy.errors + l.haproxy.errors}, Portico ${t.portico.errors + l.portico.errors + one.errors + ten.errors}. wrk, the backend and the proxy share the machine's cores.`,
       '',

@@ -49,6 +49,23 @@ function childPids(pid: number): number[] {
   }
 }
 
+/**
+ * Resident memory of these processes in MiB (VmRSS summed: pages shared between nginx's master and workers count
+ * once per process, so multi-process servers read a little high).
+ */
+export function residentMiB(pids: number[]): number {
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match !== null) kib += Number(match[1]);
+    } catch {
+      // the process is gone
+    }
+  }
+  return kib / 1024;
+}
+
 /** CPU seconds used so far by these processes (all their threads). */
 export function cpuSeconds(pids: number[]): number {
   let ticks = 0;
