@@ -3,7 +3,7 @@
 
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Server as NetServer } from 'node:net';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { HttpRule } from '../../shared/ir/route.ts';
@@ -44,6 +44,17 @@ async function startSlowFirst(): Promise<{ server: Server; port: number; hits: M
   return { server, port: (server.address() as AddressInfo).port, hits };
 }
 
+/** Sends its headers and a first chunk at once, then the rest of the body after 5 s. */
+async function startSlowBody(): Promise<{ server: Server; port: number }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first chunk\n');
+    setTimeout(() => res.destroyed || res.end('the rest\n'), 5000).unref();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 /** Accepts connections and closes them without answering: a broken backend (502). */
 async function startSlammer(): Promise<{ server: NetServer; port: number }> {
   const server = createNetServer((socket) => socket.once('data', () => socket.destroy()));
@@ -71,6 +82,7 @@ describe('data plane: upstreams over real sockets', () => {
   let flaky: Awaited<ReturnType<typeof startFlaky>>;
   let slammer: Awaited<ReturnType<typeof startSlammer>>;
   let slowFirst: Awaited<ReturnType<typeof startSlowFirst>>;
+  let slowBody: Awaited<ReturnType<typeof startSlowBody>>;
 
   before(async () => {
     h = await startHarness();
@@ -80,6 +92,7 @@ describe('data plane: upstreams over real sockets', () => {
     flaky = await startFlaky(2);
     slammer = await startSlammer();
     slowFirst = await startSlowFirst();
+    slowBody = await startSlowBody();
     const dead = await deadPort();
     const l = httpListener('ns/gw/http', port, { address });
     const backends = [
@@ -90,6 +103,7 @@ describe('data plane: upstreams over real sockets', () => {
       backend('ns/dead:80', [['127.0.0.1', dead]]),
       backend('ns/empty:80', []),
       backend('ns/slow-first:80', [['127.0.0.1', slowFirst.port]]),
+      backend('ns/slow-body:80', [['127.0.0.1', slowBody.port]]),
       // One dead endpoint and one live one: a connection-error retry must move to the live one.
       backend('ns/half:80', [['127.0.0.1', dead], ['127.0.0.1', b.port]]),
     ];
@@ -104,6 +118,7 @@ describe('data plane: upstreams over real sockets', () => {
         r('/request-timeout', ['ns/b:80'], { timeouts: { requestMs: 300 } }),
         r('/backend-timeout', ['ns/b:80'], { timeouts: { backendRequestMs: 300 } }),
         r('/retry', ['ns/flaky:80'], { retry: { attempts: 3, codes: [503], backoffMs: 10, onConnectionError: true, onBackendTimeout: true } }),
+        r('/slow-body', ['ns/slow-body:80'], { timeouts: { backendRequestMs: 300 } }),
         r('/retry-timeout', ['ns/slow-first:80'], {
           timeouts: { backendRequestMs: 200 },
           retry: { attempts: 1, codes: [], backoffMs: 10, onConnectionError: false, onBackendTimeout: true },
@@ -126,8 +141,10 @@ describe('data plane: upstreams over real sockets', () => {
     await Promise.all([a, a2, b].map((e) => e?.close()));
     flaky?.server.close();
     slammer?.server.close();
-    slowFirst?.server.closeAllConnections();
-    slowFirst?.server.close();
+    for (const slow of [slowFirst, slowBody]) {
+      slow?.server.closeAllConnections();
+      slow?.server.close();
+    }
   });
 
   it('splits traffic by weight (80/20 over 1000 requests, ±6 points)', async () => {
@@ -165,6 +182,24 @@ describe('data plane: upstreams over real sockets', () => {
     expect((await get(`${base}/request-timeout?delay=1000`, { headers: { host: 'x' } })).status).to.equal(504);
     expect((await get(`${base}/backend-timeout?delay=1000`, { headers: { host: 'x' } })).status).to.equal(504);
     expect((await get(`${base}/request-timeout?delay=10`, { headers: { host: 'x' } })).status).to.equal(200);
+  });
+
+  it('cuts off a response whose body is still streaming when the backend timeout expires', async () => {
+    // The timeout covers the attempt up to the last byte: the status and first chunk went out, so the client sees the
+    // response end early instead of a complete one 5 s later.
+    const outcome = await new Promise<{ status: number; body: string; complete: boolean }>((resolve, reject) => {
+      const req = httpRequest({ host: address, port, path: '/slow-body', headers: { host: 'x' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('close', () => resolve({ status: res.statusCode ?? 0, body, complete: res.complete }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(outcome.status).to.equal(200);
+    expect(outcome.body).to.equal('first chunk\n');
+    expect(outcome.complete).to.equal(false);
   });
 
   it('retries on the configured status codes up to the attempts', async () => {
