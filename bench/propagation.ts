@@ -168,7 +168,7 @@ const lines = [
   '|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.routes} | ${f(pct(r.total, 50))} | ${f(pct(r.total, 99))} | ${f(pct(r.translate, 50))} / ${f(pct(r.translate, 99))} | ${f(pct(r.publish, 50))} / ${f(pct(r.publish, 99))} | ${f(pct(r.apply, 50))} / ${f(pct(r.apply, 99))} | p99 ≤ 50 |`),
   '',
-  'Total includes the file watcher settling (30 ms debounce) and the probe poll interval (≈1 ms). The publish round trip contains the data plane apply. 200 requests (an existing route, an unknown host) warm the data plane before the probes.',
+  'Total includes the file watcher settling (the folder quiet for 10 ms, at most 100 ms after the first change) and the probe poll interval (≈1 ms). The publish round trip contains the data plane apply. 200 requests (an existing route, an unknown host) warm the data plane before the probes.',
   '',
 ];
 console.log(`\n${lines.join('\n')}`);
