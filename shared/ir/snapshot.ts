@@ -5,8 +5,11 @@ import type { Backend } from './backend.ts';
 import type { CertificateRecord, Listener } from './listener.ts';
 import type { HttpRoute, StreamRoute } from './route.ts';
 
-/** Bumped when a record changes shape incompatibly; the data plane NACKs a version it does not know. 2: `Listener.bindPort`. */
-export const IR_VERSION = 2;
+/**
+ * Bumped when a record changes shape incompatibly; the data plane NACKs a version it does not know. 2: `Listener.bindPort`;
+ * 3: `RetryPolicy.onBackendTimeout`.
+ */
+export const IR_VERSION = 3;
 
 export interface SnapshotRecords {
   listeners: Listener[];
