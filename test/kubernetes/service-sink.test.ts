@@ -21,11 +21,10 @@ import { collectionPath, objectPath } from '../../operator/framework/resource.ts
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import type { GatewayService } from '../../operator/gateway/gateway-service.ts';
 import { FIELD_MANAGER } from '../../operator/kubernetes.ts';
-import { WATCHED_KINDS } from '../../operator/kubernetes/kinds.ts';
-import { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
+import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesServiceSink, serviceBody, serviceMatches } from '../../operator/kubernetes/services.ts';
-import { ResourceStore } from '../../operator/store/resource-store.ts';
 import { RESOURCES, adminClient, apply, eventually, getObject, kubeConfigFor } from './support/kube.ts';
+import { startLiveCache } from './support/live-cache.ts';
 
 const SELECTOR = { 'app.kubernetes.io/name': 'portico' };
 
@@ -62,16 +61,8 @@ describe('kubernetes/services: KubernetesServiceSink (real API server)', functio
   before(async () => {
     cluster = await startCluster({ crds: true });
     client = adminClient(cluster.kubeconfigPath);
-    // `live` is the real provider (reflector caches of Services): simple to start, and what the operator reads;
-    // a map refreshed by hand would skip the very lag between a write and its echo that the sink must cope with.
-    provider = new KubernetesProvider({
-      client,
-      store: new ResourceStore(),
-      log,
-      kinds: WATCHED_KINDS.filter((k) => k.kind === 'Service'),
-      onLiveChange: (kind, key) => sink?.liveChanged(kind, key),
-    });
-    await provider.start();
+    // `live` is the real provider (reflector caches of Services), as the operator reads it: see support/live-cache.ts.
+    provider = await startLiveCache(client, ['Service'], log, (kind, key) => sink?.liveChanged(kind, key));
   });
 
   beforeEach(async () => {

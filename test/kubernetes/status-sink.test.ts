@@ -20,11 +20,10 @@ import { StatusWriter } from '../../operator/framework/status-writer.ts';
 import type { Condition } from '../../operator/gateway/conditions.ts';
 import type { ObjectStatus } from '../../operator/gateway/status.ts';
 import { FIELD_MANAGER } from '../../operator/kubernetes.ts';
-import { WATCHED_KINDS } from '../../operator/kubernetes/kinds.ts';
-import { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
+import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesStatusSink } from '../../operator/kubernetes/status-sink.ts';
-import { ResourceStore } from '../../operator/store/resource-store.ts';
 import { CONTROLLER, RESOURCES, adminClient, apply, eventually, getObject } from './support/kube.ts';
+import { startLiveCache } from './support/live-cache.ts';
 
 const GATEWAY_API = 'gateway.networking.k8s.io';
 const OTHER = 'example.com/other';
@@ -134,16 +133,8 @@ describe('kubernetes/status-sink (real API server)', function () {
   before(async () => {
     cluster = await startCluster({ crds: true });
     client = adminClient(cluster.kubeconfigPath);
-    // `live` is the real provider (reflector caches of the four status kinds): simple to start, and what the operator reads;
-    // a map refreshed by hand would skip the very lag between a write and its echo that the sink must cope with.
-    provider = new KubernetesProvider({
-      client,
-      store: new ResourceStore(),
-      log,
-      kinds: WATCHED_KINDS.filter((k) => STATUS_KINDS.includes(k.kind)),
-      onLiveChange: (kind, key) => sink?.liveChanged(kind, key),
-    });
-    await provider.start();
+    // `live` is the real provider (reflector caches of the four status kinds), as the operator reads it: see support/live-cache.ts.
+    provider = await startLiveCache(client, STATUS_KINDS, log, (kind, key) => sink?.liveChanged(kind, key));
   });
 
   afterEach(async () => {

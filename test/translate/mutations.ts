@@ -1,17 +1,10 @@
 // Random damage to Kubernetes objects for the translator's property tests: delete a field, duplicate a list entry,
 // or put a hostile value (wrong type, out of range, ReDoS pattern, prototype keys) anywhere in an object.
 
-/** mulberry32: small, fast, good enough to spread mutations. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../../shared/testing/random-ir.ts';
+
+/** The seeded generator the IR property tests use too (mulberry32). */
+export const random = seeded;
 
 const HOSTILE: unknown[] = [
   null,
