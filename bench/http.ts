@@ -20,7 +20,11 @@ import { wrk } from './lib/wrk.ts';
 import type { WrkResult } from './lib/wrk.ts';
 
 const { values: flags } = parseArgs({
-  options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' }, record: { type: 'boolean', default: false } },
+  options: {
+    seconds: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
+    record: { type: 'boolean', default: false },
+  },
 });
 const SECONDS = Number(flags.seconds);
 const ROUNDS = Number(flags.rounds);
@@ -38,7 +42,8 @@ async function measure(target: Running, url: string, o: Parameters<typeof wrk>[1
   const before = cpuSeconds(target.pids());
   const result = await wrk(url, o);
   const cpu = (cpuSeconds(target.pids()) - before) / o.seconds;
-  if (result.errors > 0 || result.non2xx > 0) console.warn(`  ${target.name}: ${result.errors} socket errors, ${result.non2xx} non-2xx`);
+  if (result.errors > 0 || result.non2xx > 0)
+    console.warn(`  ${target.name}: ${result.errors} socket errors, ${result.non2xx} non-2xx`);
   return { ...result, cpu };
 }
 
@@ -60,13 +65,28 @@ async function main(): Promise<void> {
     const nginx = binary('nginx');
     const backend = start('backend', nginx, ['-p', dir, '-c', nginxBackendConf(dir), '-g', 'daemon off;']);
     running.push(backend);
-    const nginxProxy = start('nginx', nginx, ['-p', dir, '-c', nginxProxyConf(dir, PORTS.nginx, 2), '-g', 'daemon off;']);
+    const nginxProxy = start('nginx', nginx, [
+      '-p',
+      dir,
+      '-c',
+      nginxProxyConf(dir, PORTS.nginx, 2),
+      '-g',
+      'daemon off;',
+    ]);
     const haproxy = start('haproxy', binary('haproxy'), ['-f', haproxyConf(dir, PORTS.haproxy, 2), '-db']);
-    const nginx10k = start('nginx-10k', nginx, ['-p', dir, '-c', nginxProxyConf(dir, PORTS.nginx10k, 2, { hosts: HOSTS, pathsPerHost: PATHS }), '-g', 'daemon off;']);
+    const nginx10k = start('nginx-10k', nginx, [
+      '-p',
+      dir,
+      '-c',
+      nginxProxyConf(dir, PORTS.nginx10k, 2, { hosts: HOSTS, pathsPerHost: PATHS }),
+      '-g',
+      'daemon off;',
+    ]);
     const portico = await startPortico(dir, 2);
     running.push(nginxProxy, haproxy, nginx10k, portico.process);
     await portico.configure(singleRoute(PORTS.portico));
-    for (const port of [BACKEND_PORT, PORTS.nginx, PORTS.haproxy, PORTS.nginx10k, PORTS.portico]) await waitForPort('127.0.0.1', port);
+    for (const port of [BACKEND_PORT, PORTS.nginx, PORTS.haproxy, PORTS.nginx10k, PORTS.portico])
+      await waitForPort('127.0.0.1', port);
 
     const targets = [
       { name: 'nginx', proc: nginxProxy, url: `http://127.0.0.1:${PORTS.nginx}/` },
@@ -80,8 +100,10 @@ async function main(): Promise<void> {
     const latency = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round}/${ROUNDS}: 64 connections, then 1 connection`);
-      for (const t of targets) throughput.get(t.name)!.push(await measure(t.proc, t.url, { threads: 2, connections: 64, seconds: SECONDS }));
-      for (const t of targets) latency.get(t.name)!.push(await measure(t.proc, t.url, { threads: 1, connections: 1, seconds: SECONDS }));
+      for (const t of targets)
+        throughput.get(t.name)!.push(await measure(t.proc, t.url, { threads: 2, connections: 64, seconds: SECONDS }));
+      for (const t of targets)
+        latency.get(t.name)!.push(await measure(t.proc, t.url, { threads: 1, connections: 1, seconds: SECONDS }));
     }
 
     // Resident memory after the load, with one route (Portico: its one process, all shards included).
@@ -95,10 +117,31 @@ async function main(): Promise<void> {
     const routes = manyRoutes(PORTS.portico, HOSTS, PATHS);
     for (let round = 1; round <= ROUNDS; round++) {
       await portico.configure(singleRoute(PORTS.portico));
-      oneRoute.push(await measure(portico.process, `http://127.0.0.1:${PORTS.portico}`, { threads: 2, connections: 64, seconds: SECONDS, script }));
+      oneRoute.push(
+        await measure(portico.process, `http://127.0.0.1:${PORTS.portico}`, {
+          threads: 2,
+          connections: 64,
+          seconds: SECONDS,
+          script,
+        }),
+      );
       await portico.configure(routes);
-      tenK.push(await measure(portico.process, `http://127.0.0.1:${PORTS.portico}`, { threads: 2, connections: 64, seconds: SECONDS, script }));
-      nginxTenK.push(await measure(nginx10k, `http://127.0.0.1:${PORTS.nginx10k}`, { threads: 2, connections: 64, seconds: SECONDS, script }));
+      tenK.push(
+        await measure(portico.process, `http://127.0.0.1:${PORTS.portico}`, {
+          threads: 2,
+          connections: 64,
+          seconds: SECONDS,
+          script,
+        }),
+      );
+      nginxTenK.push(
+        await measure(nginx10k, `http://127.0.0.1:${PORTS.nginx10k}`, {
+          threads: 2,
+          connections: 64,
+          seconds: SECONDS,
+          script,
+        }),
+      );
     }
     const memoryTenK = { nginx: residentMiB(nginx10k.pids()), portico: residentMiB(portico.process.pids()) };
 
@@ -111,7 +154,9 @@ async function main(): Promise<void> {
     const ng10 = summarize(nginxTenK);
     const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     const lines = [
-      `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, ${ROUNDS} rounds × ${SECONDS} s, medians; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+      `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, ${ROUNDS} rounds × ${SECONDS} s, medians; load average at the end ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
       '',
       '| scenario | nginx (2 workers) | HAProxy (2 threads) | Portico (2 shards) | Portico ÷ nginx | Portico ÷ best | goal |',
       '|---|---|---|---|---|---|---|',

@@ -38,7 +38,10 @@ try {
 const profiles = readdirSync(dir)
   .filter((f) => f.endsWith('.cpuprofile'))
   .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nodes: Node[] })
-  .map((p) => ({ p, busy: p.nodes.filter((n) => n.callFrame.functionName !== '(idle)').reduce((a, n) => a + n.hitCount, 0) }))
+  .map((p) => ({
+    p,
+    busy: p.nodes.filter((n) => n.callFrame.functionName !== '(idle)').reduce((a, n) => a + n.hitCount, 0),
+  }))
   .sort((a, b) => b.busy - a.busy);
 const self = new Map<string, number>();
 let total = 0;
@@ -55,11 +58,21 @@ for (const { p: profile } of profiles.slice(0, 1)) {
 const byOwner = new Map<string, number>();
 for (const [key, hits] of self) {
   const where = key.slice(key.indexOf(' ') + 1);
-  const owner = where.startsWith(':') ? 'native' : where.startsWith('node:') ? 'node internals' : where.startsWith('dataplane/') || where.startsWith('shared/') ? 'portico' : where.split('/').slice(0, where.startsWith('@') ? 2 : 1).join('/');
+  const owner = where.startsWith(':')
+    ? 'native'
+    : where.startsWith('node:')
+      ? 'node internals'
+      : where.startsWith('dataplane/') || where.startsWith('shared/')
+        ? 'portico'
+        : where
+            .split('/')
+            .slice(0, where.startsWith('@') ? 2 : 1)
+            .join('/');
   byOwner.set(owner, (byOwner.get(owner) ?? 0) + hits);
 }
 console.log('self time by owner:');
-for (const [owner, hits] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`${((100 * hits) / total).toFixed(1).padStart(5)}%  ${owner}`);
+for (const [owner, hits] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 10))
+  console.log(`${((100 * hits) / total).toFixed(1).padStart(5)}%  ${owner}`);
 console.log('hottest functions:');
 const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.argv[2] ?? 40));
 for (const [key, hits] of top) console.log(`${((100 * hits) / total).toFixed(1).padStart(5)}%  ${key}`);

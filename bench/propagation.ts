@@ -20,7 +20,12 @@ import { start } from './lib/processes.ts';
 import type { PassReport } from '../operator/runtime/reconciler.ts';
 
 const { values: flags } = parseArgs({
-  options: { sizes: { type: 'string', default: '100,1000,10000' }, probes: { type: 'string', default: '30' }, record: { type: 'boolean', default: false }, threads: { type: 'string', default: '1' } },
+  options: {
+    sizes: { type: 'string', default: '100,1000,10000' },
+    probes: { type: 'string', default: '30' },
+    record: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '1' },
+  },
 });
 const ROOT = new URL('../', import.meta.url).pathname;
 const ADDRESS = '127.10.200.1';
@@ -71,7 +76,8 @@ spec:
 `;
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function status(url: string, host: string): Promise<number> {
   try {
@@ -94,11 +100,32 @@ interface Row {
 async function measure(routes: number, probes: number, backendPort: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-prop-'));
   const socketPath = join(dir, 'dp.sock');
-  const dataPlane = start('dataplane', process.execPath, [join(ROOT, 'dataplane/main.ts'), '--socket', socketPath, '--shards', '2', '--admin', '127.0.0.1:0', '--log-level', 'warn']);
+  const dataPlane = start('dataplane', process.execPath, [
+    join(ROOT, 'dataplane/main.ts'),
+    '--socket',
+    socketPath,
+    '--shards',
+    '2',
+    '--admin',
+    '127.0.0.1:0',
+    '--log-level',
+    'warn',
+  ]);
   const log = pino({ level: 'warn' });
   folder(dir, routes, backendPort);
   const operator = await startStandalone(
-    Object.freeze({ mode: 'file' as const, dir, socketPath, controllerName: 'portico.dev/gateway-controller', addressPool: '127.10.0.0/16', adminAddress: '127.0.0.1', adminPort: 0, translatorThreads: Number(flags.threads), instance: 'bench', logLevel: 'warn' }),
+    Object.freeze({
+      mode: 'file' as const,
+      dir,
+      socketPath,
+      controllerName: 'portico.dev/gateway-controller',
+      addressPool: '127.10.0.0/16',
+      adminAddress: '127.0.0.1',
+      adminPort: 0,
+      translatorThreads: Number(flags.threads),
+      instance: 'bench',
+      logLevel: 'warn',
+    }),
     log,
   );
   const row: Row = { routes, total: [], translate: [], publish: [], apply: [] };
@@ -109,7 +136,8 @@ async function measure(routes: number, probes: number, backendPort: number): Pro
       if (performance.now() - warm > 30_000) throw new Error('the existing routes are not served after 30 s');
       await new Promise((r) => setTimeout(r, 1));
     }
-    for (let i = 0; i < 200; i++) await status(`http://${ADDRESS}:${PORT}/p0`, i % 2 === 0 ? 'h0.bench.test' : 'unknown.bench.test');
+    for (let i = 0; i < 200; i++)
+      await status(`http://${ADDRESS}:${PORT}/p0`, i % 2 === 0 ? 'h0.bench.test' : 'unknown.bench.test');
     for (let i = 0; i < probes; i++) {
       const host = `probe${i}.bench.test`;
       const started = performance.now();
@@ -162,11 +190,16 @@ backend.close();
 
 const f = (n: number) => n.toFixed(1);
 const lines = [
-  `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — route propagation (file change → first 200), ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, translator threads ${flags.threads}, ${flags.probes} probes per size, ms; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+  `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — route propagation (file change → first 200), ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, translator threads ${flags.threads}, ${flags.probes} probes per size, ms; load average at the end ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
   '',
   '| routes | total p50 | total p99 | translate p50 / p99 | publish round trip p50 / p99 | data-plane apply p50 / p99 | goal |',
   '|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.routes} | ${f(pct(r.total, 50))} | ${f(pct(r.total, 99))} | ${f(pct(r.translate, 50))} / ${f(pct(r.translate, 99))} | ${f(pct(r.publish, 50))} / ${f(pct(r.publish, 99))} | ${f(pct(r.apply, 50))} / ${f(pct(r.apply, 99))} | p99 ≤ 50 |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.routes} | ${f(pct(r.total, 50))} | ${f(pct(r.total, 99))} | ${f(pct(r.translate, 50))} / ${f(pct(r.translate, 99))} | ${f(pct(r.publish, 50))} / ${f(pct(r.publish, 99))} | ${f(pct(r.apply, 50))} / ${f(pct(r.apply, 99))} | p99 ≤ 50 |`,
+  ),
   '',
   'Total includes the file watcher settling (the folder quiet for 10 ms, at most 100 ms after the first change) and the probe poll interval (≈1 ms). The publish round trip contains the data plane apply. 200 requests (an existing route, an unknown host) warm the data plane before the probes.',
   '',

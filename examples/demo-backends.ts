@@ -12,7 +12,9 @@ const BACKENDS: Array<[name: string, port: number]> = [
 for (const [name, port] of BACKENDS) {
   createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(`${name}: ${req.method} ${req.url} (host ${req.headers.host}, x-forwarded-for ${req.headers['x-forwarded-for']})\n`);
+    res.end(
+      `${name}: ${req.method} ${req.url} (host ${req.headers.host}, x-forwarded-for ${req.headers['x-forwarded-for']})\n`,
+    );
   })
     .on('error', (error: NodeJS.ErrnoException) => {
       console.error(`demo backend ${name} cannot listen on 127.0.0.1:${port}: ${error.message}`);

@@ -3,7 +3,13 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ADDRESS_POOL, DEFAULT_BIND_ADDRESS, DEFAULT_CONTROLLER_NAME, DEFAULT_INTERNAL_PORTS, parsePortRange } from './gateway/options.ts';
+import {
+  DEFAULT_ADDRESS_POOL,
+  DEFAULT_BIND_ADDRESS,
+  DEFAULT_CONTROLLER_NAME,
+  DEFAULT_INTERNAL_PORTS,
+  parsePortRange,
+} from './gateway/options.ts';
 import type { AddressMode } from './gateway/options.ts';
 
 export interface OperatorConfig {
@@ -46,7 +52,9 @@ export interface OperatorConfig {
   bindAddress?: string;
 }
 
-export const DEFAULT_SERVICE_SELECTOR: Readonly<Record<string, string>> = Object.freeze({ 'app.kubernetes.io/name': 'portico' });
+export const DEFAULT_SERVICE_SELECTOR: Readonly<Record<string, string>> = Object.freeze({
+  'app.kubernetes.io/name': 'portico',
+});
 
 export const OPERATOR_USAGE = `portico operator
   --mode file|kubernetes     where objects come from (env PORTICO_MODE, default file)
@@ -138,7 +146,10 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
 /** `k=v,k2=v2` → labels. */
 export function parseSelector(text: string, flag: string): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const pair of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new Error(`${flag} must be key=value pairs separated by commas, got "${text}"`);
     labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
@@ -147,16 +158,22 @@ export function parseSelector(text: string, flag: string): Record<string, string
   return labels;
 }
 
-function serviceSettings(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, mode: string): Partial<OperatorConfig> {
+function serviceSettings(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+  mode: string,
+): Partial<OperatorConfig> {
   const text = (flag: string) => {
     const value = values[flag];
     return typeof value === 'string' && value !== '' ? value : undefined;
   };
   const addressMode = text('address-mode') ?? (env.PORTICO_ADDRESS_MODE || undefined);
   if (addressMode === undefined) return {};
-  if (addressMode !== 'pool' && addressMode !== 'service') throw new Error(`--address-mode must be pool or service, got "${addressMode}"`);
+  if (addressMode !== 'pool' && addressMode !== 'service')
+    throw new Error(`--address-mode must be pool or service, got "${addressMode}"`);
   if (addressMode === 'pool') return { addressMode };
-  if (mode !== 'kubernetes') throw new Error('--address-mode service needs --mode kubernetes (Services exist only in a cluster)');
+  if (mode !== 'kubernetes')
+    throw new Error('--address-mode service needs --mode kubernetes (Services exist only in a cluster)');
   const settings: Partial<OperatorConfig> = { addressMode };
   const namespace = text('service-namespace') ?? (env.POD_NAMESPACE || undefined);
   if (namespace !== undefined) settings.serviceNamespace = namespace;
@@ -164,7 +181,8 @@ function serviceSettings(values: Record<string, string | boolean | undefined>, e
   if (selector !== undefined) settings.serviceSelector = Object.freeze(parseSelector(selector, '--service-selector'));
   const ports = text('internal-ports');
   if (ports !== undefined) {
-    if (parsePortRange(ports) === undefined) throw new Error(`--internal-ports must be first-last with 1024 <= first <= last <= 65535, got "${ports}"`);
+    if (parsePortRange(ports) === undefined)
+      throw new Error(`--internal-ports must be first-last with 1024 <= first <= last <= 65535, got "${ports}"`);
     settings.internalPorts = ports;
   }
   const bind = text('bind-address');
@@ -175,7 +193,10 @@ function serviceSettings(values: Record<string, string | boolean | undefined>, e
   return settings;
 }
 
-function kubernetesSettings(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): Partial<OperatorConfig> {
+function kubernetesSettings(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): Partial<OperatorConfig> {
   const text = (flag: string, variable?: string): string | undefined => {
     const value = values[flag] ?? (variable === undefined ? undefined : env[variable]);
     return typeof value === 'string' && value !== '' ? value : undefined;
@@ -184,7 +205,10 @@ function kubernetesSettings(values: Record<string, string | boolean | undefined>
     const value = text(flag);
     return value === undefined ? undefined : parseDuration(value, `--${flag}`);
   };
-  const namespaces = text('namespaces', 'PORTICO_NAMESPACES')?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const namespaces = text('namespaces', 'PORTICO_NAMESPACES')
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   const settings: Partial<OperatorConfig> = {
     kubeconfig: text('kubeconfig', 'KUBECONFIG'),
     namespaces: namespaces === undefined || namespaces.length === 0 ? undefined : Object.freeze(namespaces),
@@ -194,6 +218,7 @@ function kubernetesSettings(values: Record<string, string | boolean | undefined>
     renewDeadlineMs: duration('renew-deadline'),
     retryPeriodMs: duration('retry-period'),
   };
-  for (const key of Object.keys(settings) as Array<keyof typeof settings>) if (settings[key] === undefined) delete settings[key];
+  for (const key of Object.keys(settings) as Array<keyof typeof settings>)
+    if (settings[key] === undefined) delete settings[key];
   return settings;
 }

@@ -60,7 +60,11 @@ export interface KubernetesOverrides {
   statusSettleMs?: number;
 }
 
-export async function startKubernetes(config: Readonly<OperatorConfig>, log: Logger, overrides: KubernetesOverrides = {}): Promise<KubernetesOperator> {
+export async function startKubernetes(
+  config: Readonly<OperatorConfig>,
+  log: Logger,
+  overrides: KubernetesOverrides = {},
+): Promise<KubernetesOperator> {
   const kubeConfig = overrides.kubeConfig ?? loadKubeConfig(config.kubeconfig);
   const shutdown = new Shutdown(log);
   const client = new KubeClient(kubeConfig, { userAgent: `portico-operator/${config.instance}` });
@@ -87,11 +91,19 @@ async function assemble(
   shutdown.add('translator', () => translator.close());
 
   const writer = new StatusWriter({ client, fieldManager: FIELD_MANAGER, log });
-  const events = new EventRecorder({ client, reportingController: config.controllerName, reportingInstance: config.instance, log });
+  const events = new EventRecorder({
+    client,
+    reportingController: config.controllerName,
+    reportingInstance: config.instance,
+    log,
+  });
   shutdown.add('event recorder', () => events.stop(), 3000);
   let provider: KubernetesProvider | null = null;
   const statuses = new KubernetesStatusSink({
-    live: { resourceOf: (kind) => provider?.resourceOf(kind), get: (kind, namespace, name) => provider?.get(kind, namespace, name) },
+    live: {
+      resourceOf: (kind) => provider?.resourceOf(kind),
+      get: (kind, namespace, name) => provider?.get(kind, namespace, name),
+    },
     writer,
     events,
     controllerName: config.controllerName,
@@ -103,7 +115,18 @@ async function assemble(
   const serviceMode = config.addressMode === 'service';
   const ownNamespace = config.serviceNamespace ?? contextNamespace(kubeConfig) ?? 'default';
   const services = serviceMode
-    ? new KubernetesServiceSink({ client, live: { get: (kind, namespace, name) => provider?.get(kind, namespace, name), list: (kind, namespace) => provider?.list(kind, namespace) ?? [] }, namespace: ownNamespace, selector: config.serviceSelector ?? DEFAULT_SERVICE_SELECTOR, fieldManager: FIELD_MANAGER, log, events })
+    ? new KubernetesServiceSink({
+        client,
+        live: {
+          get: (kind, namespace, name) => provider?.get(kind, namespace, name),
+          list: (kind, namespace) => provider?.list(kind, namespace) ?? [],
+        },
+        namespace: ownNamespace,
+        selector: config.serviceSelector ?? DEFAULT_SERVICE_SELECTOR,
+        fieldManager: FIELD_MANAGER,
+        log,
+        events,
+      })
     : null;
 
   let reconciler: Reconciler | null = null;
@@ -115,7 +138,7 @@ async function assemble(
   // Up before the first list, which can take long on a big cluster: liveness is answered meanwhile, readiness says
   // no until every kind is listed and the data plane has acknowledged a configuration.
   const admin = await startOperatorAdmin(config.adminAddress, config.adminPort, {
-    ready: () => provider !== null && provider.synced && reconciler !== null && reconciler.lastAckedRevision >= 0,
+    ready: () => provider?.synced === true && reconciler !== null && reconciler.lastAckedRevision >= 0,
     statuses: () => statuses.all(),
     fileErrors: () => [],
     registry: metrics.registry,
@@ -140,9 +163,28 @@ async function assemble(
   shutdown.add('reflectors', () => provider!.stop());
   await provider.start();
 
-  const options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'> = { controllerName: config.controllerName, addressPool: config.addressPool, supportedFeatures: supportedFeatures() };
-  if (serviceMode) Object.assign(options, { addressMode: 'service', serviceNamespace: ownNamespace, internalPorts: config.internalPorts, bindAddress: config.bindAddress });
-  reconciler = new Reconciler({ store, translator, publisher, statuses, services: services ?? undefined, metrics, log, options });
+  const options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'> = {
+    controllerName: config.controllerName,
+    addressPool: config.addressPool,
+    supportedFeatures: supportedFeatures(),
+  };
+  if (serviceMode)
+    Object.assign(options, {
+      addressMode: 'service',
+      serviceNamespace: ownNamespace,
+      internalPorts: config.internalPorts,
+      bindAddress: config.bindAddress,
+    });
+  reconciler = new Reconciler({
+    store,
+    translator,
+    publisher,
+    statuses,
+    services: services ?? undefined,
+    metrics,
+    log,
+    options,
+  });
   reconciler.trigger();
   // Stops after the elector and before the reflectors: a pass in flight finishes (bounded) rather than dying with
   // the translator pool under it.
@@ -175,9 +217,27 @@ async function assemble(
   if (services !== null) shutdown.add('Service writes', () => services.stop(), 5000);
 
   log.info(
-    { server: client.server, namespaces: config.namespaces ?? 'all', socket: config.socketPath, admin: `${config.adminAddress}:${admin.port}`, addressMode: serviceMode ? `service (Services in ${ownNamespace})` : 'pool' },
+    {
+      server: client.server,
+      namespaces: config.namespaces ?? 'all',
+      socket: config.socketPath,
+      admin: `${config.adminAddress}:${admin.port}`,
+      addressMode: serviceMode ? `service (Services in ${ownNamespace})` : 'pool',
+    },
     'operator started (kubernetes mode)',
   );
 
-  return { store, provider, reconciler, statuses, services, elector, writer, events, client, adminPort: admin.port, stop: () => shutdown.stop() };
+  return {
+    store,
+    provider,
+    reconciler,
+    statuses,
+    services,
+    elector,
+    writer,
+    events,
+    client,
+    adminPort: admin.port,
+    stop: () => shutdown.stop(),
+  };
 }

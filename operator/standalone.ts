@@ -41,7 +41,11 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     statuses,
     metrics,
     log,
-    options: { controllerName: config.controllerName, addressPool: config.addressPool, supportedFeatures: supportedFeatures() },
+    options: {
+      controllerName: config.controllerName,
+      addressPool: config.addressPool,
+      supportedFeatures: supportedFeatures(),
+    },
   });
   const files = new FileProvider(config.dir, store, log);
   await files.start();
@@ -52,7 +56,10 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     fileErrors: () => files.errors(),
     registry: metrics.registry,
   });
-  log.info({ dir: config.dir, socket: config.socketPath, admin: `${config.adminAddress}:${admin.port}` }, 'operator started (file mode)');
+  log.info(
+    { dir: config.dir, socket: config.socketPath, admin: `${config.adminAddress}:${admin.port}` },
+    'operator started (file mode)',
+  );
   return {
     store,
     files,

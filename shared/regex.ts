@@ -31,7 +31,10 @@ export function compileUserRegex(pattern: string): RegexResult {
 function compileUncached(pattern: string): RegexResult {
   if (pattern.length === 0) return { ok: false, reason: 'the pattern is empty' };
   if (pattern.length > MAX_REGEX_LENGTH) {
-    return { ok: false, reason: `the pattern is ${pattern.length} characters long; at most ${MAX_REGEX_LENGTH} are accepted` };
+    return {
+      ok: false,
+      reason: `the pattern is ${pattern.length} characters long; at most ${MAX_REGEX_LENGTH} are accepted`,
+    };
   }
   try {
     const re = RE2JS.compile(pattern);

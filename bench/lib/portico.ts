@@ -19,14 +19,26 @@ export interface PorticoUnderTest {
 
 export async function startPortico(dir: string, shards: number): Promise<PorticoUnderTest> {
   const socket = join(dir, 'dataplane.sock');
-  const process_ = start('portico', process.execPath, [...(process.env.PORTICO_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PORTICO_PROF] : []), join(ROOT, 'dataplane/main.ts'), '--shards', String(shards), '--socket', socket, '--admin', '127.0.0.1:0', '--log-level', 'warn']);
+  const process_ = start('portico', process.execPath, [
+    ...(process.env.PORTICO_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PORTICO_PROF] : []),
+    join(ROOT, 'dataplane/main.ts'),
+    '--shards',
+    String(shards),
+    '--socket',
+    socket,
+    '--admin',
+    '127.0.0.1:0',
+    '--log-level',
+    'warn',
+  ]);
   const publisher = new Publisher({ socketPath: socket, instance: 'bench' });
   return {
     process: process_,
     publisher,
     async configure(records) {
       const result = await publisher.publish(records);
-      if (result.outcome !== 'ack') throw new Error(`data plane refused the benchmark config: ${JSON.stringify(result.nack.problems.slice(0, 3))}`);
+      if (result.outcome !== 'ack')
+        throw new Error(`data plane refused the benchmark config: ${JSON.stringify(result.nack.problems.slice(0, 3))}`);
     },
   };
 }
@@ -39,12 +51,26 @@ const backendRecord = {
 };
 
 function listener(port: number) {
-  return { key: `bench/gw/${port}`, source: { kind: 'Gateway', namespace: 'bench', name: 'gw' }, address: '127.0.0.1', port, protocol: 'HTTP' as const };
+  return {
+    key: `bench/gw/${port}`,
+    source: { kind: 'Gateway', namespace: 'bench', name: 'gw' },
+    address: '127.0.0.1',
+    port,
+    protocol: 'HTTP' as const,
+  };
 }
 
-function route(key: string, listenerKey: string, hostnames: string[], path: HttpRoute['rules'][number]['matches'][number]['path'], rank: number, headerRule = false): HttpRoute {
+function route(
+  key: string,
+  listenerKey: string,
+  hostnames: string[],
+  path: HttpRoute['rules'][number]['matches'][number]['path'],
+  rank: number,
+  headerRule = false,
+): HttpRoute {
   const matches: HttpMatch[] = [{ path, headers: [], queryParams: [] }];
-  if (headerRule) matches.unshift({ path, headers: [{ type: 'Exact', name: 'x-tier', value: 'gold' }], queryParams: [] });
+  if (headerRule)
+    matches.unshift({ path, headers: [{ type: 'Exact', name: 'x-tier', value: 'gold' }], queryParams: [] });
   return {
     key,
     source: { kind: 'HTTPRoute', namespace: 'bench', name: key },
@@ -57,7 +83,13 @@ function route(key: string, listenerKey: string, hostnames: string[], path: Http
 /** One listener, one catch-all route. */
 export function singleRoute(port: number): SnapshotRecords {
   const l = listener(port);
-  return { listeners: [l], httpRoutes: [route('httproute/bench/all', l.key, [], { type: 'PathPrefix', value: '/' }, 0)], streamRoutes: [], backends: [backendRecord], certificates: [] };
+  return {
+    listeners: [l],
+    httpRoutes: [route('httproute/bench/all', l.key, [], { type: 'PathPrefix', value: '/' }, 0)],
+    streamRoutes: [],
+    backends: [backendRecord],
+    certificates: [],
+  };
 }
 
 /** `hosts` × `pathsPerHost` routes: a third Exact, the rest PathPrefix, a third of those with a header match too. */
@@ -66,7 +98,10 @@ export function manyRoutes(port: number, hosts: number, pathsPerHost: number): S
   const routes: HttpRoute[] = [];
   for (let h = 0; h < hosts; h++) {
     for (let p = 0; p < pathsPerHost; p++) {
-      const path = p % 3 === 1 ? { type: 'Exact' as const, value: `/p${p}/item` } : { type: 'PathPrefix' as const, value: `/p${p}` };
+      const path =
+        p % 3 === 1
+          ? { type: 'Exact' as const, value: `/p${p}/item` }
+          : { type: 'PathPrefix' as const, value: `/p${p}` };
       routes.push(route(`httproute/bench/h${h}-p${p}`, l.key, [`h${h}.bench.test`], path, routes.length, p % 3 === 2));
     }
   }

@@ -41,7 +41,9 @@ export function nginxProxyConf(dir: string, port: number, workers: number, route
       for (let p = 0; p < routes.pathsPerHost; p++) {
         locations.push(p % 3 === 1 ? `location = /p${p}/item { ${proxy} }` : `location /p${p}/ { ${proxy} }`);
       }
-      blocks.push(`server { listen 127.0.0.1:${port}${h === 0 ? ' reuseport backlog=4096' : ''}; server_name h${h}.bench.test; ${locations.join(' ')} }`);
+      blocks.push(
+        `server { listen 127.0.0.1:${port}${h === 0 ? ' reuseport backlog=4096' : ''}; server_name h${h}.bench.test; ${locations.join(' ')} }`,
+      );
     }
     servers = blocks.join('\n');
   }

@@ -6,7 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const PACKAGES: Record<string, string> = { wrk: 'wrk', nginx: 'nginx-light', haproxy: 'haproxy' };
 
 function has(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command} || test -x /usr/sbin/${command}`], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync('sh', ['-c', `command -v ${command} || test -x /usr/sbin/${command}`], { stdio: 'ignore' }).status === 0
+  );
 }
 
 export function ensureTools(): void {
@@ -15,8 +17,15 @@ export function ensureTools(): void {
   console.log(`installing ${missing.map((m) => PACKAGES[m]).join(' ')} from Debian's packages…`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], { stdio: 'inherit', env });
-  execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', ...missing.map((m) => PACKAGES[m])], { stdio: 'inherit', env });
+  execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], {
+    stdio: 'inherit',
+    env,
+  });
+  execFileSync(
+    sudo[0] ?? 'apt-get',
+    [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', ...missing.map((m) => PACKAGES[m])],
+    { stdio: 'inherit', env },
+  );
 }
 
 export function binary(name: string): string {

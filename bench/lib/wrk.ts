@@ -22,7 +22,10 @@ function ms(value: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-export async function wrk(url: string, o: { threads: number; connections: number; seconds: number; host?: string; script?: string }): Promise<WrkResult> {
+export async function wrk(
+  url: string,
+  o: { threads: number; connections: number; seconds: number; host?: string; script?: string },
+): Promise<WrkResult> {
   const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency'];
   if (o.host) args.push('-H', `Host: ${o.host}`);
   if (o.script) args.push('-s', o.script);

@@ -33,11 +33,16 @@ function allowOriginValue(cors: CompiledCors, origin: string): string {
  * Headers of the gateway's own answer to a preflight request for an allowed origin. A wildcard method or header
  * list answers with what was asked for: `*` is not honoured by browsers on credentialed requests.
  */
-export function preflightHeaders(cors: CompiledCors, origin: string, requested: IncomingHttpHeaders): OutgoingHttpHeaders {
+export function preflightHeaders(
+  cors: CompiledCors,
+  origin: string,
+  requested: IncomingHttpHeaders,
+): OutgoingHttpHeaders {
   const requestedMethod = requested['access-control-request-method'];
   const headers: OutgoingHttpHeaders = {
     'access-control-allow-origin': allowOriginValue(cors, origin),
-    'access-control-allow-methods': cors.anyMethod && typeof requestedMethod === 'string' ? requestedMethod : cors.allowMethods,
+    'access-control-allow-methods':
+      cors.anyMethod && typeof requestedMethod === 'string' ? requestedMethod : cors.allowMethods,
   };
   const requestedHeaders = requested['access-control-request-headers'];
   const allowHeaders = cors.anyHeader && typeof requestedHeaders === 'string' ? requestedHeaders : cors.allowHeaders;

@@ -10,11 +10,10 @@ import { applyHeaderOps, setForwardedHeaders, stripHopByHop } from './headers.ts
 import type { HeaderBag } from './headers.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { HttpMetrics } from './metrics.ts';
-import { BACKEND_TIMEOUT, BufferedBody } from '../upstream/exchange.ts';
+import { BACKEND_TIMEOUT, type BufferedBody } from '../upstream/exchange.ts';
 import type { StreamedBody } from '../upstream/exchange.ts';
 import { sendUpstreamResponse } from './respond.ts';
 import { isConnectionError, statusForUpstreamError, upstreamErrorCode } from './upstream-errors.ts';
-
 
 type FromOptions = FastifyReplyFromHooks & { timeout?: number; retryDelay?: (args: RetryArgs) => number | null };
 interface RetryArgs {
@@ -71,7 +70,10 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
       metrics.upstreamError(ctx.backend.key, code);
       const status = statusForUpstreamError(code);
       metrics.response(ctx.listener.key, ctx.rule.routeName, status);
-      reply.code(status).header('content-type', 'text/plain').send(`upstream ${status === 504 ? 'timed out' : 'failed'}: ${code}\n`);
+      reply
+        .code(status)
+        .header('content-type', 'text/plain')
+        .send(`upstream ${status === 504 ? 'timed out' : 'failed'}: ${code}\n`);
     },
     retryDelay: ({ err, req, res, attempt }: RetryArgs): number | null => {
       if (retry === null || attempt >= retry.attempts) return null;
@@ -82,7 +84,8 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
         res.stream.resume(); // drain the failed response so its connection can be reused
         return Math.max(retry.backoffMs, 1);
       }
-      if (err !== null && retry.onConnectionError && isConnectionError(err.code ?? '')) return Math.max(retry.backoffMs, 1);
+      if (err !== null && retry.onConnectionError && isConnectionError(err.code ?? ''))
+        return Math.max(retry.backoffMs, 1);
       if (err !== null && retry.onBackendTimeout && err.code === BACKEND_TIMEOUT) return Math.max(retry.backoffMs, 1);
       return null;
     },

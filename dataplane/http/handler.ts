@@ -39,7 +39,11 @@ function pickBackendRef(rule: CompiledRule): CompiledBackendRef | null {
   return refs[refs.length - 1];
 }
 
-function misdirected(binding: BoundSocket[typeof kBinding] & object, listener: CompiledListener, socket: { servername?: string | false }): boolean {
+function misdirected(
+  binding: BoundSocket[typeof kBinding] & object,
+  listener: CompiledListener,
+  socket: { servername?: string | false },
+): boolean {
   const servername = socket.servername;
   if (typeof servername !== 'string' || servername === '') return false;
   const byName = binding.table.listeners.lookup(normalizeHost(servername));
@@ -63,7 +67,10 @@ export function createHandler(deps: HandlerDeps) {
     const host = normalizeHost(rawHost);
     const listener = binding.table.listeners.lookup(host);
     if (listener === undefined) return plain(reply, 404, 'no listener for this host\n');
-    if (listener.scheme === 'https' && misdirected(binding, listener, raw.socket as unknown as { servername?: string | false })) {
+    if (
+      listener.scheme === 'https' &&
+      misdirected(binding, listener, raw.socket as unknown as { servername?: string | false })
+    ) {
       // The connection's TLS name chose another listener (its certificate, its client-certificate rules): the
       // client must open a connection for this host (RFC 9110 §15.5.20).
       metrics.response(listener.key, '', 421);
@@ -180,7 +187,13 @@ export function createHandler(deps: HandlerDeps) {
       return plain(reply, status, `bad request path: ${(error as Error).message}\n`);
     }
     if (mirrors !== null && mirrors.length > 0) {
-      sendMirrors(mirrors, mirrorBodies, registry, { method: view.method, path, query: view.query, headers: request.raw.headers, upstreamHost }, metrics);
+      sendMirrors(
+        mirrors,
+        mirrorBodies,
+        registry,
+        { method: view.method, path, query: view.query, headers: request.raw.headers, upstreamHost },
+        metrics,
+      );
     }
   }
 }

@@ -18,7 +18,17 @@ export function applyHeaderOps(headers: HeaderBag, ops: HeaderOps): void {
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) that must not be forwarded in either direction. */
-export const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization'];
+export const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authenticate',
+  'proxy-authorization',
+];
 
 export function stripHopByHop(headers: HeaderBag): void {
   for (let i = 0; i < HOP_BY_HOP.length; i++) {
@@ -30,10 +40,21 @@ export function stripHopByHop(headers: HeaderBag): void {
  * The gateway is an edge: it appends the client address to X-Forwarded-For and states the scheme and host it saw
  * in X-Forwarded-Proto and X-Forwarded-Host (overwriting what the client sent: a client must not choose them).
  */
-export function setForwardedHeaders(headers: HeaderBag, clientAddress: string | undefined, scheme: string, host: string | undefined): void {
-  const client = clientAddress === undefined ? 'unknown' : clientAddress.startsWith('::ffff:') ? clientAddress.slice(7) : clientAddress;
+export function setForwardedHeaders(
+  headers: HeaderBag,
+  clientAddress: string | undefined,
+  scheme: string,
+  host: string | undefined,
+): void {
+  const client =
+    clientAddress === undefined
+      ? 'unknown'
+      : clientAddress.startsWith('::ffff:')
+        ? clientAddress.slice(7)
+        : clientAddress;
   const prior = headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`;
+  headers['x-forwarded-for'] =
+    prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`;
   headers['x-forwarded-proto'] = scheme;
   if (host !== undefined) headers['x-forwarded-host'] = host;
 }

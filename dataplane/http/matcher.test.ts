@@ -31,7 +31,11 @@ function winner(listener: CompiledListener, r: RequestView): string | null {
 describe('request matching', () => {
   it('prefers Exact over the longest PathPrefix over a shorter one, matching whole path elements', () => {
     const l = compile(
-      httpRoute('a', [L.key], [rule([prefix('/')], ['b']), rule([prefix('/foo/')], ['b']), rule([exact('/foo/bar')], ['b'])]),
+      httpRoute(
+        'a',
+        [L.key],
+        [rule([prefix('/')], ['b']), rule([prefix('/foo/')], ['b']), rule([exact('/foo/bar')], ['b'])],
+      ),
     );
     expect(winner(l, req('/foo/bar'))).to.equal('a#2');
     expect(winner(l, req('/foo/bar/'))).to.equal('a#1');
@@ -43,8 +47,18 @@ describe('request matching', () => {
     const header = { type: 'Exact' as const, name: 'X-Env', value: 'canary' };
     const l = compile(
       httpRoute('old', [L.key], [rule([prefix('/p')], ['b'])], { rank: 0 }),
-      httpRoute('new', [L.key], [rule([prefix('/p', { headers: [header] })], ['b']), rule([prefix('/p', { method: 'POST' })], ['b'])], { rank: 1 }),
-      httpRoute('q', [L.key], [rule([prefix('/p', { queryParams: [{ type: 'Exact', name: 'v', value: '2' }] })], ['b'])], { rank: 2 }),
+      httpRoute(
+        'new',
+        [L.key],
+        [rule([prefix('/p', { headers: [header] })], ['b']), rule([prefix('/p', { method: 'POST' })], ['b'])],
+        { rank: 1 },
+      ),
+      httpRoute(
+        'q',
+        [L.key],
+        [rule([prefix('/p', { queryParams: [{ type: 'Exact', name: 'v', value: '2' }] })], ['b'])],
+        { rank: 2 },
+      ),
     );
     expect(winner(l, req('/p/x'))).to.equal('old#0');
     expect(winner(l, req('/p/x', { headers: { 'x-env': 'canary' } }))).to.equal('new#0');
@@ -55,8 +69,12 @@ describe('request matching', () => {
 
   it('tries the most specific route hostname first and falls through when its rules do not match', () => {
     const l = compile(
-      httpRoute('exact', [], [rule([prefix('/only')], ['b'])], { parents: [{ listenerKey: L.key, hostnames: ['a.example.com'] }] }),
-      httpRoute('wild', [], [rule([prefix('/')], ['b'])], { parents: [{ listenerKey: L.key, hostnames: ['*.example.com'] }] }),
+      httpRoute('exact', [], [rule([prefix('/only')], ['b'])], {
+        parents: [{ listenerKey: L.key, hostnames: ['a.example.com'] }],
+      }),
+      httpRoute('wild', [], [rule([prefix('/')], ['b'])], {
+        parents: [{ listenerKey: L.key, hostnames: ['*.example.com'] }],
+      }),
     );
     expect(winner(l, req('/only', { host: 'a.example.com' }))).to.equal('exact#0');
     expect(winner(l, req('/other', { host: 'a.example.com' }))).to.equal('wild#0');
@@ -66,10 +84,23 @@ describe('request matching', () => {
 
   it('matches RegularExpression paths and headers with RE2 semantics over the whole value', () => {
     const l = compile(
-      httpRoute('re', [L.key], [
-        rule([{ path: { type: 'RegularExpression', value: '/v[0-9]+/.*' }, headers: [], queryParams: [] }], ['b']),
-        rule([{ path: { type: 'RegularExpression', value: '/h' }, headers: [{ type: 'RegularExpression', name: 'x', value: 'a+' }], queryParams: [] }], ['b']),
-      ]),
+      httpRoute(
+        're',
+        [L.key],
+        [
+          rule([{ path: { type: 'RegularExpression', value: '/v[0-9]+/.*' }, headers: [], queryParams: [] }], ['b']),
+          rule(
+            [
+              {
+                path: { type: 'RegularExpression', value: '/h' },
+                headers: [{ type: 'RegularExpression', name: 'x', value: 'a+' }],
+                queryParams: [],
+              },
+            ],
+            ['b'],
+          ),
+        ],
+      ),
     );
     expect(winner(l, req('/v2/users'))).to.equal('re#0');
     expect(winner(l, req('/x/v2/users'))).to.equal(null);

@@ -21,7 +21,8 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
 export function chooseMirrors(ruleMirrors: Mirror[], refMirrors: Mirror[]): Mirror[] {
   const chosen: Mirror[] = [];
   for (const list of [ruleMirrors, refMirrors]) {
-    for (let i = 0; i < list.length; i++) if (list[i].fraction >= 1 || Math.random() < list[i].fraction) chosen.push(list[i]);
+    for (let i = 0; i < list.length; i++)
+      if (list[i].fraction >= 1 || Math.random() < list[i].fraction) chosen.push(list[i]);
   }
   return chosen;
 }
@@ -78,7 +79,12 @@ export function sendMirrors(
     delete headers['transfer-encoding'];
     if (body === null) delete headers['content-length'];
     endpoint.pool
-      .request({ path: request.query.length > 0 ? `${request.path}?${request.query}` : request.path, method: request.method as 'POST', headers, body: body ?? undefined })
+      .request({
+        path: request.query.length > 0 ? `${request.path}?${request.query}` : request.path,
+        method: request.method as 'POST',
+        headers,
+        body: body ?? undefined,
+      })
       .then(
         (res) => {
           res.body.resume();

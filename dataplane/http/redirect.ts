@@ -19,7 +19,14 @@ export function modifyPath(path: string, modifier: PathModifier, prefix: string 
 
 export function redirectLocation(
   redirect: Redirect,
-  request: { scheme: 'http' | 'https'; host: string; listenerPort: number; path: string; query: string; prefix: string | null },
+  request: {
+    scheme: 'http' | 'https';
+    host: string;
+    listenerPort: number;
+    path: string;
+    query: string;
+    prefix: string | null;
+  },
 ): string {
   const scheme = redirect.scheme ?? request.scheme;
   const hostname = redirect.hostname ?? request.host;

@@ -23,7 +23,10 @@ export function sendUpstreamResponse(reply: FastifyReply, statusCode: number, bo
     // A headers-only HTTP/2 answer must end on its HEADERS frame: gRPC's "trailers-only" responses (an error
     // status and no message) are read as such only then.
     try {
-      h2stream.respond({ ...(reply.getHeaders() as Record<string, string>), ':status': statusCode }, { endStream: true });
+      h2stream.respond(
+        { ...(reply.getHeaders() as Record<string, string>), ':status': statusCode },
+        { endStream: true },
+      );
     } catch {
       h2stream.close();
     }

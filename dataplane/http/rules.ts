@@ -2,7 +2,16 @@
 // path only reads plain objects. Compiled rules are cached by record identity (records are immutable), so an
 // unchanged route is never compiled twice, whatever else changes in a generation.
 
-import type { CorsPolicy, HeaderModifier, HttpFilter, HttpRoute, HttpRule, PathModifier, RetryPolicy, WeightedBackend } from '../../shared/ir/route.ts';
+import type {
+  CorsPolicy,
+  HeaderModifier,
+  HttpFilter,
+  HttpRoute,
+  HttpRule,
+  PathModifier,
+  RetryPolicy,
+  WeightedBackend,
+} from '../../shared/ir/route.ts';
 
 export interface HeaderOps {
   /** Lower-case names to delete, then to overwrite, then to append. */
@@ -118,7 +127,14 @@ interface FilterSet {
 }
 
 function compileFilters(filters: HttpFilter[]): FilterSet {
-  const out: FilterSet = { requestHeaders: null, responseHeaders: null, redirect: null, rewrite: null, mirrors: [], cors: null };
+  const out: FilterSet = {
+    requestHeaders: null,
+    responseHeaders: null,
+    redirect: null,
+    rewrite: null,
+    mirrors: [],
+    cors: null,
+  };
   for (const filter of filters) {
     switch (filter.type) {
       case 'RequestHeaderModifier':

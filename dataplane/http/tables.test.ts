@@ -32,7 +32,12 @@ function describe_(tables: HttpTables): unknown {
     key,
     address: table.address,
     port: table.port,
-    listeners: table.listenerList.map((l) => ({ key: l.key, listener: l.listener, vhosts: hosts(l.vhosts, vhost), stream: l.stream && hosts(l.stream, (c) => c.routeKey) })),
+    listeners: table.listenerList.map((l) => ({
+      key: l.key,
+      listener: l.listener,
+      vhosts: hosts(l.vhosts, vhost),
+      stream: l.stream && hosts(l.stream, (c) => c.routeKey),
+    })),
     byHost: hosts(table.listeners, (l) => l.key),
   }));
 }
@@ -48,15 +53,23 @@ describe('HttpTableCompiler', () => {
       const delta = random.delta(step + 1, step, full);
       // The shard only ever gets what the supervisor validated.
       if (validateIndex(applyDelta(full ? emptyIndex() : index, delta), IR_VERSION).length > 0) continue;
-      const keys = (kind: 'httpRoutes' | 'streamRoutes' | 'listeners') => [...delta.remove[kind], ...delta.upsert[kind].map((r) => r.key)];
+      const keys = (kind: 'httpRoutes' | 'streamRoutes' | 'listeners') => [
+        ...delta.remove[kind],
+        ...delta.upsert[kind].map((r) => r.key),
+      ];
       let tables: HttpTables;
       if (full) {
-        for (const kind of ['listeners', 'httpRoutes', 'streamRoutes', 'backends', 'certificates'] as const) (index[kind] as Map<string, unknown>).clear();
+        for (const kind of ['listeners', 'httpRoutes', 'streamRoutes', 'backends', 'certificates'] as const)
+          (index[kind] as Map<string, unknown>).clear();
         applyDeltaInPlace(index, delta);
         tables = compiler.load(index);
       } else {
         applyDeltaInPlace(index, delta);
-        tables = compiler.apply(index, { httpRoutes: keys('httpRoutes'), streamRoutes: keys('streamRoutes'), listeners: keys('listeners') });
+        tables = compiler.apply(index, {
+          httpRoutes: keys('httpRoutes'),
+          streamRoutes: keys('streamRoutes'),
+          listeners: keys('listeners'),
+        });
       }
       expect(describe_(tables), `step ${step}`).to.deep.equal(describe_(compileHttpTables(index)));
       applied++;
@@ -67,11 +80,20 @@ describe('HttpTableCompiler', () => {
   it('updates a host with many routes route by route (exact, prefix, regex, methods, headers, queries) as compiling it anew', () => {
     const random = new RandomIr(5);
     const compiler = new HttpTableCompiler();
-    const listener = { key: 'ns/gw/http', source: { kind: 'Gateway', namespace: 'ns', name: 'gw' }, address: '127.0.0.1', port: 8080, protocol: 'HTTP' as const };
+    const listener = {
+      key: 'ns/gw/http',
+      source: { kind: 'Gateway', namespace: 'ns', name: 'gw' },
+      address: '127.0.0.1',
+      port: 8080,
+      protocol: 'HTTP' as const,
+    };
     const route = (i: number): HttpRoute => {
       const match = (): HttpMatch => {
         const type = (['Exact', 'PathPrefix', 'PathPrefix', 'RegularExpression'] as const)[random.int(4)];
-        const value = type === 'RegularExpression' ? `/r${random.int(5)}/[a-z]+` : `/p${random.int(30)}${random.chance(0.3) ? '/x' : ''}`;
+        const value =
+          type === 'RegularExpression'
+            ? `/r${random.int(5)}/[a-z]+`
+            : `/p${random.int(30)}${random.chance(0.3) ? '/x' : ''}`;
         const m: HttpMatch = { path: { type, value }, headers: [], queryParams: [] };
         if (random.chance(0.2)) m.method = 'GET';
         if (random.chance(0.2)) m.headers.push({ type: 'Exact', name: 'x-h', value: `${random.int(3)}` });
@@ -84,7 +106,12 @@ describe('HttpTableCompiler', () => {
         // Now and then two routes of one rank: the order between them must not depend on arrival.
         rank: random.chance(0.1) ? 7 : i + random.int(100) / 100,
         parents: [{ listenerKey: listener.key, hostnames: random.chance(0.9) ? ['api.example.com'] : [] }],
-        rules: [0, 1].slice(0, 1 + random.int(2)).map((index) => ({ index, matches: [match(), match()].slice(0, 1 + random.int(2)), filters: [], backends: [{ backendKey: null, weight: 1, filters: [] }] })),
+        rules: [0, 1].slice(0, 1 + random.int(2)).map((index) => ({
+          index,
+          matches: [match(), match()].slice(0, 1 + random.int(2)),
+          filters: [],
+          backends: [{ backendKey: null, weight: 1, filters: [] }],
+        })),
       };
     };
     const index: RecordIndex = emptyIndex();

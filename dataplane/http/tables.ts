@@ -60,7 +60,8 @@ export interface TableChanges {
 function vhostKeysOf(route: HttpRoute): string[] {
   const keys: string[] = [];
   for (const parent of route.parents) {
-    for (const host of parent.hostnames.length === 0 ? [''] : parent.hostnames) keys.push(`${parent.listenerKey}\n${host}`);
+    for (const host of parent.hostnames.length === 0 ? [''] : parent.hostnames)
+      keys.push(`${parent.listenerKey}\n${host}`);
   }
   return keys;
 }
@@ -86,7 +87,11 @@ export class HttpTableCompiler {
     this.#groups = new Map();
     this.#vhosts = new Map();
     this.#listeners = new Map();
-    const changes: TableChanges = { httpRoutes: [...index.httpRoutes.keys()], streamRoutes: [], listeners: [...index.listeners.keys()] };
+    const changes: TableChanges = {
+      httpRoutes: [...index.httpRoutes.keys()],
+      streamRoutes: [],
+      listeners: [...index.listeners.keys()],
+    };
     return this.#compile(index, changes, true);
   }
 
@@ -146,7 +151,10 @@ export class HttpTableCompiler {
     const listeners = new Map<string, CompiledListener>();
     for (const listener of index.listeners.values()) {
       const previous = this.#listeners.get(listener.key);
-      const compiled = previous !== undefined && previous.listener === listener && !dirtyListeners.has(listener.key) ? previous : this.#compileListener(listener, previous, dirty);
+      const compiled =
+        previous !== undefined && previous.listener === listener && !dirtyListeners.has(listener.key)
+          ? previous
+          : this.#compileListener(listener, previous, dirty);
       listeners.set(listener.key, compiled);
     }
     this.#listeners = listeners;
@@ -154,11 +162,16 @@ export class HttpTableCompiler {
   }
 
   /** A listener's compiled form: its virtual hosts as before, with the changed ones (in `dirty`) replaced. */
-  #compileListener(listener: Listener, previous: CompiledListener | undefined, dirty: ReadonlyMap<string, unknown>): CompiledListener {
+  #compileListener(
+    listener: Listener,
+    previous: CompiledListener | undefined,
+    dirty: ReadonlyMap<string, unknown>,
+  ): CompiledListener {
     const vhosts = new HostIndex<VirtualHost>();
     const prefix = `${listener.key}\n`;
     if (previous === undefined) {
-      for (const [vhostKey, vhost] of this.#vhosts) if (vhostKey.startsWith(prefix)) vhosts.set(vhostKey.slice(prefix.length), vhost);
+      for (const [vhostKey, vhost] of this.#vhosts)
+        if (vhostKey.startsWith(prefix)) vhosts.set(vhostKey.slice(prefix.length), vhost);
     } else {
       for (const [host, vhost] of previous.vhosts.exact) vhosts.exact.set(host, vhost);
       for (const [suffix, vhost] of previous.vhosts.wildcard) vhosts.wildcard.set(suffix, vhost);
@@ -176,18 +189,34 @@ export class HttpTableCompiler {
       listener,
       scheme: listener.protocol === 'HTTP' ? 'http' : 'https',
       vhosts,
-      stream: listener.protocol === 'HTTP' || listener.protocol === 'HTTPS' ? null : (this.#streams.get(listener.key) ?? new HostIndex()),
+      stream:
+        listener.protocol === 'HTTP' || listener.protocol === 'HTTPS'
+          ? null
+          : (this.#streams.get(listener.key) ?? new HostIndex()),
     };
   }
 }
 
-function buildSocketTables(index: ReadonlyRecordIndex, listeners: ReadonlyMap<string, CompiledListener>): Map<string, SocketTable> {
+function buildSocketTables(
+  index: ReadonlyRecordIndex,
+  listeners: ReadonlyMap<string, CompiledListener>,
+): Map<string, SocketTable> {
   const sockets = new Map<string, SocketTable>();
   for (const listener of index.listeners.values()) {
     const key = socketKey(listener);
     let table = sockets.get(key);
     if (table === undefined) {
-      table = { key, kind: listener.protocol, address: listener.address, port: boundPort(listener), protocol: listener.protocol, listeners: new HostIndex(), listenerList: [], tls: null, clientCertificates: false };
+      table = {
+        key,
+        kind: listener.protocol,
+        address: listener.address,
+        port: boundPort(listener),
+        protocol: listener.protocol,
+        listeners: new HostIndex(),
+        listenerList: [],
+        tls: null,
+        clientCertificates: false,
+      };
       sockets.set(key, table);
     }
     const compiled = listeners.get(listener.key) as CompiledListener;
@@ -198,7 +227,11 @@ function buildSocketTables(index: ReadonlyRecordIndex, listeners: ReadonlyMap<st
   }
   // The kind is part of the key, so that a socket whose kind changes is replaced rather than mis-served.
   const keyed = new Map<string, SocketTable>();
-  for (const table of sockets.values()) keyed.set((table.key = `${table.key}|${table.kind}${table.clientCertificates ? '+client-certificates' : ''}`), table);
+  for (const table of sockets.values())
+    keyed.set(
+      (table.key = `${table.key}|${table.kind}${table.clientCertificates ? '+client-certificates' : ''}`),
+      table,
+    );
   return keyed;
 }
 

@@ -30,13 +30,20 @@ function sameRecords(a: CertificateRecord[], b: CertificateRecord[]): boolean {
   return a.length === b.length && a.every((r, i) => r === b[i]);
 }
 
-export function compileTlsMaterial(table: SocketTable, certificates: Map<string, CertificateRecord>, previous: TlsContextCache, next: TlsContextCache): TlsMaterial {
+export function compileTlsMaterial(
+  table: SocketTable,
+  certificates: Map<string, CertificateRecord>,
+  previous: TlsContextCache,
+  next: TlsContextCache,
+): TlsMaterial {
   const byHost = new HostIndex<SecureContext>();
   let fallback: SecureContextOptions | null = null;
   for (const compiled of table.listenerList) {
     const tls = compiled.listener.tls;
     if (tls === undefined || tls.mode !== 'Terminate') continue;
-    const records = tls.certificateKeys.map((k) => certificates.get(k)).filter((r): r is CertificateRecord => r !== undefined);
+    const records = tls.certificateKeys
+      .map((k) => certificates.get(k))
+      .filter((r): r is CertificateRecord => r !== undefined);
     if (records.length === 0) continue;
     // AllowInsecureFallback lets every client in, valid certificate or not, so the certificate is not verified at all.
     // Verifying it anyway broke connections: a client certificate whose RSA signature fails verification (an
@@ -46,7 +53,11 @@ export function compileTlsMaterial(table: SocketTable, certificates: Map<string,
     const cacheKey = `${tls.certificateKeys.join('\n')}\n${clientCa.join('')}`;
     let cached = next.get(cacheKey) ?? previous.get(cacheKey);
     if (cached === undefined || !sameRecords(cached.records, records)) {
-      const options: SecureContextOptions = { ...SERVER_TLS, cert: records.map((r) => r.certificatePem), key: records.map((r) => r.privateKeyPem) };
+      const options: SecureContextOptions = {
+        ...SERVER_TLS,
+        cert: records.map((r) => r.certificatePem),
+        key: records.map((r) => r.privateKeyPem),
+      };
       // Client certificates of this listener are verified against its own CA bundle (frontend validation).
       if (clientCa.length > 0) options.ca = clientCa;
       cached = { records, options, context: createSecureContext(options) };

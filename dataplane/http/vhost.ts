@@ -165,7 +165,11 @@ function insertSorted<T>(list: T[], item: T, compare: (a: T, b: T) => number): v
 }
 
 /** One bucket map with the entries of `removed` taken out and those of `added` put in, copying only what changes. */
-function updateBuckets(previous: ReadonlyMap<string, MatchEntry[]>, removed: ReadonlyArray<[string, MatchEntry]>, added: ReadonlyArray<[string, MatchEntry]>): Map<string, MatchEntry[]> {
+function updateBuckets(
+  previous: ReadonlyMap<string, MatchEntry[]>,
+  removed: ReadonlyArray<[string, MatchEntry]>,
+  added: ReadonlyArray<[string, MatchEntry]>,
+): Map<string, MatchEntry[]> {
   const next = new Map(previous);
   const copied = new Set<string>();
   const bucket = (key: string): MatchEntry[] => {
@@ -189,7 +193,11 @@ function updateBuckets(previous: ReadonlyMap<string, MatchEntry[]>, removed: Rea
  * `compileVirtualHost` of the previous host's routes without `removed` and with `added`, at the cost of the change
  * (plus a copy of the path maps): the previous host is not changed, it may still be serving.
  */
-export function updateVirtualHost(previous: VirtualHost, removed: readonly HttpRoute[], added: readonly HttpRoute[]): VirtualHost {
+export function updateVirtualHost(
+  previous: VirtualHost,
+  removed: readonly HttpRoute[],
+  added: readonly HttpRoute[],
+): VirtualHost {
   const gone = removed.map(entriesOf);
   const come = added.map(entriesOf);
   let queryEntries = previous.queryEntries;
@@ -197,10 +205,19 @@ export function updateVirtualHost(previous: VirtualHost, removed: readonly HttpR
   for (const entries of come) queryEntries += countQueryEntries(entries);
   const goneRegex = new Set(gone.flatMap((e) => e.regex));
   const regex = previous.regex.filter((r) => !goneRegex.has(r));
-  for (const entries of come) for (const r of entries.regex) insertSorted(regex, r, (a, b) => byPrecedence(a.entry, b.entry));
+  for (const entries of come)
+    for (const r of entries.regex) insertSorted(regex, r, (a, b) => byPrecedence(a.entry, b.entry));
   return {
-    exact: updateBuckets(previous.exact, gone.flatMap((e) => e.exact), come.flatMap((e) => e.exact)),
-    prefix: updateBuckets(previous.prefix, gone.flatMap((e) => e.prefix), come.flatMap((e) => e.prefix)),
+    exact: updateBuckets(
+      previous.exact,
+      gone.flatMap((e) => e.exact),
+      come.flatMap((e) => e.exact),
+    ),
+    prefix: updateBuckets(
+      previous.prefix,
+      gone.flatMap((e) => e.prefix),
+      come.flatMap((e) => e.prefix),
+    ),
     regex,
     needsQuery: queryEntries > 0,
     queryEntries,

@@ -52,7 +52,8 @@ export function createUpgradeHandler(registry: UpstreamRegistry, metrics: HttpMe
     const entry = matchRequest(listener, { host, method: req.method ?? 'GET', path, query, headers: req.headers });
     if (entry === null) return refuse(client, 404, 'Not Found');
     const rule = entry.rule;
-    if (rule.redirect !== null || rule.directStatus !== 0) return refuse(client, rule.directStatus || 400, 'Upgrade Not Routable');
+    if (rule.redirect !== null || rule.directStatus !== 0)
+      return refuse(client, rule.directStatus || 400, 'Upgrade Not Routable');
     const ref = pick(rule);
     const backend = ref?.backendKey ? registry.backend(ref.backendKey) : undefined;
     if (ref === null || backend === undefined) return refuse(client, 500, 'Internal Server Error');
@@ -78,7 +79,13 @@ export function createUpgradeHandler(registry: UpstreamRegistry, metrics: HttpMe
     const url_ = new URL(endpoint.origin);
     const tls = backend.record.tls;
     const upstream = tls
-      ? tlsConnect({ host: url_.hostname.replace(/^\[|\]$/g, ''), port: Number(url_.port), servername: tls.hostname, ca: tls.caCertificates, rejectUnauthorized: true })
+      ? tlsConnect({
+          host: url_.hostname.replace(/^\[|\]$/g, ''),
+          port: Number(url_.port),
+          servername: tls.hostname,
+          ca: tls.caCertificates,
+          rejectUnauthorized: true,
+        })
       : connect({ host: url_.hostname.replace(/^\[|\]$/g, ''), port: Number(url_.port), noDelay: true });
     upstream.once(tls ? 'secureConnect' : 'connect', () => {
       upstream.write(head_);

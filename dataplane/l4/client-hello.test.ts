@@ -16,7 +16,12 @@ async function capture(servername?: string): Promise<Buffer> {
       });
     }),
   );
-  const client = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, servername, rejectUnauthorized: false });
+  const client = connect({
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    servername,
+    rejectUnauthorized: false,
+  });
   client.on('error', () => undefined);
   const hello = await got;
   client.destroy();

@@ -23,7 +23,13 @@ function compile(route: StreamRoute): CompiledStreamRoute {
   let c = compiled.get(route);
   if (c === undefined) {
     const backends = route.backends.map((b) => ({ backendKey: b.backendKey, weight: b.weight }));
-    c = { routeKey: route.key, routeName: `${route.source.namespace}/${route.source.name}`, rank: route.rank, backends, totalWeight: backends.reduce((a, b) => a + b.weight, 0) };
+    c = {
+      routeKey: route.key,
+      routeName: `${route.source.namespace}/${route.source.name}`,
+      rank: route.rank,
+      backends,
+      totalWeight: backends.reduce((a, b) => a + b.weight, 0),
+    };
     compiled.set(route, c);
   }
   return c;

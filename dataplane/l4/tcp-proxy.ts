@@ -20,7 +20,12 @@ export interface StreamContext {
  * Forwards `client` along `route` (none: the connection is refused by closing it). `head` holds bytes already read
  * from the client (a peeked ClientHello) that must reach the upstream first.
  */
-export function forwardStream(client: Duplex, route: CompiledStreamRoute | undefined, ctx: StreamContext, head: Buffer | null): void {
+export function forwardStream(
+  client: Duplex,
+  route: CompiledStreamRoute | undefined,
+  ctx: StreamContext,
+  head: Buffer | null,
+): void {
   const routeName = route?.routeName ?? '';
   const backendKey = route === undefined ? null : pickStreamBackend(route);
   const endpoint = backendKey === null ? undefined : ctx.registry.backend(backendKey)?.endpoints.pick();
@@ -29,7 +34,12 @@ export function forwardStream(client: Duplex, route: CompiledStreamRoute | undef
     client.destroy();
     return;
   }
-  const upstream: Socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true, timeout: ctx.connectTimeoutMs });
+  const upstream: Socket = connect({
+    host: endpoint.host,
+    port: endpoint.port,
+    noDelay: true,
+    timeout: ctx.connectTimeoutMs,
+  });
   upstream.once('connect', () => {
     upstream.setTimeout(0);
     ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'forwarded');

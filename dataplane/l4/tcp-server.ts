@@ -7,7 +7,10 @@ import type { ListeningServer } from '../shard/sockets.ts';
 import { forwardStream } from './tcp-proxy.ts';
 import type { StreamContext } from './tcp-proxy.ts';
 
-export function createTcpListener(binding: SocketBinding, context: Omit<StreamContext, 'listenerKey'>): ListeningServer {
+export function createTcpListener(
+  binding: SocketBinding,
+  context: Omit<StreamContext, 'listenerKey'>,
+): ListeningServer {
   const connections = new Set<Socket>();
   const server = createServer({ noDelay: true }, (socket) => {
     connections.add(socket);

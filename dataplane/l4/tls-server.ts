@@ -17,7 +17,11 @@ import type { StreamContext } from './tcp-proxy.ts';
 
 const HELLO_TIMEOUT_MS = 10_000;
 
-export function createTlsListener(binding: SocketBinding, https: ListeningServer | null, context: Omit<StreamContext, 'listenerKey'>): ListeningServer {
+export function createTlsListener(
+  binding: SocketBinding,
+  https: ListeningServer | null,
+  context: Omit<StreamContext, 'listenerKey'>,
+): ListeningServer {
   const connections = new Set<Socket>();
   const terminator = createTlsServer({
     minVersion: 'TLSv1.2',

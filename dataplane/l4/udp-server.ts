@@ -18,7 +18,11 @@ interface Session {
   pending: Buffer[] | null;
 }
 
-export function createUdpListener(binding: SocketBinding, context: Omit<StreamContext, 'listenerKey'>, idleMs: number): ListeningServer {
+export function createUdpListener(
+  binding: SocketBinding,
+  context: Omit<StreamContext, 'listenerKey'>,
+  idleMs: number,
+): ListeningServer {
   const type = isIPv6(binding.table.address) ? 'udp6' : 'udp4';
   const socket = createSocket({ type, reusePort: true });
   const sessions = new Map<string, Session>();
@@ -37,7 +41,9 @@ export function createUdpListener(binding: SocketBinding, context: Omit<StreamCo
       session.lastSeen = Date.now();
       socket.send(reply, client.port, client.address);
     });
-    upstream.on('error', (error: NodeJS.ErrnoException) => context.metrics.upstreamError(backendKey as string, error.code ?? 'UNKNOWN'));
+    upstream.on('error', (error: NodeJS.ErrnoException) =>
+      context.metrics.upstreamError(backendKey as string, error.code ?? 'UNKNOWN'),
+    );
     const session: Session = { upstream, lastSeen: Date.now(), pending: [] };
     upstream.connect(endpoint.port, endpoint.host, () => {
       const queued = session.pending ?? [];
@@ -65,15 +71,18 @@ export function createUdpListener(binding: SocketBinding, context: Omit<StreamCo
   });
   socket.on('error', () => undefined);
 
-  const sweep = setInterval(() => {
-    const cutoff = Date.now() - idleMs;
-    for (const [key, session] of sessions) {
-      if (session.lastSeen < cutoff) {
-        session.upstream.close();
-        sessions.delete(key);
+  const sweep = setInterval(
+    () => {
+      const cutoff = Date.now() - idleMs;
+      for (const [key, session] of sessions) {
+        if (session.lastSeen < cutoff) {
+          session.upstream.close();
+          sessions.delete(key);
+        }
       }
-    }
-  }, Math.max(1000, Math.floor(idleMs / 4)));
+    },
+    Math.max(1000, Math.floor(idleMs / 4)),
+  );
   sweep.unref();
 
   return {

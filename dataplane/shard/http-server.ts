@@ -22,7 +22,12 @@ export interface HttpServerOptions {
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 export type UpgradeListener = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
 
-export function createHttpListener(binding: SocketBinding, routing: RequestListener, onUpgrade: UpgradeListener, options: HttpServerOptions): ListeningServer {
+export function createHttpListener(
+  binding: SocketBinding,
+  routing: RequestListener,
+  onUpgrade: UpgradeListener,
+  options: HttpServerOptions,
+): ListeningServer {
   const server = createServer(
     {
       keepAliveTimeout: options.keepAliveTimeoutMs,

@@ -27,7 +27,12 @@ export function clientCertificateAccepted(binding: SocketBinding, socket: TLSSoc
   return validation === undefined || validation.mode === 'AllowInsecureFallback' || socket.authorized;
 }
 
-export function createHttpsListener(binding: SocketBinding, routing: RequestListener, onUpgrade: UpgradeListener, options: HttpsServerOptions): ListeningServer {
+export function createHttpsListener(
+  binding: SocketBinding,
+  routing: RequestListener,
+  onUpgrade: UpgradeListener,
+  options: HttpsServerOptions,
+): ListeningServer {
   const fallback = binding.table.tls?.fallback ?? undefined;
   const server: Http2SecureServer = createSecureServer({
     ...fallback,

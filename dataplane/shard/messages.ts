@@ -9,7 +9,15 @@ import type { BindError } from './sockets.ts';
 /** The part of the data plane's settings a shard needs (the rest is the supervisor's), plus the shard's number. */
 export type ShardSettings = Pick<
   DataPlaneConfig,
-  'drainMs' | 'keepAliveTimeoutMs' | 'headersTimeoutMs' | 'maxHeaderBytes' | 'connectionsPerEndpoint' | 'connectTimeoutMs' | 'upstreamKeepAliveMs' | 'accessLog' | 'logLevel'
+  | 'drainMs'
+  | 'keepAliveTimeoutMs'
+  | 'headersTimeoutMs'
+  | 'maxHeaderBytes'
+  | 'connectionsPerEndpoint'
+  | 'connectTimeoutMs'
+  | 'upstreamKeepAliveMs'
+  | 'accessLog'
+  | 'logLevel'
 > & { shardId: number; udpIdleMs: number };
 
 export type ToShard =

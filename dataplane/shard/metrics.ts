@@ -44,16 +44,30 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
   readonly #streams = new Map<string, Map<string, Map<string, number>>>();
 
   streamConnection(listenerKey: string, route: string, outcome: 'forwarded' | 'refused' | 'failed'): void {
-    bump(nested(nested(this.#streams, listenerKey, () => new Map<string, Map<string, number>>()), route, () => new Map<string, number>()), outcome);
+    bump(
+      nested(
+        nested(this.#streams, listenerKey, () => new Map<string, Map<string, number>>()),
+        route,
+        () => new Map<string, number>(),
+      ),
+      outcome,
+    );
   }
 
   response(listenerKey: string, route: string, status: number): void {
     const byRoute = nested(this.#responses, listenerKey, () => new Map<string, Map<number, number>>());
-    bump(nested(byRoute, route, () => new Map<number, number>()), status);
+    bump(
+      nested(byRoute, route, () => new Map<number, number>()),
+      status,
+    );
   }
 
   upstreamResponse(backendKey: string, _status: number, seconds: number): void {
-    const h = nested(this.#latency, backendKey, () => ({ buckets: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 }));
+    const h = nested(this.#latency, backendKey, () => ({
+      buckets: new Float64Array(LATENCY_BUCKETS.length + 1),
+      sum: 0,
+      count: 0,
+    }));
     let i = 0;
     while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
     h.buckets[i]++;
@@ -62,11 +76,17 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
   }
 
   upstreamError(backendKey: string, code: string): void {
-    bump(nested(this.#upstreamErrors, backendKey, () => new Map<string, number>()), code);
+    bump(
+      nested(this.#upstreamErrors, backendKey, () => new Map<string, number>()),
+      code,
+    );
   }
 
   mirror(backendKey: string, outcome: 'sent' | 'failed' | 'skipped'): void {
-    bump(nested(this.#mirrors, backendKey, () => new Map<string, number>()), outcome);
+    bump(
+      nested(this.#mirrors, backendKey, () => new Map<string, number>()),
+      outcome,
+    );
   }
 
   /**
@@ -90,28 +110,74 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
   }
 
   toJson(): MetricJson[] {
-    const requests: MetricJson = { name: 'portico_http_requests_total', help: 'Responses sent by the gateway, by listener, route and status code.', type: 'counter', aggregator: 'sum', values: [] };
+    const requests: MetricJson = {
+      name: 'portico_http_requests_total',
+      help: 'Responses sent by the gateway, by listener, route and status code.',
+      type: 'counter',
+      aggregator: 'sum',
+      values: [],
+    };
     for (const [listener, byRoute] of this.#responses) {
-      for (const [route, byCode] of byRoute) for (const [code, value] of byCode) requests.values.push({ labels: { listener, route, code }, value });
+      for (const [route, byCode] of byRoute)
+        for (const [code, value] of byCode) requests.values.push({ labels: { listener, route, code }, value });
     }
-    const latency: MetricJson = { name: 'portico_upstream_response_seconds', help: 'Time from the first upstream attempt to the upstream response.', type: 'histogram', aggregator: 'sum', values: [] };
+    const latency: MetricJson = {
+      name: 'portico_upstream_response_seconds',
+      help: 'Time from the first upstream attempt to the upstream response.',
+      type: 'histogram',
+      aggregator: 'sum',
+      values: [],
+    };
     for (const [backend, h] of this.#latency) {
       let cumulative = 0;
       LATENCY_BUCKETS.forEach((le, i) => {
         cumulative += h.buckets[i];
-        latency.values.push({ labels: { backend, le }, value: cumulative, metricName: 'portico_upstream_response_seconds_bucket' });
+        latency.values.push({
+          labels: { backend, le },
+          value: cumulative,
+          metricName: 'portico_upstream_response_seconds_bucket',
+        });
       });
-      latency.values.push({ labels: { backend, le: '+Inf' }, value: h.count, metricName: 'portico_upstream_response_seconds_bucket' });
+      latency.values.push({
+        labels: { backend, le: '+Inf' },
+        value: h.count,
+        metricName: 'portico_upstream_response_seconds_bucket',
+      });
       latency.values.push({ labels: { backend }, value: h.sum, metricName: 'portico_upstream_response_seconds_sum' });
-      latency.values.push({ labels: { backend }, value: h.count, metricName: 'portico_upstream_response_seconds_count' });
+      latency.values.push({
+        labels: { backend },
+        value: h.count,
+        metricName: 'portico_upstream_response_seconds_count',
+      });
     }
-    const errors: MetricJson = { name: 'portico_upstream_errors_total', help: 'Upstream requests that failed without a response, by backend and error code.', type: 'counter', aggregator: 'sum', values: [] };
-    for (const [backend, byCode] of this.#upstreamErrors) for (const [code, value] of byCode) errors.values.push({ labels: { backend, code }, value });
-    const mirrors: MetricJson = { name: 'portico_mirror_requests_total', help: 'Mirrored requests by backend and outcome (sent, failed, skipped for requests with a body).', type: 'counter', aggregator: 'sum', values: [] };
-    for (const [backend, byOutcome] of this.#mirrors) for (const [outcome, value] of byOutcome) mirrors.values.push({ labels: { backend, outcome }, value });
-    const streams: MetricJson = { name: 'portico_stream_connections_total', help: 'TCP/TLS connections and UDP sessions by listener, route and outcome (forwarded, refused, failed).', type: 'counter', aggregator: 'sum', values: [] };
+    const errors: MetricJson = {
+      name: 'portico_upstream_errors_total',
+      help: 'Upstream requests that failed without a response, by backend and error code.',
+      type: 'counter',
+      aggregator: 'sum',
+      values: [],
+    };
+    for (const [backend, byCode] of this.#upstreamErrors)
+      for (const [code, value] of byCode) errors.values.push({ labels: { backend, code }, value });
+    const mirrors: MetricJson = {
+      name: 'portico_mirror_requests_total',
+      help: 'Mirrored requests by backend and outcome (sent, failed, skipped for requests with a body).',
+      type: 'counter',
+      aggregator: 'sum',
+      values: [],
+    };
+    for (const [backend, byOutcome] of this.#mirrors)
+      for (const [outcome, value] of byOutcome) mirrors.values.push({ labels: { backend, outcome }, value });
+    const streams: MetricJson = {
+      name: 'portico_stream_connections_total',
+      help: 'TCP/TLS connections and UDP sessions by listener, route and outcome (forwarded, refused, failed).',
+      type: 'counter',
+      aggregator: 'sum',
+      values: [],
+    };
     for (const [listener, byRoute] of this.#streams) {
-      for (const [route, byOutcome] of byRoute) for (const [outcome, value] of byOutcome) streams.values.push({ labels: { listener, route, outcome }, value });
+      for (const [route, byOutcome] of byRoute)
+        for (const [outcome, value] of byOutcome) streams.values.push({ labels: { listener, route, outcome }, value });
     }
     return [requests, latency, errors, mirrors, streams];
   }

@@ -58,7 +58,10 @@ function listen(server: Server | DatagramSocket, table: SocketTable): Promise<Er
 }
 
 function bindErrors(table: SocketTable, error: Error): BindError[] {
-  return table.listenerList.map((l) => ({ listenerKey: l.key, message: `cannot listen on ${table.address}:${table.port}: ${error.message}` }));
+  return table.listenerList.map((l) => ({
+    listenerKey: l.key,
+    message: `cannot listen on ${table.address}:${table.port}: ${error.message}`,
+  }));
 }
 
 export class ShardSockets {

@@ -50,7 +50,11 @@ const factory: ServerFactory = (table, binding) => {
     case 'HTTPS':
       return createHttpsListener(binding, app.routing, onUpgrade, httpOptions);
     case 'TLS':
-      return createTlsListener(binding, createHttpsListener(binding, app.routing, onUpgrade, httpOptions), streamContext);
+      return createTlsListener(
+        binding,
+        createHttpsListener(binding, app.routing, onUpgrade, httpOptions),
+        streamContext,
+      );
     case 'TCP':
       return createTcpListener(binding, streamContext);
     case 'UDP':
@@ -75,7 +79,8 @@ async function install(generation: number, tables: HttpTables, stageBackends: ()
   const started = performance.now();
   const nextTlsCache: TlsContextCache = new Map();
   for (const table of tables.sockets.values()) {
-    if (table.kind === 'HTTPS' || table.kind === 'TLS') table.tls = compileTlsMaterial(table, index.certificates, tlsCache, nextTlsCache);
+    if (table.kind === 'HTTPS' || table.kind === 'TLS')
+      table.tls = compileTlsMaterial(table, index.certificates, tlsCache, nextTlsCache);
   }
   const commitBackends = stageBackends();
   const listenerErrors = await sockets.apply(tables.sockets);
@@ -94,17 +99,30 @@ function load(generation: number, records: SnapshotRecords): Promise<void> {
 /** A delta on top of the generation held: the index is changed in place, the tables at the cost of the delta. */
 function apply(generation: number, delta: ConfigDelta): Promise<void> {
   // Names of what goes away, read before the index forgets them, for the metrics to drop their series.
-  const routeName = (r: { source: { namespace: string; name: string } } | undefined) => (r === undefined ? [] : [`${r.source.namespace}/${r.source.name}`]);
+  const routeName = (r: { source: { namespace: string; name: string } } | undefined) =>
+    r === undefined ? [] : [`${r.source.namespace}/${r.source.name}`];
   const removed = {
     listeners: delta.remove.listeners,
-    routes: [...delta.remove.httpRoutes.flatMap((k) => routeName(index.httpRoutes.get(k))), ...delta.remove.streamRoutes.flatMap((k) => routeName(index.streamRoutes.get(k)))],
+    routes: [
+      ...delta.remove.httpRoutes.flatMap((k) => routeName(index.httpRoutes.get(k))),
+      ...delta.remove.streamRoutes.flatMap((k) => routeName(index.streamRoutes.get(k))),
+    ],
     backends: delta.remove.backends,
   };
   applyDeltaInPlace(index, delta);
   metrics.forget(removed);
-  const keys = (kind: 'httpRoutes' | 'streamRoutes' | 'listeners') => [...delta.remove[kind], ...delta.upsert[kind].map((r) => r.key)];
-  const tables = compiler.apply(index, { httpRoutes: keys('httpRoutes'), streamRoutes: keys('streamRoutes'), listeners: keys('listeners') });
-  return install(generation, tables, () => registry.prepareChanges(delta.upsert.backends, delta.remove.backends, index.certificates));
+  const keys = (kind: 'httpRoutes' | 'streamRoutes' | 'listeners') => [
+    ...delta.remove[kind],
+    ...delta.upsert[kind].map((r) => r.key),
+  ];
+  const tables = compiler.apply(index, {
+    httpRoutes: keys('httpRoutes'),
+    streamRoutes: keys('streamRoutes'),
+    listeners: keys('listeners'),
+  });
+  return install(generation, tables, () =>
+    registry.prepareChanges(delta.upsert.backends, delta.remove.backends, index.certificates),
+  );
 }
 
 async function handle(message: ToShard): Promise<void> {

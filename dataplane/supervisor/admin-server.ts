@@ -12,7 +12,11 @@ export interface AdminSources {
   ownRegistry: Registry;
 }
 
-export async function startAdminServer(address: string, port: number, sources: AdminSources): Promise<{ server: Server; port: number }> {
+export async function startAdminServer(
+  address: string,
+  port: number,
+  sources: AdminSources,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' || path === '/readyz') {

@@ -6,7 +6,8 @@ import { RandomIr } from '../../shared/testing/random-ir.ts';
 import { validateIndex } from '../../shared/validation/snapshot.ts';
 import { ConfigState } from './config-state.ts';
 
-const sorted = (index: { [kind: string]: ReadonlyMap<string, unknown> }) => Object.fromEntries(Object.entries(index).map(([kind, map]) => [kind, [...map.keys()].sort().map((k) => map.get(k))]));
+const sorted = (index: { [kind: string]: ReadonlyMap<string, unknown> }) =>
+  Object.fromEntries(Object.entries(index).map(([kind, map]) => [kind, [...map.keys()].sort().map((k) => map.get(k))]));
 
 describe('ConfigState', () => {
   it('admits what validates and refuses the rest, applies in place, and rolls back to the generation before', () => {
@@ -37,10 +38,16 @@ describe('ConfigState', () => {
   it('refuses a delta on another base than the generation in force', () => {
     const state = new ConfigState();
     const random = new RandomIr(5, 0);
-    const first = state.admit({ ...random.delta(1, 0, true), upsert: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] } });
+    const first = state.admit({
+      ...random.delta(1, 0, true),
+      upsert: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] },
+    });
     expect(first.ok).to.equal(true);
     if (first.ok) state.commit(first);
-    const stale = state.admit({ ...random.delta(3, 2), upsert: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] } });
+    const stale = state.admit({
+      ...random.delta(3, 2),
+      upsert: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] },
+    });
     expect(stale.ok ? 'ok' : stale.reason).to.equal('BaseMismatch');
   });
 });

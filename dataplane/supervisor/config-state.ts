@@ -4,7 +4,14 @@
 // changes unless all of that passes, so a bad snapshot is refused with its problems and the previous one keeps
 // serving. An admitted delta is then applied to the index in place, with what it takes to roll it back.
 
-import { applyDeltaInPlace, deltaKeys, emptyIndex, overlayDelta, snapshotFromIndex, undoDelta } from '../../shared/ir/delta.ts';
+import {
+  applyDeltaInPlace,
+  deltaKeys,
+  emptyIndex,
+  overlayDelta,
+  snapshotFromIndex,
+  undoDelta,
+} from '../../shared/ir/delta.ts';
 import type { ConfigDelta, DeltaUndo, ReadonlyRecordIndex, RecordIndex } from '../../shared/ir/delta.ts';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import { validateDeltaShape } from '../../shared/validation/delta.ts';
@@ -42,14 +49,26 @@ export class ConfigState {
       return {
         ok: false,
         reason: 'BaseMismatch',
-        problems: [{ code: 'InvalidValue', path: 'baseGeneration', message: `delta builds on generation ${delta.baseGeneration}, but generation ${this.#generation} is in force; send a full snapshot` }],
+        problems: [
+          {
+            code: 'InvalidValue',
+            path: 'baseGeneration',
+            message: `delta builds on generation ${delta.baseGeneration}, but generation ${this.#generation} is in force; send a full snapshot`,
+          },
+        ],
       };
     }
     if (delta.generation <= this.#generation) {
       return {
         ok: false,
         reason: 'Invalid',
-        problems: [{ code: 'InvalidValue', path: 'generation', message: `generation ${delta.generation} is not above ${this.#generation}, the one in force` }],
+        problems: [
+          {
+            code: 'InvalidValue',
+            path: 'generation',
+            message: `generation ${delta.generation} is not above ${this.#generation}, the one in force`,
+          },
+        ],
       };
     }
     const full = delta.baseGeneration === 0;

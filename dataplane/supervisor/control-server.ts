@@ -21,7 +21,12 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-export async function startControlServer(path: string, handlers: ControlHandlers, log: Logger, statsIntervalMs: number): Promise<ControlServer> {
+export async function startControlServer(
+  path: string,
+  handlers: ControlHandlers,
+  log: Logger,
+  statsIntervalMs: number,
+): Promise<ControlServer> {
   if (existsSync(path)) unlinkSync(path); // a stale socket from a previous run; nothing can be listening on it
   let active: Socket | null = null;
   const server: Server = createServer((socket) => {
@@ -53,7 +58,13 @@ export async function startControlServer(path: string, handlers: ControlHandlers
   };
 }
 
-function serve(socket: Socket, handlers: ControlHandlers, log: Logger, statsIntervalMs: number, onClose: () => void): void {
+function serve(
+  socket: Socket,
+  handlers: ControlHandlers,
+  log: Logger,
+  statsIntervalMs: number,
+  onClose: () => void,
+): void {
   const decoder = new FrameDecoder();
   let greeted = false;
   let chain: Promise<void> = Promise.resolve();
@@ -74,7 +85,10 @@ function serve(socket: Socket, handlers: ControlHandlers, log: Logger, statsInte
       const message = raw as OperatorMessage;
       if (!greeted) {
         if (message?.type !== 'hello' || message.protocol !== PROTOCOL_VERSION) {
-          log.error({ got: message?.type, protocol: (message as { protocol?: unknown })?.protocol }, `operator did not open with hello for protocol ${PROTOCOL_VERSION}; closing`);
+          log.error(
+            { got: message?.type, protocol: (message as { protocol?: unknown })?.protocol },
+            `operator did not open with hello for protocol ${PROTOCOL_VERSION}; closing`,
+          );
           socket.destroy();
           return;
         }

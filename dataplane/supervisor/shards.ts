@@ -56,7 +56,15 @@ export class ShardPool {
   constructor(options: ShardPoolOptions) {
     this.#options = options;
     for (let id = 0; id < options.count; id++) {
-      const shard: Shard = { id, worker: null, ready: false, loaded: -1, restarts: 0, pending: new Map(), metricRequests: new Map() };
+      const shard: Shard = {
+        id,
+        worker: null,
+        ready: false,
+        loaded: -1,
+        restarts: 0,
+        pending: new Map(),
+        metricRequests: new Map(),
+      };
       this.#shards.push(shard);
       this.#start(shard);
     }
@@ -96,9 +104,18 @@ export class ShardPool {
       case 'started':
         return void this.#load(shard);
       case 'applied':
-        return shard.pending.get(message.generation)?.({ shard: shard.id, outcome: 'applied', listenerErrors: message.listenerErrors, applyMs: message.applyMs });
+        return shard.pending.get(message.generation)?.({
+          shard: shard.id,
+          outcome: 'applied',
+          listenerErrors: message.listenerErrors,
+          applyMs: message.applyMs,
+        });
       case 'failed':
-        return shard.pending.get(message.generation)?.({ shard: shard.id, outcome: 'failed', message: message.message });
+        return shard.pending.get(message.generation)?.({
+          shard: shard.id,
+          outcome: 'failed',
+          message: message.message,
+        });
       case 'metrics':
         shard.metricRequests.get(message.requestId)?.(message.metrics);
         shard.metricRequests.delete(message.requestId);
@@ -164,7 +181,10 @@ export class ShardPool {
     if (this.#stopping) return;
     const delay = Math.min(100 * 2 ** shard.restarts, 5000);
     shard.restarts++;
-    this.#options.log.warn({ shard: shard.id, code, restartInMs: delay }, 'shard exited; restarting it on the current generation');
+    this.#options.log.warn(
+      { shard: shard.id, code, restartInMs: delay },
+      'shard exited; restarting it on the current generation',
+    );
     setTimeout(() => {
       if (!this.#stopping) this.#start(shard);
     }, delay).unref();

@@ -26,14 +26,22 @@ export interface DataPlane {
 
 function ownMetrics() {
   const registry = new Registry();
-  const generation = new Gauge({ name: 'portico_dataplane_generation', help: 'Config generation in force.', registers: [registry] });
+  const generation = new Gauge({
+    name: 'portico_dataplane_generation',
+    help: 'Config generation in force.',
+    registers: [registry],
+  });
   const applies = new Counter({
     name: 'portico_dataplane_config_total',
     help: 'Config messages by outcome (ack, or the nack reason).',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
-  const shardsReady = new Gauge({ name: 'portico_dataplane_shards_ready', help: 'Shards serving the generation in force.', registers: [registry] });
+  const shardsReady = new Gauge({
+    name: 'portico_dataplane_shards_ready',
+    help: 'Shards serving the generation in force.',
+    registers: [registry],
+  });
   return { registry, generation, applies, shardsReady };
 }
 
@@ -78,13 +86,24 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     const admission = state.admit(delta);
     if (!admission.ok) {
       metrics.applies.labels(admission.reason).inc();
-      log.warn({ generation, reason: admission.reason, problems: admission.problems.slice(0, 20) }, 'config refused; the previous generation keeps serving');
-      return { type: 'nack', generation, reason: admission.reason, problems: admission.problems, current: state.generation };
+      log.warn(
+        { generation, reason: admission.reason, problems: admission.problems.slice(0, 20) },
+        'config refused; the previous generation keeps serving',
+      );
+      return {
+        type: 'nack',
+        generation,
+        reason: admission.reason,
+        problems: admission.problems,
+        current: state.generation,
+      };
     }
     const started = performance.now();
     state.commit(admission);
     const results = await shards.broadcast(
-      delta.baseGeneration === 0 ? { type: 'load', generation, records: state.records() } : { type: 'apply', generation, delta },
+      delta.baseGeneration === 0
+        ? { type: 'load', generation, records: state.records() }
+        : { type: 'apply', generation, delta },
     );
     const failed = results.filter((r) => r.outcome === 'failed');
     // Shards still starting load the committed generation themselves; the ack waits for them too.
@@ -93,7 +112,11 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       state.rollback();
       await shards.broadcast({ type: 'load', generation: state.generation, records: state.records() });
       metrics.applies.labels('ShardFailure').inc();
-      const problems = failed.map((f) => ({ code: 'InvalidValue' as const, path: `shard ${f.shard}`, message: f.outcome === 'failed' ? f.message : 'failed' }));
+      const problems = failed.map((f) => ({
+        code: 'InvalidValue' as const,
+        path: `shard ${f.shard}`,
+        message: f.outcome === 'failed' ? f.message : 'failed',
+      }));
       log.error({ generation, problems }, 'a shard failed to apply the config; rolled back');
       return { type: 'nack', generation, reason: 'ShardFailure', problems, current: state.generation };
     }
@@ -102,14 +125,34 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     metrics.generation.set(generation);
     metrics.applies.labels('ack').inc();
     const applyMs = performance.now() - started;
-    log.info({ generation, validateMs: round(admission.validateMs), applyMs: round(applyMs), listenerErrors: lastListenerErrors.length }, 'config applied');
-    return { type: 'ack', generation, timings: { validateMs: admission.validateMs, applyMs }, listenerErrors: lastListenerErrors };
+    log.info(
+      {
+        generation,
+        validateMs: round(admission.validateMs),
+        applyMs: round(applyMs),
+        listenerErrors: lastListenerErrors.length,
+      },
+      'config applied',
+    );
+    return {
+      type: 'ack',
+      generation,
+      timings: { validateMs: admission.validateMs, applyMs },
+      listenerErrors: lastListenerErrors,
+    };
   }
 
   const control = await startControlServer(
     config.socketPath,
     {
-      hello: () => ({ type: 'hello', role: 'dataplane', protocol: PROTOCOL_VERSION, instance: `${hostname()}/${process.pid}`, generation: state.generation, shards: shards.size }),
+      hello: () => ({
+        type: 'hello',
+        role: 'dataplane',
+        protocol: PROTOCOL_VERSION,
+        instance: `${hostname()}/${process.pid}`,
+        generation: state.generation,
+        shards: shards.size,
+      }),
       config: applyConfig,
       stats: () => ({
         type: 'stats',
@@ -129,7 +172,15 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     shardMetrics: () => shards.collectMetrics(),
     ownRegistry: metrics.registry,
   });
-  log.info({ socket: config.socketPath, shards: config.shards, admin: `${config.adminAddress}:${admin.port}`, irVersion: IR_VERSION }, 'data plane started');
+  log.info(
+    {
+      socket: config.socketPath,
+      shards: config.shards,
+      admin: `${config.adminAddress}:${admin.port}`,
+      irVersion: IR_VERSION,
+    },
+    'data plane started',
+  );
 
   return {
     adminPort: admin.port,

@@ -16,13 +16,17 @@ export function createGatewayDispatcher(registry: UpstreamRegistry) {
     request(options: Dispatcher.DispatchOptions & { origin: string }, callback: ExchangeCallback): void {
       const backend = registry.byOrigin(options.origin);
       const endpoint = backend?.endpoints.pick();
-      if (backend === undefined || endpoint === undefined || endpoint.pool === null) return void process.nextTick(callback, noEndpoint(options.origin));
+      if (backend === undefined || endpoint === undefined || endpoint.pool === null)
+        return void process.nextTick(callback, noEndpoint(options.origin));
       options.origin = endpoint.origin;
       // reply-from hands the rule's backend timeout over as headersTimeout (and bodyTimeout); the exchange keeps it
       // with a precise timer of its own over the whole attempt, so undici's coarse ones are switched off.
       const timeoutMs = options.headersTimeout ?? 0;
       if (timeoutMs > 0) options.headersTimeout = options.bodyTimeout = 0;
-      endpoint.pool.dispatch(options, new Exchange(options.method, backend.record.protocol === 'h2c', callback, timeoutMs));
+      endpoint.pool.dispatch(
+        options,
+        new Exchange(options.method, backend.record.protocol === 'h2c', callback, timeoutMs),
+      );
     },
     close(): Promise<void> {
       return Promise.resolve();

@@ -101,7 +101,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   #timeoutError(): Error {
-    return Object.assign(new Error(`the backend did not answer within ${this.#timeoutMs} ms`), { code: BACKEND_TIMEOUT });
+    return Object.assign(new Error(`the backend did not answer within ${this.#timeoutMs} ms`), {
+      code: BACKEND_TIMEOUT,
+    });
   }
 
   #clearTimer(): void {
@@ -111,7 +113,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     if (statusCode < 200) return; // 1xx: informational, the final response follows
     this.#statusCode = statusCode;
     this.#headers = headers;
@@ -128,18 +134,26 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#stream !== null && !this.#answered) this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: this.#stream });
+    if (this.#stream !== null && !this.#answered)
+      this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: this.#stream });
     if (this.#chunks !== null) {
       this.#chunks.push(chunk);
       this.#length += chunk.length;
     } else if (this.#stream !== null && !this.#stream.push(chunk)) controller.pause();
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
     this.#clearTimer();
     const sent = trailers !== undefined && trailers !== null && Object.keys(trailers).length > 0 ? trailers : null;
     if (this.#chunks !== null) {
-      this.#answer(null, { statusCode: this.#statusCode, headers: this.#headers, body: new BufferedBody(this.#chunks, this.#length, sent) });
+      this.#answer(null, {
+        statusCode: this.#statusCode,
+        headers: this.#headers,
+        body: new BufferedBody(this.#chunks, this.#length, sent),
+      });
     } else if (this.#stream !== null && !this.#answered) {
       // Held headers and no body came: answer as a complete, empty response (headers-only on HTTP/2).
       this.#stream.ended = true;

@@ -3,7 +3,11 @@ import { backend } from '../../shared/testing/ir-builders.ts';
 import { UpstreamRegistry } from './registry.ts';
 
 describe('UpstreamRegistry', () => {
-  const registry = new UpstreamRegistry({ connectionsPerEndpoint: 1, connectTimeoutMs: 1000, keepAliveTimeoutMs: 1000 });
+  const registry = new UpstreamRegistry({
+    connectionsPerEndpoint: 1,
+    connectTimeoutMs: 1000,
+    keepAliveTimeoutMs: 1000,
+  });
   after(() => registry.close());
 
   it('stages changed backends over the ones in force until the commit, keeping origins and unchanged runtimes', () => {

@@ -80,16 +80,24 @@ export class UpstreamRegistry {
   }
 
   /** `prepare` for a generation that differs from the one in force by these backends: costs what changed. */
-  prepareChanges(upserted: readonly Backend[], removed: readonly string[], certificates: Map<string, CertificateRecord>): () => void {
+  prepareChanges(
+    upserted: readonly Backend[],
+    removed: readonly string[],
+    certificates: Map<string, CertificateRecord>,
+  ): () => void {
     const next = new Map<string, BackendRuntime>();
     for (const record of upserted) next.set(record.key, this.#runtimeFor(record, certificates));
     // A client certificate that changed (a rotated Secret) under an unchanged backend: its connections are made anew.
     const gone = new Set(removed);
     for (const [key, runtime] of this.#backends) {
       if (runtime.client === undefined || next.has(key) || gone.has(key)) continue;
-      if (clientOf(runtime.record, certificates) !== runtime.client) next.set(key, this.#runtimeFor(runtime.record, certificates));
+      if (clientOf(runtime.record, certificates) !== runtime.client)
+        next.set(key, this.#runtimeFor(runtime.record, certificates));
     }
-    return this.#stage(next, removed.filter((key) => !next.has(key)));
+    return this.#stage(
+      next,
+      removed.filter((key) => !next.has(key)),
+    );
   }
 
   /** The runtime of a record: the one in force when the record is the same object, a new one otherwise. */
@@ -97,7 +105,9 @@ export class UpstreamRegistry {
     const old = this.#backends.get(record.key);
     const client = clientOf(record, certificates);
     if (old !== undefined && old.record === record && old.client === client) return old;
-    const pools = record.endpoints.map((endpoint) => this.#acquire(record, endpoint.address, endpoint.port, certificates));
+    const pools = record.endpoints.map((endpoint) =>
+      this.#acquire(record, endpoint.address, endpoint.port, certificates),
+    );
     const origin = old?.origin ?? `http://b${this.#nextId++}`;
     return { key: record.key, origin, record, pools, endpoints: new EndpointPicker(pools, record.endpoints), client };
   }
@@ -144,7 +154,14 @@ export class UpstreamRegistry {
     let entry = this.#pools.get(id);
     if (entry === undefined) {
       const stream = record.protocol === 'tcp' || record.protocol === 'udp';
-      entry = { id, origin, host: address, port, pool: stream ? null : new Pool(origin, this.#poolOptions(record, certificates)), users: 0 };
+      entry = {
+        id,
+        origin,
+        host: address,
+        port,
+        pool: stream ? null : new Pool(origin, this.#poolOptions(record, certificates)),
+        users: 0,
+      };
       this.#pools.set(id, entry);
     }
     entry.users++;
@@ -168,7 +185,8 @@ export class UpstreamRegistry {
       maxRedirections: undefined,
     } as Pool.Options;
     // h2c: prior-knowledge HTTP/2 without TLS; one connection multiplexes up to 100 streams.
-    if (record.protocol === 'h2c') Object.assign(options, { allowH2: true, useH2c: true, pipelining: 100, connections: 4 });
+    if (record.protocol === 'h2c')
+      Object.assign(options, { allowH2: true, useH2c: true, pipelining: 100, connections: 4 });
     const tls = record.tls;
     if (tls !== undefined) {
       const client = tls.clientCertificateKey ? certificates.get(tls.clientCertificateKey) : undefined;
@@ -197,7 +215,6 @@ export class UpstreamRegistry {
   }
 }
 
-
 /** The certificate a backend's TLS connections present (Gateway `spec.tls.backend`), if any. */
 function clientOf(record: Backend, certificates: Map<string, CertificateRecord>): CertificateRecord | undefined {
   const key = record.tls?.clientCertificateKey;
@@ -206,13 +223,16 @@ function clientOf(record: Backend, certificates: Map<string, CertificateRecord>)
 
 /** BackendTLSPolicy: subjectAltNames, when given, replace the hostname check (any one of them must match). */
 function serverIdentityCheck(hostname: string, sans: Array<{ type: 'Hostname' | 'URI'; value: string }> | undefined) {
-  if (sans === undefined || sans.length === 0) return (_host: string, cert: PeerCertificate) => checkServerIdentity(hostname, cert);
+  if (sans === undefined || sans.length === 0)
+    return (_host: string, cert: PeerCertificate) => checkServerIdentity(hostname, cert);
   return (_host: string, cert: PeerCertificate): Error | undefined => {
     const names = (cert.subjectaltname ?? '').split(', ');
     for (const san of sans) {
       if (san.type === 'URI' && names.includes(`URI:${san.value}`)) return undefined;
       if (san.type === 'Hostname' && checkServerIdentity(san.value, cert) === undefined) return undefined;
     }
-    return new Error(`the backend certificate matches none of the subjectAltNames ${sans.map((s) => s.value).join(', ')}`);
+    return new Error(
+      `the backend certificate matches none of the subjectAltNames ${sans.map((s) => s.value).join(', ')}`,
+    );
   };
 }

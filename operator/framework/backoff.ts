@@ -29,7 +29,9 @@ export class Backoff {
     this.#jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
     this.#random = options.random ?? Math.random;
     if (!(this.#initialMs > 0) || !(this.#maxMs >= this.#initialMs) || !(this.#factor >= 1)) {
-      throw new Error(`backoff: need 0 < initialMs <= maxMs and factor >= 1 (got ${this.#initialMs}, ${this.#maxMs}, ${this.#factor})`);
+      throw new Error(
+        `backoff: need 0 < initialMs <= maxMs and factor >= 1 (got ${this.#initialMs}, ${this.#maxMs}, ${this.#factor})`,
+      );
     }
   }
 

@@ -25,10 +25,20 @@ describe('framework/cache', () => {
     cache.upsert(slice('a', 'web'));
     cache.upsert(slice('b', 'web'));
     cache.upsert(slice('c', 'api'));
-    expect(cache.byIndex('service', 'ns/web').map((o) => o.metadata?.name).sort()).to.deep.equal(['a', 'b']);
+    expect(
+      cache
+        .byIndex('service', 'ns/web')
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).to.deep.equal(['a', 'b']);
     cache.upsert(slice('b', 'api', '2'));
     expect(cache.byIndex('service', 'ns/web').map((o) => o.metadata?.name)).to.deep.equal(['a']);
-    expect(cache.byIndex('service', 'ns/api').map((o) => o.metadata?.name).sort()).to.deep.equal(['b', 'c']);
+    expect(
+      cache
+        .byIndex('service', 'ns/api')
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).to.deep.equal(['b', 'c']);
     cache.delete('ns/a');
     expect(cache.byIndex('service', 'ns/web')).to.deep.equal([]);
     expect(cache.indexValues('service')).to.deep.equal(['ns/api']);
@@ -49,8 +59,15 @@ describe('framework/cache', () => {
     cache.replace([slice('keep', 'web', '1'), slice('change', 'web', '1'), slice('gone', 'web', '1')]);
     const diff = cache.replace([slice('keep', 'web', '1'), slice('change', 'web', '2'), slice('new', 'web', '1')]);
     expect(diff.added.map((o) => o.metadata?.name)).to.deep.equal(['new']);
-    expect(diff.updated.map((u) => [u.previous.metadata?.resourceVersion, u.current.metadata?.resourceVersion])).to.deep.equal([['1', '2']]);
+    expect(
+      diff.updated.map((u) => [u.previous.metadata?.resourceVersion, u.current.metadata?.resourceVersion]),
+    ).to.deep.equal([['1', '2']]);
     expect(diff.deleted.map((o) => o.metadata?.name)).to.deep.equal(['gone']);
-    expect(cache.byIndex('service', 'ns/web').map((o) => o.metadata?.name).sort()).to.deep.equal(['change', 'keep', 'new']);
+    expect(
+      cache
+        .byIndex('service', 'ns/web')
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).to.deep.equal(['change', 'keep', 'new']);
   });
 });

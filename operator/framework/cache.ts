@@ -88,7 +88,8 @@ export class ObjectCache<T extends ApiObject = ApiObject> {
       seen.add(key);
       const previous = this.upsert(object);
       if (previous === undefined) diff.added.push(object);
-      else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) diff.updated.push({ previous, current: object });
+      else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion)
+        diff.updated.push({ previous, current: object });
     }
     for (const key of this.keys()) {
       if (!seen.has(key)) diff.deleted.push(this.delete(key)!);

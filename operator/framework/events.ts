@@ -13,7 +13,13 @@ import { collectionPath } from './resource.ts';
 import type { ResourceType } from './resource.ts';
 import { TokenBucket } from './workqueue.ts';
 
-export const EVENTS: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
+export const EVENTS: ResourceType = {
+  group: 'events.k8s.io',
+  version: 'v1',
+  plural: 'events',
+  kind: 'Event',
+  namespaced: true,
+};
 
 /** The object an Event is about (an ObjectReference). */
 export interface EventRegarding {
@@ -84,7 +90,16 @@ export class EventRecorder {
     const now = Date.now();
     const window = this.#options.dedupWindowMs ?? 600_000;
     this.#sweep(now, window);
-    const key = JSON.stringify([regarding.kind, regarding.namespace ?? '', regarding.name, regarding.uid ?? '', type, reason, action, note]);
+    const key = JSON.stringify([
+      regarding.kind,
+      regarding.namespace ?? '',
+      regarding.name,
+      regarding.uid ?? '',
+      type,
+      reason,
+      action,
+      note,
+    ]);
     const entry = this.#entries.get(key);
     if (entry !== undefined && now - entry.firstAt < window) {
       entry.count++;
@@ -98,7 +113,15 @@ export class EventRecorder {
       return;
     }
     const namespace = regarding.namespace || (this.#options.clusterEventsNamespace ?? 'default');
-    const created: Entry = { namespace, name: null, firstAt: now, count: 1, lastObserved: now, patchedCount: 1, timer: null };
+    const created: Entry = {
+      namespace,
+      name: null,
+      firstAt: now,
+      count: 1,
+      lastObserved: now,
+      patchedCount: 1,
+      timer: null,
+    };
     this.#entries.set(key, created);
     this.#track(this.#create(created, regarding, type, reason, action, note));
   }
@@ -110,7 +133,14 @@ export class EventRecorder {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #create(entry: Entry, regarding: EventRegarding, type: EventType, reason: string, action: string, note: string): Promise<void> {
+  async #create(
+    entry: Entry,
+    regarding: EventRegarding,
+    type: EventType,
+    reason: string,
+    action: string,
+    note: string,
+  ): Promise<void> {
     const { client, reportingController, reportingInstance, log } = this.#options;
     const name = `${regarding.name.slice(0, 200)}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
     try {
@@ -135,7 +165,14 @@ export class EventRecorder {
       if (entry.count > entry.patchedCount) this.#scheduleSeries(entry);
     } catch (error) {
       this.stats.failed++;
-      log.debug({ regarding: `${regarding.kind} ${regarding.namespace ?? ''}/${regarding.name}`, reason, err: (error as Error)?.message }, 'could not create an event');
+      log.debug(
+        {
+          regarding: `${regarding.kind} ${regarding.namespace ?? ''}/${regarding.name}`,
+          reason,
+          err: (error as Error)?.message,
+        },
+        'could not create an event',
+      );
     }
   }
 
@@ -152,15 +189,22 @@ export class EventRecorder {
     if (entry.name === null || entry.count <= entry.patchedCount) return;
     const count = entry.count;
     try {
-      await this.#options.client.request('PATCH', `${collectionPath(EVENTS, entry.namespace)}/${encodeURIComponent(entry.name)}`, {
-        body: { series: { count, lastObservedTime: microTime(entry.lastObserved) } },
-        contentType: CONTENT_TYPE.mergePatch,
-      });
+      await this.#options.client.request(
+        'PATCH',
+        `${collectionPath(EVENTS, entry.namespace)}/${encodeURIComponent(entry.name)}`,
+        {
+          body: { series: { count, lastObservedTime: microTime(entry.lastObserved) } },
+          contentType: CONTENT_TYPE.mergePatch,
+        },
+      );
       entry.patchedCount = count;
       this.stats.seriesUpdates++;
     } catch (error) {
       this.stats.failed++;
-      this.#options.log.debug({ event: entry.name, err: (error as Error)?.message }, 'could not update an event series');
+      this.#options.log.debug(
+        { event: entry.name, err: (error as Error)?.message },
+        'could not update an event series',
+      );
     }
   }
 

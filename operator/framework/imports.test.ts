@@ -11,7 +11,8 @@ const ALLOWED_PACKAGES = new Set(['undici', '@kubernetes/client-node', 'chai']);
 
 function importsOf(source: string): string[] {
   const specifiers: string[] = [];
-  for (const match of source.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s*['"]([^'"]+)['"]/g)) specifiers.push(match[1]);
+  for (const match of source.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s*['"]([^'"]+)['"]/g))
+    specifiers.push(match[1]);
   for (const match of source.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) specifiers.push(match[1]);
   for (const match of source.matchAll(/(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)) specifiers.push(match[1]);
   return specifiers;
@@ -28,7 +29,8 @@ describe('framework/imports', () => {
   for (const file of files) {
     it(`${file} imports only node:, ${[...ALLOWED_PACKAGES].join(', ')} and files of the framework`, () => {
       for (const specifier of importsOf(readFileSync(join(here, file), 'utf8'))) {
-        const ok = specifier.startsWith('node:') || ALLOWED_PACKAGES.has(specifier) || /^\.\/[^/]+\.ts$/.test(specifier);
+        const ok =
+          specifier.startsWith('node:') || ALLOWED_PACKAGES.has(specifier) || /^\.\/[^/]+\.ts$/.test(specifier);
         expect(ok, `${file} imports ${specifier}`).to.equal(true);
       }
     });
@@ -36,7 +38,9 @@ describe('framework/imports', () => {
 
   it('names no Gateway API kind or group in its code (comments aside)', () => {
     for (const file of files.filter((f) => f !== 'imports.test.ts')) {
-      const code = readFileSync(join(here, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const code = readFileSync(join(here, file), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
       expect(code, file).not.to.match(/gateway\.networking|HTTPRoute|GatewayClass|\bGateway\b/);
     }
   });

@@ -58,7 +58,12 @@ export function apiErrorFrom(code: number, text: string): ApiError {
   try {
     const status = JSON.parse(text) as { code?: number; reason?: string; message?: string; details?: unknown };
     if (status !== null && typeof status === 'object' && typeof status.message === 'string') {
-      return new ApiError(typeof status.code === 'number' ? status.code : code, status.reason ?? '', status.message, status.details);
+      return new ApiError(
+        typeof status.code === 'number' ? status.code : code,
+        status.reason ?? '',
+        status.message,
+        status.details,
+      );
     }
   } catch {
     // not JSON: fall through
@@ -102,7 +107,13 @@ export class KubeClient {
 
   /** One JSON request; resolves with the parsed body, rejects with an ApiError for any status other than 2xx. */
   async request<T = unknown>(method: Dispatcher.HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.#send(method, path, options, options.timeoutMs ?? this.#requestTimeoutMs, this.#requestTimeoutMs * 2);
+    const response = await this.#send(
+      method,
+      path,
+      options,
+      options.timeoutMs ?? this.#requestTimeoutMs,
+      this.#requestTimeoutMs * 2,
+    );
     const text = await response.body.text();
     if (response.statusCode < 200 || response.statusCode >= 300) throw apiErrorFrom(response.statusCode, text);
     return (text === '' ? undefined : JSON.parse(text)) as T;
@@ -112,7 +123,10 @@ export class KubeClient {
    * Opens a streaming GET (a watch): resolves with the body once the headers say 200, rejects with an ApiError
    * otherwise. No body timeout: the caller watches for silence itself and aborts through `signal`.
    */
-  async stream(path: string, options: { query?: Query; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Readable> {
+  async stream(
+    path: string,
+    options: { query?: Query; signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<Readable> {
     const response = await this.#send('GET', path, options, options.timeoutMs ?? this.#requestTimeoutMs, 0);
     if (response.statusCode !== 200) throw apiErrorFrom(response.statusCode, await response.body.text());
     return response.body;
@@ -126,19 +140,38 @@ export class KubeClient {
     await agent?.destroy();
   }
 
-  async #send(method: Dispatcher.HttpMethod, path: string, options: RequestOptions, headersTimeout: number, bodyTimeout: number): Promise<Dispatcher.ResponseData> {
+  async #send(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    options: RequestOptions,
+    headersTimeout: number,
+    bodyTimeout: number,
+  ): Promise<Dispatcher.ResponseData> {
     if (this.#closed) throw new ApiError(0, 'ClientClosed', 'the Kubernetes client is closed');
     const credentials = await this.#credentials();
     const url = new URL(this.#server + path);
-    for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const headers: Record<string, string> = { ...credentials.headers, accept: CONTENT_TYPE.json, 'user-agent': this.#userAgent };
+    for (const [name, value] of Object.entries(options.query ?? {}))
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    const headers: Record<string, string> = {
+      ...credentials.headers,
+      accept: CONTENT_TYPE.json,
+      'user-agent': this.#userAgent,
+    };
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = options.contentType ?? CONTENT_TYPE.json;
     }
     try {
-      return await request(url, { method, headers, body, dispatcher: this.#dispatcher(credentials), signal: options.signal, headersTimeout, bodyTimeout });
+      return await request(url, {
+        method,
+        headers,
+        body,
+        dispatcher: this.#dispatcher(credentials),
+        signal: options.signal,
+        headersTimeout,
+        bodyTimeout,
+      });
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const err = error as NodeJS.ErrnoException;
@@ -150,8 +183,10 @@ export class KubeClient {
     const options: HttpsRequestOptions & { headers?: Record<string, string> } = {};
     await this.#config.applyToHTTPSOptions(options);
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = String(value);
-    if (typeof options.auth === 'string' && headers.authorization === undefined) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    for (const [name, value] of Object.entries(options.headers ?? {}))
+      if (value !== undefined) headers[name.toLowerCase()] = String(value);
+    if (typeof options.auth === 'string' && headers.authorization === undefined)
+      headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
     const tls = {
       ca: toBuffer(options.ca),
       cert: toBuffer(options.cert),
@@ -159,7 +194,9 @@ export class KubeClient {
       rejectUnauthorized: options.rejectUnauthorized,
       servername: options.servername ?? undefined,
     };
-    const tlsKey = [tls.ca, tls.cert, tls.key].map((b) => b?.toString('base64') ?? '').join('|') + `|${tls.rejectUnauthorized}|${tls.servername}`;
+    const tlsKey =
+      [tls.ca, tls.cert, tls.key].map((b) => b?.toString('base64') ?? '').join('|') +
+      `|${tls.rejectUnauthorized}|${tls.servername}`;
     return { headers, tls, tlsKey };
   }
 

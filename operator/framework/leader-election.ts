@@ -14,7 +14,13 @@ import type { Log } from './log.ts';
 import { objectPath, collectionPath } from './resource.ts';
 import type { ResourceType } from './resource.ts';
 
-export const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
+export const LEASES: ResourceType = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  plural: 'leases',
+  kind: 'Lease',
+  namespaced: true,
+};
 
 export interface LeaderElectionOptions {
   client: KubeClient;
@@ -74,8 +80,10 @@ export class LeaderElector {
     this.#leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.#renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.#retryPeriodMs = options.retryPeriodMs ?? 2_000;
-    if (!(this.#renewDeadlineMs < this.#leaseDurationMs)) throw new Error('leader election: renewDeadline must be shorter than leaseDuration');
-    if (!(this.#retryPeriodMs < this.#renewDeadlineMs)) throw new Error('leader election: retryPeriod must be shorter than renewDeadline');
+    if (!(this.#renewDeadlineMs < this.#leaseDurationMs))
+      throw new Error('leader election: renewDeadline must be shorter than leaseDuration');
+    if (!(this.#retryPeriodMs < this.#renewDeadlineMs))
+      throw new Error('leader election: retryPeriod must be shorter than renewDeadline');
   }
 
   get isLeader(): boolean {
@@ -124,7 +132,10 @@ export class LeaderElector {
         if (await this.#tryAcquireOrRenew()) lastRenew = Date.now();
         else if (Date.now() - lastRenew >= this.#renewDeadlineMs) break;
       }
-      this.#options.log.warn({ lease: this.#leaseName(), renewDeadlineMs: this.#renewDeadlineMs }, 'could not renew the lease in time; no longer leading');
+      this.#options.log.warn(
+        { lease: this.#leaseName(), renewDeadlineMs: this.#renewDeadlineMs },
+        'could not renew the lease in time; no longer leading',
+      );
       this.#setLeader(false);
       this.#lease = null;
     }
@@ -149,7 +160,13 @@ export class LeaderElector {
   }
 
   #observe(spec: LeaseSpec, now: number): void {
-    const record = JSON.stringify([spec.holderIdentity ?? '', spec.leaseDurationSeconds, spec.acquireTime, spec.renewTime, spec.leaseTransitions]);
+    const record = JSON.stringify([
+      spec.holderIdentity ?? '',
+      spec.leaseDurationSeconds,
+      spec.acquireTime,
+      spec.renewTime,
+      spec.leaseTransitions,
+    ]);
     if (record !== this.#observed) {
       this.#observed = record;
       this.#observedAt = now;
@@ -176,7 +193,10 @@ export class LeaderElector {
       let lease = this.#leader ? this.#lease : null;
       if (lease === null) {
         try {
-          lease = await client.request<Lease>('GET', objectPath(LEASES, { namespace, name }), { timeoutMs, signal: this.#stop.signal });
+          lease = await client.request<Lease>('GET', objectPath(LEASES, { namespace, name }), {
+            timeoutMs,
+            signal: this.#stop.signal,
+          });
         } catch (error) {
           if (!isApiError(error, 404)) throw error;
           const created = await client.request<Lease>('POST', collectionPath(LEASES, namespace), {
@@ -184,7 +204,13 @@ export class LeaderElector {
               apiVersion: 'coordination.k8s.io/v1',
               kind: 'Lease',
               metadata: { name, namespace },
-              spec: { holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+              spec: {
+                holderIdentity: identity,
+                leaseDurationSeconds: seconds,
+                acquireTime: microTime(now),
+                renewTime: microTime(now),
+                leaseTransitions: 0,
+              },
             },
             timeoutMs,
             signal: this.#stop.signal,
@@ -238,7 +264,16 @@ export class LeaderElector {
       const now = microTime(Date.now());
       try {
         await client.request('PUT', path, {
-          body: { ...lease, spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: lease.spec?.leaseTransitions ?? 0 } },
+          body: {
+            ...lease,
+            spec: {
+              holderIdentity: '',
+              leaseDurationSeconds: 1,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+            },
+          },
           timeoutMs: 3000,
         });
         log.info({ lease: this.#leaseName() }, 'released the lease');

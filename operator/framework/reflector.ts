@@ -72,7 +72,15 @@ class Gone extends Error {}
 
 export class Reflector<T extends ApiObject = ApiObject> {
   readonly cache = new ObjectCache<T>();
-  readonly stats: ReflectorStats = { lists: 0, pages: 0, relists: 0, watches: 0, watchdogAborts: 0, errors: 0, events: 0 };
+  readonly stats: ReflectorStats = {
+    lists: 0,
+    pages: 0,
+    relists: 0,
+    watches: 0,
+    watchdogAborts: 0,
+    errors: 0,
+    events: 0,
+  };
   /** Resolves after the first successful list (the cache is complete); never rejects. */
   readonly synced: Promise<void>;
   readonly #options: ReflectorOptions<T>;
@@ -136,7 +144,10 @@ export class Reflector<T extends ApiObject = ApiObject> {
         this.stats.errors++;
         const delay = this.#backoff.next();
         const err = error as ApiError;
-        log.warn({ resource: this.name, code: err.code, reason: err.reason, err: err.message, retryInMs: delay }, 'list/watch failed; retrying');
+        log.warn(
+          { resource: this.name, code: err.code, reason: err.reason, err: err.message, retryInMs: delay },
+          'list/watch failed; retrying',
+        );
         await sleep(delay, this.#stop.signal);
       }
     }
@@ -156,7 +167,12 @@ export class Reflector<T extends ApiObject = ApiObject> {
     let paged = true;
     for (;;) {
       const query: Query = { ...this.#query(), limit: paged ? limit : undefined, continue: token };
-      let page: { apiVersion?: string; kind?: string; metadata?: { resourceVersion?: string; continue?: string }; items?: ApiObject[] };
+      let page: {
+        apiVersion?: string;
+        kind?: string;
+        metadata?: { resourceVersion?: string; continue?: string };
+        items?: ApiObject[];
+      };
       try {
         page = await client.request('GET', path, { query, signal: this.#stop.signal });
       } catch (error) {
@@ -171,7 +187,10 @@ export class Reflector<T extends ApiObject = ApiObject> {
       }
       this.stats.pages++;
       const kind = (page.kind ?? '').replace(/List$/, '') || resource.kind;
-      for (const item of page.items ?? []) objects.push(this.#prepare({ ...item, apiVersion: item.apiVersion ?? page.apiVersion, kind: item.kind ?? kind }));
+      for (const item of page.items ?? [])
+        objects.push(
+          this.#prepare({ ...item, apiVersion: item.apiVersion ?? page.apiVersion, kind: item.kind ?? kind }),
+        );
       listVersion = page.metadata?.resourceVersion ?? listVersion;
       token = page.metadata?.continue || undefined;
       if (token === undefined) break;
@@ -184,7 +203,10 @@ export class Reflector<T extends ApiObject = ApiObject> {
       this.#hasSynced = true;
       this.#markSynced();
     }
-    this.#options.log.debug({ resource: this.name, objects: objects.length, resourceVersion: listVersion, deleted: diff.deleted.length }, 'listed');
+    this.#options.log.debug(
+      { resource: this.name, objects: objects.length, resourceVersion: listVersion, deleted: diff.deleted.length },
+      'listed',
+    );
   }
 
   /** One watch stream, until it ends. Resolves true when it was healthy (ran long enough or delivered events). */
@@ -209,7 +231,13 @@ export class Reflector<T extends ApiObject = ApiObject> {
     try {
       feed();
       const body = await client.stream(collectionPath(resource, namespace), {
-        query: { ...this.#query(), watch: true, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+        query: {
+          ...this.#query(),
+          watch: true,
+          resourceVersion: this.#resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+        },
         signal: stream.signal,
       });
       this.stats.watches++;
@@ -267,8 +295,13 @@ export class Reflector<T extends ApiObject = ApiObject> {
         return;
       case 'ERROR': {
         const status = object as { code?: number; reason?: string; message?: string };
-        if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') throw new Gone(status.message ?? 'Gone');
-        throw new ApiError(status.code ?? 500, status.reason ?? '', `watch error: ${status.message ?? JSON.stringify(object)}`);
+        if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone')
+          throw new Gone(status.message ?? 'Gone');
+        throw new ApiError(
+          status.code ?? 500,
+          status.reason ?? '',
+          `watch error: ${status.message ?? JSON.stringify(object)}`,
+        );
       }
       default:
         throw new ApiError(500, 'BadEvent', `unknown watch event type ${JSON.stringify(event.type)}`);
@@ -290,7 +323,10 @@ export class Reflector<T extends ApiObject = ApiObject> {
     try {
       call();
     } catch (error) {
-      this.#options.log.error({ resource: this.name, err: (error as Error)?.message ?? String(error) }, 'reflector handler failed');
+      this.#options.log.error(
+        { resource: this.name, err: (error as Error)?.message ?? String(error) },
+        'reflector handler failed',
+      );
     }
   }
 }

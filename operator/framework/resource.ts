@@ -55,12 +55,14 @@ function groupVersionPath(resource: ResourceType): string {
 /** The collection: all namespaces when `namespace` is absent (or the kind is cluster-scoped). */
 export function collectionPath(resource: ResourceType, namespace?: string): string {
   const base = groupVersionPath(resource);
-  if (resource.namespaced && namespace !== undefined) return `${base}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
+  if (resource.namespaced && namespace !== undefined)
+    return `${base}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
   return `${base}/${resource.plural}`;
 }
 
 export function objectPath(resource: ResourceType, ref: ObjectRef, subresource?: string): string {
-  if (resource.namespaced && ref.namespace === undefined) throw new Error(`${resource.kind} ${ref.name}: a namespaced object needs a namespace`);
+  if (resource.namespaced && ref.namespace === undefined)
+    throw new Error(`${resource.kind} ${ref.name}: a namespaced object needs a namespace`);
   const path = `${collectionPath(resource, resource.namespaced ? ref.namespace : undefined)}/${encodeURIComponent(ref.name)}`;
   return subresource === undefined ? path : `${path}/${subresource}`;
 }

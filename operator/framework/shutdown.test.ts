@@ -6,7 +6,11 @@ describe('framework/shutdown', () => {
   it('runs steps last-registered first, once, past failures and timeouts', async () => {
     const ran: string[] = [];
     const warnings: string[] = [];
-    const shutdown = new Shutdown({ ...silentLog, warn: (f: object) => void warnings.push(JSON.stringify(f)), error: (f: object) => void warnings.push(JSON.stringify(f)) });
+    const shutdown = new Shutdown({
+      ...silentLog,
+      warn: (f: object) => void warnings.push(JSON.stringify(f)),
+      error: (f: object) => void warnings.push(JSON.stringify(f)),
+    });
     shutdown.add('first', () => void ran.push('first'));
     shutdown.add('stuck', () => new Promise<void>(() => ran.push('stuck')), 50);
     shutdown.add('failing', async () => {

@@ -36,13 +36,19 @@ export class Shutdown {
       const started = performance.now();
       try {
         const outcome = await Promise.race([
-          Promise.resolve().then(step.stop).then(() => 'done' as const),
+          Promise.resolve()
+            .then(step.stop)
+            .then(() => 'done' as const),
           new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), step.timeoutMs))),
         ]);
-        if (outcome === 'timeout') this.#log.warn({ step: step.name, timeoutMs: step.timeoutMs }, 'shutdown step timed out; going on');
+        if (outcome === 'timeout')
+          this.#log.warn({ step: step.name, timeoutMs: step.timeoutMs }, 'shutdown step timed out; going on');
         else this.#log.debug({ step: step.name, ms: Math.round(performance.now() - started) }, 'stopped');
       } catch (error) {
-        this.#log.error({ step: step.name, err: (error as Error)?.message ?? String(error) }, 'shutdown step failed; going on');
+        this.#log.error(
+          { step: step.name, err: (error as Error)?.message ?? String(error) },
+          'shutdown step failed; going on',
+        );
       } finally {
         clearTimeout(timer);
       }

@@ -69,7 +69,12 @@ export class StatusWriter {
    * Read-modify-write. `current` (e.g. from a reflector's cache) saves the first read; a conflict re-reads from the
    * server. Resolves with whether a write happened and the object as last seen (undefined: it is gone).
    */
-  async update(resource: ResourceType, ref: ObjectRef, current: ApiObject | undefined, compute: StatusCompute): Promise<{ written: boolean; object: ApiObject | undefined }> {
+  async update(
+    resource: ResourceType,
+    ref: ObjectRef,
+    current: ApiObject | undefined,
+    compute: StatusCompute,
+  ): Promise<{ written: boolean; object: ApiObject | undefined }> {
     const { client, fieldManager, log } = this.#options;
     const maxConflicts = this.#options.maxConflicts ?? 5;
     const timeoutMs = this.#options.timeoutMs ?? 10_000;
@@ -102,8 +107,16 @@ export class StatusWriter {
         }
         if (!isApiError(error, 409)) throw error;
         this.stats.conflicts++;
-        if (++conflicts > maxConflicts) throw new ApiError(409, 'Conflict', `${resource.kind} ${ref.name}: still conflicting after ${maxConflicts} retries`);
-        log.debug({ kind: resource.kind, namespace: ref.namespace, name: ref.name, conflicts }, 'status conflict; reading again');
+        if (++conflicts > maxConflicts)
+          throw new ApiError(
+            409,
+            'Conflict',
+            `${resource.kind} ${ref.name}: still conflicting after ${maxConflicts} retries`,
+          );
+        log.debug(
+          { kind: resource.kind, namespace: ref.namespace, name: ref.name, conflicts },
+          'status conflict; reading again',
+        );
         object = undefined;
       }
     }

@@ -118,7 +118,13 @@ describe('framework/workqueue', () => {
 
   it('shutDown with a drain lets queued keys finish first', async () => {
     const runs: string[] = [];
-    const queue = new WorkQueue<string>({ concurrency: 1, process: async (key) => { await tick(5); runs.push(key); } });
+    const queue = new WorkQueue<string>({
+      concurrency: 1,
+      process: async (key) => {
+        await tick(5);
+        runs.push(key);
+      },
+    });
     for (const key of ['a', 'b', 'c']) queue.add(key);
     await queue.shutDown(2000);
     expect(runs).to.deep.equal(['a', 'b', 'c']);

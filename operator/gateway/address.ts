@@ -36,7 +36,10 @@ export type AddressOutcome = {
 
 /** The outcome of a Gateway bound on `address` (pool mode), with a problem if any. */
 function boundOn(address: string | undefined, problem?: AddressOutcome['problem']): AddressOutcome {
-  const outcome: AddressOutcome = { address, published: address === undefined ? [] : [{ type: 'IPAddress', value: address }] };
+  const outcome: AddressOutcome = {
+    address,
+    published: address === undefined ? [] : [{ type: 'IPAddress', value: address }],
+  };
   if (problem !== undefined) outcome.problem = problem;
   return outcome;
 }
@@ -80,7 +83,11 @@ function inPool(pool: Pool | undefined, address: string): boolean {
   return pool !== undefined && n !== undefined && n >= pool.first && n <= pool.last;
 }
 
-export function planAddresses(requests: readonly AddressRequest[], poolCidr: string, previous: AddressAllocations): AddressPlan {
+export function planAddresses(
+  requests: readonly AddressRequest[],
+  poolCidr: string,
+  previous: AddressAllocations,
+): AddressPlan {
   const pool = parsePool(poolCidr);
   const taken = new Map<string, string>(); // address → gateway
   const outcomes = new Map<string, AddressOutcome>();
@@ -101,14 +108,19 @@ export function planAddresses(requests: readonly AddressRequest[], poolCidr: str
     for (const wanted of request.requested) {
       const holder = taken.get(wanted);
       if (!inPool(pool, wanted)) unusable.push(`${wanted} is outside the address pool ${poolCidr}`);
-      else if (holder !== undefined && holder !== request.gateway) unusable.push(`${wanted} is in use by Gateway ${holder}`);
-      else if (address !== undefined && address !== wanted) unusable.push(`${wanted} is not bound: a Gateway binds one address, and it has ${address}`);
+      else if (holder !== undefined && holder !== request.gateway)
+        unusable.push(`${wanted} is in use by Gateway ${holder}`);
+      else if (address !== undefined && address !== wanted)
+        unusable.push(`${wanted} is not bound: a Gateway binds one address, and it has ${address}`);
       else {
         address = wanted;
         taken.set(wanted, request.gateway);
       }
     }
-    const problem = unusable.length > 0 ? { reason: 'AddressNotUsable' as const, message: `spec.addresses: ${unusable.join('; ')}` } : undefined;
+    const problem =
+      unusable.length > 0
+        ? { reason: 'AddressNotUsable' as const, message: `spec.addresses: ${unusable.join('; ')}` }
+        : undefined;
     outcomes.set(request.gateway, boundOn(address, problem));
   }
 
@@ -117,8 +129,14 @@ export function planAddresses(requests: readonly AddressRequest[], poolCidr: str
     if (outcomes.has(request.gateway)) continue;
     while (pool !== undefined && next <= pool.last && taken.has(formatIpv4(next))) next++;
     if (pool === undefined || next > pool.last) {
-      const why = pool === undefined ? `the address pool ${JSON.stringify(poolCidr)} is not an IPv4 CIDR` : `the address pool ${poolCidr} is exhausted`;
-      outcomes.set(request.gateway, boundOn(undefined, { reason: 'AddressNotAssigned', message: `No address could be assigned: ${why}` }));
+      const why =
+        pool === undefined
+          ? `the address pool ${JSON.stringify(poolCidr)} is not an IPv4 CIDR`
+          : `the address pool ${poolCidr} is exhausted`;
+      outcomes.set(
+        request.gateway,
+        boundOn(undefined, { reason: 'AddressNotAssigned', message: `No address could be assigned: ${why}` }),
+      );
       continue;
     }
     const address = formatIpv4(next);

@@ -42,7 +42,12 @@ export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, add
     source:
       listener.owner === undefined
         ? { kind: 'Gateway', namespace: gateway.namespace, name: gateway.name, section: listener.name }
-        : { kind: 'ListenerSet', namespace: listener.owner.namespace, name: listener.owner.name, section: listener.name },
+        : {
+            kind: 'ListenerSet',
+            namespace: listener.owner.namespace,
+            name: listener.owner.name,
+            section: listener.name,
+          },
     address,
     port: listener.port,
     protocol: listener.protocol,
@@ -59,12 +64,17 @@ export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, add
 }
 
 /** The attachments of a route to listeners that went into the IR, one per listener (the first parentRef wins). */
-function attachmentsOf(route: RouteNodeCommon, parents: readonly ParentResult[], programmed: ReadonlySet<string>): RouteAttachment[] {
+function attachmentsOf(
+  route: RouteNodeCommon,
+  parents: readonly ParentResult[],
+  programmed: ReadonlySet<string>,
+): RouteAttachment[] {
   const out: RouteAttachment[] = [];
   for (const parent of parents) {
     if (parentAccepted(route, parent).status !== 'True') continue;
     for (const { listener, hostnames } of parent.attachments) {
-      if (programmed.has(listener.key) && !out.some((a) => a.listenerKey === listener.key)) out.push({ listenerKey: listener.key, hostnames });
+      if (programmed.has(listener.key) && !out.some((a) => a.listenerKey === listener.key))
+        out.push({ listenerKey: listener.key, hostnames });
     }
   }
   return out;
@@ -102,7 +112,12 @@ export interface ProgrammedListeners {
 
 /** The listeners that go into the IR: those of Gateways that can be served (accepted, with an address). */
 export function programListeners(gateways: readonly GatewayNode[]): ProgrammedListeners {
-  const out: ProgrammedListeners = { listeners: [], programmed: new Set(), certificates: new Map(), clientCertificates: new Map() };
+  const out: ProgrammedListeners = {
+    listeners: [],
+    programmed: new Set(),
+    certificates: new Map(),
+    clientCertificates: new Map(),
+  };
   for (const gateway of gateways) {
     const address = gateway.address?.address;
     if (address === undefined || !isGatewayServable(gateway)) continue;
@@ -122,17 +137,39 @@ export function programListeners(gateways: readonly GatewayNode[]): ProgrammedLi
 }
 
 /** The IR record of an HTTP route; undefined when it goes into no programmed listener or has nothing to serve. */
-export function httpRouteRecord(node: HttpRouteNode, parents: readonly ParentResult[], rank: number, programmed: ReadonlySet<string>): HttpRoute | undefined {
+export function httpRouteRecord(
+  node: HttpRouteNode,
+  parents: readonly ParentResult[],
+  rank: number,
+  programmed: ReadonlySet<string>,
+): HttpRoute | undefined {
   const attachments = attachmentsOf(node, parents, programmed);
   if (attachments.length === 0 || node.rules.length === 0 || node.rejection !== undefined) return undefined;
-  return { key: routeKey(node.kind, node.namespace, node.name), source: { kind: node.kind, namespace: node.namespace, name: node.name }, rank, parents: attachments, rules: node.rules };
+  return {
+    key: routeKey(node.kind, node.namespace, node.name),
+    source: { kind: node.kind, namespace: node.namespace, name: node.name },
+    rank,
+    parents: attachments,
+    rules: node.rules,
+  };
 }
 
 /** The IR record of a TCP, UDP or TLS route; undefined when it goes into no programmed listener. */
-export function streamRouteRecord(node: StreamRouteNode, parents: readonly ParentResult[], rank: number, programmed: ReadonlySet<string>): StreamRoute | undefined {
+export function streamRouteRecord(
+  node: StreamRouteNode,
+  parents: readonly ParentResult[],
+  rank: number,
+  programmed: ReadonlySet<string>,
+): StreamRoute | undefined {
   const attachments = attachmentsOf(node, parents, programmed);
   if (attachments.length === 0 || node.rejection !== undefined) return undefined;
-  return { key: routeKey(node.kind, node.namespace, node.name), source: { kind: node.kind, namespace: node.namespace, name: node.name }, rank, parents: attachments, backends: node.backends };
+  return {
+    key: routeKey(node.kind, node.namespace, node.name),
+    source: { kind: node.kind, namespace: node.namespace, name: node.name },
+    rank,
+    parents: attachments,
+    backends: node.backends,
+  };
 }
 
 /** Every list of the IR sorted by key, so that equal input gives equal output. */
@@ -141,7 +178,11 @@ export function sortRecords(ir: SnapshotRecords): SnapshotRecords {
   return ir;
 }
 
-export function assembleIr(context: TranslateContext, gateways: readonly GatewayNode[], routes: RoutePassResult): AssembledIr {
+export function assembleIr(
+  context: TranslateContext,
+  gateways: readonly GatewayNode[],
+  routes: RoutePassResult,
+): AssembledIr {
   const ir = emptyRecords();
   const { listeners, programmed, certificates, clientCertificates } = programListeners(gateways);
   ir.listeners.push(...listeners);
@@ -150,7 +191,12 @@ export function assembleIr(context: TranslateContext, gateways: readonly Gateway
   for (const { node, parents, rank } of routes.http) {
     const record = httpRouteRecord(node, parents, rank, programmed);
     if (record === undefined) continue;
-    const split = withClientCertificates(record, (key) => context.backends.get(key), clientCertificates, routeBackendKeys(record));
+    const split = withClientCertificates(
+      record,
+      (key) => context.backends.get(key),
+      clientCertificates,
+      routeBackendKeys(record),
+    );
     for (const one of split.records) {
       ir.httpRoutes.push(one);
       routeBackendKeys(one, backendKeys);
@@ -195,7 +241,9 @@ export function dropInvalidRecords(ir: SnapshotRecords): Problem[] {
     }
     if (doomed.size === 0) break;
     for (const [kind, keys] of doomed) {
-      (ir as unknown as Record<RecordKind, Array<{ key: string }>>)[kind] = (ir[kind] as Array<{ key: string }>).filter((r) => !keys.has(r.key));
+      (ir as unknown as Record<RecordKind, Array<{ key: string }>>)[kind] = (ir[kind] as Array<{ key: string }>).filter(
+        (r) => !keys.has(r.key),
+      );
     }
   }
   if (validateIndex(indexSnapshot(ir), IR_VERSION).length > 0) Object.assign(ir, emptyRecords());

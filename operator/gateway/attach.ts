@@ -63,23 +63,39 @@ function echoParentRef(raw: Record<string, unknown>, name: string): ParentRefere
 }
 
 function describeSelection(sectionName: string | undefined, port: number | undefined): string {
-  const parts = [sectionName === undefined ? '' : `named ${sectionName}`, port === undefined ? '' : `on port ${port}`].filter(Boolean);
+  const parts = [
+    sectionName === undefined ? '' : `named ${sectionName}`,
+    port === undefined ? '' : `on port ${port}`,
+  ].filter(Boolean);
   return parts.length === 0 ? 'listener' : `listener ${parts.join(' ')}`;
 }
 
 /** Attachment to the listeners of one parent (`parent` names it in messages: `Gateway ns/name`, `ListenerSet ns/name`). */
-function attachToListeners(context: TranslateContext, route: AttachingRoute, listeners: readonly ListenerNode[], parent: string, raw: Record<string, unknown>): Omit<ParentResult, 'parentRef' | 'gateway'> {
+function attachToListeners(
+  context: TranslateContext,
+  route: AttachingRoute,
+  listeners: readonly ListenerNode[],
+  parent: string,
+  raw: Record<string, unknown>,
+): Omit<ParentResult, 'parentRef' | 'gateway'> {
   const sectionName = raw.sectionName === undefined ? undefined : (stringAt(raw.sectionName) ?? '\u0000');
   const port = raw.port === undefined ? undefined : (integerAt(raw.port) ?? -1);
-  const selected = listeners.filter((l) => (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port));
+  const selected = listeners.filter(
+    (l) => (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port),
+  );
   if (selected.length === 0) {
-    return { accepted: routeNoMatchingParent(`${parent} has no ${describeSelection(sectionName, port)}`), attachments: [] };
+    return {
+      accepted: routeNoMatchingParent(`${parent} has no ${describeSelection(sectionName, port)}`),
+      attachments: [],
+    };
   }
   const allowed = selected.filter((l) => allowsRoute(context, l, route.kind, route.namespace));
   if (allowed.length === 0) {
     const names = selected.map((l) => l.name).join(', ');
     return {
-      accepted: routeNotAllowedByListeners(`Listeners ${names} of ${parent} do not allow ${route.kind}s from namespace ${route.namespace}`),
+      accepted: routeNotAllowedByListeners(
+        `Listeners ${names} of ${parent} do not allow ${route.kind}s from namespace ${route.namespace}`,
+      ),
       attachments: [],
     };
   }
@@ -91,16 +107,28 @@ function attachToListeners(context: TranslateContext, route: AttachingRoute, lis
   if (attachments.length === 0) {
     const names = allowed.map((l) => `${l.name} (${l.hostname ?? 'any'})`).join(', ');
     return {
-      accepted: routeNoMatchingListenerHostname(`No hostname of the route intersects those of listeners ${names} of ${parent}`),
+      accepted: routeNoMatchingListenerHostname(
+        `No hostname of the route intersects those of listeners ${names} of ${parent}`,
+      ),
       attachments: [],
     };
   }
   return { accepted: routeAccepted(), attachments };
 }
 
-function attachToListenerSet(context: TranslateContext, route: AttachingRoute, set: ListenerSetNode, raw: Record<string, unknown>): Omit<ParentResult, 'parentRef' | 'gateway'> {
+function attachToListenerSet(
+  context: TranslateContext,
+  route: AttachingRoute,
+  set: ListenerSetNode,
+  raw: Record<string, unknown>,
+): Omit<ParentResult, 'parentRef' | 'gateway'> {
   if (set.detached !== undefined) {
-    return { accepted: routeNotAllowedByListeners(`ListenerSet ${set.key} is not attached to Gateway ${set.gateway.key}: ${set.detached.message}`), attachments: [] };
+    return {
+      accepted: routeNotAllowedByListeners(
+        `ListenerSet ${set.key} is not attached to Gateway ${set.gateway.key}: ${set.detached.message}`,
+      ),
+      attachments: [],
+    };
   }
   return attachToListeners(context, route, set.listeners, `ListenerSet ${set.key}`, raw);
 }
@@ -121,7 +149,13 @@ export function resolveParentRefs(
     const kind = raw.kind === undefined ? 'Gateway' : raw.kind;
     const name = nonEmptyString(raw.name);
     const namespace = raw.namespace === undefined ? route.namespace : nonEmptyString(raw.namespace);
-    if (group !== GATEWAY_GROUP || (kind !== 'Gateway' && kind !== 'ListenerSet') || name === undefined || namespace === undefined) continue;
+    if (
+      group !== GATEWAY_GROUP ||
+      (kind !== 'Gateway' && kind !== 'ListenerSet') ||
+      name === undefined ||
+      namespace === undefined
+    )
+      continue;
     const set = kind === 'ListenerSet' ? listenerSets.get(objectKey(namespace, name)) : undefined;
     const gateway = kind === 'Gateway' ? gateways.get(objectKey(namespace, name)) : set?.gateway;
     if (gateway === undefined) continue;
@@ -129,7 +163,10 @@ export function resolveParentRefs(
     const identity = JSON.stringify([kind, namespace, name, parentRef.sectionName, parentRef.port]);
     if (seen.has(identity)) continue;
     seen.add(identity);
-    const attached = set === undefined ? attachToListeners(context, route, gateway.listeners, `Gateway ${gateway.key}`, raw) : attachToListenerSet(context, route, set, raw);
+    const attached =
+      set === undefined
+        ? attachToListeners(context, route, gateway.listeners, `Gateway ${gateway.key}`, raw)
+        : attachToListenerSet(context, route, set, raw);
     results.push({ parentRef, gateway, ...attached });
   }
   return results;

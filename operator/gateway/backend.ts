@@ -9,7 +9,12 @@ import { isIP } from 'node:net';
 import type { Backend, BackendProtocol, BackendTls, Endpoint } from '../../shared/ir/backend.ts';
 import { serviceBackendKey } from '../../shared/ir/keys.ts';
 import { checkPort } from '../../shared/validation/fields.ts';
-import { routeBackendNotFound, routeInvalidKind, routeRefNotPermitted, routeUnsupportedProtocol } from './conditions.ts';
+import {
+  routeBackendNotFound,
+  routeInvalidKind,
+  routeRefNotPermitted,
+  routeUnsupportedProtocol,
+} from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
 import { resolveBackendTls } from './backendtlspolicy.ts';
 import { objectKey } from './context.ts';
@@ -38,14 +43,26 @@ const HTTP_APP_PROTOCOLS: Record<string, BackendProtocol> = {
 };
 const GRPC_APP_PROTOCOLS: Record<string, BackendProtocol> = { 'kubernetes.io/h2c': 'h2c', h2c: 'h2c', grpc: 'h2c' };
 /** appProtocols that mean TLS to the backend: usable only when a BackendTLSPolicy gives the TLS settings. */
-const TLS_APP_PROTOCOLS: Record<string, BackendProtocol> = { https: 'http1', HTTPS: 'http1', 'kubernetes.io/wss': 'ws' };
+const TLS_APP_PROTOCOLS: Record<string, BackendProtocol> = {
+  https: 'http1',
+  HTTPS: 'http1',
+  'kubernetes.io/wss': 'ws',
+};
 
 function protocolFor(family: BackendFamily, appProtocol: string | undefined): BackendProtocol | undefined {
   switch (family) {
     case 'http':
-      return appProtocol === undefined ? 'http1' : Object.hasOwn(HTTP_APP_PROTOCOLS, appProtocol) ? HTTP_APP_PROTOCOLS[appProtocol] : undefined;
+      return appProtocol === undefined
+        ? 'http1'
+        : Object.hasOwn(HTTP_APP_PROTOCOLS, appProtocol)
+          ? HTTP_APP_PROTOCOLS[appProtocol]
+          : undefined;
     case 'grpc':
-      return appProtocol === undefined ? 'h2c' : Object.hasOwn(GRPC_APP_PROTOCOLS, appProtocol) ? GRPC_APP_PROTOCOLS[appProtocol] : undefined;
+      return appProtocol === undefined
+        ? 'h2c'
+        : Object.hasOwn(GRPC_APP_PROTOCOLS, appProtocol)
+          ? GRPC_APP_PROTOCOLS[appProtocol]
+          : undefined;
     case 'tcp':
       return 'tcp';
     case 'udp':
@@ -85,7 +102,12 @@ function findServicePort(service: Service, port: number, transport: string): Ser
   for (const entry of listAt(objectAt(service.spec).ports)) {
     const p = objectAt(entry);
     if (integerAt(p.port) !== port) continue;
-    candidates.push({ name: stringAt(p.name) ?? '', port, protocol: stringAt(p.protocol) ?? 'TCP', appProtocol: nonEmptyString(p.appProtocol) });
+    candidates.push({
+      name: stringAt(p.name) ?? '',
+      port,
+      protocol: stringAt(p.protocol) ?? 'TCP',
+      appProtocol: nonEmptyString(p.appProtocol),
+    });
   }
   return candidates.find((c) => c.protocol === transport) ?? candidates[0];
 }
@@ -95,14 +117,22 @@ function findServicePort(service: Service, port: number, transport: string): Ser
  * matches the Service port's, and the first address of each endpoint whose `conditions.ready` is true or absent.
  * FQDN slices and malformed entries are skipped. Sorted and without duplicates, so the record is stable.
  */
-export function resolveEndpoints(context: TranslateContext, namespace: string, service: string, servicePort: ServicePort): Endpoint[] {
+export function resolveEndpoints(
+  context: TranslateContext,
+  namespace: string,
+  service: string,
+  servicePort: ServicePort,
+): Endpoint[] {
   const seen = new Map<string, Endpoint>();
   for (const slice of context.endpointSlices.get(objectKey(namespace, service)) ?? []) {
     const addressType = stringAt(slice.addressType);
     if (addressType !== undefined && addressType !== 'IPv4' && addressType !== 'IPv6') continue;
     const slicePort = listAt(slice.ports)
       .map(objectAt)
-      .find((p) => (stringAt(p.name) ?? '') === servicePort.name && (stringAt(p.protocol) ?? 'TCP') === servicePort.protocol);
+      .find(
+        (p) =>
+          (stringAt(p.name) ?? '') === servicePort.name && (stringAt(p.protocol) ?? 'TCP') === servicePort.protocol,
+      );
     const port = slicePort === undefined ? undefined : integerAt(slicePort.port);
     if (port === undefined || checkPort(port) !== null) continue;
     for (const entry of listAt(slice.endpoints)) {
@@ -115,7 +145,9 @@ export function resolveEndpoints(context: TranslateContext, namespace: string, s
       seen.set(`${address}|${port}`, { address, port });
     }
   }
-  return [...seen.values()].sort((a, b) => (a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1));
+  return [...seen.values()].sort((a, b) =>
+    a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1,
+  );
 }
 
 /**
@@ -134,43 +166,87 @@ export function resolveBackendRef(
   const kind = r.kind === undefined ? 'Service' : stringAt(r.kind);
   const name = nonEmptyString(r.name);
   if (group !== '' || kind !== 'Service') {
-    return { key: null, problem: routeInvalidKind(`${field} refers to ${show(group)}/${show(kind)}; only core Services are supported`) };
+    return {
+      key: null,
+      problem: routeInvalidKind(`${field} refers to ${show(group)}/${show(kind)}; only core Services are supported`),
+    };
   }
-  if (name === undefined) return { key: null, problem: routeBackendNotFound(`${field}.name must name a Service; it is ${show(r.name)}`) };
+  if (name === undefined)
+    return { key: null, problem: routeBackendNotFound(`${field}.name must name a Service; it is ${show(r.name)}`) };
   const namespace = r.namespace === undefined ? route.namespace : nonEmptyString(r.namespace);
-  if (namespace === undefined) return { key: null, problem: routeBackendNotFound(`${field}.namespace ${show(r.namespace)} is not a namespace`) };
+  if (namespace === undefined)
+    return { key: null, problem: routeBackendNotFound(`${field}.namespace ${show(r.namespace)} is not a namespace`) };
   const from = { group: GATEWAY_GROUP, kind: route.kind, namespace: route.namespace };
   if (!isReferenceAllowed(context.grants, from, { group: '', kind: 'Service', namespace, name })) {
     return {
       key: null,
-      problem: routeRefNotPermitted(`${field} refers to Service ${namespace}/${name}, and no ReferenceGrant in ${namespace} allows ${route.kind}s from ${route.namespace} to refer to it`),
+      problem: routeRefNotPermitted(
+        `${field} refers to Service ${namespace}/${name}, and no ReferenceGrant in ${namespace} allows ${route.kind}s from ${route.namespace} to refer to it`,
+      ),
     };
   }
   const port = integerAt(r.port);
   if (port === undefined || checkPort(port) !== null) {
-    return { key: null, problem: routeBackendNotFound(`${field}.port must be a port number (1-65535) of Service ${namespace}/${name}; it is ${show(r.port)}`) };
+    return {
+      key: null,
+      problem: routeBackendNotFound(
+        `${field}.port must be a port number (1-65535) of Service ${namespace}/${name}; it is ${show(r.port)}`,
+      ),
+    };
   }
   const service = context.services.get(objectKey(namespace, name));
-  if (service === undefined) return { key: null, problem: routeBackendNotFound(`${field} refers to Service ${namespace}/${name}, which does not exist`) };
+  if (service === undefined)
+    return {
+      key: null,
+      problem: routeBackendNotFound(`${field} refers to Service ${namespace}/${name}, which does not exist`),
+    };
   if (stringAt(objectAt(service.spec).type) === 'ExternalName') {
-    return { key: null, problem: routeInvalidKind(`${field} refers to Service ${namespace}/${name} of type ExternalName, which is not supported`) };
+    return {
+      key: null,
+      problem: routeInvalidKind(
+        `${field} refers to Service ${namespace}/${name} of type ExternalName, which is not supported`,
+      ),
+    };
   }
   const wantedTransport = family === 'udp' ? 'UDP' : 'TCP';
   const servicePort = findServicePort(service, port, wantedTransport);
-  if (servicePort === undefined) return { key: null, problem: routeBackendNotFound(`${field}: Service ${namespace}/${name} has no port ${port}`) };
+  if (servicePort === undefined)
+    return { key: null, problem: routeBackendNotFound(`${field}: Service ${namespace}/${name} has no port ${port}`) };
   if (servicePort.protocol !== wantedTransport) {
-    return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} is ${servicePort.protocol}; ${route.kind}s need ${wantedTransport}`) };
+    return {
+      key: null,
+      problem: routeUnsupportedProtocol(
+        `${field}: port ${port} of Service ${namespace}/${name} is ${servicePort.protocol}; ${route.kind}s need ${wantedTransport}`,
+      ),
+    };
   }
   const tls = resolveBackendTls(context, namespace, name, servicePort.name);
-  if ((family === 'http' || family === 'grpc') && ('problem' in tls || tls.tls !== undefined)) context.backendTlsPorts?.add(`${namespace}/${name}/${servicePort.name}`);
+  if ((family === 'http' || family === 'grpc') && ('problem' in tls || tls.tls !== undefined))
+    context.backendTlsPorts?.add(`${namespace}/${name}/${servicePort.name}`);
   if ('problem' in tls) return { key: null, problem: routeUnsupportedProtocol(`${field}: ${tls.problem}`) };
   if (tls.tls !== undefined && (family === 'tcp' || family === 'udp')) {
-    return { key: null, problem: routeUnsupportedProtocol(`${field}: Service ${namespace}/${name} port ${port} needs TLS (BackendTLSPolicy), which ${route.kind}s cannot originate`) };
+    return {
+      key: null,
+      problem: routeUnsupportedProtocol(
+        `${field}: Service ${namespace}/${name} port ${port} needs TLS (BackendTLSPolicy), which ${route.kind}s cannot originate`,
+      ),
+    };
   }
-  const tlsProtocol = tls.tls !== undefined && family === 'http' && servicePort.appProtocol !== undefined && Object.hasOwn(TLS_APP_PROTOCOLS, servicePort.appProtocol);
-  const protocol = tlsProtocol ? TLS_APP_PROTOCOLS[servicePort.appProtocol as string] : protocolFor(family, servicePort.appProtocol);
+  const tlsProtocol =
+    tls.tls !== undefined &&
+    family === 'http' &&
+    servicePort.appProtocol !== undefined &&
+    Object.hasOwn(TLS_APP_PROTOCOLS, servicePort.appProtocol);
+  const protocol = tlsProtocol
+    ? TLS_APP_PROTOCOLS[servicePort.appProtocol as string]
+    : protocolFor(family, servicePort.appProtocol);
   if (protocol === undefined) {
-    return { key: null, problem: routeUnsupportedProtocol(`${field}: port ${port} of Service ${namespace}/${name} has appProtocol ${show(servicePort.appProtocol)}, which ${route.kind}s cannot speak`) };
+    return {
+      key: null,
+      problem: routeUnsupportedProtocol(
+        `${field}: port ${port} of Service ${namespace}/${name} has appProtocol ${show(servicePort.appProtocol)}, which ${route.kind}s cannot speak`,
+      ),
+    };
   }
   const key = serviceBackendKey(namespace, name, port, protocol);
   if (!context.backends.has(key)) {

@@ -59,7 +59,9 @@ export function splitPort(port: string): { service: string; portName: string } {
 }
 
 /** The uses of every route, for `translate` (the session keeps the same counts as routes change). */
-export function collectTlsPortUses(routes: Iterable<{ node: RouteNodeCommon; parents: readonly ParentResult[] }>): TlsPortUses {
+export function collectTlsPortUses(
+  routes: Iterable<{ node: RouteNodeCommon; parents: readonly ParentResult[] }>,
+): TlsPortUses {
   const uses = new Map<string, Map<string, Set<string>>>();
   for (const { node, parents } of routes) {
     for (const [port, gateway] of tlsPortPairs(node, parents)) {
@@ -80,7 +82,8 @@ function ancestorsOf(policy: BackendTLSPolicy, uses: TlsPortUses): string[] {
   for (const { service, sectionName } of serviceTargets(policy)) {
     const byPort = uses.get(`${namespace}/${service}`);
     if (byPort === undefined) continue;
-    for (const [port, keys] of byPort) if (sectionName === undefined || sectionName === port) for (const key of keys.keys()) gateways.add(key);
+    for (const [port, keys] of byPort)
+      if (sectionName === undefined || sectionName === port) for (const key of keys.keys()) gateways.add(key);
   }
   return [...gateways].sort();
 }
@@ -90,11 +93,17 @@ function verdict(context: TranslateContext, policy: BackendTLSPolicy, conflict: 
   let accepted: ConditionDraft;
   if (conflict !== undefined) accepted = policyConflicted(conflict);
   else if (check.rejection?.reason === 'Invalid') accepted = policyInvalid(check.rejection.message);
-  else if (check.rejection?.reason === 'NoValidCACertificate') accepted = policyNoValidCACertificate(check.rejection.message);
+  else if (check.rejection?.reason === 'NoValidCACertificate')
+    accepted = policyNoValidCACertificate(check.rejection.message);
   else accepted = policyAccepted();
   const first = check.refProblems[0];
   const message = check.refProblems.map((p) => p.message).join('; ');
-  const resolved = first === undefined ? policyResolvedRefs() : first.reason === 'InvalidKind' ? policyInvalidKind(message) : policyInvalidCACertificateRef(message);
+  const resolved =
+    first === undefined
+      ? policyResolvedRefs()
+      : first.reason === 'InvalidKind'
+        ? policyInvalidKind(message)
+        : policyInvalidCACertificateRef(message);
   return [accepted, resolved];
 }
 
@@ -119,7 +128,12 @@ export function backendTlsPolicyStatuses(
     const entries: PolicyAncestorStatus[] = ancestors.map((key) => {
       const slash = key.indexOf('/');
       return {
-        ancestorRef: { group: GATEWAY_GROUP, kind: 'Gateway', namespace: key.slice(0, slash), name: key.slice(slash + 1) },
+        ancestorRef: {
+          group: GATEWAY_GROUP,
+          kind: 'Gateway',
+          namespace: key.slice(0, slash),
+          name: key.slice(slash + 1),
+        },
         controllerName,
         conditions,
       };

@@ -37,7 +37,12 @@ export function serviceTargets(policy: BackendTLSPolicy): Array<{ service: strin
 }
 
 /** Policies of the Service's namespace that target it: by sectionName (the port name) first, then whole-Service ones. */
-function findPolicy(context: TranslateContext, namespace: string, service: string, portName: string): BackendTLSPolicy | undefined {
+function findPolicy(
+  context: TranslateContext,
+  namespace: string,
+  service: string,
+  portName: string,
+): BackendTLSPolicy | undefined {
   let whole: BackendTLSPolicy | undefined;
   for (const policy of context.backendTlsPolicies.get(namespace) ?? []) {
     for (const target of serviceTargets(policy)) {
@@ -64,21 +69,35 @@ export function findConflicts(policies: readonly BackendTLSPolicy[]): Map<Backen
       if (owner === undefined) owners.set(target, policy);
       else if (owner !== policy && !conflicts.has(policy)) {
         const what = sectionName === undefined ? `Service ${service}` : `port ${sectionName} of Service ${service}`;
-        conflicts.set(policy, `BackendTLSPolicy ${namespaceOf(owner)}/${nameOf(owner)} targets ${what} too and takes precedence (older, or first by namespace/name)`);
+        conflicts.set(
+          policy,
+          `BackendTLSPolicy ${namespaceOf(owner)}/${nameOf(owner)} targets ${what} too and takes precedence (older, or first by namespace/name)`,
+        );
       }
     }
   }
   return conflicts;
 }
 
-function checkCaRefs(context: TranslateContext, policy: BackendTLSPolicy, refs: unknown[], check: PolicyCheck): string[] | undefined {
+function checkCaRefs(
+  context: TranslateContext,
+  policy: BackendTLSPolicy,
+  refs: unknown[],
+  check: PolicyCheck,
+): string[] | undefined {
   const pems: string[] = [];
   for (const [i, ref] of refs.entries()) {
     // LocalObjectReference: always in the policy's namespace.
     const local = { ...objectAt(ref), namespace: undefined };
-    const resolved = resolveCaCertificateRef(context, local, at('spec.validation.caCertificateRefs', i), { namespace: namespaceOf(policy) });
+    const resolved = resolveCaCertificateRef(context, local, at('spec.validation.caCertificateRefs', i), {
+      namespace: namespaceOf(policy),
+    });
     if (resolved.ok) pems.push(resolved.pem);
-    else check.refProblems.push({ reason: resolved.reason === 'InvalidCACertificateKind' ? 'InvalidKind' : 'InvalidCACertificateRef', message: resolved.message });
+    else
+      check.refProblems.push({
+        reason: resolved.reason === 'InvalidCACertificateKind' ? 'InvalidKind' : 'InvalidCACertificateRef',
+        message: resolved.message,
+      });
   }
   return pems.length === 0 ? undefined : pems;
 }
@@ -86,19 +105,25 @@ function checkCaRefs(context: TranslateContext, policy: BackendTLSPolicy, refs: 
 /** Checks a policy's `spec.validation`; `check.tls` is set when the policy can be applied. */
 export function checkPolicy(context: TranslateContext, policy: BackendTLSPolicy): PolicyCheck {
   const check: PolicyCheck = { refProblems: [] };
-  const reject = (reason: 'Invalid' | 'NoValidCACertificate', message: string): PolicyCheck => ({ ...check, rejection: { reason, message } });
+  const reject = (reason: 'Invalid' | 'NoValidCACertificate', message: string): PolicyCheck => ({
+    ...check,
+    rejection: { reason, message },
+  });
   if (!isObject(policy.spec)) return reject('Invalid', 'The policy has no spec');
   const validation = objectAt(policy.spec.validation);
   // The references first, so that ResolvedRefs tells about them even when the policy is invalid for another reason.
   const refs = listAt(validation.caCertificateRefs);
   const pems = refs.length > 0 ? checkCaRefs(context, policy, refs, check) : undefined;
   const hostnameProblem = checkHostname(validation.hostname, false);
-  if (hostnameProblem !== null) return reject('Invalid', `spec.validation.hostname ${show(validation.hostname)} ${hostnameProblem}`);
+  if (hostnameProblem !== null)
+    return reject('Invalid', `spec.validation.hostname ${show(validation.hostname)} ${hostnameProblem}`);
   const tls: BackendTls = { hostname: validation.hostname as string };
   const wellKnown = validation.wellKnownCACertificates;
   const wantsWellKnown = wellKnown !== undefined && wellKnown !== '';
-  if ((refs.length > 0) === wantsWellKnown) return reject('Invalid', 'spec.validation needs exactly one of caCertificateRefs and wellKnownCACertificates');
-  if (wantsWellKnown && wellKnown !== 'System') return reject('Invalid', `spec.validation.wellKnownCACertificates ${show(wellKnown)} is not supported (System)`);
+  if (refs.length > 0 === wantsWellKnown)
+    return reject('Invalid', 'spec.validation needs exactly one of caCertificateRefs and wellKnownCACertificates');
+  if (wantsWellKnown && wellKnown !== 'System')
+    return reject('Invalid', `spec.validation.wellKnownCACertificates ${show(wellKnown)} is not supported (System)`);
   const sans: NonNullable<BackendTls['subjectAltNames']> = [];
   for (const [i, entry] of listAt(validation.subjectAltNames).entries()) {
     if (!context.options.supportedFeatures.has('BackendTLSPolicySANValidation')) {
@@ -107,20 +132,32 @@ export function checkPolicy(context: TranslateContext, policy: BackendTLSPolicy)
     const e = objectAt(entry);
     const value = e.type === 'Hostname' ? stringAt(e.hostname) : e.type === 'URI' ? stringAt(e.uri) : undefined;
     if (value === undefined || (e.type === 'Hostname' && checkHostname(value) !== null)) {
-      return reject('Invalid', `${at('spec.validation.subjectAltNames', i)} ${show(entry)} is not a Hostname or URI entry`);
+      return reject(
+        'Invalid',
+        `${at('spec.validation.subjectAltNames', i)} ${show(entry)} is not a Hostname or URI entry`,
+      );
     }
     sans.push({ type: e.type as 'Hostname' | 'URI', value });
   }
   if (sans.length > 0) tls.subjectAltNames = sans;
   if (refs.length > 0) {
-    if (pems === undefined) return reject('NoValidCACertificate', `No usable CA certificate: ${check.refProblems.map((p) => p.message).join('; ')}`);
+    if (pems === undefined)
+      return reject(
+        'NoValidCACertificate',
+        `No usable CA certificate: ${check.refProblems.map((p) => p.message).join('; ')}`,
+      );
     tls.caCertificates = pems;
   }
   return { ...check, tls };
 }
 
 /** The TLS a backend needs: undefined when no policy targets the port, a problem when one does and cannot be met. */
-export function resolveBackendTls(context: TranslateContext, namespace: string, service: string, portName: string): BackendTlsResolution {
+export function resolveBackendTls(
+  context: TranslateContext,
+  namespace: string,
+  service: string,
+  portName: string,
+): BackendTlsResolution {
   const policy = findPolicy(context, namespace, service, portName);
   if (policy === undefined) return { tls: undefined };
   const where = `BackendTLSPolicy ${namespaceOf(policy)}/${nameOf(policy)}`;

@@ -39,13 +39,14 @@ export function checkKeyPair(certificatePem: string, privateKeyPem: string): str
       return `certificate ${i + 1} in tls.crt does not parse: ${(error as Error).message}`;
     }
   }
-  let key;
+  let key: ReturnType<typeof createPrivateKey>;
   try {
     key = createPrivateKey(privateKeyPem);
   } catch (error) {
     return `tls.key holds no usable private key: ${(error as Error).message}`;
   }
-  if (leaf === undefined || !leaf.checkPrivateKey(key)) return 'the private key in tls.key does not match the certificate in tls.crt';
+  if (leaf === undefined || !leaf.checkPrivateKey(key))
+    return 'the private key in tls.key does not match the certificate in tls.crt';
   return null;
 }
 
@@ -60,11 +61,19 @@ export function resolveCertificateRef(
   const kind = r.kind === undefined ? 'Secret' : stringAt(r.kind);
   const name = nonEmptyString(r.name);
   if (group !== '' || kind !== 'Secret') {
-    return { ok: false, reason: 'InvalidCertificateRef', message: `${field} refers to ${show(group)}/${show(kind)}; only core Secrets are supported` };
+    return {
+      ok: false,
+      reason: 'InvalidCertificateRef',
+      message: `${field} refers to ${show(group)}/${show(kind)}; only core Secrets are supported`,
+    };
   }
   const namespace = r.namespace === undefined ? gateway.namespace : nonEmptyString(r.namespace);
   if (name === undefined || namespace === undefined) {
-    return { ok: false, reason: 'InvalidCertificateRef', message: `${field} must name a Secret; it names ${show(r.namespace ?? gateway.namespace)}/${show(r.name)}` };
+    return {
+      ok: false,
+      reason: 'InvalidCertificateRef',
+      message: `${field} must name a Secret; it names ${show(r.namespace ?? gateway.namespace)}/${show(r.name)}`,
+    };
   }
   // A ListenerSet's listeners refer with the ListenerSet's own rights (grants to its parent Gateway do not count).
   const referrer = gateway.kind ?? 'Gateway';
@@ -77,14 +86,24 @@ export function resolveCertificateRef(
     };
   }
   const secret = context.secrets.get(objectKey(namespace, name));
-  if (secret === undefined) return { ok: false, reason: 'InvalidCertificateRef', message: `${field} refers to Secret ${namespace}/${name}, which does not exist` };
+  if (secret === undefined)
+    return {
+      ok: false,
+      reason: 'InvalidCertificateRef',
+      message: `${field} refers to Secret ${namespace}/${name}, which does not exist`,
+    };
   const certificatePem = secretValue(secret, 'tls.crt');
   const privateKeyPem = secretValue(secret, 'tls.key');
   if (certificatePem === undefined || privateKeyPem === undefined) {
-    return { ok: false, reason: 'InvalidCertificateRef', message: `${field}: Secret ${namespace}/${name} has no tls.crt and tls.key` };
+    return {
+      ok: false,
+      reason: 'InvalidCertificateRef',
+      message: `${field}: Secret ${namespace}/${name} has no tls.crt and tls.key`,
+    };
   }
   const problem = checkKeyPair(certificatePem, privateKeyPem);
-  if (problem !== null) return { ok: false, reason: 'InvalidCertificateRef', message: `${field}: Secret ${namespace}/${name}: ${problem}` };
+  if (problem !== null)
+    return { ok: false, reason: 'InvalidCertificateRef', message: `${field}: Secret ${namespace}/${name}: ${problem}` };
   return { ok: true, record: { key: certificateKey(namespace, name), certificatePem, privateKeyPem } };
 }
 
@@ -96,17 +115,30 @@ export type CaResolution =
  * A `caCertificateRefs[]` entry of frontend (client certificate) validation: a core ConfigMap with PEM certificates
  * under `ca.crt`, cross-namespace only with a ReferenceGrant.
  */
-export function resolveCaCertificateRef(context: TranslateContext, ref: unknown, field: string, gateway: { namespace: string }): CaResolution {
+export function resolveCaCertificateRef(
+  context: TranslateContext,
+  ref: unknown,
+  field: string,
+  gateway: { namespace: string },
+): CaResolution {
   const r = objectAt(ref);
   const group = r.group === undefined ? '' : stringAt(r.group);
   const kind = stringAt(r.kind);
   const name = nonEmptyString(r.name);
   if (group !== '' || kind !== 'ConfigMap') {
-    return { ok: false, reason: 'InvalidCACertificateKind', message: `${field} refers to ${show(group)}/${show(kind)}; only core ConfigMaps are supported` };
+    return {
+      ok: false,
+      reason: 'InvalidCACertificateKind',
+      message: `${field} refers to ${show(group)}/${show(kind)}; only core ConfigMaps are supported`,
+    };
   }
   const namespace = r.namespace === undefined ? gateway.namespace : nonEmptyString(r.namespace);
   if (name === undefined || namespace === undefined) {
-    return { ok: false, reason: 'InvalidCACertificateRef', message: `${field} must name a ConfigMap; it names ${show(r.namespace ?? gateway.namespace)}/${show(r.name)}` };
+    return {
+      ok: false,
+      reason: 'InvalidCACertificateRef',
+      message: `${field} must name a ConfigMap; it names ${show(r.namespace ?? gateway.namespace)}/${show(r.name)}`,
+    };
   }
   const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gateway.namespace };
   if (!isReferenceAllowed(context.grants, from, { group: '', kind: 'ConfigMap', namespace, name })) {
@@ -117,17 +149,30 @@ export function resolveCaCertificateRef(context: TranslateContext, ref: unknown,
     };
   }
   const configMap = context.configMaps.get(objectKey(namespace, name));
-  if (configMap === undefined) return { ok: false, reason: 'InvalidCACertificateRef', message: `${field} refers to ConfigMap ${namespace}/${name}, which does not exist` };
+  if (configMap === undefined)
+    return {
+      ok: false,
+      reason: 'InvalidCACertificateRef',
+      message: `${field} refers to ConfigMap ${namespace}/${name}, which does not exist`,
+    };
   const pem = isObject(configMap.data) ? stringAt(configMap.data['ca.crt']) : undefined;
   const blocks = pem?.match(PEM_CERTIFICATE) ?? [];
   if (pem === undefined || blocks.length === 0) {
-    return { ok: false, reason: 'InvalidCACertificateRef', message: `${field}: ConfigMap ${namespace}/${name} has no PEM certificate under ca.crt` };
+    return {
+      ok: false,
+      reason: 'InvalidCACertificateRef',
+      message: `${field}: ConfigMap ${namespace}/${name} has no PEM certificate under ca.crt`,
+    };
   }
   for (const [i, block] of blocks.entries()) {
     try {
       new X509Certificate(block);
     } catch (error) {
-      return { ok: false, reason: 'InvalidCACertificateRef', message: `${field}: certificate ${i + 1} in ConfigMap ${namespace}/${name} does not parse: ${(error as Error).message}` };
+      return {
+        ok: false,
+        reason: 'InvalidCACertificateRef',
+        message: `${field}: certificate ${i + 1} in ConfigMap ${namespace}/${name} does not parse: ${(error as Error).message}`,
+      };
     }
   }
   return { ok: true, pem };

@@ -31,17 +31,25 @@ export function readClassParameters(context: TranslateContext, parametersRef: un
   const kind = stringAt(ref.kind);
   const name = stringAt(ref.name);
   const namespace = stringAt(ref.namespace);
-  if (group !== '' || kind !== 'ConfigMap') return refused(`group ${show(group)} kind ${show(kind)} is not supported: parameters are a ConfigMap (group "", kind ConfigMap)`);
+  if (group !== '' || kind !== 'ConfigMap')
+    return refused(
+      `group ${show(group)} kind ${show(kind)} is not supported: parameters are a ConfigMap (group "", kind ConfigMap)`,
+    );
   if (!name) return refused(`name ${show(ref.name)} must name a ConfigMap`);
   if (!namespace) return refused('namespace is required: a ConfigMap is namespaced');
   const configMap = context.configMaps.get(`${namespace}/${name}`);
   if (configMap === undefined) return refused(`ConfigMap ${namespace}/${name} not found`);
   const data = objectAt(configMap.data);
   const unknown = Object.keys(data).filter((k) => !KEYS.includes(k));
-  if (unknown.length > 0) return refused(`ConfigMap ${namespace}/${name} has unknown keys ${unknown.map((k) => show(k)).join(', ')} (known: ${KEYS.join(', ')})`);
+  if (unknown.length > 0)
+    return refused(
+      `ConfigMap ${namespace}/${name} has unknown keys ${unknown.map((k) => show(k)).join(', ')} (known: ${KEYS.join(', ')})`,
+    );
   const serviceType = data.serviceType === undefined ? DEFAULT_CLASS_PARAMETERS.serviceType : data.serviceType;
   if (typeof serviceType !== 'string' || !SERVICE_TYPES.includes(serviceType)) {
-    return refused(`ConfigMap ${namespace}/${name}: serviceType ${show(serviceType)} must be one of ${SERVICE_TYPES.join(', ')}`);
+    return refused(
+      `ConfigMap ${namespace}/${name}: serviceType ${show(serviceType)} must be one of ${SERVICE_TYPES.join(', ')}`,
+    );
   }
   return { ok: true, parameters: { serviceType: serviceType as ServiceType } };
 }

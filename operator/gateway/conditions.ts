@@ -100,11 +100,13 @@ export const gatewayClassUnsupportedVersion = (message: string): ConditionDraft 
 
 // Gateway -----------------------------------------------------------------------------------------------------------
 
-export const gatewayAccepted = (): ConditionDraft => draft<GatewayReason>('Accepted', 'True', 'Accepted', 'The Gateway is accepted');
+export const gatewayAccepted = (): ConditionDraft =>
+  draft<GatewayReason>('Accepted', 'True', 'Accepted', 'The Gateway is accepted');
 /** Some listeners are not valid: still accepted when at least one is (`accepted`), refused otherwise. */
 export const gatewayListenersNotValid = (accepted: boolean, message: string): ConditionDraft =>
   draft<GatewayReason>('Accepted', accepted ? 'True' : 'False', 'ListenersNotValid', message);
-export const gatewayInvalid = (message: string): ConditionDraft => draft<GatewayReason>('Accepted', 'False', 'Invalid', message);
+export const gatewayInvalid = (message: string): ConditionDraft =>
+  draft<GatewayReason>('Accepted', 'False', 'Invalid', message);
 export const gatewayInvalidParameters = (message: string): ConditionDraft =>
   draft<GatewayReason>('Accepted', 'False', 'InvalidParameters', message);
 export const gatewayUnsupportedAddress = (message: string): ConditionDraft =>
@@ -127,7 +129,8 @@ export const gatewayListenersNotResolved = (message: string): ConditionDraft =>
 export const gatewayInvalidClientCertificateRef = (message: string): ConditionDraft =>
   draft<GatewayReason>('ResolvedRefs', 'False', 'InvalidClientCertificateRef', message);
 /** `spec.tls.backend.clientCertificateRef` names a Secret in another namespace that no ReferenceGrant opens. */
-export const gatewayRefNotPermitted = (message: string): ConditionDraft => draft<GatewayReason>('ResolvedRefs', 'False', 'RefNotPermitted', message);
+export const gatewayRefNotPermitted = (message: string): ConditionDraft =>
+  draft<GatewayReason>('ResolvedRefs', 'False', 'RefNotPermitted', message);
 
 /** Only ever True: client certificates are asked for but not required on some listener. */
 export const gatewayInsecureFrontendValidationMode = (message: string): ConditionDraft =>
@@ -135,7 +138,8 @@ export const gatewayInsecureFrontendValidationMode = (message: string): Conditio
 
 // Listener ----------------------------------------------------------------------------------------------------------
 
-export const listenerAccepted = (): ConditionDraft => draft<ListenerReason>('Accepted', 'True', 'Accepted', 'The listener is accepted');
+export const listenerAccepted = (): ConditionDraft =>
+  draft<ListenerReason>('Accepted', 'True', 'Accepted', 'The listener is accepted');
 export const listenerPortUnavailable = (message: string): ConditionDraft =>
   draft<ListenerReason>('Accepted', 'False', 'PortUnavailable', message);
 export const listenerUnsupportedProtocol = (message: string): ConditionDraft =>
@@ -143,10 +147,14 @@ export const listenerUnsupportedProtocol = (message: string): ConditionDraft =>
 export const listenerUnsupportedValue = (message: string): ConditionDraft =>
   draft<ListenerReason>('Accepted', 'False', 'UnsupportedValue', message);
 /** A conflicted listener is neither accepted nor programmed, with the conflict as the reason of both. */
-export const listenerNotAcceptedForConflict = (reason: 'HostnameConflict' | 'ProtocolConflict', message: string): ConditionDraft =>
-  draft<ListenerReason>('Accepted', 'False', reason, message);
-export const listenerNotProgrammedForConflict = (reason: 'HostnameConflict' | 'ProtocolConflict', message: string): ConditionDraft =>
-  draft<ListenerReason>('Programmed', 'False', reason, message);
+export const listenerNotAcceptedForConflict = (
+  reason: 'HostnameConflict' | 'ProtocolConflict',
+  message: string,
+): ConditionDraft => draft<ListenerReason>('Accepted', 'False', reason, message);
+export const listenerNotProgrammedForConflict = (
+  reason: 'HostnameConflict' | 'ProtocolConflict',
+  message: string,
+): ConditionDraft => draft<ListenerReason>('Programmed', 'False', reason, message);
 export const listenerConflicted = (reason: 'HostnameConflict' | 'ProtocolConflict', message: string): ConditionDraft =>
   draft<ListenerReason>('Conflicted', 'True', reason, message);
 export const listenerNoConflicts = (): ConditionDraft =>
@@ -178,7 +186,8 @@ export const listenerOverlappingHostnames = (message: string): ConditionDraft =>
 
 // Routes (one entry per parentRef) ------------------------------------------------------------------------------------
 
-export const routeAccepted = (): ConditionDraft => draft<RouteReason>('Accepted', 'True', 'Accepted', 'The route is accepted');
+export const routeAccepted = (): ConditionDraft =>
+  draft<RouteReason>('Accepted', 'True', 'Accepted', 'The route is accepted');
 export const routeNotAllowedByListeners = (message: string): ConditionDraft =>
   draft<RouteReason>('Accepted', 'False', 'NotAllowedByListeners', message);
 export const routeNoMatchingListenerHostname = (message: string): ConditionDraft =>
@@ -193,7 +202,8 @@ export const routeResolvedRefs = (): ConditionDraft =>
   draft<RouteReason>('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
 export const routeRefNotPermitted = (message: string): ConditionDraft =>
   draft<RouteReason>('ResolvedRefs', 'False', 'RefNotPermitted', message);
-export const routeInvalidKind = (message: string): ConditionDraft => draft<RouteReason>('ResolvedRefs', 'False', 'InvalidKind', message);
+export const routeInvalidKind = (message: string): ConditionDraft =>
+  draft<RouteReason>('ResolvedRefs', 'False', 'InvalidKind', message);
 export const routeBackendNotFound = (message: string): ConditionDraft =>
   draft<RouteReason>('ResolvedRefs', 'False', 'BackendNotFound', message);
 export const routeUnsupportedProtocol = (message: string): ConditionDraft =>
@@ -204,9 +214,11 @@ export const routePartiallyInvalid = (message: string): ConditionDraft =>
 
 // ListenerSet (its listeners use the listener constructors above) ----------------------------------------------------
 
-export const listenerSetAccepted = (): ConditionDraft => draft<ListenerSetReason>('Accepted', 'True', 'Accepted', 'The ListenerSet is accepted');
+export const listenerSetAccepted = (): ConditionDraft =>
+  draft<ListenerSetReason>('Accepted', 'True', 'Accepted', 'The ListenerSet is accepted');
 /** The parent Gateway's `spec.allowedListeners` does not admit the ListenerSet's namespace. */
-export const listenerSetNotAllowed = (message: string): ConditionDraft => draft<ListenerSetReason>('Accepted', 'False', 'NotAllowed', message);
+export const listenerSetNotAllowed = (message: string): ConditionDraft =>
+  draft<ListenerSetReason>('Accepted', 'False', 'NotAllowed', message);
 export const listenerSetNotProgrammedNotAllowed = (message: string): ConditionDraft =>
   draft<ListenerSetReason>('Programmed', 'False', 'NotAllowed', message);
 export const listenerSetParentNotAccepted = (message: string): ConditionDraft =>
@@ -218,15 +230,20 @@ export const listenerSetListenersNotValid = (accepted: boolean, message: string)
   draft<ListenerSetReason>('Accepted', accepted ? 'True' : 'False', 'ListenersNotValid', message);
 export const listenerSetNotProgrammedListenersNotValid = (message: string): ConditionDraft =>
   draft<ListenerSetReason>('Programmed', 'False', 'ListenersNotValid', message);
-export const listenerSetProgrammed = (): ConditionDraft => draft<ListenerSetReason>('Programmed', 'True', 'Programmed', 'The ListenerSet is programmed');
-export const listenerSetProgrammedPending = (message: string): ConditionDraft => draft<ListenerSetReason>('Programmed', 'False', 'Pending', message);
+export const listenerSetProgrammed = (): ConditionDraft =>
+  draft<ListenerSetReason>('Programmed', 'True', 'Programmed', 'The ListenerSet is programmed');
+export const listenerSetProgrammedPending = (message: string): ConditionDraft =>
+  draft<ListenerSetReason>('Programmed', 'False', 'Pending', message);
 
 // BackendTLSPolicy (one entry per ancestor Gateway) ------------------------------------------------------------------
 
-export const policyAccepted = (): ConditionDraft => draft<PolicyReason>('Accepted', 'True', 'Accepted', 'The policy is accepted');
+export const policyAccepted = (): ConditionDraft =>
+  draft<PolicyReason>('Accepted', 'True', 'Accepted', 'The policy is accepted');
 /** An older policy (or one first in namespace/name order) targets the same Service port. */
-export const policyConflicted = (message: string): ConditionDraft => draft<PolicyReason>('Accepted', 'False', 'Conflicted', message);
-export const policyInvalid = (message: string): ConditionDraft => draft<PolicyReason>('Accepted', 'False', 'Invalid', message);
+export const policyConflicted = (message: string): ConditionDraft =>
+  draft<PolicyReason>('Accepted', 'False', 'Conflicted', message);
+export const policyInvalid = (message: string): ConditionDraft =>
+  draft<PolicyReason>('Accepted', 'False', 'Invalid', message);
 /** Every CA certificate reference is unusable: connections to the targeted backends fail (500). */
 export const policyNoValidCACertificate = (message: string): ConditionDraft =>
   draft<PolicyReason>('Accepted', 'False', 'NoValidCACertificate', message);
@@ -234,7 +251,8 @@ export const policyResolvedRefs = (): ConditionDraft =>
   draft<PolicyReason>('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
 export const policyInvalidCACertificateRef = (message: string): ConditionDraft =>
   draft<PolicyReason>('ResolvedRefs', 'False', 'InvalidCACertificateRef', message);
-export const policyInvalidKind = (message: string): ConditionDraft => draft<PolicyReason>('ResolvedRefs', 'False', 'InvalidKind', message);
+export const policyInvalidKind = (message: string): ConditionDraft =>
+  draft<PolicyReason>('ResolvedRefs', 'False', 'InvalidKind', message);
 
 // -------------------------------------------------------------------------------------------------------------------
 

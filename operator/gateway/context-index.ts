@@ -73,7 +73,12 @@ export class ContextIndex {
   }
 
   /** One object of `list` replaced (`before` → `after`, either may be absent); adds the altered keys to `changed`. */
-  update(list: SnapshotList, before: KubeObject | undefined, after: KubeObject | undefined, changed: Set<string>): void {
+  update(
+    list: SnapshotList,
+    before: KubeObject | undefined,
+    after: KubeObject | undefined,
+    changed: Set<string>,
+  ): void {
     const lookup = LOOKUP_OF_LIST[list];
     if (lookup === undefined) return;
     const touched = new Set<string>();
@@ -138,7 +143,8 @@ export class ContextIndex {
         altered = this.#namespaces.get(key) !== last;
         if (last === undefined) this.#namespaces.delete(key);
         else this.#namespaces.set(key, last);
-        if (altered) set(this.namespaceLabels, last === undefined ? undefined : stringRecord(objectAt(last.metadata).labels));
+        if (altered)
+          set(this.namespaceLabels, last === undefined ? undefined : stringRecord(objectAt(last.metadata).labels));
         break;
       }
       default: {

@@ -29,13 +29,21 @@ function replaceProgrammed(conditions: Condition[], draft: ConditionDraft): Cond
 const PENDING = 'Waiting for the data plane to apply this configuration';
 
 /** The statuses whose Programmed conditions follow the data plane (and go to the sink with every generation). */
-export function followsDataPlane(status: ObjectStatus): status is Extract<ObjectStatus, { kind: 'Gateway' | 'ListenerSet' }> {
+export function followsDataPlane(
+  status: ObjectStatus,
+): status is Extract<ObjectStatus, { kind: 'Gateway' | 'ListenerSet' }> {
   return status.kind === 'Gateway' || status.kind === 'ListenerSet';
 }
 
-function applyToListeners(entry: Extract<ObjectStatus, { kind: 'Gateway' | 'ListenerSet' }>, state: DataPlaneState): ObjectStatus {
+function applyToListeners(
+  entry: Extract<ObjectStatus, { kind: 'Gateway' | 'ListenerSet' }>,
+  state: DataPlaneState,
+): ObjectStatus {
   const gateway = entry.kind === 'Gateway';
-  const keyOf = (name: string) => (gateway ? listenerKey(entry.namespace, entry.name, name) : listenerSetListenerKey(entry.namespace, entry.name, name));
+  const keyOf = (name: string) =>
+    gateway
+      ? listenerKey(entry.namespace, entry.name, name)
+      : listenerSetListenerKey(entry.namespace, entry.name, name);
   let failed = 0;
   let programmed = 0;
   const listeners = entry.status.listeners.map((listener) => {
@@ -45,16 +53,30 @@ function applyToListeners(entry: Extract<ObjectStatus, { kind: 'Gateway' | 'List
     const error = state.listenerErrors.get(keyOf(listener.name));
     if (error !== undefined) {
       failed++;
-      return { ...listener, conditions: replaceProgrammed(listener.conditions, listenerNotProgrammedInvalid(`The data plane cannot serve this listener: ${error}`)) };
+      return {
+        ...listener,
+        conditions: replaceProgrammed(
+          listener.conditions,
+          listenerNotProgrammedInvalid(`The data plane cannot serve this listener: ${error}`),
+        ),
+      };
     }
-    return state.acked ? listener : { ...listener, conditions: replaceProgrammed(listener.conditions, listenerProgrammedPending(PENDING)) };
+    return state.acked
+      ? listener
+      : { ...listener, conditions: replaceProgrammed(listener.conditions, listenerProgrammedPending(PENDING)) };
   });
   let conditions = entry.status.conditions;
   if (programmed > 0 && failed === programmed) {
     const message = `The data plane cannot serve any listener of this ${entry.kind}`;
-    conditions = replaceProgrammed(conditions, gateway ? gatewayNotProgrammedInvalid(message) : listenerSetNotProgrammedListenersNotValid(message));
+    conditions = replaceProgrammed(
+      conditions,
+      gateway ? gatewayNotProgrammedInvalid(message) : listenerSetNotProgrammedListenersNotValid(message),
+    );
   } else if (!state.acked) {
-    conditions = replaceProgrammed(conditions, gateway ? gatewayProgrammedPending(PENDING) : listenerSetProgrammedPending(PENDING));
+    conditions = replaceProgrammed(
+      conditions,
+      gateway ? gatewayProgrammedPending(PENDING) : listenerSetProgrammedPending(PENDING),
+    );
   }
   return { ...entry, status: { ...entry.status, conditions, listeners } } as ObjectStatus;
 }
@@ -65,17 +87,31 @@ function applyToListeners(entry: Extract<ObjectStatus, { kind: 'Gateway' | 'List
  * in, so that the Programmed transitions this makes carry the time they happen at.
  */
 export function restamp(entry: ObjectStatus, time: string): ObjectStatus {
-  const stamp = (conditions: Condition[]) => conditions.map((c) => (c.lastTransitionTime === time ? c : { ...c, lastTransitionTime: time }));
+  const stamp = (conditions: Condition[]) =>
+    conditions.map((c) => (c.lastTransitionTime === time ? c : { ...c, lastTransitionTime: time }));
   switch (entry.kind) {
     case 'Gateway':
     case 'ListenerSet':
-      return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions), listeners: entry.status.listeners.map((l) => ({ ...l, conditions: stamp(l.conditions) })) } } as ObjectStatus;
+      return {
+        ...entry,
+        status: {
+          ...entry.status,
+          conditions: stamp(entry.status.conditions),
+          listeners: entry.status.listeners.map((l) => ({ ...l, conditions: stamp(l.conditions) })),
+        },
+      } as ObjectStatus;
     case 'GatewayClass':
       return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions) } };
     case 'BackendTLSPolicy':
-      return { ...entry, status: { ancestors: entry.status.ancestors.map((a) => ({ ...a, conditions: stamp(a.conditions) })) } };
+      return {
+        ...entry,
+        status: { ancestors: entry.status.ancestors.map((a) => ({ ...a, conditions: stamp(a.conditions) })) },
+      };
     default:
-      return { ...entry, status: { parents: entry.status.parents.map((p) => ({ ...p, conditions: stamp(p.conditions) })) } };
+      return {
+        ...entry,
+        status: { parents: entry.status.parents.map((p) => ({ ...p, conditions: stamp(p.conditions) })) },
+      };
   }
 }
 

@@ -36,15 +36,21 @@ export function readFrontendTls(spec: Record<string, unknown>): FrontendTls {
   const frontend = objectAt(spec.tls).frontend;
   const byPort = new Map<number | undefined, ValidationConfig | undefined>();
   if (frontend === undefined || frontend === null) return { byPort, present: false };
-  if (!isObject(frontend)) return { byPort, present: true, problem: `spec.tls.frontend must be an object; it is ${show(frontend)}` };
+  if (!isObject(frontend))
+    return { byPort, present: true, problem: `spec.tls.frontend must be an object; it is ${show(frontend)}` };
   if (frontend.default !== undefined && !isObject(frontend.default)) {
-    return { byPort, present: true, problem: `spec.tls.frontend.default must be an object; it is ${show(frontend.default)}` };
+    return {
+      byPort,
+      present: true,
+      problem: `spec.tls.frontend.default must be an object; it is ${show(frontend.default)}`,
+    };
   }
   byPort.set(undefined, readValidation(frontend.default, 'spec.tls.frontend.default'));
   for (const [i, entry] of listAt(frontend.perPort).entries()) {
     const e = objectAt(entry);
     const port = integerAt(e.port);
-    if (port !== undefined && !byPort.has(port)) byPort.set(port, readValidation(e.tls, at('spec.tls.frontend.perPort', i, 'tls')));
+    if (port !== undefined && !byPort.has(port))
+      byPort.set(port, readValidation(e.tls, at('spec.tls.frontend.perPort', i, 'tls')));
   }
   return { byPort, present: true };
 }
@@ -54,32 +60,52 @@ export function applyFrontendTls(context: TranslateContext, listener: ListenerNo
   if (!frontend.present || listener.protocol !== 'HTTPS' || listener.rejection !== undefined) return;
   const features = context.options.supportedFeatures;
   if (!features.has('GatewayFrontendClientCertificateValidation')) {
-    rejectListener(listener, 'UnsupportedValue', 'spec.tls.frontend: client certificate validation is not supported by this installation');
+    rejectListener(
+      listener,
+      'UnsupportedValue',
+      'spec.tls.frontend: client certificate validation is not supported by this installation',
+    );
     return;
   }
   if (frontend.problem !== undefined) {
     rejectListener(listener, 'UnsupportedValue', frontend.problem);
     return;
   }
-  const config = frontend.byPort.has(listener.port) ? frontend.byPort.get(listener.port) : frontend.byPort.get(undefined);
+  const config = frontend.byPort.has(listener.port)
+    ? frontend.byPort.get(listener.port)
+    : frontend.byPort.get(undefined);
   if (config === undefined) return;
   const mode = config.mode === undefined ? 'AllowValidOnly' : config.mode;
   if (mode !== 'AllowValidOnly' && mode !== 'AllowInsecureFallback') {
-    rejectListener(listener, 'UnsupportedValue', `${config.field}.mode ${show(mode)} is not supported (AllowValidOnly, AllowInsecureFallback)`);
+    rejectListener(
+      listener,
+      'UnsupportedValue',
+      `${config.field}.mode ${show(mode)} is not supported (AllowValidOnly, AllowInsecureFallback)`,
+    );
     return;
   }
   if (mode === 'AllowInsecureFallback' && !features.has('GatewayFrontendClientCertificateValidationInsecureFallback')) {
-    rejectListener(listener, 'UnsupportedValue', `${config.field}.mode AllowInsecureFallback is not supported by this installation`);
+    rejectListener(
+      listener,
+      'UnsupportedValue',
+      `${config.field}.mode AllowInsecureFallback is not supported by this installation`,
+    );
     return;
   }
   const caCertificates: string[] = [];
   for (const [i, ref] of config.caCertificateRefs.entries()) {
-    const resolved = resolveCaCertificateRef(context, ref, at(config.field, 'caCertificateRefs', i), { namespace: listener.gatewayNamespace });
+    const resolved = resolveCaCertificateRef(context, ref, at(config.field, 'caCertificateRefs', i), {
+      namespace: listener.gatewayNamespace,
+    });
     if (resolved.ok) caCertificates.push(resolved.pem);
     else listener.refProblems.push({ reason: resolved.reason, message: resolved.message });
   }
   if (caCertificates.length === 0) {
-    rejectListener(listener, 'NoValidCACertificate', `${config.field}.caCertificateRefs: no usable CA certificate, so no client could be verified`);
+    rejectListener(
+      listener,
+      'NoValidCACertificate',
+      `${config.field}.caCertificateRefs: no usable CA certificate, so no client could be verified`,
+    );
     return;
   }
   listener.clientValidation = { caCertificates, mode };

@@ -23,21 +23,42 @@ export type BackendTlsOutcome =
 const FIELD = 'spec.tls.backend.clientCertificateRef';
 
 /** The Gateway's backend client certificate; undefined when `spec.tls.backend.clientCertificateRef` is not set. */
-export function readBackendTls(context: TranslateContext, gateway: { namespace: string }, spec: Record<string, unknown>): BackendTlsOutcome | undefined {
+export function readBackendTls(
+  context: TranslateContext,
+  gateway: { namespace: string },
+  spec: Record<string, unknown>,
+): BackendTlsOutcome | undefined {
   const ref = objectAt(objectAt(spec.tls).backend).clientCertificateRef;
   if (ref === undefined || ref === null) return undefined;
   if (!context.options.supportedFeatures.has('GatewayBackendClientCertificate')) {
-    return { ok: false, reason: 'InvalidClientCertificateRef', message: `${FIELD}: presenting a client certificate to backends is not supported by this installation` };
+    return {
+      ok: false,
+      reason: 'InvalidClientCertificateRef',
+      message: `${FIELD}: presenting a client certificate to backends is not supported by this installation`,
+    };
   }
-  if (!isObject(ref)) return { ok: false, reason: 'InvalidClientCertificateRef', message: `${FIELD} must be an object; it is ${show(ref)}` };
+  if (!isObject(ref))
+    return {
+      ok: false,
+      reason: 'InvalidClientCertificateRef',
+      message: `${FIELD} must be an object; it is ${show(ref)}`,
+    };
   const resolved = resolveCertificateRef(context, ref, FIELD, gateway);
   if (resolved.ok) return { ok: true, certificate: resolved.record };
-  return { ok: false, reason: resolved.reason === 'RefNotPermitted' ? 'RefNotPermitted' : 'InvalidClientCertificateRef', message: resolved.message };
+  return {
+    ok: false,
+    reason: resolved.reason === 'RefNotPermitted' ? 'RefNotPermitted' : 'InvalidClientCertificateRef',
+    message: resolved.message,
+  };
 }
 
 /** The variant of a TLS backend that presents `certificateKey`. */
 export function withClientCertificate(spec: BackendSpec, certificateKey: string): BackendSpec {
-  return { ...spec, key: clientCertificateBackendKey(spec.key, certificateKey), tls: { ...spec.tls!, clientCertificateKey: certificateKey } };
+  return {
+    ...spec,
+    key: clientCertificateBackendKey(spec.key, certificateKey),
+    tls: { ...spec.tls!, clientCertificateKey: certificateKey },
+  };
 }
 
 function mapFilters(filters: HttpFilter[], keyOf: (key: string) => string): HttpFilter[] {
@@ -45,7 +66,11 @@ function mapFilters(filters: HttpFilter[], keyOf: (key: string) => string): Http
 }
 
 function mapBackends(backends: WeightedBackend[], keyOf: (key: string) => string): WeightedBackend[] {
-  return backends.map((b) => ({ ...b, backendKey: b.backendKey === null ? null : keyOf(b.backendKey), filters: mapFilters(b.filters, keyOf) }));
+  return backends.map((b) => ({
+    ...b,
+    backendKey: b.backendKey === null ? null : keyOf(b.backendKey),
+    filters: mapFilters(b.filters, keyOf),
+  }));
 }
 
 export interface ClientCertificateRecords<R> {
@@ -92,7 +117,11 @@ export function withClientCertificates<R extends HttpRoute | StreamRoute>(
       out.variants.set(variant.key, variant);
     }
     const keyOf = (k: string) => renamed.get(k) ?? k;
-    const rules = record.rules.map((rule) => ({ ...rule, backends: mapBackends(rule.backends, keyOf), filters: mapFilters(rule.filters, keyOf) }));
+    const rules = record.rules.map((rule) => ({
+      ...rule,
+      backends: mapBackends(rule.backends, keyOf),
+      filters: mapFilters(rule.filters, keyOf),
+    }));
     out.records.push({ ...record, key, parents, rules } as R);
   }
   return out;

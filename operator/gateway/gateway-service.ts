@@ -89,7 +89,11 @@ function labelValue(text: string): string | undefined {
  */
 export function serviceNameOf(namespace: string, name: string): string {
   const hash = createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 8);
-  const base = `gw-${namespace}-${name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63 - 9).replace(/-+$/, '');
+  const base = `gw-${namespace}-${name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63 - 9)
+    .replace(/-+$/, '');
   return `${base}-${hash}`;
 }
 
@@ -129,12 +133,18 @@ function targetPortsOf(live: Service | undefined): Map<number, number> {
 }
 
 /** Step 1: internal ports for every candidate; the Gateways for which the range ran out. */
-function allocatePorts(candidates: readonly Candidate[], context: TranslateContext): { ports: PortAllocations; exhausted: Set<string> } {
+function allocatePorts(
+  candidates: readonly Candidate[],
+  context: TranslateContext,
+): { ports: PortAllocations; exhausted: Set<string> } {
   const { internalPorts: range, previousPorts } = context.options;
   const ports: PortAllocations = {};
   const taken = new Set<number>();
-  const keys = candidates.flatMap((c) => [...c.ports.keys()].map((port) => ({ key: portKey(c.node.key, port), gateway: c.node.key, port, live: c.live })));
-  const usable = (p: number | undefined): p is number => range !== undefined && p !== undefined && p >= range.first && p <= range.last && !taken.has(p);
+  const keys = candidates.flatMap((c) =>
+    [...c.ports.keys()].map((port) => ({ key: portKey(c.node.key, port), gateway: c.node.key, port, live: c.live })),
+  );
+  const usable = (p: number | undefined): p is number =>
+    range !== undefined && p !== undefined && p >= range.first && p <= range.last && !taken.has(p);
   const take = (key: string, p: number) => {
     ports[key] = p;
     taken.add(p);
@@ -177,7 +187,13 @@ function buildDesired(candidate: Candidate, ports: PortAllocations): ServiceSpec
   const servicePorts: ServicePort[] = [];
   for (const [port, transports] of candidate.ports) {
     for (const protocol of ['TCP', 'UDP'] as const) {
-      if (transports.has(protocol)) servicePorts.push({ name: `${protocol.toLowerCase()}-${port}`, protocol, port, targetPort: ports[portKey(node.key, port)] });
+      if (transports.has(protocol))
+        servicePorts.push({
+          name: `${protocol.toLowerCase()}-${port}`,
+          protocol,
+          port,
+          targetPort: ports[portKey(node.key, port)],
+        });
     }
   }
   const desired: ServiceSpecDraft = {
@@ -189,15 +205,25 @@ function buildDesired(candidate: Candidate, ports: PortAllocations): ServiceSpec
   const requested = node.requestedAddresses[0];
   if (requested !== undefined && infrastructure.serviceType === 'LoadBalancer') desired.loadBalancerIP = requested;
   const liveClusterIp = stringAt(objectAt(live?.spec).clusterIP);
-  if (requested !== undefined && infrastructure.serviceType !== 'LoadBalancer' && (live === undefined || liveClusterIp === requested)) desired.clusterIP = requested;
+  if (
+    requested !== undefined &&
+    infrastructure.serviceType !== 'LoadBalancer' &&
+    (live === undefined || liveClusterIp === requested)
+  )
+    desired.clusterIP = requested;
   return desired;
 }
 
 /** What the live Service offers as the Gateway's addresses, or why it offers none yet. */
-export function liveAddresses(live: Service | undefined, type: ServiceType, where: string): { published: StatusAddress[]; pending?: string } {
+export function liveAddresses(
+  live: Service | undefined,
+  type: ServiceType,
+  where: string,
+): { published: StatusAddress[]; pending?: string } {
   if (live === undefined) return { published: [], pending: `Waiting for the Service ${where} to be created` };
   const liveType = stringAt(objectAt(live.spec).type) ?? 'ClusterIP';
-  if (liveType !== type) return { published: [], pending: `Waiting for the Service ${where} to change from type ${liveType} to ${type}` };
+  if (liveType !== type)
+    return { published: [], pending: `Waiting for the Service ${where} to change from type ${liveType} to ${type}` };
   const published: StatusAddress[] = [];
   if (type === 'LoadBalancer') {
     for (const entry of listAt(objectAt(objectAt((live as { status?: unknown }).status).loadBalancer).ingress)) {
@@ -206,20 +232,32 @@ export function liveAddresses(live: Service | undefined, type: ServiceType, wher
       if (ip) published.push({ type: 'IPAddress', value: ip });
       else if (hostname) published.push({ type: 'Hostname', value: hostname });
     }
-    if (published.length === 0) return { published, pending: `Waiting for a load balancer to give the Service ${where} an address (its status.loadBalancer.ingress is empty)` };
+    if (published.length === 0)
+      return {
+        published,
+        pending: `Waiting for a load balancer to give the Service ${where} an address (its status.loadBalancer.ingress is empty)`,
+      };
   } else {
     const spec = objectAt(live.spec);
     const ips = listAt(spec.clusterIPs).length > 0 ? listAt(spec.clusterIPs) : [spec.clusterIP];
-    for (const ip of ips) if (typeof ip === 'string' && ip !== '' && ip !== 'None') published.push({ type: 'IPAddress', value: ip });
+    for (const ip of ips)
+      if (typeof ip === 'string' && ip !== '' && ip !== 'None') published.push({ type: 'IPAddress', value: ip });
     if (published.length === 0) return { published, pending: `The Service ${where} has no cluster IP yet` };
   }
   return { published: published.slice(0, 16) };
 }
 
 /** Step 3's check of spec.addresses: one IPAddress can be asked for, and it must be among what the Service got. */
-function requestProblem(node: GatewayNode, type: ServiceType, published: readonly StatusAddress[], where: string): string | undefined {
+function requestProblem(
+  node: GatewayNode,
+  type: ServiceType,
+  published: readonly StatusAddress[],
+  where: string,
+): string | undefined {
   const [wanted, ...extra] = node.requestedAddresses;
-  const problems = extra.map((a) => `${a} is not used: a Service of type ${type} takes one requested address, and it has ${wanted}`);
+  const problems = extra.map(
+    (a) => `${a} is not used: a Service of type ${type} takes one requested address, and it has ${wanted}`,
+  );
   if (wanted !== undefined && published.length > 0 && !published.some((a) => a.value === wanted)) {
     const got = published.map((a) => a.value).join(', ');
     const why =
@@ -251,18 +289,27 @@ export function assignServiceAddresses(gateways: readonly GatewayNode[], context
     node.service = { gateway: node.key, namespace: serviceNamespace, name };
     node.address = { address: undefined, published: [] };
   }
-  const range = internalPorts === undefined ? 'the internal port range is not valid' : `no internal port is left in ${internalPorts.first}-${internalPorts.last}`;
+  const range =
+    internalPorts === undefined
+      ? 'the internal port range is not valid'
+      : `no internal port is left in ${internalPorts.first}-${internalPorts.last}`;
   for (const candidate of candidates) {
     const { node } = candidate;
     if (exhausted.has(node.key)) {
-      node.address = { address: undefined, published: [], problem: { reason: 'AddressNotAssigned', message: `No address could be assigned: ${range}` } };
+      node.address = {
+        address: undefined,
+        published: [],
+        problem: { reason: 'AddressNotAssigned', message: `No address could be assigned: ${range}` },
+      };
       continue;
     }
     const desired = buildDesired(candidate, ports);
     (node.service as GatewayService).desired = desired;
     const where = `${serviceNamespace}/${(node.service as GatewayService).name}`;
     const { published, pending } = liveAddresses(lives.get(node.key), desired.type, where);
-    const bindPorts = new Map([...candidate.ports.keys()].map((port) => [port, ports[portKey(node.key, port)]] as const));
+    const bindPorts = new Map(
+      [...candidate.ports.keys()].map((port) => [port, ports[portKey(node.key, port)]] as const),
+    );
     const outcome: GatewayNode['address'] = { address: bindAddress, published, bindPorts };
     if (pending !== undefined) outcome.pending = pending;
     const problem = requestProblem(node, desired.type, published, where);

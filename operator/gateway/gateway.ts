@@ -93,7 +93,9 @@ function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context
     const a = objectAt(entry);
     const type = a.type === undefined ? 'IPAddress' : a.type;
     if (type !== 'IPAddress') {
-      node.rejection ??= gatewayUnsupportedAddress(`${field}.type ${show(type)} is not supported; only IPAddress addresses can be bound`);
+      node.rejection ??= gatewayUnsupportedAddress(
+        `${field}.type ${show(type)} is not supported; only IPAddress addresses can be bound`,
+      );
       continue;
     }
     const value = a.value === undefined ? '' : stringAt(a.value);
@@ -105,7 +107,9 @@ function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context
     if (value === undefined || problem !== null) {
       node.rejection ??= gatewayInvalid(`${field}.value ${show(a.value)} ${problem ?? 'must be a string'}`);
     } else if (!features.has('GatewayStaticAddresses')) {
-      node.rejection ??= gatewayUnsupportedAddress(`${field}: requesting a specific address is not supported by this installation`);
+      node.rejection ??= gatewayUnsupportedAddress(
+        `${field}: requesting a specific address is not supported by this installation`,
+      );
     } else node.requestedAddresses.push(value);
   }
 }
@@ -117,7 +121,11 @@ function readListeners(node: GatewayNode, spec: Record<string, unknown>, context
   detectListenerConflicts(node.listeners, context.options.supportedFeatures.has('TLSRouteModeMixed'));
 }
 
-export function buildGatewayNode(context: TranslateContext, gateway: Gateway, gatewayClass: GatewayClassNode): GatewayNode {
+export function buildGatewayNode(
+  context: TranslateContext,
+  gateway: Gateway,
+  gatewayClass: GatewayClassNode,
+): GatewayNode {
   const namespace = namespaceOf(gateway);
   const name = nameOf(gateway);
   const spec = objectAt(gateway.spec);
@@ -141,7 +149,9 @@ export function buildGatewayNode(context: TranslateContext, gateway: Gateway, ga
   };
   const parametersRef = infrastructure.parametersRef;
   if (parametersRef !== undefined && parametersRef !== null) {
-    node.rejection ??= gatewayInvalidParameters(`spec.infrastructure.parametersRef ${show(parametersRef)} is not supported: a Gateway takes no parameters (its GatewayClass may name a ConfigMap)`);
+    node.rejection ??= gatewayInvalidParameters(
+      `spec.infrastructure.parametersRef ${show(parametersRef)} is not supported: a Gateway takes no parameters (its GatewayClass may name a ConfigMap)`,
+    );
   }
   readAddresses(node, spec, context);
   readListeners(node, spec, context);
@@ -161,7 +171,10 @@ function acceptedCondition(node: GatewayNode): ConditionDraft {
     ...node.unnamedListeners,
   ];
   const accepted = node.listeners.filter((l) => !invalid.includes(l)).map((l) => l.name);
-  return gatewayListenersNotValid(valid > 0, `Invalid listeners: ${reasons.join(', ')}; accepted listeners: ${accepted.join(', ') || 'none'}`);
+  return gatewayListenersNotValid(
+    valid > 0,
+    `Invalid listeners: ${reasons.join(', ')}; accepted listeners: ${accepted.join(', ') || 'none'}`,
+  );
 }
 
 export function isGatewayAccepted(node: GatewayNode): boolean {
@@ -206,9 +219,11 @@ export function listenerConditions(node: GatewayNode, listener: ListenerNode, pr
   else drafts.push(listenerAccepted());
 
   if (programmed) drafts.push(listenerProgrammed());
-  else if (conflict !== undefined && rejection === undefined) drafts.push(listenerNotProgrammedForConflict(conflict.reason, conflict.message));
+  else if (conflict !== undefined && rejection === undefined)
+    drafts.push(listenerNotProgrammedForConflict(conflict.reason, conflict.message));
   else if (rejection !== undefined) drafts.push(listenerNotProgrammedInvalid('The listener is not accepted'));
-  else if (!isGatewayServable(node)) drafts.push(listenerNotProgrammedInvalid('The Gateway is not accepted or has no address'));
+  else if (!isGatewayServable(node))
+    drafts.push(listenerNotProgrammedInvalid('The Gateway is not accepted or has no address'));
   else drafts.push(listenerNotProgrammedInvalid('The listener has no usable certificate'));
 
   const first = listener.refProblems[0];
@@ -226,18 +241,25 @@ export function listenerConditions(node: GatewayNode, listener: ListenerNode, pr
   }
   drafts.push(conflict === undefined ? listenerNoConflicts() : listenerConflicted(conflict.reason, conflict.message));
   if (listener.overlapsWith.length > 0) {
-    drafts.push(listenerOverlappingHostnames(`The hostname of this listener overlaps with that of listeners ${listener.overlapsWith.join(', ')} on port ${listener.port}`));
+    drafts.push(
+      listenerOverlappingHostnames(
+        `The hostname of this listener overlaps with that of listeners ${listener.overlapsWith.join(', ')} on port ${listener.port}`,
+      ),
+    );
   }
   return drafts;
 }
 
 /** ResolvedRefs: the Gateway's own references (spec.tls.backend) first, then a summary of its listeners'. */
 function resolvedRefsCondition(node: GatewayNode, unresolved: readonly string[]): ConditionDraft {
-  const listeners = unresolved.length === 0 ? undefined : `Listeners with unresolved references: ${unresolved.join(', ')}`;
+  const listeners =
+    unresolved.length === 0 ? undefined : `Listeners with unresolved references: ${unresolved.join(', ')}`;
   const backend = node.backendTls;
   if (backend !== undefined && !backend.ok) {
     const message = [backend.message, listeners].filter((m) => m !== undefined).join('; ');
-    return backend.reason === 'RefNotPermitted' ? gatewayRefNotPermitted(message) : gatewayInvalidClientCertificateRef(message);
+    return backend.reason === 'RefNotPermitted'
+      ? gatewayRefNotPermitted(message)
+      : gatewayInvalidClientCertificateRef(message);
   }
   return listeners === undefined ? gatewayResolvedRefs() : gatewayListenersNotResolved(listeners);
 }
@@ -253,9 +275,15 @@ export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>
     programmedCondition(node, accepted, programmedCount),
     resolvedRefsCondition(node, unresolved),
   ];
-  const insecure = node.listeners.filter((l) => l.clientValidation?.mode === 'AllowInsecureFallback').map((l) => l.name);
+  const insecure = node.listeners
+    .filter((l) => l.clientValidation?.mode === 'AllowInsecureFallback')
+    .map((l) => l.name);
   if (insecure.length > 0) {
-    drafts.push(gatewayInsecureFrontendValidationMode(`Listeners ${insecure.join(', ')} let clients in without a valid certificate (AllowInsecureFallback)`));
+    drafts.push(
+      gatewayInsecureFrontendValidationMode(
+        `Listeners ${insecure.join(', ')} let clients in without a valid certificate (AllowInsecureFallback)`,
+      ),
+    );
   }
   const conditions = stampConditions(drafts, generation, now);
   const listeners: ListenerStatus[] = node.listeners.map((l) => ({

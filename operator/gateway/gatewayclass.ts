@@ -45,12 +45,17 @@ function versionCondition(options: ResolvedOptions): ConditionDraft {
   if (match !== null && Number(match[1]) >= OLDEST_MINOR) {
     return gatewayClassSupportedVersion(`Gateway API ${version} is supported`);
   }
-  return gatewayClassUnsupportedVersion(`Gateway API ${version} is installed; this controller supports v1.${OLDEST_MINOR}.0 and later v1 releases`);
+  return gatewayClassUnsupportedVersion(
+    `Gateway API ${version} is installed; this controller supports v1.${OLDEST_MINOR}.0 and later v1 releases`,
+  );
 }
 
 export function buildGatewayClassNode(gatewayClass: GatewayClass, context: TranslateContext): GatewayClassNode {
   const parametersRef = objectAt(gatewayClass.spec).parametersRef;
-  const read = parametersRef === undefined || parametersRef === null ? { ok: true as const, parameters: DEFAULT_CLASS_PARAMETERS } : readClassParameters(context, parametersRef);
+  const read =
+    parametersRef === undefined || parametersRef === null
+      ? { ok: true as const, parameters: DEFAULT_CLASS_PARAMETERS }
+      : readClassParameters(context, parametersRef);
   const accepted = read.ok ? gatewayClassAccepted() : gatewayClassInvalidParameters(read.message);
   return {
     source: gatewayClass,

@@ -17,7 +17,9 @@ const ANY_SEGMENT = '[^/]+';
 /** The derived path must pass the same checks as any path match (length, characters, RE2). */
 function checked(path: PathMatch, field: string, issues: RuleIssues): PathMatch | undefined {
   const problem = path.type === 'RegularExpression' ? checkRegex(path.value) : checkPathValue(path.value);
-  return problem === null ? path : issues.unsupported(`${field} gives the path ${show(path.value)}, which is not usable: ${problem}`);
+  return problem === null
+    ? path
+    : issues.unsupported(`${field} gives the path ${show(path.value)}, which is not usable: ${problem}`);
 }
 
 function buildMethodPath(raw: unknown, field: string, issues: RuleIssues): PathMatch | undefined {
@@ -25,7 +27,8 @@ function buildMethodPath(raw: unknown, field: string, issues: RuleIssues): PathM
   if (!isObject(raw)) return issues.unsupported(`${field} must be an object; it is ${show(raw)}`);
   const type = raw.type === undefined ? 'Exact' : raw.type;
   const { service, method } = raw;
-  if (service === undefined && method === undefined) return issues.unsupported(`${field} needs a service, a method or both`);
+  if (service === undefined && method === undefined)
+    return issues.unsupported(`${field} needs a service, a method or both`);
   if (type === 'Exact') {
     if (service !== undefined && (typeof service !== 'string' || !SERVICE.test(service))) {
       return issues.unsupported(`${field}.service ${show(service)} is not a gRPC service name`);
@@ -33,15 +36,20 @@ function buildMethodPath(raw: unknown, field: string, issues: RuleIssues): PathM
     if (method !== undefined && (typeof method !== 'string' || !METHOD.test(method))) {
       return issues.unsupported(`${field}.method ${show(method)} is not a gRPC method name`);
     }
-    if (service !== undefined && method !== undefined) return checked({ type: 'Exact', value: `/${service}/${method}` }, field, issues);
+    if (service !== undefined && method !== undefined)
+      return checked({ type: 'Exact', value: `/${service}/${method}` }, field, issues);
     if (service !== undefined) return checked({ type: 'PathPrefix', value: `/${service}` }, field, issues);
     return checked({ type: 'RegularExpression', value: `/${ANY_SEGMENT}/${method as string}` }, field, issues);
   }
   if (type === 'RegularExpression') {
-    for (const [name, value] of [['service', service], ['method', method]] as const) {
+    for (const [name, value] of [
+      ['service', service],
+      ['method', method],
+    ] as const) {
       if (value === undefined) continue;
       const problem = checkRegex(value);
-      if (problem !== null) return issues.unsupported(`${field}.${name} ${show(value)} is not a usable RE2 pattern: ${problem}`);
+      if (problem !== null)
+        return issues.unsupported(`${field}.${name} ${show(value)} is not a usable RE2 pattern: ${problem}`);
     }
     const pattern = `/(?:${(service as string | undefined) ?? ANY_SEGMENT})/(?:${(method as string | undefined) ?? ANY_SEGMENT})`;
     return checked({ type: 'RegularExpression', value: pattern }, field, issues);
@@ -50,7 +58,8 @@ function buildMethodPath(raw: unknown, field: string, issues: RuleIssues): PathM
 }
 
 export function buildGrpcMatches(raw: unknown, field: string, issues: RuleIssues): HttpMatch[] {
-  if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) return [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }];
+  if (raw === undefined || (Array.isArray(raw) && raw.length === 0))
+    return [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }];
   if (!Array.isArray(raw)) return issues.unsupported(`${field} must be a list; it is ${show(raw)}`) ?? [];
   const out: HttpMatch[] = [];
   for (const [i, entry] of listAt(raw).entries()) {

@@ -14,7 +14,10 @@ function within(name: string, pattern: string): boolean {
  * route named hostnames and none intersects (the route does not attach); `[]` when either side has no hostnames
  * (the route takes whatever the listener accepts).
  */
-export function intersectHostnames(listenerHostname: string | undefined, routeHostnames: readonly string[]): string[] | null {
+export function intersectHostnames(
+  listenerHostname: string | undefined,
+  routeHostnames: readonly string[],
+): string[] | null {
   if (routeHostnames.length === 0) return [];
   if (listenerHostname === undefined) return [...new Set(routeHostnames)];
   const out = new Set<string>();

@@ -4,7 +4,14 @@
 // feature this installation does not support is refused like an unknown value. An ExtensionRef cannot be resolved
 // (Portico has no extension filters), and Gateway API forbids skipping it: the rule answers 500 instead.
 
-import type { HeaderModifier, HeaderValue, HttpFilter, HttpMatch, PathModifier, RedirectStatus } from '../../shared/ir/route.ts';
+import type {
+  HeaderModifier,
+  HeaderValue,
+  HttpFilter,
+  HttpMatch,
+  PathModifier,
+  RedirectStatus,
+} from '../../shared/ir/route.ts';
 import {
   REDIRECT_STATUS_CODES,
   checkCorsOrigin,
@@ -39,7 +46,13 @@ export interface BuiltFilters {
 }
 
 const GRPC_FILTERS = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror', 'ExtensionRef']);
-const SINGLETONS = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'CORS']);
+const SINGLETONS = new Set([
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestRedirect',
+  'URLRewrite',
+  'CORS',
+]);
 
 function needs(scope: FilterScope, issues: RuleIssues, feature: string, what: string): boolean {
   if (scope.context.options.supportedFeatures.has(feature)) return true;
@@ -48,7 +61,8 @@ function needs(scope: FilterScope, issues: RuleIssues, feature: string, what: st
 }
 
 function headerList(raw: unknown, field: string, issues: RuleIssues, names: Set<string>): HeaderValue[] {
-  if (raw !== undefined && !Array.isArray(raw)) return issues.unsupported(`${field} must be a list; it is ${show(raw)}`) ?? [];
+  if (raw !== undefined && !Array.isArray(raw))
+    return issues.unsupported(`${field} must be a list; it is ${show(raw)}`) ?? [];
   const out: HeaderValue[] = [];
   for (const [i, entry] of listAt(raw).entries()) {
     const e = objectAt(entry);
@@ -64,7 +78,9 @@ function headerList(raw: unknown, field: string, issues: RuleIssues, names: Set<
     }
     const name = e.name as string;
     if (names.has(name.toLowerCase())) {
-      issues.unsupported(`${at(field, i)}.name ${show(name)}: a header may appear in only one action of a header filter`);
+      issues.unsupported(
+        `${at(field, i)}.name ${show(name)}: a header may appear in only one action of a header filter`,
+      );
       continue;
     }
     names.add(name.toLowerCase());
@@ -82,7 +98,10 @@ function headerModifier(raw: unknown, field: string, issues: RuleIssues): Header
   for (const [i, name] of listAt(raw.remove).entries()) {
     const problem = checkHeaderName(name);
     if (problem !== null) issues.unsupported(`${at(field, 'remove', i)} ${show(name)} ${problem}`);
-    else if (names.has((name as string).toLowerCase())) issues.unsupported(`${at(field, 'remove', i)} ${show(name)}: a header may appear in only one action of a header filter`);
+    else if (names.has((name as string).toLowerCase()))
+      issues.unsupported(
+        `${at(field, 'remove', i)} ${show(name)}: a header may appear in only one action of a header filter`,
+      );
     else {
       names.add((name as string).toLowerCase());
       remove.push(name as string);
@@ -102,7 +121,8 @@ function pathModifier(raw: unknown, field: string, issues: RuleIssues, scope: Fi
     // An empty replacement and "/" mean the same (Gateway API HTTPPathModifier table): the matched prefix is removed.
     const value = raw.replacePrefixMatch === '' ? '/' : raw.replacePrefixMatch;
     const problem = checkPathValue(value);
-    if (problem !== null) return issues.unsupported(`${field}.replacePrefixMatch ${show(raw.replacePrefixMatch)} ${problem}`);
+    if (problem !== null)
+      return issues.unsupported(`${field}.replacePrefixMatch ${show(raw.replacePrefixMatch)} ${problem}`);
     if (scope.matches.some((m) => m.path.type !== 'PathPrefix')) {
       return issues.unsupported(`${field}: ReplacePrefixMatch needs every match of the rule to be a PathPrefix match`);
     }
@@ -115,12 +135,23 @@ function redirect(raw: unknown, field: string, issues: RuleIssues, scope: Filter
   if (!isObject(raw)) return issues.unsupported(`${field} must be an object; it is ${show(raw)}`);
   const statusCode = raw.statusCode === undefined ? 302 : raw.statusCode;
   if (!(REDIRECT_STATUS_CODES as readonly unknown[]).includes(statusCode)) {
-    return issues.unsupported(`${field}.statusCode ${show(statusCode)} is not supported (${REDIRECT_STATUS_CODES.join(', ')})`);
+    return issues.unsupported(
+      `${field}.statusCode ${show(statusCode)} is not supported (${REDIRECT_STATUS_CODES.join(', ')})`,
+    );
   }
-  if (statusCode !== 301 && statusCode !== 302 && !needs(scope, issues, `HTTPRoute${statusCode as number}RedirectStatusCode`, `${field}.statusCode ${statusCode}`)) return undefined;
-  const filter: Extract<HttpFilter, { type: 'RequestRedirect' }> = { type: 'RequestRedirect', statusCode: statusCode as RedirectStatus };
+  if (
+    statusCode !== 301 &&
+    statusCode !== 302 &&
+    !needs(scope, issues, `HTTPRoute${statusCode as number}RedirectStatusCode`, `${field}.statusCode ${statusCode}`)
+  )
+    return undefined;
+  const filter: Extract<HttpFilter, { type: 'RequestRedirect' }> = {
+    type: 'RequestRedirect',
+    statusCode: statusCode as RedirectStatus,
+  };
   if (raw.scheme !== undefined) {
-    if (raw.scheme !== 'http' && raw.scheme !== 'https') return issues.unsupported(`${field}.scheme ${show(raw.scheme)} is not supported (http, https)`);
+    if (raw.scheme !== 'http' && raw.scheme !== 'https')
+      return issues.unsupported(`${field}.scheme ${show(raw.scheme)} is not supported (http, https)`);
     if (!needs(scope, issues, 'HTTPRouteSchemeRedirect', `${field}.scheme`)) return undefined;
     filter.scheme = raw.scheme;
   }
@@ -165,21 +196,35 @@ function rewrite(raw: unknown, field: string, issues: RuleIssues, scope: FilterS
 function mirror(raw: unknown, field: string, issues: RuleIssues, scope: FilterScope): HttpFilter | undefined {
   if (!isObject(raw)) return issues.unsupported(`${field} must be an object; it is ${show(raw)}`);
   let percent = 100;
-  if (raw.percent !== undefined && raw.fraction !== undefined) return issues.unsupported(`${field}: only one of percent and fraction may be set`);
+  if (raw.percent !== undefined && raw.fraction !== undefined)
+    return issues.unsupported(`${field}: only one of percent and fraction may be set`);
   if (raw.percent !== undefined) {
     const value = integerAt(raw.percent);
-    if (value === undefined || value < 0 || value > 100) return issues.unsupported(`${field}.percent ${show(raw.percent)} must be an integer from 0 to 100`);
+    if (value === undefined || value < 0 || value > 100)
+      return issues.unsupported(`${field}.percent ${show(raw.percent)} must be an integer from 0 to 100`);
     percent = value;
   } else if (raw.fraction !== undefined) {
     const fraction = objectAt(raw.fraction);
     const numerator = integerAt(fraction.numerator);
     const denominator = fraction.denominator === undefined ? 100 : integerAt(fraction.denominator);
-    if (numerator === undefined || denominator === undefined || numerator < 0 || denominator <= 0 || numerator > denominator) {
-      return issues.unsupported(`${field}.fraction ${show(raw.fraction)} must have 0 <= numerator <= denominator and denominator > 0`);
+    if (
+      numerator === undefined ||
+      denominator === undefined ||
+      numerator < 0 ||
+      denominator <= 0 ||
+      numerator > denominator
+    ) {
+      return issues.unsupported(
+        `${field}.fraction ${show(raw.fraction)} must have 0 <= numerator <= denominator and denominator > 0`,
+      );
     }
     percent = (numerator / denominator) * 100;
   }
-  if (percent !== 100 && !needs(scope, issues, 'HTTPRouteRequestPercentageMirror', `${field}: mirroring a share of requests`)) return undefined;
+  if (
+    percent !== 100 &&
+    !needs(scope, issues, 'HTTPRouteRequestPercentageMirror', `${field}: mirroring a share of requests`)
+  )
+    return undefined;
   const resolved = resolveBackendRef(scope.context, raw.backendRef, `${field}.backendRef`, scope.route, scope.family);
   // Gateway API: an unresolvable mirror backend is dropped (ResolvedRefs=False); the rule itself still works.
   if (resolved.key === null) return issues.ref(resolved.problem);
@@ -189,7 +234,8 @@ function mirror(raw: unknown, field: string, issues: RuleIssues, scope: FilterSc
 function cors(raw: unknown, field: string, issues: RuleIssues): HttpFilter | undefined {
   if (!isObject(raw)) return issues.unsupported(`${field} must be an object; it is ${show(raw)}`);
   const strings = (list: unknown, name: string, check: (v: unknown) => string | null): string[] | undefined => {
-    if (list !== undefined && !Array.isArray(list)) return issues.unsupported(`${field}.${name} must be a list; it is ${show(list)}`);
+    if (list !== undefined && !Array.isArray(list))
+      return issues.unsupported(`${field}.${name} must be a list; it is ${show(list)}`);
     for (const [i, v] of listAt(list).entries()) {
       const problem = check(v);
       if (problem !== null) return issues.unsupported(`${at(field, name, i)} ${show(v)} ${problem}`);
@@ -202,14 +248,29 @@ function cors(raw: unknown, field: string, issues: RuleIssues): HttpFilter | und
   const allowHeaders = strings(raw.allowHeaders, 'allowHeaders', wildcardOr(checkHeaderName));
   const exposeHeaders = strings(raw.exposeHeaders, 'exposeHeaders', wildcardOr(checkHeaderName));
   const maxAge = raw.maxAge === undefined ? 5 : integerAt(raw.maxAge);
-  if (maxAge === undefined || maxAge < 1) return issues.unsupported(`${field}.maxAge ${show(raw.maxAge)} must be a positive integer (seconds)`);
+  if (maxAge === undefined || maxAge < 1)
+    return issues.unsupported(`${field}.maxAge ${show(raw.maxAge)} must be a positive integer (seconds)`);
   const allowCredentials = raw.allowCredentials === undefined ? false : booleanAt(raw.allowCredentials);
-  if (allowCredentials === undefined) return issues.unsupported(`${field}.allowCredentials ${show(raw.allowCredentials)} must be true or false`);
+  if (allowCredentials === undefined)
+    return issues.unsupported(`${field}.allowCredentials ${show(raw.allowCredentials)} must be true or false`);
   if (!allowOrigins || !allowMethods || !allowHeaders || !exposeHeaders) return undefined;
-  return { type: 'CORS', allowOrigins, allowMethods, allowHeaders, exposeHeaders, maxAgeSeconds: maxAge, allowCredentials };
+  return {
+    type: 'CORS',
+    allowOrigins,
+    allowMethods,
+    allowHeaders,
+    exposeHeaders,
+    maxAgeSeconds: maxAge,
+    allowCredentials,
+  };
 }
 
-function buildFilter(raw: unknown, field: string, issues: RuleIssues, scope: FilterScope): HttpFilter | 'extension' | undefined {
+function buildFilter(
+  raw: unknown,
+  field: string,
+  issues: RuleIssues,
+  scope: FilterScope,
+): HttpFilter | 'extension' | undefined {
   const f = objectAt(raw);
   const type = f.type;
   if (scope.family === 'grpc' && !GRPC_FILTERS.has(type as string)) {
@@ -217,12 +278,17 @@ function buildFilter(raw: unknown, field: string, issues: RuleIssues, scope: Fil
   }
   switch (type) {
     case 'RequestHeaderModifier': {
-      if (scope.perBackend && !needs(scope, issues, 'HTTPRouteBackendRequestHeaderModification', `${field}: header modification per backend`)) return undefined;
+      if (
+        scope.perBackend &&
+        !needs(scope, issues, 'HTTPRouteBackendRequestHeaderModification', `${field}: header modification per backend`)
+      )
+        return undefined;
       const m = headerModifier(f.requestHeaderModifier, `${field}.requestHeaderModifier`, issues);
       return m && { type, ...m };
     }
     case 'ResponseHeaderModifier': {
-      if (!needs(scope, issues, 'HTTPRouteResponseHeaderModification', `${field}: response header modification`)) return undefined;
+      if (!needs(scope, issues, 'HTTPRouteResponseHeaderModification', `${field}: response header modification`))
+        return undefined;
       const m = headerModifier(f.responseHeaderModifier, `${field}.responseHeaderModifier`, issues);
       return m && { type, ...m };
     }
@@ -238,7 +304,11 @@ function buildFilter(raw: unknown, field: string, issues: RuleIssues, scope: Fil
       return cors(f.cors, `${field}.cors`, issues);
     case 'ExtensionRef': {
       const ref = objectAt(f.extensionRef);
-      issues.ref(routeInvalidKind(`${field}.extensionRef ${show(ref.group)}/${show(ref.kind)} ${show(ref.name)} cannot be resolved: no extension filters are supported, so requests it would handle answer 500`));
+      issues.ref(
+        routeInvalidKind(
+          `${field}.extensionRef ${show(ref.group)}/${show(ref.kind)} ${show(ref.name)} cannot be resolved: no extension filters are supported, so requests it would handle answer 500`,
+        ),
+      );
       return 'extension';
     }
     default:
@@ -265,11 +335,13 @@ export function buildHttpFilters(raw: unknown, field: string, issues: RuleIssues
       }
       seen.add(type);
     }
-    if (type === 'RequestMirror' && ++mirrors === 2) needs(scope, issues, 'HTTPRouteRequestMultipleMirrors', `${where}: a second RequestMirror`);
+    if (type === 'RequestMirror' && ++mirrors === 2)
+      needs(scope, issues, 'HTTPRouteRequestMultipleMirrors', `${where}: a second RequestMirror`);
     const filter = buildFilter(entry, where, issues, scope);
     if (filter === 'extension') failClosed = true;
     else if (filter !== undefined) filters.push(filter);
   }
-  if (seen.has('RequestRedirect') && seen.has('URLRewrite')) issues.incompatible(`${field}: RequestRedirect and URLRewrite cannot be used together`);
+  if (seen.has('RequestRedirect') && seen.has('URLRewrite'))
+    issues.incompatible(`${field}: RequestRedirect and URLRewrite cannot be used together`);
   return { filters, failClosed };
 }

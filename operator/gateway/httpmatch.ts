@@ -4,7 +4,13 @@
 // refused here with a message instead of reaching a shard.
 
 import type { HttpMatch, PathMatch, ValueMatch } from '../../shared/ir/route.ts';
-import { checkHeaderName, checkHeaderValue, checkMethod, checkPathValue, checkRegex } from '../../shared/validation/fields.ts';
+import {
+  checkHeaderName,
+  checkHeaderValue,
+  checkMethod,
+  checkPathValue,
+  checkRegex,
+} from '../../shared/validation/fields.ts';
 import { at, isObject, listAt, objectAt, show, stringAt } from './read.ts';
 import type { RuleIssues } from './rule-issues.ts';
 
@@ -20,7 +26,8 @@ function buildPath(raw: unknown, field: string, issues: RuleIssues): PathMatch |
   }
   if (type === 'RegularExpression') {
     const problem = checkRegex(value);
-    if (problem !== null) return issues.unsupported(`${field}.value ${show(value)} is not a usable RE2 pattern: ${problem}`);
+    if (problem !== null)
+      return issues.unsupported(`${field}.value ${show(value)} is not a usable RE2 pattern: ${problem}`);
     return { type, value: value as string };
   }
   return issues.unsupported(`${field}.type ${show(type)} is not supported (Exact, PathPrefix, RegularExpression)`);
@@ -31,14 +38,19 @@ function buildPath(raw: unknown, field: string, issues: RuleIssues): PathMatch |
  * entries with an equivalent name MUST be ignored"); header names compare case-insensitively.
  */
 export function buildValueMatches(raw: unknown, field: string, issues: RuleIssues, isHeader: boolean): ValueMatch[] {
-  if (raw !== undefined && !Array.isArray(raw)) return issues.unsupported(`${field} must be a list; it is ${show(raw)}`) ?? [];
+  if (raw !== undefined && !Array.isArray(raw))
+    return issues.unsupported(`${field} must be a list; it is ${show(raw)}`) ?? [];
   const out: ValueMatch[] = [];
   const seen = new Set<string>();
   for (const [i, entry] of listAt(raw).entries()) {
     const where = at(field, i);
     const e = objectAt(entry);
     const type = e.type === undefined ? 'Exact' : e.type;
-    const nameProblem = isHeader ? checkHeaderName(e.name) : typeof e.name === 'string' && e.name.length > 0 ? null : 'must be a non-empty string';
+    const nameProblem = isHeader
+      ? checkHeaderName(e.name)
+      : typeof e.name === 'string' && e.name.length > 0
+        ? null
+        : 'must be a non-empty string';
     if (nameProblem !== null) {
       issues.unsupported(`${where}.name ${show(e.name)} ${nameProblem}`);
       continue;
@@ -63,7 +75,12 @@ export function buildValueMatches(raw: unknown, field: string, issues: RuleIssue
   return out;
 }
 
-function buildMatch(raw: unknown, field: string, issues: RuleIssues, features: ReadonlySet<string>): HttpMatch | undefined {
+function buildMatch(
+  raw: unknown,
+  field: string,
+  issues: RuleIssues,
+  features: ReadonlySet<string>,
+): HttpMatch | undefined {
   if (!isObject(raw)) return issues.unsupported(`${field} must be an object; it is ${show(raw)}`);
   const path = buildPath(raw.path, `${field}.path`, issues);
   const match: HttpMatch = {
@@ -77,15 +94,22 @@ function buildMatch(raw: unknown, field: string, issues: RuleIssues, features: R
   if (raw.method !== undefined) {
     const problem = checkMethod(raw.method);
     if (problem !== null) issues.unsupported(`${field}.method ${show(raw.method)} ${problem}`);
-    else if (!features.has('HTTPRouteMethodMatching')) issues.unsupported(`${field}.method: method matching is not supported by this installation`);
+    else if (!features.has('HTTPRouteMethodMatching'))
+      issues.unsupported(`${field}.method: method matching is not supported by this installation`);
     else match.method = stringAt(raw.method);
   }
   return path === undefined ? undefined : match;
 }
 
 /** The matches of a rule; a rule without matches matches everything (`PathPrefix /`). */
-export function buildHttpMatches(raw: unknown, field: string, issues: RuleIssues, features: ReadonlySet<string>): HttpMatch[] {
-  if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) return [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }];
+export function buildHttpMatches(
+  raw: unknown,
+  field: string,
+  issues: RuleIssues,
+  features: ReadonlySet<string>,
+): HttpMatch[] {
+  if (raw === undefined || (Array.isArray(raw) && raw.length === 0))
+    return [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }];
   if (!Array.isArray(raw)) return issues.unsupported(`${field} must be a list; it is ${show(raw)}`) ?? [];
   const out: HttpMatch[] = [];
   for (const [i, entry] of raw.entries()) {

@@ -48,40 +48,57 @@ function duration(raw: unknown, field: string, issues: RuleIssues): number | und
   return parsed.ms;
 }
 
-function buildTimeouts(raw: unknown, field: string, issues: RuleIssues, features: ReadonlySet<string>): HttpRule['timeouts'] {
+function buildTimeouts(
+  raw: unknown,
+  field: string,
+  issues: RuleIssues,
+  features: ReadonlySet<string>,
+): HttpRule['timeouts'] {
   if (raw === undefined) return undefined;
   if (!isObject(raw)) return issues.unsupported(`${field} must be an object; it is ${show(raw)}`);
   const timeouts: NonNullable<HttpRule['timeouts']> = {};
   if (raw.request !== undefined) {
-    if (!features.has('HTTPRouteRequestTimeout')) return issues.unsupported(`${field}.request is not supported by this installation`);
+    if (!features.has('HTTPRouteRequestTimeout'))
+      return issues.unsupported(`${field}.request is not supported by this installation`);
     const ms = duration(raw.request, `${field}.request`, issues);
     if (ms !== undefined) timeouts.requestMs = ms;
   }
   if (raw.backendRequest !== undefined) {
-    if (!features.has('HTTPRouteBackendTimeout')) return issues.unsupported(`${field}.backendRequest is not supported by this installation`);
+    if (!features.has('HTTPRouteBackendTimeout'))
+      return issues.unsupported(`${field}.backendRequest is not supported by this installation`);
     const ms = duration(raw.backendRequest, `${field}.backendRequest`, issues);
     if (ms !== undefined) timeouts.backendRequestMs = ms;
   }
   const { requestMs, backendRequestMs } = timeouts;
   if (requestMs && backendRequestMs !== undefined && backendRequestMs > requestMs) {
-    return issues.unsupported(`${field}.backendRequest ${show(raw.backendRequest)} must not be longer than request ${show(raw.request)}`);
+    return issues.unsupported(
+      `${field}.backendRequest ${show(raw.backendRequest)} must not be longer than request ${show(raw.request)}`,
+    );
   }
   return Object.keys(timeouts).length === 0 ? undefined : timeouts;
 }
 
-function buildRetry(raw: unknown, field: string, issues: RuleIssues, features: ReadonlySet<string>): RetryPolicy | undefined {
+function buildRetry(
+  raw: unknown,
+  field: string,
+  issues: RuleIssues,
+  features: ReadonlySet<string>,
+): RetryPolicy | undefined {
   if (raw === undefined) return undefined;
   if (!features.has('HTTPRouteRetry')) return issues.unsupported(`${field} is not supported by this installation`);
   if (!isObject(raw)) return issues.unsupported(`${field} must be an object; it is ${show(raw)}`);
   const codes: number[] = [];
   for (const [i, code] of listAt(raw.codes).entries()) {
     const n = integerAt(code);
-    if (n === undefined || n < 400 || n > 599) return issues.unsupported(`${at(field, 'codes', i)} ${show(code)} must be a status code from 400 to 599`);
+    if (n === undefined || n < 400 || n > 599)
+      return issues.unsupported(`${at(field, 'codes', i)} ${show(code)} must be a status code from 400 to 599`);
     if (!codes.includes(n)) codes.push(n);
   }
   const attempts = raw.attempts === undefined ? DEFAULT_RETRY_ATTEMPTS : integerAt(raw.attempts);
-  if (attempts === undefined || attempts < 0 || attempts > 100) return issues.unsupported(`${field}.attempts ${show(raw.attempts)} must be an integer from 0 to 100`);
-  const backoffMs = raw.backoff === undefined ? DEFAULT_RETRY_BACKOFF_MS : duration(raw.backoff, `${field}.backoff`, issues);
+  if (attempts === undefined || attempts < 0 || attempts > 100)
+    return issues.unsupported(`${field}.attempts ${show(raw.attempts)} must be an integer from 0 to 100`);
+  const backoffMs =
+    raw.backoff === undefined ? DEFAULT_RETRY_BACKOFF_MS : duration(raw.backoff, `${field}.backoff`, issues);
   if (backoffMs === undefined) return undefined;
   return {
     attempts,
@@ -93,7 +110,8 @@ function buildRetry(raw: unknown, field: string, issues: RuleIssues, features: R
 }
 
 function buildBackends(raw: unknown, field: string, issues: RuleIssues, scope: FilterScope): WeightedBackend[] {
-  if (raw !== undefined && !Array.isArray(raw)) return issues.unsupported(`${field} must be a list; it is ${show(raw)}`) ?? [];
+  if (raw !== undefined && !Array.isArray(raw))
+    return issues.unsupported(`${field} must be a list; it is ${show(raw)}`) ?? [];
   const backends: WeightedBackend[] = [];
   for (const [i, entry] of listAt(raw).entries()) {
     const where = at(field, i);
@@ -103,7 +121,10 @@ function buildBackends(raw: unknown, field: string, issues: RuleIssues, scope: F
       issues.unsupported(`${where}.weight ${show(ref.weight)} must be an integer from 0 to 1000000`);
       continue;
     }
-    const { filters, failClosed } = buildHttpFilters(ref.filters, `${where}.filters`, issues, { ...scope, perBackend: true });
+    const { filters, failClosed } = buildHttpFilters(ref.filters, `${where}.filters`, issues, {
+      ...scope,
+      perBackend: true,
+    });
     const resolved = resolveBackendRef(scope.context, entry, where, scope.route, scope.family);
     if (resolved.key === null) issues.ref(resolved.problem);
     // A backend whose filters cannot run must not get traffic unfiltered: its share answers 500.
@@ -112,7 +133,12 @@ function buildBackends(raw: unknown, field: string, issues: RuleIssues, scope: F
   return backends;
 }
 
-function buildRule(context: TranslateContext, node: HttpRouteNode, raw: unknown, index: number): { rule?: HttpRule; issues: RuleIssues } {
+function buildRule(
+  context: TranslateContext,
+  node: HttpRouteNode,
+  raw: unknown,
+  index: number,
+): { rule?: HttpRule; issues: RuleIssues } {
   const field = `spec.rules[${index}]`;
   const issues = newRuleIssues();
   const features = context.options.supportedFeatures;
@@ -121,8 +147,17 @@ function buildRule(context: TranslateContext, node: HttpRouteNode, raw: unknown,
     return { issues };
   }
   const family: BackendFamily = node.kind === 'GRPCRoute' ? 'grpc' : 'http';
-  const matches = node.kind === 'GRPCRoute' ? buildGrpcMatches(raw.matches, `${field}.matches`, issues) : buildHttpMatches(raw.matches, `${field}.matches`, issues, features);
-  const scope: FilterScope = { context, route: { kind: node.kind, namespace: node.namespace }, family, matches, perBackend: false };
+  const matches =
+    node.kind === 'GRPCRoute'
+      ? buildGrpcMatches(raw.matches, `${field}.matches`, issues)
+      : buildHttpMatches(raw.matches, `${field}.matches`, issues, features);
+  const scope: FilterScope = {
+    context,
+    route: { kind: node.kind, namespace: node.namespace },
+    family,
+    matches,
+    perBackend: false,
+  };
   const { filters, failClosed } = buildHttpFilters(raw.filters, `${field}.filters`, issues, scope);
   const backends = buildBackends(raw.backendRefs, `${field}.backendRefs`, issues, scope);
   const rule: HttpRule = { index, matches, filters, backends };
@@ -156,9 +191,23 @@ function checkRouteHostnames(node: HttpRouteNode, raw: unknown): void {
   }
 }
 
-export function buildHttpRouteNode(context: TranslateContext, route: KubeObject, kind: 'HTTPRoute' | 'GRPCRoute'): HttpRouteNode {
+export function buildHttpRouteNode(
+  context: TranslateContext,
+  route: KubeObject,
+  kind: 'HTTPRoute' | 'GRPCRoute',
+): HttpRouteNode {
   const spec = objectAt(route.spec);
-  const node: HttpRouteNode = { kind, source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], rules: [], dropped: [], refProblems: [], backendTlsPorts: [] };
+  const node: HttpRouteNode = {
+    kind,
+    source: route,
+    namespace: namespaceOf(route),
+    name: nameOf(route),
+    hostnames: [],
+    rules: [],
+    dropped: [],
+    refProblems: [],
+    backendTlsPorts: [],
+  };
   checkRouteHostnames(node, spec.hostnames);
   // The CRD defaults an absent rule list to one rule matching everything (which, with no backend, answers 500).
   const rules = spec.rules === undefined ? [{}] : spec.rules;
@@ -171,12 +220,16 @@ export function buildHttpRouteNode(context: TranslateContext, route: KubeObject,
     node.refProblems.push(...issues.refs);
     if (rule !== undefined) node.rules.push(rule);
     else {
-      const reason = issues.invalid.some((p) => p.reason === 'IncompatibleFilters') ? 'IncompatibleFilters' : 'UnsupportedValue';
+      const reason = issues.invalid.some((p) => p.reason === 'IncompatibleFilters')
+        ? 'IncompatibleFilters'
+        : 'UnsupportedValue';
       node.dropped.push({ reason, message: issues.invalid.map((p) => p.message).join('; ') });
     }
   }
   if (node.rules.length === 0 && node.rejection === undefined) {
-    const reason = node.dropped.some((p) => p.reason === 'IncompatibleFilters') ? 'IncompatibleFilters' : 'UnsupportedValue';
+    const reason = node.dropped.some((p) => p.reason === 'IncompatibleFilters')
+      ? 'IncompatibleFilters'
+      : 'UnsupportedValue';
     node.rejection = { reason, message: node.dropped.map((p) => p.message).join(' | ') || 'spec.rules has no rule' };
   }
   return node;

@@ -29,7 +29,14 @@ export type { KubeObject, ResourceSnapshot } from './resources.ts';
 export { DEFAULT_ADDRESS_POOL, DEFAULT_CONTROLLER_NAME } from './options.ts';
 export type { AddressAllocations, TranslateOptions } from './options.ts';
 export { mergeConditions, mergeStatus, statusEquals } from './status.ts';
-export type { GatewayClassStatus, GatewayStatus, ListenerStatus, ObjectStatus, RouteParentStatus, RouteStatus } from './status.ts';
+export type {
+  GatewayClassStatus,
+  GatewayStatus,
+  ListenerStatus,
+  ObjectStatus,
+  RouteParentStatus,
+  RouteStatus,
+} from './status.ts';
 export type { Condition } from './conditions.ts';
 export { applyDataPlaneState } from './dataplane-state.ts';
 export type { DataPlaneState } from './dataplane-state.ts';

@@ -25,14 +25,17 @@ export function readListenerList(
   owner?: { namespace: string; name: string },
 ): ListenerList {
   const result: ListenerList = { listeners: [], unnamed: [] };
-  if (listeners !== undefined && !Array.isArray(listeners)) result.unnamed.push(`spec.listeners must be a list; it is ${show(listeners)}`);
+  if (listeners !== undefined && !Array.isArray(listeners))
+    result.unnamed.push(`spec.listeners must be a list; it is ${show(listeners)}`);
   const frontend = readFrontendTls(gatewaySpec);
   const seen = new Set<string>();
   for (const [i, entry] of listAt(listeners).entries()) {
     const raw = objectAt(entry);
     const name = nonEmptyString(raw.name);
     if (name === undefined || seen.has(name)) {
-      result.unnamed.push(`spec.listeners[${i}] ${name === undefined ? `has no name (${show(raw.name)})` : `repeats the name ${name}`}`);
+      result.unnamed.push(
+        `spec.listeners[${i}] ${name === undefined ? `has no name (${show(raw.name)})` : `repeats the name ${name}`}`,
+      );
       continue;
     }
     seen.add(name);

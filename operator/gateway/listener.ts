@@ -18,7 +18,12 @@ import type { RouteGroupKind } from './status.ts';
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
 export type ListenerRejection = 'PortUnavailable' | 'UnsupportedProtocol' | 'UnsupportedValue' | 'NoValidCACertificate';
 export type ConflictReason = 'HostnameConflict' | 'ProtocolConflict';
-export type ListenerRefProblem = 'InvalidCertificateRef' | 'RefNotPermitted' | 'InvalidRouteKinds' | 'InvalidCACertificateRef' | 'InvalidCACertificateKind';
+export type ListenerRefProblem =
+  | 'InvalidCertificateRef'
+  | 'RefNotPermitted'
+  | 'InvalidRouteKinds'
+  | 'InvalidCACertificateRef'
+  | 'InvalidCACertificateKind';
 
 /** Route kinds each protocol can carry, in the order they are listed in `supportedKinds` by default. */
 const KINDS_OF_PROTOCOL: Record<ListenerProtocol, readonly RouteKind[]> = {
@@ -78,7 +83,11 @@ export function rejectListener(node: ListenerNode, reason: ListenerRejection, me
   return node;
 }
 
-function buildSupportedKinds(node: ListenerNode, allowedRoutes: Record<string, unknown>, context: TranslateContext): void {
+function buildSupportedKinds(
+  node: ListenerNode,
+  allowedRoutes: Record<string, unknown>,
+  context: TranslateContext,
+): void {
   const possible = KINDS_OF_PROTOCOL[node.protocol].filter((k) => context.options.supportedFeatures.has(k));
   const requested = allowedRoutes.kinds;
   if (requested === undefined || (Array.isArray(requested) && requested.length === 0)) {
@@ -123,29 +132,45 @@ function readTls(node: ListenerNode, raw: Record<string, unknown>, context: Tran
   const tls = raw.tls;
   const field = `${node.field}.tls`;
   if (node.protocol === 'HTTP' || node.protocol === 'TCP' || node.protocol === 'UDP') {
-    if (tls !== undefined) rejectListener(node, 'UnsupportedValue', `${field} must not be set for protocol ${node.protocol}`);
+    if (tls !== undefined)
+      rejectListener(node, 'UnsupportedValue', `${field} must not be set for protocol ${node.protocol}`);
     return;
   }
-  if (tls === undefined) return void rejectListener(node, 'UnsupportedValue', `${field} is required for protocol ${node.protocol}`);
+  if (tls === undefined)
+    return void rejectListener(node, 'UnsupportedValue', `${field} is required for protocol ${node.protocol}`);
   const t = objectAt(tls);
   const mode = t.mode === undefined ? 'Terminate' : t.mode;
   if (mode !== 'Terminate' && mode !== 'Passthrough') {
-    return void rejectListener(node, 'UnsupportedValue', `${field}.mode must be Terminate or Passthrough; it is ${show(mode)}`);
+    return void rejectListener(
+      node,
+      'UnsupportedValue',
+      `${field}.mode must be Terminate or Passthrough; it is ${show(mode)}`,
+    );
   }
   node.tlsMode = mode;
   if (node.protocol === 'HTTPS' && mode === 'Passthrough') {
     return void rejectListener(node, 'UnsupportedValue', `${field}.mode Passthrough is only allowed with protocol TLS`);
   }
-  if (node.protocol === 'TLS' && mode === 'Terminate' && !context.options.supportedFeatures.has('TLSRouteModeTerminate')) {
+  if (
+    node.protocol === 'TLS' &&
+    mode === 'Terminate' &&
+    !context.options.supportedFeatures.has('TLSRouteModeTerminate')
+  ) {
     return void rejectListener(node, 'UnsupportedValue', `${field}.mode Terminate is not supported for TLS listeners`);
   }
   if (mode === 'Passthrough') return; // certificateRefs are ignored (Gateway API ListenerTLSConfig)
   const refs = listAt(t.certificateRefs);
   if (refs.length === 0) {
-    node.refProblems.push({ reason: 'InvalidCertificateRef', message: `${field}.certificateRefs needs at least one certificate to terminate TLS` });
+    node.refProblems.push({
+      reason: 'InvalidCertificateRef',
+      message: `${field}.certificateRefs needs at least one certificate to terminate TLS`,
+    });
   }
   for (const [i, ref] of refs.entries()) {
-    const referrer = node.owner === undefined ? { namespace: node.gatewayNamespace } : { namespace: node.owner.namespace, kind: 'ListenerSet' as const };
+    const referrer =
+      node.owner === undefined
+        ? { namespace: node.gatewayNamespace }
+        : { namespace: node.owner.namespace, kind: 'ListenerSet' as const };
     const resolved = resolveCertificateRef(context, ref, at(field, 'certificateRefs', i), referrer);
     if (resolved.ok) {
       if (!node.certificates.some((c) => c.key === resolved.record.key)) node.certificates.push(resolved.record);
@@ -167,7 +192,10 @@ export function buildListenerNode(
 ): ListenerNode {
   const field = `spec.listeners[${index}]`;
   const node: ListenerNode = {
-    key: owner === undefined ? listenerKey(gateway.namespace, gateway.name, name) : listenerSetListenerKey(owner.namespace, owner.name, name),
+    key:
+      owner === undefined
+        ? listenerKey(gateway.namespace, gateway.name, name)
+        : listenerSetListenerKey(owner.namespace, owner.name, name),
     gatewayNamespace: gateway.namespace,
     gatewayName: gateway.name,
     name,
@@ -187,19 +215,29 @@ export function buildListenerNode(
   if (owner !== undefined) node.owner = owner;
   const protocol = stringAt(raw.protocol);
   if (protocol === undefined || !PROTOCOLS.has(protocol)) {
-    return rejectListener(node, 'UnsupportedProtocol', `${field}.protocol ${show(raw.protocol)} is not supported (supported: HTTP, HTTPS, TLS, TCP, UDP)`);
+    return rejectListener(
+      node,
+      'UnsupportedProtocol',
+      `${field}.protocol ${show(raw.protocol)} is not supported (supported: HTTP, HTTPS, TLS, TCP, UDP)`,
+    );
   }
   node.protocol = protocol as ListenerProtocol;
   const feature = FEATURE_OF_PROTOCOL[node.protocol];
   if (feature !== undefined && !context.options.supportedFeatures.has(feature)) {
-    return rejectListener(node, 'UnsupportedProtocol', `${field}.protocol ${protocol} is not supported by this installation`);
+    return rejectListener(
+      node,
+      'UnsupportedProtocol',
+      `${field}.protocol ${protocol} is not supported by this installation`,
+    );
   }
   const portProblem = checkPort(raw.port);
-  if (portProblem !== null) return rejectListener(node, 'PortUnavailable', `${field}.port ${show(raw.port)} ${portProblem}`);
+  if (portProblem !== null)
+    return rejectListener(node, 'PortUnavailable', `${field}.port ${show(raw.port)} ${portProblem}`);
   node.port = raw.port as number;
   if (raw.hostname !== undefined && node.protocol !== 'TCP' && node.protocol !== 'UDP') {
     const problem = checkHostname(raw.hostname);
-    if (problem !== null) return rejectListener(node, 'UnsupportedValue', `${field}.hostname ${show(raw.hostname)} ${problem}`);
+    if (problem !== null)
+      return rejectListener(node, 'UnsupportedValue', `${field}.hostname ${show(raw.hostname)} ${problem}`);
     node.hostname = raw.hostname as string;
   }
   const allowedRoutes = objectAt(raw.allowedRoutes);
@@ -210,7 +248,12 @@ export function buildListenerNode(
 }
 
 /** Does this listener let a route of `kind` from `namespace` attach (allowedRoutes kinds and namespaces)? */
-export function allowsRoute(context: TranslateContext, listener: ListenerNode, kind: RouteKind, namespace: string): boolean {
+export function allowsRoute(
+  context: TranslateContext,
+  listener: ListenerNode,
+  kind: RouteKind,
+  namespace: string,
+): boolean {
   if (!listener.supportedKinds.some((k) => k.kind === kind)) return false;
   switch (listener.allowedFrom) {
     case 'All':
@@ -245,14 +288,21 @@ function family(listener: ListenerNode): string {
  * Why `next` cannot be told apart from `earlier` (an accepted listener of higher precedence on the same Gateway), or
  * undefined when they are distinct: the rules of `detectListenerConflicts`, for one pair.
  */
-export function conflictBetween(next: ListenerNode, earlier: ListenerNode, mixedTlsModes: boolean): { reason: ConflictReason; what: string } | undefined {
+export function conflictBetween(
+  next: ListenerNode,
+  earlier: ListenerNode,
+  mixedTlsModes: boolean,
+): { reason: ConflictReason; what: string } | undefined {
   if (socketGroup(next) !== socketGroup(earlier)) return undefined;
-  if (family(next) !== family(earlier)) return { reason: 'ProtocolConflict', what: `uses ${earlier.protocol} on port ${next.port}` };
-  if (next.protocol === 'TCP' || next.protocol === 'UDP') return { reason: 'ProtocolConflict', what: `is ${next.protocol} on port ${next.port} too` };
+  if (family(next) !== family(earlier))
+    return { reason: 'ProtocolConflict', what: `uses ${earlier.protocol} on port ${next.port}` };
+  if (next.protocol === 'TCP' || next.protocol === 'UDP')
+    return { reason: 'ProtocolConflict', what: `is ${next.protocol} on port ${next.port} too` };
   if (next.protocol === 'TLS' && earlier.protocol === 'TLS' && next.tlsMode !== earlier.tlsMode && !mixedTlsModes) {
     return { reason: 'ProtocolConflict', what: `is a TLS ${earlier.tlsMode} listener on port ${next.port}` };
   }
-  if ((next.hostname ?? '') === (earlier.hostname ?? '')) return { reason: 'HostnameConflict', what: `takes hostname ${next.hostname ?? '(any)'} on port ${next.port}` };
+  if ((next.hostname ?? '') === (earlier.hostname ?? ''))
+    return { reason: 'HostnameConflict', what: `takes hostname ${next.hostname ?? '(any)'} on port ${next.port}` };
   return undefined;
 }
 
@@ -280,23 +330,39 @@ export function detectListenerConflicts(listeners: readonly ListenerNode[], mixe
     const families = new Set(group.map(family));
     const names = group.map((l) => l.name).join(', ');
     if (families.size > 1) {
-      markConflict(group, 'ProtocolConflict', `Listeners ${names} use ${[...new Set(group.map((l) => l.protocol))].join(' and ')} on port ${socket.slice(4)}, which cannot share a port`);
+      markConflict(
+        group,
+        'ProtocolConflict',
+        `Listeners ${names} use ${[...new Set(group.map((l) => l.protocol))].join(' and ')} on port ${socket.slice(4)}, which cannot share a port`,
+      );
       continue;
     }
     const only = group[0].protocol;
     if ((only === 'TCP' || only === 'UDP') && group.length > 1) {
-      markConflict(group, 'ProtocolConflict', `Listeners ${names} are all ${only} on port ${socket.slice(4)}; ${only} listeners cannot share a port`);
+      markConflict(
+        group,
+        'ProtocolConflict',
+        `Listeners ${names} are all ${only} on port ${socket.slice(4)}; ${only} listeners cannot share a port`,
+      );
       continue;
     }
     const tlsModes = new Set(group.filter((l) => l.protocol === 'TLS').map((l) => l.tlsMode));
     if (tlsModes.size > 1 && !mixedTlsModes) {
-      markConflict(group.filter((l) => l.protocol === 'TLS'), 'ProtocolConflict', `TLS listeners ${names} mix Terminate and Passthrough on port ${socket.slice(4)}, which is not supported`);
+      markConflict(
+        group.filter((l) => l.protocol === 'TLS'),
+        'ProtocolConflict',
+        `TLS listeners ${names} mix Terminate and Passthrough on port ${socket.slice(4)}, which is not supported`,
+      );
     }
     const byHostname = new Map<string, ListenerNode[]>();
     for (const l of group) byHostname.set(l.hostname ?? '', [...(byHostname.get(l.hostname ?? '') ?? []), l]);
     for (const [hostname, same] of byHostname) {
       if (same.length > 1) {
-        markConflict(same, 'HostnameConflict', `Listeners ${same.map((l) => l.name).join(', ')} all take hostname ${hostname === '' ? '(any)' : hostname} on port ${socket.slice(4)}`);
+        markConflict(
+          same,
+          'HostnameConflict',
+          `Listeners ${same.map((l) => l.name).join(', ')} all take hostname ${hostname === '' ? '(any)' : hostname} on port ${socket.slice(4)}`,
+        );
       }
     }
   }

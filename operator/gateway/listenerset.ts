@@ -70,11 +70,15 @@ function whyNotAllowed(context: TranslateContext, gateway: GatewayNode, namespac
     case 'All':
       return undefined;
     case 'Same':
-      return namespace === gateway.namespace ? undefined : `${field}.from is Same, and this ListenerSet is in namespace ${namespace}`;
+      return namespace === gateway.namespace
+        ? undefined
+        : `${field}.from is Same, and this ListenerSet is in namespace ${namespace}`;
     case 'Selector': {
       const parsed = parseLabelSelector(namespaces.selector, `${field}.selector`);
       if (!parsed.ok) return parsed.message;
-      return matchesLabels(parsed.selector, labelsOfNamespace(context, namespace)) ? undefined : `${field}.selector does not select namespace ${namespace}`;
+      return matchesLabels(parsed.selector, labelsOfNamespace(context, namespace))
+        ? undefined
+        : `${field}.selector does not select namespace ${namespace}`;
     }
     case 'None':
       return `${field}.from is None: the Gateway admits no ListenerSets`;
@@ -92,20 +96,32 @@ export function admitsListenerSets(gateway: GatewayNode): boolean {
 function readListeners(context: TranslateContext, node: ListenerSetNode): void {
   const owner = { namespace: node.namespace, name: node.name };
   const gatewaySpec = objectAt(node.gateway.source.spec);
-  const { listeners, unnamed } = readListenerList(context, node.gateway, gatewaySpec, objectAt(node.source.spec).listeners, owner);
+  const { listeners, unnamed } = readListenerList(
+    context,
+    node.gateway,
+    gatewaySpec,
+    objectAt(node.source.spec).listeners,
+    owner,
+  );
   node.listeners.push(...listeners);
   node.unnamedListeners.push(...unnamed);
 }
 
 function describe(listener: ListenerNode): string {
-  return listener.owner === undefined ? `listener ${listener.name} of Gateway ${listener.gatewayNamespace}/${listener.gatewayName}` : `listener ${listener.name} of ListenerSet ${listener.owner.namespace}/${listener.owner.name}`;
+  return listener.owner === undefined
+    ? `listener ${listener.name} of Gateway ${listener.gatewayNamespace}/${listener.gatewayName}`
+    : `listener ${listener.name} of ListenerSet ${listener.owner.namespace}/${listener.owner.name}`;
 }
 
 /**
  * The ListenerSets of one Gateway (`objects`: those whose parentRef names it, in precedence order), with their
  * listeners checked and their conflicts settled against the Gateway's listeners and each other.
  */
-export function buildListenerSets(context: TranslateContext, gateway: GatewayNode, objects: readonly ListenerSet[]): ListenerSetNode[] {
+export function buildListenerSets(
+  context: TranslateContext,
+  gateway: GatewayNode,
+  objects: readonly ListenerSet[],
+): ListenerSetNode[] {
   const mixed = context.options.supportedFeatures.has('TLSRouteModeMixed');
   // Listeners of higher precedence: the Gateway's (conflicted among themselves or not), then accepted ones of sets.
   const taken: ListenerNode[] = gateway.listeners.filter((l) => l.rejection === undefined);
@@ -113,34 +129,58 @@ export function buildListenerSets(context: TranslateContext, gateway: GatewayNod
   for (const source of objects) {
     const namespace = namespaceOf(source);
     const name = nameOf(source);
-    const node: ListenerSetNode = { source, namespace, name, key: objectKey(namespace, name), gateway, listeners: [], unnamedListeners: [] };
+    const node: ListenerSetNode = {
+      source,
+      namespace,
+      name,
+      key: objectKey(namespace, name),
+      gateway,
+      listeners: [],
+      unnamedListeners: [],
+    };
     nodes.push(node);
     const notAllowed = whyNotAllowed(context, gateway, namespace);
     if (notAllowed !== undefined) node.detached = { reason: 'NotAllowed', message: notAllowed };
-    else if (!isGatewayAccepted(gateway)) node.detached = { reason: 'ParentNotAccepted', message: `Gateway ${gateway.key} is not accepted` };
+    else if (!isGatewayAccepted(gateway))
+      node.detached = { reason: 'ParentNotAccepted', message: `Gateway ${gateway.key} is not accepted` };
     if (node.detached !== undefined) continue;
     try {
       readListeners(context, node);
     } catch (error) {
       // Guarded like a Gateway: a set the translator cannot read gets a status saying so, the others are unaffected.
       node.listeners = [];
-      node.unnamedListeners = [`The ListenerSet could not be translated: ${(error as Error)?.message ?? String(error)}`];
+      node.unnamedListeners = [
+        `The ListenerSet could not be translated: ${(error as Error)?.message ?? String(error)}`,
+      ];
     }
     for (const listener of node.listeners) {
       if (listener.rejection !== undefined) continue;
       for (const earlier of taken) {
         const clash = conflictBetween(listener, earlier, mixed);
         if (clash === undefined) continue;
-        listener.conflict = { reason: clash.reason, message: `Listener ${listener.name} cannot be told apart from ${describe(earlier)}, which takes precedence: it ${clash.what}` };
+        listener.conflict = {
+          reason: clash.reason,
+          message: `Listener ${listener.name} cannot be told apart from ${describe(earlier)}, which takes precedence: it ${clash.what}`,
+        };
         listener.supportedKinds = [];
         break;
       }
       if (listener.conflict === undefined) taken.push(listener);
     }
     for (const listener of node.listeners) {
-      if (listener.rejection !== undefined || listener.conflict !== undefined || (listener.protocol !== 'HTTPS' && listener.protocol !== 'TLS')) continue;
+      if (
+        listener.rejection !== undefined ||
+        listener.conflict !== undefined ||
+        (listener.protocol !== 'HTTPS' && listener.protocol !== 'TLS')
+      )
+        continue;
       for (const other of taken) {
-        if (other === listener || other.port !== listener.port || (other.protocol !== 'HTTPS' && other.protocol !== 'TLS')) continue;
+        if (
+          other === listener ||
+          other.port !== listener.port ||
+          (other.protocol !== 'HTTPS' && other.protocol !== 'TLS')
+        )
+          continue;
         if (hostnamesOverlap(listener.hostname, other.hostname)) listener.overlapsWith.push(other.name);
       }
     }
@@ -155,21 +195,39 @@ export function isListenerSetAccepted(node: ListenerSetNode): boolean {
 
 function conditions(node: ListenerSetNode, programmedCount: number): ConditionDraft[] {
   const { detached } = node;
-  if (detached?.reason === 'NotAllowed') return [listenerSetNotAllowed(detached.message), listenerSetNotProgrammedNotAllowed(detached.message)];
-  if (detached !== undefined) return [listenerSetParentNotAccepted(detached.message), listenerSetParentNotProgrammed(detached.message)];
+  if (detached?.reason === 'NotAllowed')
+    return [listenerSetNotAllowed(detached.message), listenerSetNotProgrammedNotAllowed(detached.message)];
+  if (detached !== undefined)
+    return [listenerSetParentNotAccepted(detached.message), listenerSetParentNotProgrammed(detached.message)];
   const invalid = [
-    ...node.listeners.filter((l) => !isListenerServable(l)).map((l) => `${l.name} (${(l.rejection ?? l.conflict)?.reason ?? (l.refProblems[0]?.reason ?? 'no usable certificate')})`),
+    ...node.listeners
+      .filter((l) => !isListenerServable(l))
+      .map(
+        (l) =>
+          `${l.name} (${(l.rejection ?? l.conflict)?.reason ?? l.refProblems[0]?.reason ?? 'no usable certificate'})`,
+      ),
     ...node.unnamedListeners,
   ];
   const valid = node.listeners.filter(isListenerServable).map((l) => l.name);
   if (invalid.length > 0 || valid.length === 0) {
-    const message = valid.length === 0 && invalid.length === 0 ? 'The ListenerSet has no listeners' : `Invalid listeners: ${invalid.join(', ')}; accepted listeners: ${valid.join(', ') || 'none'}`;
+    const message =
+      valid.length === 0 && invalid.length === 0
+        ? 'The ListenerSet has no listeners'
+        : `Invalid listeners: ${invalid.join(', ')}; accepted listeners: ${valid.join(', ') || 'none'}`;
     const accepted = listenerSetListenersNotValid(valid.length > 0, message);
     if (valid.length === 0) return [accepted, listenerSetNotProgrammedListenersNotValid(message)];
-    return [accepted, programmedCount > 0 ? listenerSetProgrammed() : listenerSetParentNotProgrammed(`Gateway ${node.gateway.key} is not programmed (no address)`)];
+    return [
+      accepted,
+      programmedCount > 0
+        ? listenerSetProgrammed()
+        : listenerSetParentNotProgrammed(`Gateway ${node.gateway.key} is not programmed (no address)`),
+    ];
   }
   if (programmedCount > 0) return [listenerSetAccepted(), listenerSetProgrammed()];
-  return [listenerSetAccepted(), listenerSetParentNotProgrammed(`Gateway ${node.gateway.key} is not programmed (no address)`)];
+  return [
+    listenerSetAccepted(),
+    listenerSetParentNotProgrammed(`Gateway ${node.gateway.key} is not programmed (no address)`),
+  ];
 }
 
 /** The ListenerSet's status; `programmed` holds the keys of the listeners that went into the IR. */
@@ -195,7 +253,10 @@ export function listenerSetStatus(node: ListenerSetNode, programmed: ReadonlySet
 /** The Gateway's status with `attachedListenerSets`, when it admits ListenerSets and they are supported. */
 export function withAttachedListenerSets(status: ObjectStatus, gateway: GatewayNode): ObjectStatus {
   if (status.kind !== 'Gateway' || gateway.listenerSets === undefined || !admitsListenerSets(gateway)) return status;
-  return { ...status, status: { ...status.status, attachedListenerSets: gateway.listenerSets.filter(isListenerSetAccepted).length } };
+  return {
+    ...status,
+    status: { ...status.status, attachedListenerSets: gateway.listenerSets.filter(isListenerSetAccepted).length },
+  };
 }
 
 /** Can the set's listeners go into the IR (attached, accepted, and its Gateway can be served)? */
@@ -207,13 +268,18 @@ export function isListenerSetServable(node: ListenerSetNode): boolean {
  * Builds the ListenerSets of every Gateway in `gateways` (each one's `listenerSets`, from `objects`: all
  * ListenerSets, in precedence order); those whose parent is not one of them are not ours and are left alone.
  */
-export function attachListenerSets(context: TranslateContext, objects: readonly ListenerSet[], gateways: readonly GatewayNode[]): void {
+export function attachListenerSets(
+  context: TranslateContext,
+  objects: readonly ListenerSet[],
+  gateways: readonly GatewayNode[],
+): void {
   const byGateway = new Map<string, ListenerSet[]>();
   for (const object of objects) {
     const key = parentGatewayKey(object);
     if (key !== undefined) byGateway.set(key, [...(byGateway.get(key) ?? []), object]);
   }
-  for (const gateway of gateways) gateway.listenerSets = buildListenerSets(context, gateway, byGateway.get(gateway.key) ?? []);
+  for (const gateway of gateways)
+    gateway.listenerSets = buildListenerSets(context, gateway, byGateway.get(gateway.key) ?? []);
 }
 
 /** The ListenerSets of these Gateways by `<namespace>/<name>` (for routes' parentRefs). */
@@ -225,6 +291,8 @@ export function listenerSetsOf(gateways: Iterable<GatewayNode>): Map<string, Lis
 
 /** Every listener bound on the Gateway's addresses: its own, then those of its accepted ListenerSets. */
 export function boundListeners(gateway: GatewayNode): ListenerNode[] {
-  const fromSets = (gateway.listenerSets ?? []).filter(isListenerSetAccepted).flatMap((s) => s.listeners.filter((l) => l.conflict === undefined));
+  const fromSets = (gateway.listenerSets ?? [])
+    .filter(isListenerSetAccepted)
+    .flatMap((s) => s.listeners.filter((l) => l.conflict === undefined));
   return [...gateway.listeners, ...fromSets];
 }

@@ -83,7 +83,9 @@ export function timestamp(now: Date | string | undefined): string {
  * ambient state, so a caller that forgets the clock gets an obviously wrong time rather than a nondeterministic one.
  */
 export function resolveOptions(options: TranslateOptions = {}): ResolvedOptions {
-  const features = [...new Set(options.supportedFeatures ?? SUPPORTED_FEATURES)].filter((f) => typeof f === 'string').sort();
+  const features = [...new Set(options.supportedFeatures ?? SUPPORTED_FEATURES)]
+    .filter((f) => typeof f === 'string')
+    .sort();
   const previous: AddressAllocations = {};
   for (const [gateway, address] of Object.entries(options.previousAddresses ?? {})) {
     if (typeof address === 'string') previous[gateway] = address;

@@ -15,7 +15,11 @@ describe('TranslatorPool', () => {
       cases.map(async (c) => {
         const resources = buildResourceSnapshot(structuredClone(c.objects));
         const options = { ...c.options, now: new Date(FIXED_NOW) };
-        return { name: `${c.area}/${c.name}`, inWorker: await pool.translate(resources, options), inThread: translate(resources, options) };
+        return {
+          name: `${c.area}/${c.name}`,
+          inWorker: await pool.translate(resources, options),
+          inThread: translate(resources, options),
+        };
       }),
     );
     for (const { name, inWorker, inThread } of results) expect(inWorker, name).to.deep.equal(inThread);

@@ -40,7 +40,12 @@ export function booleanAt(value: unknown): boolean | undefined {
 export function show(value: unknown): string {
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
+    text =
+      typeof value === 'string'
+        ? JSON.stringify(value)
+        : value === undefined
+          ? 'nothing'
+          : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }

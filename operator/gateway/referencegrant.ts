@@ -66,9 +66,12 @@ export function buildReferenceGrantIndex(grants: readonly ReferenceGrant[]): Ref
 export function isReferenceAllowed(index: ReferenceGrantIndex, from: ReferenceFrom, to: ReferenceTo): boolean {
   if (from.namespace === to.namespace) return true;
   for (const rule of index.get(to.namespace) ?? []) {
-    const fromMatches = rule.from.some((f) => f.group === from.group && f.kind === from.kind && f.namespace === from.namespace);
+    const fromMatches = rule.from.some(
+      (f) => f.group === from.group && f.kind === from.kind && f.namespace === from.namespace,
+    );
     if (!fromMatches) continue;
-    if (rule.to.some((t) => t.group === to.group && t.kind === to.kind && (t.name === undefined || t.name === to.name))) return true;
+    if (rule.to.some((t) => t.group === to.group && t.kind === to.kind && (t.name === undefined || t.name === to.name)))
+      return true;
   }
   return false;
 }

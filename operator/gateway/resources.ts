@@ -22,6 +22,7 @@ export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
+  // biome-ignore lint/suspicious/noExplicitAny: each kind's reader checks the spec field by field (read.ts)
   spec?: any;
   data?: Record<string, unknown>;
   stringData?: Record<string, unknown>;
@@ -145,7 +146,8 @@ export function comparePrecedence(a: KubeObject, b: KubeObject): number {
 export function snapshotListOf(object: unknown): SnapshotList | undefined {
   if (!isObject(object)) return undefined;
   const kind = stringAt(object.kind);
-  const list = kind !== undefined && Object.hasOwn(SNAPSHOT_LIST_OF_KIND, kind) ? SNAPSHOT_LIST_OF_KIND[kind] : undefined;
+  const list =
+    kind !== undefined && Object.hasOwn(SNAPSHOT_LIST_OF_KIND, kind) ? SNAPSHOT_LIST_OF_KIND[kind] : undefined;
   return list === undefined || nameOf(object as KubeObject) === '' ? undefined : list;
 }
 
@@ -154,7 +156,10 @@ export function snapshotListOf(object: unknown): SnapshotList | undefined {
  * a name are left out) and each list by precedence. The objects themselves are not copied or changed.
  */
 export function buildResourceSnapshot(objects: Iterable<unknown>): ResourceSnapshot {
-  const lists: Record<SnapshotList, KubeObject[]> = emptyResourceSnapshot() as unknown as Record<SnapshotList, KubeObject[]>;
+  const lists: Record<SnapshotList, KubeObject[]> = emptyResourceSnapshot() as unknown as Record<
+    SnapshotList,
+    KubeObject[]
+  >;
   for (const object of objects) {
     const list = snapshotListOf(object);
     if (list !== undefined) lists[list].push(object as KubeObject);

@@ -44,12 +44,18 @@ function resolvedRefs(route: RouteNodeCommon): ConditionDraft {
   return { ...first, message: route.refProblems.map((p) => p.message).join('; ') };
 }
 
-export function routeStatus(route: RouteNodeCommon, parents: readonly ParentResult[], controllerName: string, now: string): ObjectStatus {
+export function routeStatus(
+  route: RouteNodeCommon,
+  parents: readonly ParentResult[],
+  controllerName: string,
+  now: string,
+): ObjectStatus {
   const generation = generationOf(route.source);
   const entries: RouteParentStatus[] = parents.map((parent) => {
     const accepted = parentAccepted(route, parent);
     const drafts = [accepted, resolvedRefs(route)];
-    if (accepted.status === 'True' && route.dropped.length > 0) drafts.push(routePartiallyInvalid(route.dropped.map((d) => d.message).join(' | ')));
+    if (accepted.status === 'True' && route.dropped.length > 0)
+      drafts.push(routePartiallyInvalid(route.dropped.map((d) => d.message).join(' | ')));
     return { parentRef: parent.parentRef, controllerName, conditions: stampConditions(drafts, generation, now) };
   });
   return {

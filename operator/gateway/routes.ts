@@ -51,7 +51,13 @@ export function assignRanks(routes: readonly KubeObject[]): Map<KubeObject, numb
 }
 
 function failedNode<N extends RouteNodeCommon>(base: N, error: unknown): N {
-  return { ...base, rejection: { reason: 'UnsupportedValue', message: `The route could not be translated: ${(error as Error)?.message ?? String(error)}` } };
+  return {
+    ...base,
+    rejection: {
+      reason: 'UnsupportedValue',
+      message: `The route could not be translated: ${(error as Error)?.message ?? String(error)}`,
+    },
+  };
 }
 
 export const HTTP_ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'] as const;
@@ -64,8 +70,19 @@ export function isHttpRouteKind(kind: string): kind is HttpRouteKind {
 }
 
 /** The node of one route, built in a guard: a route the translator cannot handle gets a condition saying so. */
-export function buildRouteNode(context: TranslateContext, route: KubeObject, kind: HttpRouteKind | StreamRouteKind): RouteNode {
-  const base = { source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], dropped: [], refProblems: [] };
+export function buildRouteNode(
+  context: TranslateContext,
+  route: KubeObject,
+  kind: HttpRouteKind | StreamRouteKind,
+): RouteNode {
+  const base = {
+    source: route,
+    namespace: namespaceOf(route),
+    name: nameOf(route),
+    hostnames: [],
+    dropped: [],
+    refProblems: [],
+  };
   if (isHttpRouteKind(kind)) {
     const backendTlsPorts = new Set<string>();
     try {
@@ -96,7 +113,13 @@ export function attachRoute(
   const hostnames = node.kind === 'TCPRoute' || node.kind === 'UDPRoute' ? undefined : node.hostnames;
   let parents: ParentResult[];
   try {
-    parents = resolveParentRefs(context, { kind: node.kind, namespace: node.namespace, hostnames }, route.spec?.parentRefs, gateways, listenerSets);
+    parents = resolveParentRefs(
+      context,
+      { kind: node.kind, namespace: node.namespace, hostnames },
+      route.spec?.parentRefs,
+      gateways,
+      listenerSets,
+    );
   } catch {
     return undefined;
   }

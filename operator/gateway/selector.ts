@@ -23,7 +23,8 @@ export function parseLabelSelector(value: unknown, field: string): SelectorParse
   if (matchLabels !== undefined) {
     if (!isObject(matchLabels)) return { ok: false, message: `${field}.matchLabels must be a map of strings` };
     for (const [key, v] of Object.entries(matchLabels)) {
-      if (typeof v !== 'string') return { ok: false, message: `${field}.matchLabels.${key} must be a string; it is ${show(v)}` };
+      if (typeof v !== 'string')
+        return { ok: false, message: `${field}.matchLabels.${key} must be a string; it is ${show(v)}` };
       requirements.push({ key, operator: 'In', values: [v] });
     }
   }
@@ -37,13 +38,20 @@ export function parseLabelSelector(value: unknown, field: string): SelectorParse
     const operator = stringAt(e.operator);
     if (!key) return { ok: false, message: `${where}.key must be a label key; it is ${show(e.key)}` };
     if (operator === undefined || !OPERATORS.has(operator)) {
-      return { ok: false, message: `${where}.operator must be In, NotIn, Exists or DoesNotExist; it is ${show(e.operator)}` };
+      return {
+        ok: false,
+        message: `${where}.operator must be In, NotIn, Exists or DoesNotExist; it is ${show(e.operator)}`,
+      };
     }
     const values = listAt(e.values);
-    if (!values.every((v) => typeof v === 'string')) return { ok: false, message: `${where}.values must be a list of strings` };
+    if (!values.every((v) => typeof v === 'string'))
+      return { ok: false, message: `${where}.values must be a list of strings` };
     const needsValues = operator === 'In' || operator === 'NotIn';
     if (needsValues !== values.length > 0) {
-      return { ok: false, message: `${where}: operator ${operator} ${needsValues ? 'needs at least one value' : 'takes no values'}` };
+      return {
+        ok: false,
+        message: `${where}: operator ${operator} ${needsValues ? 'needs at least one value' : 'takes no values'}`,
+      };
     }
     requirements.push({ key, operator: operator as Requirement['operator'], values: values as string[] });
   }

@@ -21,7 +21,13 @@ export interface RecordChanges {
 type Keys = Record<RecordKind, Set<string>>;
 
 function emptyKeys(): Keys {
-  return { listeners: new Set(), httpRoutes: new Set(), streamRoutes: new Set(), backends: new Set(), certificates: new Set() };
+  return {
+    listeners: new Set(),
+    httpRoutes: new Set(),
+    streamRoutes: new Set(),
+    backends: new Set(),
+    certificates: new Set(),
+  };
 }
 
 function copyIndex(index: RecordIndex): RecordIndex {
@@ -124,7 +130,10 @@ export class SessionIr {
       const published = this.#published[kind] as Map<string, object>;
       for (const record of ir[kind] as Array<{ key: string }>) {
         const previous = published.get(record.key);
-        (next[kind] as Map<string, object>).set(record.key, previous !== undefined && same(previous, record) ? previous : record);
+        (next[kind] as Map<string, object>).set(
+          record.key,
+          previous !== undefined && same(previous, record) ? previous : record,
+        );
       }
     }
     this.#replacePublished(next);
@@ -134,7 +143,10 @@ export class SessionIr {
 
   /** The published IR's changes in this run. */
   changes(): RecordChanges {
-    const ir: RecordChanges = { upsert: emptyRecords(), remove: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] } };
+    const ir: RecordChanges = {
+      upsert: emptyRecords(),
+      remove: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] },
+    };
     for (const kind of RECORD_KINDS) {
       for (const key of this.#changed[kind]) {
         const record = this.#published[kind].get(key);

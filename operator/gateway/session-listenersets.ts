@@ -14,12 +14,25 @@ import type { ObjectStatus } from './status.ts';
 
 /** What route attachment reads of some listeners (attach.ts): routes attach again when it changes. */
 export function listenersSignature(listeners: readonly ListenerNode[]): unknown[] {
-  return listeners.map((l) => [l.key, l.name, l.port, l.hostname ?? null, l.supportedKinds.map((k) => k.kind), l.allowedFrom, l.allowedSelector, l.gatewayNamespace]);
+  return listeners.map((l) => [
+    l.key,
+    l.name,
+    l.port,
+    l.hostname ?? null,
+    l.supportedKinds.map((k) => k.kind),
+    l.allowedFrom,
+    l.allowedSelector,
+    l.gatewayNamespace,
+  ]);
 }
 
 /** The same for a Gateway's ListenerSets. */
 export function listenerSetSignature(node: GatewayNode | undefined): string {
-  return node === undefined ? '' : JSON.stringify((node.listenerSets ?? []).map((s) => [s.key, s.detached ?? null, listenersSignature(s.listeners)]));
+  return node === undefined
+    ? ''
+    : JSON.stringify(
+        (node.listenerSets ?? []).map((s) => [s.key, s.detached ?? null, listenersSignature(s.listeners)]),
+      );
 }
 
 /** ListenerSet objects by the Gateway their parentRef names (`<namespace>/<name>`), in precedence order. */
@@ -29,7 +42,10 @@ export class ListenerSetIndex {
   /** A ListenerSet came, changed or went; returns the Gateways (keys) whose sets changed. */
   moved(was: KubeObject | undefined, is: KubeObject | undefined): string[] {
     const parents: string[] = [];
-    for (const [object, add] of [[was, false], [is, true]] as const) {
+    for (const [object, add] of [
+      [was, false],
+      [is, true],
+    ] as const) {
       const parent = object === undefined ? undefined : parentGatewayKey(object);
       if (object === undefined || parent === undefined) continue;
       const list = this.#byGateway.get(parent) ?? [];
@@ -62,11 +78,18 @@ export class ListenerSetTable {
     for (const set of previous?.listenerSets ?? []) if (this.nodes.get(set.key) === set) this.nodes.delete(set.key);
     for (const set of node?.listenerSets ?? []) this.nodes.set(set.key, set);
     if (listenerSetSignature(previous) === listenerSetSignature(node)) return;
-    for (const set of [...(previous?.listenerSets ?? []), ...(node?.listenerSets ?? [])]) changedDeps.add(listenerSetDependency(set.key));
+    for (const set of [...(previous?.listenerSets ?? []), ...(node?.listenerSets ?? [])])
+      changedDeps.add(listenerSetDependency(set.key));
   }
 
   /** The statuses of every set of `gateways` (attachedRoutes from `counts`); those of sets gone are taken back. */
-  statuses(gateways: readonly GatewayNode[], counts: ReadonlyMap<string, number>, programmed: ReadonlySet<string>, now: string, set: (key: string, status: ObjectStatus | undefined) => void): void {
+  statuses(
+    gateways: readonly GatewayNode[],
+    counts: ReadonlyMap<string, number>,
+    programmed: ReadonlySet<string>,
+    now: string,
+    set: (key: string, status: ObjectStatus | undefined) => void,
+  ): void {
     const keys = new Set<string>();
     for (const gateway of gateways) {
       for (const node of gateway.listenerSets ?? []) {

@@ -162,7 +162,13 @@ export class RouteTable {
     let tlsPairs = entry?.tlsPairs ?? [];
     if (level >= PARENTS) {
       const deps = new Set<string>();
-      parents = attachRoute(trackedContext(input.context, deps), object, node, trackedGateways(input.gateways, deps), trackedListenerSets(input.listenerSets, deps));
+      parents = attachRoute(
+        trackedContext(input.context, deps),
+        object,
+        node,
+        trackedGateways(input.gateways, deps),
+        trackedListenerSets(input.listenerSets, deps),
+      );
       this.#parentDeps.set(id, deps);
       this.#listenerDeps.set(id, parents?.flatMap((p) => p.attachments.map((a) => a.listener.key)) ?? []);
       const next = parents === undefined ? [] : countedListeners(node, parents).map((l) => l.key);
@@ -173,7 +179,10 @@ export class RouteTable {
       this.tlsUses.count(tlsPairs, -1);
       this.tlsUses.count(pairs, 1);
       tlsPairs = pairs;
-      out.statuses.push({ key: id, status: parents === undefined ? undefined : routeStatus(node, parents, input.controllerName, input.now) });
+      out.statuses.push({
+        key: id,
+        status: parents === undefined ? undefined : routeStatus(node, parents, input.controllerName, input.now),
+      });
     }
     const rank = this.#ranks.get(id) ?? 0;
     const record =
@@ -182,15 +191,20 @@ export class RouteTable {
         : node.kind === 'HTTPRoute' || node.kind === 'GRPCRoute'
           ? httpRouteRecord(node as HttpRouteNode, parents, rank, input.programmed)
           : streamRouteRecord(node as StreamRouteNode, parents, rank, input.programmed);
-    const split = record === undefined ? { records: [], variants: new Map<string, BackendSpec>() } : withClientCertificates(record, (key) => specs.get(key), input.clientCertificates, routeBackendKeys(record));
+    const split =
+      record === undefined
+        ? { records: [], variants: new Map<string, BackendSpec>() }
+        : withClientCertificates(record, (key) => specs.get(key), input.clientCertificates, routeBackendKeys(record));
     const backendKeys = [...new Set(split.records.flatMap((r) => [...routeBackendKeys(r)]))];
     for (const key of backendKeys) this.backends.addRef((specs.get(key) ?? split.variants.get(key)) as BackendSpec);
     for (const key of entry?.backendKeys ?? []) this.backends.removeRef(key);
     const list = isHttpRouteKind(kind) ? 'httpRoutes' : 'streamRoutes';
     const keys = new Set(split.records.map((r) => r.key));
     for (const r of split.records) out.records.push({ list, key: r.key, record: r });
-    for (const r of entry?.records ?? []) if (!keys.has(r.key)) out.records.push({ list, key: r.key, record: undefined });
-    if (split.records.length === 0) out.records.push({ list, key: routeKey(node.kind, node.namespace, node.name), record: undefined });
+    for (const r of entry?.records ?? [])
+      if (!keys.has(r.key)) out.records.push({ list, key: r.key, record: undefined });
+    if (split.records.length === 0)
+      out.records.push({ list, key: routeKey(node.kind, node.namespace, node.name), record: undefined });
     this.#entries.set(id, { kind, node, specs, parents, counted, records: split.records, backendKeys, tlsPairs });
   }
 
@@ -205,7 +219,11 @@ export class RouteTable {
     for (const key of entry.backendKeys) this.backends.removeRef(key);
     const list = isHttpRouteKind(entry.kind) ? 'httpRoutes' : 'streamRoutes';
     for (const r of entry.records) out.records.push({ list, key: r.key, record: undefined });
-    out.records.push({ list, key: routeKey(entry.node.kind, entry.node.namespace, entry.node.name), record: undefined });
+    out.records.push({
+      list,
+      key: routeKey(entry.node.kind, entry.node.namespace, entry.node.name),
+      record: undefined,
+    });
     out.statuses.push({ key: id, status: undefined });
   }
 

@@ -95,7 +95,8 @@ const ROUTE_LISTS: Partial<Record<SnapshotList, RouteKind>> = {
 /** The identity translate keys an object by (two objects with one identity: the session translates from scratch). */
 function identityOf(list: SnapshotList, object: KubeObject): string | undefined {
   if (list === 'gatewayClasses') return `GatewayClass//${nameOf(object)}`;
-  if (list === 'gateways' || ROUTE_LISTS[list] !== undefined) return `${ROUTE_LISTS[list] ?? 'Gateway'}/${namespaceOf(object)}/${nameOf(object)}`;
+  if (list === 'gateways' || ROUTE_LISTS[list] !== undefined)
+    return `${ROUTE_LISTS[list] ?? 'Gateway'}/${namespaceOf(object)}/${nameOf(object)}`;
   if (list === 'listenerSets') return `ListenerSet/${namespaceOf(object)}/${nameOf(object)}`;
   return undefined;
 }
@@ -203,7 +204,9 @@ export class TranslationSession {
     this.#services = gatewayServices(memo.gatewayOrder);
     const { listeners, programmed, certificates, clientCertificates } = programListeners(memo.gatewayOrder);
     const changedListeners = new Set<string>();
-    for (const key of programmed) if (!memo.programmed.has(key) || memo.clientCertificates.get(key) !== clientCertificates.get(key)) changedListeners.add(key);
+    for (const key of programmed)
+      if (!memo.programmed.has(key) || memo.clientCertificates.get(key) !== clientCertificates.get(key))
+        changedListeners.add(key);
     for (const key of memo.programmed) if (!programmed.has(key)) changedListeners.add(key);
     memo.programmed = programmed;
     memo.clientCertificates = clientCertificates;
@@ -222,17 +225,31 @@ export class TranslationSession {
     });
     for (const { list, key, record } of routes.records) this.#ir.set(list, key, record);
     for (const { key, status } of routes.statuses) this.#setStatus(key, status);
-    for (const dep of changedDeps) if (dep.startsWith('eps|') && dep !== 'eps|*') memo.routes.backends.endpointsChanged(dep.slice(4));
+    for (const dep of changedDeps)
+      if (dep.startsWith('eps|') && dep !== 'eps|*') memo.routes.backends.endpointsChanged(dep.slice(4));
     for (const [key, record] of memo.routes.backends.take(context)) this.#ir.set('backends', key, record);
     if (this.#features.has('BackendTLSPolicy')) {
-      memo.policies.run(context, memo.routes.tlsUses, memo.pendingPolicyNamespaces, changedDeps, resolved.controllerName, resolved.now, (key, status) => this.#setStatus(key, status));
+      memo.policies.run(
+        context,
+        memo.routes.tlsUses,
+        memo.pendingPolicyNamespaces,
+        changedDeps,
+        resolved.controllerName,
+        resolved.now,
+        (key, status) => this.#setStatus(key, status),
+      );
       memo.pendingPolicyNamespaces.clear();
     }
     for (const node of memo.gatewayOrder) {
       for (const listener of node.listeners) listener.attachedRoutes = memo.routes.counts.get(listener.key) ?? 0;
-      this.#setStatus(`Gateway/${node.key}`, withAttachedListenerSets(gatewayStatus(node, programmed, resolved.now), node));
+      this.#setStatus(
+        `Gateway/${node.key}`,
+        withAttachedListenerSets(gatewayStatus(node, programmed, resolved.now), node),
+      );
     }
-    memo.listenerSets.statuses(memo.gatewayOrder, memo.routes.counts, programmed, resolved.now, (key, status) => this.#setStatus(key, status));
+    memo.listenerSets.statuses(memo.gatewayOrder, memo.routes.counts, programmed, resolved.now, (key, status) =>
+      this.#setStatus(key, status),
+    );
     for (const key of this.#stale ?? []) this.#setStatus(key, undefined);
     this.#stale = null;
     this.#ir.publish();
@@ -259,7 +276,8 @@ export class TranslationSession {
       const was = beforeList === list ? before : undefined;
       const is = afterList === list ? after : undefined;
       this.#index.update(list, was, is, changedDeps);
-      if (list === 'listenerSets') for (const parent of this.#listenerSets.moved(was, is)) this.#memo?.pendingGateways.add(parent);
+      if (list === 'listenerSets')
+        for (const parent of this.#listenerSets.moved(was, is)) this.#memo?.pendingGateways.add(parent);
       const identity = identityOf(list, (is ?? was) as KubeObject);
       if (identity === undefined) continue;
       if (was !== undefined) this.#forget(identity, was);
@@ -295,13 +313,13 @@ export class TranslationSession {
     if (memo === null) return;
     if (list === 'gatewayClasses') memo.classesDirty = true;
     else if (list === 'gateways') memo.pendingGateways.add(identity.slice('Gateway/'.length));
-    else if (list === 'listenerSets') return; // its parent Gateways are built again (see #objectChanged)
+    else if (list === 'listenerSets')
+      return; // its parent Gateways are built again (see #objectChanged)
     else {
       const kind = ROUTE_LISTS[list] as RouteKind;
       if (this.#features.has(kind)) memo.routes.objectChanged(identity, kind, this.#single(identity));
     }
   }
-
 
   /** A memo with nothing in it and every GatewayClass, Gateway and route to translate. */
   #newMemo(): Memo {
@@ -310,7 +328,8 @@ export class TranslationSession {
     for (const [identity, objects] of this.#byIdentity) {
       const kind = identity.slice(0, identity.indexOf('/'));
       if (kind === 'Gateway') memo.pendingGateways.add(identity.slice('Gateway/'.length));
-      else if (kind !== 'GatewayClass' && kind !== 'ListenerSet' && features.has(kind)) memo.routes.objectChanged(identity, kind as RouteKind, objects[0]);
+      else if (kind !== 'GatewayClass' && kind !== 'ListenerSet' && features.has(kind))
+        memo.routes.objectChanged(identity, kind as RouteKind, objects[0]);
     }
     for (const namespace of this.#index.backendTlsPolicies.keys()) memo.pendingPolicyNamespaces.add(namespace);
     this.#memo = memo;
@@ -347,10 +366,14 @@ export class TranslationSession {
     memo.classDeps = new Set();
     memo.classes = buildClasses(objects.sort(comparePrecedence), trackedContext(context, memo.classDeps));
     const names = new Set(memo.classes.keys());
-    for (const node of memo.classes.values()) this.#setStatus(statusKey({ kind: 'GatewayClass', name: node.name }), gatewayClassStatus(node, context.options));
-    for (const key of this.#statuses.keys()) if (key.startsWith('GatewayClass//') && !names.has(key.slice('GatewayClass//'.length))) this.#setStatus(key, undefined);
+    for (const node of memo.classes.values())
+      this.#setStatus(statusKey({ kind: 'GatewayClass', name: node.name }), gatewayClassStatus(node, context.options));
+    for (const key of this.#statuses.keys())
+      if (key.startsWith('GatewayClass//') && !names.has(key.slice('GatewayClass//'.length)))
+        this.#setStatus(key, undefined);
     for (const gateway of memo.gateways.keys()) memo.pendingGateways.add(gateway);
-    for (const identity of this.#byIdentity.keys()) if (identity.startsWith('Gateway/')) memo.pendingGateways.add(identity.slice('Gateway/'.length));
+    for (const identity of this.#byIdentity.keys())
+      if (identity.startsWith('Gateway/')) memo.pendingGateways.add(identity.slice('Gateway/'.length));
   }
 
   #gateways(memo: Memo, context: TranslateContext, changedDeps: Set<string>): void {
@@ -361,7 +384,8 @@ export class TranslationSession {
       const deps = new Set<string>();
       const tracked = trackedContext(context, deps);
       const node = object === undefined ? undefined : buildGateway(tracked, object, memo.classes);
-      if (node !== undefined && this.#features.has('ListenerSet')) node.listenerSets = buildListenerSets(tracked, node, this.#listenerSets.of(key));
+      if (node !== undefined && this.#features.has('ListenerSet'))
+        node.listenerSets = buildListenerSets(tracked, node, this.#listenerSets.of(key));
       const previous = memo.gateways.get(key);
       memo.listenerSets.gatewayBuilt(previous?.node, node, changedDeps);
       if (node === undefined) {
@@ -426,6 +450,15 @@ export class TranslationSession {
       else statuses.upsert.push(status);
     }
     statuses.upsert.sort(compareStatuses);
-    return { ir, statuses, addresses: this.#addresses, ports: this.#ports, services: this.#services, dropped: this.#ir.dropped, mode, translatedRoutes };
+    return {
+      ir,
+      statuses,
+      addresses: this.#addresses,
+      ports: this.#ports,
+      services: this.#services,
+      dropped: this.#ir.dropped,
+      mode,
+      translatedRoutes,
+    };
   }
 }

@@ -80,8 +80,22 @@ export type ObjectStatus =
       generation: number;
       status: RouteStatus;
     }
-  | { kind: 'BackendTLSPolicy'; apiVersion: string; namespace: string; name: string; generation: number; status: PolicyStatus }
-  | { kind: 'ListenerSet'; apiVersion: string; namespace: string; name: string; generation: number; status: ListenerSetStatus };
+  | {
+      kind: 'BackendTLSPolicy';
+      apiVersion: string;
+      namespace: string;
+      name: string;
+      generation: number;
+      status: PolicyStatus;
+    }
+  | {
+      kind: 'ListenerSet';
+      apiVersion: string;
+      namespace: string;
+      name: string;
+      generation: number;
+      status: ListenerSetStatus;
+    };
 
 /** Condition types this controller writes; a previous condition of any other type belongs to someone else. */
 export const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([
@@ -139,7 +153,13 @@ interface SharedEntry {
  * Entries keep their places (a reordering alone would make every write look like a change): other controllers'
  * entries as they are, ours replaced where they were or dropped, new ones appended (up to `limit` entries in all).
  */
-function mergeShared<E extends SharedEntry>(old: unknown, fresh: readonly E[], same: (a: E, b: E) => boolean, controllerName: string, limit = Infinity): E[] {
+function mergeShared<E extends SharedEntry>(
+  old: unknown,
+  fresh: readonly E[],
+  same: (a: E, b: E) => boolean,
+  controllerName: string,
+  limit = Infinity,
+): E[] {
   const remaining = [...fresh];
   const out: E[] = [];
   for (const entry of Array.isArray(old) ? (old as E[]) : []) {
@@ -161,25 +181,35 @@ function mergeShared<E extends SharedEntry>(old: unknown, fresh: readonly E[], s
  * by someone else) and what the translator computed (`next`). Route parents and policy ancestors of other
  * controllers are kept as they are; ours are replaced (and dropped when the translator no longer reports them).
  */
+// biome-ignore lint/suspicious/noExplicitAny: the stored status is whatever the API server holds; read field by field
 export function mergeStatus(previous: any, next: ObjectStatus, controllerName: string): ObjectStatus['status'] {
   switch (next.kind) {
     case 'GatewayClass':
       return { ...next.status, conditions: mergeConditions(previous?.conditions, next.status.conditions) };
     case 'Gateway':
     case 'ListenerSet': {
-      const oldListeners = new Map<string, ListenerStatus>((Array.isArray(previous?.listeners) ? previous.listeners : []).map((l: ListenerStatus) => [l?.name, l]));
+      const oldListeners = new Map<string, ListenerStatus>(
+        (Array.isArray(previous?.listeners) ? previous.listeners : []).map((l: ListenerStatus) => [l?.name, l]),
+      );
       return {
         ...next.status,
         conditions: mergeConditions(previous?.conditions, next.status.conditions),
-        listeners: next.status.listeners.map((l) => ({ ...l, conditions: mergeConditions(oldListeners.get(l.name)?.conditions, l.conditions) })),
+        listeners: next.status.listeners.map((l) => ({
+          ...l,
+          conditions: mergeConditions(oldListeners.get(l.name)?.conditions, l.conditions),
+        })),
       };
     }
     case 'BackendTLSPolicy': {
-      const same = (a: PolicyAncestorStatus, b: PolicyAncestorStatus) => a.ancestorRef !== undefined && sameParentRef(a.ancestorRef, b.ancestorRef);
-      return { ancestors: mergeShared(previous?.ancestors, next.status.ancestors, same, controllerName, MAX_POLICY_ANCESTORS) };
+      const same = (a: PolicyAncestorStatus, b: PolicyAncestorStatus) =>
+        a.ancestorRef !== undefined && sameParentRef(a.ancestorRef, b.ancestorRef);
+      return {
+        ancestors: mergeShared(previous?.ancestors, next.status.ancestors, same, controllerName, MAX_POLICY_ANCESTORS),
+      };
     }
     default: {
-      const same = (a: RouteParentStatus, b: RouteParentStatus) => a.parentRef !== undefined && sameParentRef(a.parentRef, b.parentRef);
+      const same = (a: RouteParentStatus, b: RouteParentStatus) =>
+        a.parentRef !== undefined && sameParentRef(a.parentRef, b.parentRef);
       return { parents: mergeShared(previous?.parents, next.status.parents, same, controllerName) };
     }
   }

@@ -34,7 +34,8 @@ function readHostnames(node: StreamRouteNode, raw: unknown): void {
   }
   for (const [i, hostname] of listAt(raw).entries()) {
     const problem = checkHostname(hostname);
-    if (problem !== null) node.rejection ??= { reason: 'UnsupportedValue', message: `spec.hostnames[${i}] ${show(hostname)} ${problem}` };
+    if (problem !== null)
+      node.rejection ??= { reason: 'UnsupportedValue', message: `spec.hostnames[${i}] ${show(hostname)} ${problem}` };
     else if (!node.hostnames.includes(hostname as string)) node.hostnames.push(hostname as string);
   }
 }
@@ -42,7 +43,10 @@ function readHostnames(node: StreamRouteNode, raw: unknown): void {
 function readBackends(context: TranslateContext, node: StreamRouteNode, rule: Record<string, unknown>): void {
   const field = 'spec.rules[0].backendRefs';
   if (rule.backendRefs !== undefined && !Array.isArray(rule.backendRefs)) {
-    node.rejection ??= { reason: 'UnsupportedValue', message: `${field} must be a list; it is ${show(rule.backendRefs)}` };
+    node.rejection ??= {
+      reason: 'UnsupportedValue',
+      message: `${field} must be a list; it is ${show(rule.backendRefs)}`,
+    };
     return;
   }
   const family = node.kind === 'UDPRoute' ? 'udp' : 'tcp';
@@ -51,7 +55,10 @@ function readBackends(context: TranslateContext, node: StreamRouteNode, rule: Re
     const ref = objectAt(entry);
     const weight = ref.weight === undefined ? 1 : integerAt(ref.weight);
     if (weight === undefined || weight < 0 || weight > 1_000_000) {
-      node.rejection ??= { reason: 'UnsupportedValue', message: `${where}.weight ${show(ref.weight)} must be an integer from 0 to 1000000` };
+      node.rejection ??= {
+        reason: 'UnsupportedValue',
+        message: `${where}.weight ${show(ref.weight)} must be an integer from 0 to 1000000`,
+      };
       continue;
     }
     const resolved = resolveBackendRef(context, entry, where, { kind: node.kind, namespace: node.namespace }, family);
@@ -60,18 +67,37 @@ function readBackends(context: TranslateContext, node: StreamRouteNode, rule: Re
   }
 }
 
-export function buildStreamRouteNode(context: TranslateContext, route: KubeObject, kind: StreamRouteKind): StreamRouteNode {
+export function buildStreamRouteNode(
+  context: TranslateContext,
+  route: KubeObject,
+  kind: StreamRouteKind,
+): StreamRouteNode {
   const spec = objectAt(route.spec);
-  const node: StreamRouteNode = { kind, source: route, namespace: namespaceOf(route), name: nameOf(route), hostnames: [], dropped: [], backends: [], refProblems: [] };
+  const node: StreamRouteNode = {
+    kind,
+    source: route,
+    namespace: namespaceOf(route),
+    name: nameOf(route),
+    hostnames: [],
+    dropped: [],
+    backends: [],
+    refProblems: [],
+  };
   if (kind === 'TLSRoute') readHostnames(node, spec.hostnames);
   const rules = spec.rules;
   if (!Array.isArray(rules) || rules.length === 0 || !isObject(rules[0])) {
-    node.rejection ??= { reason: 'UnsupportedValue', message: `spec.rules must be a list of one rule; it is ${show(rules)}` };
+    node.rejection ??= {
+      reason: 'UnsupportedValue',
+      message: `spec.rules must be a list of one rule; it is ${show(rules)}`,
+    };
     return node;
   }
   readBackends(context, node, rules[0]);
   for (let i = 1; i < rules.length; i++) {
-    node.dropped.push({ reason: 'UnsupportedValue', message: `spec.rules[${i}]: a ${kind} has one rule; later rules are not used` });
+    node.dropped.push({
+      reason: 'UnsupportedValue',
+      message: `spec.rules[${i}]: a ${kind} has one rule; later rules are not used`,
+    });
   }
   return node;
 }

@@ -42,11 +42,15 @@ export interface TranslateResult {
 }
 
 /** Our GatewayClasses by name (`gatewayClasses` in precedence order: a later one of the same name replaces). */
-export function buildClasses(gatewayClasses: readonly KubeObject[], context: TranslateContext): Map<string, GatewayClassNode> {
+export function buildClasses(
+  gatewayClasses: readonly KubeObject[],
+  context: TranslateContext,
+): Map<string, GatewayClassNode> {
   const classes = new Map<string, GatewayClassNode>();
   for (const gatewayClass of gatewayClasses) {
     try {
-      if (isOurs(gatewayClass, context.options)) classes.set(nameOf(gatewayClass), buildGatewayClassNode(gatewayClass, context));
+      if (isOurs(gatewayClass, context.options))
+        classes.set(nameOf(gatewayClass), buildGatewayClassNode(gatewayClass, context));
     } catch {
       // A class whose spec cannot even be read is left alone: we cannot tell whether it is ours.
     }
@@ -55,7 +59,11 @@ export function buildClasses(gatewayClasses: readonly KubeObject[], context: Tra
 }
 
 /** The node of a Gateway of one of our classes (built in a guard); undefined when its class is not ours. */
-export function buildGateway(context: TranslateContext, gateway: KubeObject, classes: ReadonlyMap<string, GatewayClassNode>): GatewayNode | undefined {
+export function buildGateway(
+  context: TranslateContext,
+  gateway: KubeObject,
+  classes: ReadonlyMap<string, GatewayClassNode>,
+): GatewayNode | undefined {
   const className = gatewayClassNameOf(gateway);
   const gatewayClass = className === undefined ? undefined : classes.get(className);
   if (gatewayClass === undefined) return undefined;
@@ -78,13 +86,18 @@ export function buildGateway(context: TranslateContext, gateway: KubeObject, cla
   }
 }
 
-function buildGateways(resources: ResourceSnapshot, context: TranslateContext, classes: ReadonlyMap<string, GatewayClassNode>): GatewayNode[] {
+function buildGateways(
+  resources: ResourceSnapshot,
+  context: TranslateContext,
+  classes: ReadonlyMap<string, GatewayClassNode>,
+): GatewayNode[] {
   const gateways: GatewayNode[] = [];
   for (const gateway of resources.gateways) {
     const node = buildGateway(context, gateway, classes);
     if (node !== undefined) gateways.push(node);
   }
-  if (context.options.supportedFeatures.has('ListenerSet')) attachListenerSets(context, resources.listenerSets, gateways);
+  if (context.options.supportedFeatures.has('ListenerSet'))
+    attachListenerSets(context, resources.listenerSets, gateways);
   return gateways;
 }
 
@@ -108,15 +121,41 @@ export function assignAddresses(gateways: readonly GatewayNode[], context: Trans
     allocations.addresses = plan.allocations;
   }
   for (const gateway of gateways) {
-    if (gateway.wantsAssignedAddress && gateway.requestedAddresses.length === 0 && !supportedFeatures.has('GatewayAddressEmpty')) {
-      gateway.address = { address: undefined, published: [], problem: { reason: 'AddressNotAssigned', message: 'spec.addresses: an address without a value is not supported by this installation' } };
-      if (gateway.service !== undefined) gateway.service = { gateway: gateway.service.gateway, namespace: gateway.service.namespace, name: gateway.service.name };
+    if (
+      gateway.wantsAssignedAddress &&
+      gateway.requestedAddresses.length === 0 &&
+      !supportedFeatures.has('GatewayAddressEmpty')
+    ) {
+      gateway.address = {
+        address: undefined,
+        published: [],
+        problem: {
+          reason: 'AddressNotAssigned',
+          message: 'spec.addresses: an address without a value is not supported by this installation',
+        },
+      };
+      if (gateway.service !== undefined)
+        gateway.service = {
+          gateway: gateway.service.gateway,
+          namespace: gateway.service.namespace,
+          name: gateway.service.name,
+        };
     }
   }
   return allocations;
 }
 
-const KIND_ORDER = ['GatewayClass', 'Gateway', 'ListenerSet', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy'];
+const KIND_ORDER = [
+  'GatewayClass',
+  'Gateway',
+  'ListenerSet',
+  'HTTPRoute',
+  'GRPCRoute',
+  'TLSRoute',
+  'TCPRoute',
+  'UDPRoute',
+  'BackendTLSPolicy',
+];
 
 /** The order of `TranslateResult.statuses`: by kind (classes, Gateways, routes, policies), then namespace/name. */
 export function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
@@ -158,7 +197,8 @@ export function translate(resources: ResourceSnapshot, options: TranslateOptions
   ];
   if (context.options.supportedFeatures.has('BackendTLSPolicy')) {
     const uses = collectTlsPortUses(routes.http);
-    for (const policies of context.backendTlsPolicies.values()) statuses.push(...backendTlsPolicyStatuses(context, policies, uses, controllerName, now));
+    for (const policies of context.backendTlsPolicies.values())
+      statuses.push(...backendTlsPolicyStatuses(context, policies, uses, controllerName, now));
   }
   statuses.sort(compareStatuses);
   return { ir, statuses, addresses, ports, services: gatewayServices(gateways), dropped };

@@ -19,16 +19,40 @@ export interface WatchedKind {
 }
 
 export const WATCHED_KINDS: readonly WatchedKind[] = [
-  { kind: 'GatewayClass', group: GATEWAY_GROUP, plural: 'gatewayclasses', namespaced: false, versions: ['v1', 'v1beta1'] },
+  {
+    kind: 'GatewayClass',
+    group: GATEWAY_GROUP,
+    plural: 'gatewayclasses',
+    namespaced: false,
+    versions: ['v1', 'v1beta1'],
+  },
   { kind: 'Gateway', group: GATEWAY_GROUP, plural: 'gateways', namespaced: true, versions: ['v1', 'v1beta1'] },
   { kind: 'HTTPRoute', group: GATEWAY_GROUP, plural: 'httproutes', namespaced: true, versions: ['v1', 'v1beta1'] },
   { kind: 'GRPCRoute', group: GATEWAY_GROUP, plural: 'grpcroutes', namespaced: true, versions: ['v1', 'v1alpha2'] },
-  { kind: 'TLSRoute', group: GATEWAY_GROUP, plural: 'tlsroutes', namespaced: true, versions: ['v1', 'v1alpha3', 'v1alpha2'] },
+  {
+    kind: 'TLSRoute',
+    group: GATEWAY_GROUP,
+    plural: 'tlsroutes',
+    namespaced: true,
+    versions: ['v1', 'v1alpha3', 'v1alpha2'],
+  },
   { kind: 'TCPRoute', group: GATEWAY_GROUP, plural: 'tcproutes', namespaced: true, versions: ['v1', 'v1alpha2'] },
   { kind: 'UDPRoute', group: GATEWAY_GROUP, plural: 'udproutes', namespaced: true, versions: ['v1', 'v1alpha2'] },
   { kind: 'ListenerSet', group: GATEWAY_GROUP, plural: 'listenersets', namespaced: true, versions: ['v1'] },
-  { kind: 'ReferenceGrant', group: GATEWAY_GROUP, plural: 'referencegrants', namespaced: true, versions: ['v1', 'v1beta1', 'v1alpha2'] },
-  { kind: 'BackendTLSPolicy', group: GATEWAY_GROUP, plural: 'backendtlspolicies', namespaced: true, versions: ['v1', 'v1alpha3', 'v1alpha2'] },
+  {
+    kind: 'ReferenceGrant',
+    group: GATEWAY_GROUP,
+    plural: 'referencegrants',
+    namespaced: true,
+    versions: ['v1', 'v1beta1', 'v1alpha2'],
+  },
+  {
+    kind: 'BackendTLSPolicy',
+    group: GATEWAY_GROUP,
+    plural: 'backendtlspolicies',
+    namespaced: true,
+    versions: ['v1', 'v1alpha3', 'v1alpha2'],
+  },
   { kind: 'Service', group: '', plural: 'services', namespaced: true, versions: ['v1'] },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', plural: 'endpointslices', namespaced: true, versions: ['v1'] },
   // Every Secret of the watched namespaces, though only those a listener or a BackendTLSPolicy names are used: simple
@@ -40,7 +64,17 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
 ];
 
 /** Kinds whose status this operator writes: their own status updates must not cause a new translation. */
-export const STATUS_KINDS: ReadonlySet<string> = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy', 'ListenerSet']);
+export const STATUS_KINDS: ReadonlySet<string> = new Set([
+  'GatewayClass',
+  'Gateway',
+  'HTTPRoute',
+  'GRPCRoute',
+  'TLSRoute',
+  'TCPRoute',
+  'UDPRoute',
+  'BackendTLSPolicy',
+  'ListenerSet',
+]);
 
 interface ApiResourceList {
   resources?: Array<{ name?: string; kind?: string; namespaced?: boolean }>;
@@ -60,7 +94,10 @@ async function servedPlurals(client: KubeClient, group: string): Promise<Map<str
   for (const version of versions) {
     try {
       const list = await client.request<ApiResourceList>('GET', `/apis/${group}/${version}`);
-      served.set(version, new Set((list.resources ?? []).map((r) => r.name ?? '').filter((n) => n !== '' && !n.includes('/'))));
+      served.set(
+        version,
+        new Set((list.resources ?? []).map((r) => r.name ?? '').filter((n) => n !== '' && !n.includes('/'))),
+      );
     } catch (error) {
       if (!isApiError(error, 404)) throw error;
     }
@@ -75,20 +112,36 @@ export interface Discovered {
 }
 
 /** Resolves the version of every watched kind (or finds it missing). Throws when discovery itself fails. */
-export async function discoverKinds(client: KubeClient, kinds: readonly WatchedKind[] = WATCHED_KINDS): Promise<Discovered> {
+export async function discoverKinds(
+  client: KubeClient,
+  kinds: readonly WatchedKind[] = WATCHED_KINDS,
+): Promise<Discovered> {
   const resources = new Map<string, ResourceType>();
   const missing: WatchedKind[] = [];
   const byGroup = new Map<string, Map<string, Set<string>>>();
   for (const watched of kinds) {
     if (watched.group === '' || watched.group === 'discovery.k8s.io') {
-      resources.set(watched.kind, { group: watched.group, version: watched.versions[0], plural: watched.plural, kind: watched.kind, namespaced: watched.namespaced });
+      resources.set(watched.kind, {
+        group: watched.group,
+        version: watched.versions[0],
+        plural: watched.plural,
+        kind: watched.kind,
+        namespaced: watched.namespaced,
+      });
       continue;
     }
     let served = byGroup.get(watched.group);
     if (served === undefined) byGroup.set(watched.group, (served = await servedPlurals(client, watched.group)));
     const version = watched.versions.find((v) => served.get(v)?.has(watched.plural));
     if (version === undefined) missing.push(watched);
-    else resources.set(watched.kind, { group: watched.group, version, plural: watched.plural, kind: watched.kind, namespaced: watched.namespaced });
+    else
+      resources.set(watched.kind, {
+        group: watched.group,
+        version,
+        plural: watched.plural,
+        kind: watched.kind,
+        namespaced: watched.namespaced,
+      });
   }
   return { resources, missing };
 }

@@ -17,7 +17,10 @@ export function loadKubeConfig(paths: string | undefined): KubeConfig {
       config.mergeConfig(more, true);
     }
   }
-  if (config.getCurrentCluster() === null) throw new Error(`no Kubernetes cluster in the kubeconfig${files.length > 0 ? ` (${files.join(', ')})` : ''} and not running in a cluster`);
+  if (config.getCurrentCluster() === null)
+    throw new Error(
+      `no Kubernetes cluster in the kubeconfig${files.length > 0 ? ` (${files.join(', ')})` : ''} and not running in a cluster`,
+    );
   return config;
 }
 

@@ -44,7 +44,14 @@ export function registerKubernetesMetrics(registry: Registry, sources: Kubernete
     registers: [registry],
     collect() {
       const s = sources.events.stats;
-      for (const [outcome, value] of Object.entries({ created: s.created, series: s.seriesUpdates, deduplicated: s.deduplicated, dropped: s.dropped, failed: s.failed })) this.labels(outcome).set(value);
+      for (const [outcome, value] of Object.entries({
+        created: s.created,
+        series: s.seriesUpdates,
+        deduplicated: s.deduplicated,
+        dropped: s.dropped,
+        failed: s.failed,
+      }))
+        this.labels(outcome).set(value);
     },
   });
   new Gauge({
@@ -55,7 +62,13 @@ export function registerKubernetesMetrics(registry: Registry, sources: Kubernete
     collect() {
       for (const reflector of sources.provider()?.reflectors() ?? []) {
         const s = reflector.stats;
-        for (const [counter, value] of Object.entries({ lists: s.lists, relists: s.relists, watches: s.watches, watchdog_aborts: s.watchdogAborts, errors: s.errors })) {
+        for (const [counter, value] of Object.entries({
+          lists: s.lists,
+          relists: s.relists,
+          watches: s.watches,
+          watchdog_aborts: s.watchdogAborts,
+          errors: s.errors,
+        })) {
           this.labels(reflector.name, counter).set(value);
         }
       }

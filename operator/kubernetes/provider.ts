@@ -23,7 +23,10 @@ import { STATUS_KINDS, WATCHED_KINDS, discoverKinds } from './kinds.ts';
 import type { WatchedKind } from './kinds.ts';
 
 /** Reflector settings a test may shorten. */
-export type ReflectorTuning = Pick<ReflectorOptions<ApiObject>, 'watchdogMs' | 'minWatchTimeoutSeconds' | 'backoff' | 'pageSize'>;
+export type ReflectorTuning = Pick<
+  ReflectorOptions<ApiObject>,
+  'watchdogMs' | 'minWatchTimeoutSeconds' | 'backoff' | 'pageSize'
+>;
 
 export interface KubernetesProviderOptions {
   client: KubeClient;
@@ -51,7 +54,11 @@ const OWN_NAMESPACE_KINDS: ReadonlySet<string> = new Set(['Service', 'ConfigMap'
 /** What we keep of an object: everything but managedFields and kubectl's copy of the last applied manifest. */
 export function trimObject(object: ApiObject): ApiObject {
   const metadata = object.metadata;
-  if (metadata === undefined || (metadata.managedFields === undefined && metadata.annotations?.[LAST_APPLIED] === undefined)) return object;
+  if (
+    metadata === undefined ||
+    (metadata.managedFields === undefined && metadata.annotations?.[LAST_APPLIED] === undefined)
+  )
+    return object;
   const { managedFields: _dropped, ...rest } = metadata;
   if (rest.annotations?.[LAST_APPLIED] !== undefined) {
     const { [LAST_APPLIED]: _applied, ...annotations } = rest.annotations;
@@ -62,7 +69,8 @@ export function trimObject(object: ApiObject): ApiObject {
 
 /** True when two versions of an object differ in nothing but status and resourceVersion. */
 export function onlyStatusChanged(previous: ApiObject, current: ApiObject): boolean {
-  const strip = (o: ApiObject) => JSON.stringify({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined } });
+  const strip = (o: ApiObject) =>
+    JSON.stringify({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined } });
   return strip(previous) === strip(current);
 }
 
@@ -84,10 +92,17 @@ export class KubernetesProvider {
     const { client, log } = this.#options;
     const discovered = await this.#discoverUntilOk();
     this.#missing = discovered.missing;
-    for (const kind of discovered.missing) log.warn({ kind: kind.kind, group: kind.group, versions: kind.versions }, 'kind not served by the API server (CRD not installed?); carrying on without it');
+    for (const kind of discovered.missing)
+      log.warn(
+        { kind: kind.kind, group: kind.group, versions: kind.versions },
+        'kind not served by the API server (CRD not installed?); carrying on without it',
+      );
     for (const resource of discovered.resources.values()) this.#watch(resource);
     await Promise.all(this.reflectors().map((r) => r.synced));
-    log.info({ kinds: [...this.#resources.keys()], namespaces: this.#options.namespaces ?? 'all', server: client.server }, 'kubernetes provider synced');
+    log.info(
+      { kinds: [...this.#resources.keys()], namespaces: this.#options.namespaces ?? 'all', server: client.server },
+      'kubernetes provider synced',
+    );
     this.#scheduleRediscovery();
   }
 
@@ -107,7 +122,10 @@ export class KubernetesProvider {
     const byNamespace = this.#reflectors.get(kind);
     if (byNamespace === undefined) return undefined;
     const resource = this.#resources.get(kind)!;
-    const reflector = byNamespace.get('') ?? (resource.namespaced ? byNamespace.get(namespace ?? '') : undefined) ?? byNamespace.get(name);
+    const reflector =
+      byNamespace.get('') ??
+      (resource.namespaced ? byNamespace.get(namespace ?? '') : undefined) ??
+      byNamespace.get(name);
     return reflector?.cache.get(keyOfRef(resource.namespaced ? { namespace, name } : { name }));
   }
 
@@ -174,12 +192,16 @@ export class KubernetesProvider {
       byNamespace.set('', this.#reflector(resource, {}));
     } else if (resource.namespaced) {
       const own = this.#options.ownNamespace;
-      const watched = own !== undefined && OWN_NAMESPACE_KINDS.has(resource.kind) && !namespaces.includes(own) ? [...namespaces, own] : namespaces;
+      const watched =
+        own !== undefined && OWN_NAMESPACE_KINDS.has(resource.kind) && !namespaces.includes(own)
+          ? [...namespaces, own]
+          : namespaces;
       for (const namespace of watched) byNamespace.set(namespace, this.#reflector(resource, { namespace }));
     } else if (resource.kind === 'Namespace') {
       // Only the watched Namespaces (allowedRoutes selectors read their labels): a field selector per name, which a
       // Role-scoped install can grant with resourceNames.
-      for (const namespace of namespaces) byNamespace.set(namespace, this.#reflector(resource, { fieldSelector: `metadata.name=${namespace}` }));
+      for (const namespace of namespaces)
+        byNamespace.set(namespace, this.#reflector(resource, { fieldSelector: `metadata.name=${namespace}` }));
     } else {
       byNamespace.set('', this.#reflector(resource, {}));
     }
@@ -192,7 +214,10 @@ export class KubernetesProvider {
     const statusKind = STATUS_KINDS.has(resource.kind);
     const live = (object: ApiObject) => {
       try {
-        onLiveChange?.(resource.kind, keyOfRef({ namespace: object.metadata?.namespace, name: object.metadata?.name ?? '' }));
+        onLiveChange?.(
+          resource.kind,
+          keyOfRef({ namespace: object.metadata?.namespace, name: object.metadata?.name ?? '' }),
+        );
       } catch (error) {
         log.error({ err: (error as Error).message }, 'live-change listener failed');
       }

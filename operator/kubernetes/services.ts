@@ -63,13 +63,21 @@ interface ServiceBody {
 }
 
 /** The apply body of a desired Service, with the hash of everything else in APPLIED_ANNOTATION. */
-export function serviceBody(service: GatewayService, selector: Readonly<Record<string, string>>): ServiceBody | undefined {
+export function serviceBody(
+  service: GatewayService,
+  selector: Readonly<Record<string, string>>,
+): ServiceBody | undefined {
   const desired = service.desired;
   if (desired === undefined) return undefined;
   const body: ServiceBody = {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: service.name, namespace: service.namespace, labels: { ...desired.labels }, annotations: { ...desired.annotations } },
+    metadata: {
+      name: service.name,
+      namespace: service.namespace,
+      labels: { ...desired.labels },
+      annotations: { ...desired.annotations },
+    },
     spec: {
       type: desired.type,
       selector: { ...selector },
@@ -78,7 +86,10 @@ export function serviceBody(service: GatewayService, selector: Readonly<Record<s
   };
   if (desired.loadBalancerIP !== undefined) body.spec.loadBalancerIP = desired.loadBalancerIP;
   if (desired.clusterIP !== undefined) body.spec.clusterIP = desired.clusterIP;
-  body.metadata.annotations[APPLIED_ANNOTATION] = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+  body.metadata.annotations[APPLIED_ANNOTATION] = createHash('sha256')
+    .update(JSON.stringify(body))
+    .digest('hex')
+    .slice(0, 16);
   return body;
 }
 
@@ -94,11 +105,25 @@ function sameRecord(a: Readonly<Record<string, string>> | undefined, b: Readonly
 export function serviceMatches(live: ApiObject, body: ServiceBody): boolean {
   const meta = live.metadata ?? {};
   if (meta.annotations?.[APPLIED_ANNOTATION] !== body.metadata.annotations[APPLIED_ANNOTATION]) return false;
-  const spec = (live.spec ?? {}) as { type?: string; selector?: Record<string, string>; ports?: Array<Record<string, unknown>>; loadBalancerIP?: string };
+  const spec = (live.spec ?? {}) as {
+    type?: string;
+    selector?: Record<string, string>;
+    ports?: Array<Record<string, unknown>>;
+    loadBalancerIP?: string;
+  };
   if ((spec.type ?? 'ClusterIP') !== body.spec.type || !sameRecord(spec.selector, body.spec.selector)) return false;
   if ((spec.ports ?? []).length !== body.spec.ports.length) return false;
-  const portsMatch = body.spec.ports.every((want) => (spec.ports ?? []).some((p) => p.port === want.port && (p.protocol ?? 'TCP') === want.protocol && p.targetPort === want.targetPort && p.name === want.name));
-  if (!portsMatch || (body.spec.loadBalancerIP !== undefined && spec.loadBalancerIP !== body.spec.loadBalancerIP)) return false;
+  const portsMatch = body.spec.ports.every((want) =>
+    (spec.ports ?? []).some(
+      (p) =>
+        p.port === want.port &&
+        (p.protocol ?? 'TCP') === want.protocol &&
+        p.targetPort === want.targetPort &&
+        p.name === want.name,
+    ),
+  );
+  if (!portsMatch || (body.spec.loadBalancerIP !== undefined && spec.loadBalancerIP !== body.spec.loadBalancerIP))
+    return false;
   return Object.entries(body.metadata.labels).every(([k, v]) => meta.labels?.[k] === v);
 }
 
@@ -127,9 +152,18 @@ export class KubernetesServiceSink {
       onError: (name, error, failures) => {
         this.stats.failures++;
         const message = (error as Error)?.message ?? String(error);
-        options.log.warn({ service: `${options.namespace}/${name}`, failures, err: message }, 'Service write failed; will retry');
+        options.log.warn(
+          { service: `${options.namespace}/${name}`, failures, err: message },
+          'Service write failed; will retry',
+        );
         const gateway = this.#desired.get(name)?.gateway;
-        if (gateway !== undefined) this.#recordOnGateway(gateway, 'Warning', 'ServiceWriteFailed', `Service ${options.namespace}/${name} could not be written (will retry): ${message}`);
+        if (gateway !== undefined)
+          this.#recordOnGateway(
+            gateway,
+            'Warning',
+            'ServiceWriteFailed',
+            `Service ${options.namespace}/${name} could not be written (will retry): ${message}`,
+          );
       },
     });
   }
@@ -190,7 +224,10 @@ export class KubernetesServiceSink {
     const live = cache.get('Service', namespace, name);
     if (live !== undefined && !isOurs(live)) {
       if (service !== undefined && !this.#foreign.has(name)) {
-        log.warn({ service: `${namespace}/${name}`, gateway: service.gateway }, "a Service that is not ours has this Gateway's Service name; leaving it alone");
+        log.warn(
+          { service: `${namespace}/${name}`, gateway: service.gateway },
+          "a Service that is not ours has this Gateway's Service name; leaving it alone",
+        );
         this.#foreign.add(name);
       }
       return;
@@ -212,7 +249,12 @@ export class KubernetesServiceSink {
   async #apply(body: ServiceBody, creating: boolean): Promise<void> {
     const { client, namespace, fieldManager, log } = this.#options;
     const path = `/api/v1/namespaces/${namespace}/services/${body.metadata.name}`;
-    const send = (b: ServiceBody) => client.request<ApiObject>('PATCH', path, { query: { fieldManager, force: true }, body: b, contentType: CONTENT_TYPE.apply });
+    const send = (b: ServiceBody) =>
+      client.request<ApiObject>('PATCH', path, {
+        query: { fieldManager, force: true },
+        body: b,
+        contentType: CONTENT_TYPE.apply,
+      });
     const gateway = body.metadata.annotations[GATEWAY_ANNOTATION];
     this.stats.applies++;
     try {
@@ -220,14 +262,30 @@ export class KubernetesServiceSink {
     } catch (error) {
       if (!(creating && body.spec.clusterIP !== undefined && isApiError(error, 422))) throw error;
       // The requested cluster IP was refused: create the Service without it; the Gateway's status says what it got.
-      log.warn({ service: `${namespace}/${body.metadata.name}`, clusterIP: body.spec.clusterIP, err: error.message }, 'the requested cluster IP was refused; creating the Service without it');
-      this.#recordOnGateway(gateway, 'Warning', 'ClusterIPRefused', `the requested address ${body.spec.clusterIP} was refused as the cluster IP of Service ${namespace}/${body.metadata.name} (${error.message}); it was created without it`);
+      log.warn(
+        { service: `${namespace}/${body.metadata.name}`, clusterIP: body.spec.clusterIP, err: error.message },
+        'the requested cluster IP was refused; creating the Service without it',
+      );
+      this.#recordOnGateway(
+        gateway,
+        'Warning',
+        'ClusterIPRefused',
+        `the requested address ${body.spec.clusterIP} was refused as the cluster IP of Service ${namespace}/${body.metadata.name} (${error.message}); it was created without it`,
+      );
       const { clusterIP: _refused, ...spec } = body.spec;
       this.stats.applies++;
       await send({ ...body, spec });
     }
-    log.info({ service: `${namespace}/${body.metadata.name}`, gateway, type: body.spec.type }, creating ? 'Service created' : 'Service updated');
-    this.#recordOnGateway(gateway, 'Normal', creating ? 'ServiceCreated' : 'ServiceUpdated', `Service ${namespace}/${body.metadata.name} (${body.spec.type}) ${creating ? 'created' : 'updated'} for this Gateway`);
+    log.info(
+      { service: `${namespace}/${body.metadata.name}`, gateway, type: body.spec.type },
+      creating ? 'Service created' : 'Service updated',
+    );
+    this.#recordOnGateway(
+      gateway,
+      'Normal',
+      creating ? 'ServiceCreated' : 'ServiceUpdated',
+      `Service ${namespace}/${body.metadata.name} (${body.spec.type}) ${creating ? 'created' : 'updated'} for this Gateway`,
+    );
   }
 
   async #delete(name: string, live: ApiObject): Promise<void> {
@@ -239,7 +297,13 @@ export class KubernetesServiceSink {
       });
       const gateway = live.metadata?.annotations?.[GATEWAY_ANNOTATION];
       log.info({ service: `${namespace}/${name}`, gateway }, 'Service of a Gateway that is gone deleted');
-      this.#options.events?.record({ apiVersion: 'v1', kind: 'Service', namespace, name, uid: live.metadata?.uid }, 'Normal', 'ServiceDeleted', 'DeleteService', `deleted: its Gateway ${gateway ?? '(unknown)'} is gone`);
+      this.#options.events?.record(
+        { apiVersion: 'v1', kind: 'Service', namespace, name, uid: live.metadata?.uid },
+        'Normal',
+        'ServiceDeleted',
+        'DeleteService',
+        `deleted: its Gateway ${gateway ?? '(unknown)'} is gone`,
+      );
     } catch (error) {
       // Gone already, or replaced (another uid): its own events bring it back here.
       if (!isApiError(error, 404) && !isApiError(error, 409)) throw error;
@@ -254,6 +318,12 @@ export class KubernetesServiceSink {
     const namespace = gateway.slice(0, slash);
     const name = gateway.slice(slash + 1);
     const uid = this.#options.live.get('Gateway', namespace, name)?.metadata?.uid;
-    events.record({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace, name, uid }, type, reason, 'ApplyService', note);
+    events.record(
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace, name, uid },
+      type,
+      reason,
+      'ApplyService',
+      note,
+    );
   }
 }

@@ -53,10 +53,15 @@ function changes(before: Condition[], after: Condition[], prefix: string): Statu
   const old = new Map(before.map((c) => [c.type, c]));
   for (const condition of after) {
     const previous = old.get(condition.type);
-    if (previous !== undefined && previous.status === condition.status && previous.reason === condition.reason) continue;
+    if (previous !== undefined && previous.status === condition.status && previous.reason === condition.reason)
+      continue;
     // A fresh object starting out healthy is not news.
     if (previous === undefined && !isProblem(condition)) continue;
-    out.push({ type: isProblem(condition) ? 'Warning' : 'Normal', reason: condition.reason, note: `${prefix}${condition.type}=${condition.status}: ${condition.message}` });
+    out.push({
+      type: isProblem(condition) ? 'Warning' : 'Normal',
+      reason: condition.reason,
+      note: `${prefix}${condition.type}=${condition.status}: ${condition.message}`,
+    });
   }
   return out;
 }
@@ -68,7 +73,13 @@ export function statusEvents(before: unknown, after: unknown, controllerName: st
     if (parent.controllerName !== controllerName) continue;
     const label = parentLabel(parent);
     const ref = refOf(parent);
-    events.push(...changes(conditionsAt(before, label), conditionsAt(after, label), `parent ${ref.name ?? ''}${ref.sectionName ? `/${ref.sectionName}` : ''}: `));
+    events.push(
+      ...changes(
+        conditionsAt(before, label),
+        conditionsAt(after, label),
+        `parent ${ref.name ?? ''}${ref.sectionName ? `/${ref.sectionName}` : ''}: `,
+      ),
+    );
   }
   return events;
 }

@@ -78,10 +78,14 @@ function ownedPart(merged: ObjectStatus['status'], next: ObjectStatus): ObjectSt
     return {
       ...merged,
       conditions: ours(merged.conditions, next.status.conditions),
-      listeners: merged.listeners.map((l) => ({ ...l, conditions: ours(l.conditions, byName.get(l.name)?.conditions ?? []) })),
+      listeners: merged.listeners.map((l) => ({
+        ...l,
+        conditions: ours(l.conditions, byName.get(l.name)?.conditions ?? []),
+      })),
     };
   }
-  if (next.kind === 'GatewayClass' && 'conditions' in merged) return { ...merged, conditions: ours(merged.conditions, next.status.conditions) };
+  if (next.kind === 'GatewayClass' && 'conditions' in merged)
+    return { ...merged, conditions: ours(merged.conditions, next.status.conditions) };
   return merged;
 }
 
@@ -103,7 +107,10 @@ export class KubernetesStatusSink implements StatusSink {
       process: (key) => this.#sync(key),
       onError: (key, error, failures) => {
         this.stats.failures++;
-        options.log.warn({ object: key, failures, err: (error as Error)?.message ?? String(error) }, 'status write failed; will retry');
+        options.log.warn(
+          { object: key, failures, err: (error as Error)?.message ?? String(error) },
+          'status write failed; will retry',
+        );
       },
     });
   }
@@ -129,7 +136,12 @@ export class KubernetesStatusSink implements StatusSink {
     this.#released.delete(key);
     const previous = this.#desired.get(key);
     // The translator stamps every condition with the pass's time: compare as a write would (times kept).
-    if (previous !== undefined && previous.generation === next.generation && statusEquals(previous.status, mergeStatus(previous.status, next, this.#options.controllerName))) return key;
+    if (
+      previous !== undefined &&
+      previous.generation === next.generation &&
+      statusEquals(previous.status, mergeStatus(previous.status, next, this.#options.controllerName))
+    )
+      return key;
     this.#desired.set(key, next);
     this.#enqueue(key);
     return key;
@@ -149,7 +161,10 @@ export class KubernetesStatusSink implements StatusSink {
   /** The provider saw a live object change: look at it again if it is not as we last left it. */
   liveChanged(kind: string, cacheKey: string): void {
     const slash = cacheKey.indexOf('/');
-    const target: Target = slash === -1 ? { kind, name: cacheKey } : { kind, namespace: cacheKey.slice(0, slash), name: cacheKey.slice(slash + 1) };
+    const target: Target =
+      slash === -1
+        ? { kind, name: cacheKey }
+        : { kind, namespace: cacheKey.slice(0, slash), name: cacheKey.slice(slash + 1) };
     const key = keyOf(target);
     if (!this.#desired.has(key) && !this.#released.has(key)) return;
     const live = this.#options.live.get(kind, target.namespace, target.name);
@@ -166,7 +181,13 @@ export class KubernetesStatusSink implements StatusSink {
 
   /** What this replica wants the statuses to be (for the admin endpoint). */
   all(): StoredStatus[] {
-    return [...this.#desired.values()].map((s) => ({ kind: s.kind, namespace: 'namespace' in s ? s.namespace : undefined, name: s.name, generation: s.generation, status: s.status }));
+    return [...this.#desired.values()].map((s) => ({
+      kind: s.kind,
+      namespace: 'namespace' in s ? s.namespace : undefined,
+      name: s.name,
+      generation: s.generation,
+      status: s.status,
+    }));
   }
 
   /** Resolves when no write is queued or running (delayed keys aside). */
@@ -197,7 +218,8 @@ export class KubernetesStatusSink implements StatusSink {
       return;
     }
     const settled = this.#settled.get(key);
-    if (settled?.written !== undefined && settled.written.over === live.metadata?.resourceVersion) live = settled.written.object;
+    if (settled?.written !== undefined && settled.written.over === live.metadata?.resourceVersion)
+      live = settled.written.object;
     const ref = resource.namespaced ? { namespace: target.namespace, name: target.name } : { name: target.name };
 
     if (desired !== undefined && SSA_KINDS.has(desired.kind)) {
@@ -213,7 +235,10 @@ export class KubernetesStatusSink implements StatusSink {
     }
     const { controllerName } = this.#options;
     const compute = (status: unknown) => {
-      const next = desired !== undefined ? mergeStatus(status, desired, controllerName) : withoutOurEntries(status, controllerName);
+      const next =
+        desired !== undefined
+          ? mergeStatus(status, desired, controllerName)
+          : withoutOurEntries(status, controllerName);
       if (next === undefined || statusEquals(status, next)) {
         this.stats.unchanged++;
         return undefined;
@@ -239,8 +264,15 @@ export class KubernetesStatusSink implements StatusSink {
     const events = this.#options.events;
     if (events === undefined) return;
     const meta = live.metadata ?? {};
-    const regarding = { apiVersion: resource.group === '' ? resource.version : `${resource.group}/${resource.version}`, kind: resource.kind, namespace: meta.namespace, name: meta.name ?? '', uid: meta.uid };
-    for (const event of statusEvents(before, after, this.#options.controllerName)) events.record(regarding, event.type, event.reason, 'UpdateStatus', event.note);
+    const regarding = {
+      apiVersion: resource.group === '' ? resource.version : `${resource.group}/${resource.version}`,
+      kind: resource.kind,
+      namespace: meta.namespace,
+      name: meta.name ?? '',
+      uid: meta.uid,
+    };
+    for (const event of statusEvents(before, after, this.#options.controllerName))
+      events.record(regarding, event.type, event.reason, 'UpdateStatus', event.note);
   }
 }
 

@@ -68,7 +68,8 @@ describe('FileProvider', () => {
         }
       }, 5);
     });
-    const whole = [...parseAllDocuments(broken, { prettyErrors: true })].find((d) => d.errors.length > 0)!.errors[0].message;
+    const whole = [...parseAllDocuments(broken, { prettyErrors: true })].find((d) => d.errors.length > 0)!.errors[0]
+      .message;
     expect(provider.errors()).to.deep.equal([{ file: 'routes.yaml', message: whole }]);
     expect(store.get('HTTPRoute/default/b')).to.not.equal(undefined);
   });

@@ -158,7 +158,11 @@ export class FileProvider {
       parsed = { error: (error as Error).message };
     }
     if ('error' in parsed) {
-      this.#files.set(file, { keys: previous?.keys ?? new Set(), error: parsed.error, documents: previous?.documents ?? new Map() });
+      this.#files.set(file, {
+        keys: previous?.keys ?? new Set(),
+        error: parsed.error,
+        documents: previous?.documents ?? new Map(),
+      });
       this.#log.warn({ file, error: parsed.error }, 'file does not parse; its previous objects stay in force');
       return;
     }
@@ -204,14 +208,18 @@ export class FileProvider {
     const objects: KubeObject[] = [];
     for (const value of values) {
       if (value === null || value === undefined) continue;
-      if (typeof value !== 'object' || Array.isArray(value)) return { error: 'a document is not a Kubernetes object (a mapping with kind and metadata)' };
+      if (typeof value !== 'object' || Array.isArray(value))
+        return { error: 'a document is not a Kubernetes object (a mapping with kind and metadata)' };
       const object = value as KubeObject;
-      if (object.kind === 'List' && Array.isArray((object as { items?: unknown }).items)) objects.push(...((object as { items: KubeObject[] }).items));
+      if (object.kind === 'List' && Array.isArray((object as { items?: unknown }).items))
+        objects.push(...(object as { items: KubeObject[] }).items);
       else objects.push(object);
     }
     for (const object of objects) {
       if (typeof object?.kind !== 'string' || typeof object?.metadata?.name !== 'string') {
-        return { error: `every object needs kind and metadata.name (found kind ${JSON.stringify(object?.kind)}, name ${JSON.stringify(object?.metadata?.name)})` };
+        return {
+          error: `every object needs kind and metadata.name (found kind ${JSON.stringify(object?.kind)}, name ${JSON.stringify(object?.metadata?.name)})`,
+        };
       }
     }
     return { objects };
@@ -226,14 +234,26 @@ export class FileProvider {
     const spec = before?.spec ?? JSON.stringify(object.spec ?? null);
     let stamp = this.#stamps.get(key);
     if (stamp === undefined) {
-      stamp = { createdAt: metadata.creationTimestamp ?? this.#clock().toISOString().replace(/\.\d{3}Z$/, 'Z'), generation: 1, spec };
+      stamp = {
+        createdAt:
+          metadata.creationTimestamp ??
+          this.#clock()
+            .toISOString()
+            .replace(/\.\d{3}Z$/, 'Z'),
+        generation: 1,
+        spec,
+      };
       this.#stamps.set(key, stamp);
     } else if (stamp.spec !== spec) {
       stamp.generation++;
       stamp.spec = spec;
     }
     // The same parsed document, stamped the same: the same object as before (the store sees no change).
-    if (before !== undefined && before.object.metadata?.generation === stamp.generation && before.object.metadata?.creationTimestamp === (metadata.creationTimestamp ?? stamp.createdAt)) {
+    if (
+      before !== undefined &&
+      before.object.metadata?.generation === stamp.generation &&
+      before.object.metadata?.creationTimestamp === (metadata.creationTimestamp ?? stamp.createdAt)
+    ) {
       return before.object;
     }
     metadata.creationTimestamp ??= stamp.createdAt;

@@ -14,9 +14,18 @@ import type { RecordKind } from '../../shared/ir/snapshot.ts';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import { FrameDecoder, encodeFrame } from '../../shared/protocol/frames.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/messages.ts';
-import type { AckMessage, DataPlaneHello, DataPlaneMessage, NackMessage, OperatorHello, StatsMessage } from '../../shared/protocol/messages.ts';
+import type {
+  AckMessage,
+  DataPlaneHello,
+  DataPlaneMessage,
+  NackMessage,
+  OperatorHello,
+  StatsMessage,
+} from '../../shared/protocol/messages.ts';
 
-export type PublishResult = { outcome: 'ack'; ack: AckMessage; sendMs: number } | { outcome: 'nack'; nack: NackMessage; sendMs: number };
+export type PublishResult =
+  | { outcome: 'ack'; ack: AckMessage; sendMs: number }
+  | { outcome: 'nack'; nack: NackMessage; sendMs: number };
 
 export interface PublisherEvents {
   connected?(hello: DataPlaneHello): void;
@@ -47,7 +56,13 @@ export class Publisher {
   /** What the data plane acknowledged; null means "unknown: send a full snapshot next". */
   #acked: SentRecords | null = null;
   /** Keys that changed since what the data plane acknowledged. */
-  #dirty: Record<RecordKind, Set<string>> = { listeners: new Set(), httpRoutes: new Set(), streamRoutes: new Set(), backends: new Set(), certificates: new Set() };
+  #dirty: Record<RecordKind, Set<string>> = {
+    listeners: new Set(),
+    httpRoutes: new Set(),
+    streamRoutes: new Set(),
+    backends: new Set(),
+    certificates: new Set(),
+  };
   #ackedGeneration = 0;
   #nextGeneration = 1;
   #pending: Pending | null = null;
@@ -145,7 +160,12 @@ export class Publisher {
     const decoder = new FrameDecoder();
     this.#socket = socket;
     socket.on('connect', () => {
-      const hello: OperatorHello = { type: 'hello', role: 'operator', protocol: PROTOCOL_VERSION, instance: this.#options.instance };
+      const hello: OperatorHello = {
+        type: 'hello',
+        role: 'operator',
+        protocol: PROTOCOL_VERSION,
+        instance: this.#options.instance,
+      };
       socket.write(encodeFrame(hello));
     });
     socket.on('data', (chunk: Buffer) => {
@@ -161,7 +181,9 @@ export class Publisher {
     switch (message.type) {
       case 'hello': {
         if (message.protocol !== PROTOCOL_VERSION) {
-          this.#socket?.destroy(new Error(`data plane speaks protocol ${message.protocol}, we speak ${PROTOCOL_VERSION}`));
+          this.#socket?.destroy(
+            new Error(`data plane speaks protocol ${message.protocol}, we speak ${PROTOCOL_VERSION}`),
+          );
           return;
         }
         this.#hello = message;
@@ -179,7 +201,11 @@ export class Publisher {
         if (pending === null || pending.generation !== message.generation) return;
         this.#pending = null;
         const sendMs = performance.now() - pending.sentAt;
-        pending.resolve(message.type === 'ack' ? { outcome: 'ack', ack: message, sendMs } : { outcome: 'nack', nack: message, sendMs });
+        pending.resolve(
+          message.type === 'ack'
+            ? { outcome: 'ack', ack: message, sendMs }
+            : { outcome: 'nack', nack: message, sendMs },
+        );
         return;
       }
       case 'stats':

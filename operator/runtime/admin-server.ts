@@ -16,12 +16,22 @@ export interface OperatorAdminSources {
 }
 
 export function renderStatusYaml(statuses: StoredStatus[], fileErrors: FileError[]): string {
-  const docs = statuses.map((s) => stringify({ kind: s.kind, metadata: { ...(s.namespace ? { namespace: s.namespace } : {}), name: s.name, generation: s.generation }, status: s.status }));
+  const docs = statuses.map((s) =>
+    stringify({
+      kind: s.kind,
+      metadata: { ...(s.namespace ? { namespace: s.namespace } : {}), name: s.name, generation: s.generation },
+      status: s.status,
+    }),
+  );
   if (fileErrors.length > 0) docs.unshift(stringify({ fileErrors }));
   return docs.join('---\n');
 }
 
-export async function startOperatorAdmin(address: string, port: number, sources: OperatorAdminSources): Promise<{ server: Server; port: number }> {
+export async function startOperatorAdmin(
+  address: string,
+  port: number,
+  sources: OperatorAdminSources,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     switch (path) {
@@ -32,7 +42,9 @@ export async function startOperatorAdmin(address: string, port: number, sources:
         return void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
       }
       case '/status':
-        return void res.writeHead(200, { 'content-type': 'application/yaml' }).end(renderStatusYaml(sources.statuses(), sources.fileErrors()));
+        return void res
+          .writeHead(200, { 'content-type': 'application/yaml' })
+          .end(renderStatusYaml(sources.statuses(), sources.fileErrors()));
       case '/metrics':
         sources.registry.metrics().then(
           (text) => res.writeHead(200, { 'content-type': sources.registry.contentType }).end(text),

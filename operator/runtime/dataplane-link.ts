@@ -5,13 +5,21 @@ import type { Logger } from 'pino';
 import { Publisher } from '../publisher/publisher.ts';
 import type { Reconciler } from './reconciler.ts';
 
-export function linkDataPlane(socketPath: string, instance: string, log: Logger, reconciler: () => Reconciler | null): Publisher {
+export function linkDataPlane(
+  socketPath: string,
+  instance: string,
+  log: Logger,
+  reconciler: () => Reconciler | null,
+): Publisher {
   return new Publisher({
     socketPath,
     instance,
     events: {
       connected: (hello) => {
-        log.info({ dataplane: hello.instance, generation: hello.generation, shards: hello.shards }, 'connected to the data plane');
+        log.info(
+          { dataplane: hello.instance, generation: hello.generation, shards: hello.shards },
+          'connected to the data plane',
+        );
         // A data plane that restarted holds nothing: give it the configuration again.
         reconciler()?.trigger();
       },

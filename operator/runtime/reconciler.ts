@@ -97,12 +97,21 @@ export class Reconciler {
     const revision = store.revision;
     const started = performance.now();
     const now = (this.#deps.clock ?? (() => new Date()))();
-    const update = await translator.translate(this.#feed, { ...options, now, previousAddresses: this.#addresses, previousPorts: this.#ports });
+    const update = await translator.translate(this.#feed, {
+      ...options,
+      now,
+      previousAddresses: this.#addresses,
+      previousPorts: this.#ports,
+    });
     const translateMs = performance.now() - started;
     this.#addresses = update.addresses;
     this.#ports = update.ports;
     this.#deps.services?.update(update.services);
-    if (update.dropped.length > 0) log.error({ problems: update.dropped.slice(0, 10) }, 'translator produced records the validator refused (a bug); they were left out');
+    if (update.dropped.length > 0)
+      log.error(
+        { problems: update.dropped.slice(0, 10) },
+        'translator produced records the validator refused (a bug); they were left out',
+      );
     this.#report(update, timestamp(now), { acked: false, listenerErrors: new Map() }, true);
 
     const published = await publisher.publishChanges(update.ir, update.irChanged);
@@ -115,10 +124,24 @@ export class Reconciler {
       this.#lastAcked = revision;
       this.#acked = { update, generation: published.ack.generation, unbound: unboundKey(published.ack.listenerErrors) };
     } else {
-      log.error({ reason: published.nack.reason, problems: published.nack.problems.slice(0, 10) }, 'the data plane refused the configuration; it keeps serving the previous one');
+      log.error(
+        { reason: published.nack.reason, problems: published.nack.problems.slice(0, 10) },
+        'the data plane refused the configuration; it keeps serving the previous one',
+      );
     }
     metrics.observePass(published.outcome, translateMs, publishMs);
-    log.debug({ revision, translateMs, publishMs, applyMs, outcome: published.outcome, mode: update.mode, translatedRoutes: update.translatedRoutes }, 'reconciled');
+    log.debug(
+      {
+        revision,
+        translateMs,
+        publishMs,
+        applyMs,
+        outcome: published.outcome,
+        mode: update.mode,
+        translatedRoutes: update.translatedRoutes,
+      },
+      'reconciled',
+    );
     const report: PassReport = { revision, translateMs, publishMs, applyMs, outcome: published.outcome };
     this.#lastReport = report;
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
@@ -137,8 +160,16 @@ export class Reconciler {
     if (unbound === acked.unbound) return;
     acked.unbound = unbound;
     const listenerErrors = new Map(stats.bindErrors.map((e) => [e.listenerKey, e.message]));
-    this.#deps.log.info({ unbound: stats.bindErrors.length }, 'the data plane bound a listener it could not bind before');
-    this.#report(acked.update, timestamp((this.#deps.clock ?? (() => new Date()))()), { acked: true, listenerErrors }, false);
+    this.#deps.log.info(
+      { unbound: stats.bindErrors.length },
+      'the data plane bound a listener it could not bind before',
+    );
+    this.#report(
+      acked.update,
+      timestamp((this.#deps.clock ?? (() => new Date()))()),
+      { acked: true, listenerErrors },
+      false,
+    );
   }
 
   /**
@@ -149,17 +180,28 @@ export class Reconciler {
    */
   #report(update: TranslationUpdate, time: string, state: DataPlaneState, changed: boolean): void {
     const sink = this.#deps.statuses;
-    const gateways = applyDataPlaneState(update.gatewayStatuses.map((s) => restamp(s, time)), state);
+    const gateways = applyDataPlaneState(
+      update.gatewayStatuses.map((s) => restamp(s, time)),
+      state,
+    );
     if (sink.updateChanges === undefined) {
-      const all = applyDataPlaneState([...update.statuses.values()].map((s) => (followsDataPlane(s) ? restamp(s, time) : s)).sort(compareStatuses), state);
+      const all = applyDataPlaneState(
+        [...update.statuses.values()].map((s) => (followsDataPlane(s) ? restamp(s, time) : s)).sort(compareStatuses),
+        state,
+      );
       sink.update(all);
       return;
     }
-    const upsert = changed ? [...update.statusChanges.upsert.filter((s) => !followsDataPlane(s)), ...gateways].sort(compareStatuses) : gateways;
+    const upsert = changed
+      ? [...update.statusChanges.upsert.filter((s) => !followsDataPlane(s)), ...gateways].sort(compareStatuses)
+      : gateways;
     sink.updateChanges({ upsert, remove: changed ? update.statusChanges.remove : [] });
   }
 }
 
 function unboundKey(errors: ReadonlyArray<{ listenerKey: string }>): string {
-  return errors.map((e) => e.listenerKey).sort().join('\n');
+  return errors
+    .map((e) => e.listenerKey)
+    .sort()
+    .join('\n');
 }

@@ -11,5 +11,8 @@ import { SessionTranslator, inThreadTranslator } from './translator.ts';
 export function createTranslator(threads: number): Translator {
   if (threads === 0) return inThreadTranslator();
   const pool = new TranslatorPool({ maxThreads: 1, minThreads: 1, idleTimeoutMs: Infinity });
-  return new SessionTranslator((task) => pool.session(task), () => pool.close());
+  return new SessionTranslator(
+    (task) => pool.session(task),
+    () => pool.close(),
+  );
 }

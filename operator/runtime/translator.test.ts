@@ -12,7 +12,8 @@ import type { TranslationUpdate, Translator } from './translator.ts';
 /** The update as `translate` shapes its result (sorted records; statuses by key). */
 function view(update: TranslationUpdate) {
   const ir: Record<string, unknown[]> = {};
-  for (const kind of RECORD_KINDS) ir[kind] = [...update.ir[kind].values()].sort((a: any, b: any) => (a.key < b.key ? -1 : 1));
+  for (const kind of RECORD_KINDS)
+    ir[kind] = [...update.ir[kind].values()].sort((a: any, b: any) => (a.key < b.key ? -1 : 1));
   return { ir, statuses: new Map([...update.statuses].sort()) };
 }
 
@@ -23,7 +24,9 @@ function expected(store: ResourceStore, options: object) {
 }
 
 const cases = loadCases('');
-const base = cases.find((c) => c.area === 'httproute' && c.objects.filter((o: any) => o.kind === 'HTTPRoute').length >= 2) ?? cases[0];
+const base =
+  cases.find((c) => c.area === 'httproute' && c.objects.filter((o: any) => o.kind === 'HTTPRoute').length >= 2) ??
+  cases[0];
 const options = { now: FIXED_NOW, ...base.options };
 
 async function exercise(translator: Translator, between?: () => Promise<void>): Promise<TranslationUpdate[]> {
@@ -55,11 +58,16 @@ describe('SessionTranslator', () => {
   it('in a piscina thread: the same; a thread that restarts gets every object again (resync)', async function () {
     this.timeout(30_000);
     const pool = new TranslatorPool({ maxThreads: 1, minThreads: 1, idleTimeoutMs: Infinity });
-    const translator = new SessionTranslator((task) => pool.session(task), () => pool.close());
+    const translator = new SessionTranslator(
+      (task) => pool.session(task),
+      () => pool.close(),
+    );
     try {
       const [, incremental] = await exercise(translator);
       expect(incremental.mode).to.equal('incremental');
-      const [, afterRestart] = await exercise(new SessionTranslator((task) => pool.session(task)), () => pool.restartThreads());
+      const [, afterRestart] = await exercise(new SessionTranslator((task) => pool.session(task)), () =>
+        pool.restartThreads(),
+      );
       // The session the thread held is gone: the pass after the restart sent everything and started over.
       expect(afterRestart.mode).to.equal('rebuilt');
     } finally {

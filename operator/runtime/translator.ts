@@ -69,7 +69,9 @@ export class SessionTranslator implements Translator {
     let fresh = this.#version === 0;
     let reply: SessionReply;
     try {
-      reply = fresh ? await this.#full(feed, options) : await this.#run(this.#task(this.#version, changes.upserted, changes.removed, options));
+      reply = fresh
+        ? await this.#full(feed, options)
+        : await this.#run(this.#task(this.#version, changes.upserted, changes.removed, options));
       if (reply.resync) {
         fresh = true;
         reply = await this.#full(feed, options);

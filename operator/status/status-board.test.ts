@@ -12,7 +12,10 @@ describe('StatusBoard.updateChanges', () => {
     const delta = new StatusBoard(pino({ level: 'silent' }), 'portico.dev/gateway-controller');
     let previous = new Set<string>();
     for (const c of loadCases('').slice(0, 30)) {
-      const statuses = translate(buildResourceSnapshot(structuredClone(c.objects)), { now: FIXED_NOW, ...c.options }).statuses;
+      const statuses = translate(buildResourceSnapshot(structuredClone(c.objects)), {
+        now: FIXED_NOW,
+        ...c.options,
+      }).statuses;
       full.update(statuses);
       const next = new Set(statuses.map(statusKey));
       delta.updateChanges({ upsert: statuses, remove: [...previous].filter((k) => !next.has(k)) });

@@ -35,10 +35,14 @@ function keyOf(s: ObjectStatus): string {
 export function summarize(status: ObjectStatus['status']): string {
   const parts: string[] = [];
   const add = (prefix: string, conditions: Condition[] | undefined) => {
-    for (const c of conditions ?? []) parts.push(`${prefix}${c.type}=${c.status}${c.status === 'True' ? '' : `(${c.reason})`}`);
+    for (const c of conditions ?? [])
+      parts.push(`${prefix}${c.type}=${c.status}${c.status === 'True' ? '' : `(${c.reason})`}`);
   };
-  if ('parents' in status) for (const p of status.parents) add(`${p.parentRef.name}${p.parentRef.sectionName ? `/${p.parentRef.sectionName}` : ''}:`, p.conditions);
-  else if ('ancestors' in status) for (const a of status.ancestors) add(`${a.ancestorRef.namespace}/${a.ancestorRef.name}:`, a.conditions);
+  if ('parents' in status)
+    for (const p of status.parents)
+      add(`${p.parentRef.name}${p.parentRef.sectionName ? `/${p.parentRef.sectionName}` : ''}:`, p.conditions);
+  else if ('ancestors' in status)
+    for (const a of status.ancestors) add(`${a.ancestorRef.namespace}/${a.ancestorRef.name}:`, a.conditions);
   else add('', status.conditions);
   if ('listeners' in status) for (const l of status.listeners) add(`${l.name}:`, l.conditions);
   return parts.join(' ');
@@ -69,8 +73,15 @@ export class StatusBoard implements StatusSink {
     const key = keyOf(next);
     const previous = this.#statuses.get(key);
     const merged = mergeStatus(previous?.status, next, this.#controllerName);
-    if (previous !== undefined && previous.generation === next.generation && statusEquals(previous.status, merged)) return key;
-    this.#statuses.set(key, { kind: next.kind, namespace: 'namespace' in next ? next.namespace : undefined, name: next.name, generation: next.generation, status: merged });
+    if (previous !== undefined && previous.generation === next.generation && statusEquals(previous.status, merged))
+      return key;
+    this.#statuses.set(key, {
+      kind: next.kind,
+      namespace: 'namespace' in next ? next.namespace : undefined,
+      name: next.name,
+      generation: next.generation,
+      status: merged,
+    });
     this.#log.info({ object: key, generation: next.generation, conditions: summarize(merged) }, 'status changed');
     return key;
   }

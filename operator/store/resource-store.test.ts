@@ -1,14 +1,24 @@
 import { expect } from 'chai';
 import { ResourceStore } from './resource-store.ts';
 
-const route = (name: string, path = '/') => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name, namespace: 'default' }, spec: { rules: [{ matches: [{ path: { value: path } }] }] } });
+const route = (name: string, path = '/') => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name, namespace: 'default' },
+  spec: { rules: [{ matches: [{ path: { value: path } }] }] },
+});
 
 describe('ResourceStore change feeds', () => {
   it('hands out everything first, then only the keys that changed, with their current objects', () => {
     const store = new ResourceStore();
     const keys = store.replace([], [route('a'), route('b')]);
     const feed = store.feed();
-    expect(feed.take().upserted.map(([key]) => key).sort()).to.deep.equal(['HTTPRoute/default/a', 'HTTPRoute/default/b']);
+    expect(
+      feed
+        .take()
+        .upserted.map(([key]) => key)
+        .sort(),
+    ).to.deep.equal(['HTTPRoute/default/a', 'HTTPRoute/default/b']);
     expect(feed.take()).to.deep.equal({ upserted: [], removed: [] });
 
     const b2 = route('b', '/b');
@@ -38,7 +48,12 @@ describe('ResourceStore change feeds', () => {
     store.replace([], [route('a')]);
     const feed = store.feed();
     store.upsert(route('b'));
-    expect(feed.all().map(([key]) => key).sort()).to.deep.equal(['HTTPRoute/default/a', 'HTTPRoute/default/b']);
+    expect(
+      feed
+        .all()
+        .map(([key]) => key)
+        .sort(),
+    ).to.deep.equal(['HTTPRoute/default/a', 'HTTPRoute/default/b']);
     expect(feed.take()).to.deep.equal({ upserted: [], removed: [] });
     feed.close();
     store.upsert(route('c'));

@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { applyDelta, applyDeltaInPlace, diffRecords, emptyIndex, emptySent, isEmptyDelta, overlayDelta, snapshotFromIndex, undoDelta } from './delta.ts';
+import {
+  applyDelta,
+  applyDeltaInPlace,
+  diffRecords,
+  emptyIndex,
+  emptySent,
+  isEmptyDelta,
+  overlayDelta,
+  snapshotFromIndex,
+  undoDelta,
+} from './delta.ts';
 import { RandomIr } from '../testing/random-ir.ts';
 import { backend, httpListener, httpRoute, prefix, rule, snapshot } from '../testing/ir-builders.ts';
 
@@ -11,21 +21,42 @@ describe('IR deltas', () => {
 
   it('sends everything first, then only what changed, and removals by key', () => {
     const sent = emptySent();
-    const first = diffRecords(sent, snapshot(1, { listeners: [listener], httpRoutes: [routeA, routeB], backends: [be] }), 1, 0);
+    const first = diffRecords(
+      sent,
+      snapshot(1, { listeners: [listener], httpRoutes: [routeA, routeB], backends: [be] }),
+      1,
+      0,
+    );
     expect(first.upsert.httpRoutes).to.have.length(2);
     const moved = backend('ns/svc:80', [['10.0.0.2', 80]]);
-    const second = diffRecords(sent, snapshot(2, { listeners: [listener], httpRoutes: [routeA], backends: [moved] }), 2, 1);
+    const second = diffRecords(
+      sent,
+      snapshot(2, { listeners: [listener], httpRoutes: [routeA], backends: [moved] }),
+      2,
+      1,
+    );
     expect(second.upsert.backends).to.deep.equal([moved]);
     expect(second.upsert.httpRoutes).to.deep.equal([]);
     expect(second.remove.httpRoutes).to.deep.equal(['httproute/ns/b']);
-    const third = diffRecords(sent, snapshot(3, { listeners: [listener], httpRoutes: [routeA], backends: [moved] }), 3, 2);
+    const third = diffRecords(
+      sent,
+      snapshot(3, { listeners: [listener], httpRoutes: [routeA], backends: [moved] }),
+      3,
+      2,
+    );
     expect(isEmptyDelta(third)).to.equal(true);
   });
 
   it('applies a delta without touching the base index', () => {
     const sent = emptySent();
-    const base = applyDelta(emptyIndex(), diffRecords(sent, snapshot(1, { listeners: [listener], httpRoutes: [routeA], backends: [be] }), 1, 0));
-    const next = applyDelta(base, diffRecords(sent, snapshot(2, { listeners: [listener], httpRoutes: [routeB], backends: [be] }), 2, 1));
+    const base = applyDelta(
+      emptyIndex(),
+      diffRecords(sent, snapshot(1, { listeners: [listener], httpRoutes: [routeA], backends: [be] }), 1, 0),
+    );
+    const next = applyDelta(
+      base,
+      diffRecords(sent, snapshot(2, { listeners: [listener], httpRoutes: [routeB], backends: [be] }), 2, 1),
+    );
     expect([...base.httpRoutes.keys()]).to.deep.equal(['httproute/ns/a']);
     expect([...next.httpRoutes.keys()]).to.deep.equal(['httproute/ns/b']);
     expect(snapshotFromIndex(next, 2).listeners).to.deep.equal([listener]);
@@ -45,7 +76,11 @@ describe('IR deltas at the cost of the change', () => {
         expect(view[kind].size).to.equal(expected[kind].size);
         for (const key of expected[kind].keys()) expect(view[kind].get(key)).to.equal(expected[kind].get(key));
       }
-      const copy = applyDelta(index, { ...delta, upsert: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] }, remove: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] } });
+      const copy = applyDelta(index, {
+        ...delta,
+        upsert: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] },
+        remove: { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] },
+      });
       const undo = applyDeltaInPlace(copy, delta);
       expect([...copy.httpRoutes.entries()]).to.deep.equal([...expected.httpRoutes.entries()]);
       undoDelta(copy, undo);

@@ -20,7 +20,13 @@ type AnyRecord = SnapshotRecords[RecordKind][number];
 export type RecordIndex = { [K in RecordKind]: Map<string, SnapshotRecords[K][number]> };
 
 export function emptyIndex(): RecordIndex {
-  return { listeners: new Map(), httpRoutes: new Map(), streamRoutes: new Map(), backends: new Map(), certificates: new Map() };
+  return {
+    listeners: new Map(),
+    httpRoutes: new Map(),
+    streamRoutes: new Map(),
+    backends: new Map(),
+    certificates: new Map(),
+  };
 }
 
 export function indexSnapshot(records: SnapshotRecords): RecordIndex {
@@ -61,7 +67,13 @@ export interface SentRecord {
 export type SentRecords = { [K in RecordKind]: Map<string, SentRecord> };
 
 export function emptySent(): SentRecords {
-  return { listeners: new Map(), httpRoutes: new Map(), streamRoutes: new Map(), backends: new Map(), certificates: new Map() };
+  return {
+    listeners: new Map(),
+    httpRoutes: new Map(),
+    streamRoutes: new Map(),
+    backends: new Map(),
+    certificates: new Map(),
+  };
 }
 
 /** Keys to look at, by kind. */
@@ -78,7 +90,13 @@ function emptyRemove(): Record<RecordKind, string[]> {
  * The delta that turns what was sent into `next`, looking only at `keys` (the keys that may have changed since);
  * `sent` is not changed: the returned `changes` bring it up to `next` once the delta is acknowledged.
  */
-export function diffKeys(sent: SentRecords, next: ReadonlyRecordIndex, keys: KeysByKind, generation: number, baseGeneration: number): { delta: ConfigDelta; changes: SentChanges } {
+export function diffKeys(
+  sent: SentRecords,
+  next: ReadonlyRecordIndex,
+  keys: KeysByKind,
+  generation: number,
+  baseGeneration: number,
+): { delta: ConfigDelta; changes: SentChanges } {
   const upsert = emptyRecords();
   const remove = emptyRemove();
   const changes: SentChanges = [];
@@ -125,7 +143,12 @@ export function allKeys(sent: SentRecords, index: ReadonlyRecordIndex): KeysByKi
  * The delta that turns what was sent (`sent`, updated in place to `next`) into `next`. With an empty `sent` the
  * delta carries every record, i.e. a full snapshot.
  */
-export function diffRecords(sent: SentRecords, next: SnapshotRecords, generation: number, baseGeneration: number): ConfigDelta {
+export function diffRecords(
+  sent: SentRecords,
+  next: SnapshotRecords,
+  generation: number,
+  baseGeneration: number,
+): ConfigDelta {
   const index = indexSnapshot(next);
   const { delta, changes } = diffKeys(sent, index, allKeys(sent, index), generation, baseGeneration);
   adoptSent(sent, changes);
@@ -250,6 +273,7 @@ export function overlayDelta(base: RecordIndex, delta: ConfigDelta): ReadonlyRec
 /** Keys a delta touches, by kind. */
 export function deltaKeys(delta: ConfigDelta): KeysByKind {
   const keys: { [K in RecordKind]?: string[] } = {};
-  for (const kind of RECORD_KINDS) keys[kind] = [...(delta.remove[kind] ?? []), ...((delta.upsert[kind] ?? []) as AnyRecord[]).map((r) => r.key)];
+  for (const kind of RECORD_KINDS)
+    keys[kind] = [...(delta.remove[kind] ?? []), ...((delta.upsert[kind] ?? []) as AnyRecord[]).map((r) => r.key)];
   return keys;
 }

@@ -10,7 +10,9 @@ export function routeKey(kind: string, namespace: string, name: string): string 
 }
 
 export function backendKey(namespace: string, service: string, port: number, kind = 'Service'): string {
-  return kind === 'Service' ? `${namespace}/${service}:${port}` : `${kind.toLowerCase()}:${namespace}/${service}:${port}`;
+  return kind === 'Service'
+    ? `${namespace}/${service}:${port}`
+    : `${kind.toLowerCase()}:${namespace}/${service}:${port}`;
 }
 
 /** A listener of a ListenerSet (bound on its parent Gateway's addresses): `listenerset/<namespace>/<set>/<listener>`. */

@@ -20,7 +20,13 @@ export interface SnapshotRecords {
 }
 
 export type RecordKind = keyof SnapshotRecords;
-export const RECORD_KINDS: readonly RecordKind[] = ['listeners', 'httpRoutes', 'streamRoutes', 'backends', 'certificates'];
+export const RECORD_KINDS: readonly RecordKind[] = [
+  'listeners',
+  'httpRoutes',
+  'streamRoutes',
+  'backends',
+  'certificates',
+];
 
 export interface ConfigSnapshot extends SnapshotRecords {
   irVersion: number;

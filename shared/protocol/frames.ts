@@ -7,7 +7,8 @@ export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 export function encodeFrame(message: unknown): Buffer {
   const body = Buffer.from(JSON.stringify(message), 'utf8');
-  if (body.length > MAX_FRAME_BYTES) throw new Error(`frame of ${body.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+  if (body.length > MAX_FRAME_BYTES)
+    throw new Error(`frame of ${body.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32BE(body.length, 0);
   body.copy(frame, 4);
@@ -35,7 +36,13 @@ export class FrameDecoder {
       const length = head.readUInt32BE(0);
       if (length > MAX_FRAME_BYTES) {
         this.#failed = true;
-        return { messages, error: { code: 'FrameTooLarge', message: `frame of ${length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit` } };
+        return {
+          messages,
+          error: {
+            code: 'FrameTooLarge',
+            message: `frame of ${length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`,
+          },
+        };
       }
       if (this.#buffered < 4 + length) break;
       const frame = this.#take(4 + length);

@@ -7,7 +7,14 @@ import { IR_VERSION, emptyRecords } from '../ir/snapshot.ts';
 import type { ConfigSnapshot, SnapshotRecords } from '../ir/snapshot.ts';
 
 export function httpListener(key: string, port: number, extra: Partial<Listener> = {}): Listener {
-  return { key, source: { kind: 'Gateway', namespace: 'test', name: key }, address: '127.0.0.1', port, protocol: 'HTTP', ...extra };
+  return {
+    key,
+    source: { kind: 'Gateway', namespace: 'test', name: key },
+    address: '127.0.0.1',
+    port,
+    protocol: 'HTTP',
+    ...extra,
+  };
 }
 
 export function backend(key: string, endpoints: Array<[string, number]>, extra: Partial<Backend> = {}): Backend {
@@ -25,10 +32,21 @@ export function prefix(value: string, extra: Partial<HttpMatch> = {}): HttpMatch
 }
 
 export function rule(matches: HttpMatch[], backendKeys: string[], extra: Partial<HttpRule> = {}): HttpRule {
-  return { index: 0, matches, filters: [], backends: backendKeys.map((k) => ({ backendKey: k, weight: 1, filters: [] })), ...extra };
+  return {
+    index: 0,
+    matches,
+    filters: [],
+    backends: backendKeys.map((k) => ({ backendKey: k, weight: 1, filters: [] })),
+    ...extra,
+  };
 }
 
-export function httpRoute(key: string, listenerKeys: string[], rules: HttpRule[], extra: Partial<HttpRoute> = {}): HttpRoute {
+export function httpRoute(
+  key: string,
+  listenerKeys: string[],
+  rules: HttpRule[],
+  extra: Partial<HttpRoute> = {},
+): HttpRoute {
   return {
     key,
     source: { kind: 'HTTPRoute', namespace: 'test', name: key },

@@ -70,7 +70,10 @@ export class RandomIr {
       key: `ns/b${i}:80`,
       source: { kind: 'Service', namespace: 'ns', name: `b${i}`, port: 80 },
       protocol: this.chance(0.2) ? 'tcp' : 'http1',
-      endpoints: Array.from({ length: this.int(3) }, (_, e) => ({ address: `10.0.${i}.${e + 1}`, port: this.chance(this.#faults) ? 0 : 8080 })),
+      endpoints: Array.from({ length: this.int(3) }, (_, e) => ({
+        address: `10.0.${i}.${e + 1}`,
+        port: this.chance(this.#faults) ? 0 : 8080,
+      })),
     };
     if (this.chance(0.1)) record.tls = { hostname: `b${i}.example.com`, clientCertificateKey: `ns/c${this.int(3)}` };
     return record;
@@ -81,7 +84,10 @@ export class RandomIr {
   }
 
   #listenerKeys(): string[] {
-    return Array.from({ length: 1 + this.int(2) }, () => `ns/gw/l${this.int(this.chance(this.#faults) ? 6 : 4)}`).filter((k, i, all) => all.indexOf(k) === i);
+    return Array.from(
+      { length: 1 + this.int(2) },
+      () => `ns/gw/l${this.int(this.chance(this.#faults) ? 6 : 4)}`,
+    ).filter((k, i, all) => all.indexOf(k) === i);
   }
 
   httpRoute(i: number): HttpRoute {
@@ -90,11 +96,25 @@ export class RandomIr {
       key: `httproute/ns/r${i}`,
       source: { kind: 'HTTPRoute', namespace: 'ns', name: `r${i}` },
       rank: i + this.int(2) / 2,
-      parents: this.#listenerKeys().map((listenerKey) => ({ listenerKey, hostnames: [this.#pick(hosts)].filter((h) => h !== '') })),
+      parents: this.#listenerKeys().map((listenerKey) => ({
+        listenerKey,
+        hostnames: [this.#pick(hosts)].filter((h) => h !== ''),
+      })),
       rules: Array.from({ length: 1 + this.int(2) }, (_, r) => ({
         index: r,
-        matches: [{ path: { type: this.#pick(['Exact', 'PathPrefix'] as const), value: this.chance(this.#faults) ? 'no-slash' : `/p${this.int(4)}` }, headers: [], queryParams: [] }],
-        filters: this.chance(0.1) ? [{ type: 'RequestMirror' as const, backendKey: this.#backendKey() ?? 'ns/b0:80', percent: 100 }] : [],
+        matches: [
+          {
+            path: {
+              type: this.#pick(['Exact', 'PathPrefix'] as const),
+              value: this.chance(this.#faults) ? 'no-slash' : `/p${this.int(4)}`,
+            },
+            headers: [],
+            queryParams: [],
+          },
+        ],
+        filters: this.chance(0.1)
+          ? [{ type: 'RequestMirror' as const, backendKey: this.#backendKey() ?? 'ns/b0:80', percent: 100 }]
+          : [],
         backends: [{ backendKey: this.#backendKey(), weight: 1, filters: [] }],
       })),
     };
@@ -113,10 +133,30 @@ export class RandomIr {
   /** A delta of a few changes on top of `base` (a generation), or now and then a full snapshot. */
   delta(generation: number, baseGeneration: number, full = false): ConfigDelta {
     const upsert = emptyRecords();
-    const remove: Record<RecordKind, string[]> = { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] };
-    const sizes: Record<RecordKind, number> = { listeners: 4, httpRoutes: 20, streamRoutes: 4, backends: 5, certificates: 3 };
+    const remove: Record<RecordKind, string[]> = {
+      listeners: [],
+      httpRoutes: [],
+      streamRoutes: [],
+      backends: [],
+      certificates: [],
+    };
+    const sizes: Record<RecordKind, number> = {
+      listeners: 4,
+      httpRoutes: 20,
+      streamRoutes: 4,
+      backends: 5,
+      certificates: 3,
+    };
     const make = (kind: RecordKind, i: number): any =>
-      kind === 'listeners' ? this.listener(i) : kind === 'httpRoutes' ? this.httpRoute(i) : kind === 'streamRoutes' ? this.streamRoute(i) : kind === 'backends' ? this.backend(i) : this.certificate(i);
+      kind === 'listeners'
+        ? this.listener(i)
+        : kind === 'httpRoutes'
+          ? this.httpRoute(i)
+          : kind === 'streamRoutes'
+            ? this.streamRoute(i)
+            : kind === 'backends'
+              ? this.backend(i)
+              : this.certificate(i);
     for (const kind of RECORD_KINDS) {
       const seen = new Set<number>();
       const count = full ? sizes[kind] : this.int(kind === 'httpRoutes' ? 4 : 2);

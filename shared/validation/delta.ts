@@ -7,7 +7,8 @@ import type { Problem } from './problem.ts';
 
 export function validateDeltaShape(delta: unknown): Problem[] {
   const out: Problem[] = [];
-  if (typeof delta !== 'object' || delta === null) return [problem('MissingField', 'delta', 'the config message carries no delta object')];
+  if (typeof delta !== 'object' || delta === null)
+    return [problem('MissingField', 'delta', 'the config message carries no delta object')];
   const d = delta as Record<string, unknown>;
   for (const field of ['generation', 'baseGeneration'] as const) {
     if (!Number.isSafeInteger(d[field]) || (d[field] as number) < 0) {
@@ -25,8 +26,20 @@ export function validateDeltaShape(delta: unknown): Problem[] {
     const seen = new Set<string>();
     records.forEach((record, i) => {
       const key = (record as { key?: unknown } | null)?.key;
-      if (typeof record !== 'object' || record === null || Array.isArray(record) || typeof key !== 'string' || key === '') {
-        out.push(problem('MissingField', `upsert.${kind}[${i}]`, `upsert.${kind}[${i}] must be a record with a non-empty string key`));
+      if (
+        typeof record !== 'object' ||
+        record === null ||
+        Array.isArray(record) ||
+        typeof key !== 'string' ||
+        key === ''
+      ) {
+        out.push(
+          problem(
+            'MissingField',
+            `upsert.${kind}[${i}]`,
+            `upsert.${kind}[${i}] must be a record with a non-empty string key`,
+          ),
+        );
       } else if (seen.has(key)) {
         out.push(problem('DuplicateKey', `upsert.${kind}[${key}]`, `${kind} has two records with key "${key}"`));
       } else seen.add(key);

@@ -77,7 +77,8 @@ export function checkMethod(value: unknown): string | null {
 
 /** A duration in milliseconds as the IR carries it. */
 export function checkDurationMs(value: unknown): string | null {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return 'must be a non-negative number of milliseconds';
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    return 'must be a non-negative number of milliseconds';
   return null;
 }
 
@@ -93,7 +94,8 @@ export function parseGatewayDuration(value: unknown): { ms: number } | { reason:
   while (offset < value.length) {
     part.lastIndex = offset;
     const m = part.exec(value);
-    if (m === null) return { reason: `"${value}" is not a duration: use integers with units h, m, s or ms, e.g. "1m30s"` };
+    if (m === null)
+      return { reason: `"${value}" is not a duration: use integers with units h, m, s or ms, e.g. "1m30s"` };
     const n = Number(m[1]);
     ms += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
     offset = part.lastIndex;

@@ -40,7 +40,9 @@ describe('IndexChecker: validateIndex at the cost of the change', () => {
     const checker = new IndexChecker();
     const listener = httpListener('ns/gw/http', 8080);
     const be = backend('ns/svc:80', [['10.0.0.1', 80]]);
-    const routes = Array.from({ length: 50 }, (_, i) => httpRoute(`httproute/ns/r${i}`, [listener.key], [rule([prefix(`/p${i}`)], [be.key])]));
+    const routes = Array.from({ length: 50 }, (_, i) =>
+      httpRoute(`httproute/ns/r${i}`, [listener.key], [rule([prefix(`/p${i}`)], [be.key])]),
+    );
     const index = indexSnapshot(snapshot(1, { listeners: [listener], backends: [be], httpRoutes: routes }));
     expect(checker.check(index, IR_VERSION, null)).to.deep.equal([]);
     // A record the checker never saw, changed in a view whose other records would throw if read.
@@ -48,7 +50,11 @@ describe('IndexChecker: validateIndex at the cost of the change', () => {
     const view = {
       ...index,
       httpRoutes: new Map([[route.key, route]]),
-      streamRoutes: new Proxy(new Map(), { get: () => { throw new Error('read'); } }),
+      streamRoutes: new Proxy(new Map(), {
+        get: () => {
+          throw new Error('read');
+        },
+      }),
     } as unknown as RecordIndex;
     expect(checker.check(view, IR_VERSION, { httpRoutes: [route.key] })).to.deep.equal([]);
   });

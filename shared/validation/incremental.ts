@@ -74,9 +74,11 @@ export class IndexChecker {
         }
         if (record !== undefined && kind !== 'certificates') recheck.set(`${kind}|${key}`, kind as ReferringKind);
         // Who names this record must be checked again if it went away, or (a listener) changed protocol.
-        const protocolChanged = kind === 'listeners' && (record as { protocol?: string } | undefined)?.protocol !== this.#protocols.get(key);
+        const protocolChanged =
+          kind === 'listeners' && (record as { protocol?: string } | undefined)?.protocol !== this.#protocols.get(key);
         if (record === undefined || protocolChanged) {
-          for (const referrer of this.#referrers.get(`${kind}|${key}`) ?? []) recheck.set(referrer, referrer.slice(0, referrer.indexOf('|')) as ReferringKind);
+          for (const referrer of this.#referrers.get(`${kind}|${key}`) ?? [])
+            recheck.set(referrer, referrer.slice(0, referrer.indexOf('|')) as ReferringKind);
         }
       }
     }

@@ -3,7 +3,15 @@
 
 import type { Backend } from '../ir/backend.ts';
 import type { CertificateRecord, Listener } from '../ir/listener.ts';
-import type { HttpFilter, HttpMatch, HttpRoute, HttpRule, StreamRoute, ValueMatch, WeightedBackend } from '../ir/route.ts';
+import type {
+  HttpFilter,
+  HttpMatch,
+  HttpRoute,
+  HttpRule,
+  StreamRoute,
+  ValueMatch,
+  WeightedBackend,
+} from '../ir/route.ts';
 import {
   REDIRECT_STATUS_CODES,
   checkCorsOrigin,
@@ -43,7 +51,9 @@ export function validateListener(listener: Listener, at: string, out: Sink): voi
   check(out, `${at}.port`, checkPort(listener.port));
   if (listener.bindPort !== undefined) check(out, `${at}.bindPort`, checkPort(listener.bindPort));
   if (!LISTENER_PROTOCOLS.includes(listener.protocol)) {
-    out.push(problem('InvalidValue', `${at}.protocol`, `${at}.protocol must be one of ${LISTENER_PROTOCOLS.join(', ')}`));
+    out.push(
+      problem('InvalidValue', `${at}.protocol`, `${at}.protocol must be one of ${LISTENER_PROTOCOLS.join(', ')}`),
+    );
   }
   if (listener.hostname !== undefined) check(out, `${at}.hostname`, checkHostname(listener.hostname));
   const needsTls = listener.protocol === 'HTTPS' || listener.protocol === 'TLS';
@@ -51,8 +61,10 @@ export function validateListener(listener: Listener, at: string, out: Sink): voi
     out.push(problem('MissingField', `${at}.tls`, `${at}.tls is required for protocol ${listener.protocol}`));
   }
   if (listener.tls === undefined) return;
-  if (!isObject(listener.tls)) return void out.push(problem('InvalidValue', `${at}.tls`, `${at}.tls must be an object`));
-  if (!needsTls) out.push(problem('InvalidValue', `${at}.tls`, `${at}.tls is only allowed with HTTPS and TLS listeners`));
+  if (!isObject(listener.tls))
+    return void out.push(problem('InvalidValue', `${at}.tls`, `${at}.tls must be an object`));
+  if (!needsTls)
+    out.push(problem('InvalidValue', `${at}.tls`, `${at}.tls is only allowed with HTTPS and TLS listeners`));
   const { mode, certificateKeys } = listener.tls;
   if (mode !== 'Terminate' && mode !== 'Passthrough') {
     out.push(problem('InvalidValue', `${at}.tls.mode`, `${at}.tls.mode must be Terminate or Passthrough`));
@@ -62,7 +74,13 @@ export function validateListener(listener: Listener, at: string, out: Sink): voi
   }
   const keys = arrayAt(out, `${at}.tls.certificateKeys`, certificateKeys);
   if (mode === 'Terminate' && keys.length === 0) {
-    out.push(problem('MissingField', `${at}.tls.certificateKeys`, `${at}.tls.certificateKeys needs at least one certificate to terminate TLS`));
+    out.push(
+      problem(
+        'MissingField',
+        `${at}.tls.certificateKeys`,
+        `${at}.tls.certificateKeys needs at least one certificate to terminate TLS`,
+      ),
+    );
   }
 }
 
@@ -79,7 +97,9 @@ const BACKEND_PROTOCOLS = ['http1', 'h2c', 'ws', 'tcp', 'udp'];
 
 export function validateBackend(backend: Backend, at: string, out: Sink): void {
   if (!BACKEND_PROTOCOLS.includes(backend.protocol)) {
-    out.push(problem('InvalidValue', `${at}.protocol`, `${at}.protocol must be one of ${BACKEND_PROTOCOLS.join(', ')}`));
+    out.push(
+      problem('InvalidValue', `${at}.protocol`, `${at}.protocol must be one of ${BACKEND_PROTOCOLS.join(', ')}`),
+    );
   }
   arrayAt(out, `${at}.endpoints`, backend.endpoints).forEach((value, i) => {
     const endpoint = value as Backend['endpoints'][number];
@@ -95,7 +115,13 @@ export function validateBackend(backend: Backend, at: string, out: Sink): void {
     check(out, `${at}.tls.hostname`, checkHostname(backend.tls.hostname, false));
     for (const [i, pem] of (backend.tls.caCertificates ?? []).entries()) {
       if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) {
-        out.push(problem('InvalidCertificate', `${at}.tls.caCertificates[${i}]`, `${at}.tls.caCertificates[${i}] must be a PEM certificate`));
+        out.push(
+          problem(
+            'InvalidCertificate',
+            `${at}.tls.caCertificates[${i}]`,
+            `${at}.tls.caCertificates[${i}] must be a PEM certificate`,
+          ),
+        );
       }
     }
   }
@@ -103,7 +129,8 @@ export function validateBackend(backend: Backend, at: string, out: Sink): void {
 
 function validateValueMatch(match: ValueMatch, at: string, out: Sink, isHeader: boolean): void {
   if (isHeader) check(out, `${at}.name`, checkHeaderName(match.name));
-  else if (typeof match.name !== 'string' || match.name.length === 0) check(out, `${at}.name`, 'must be a non-empty string');
+  else if (typeof match.name !== 'string' || match.name.length === 0)
+    check(out, `${at}.name`, 'must be a non-empty string');
   if (match.type === 'Exact') check(out, `${at}.value`, checkHeaderValue(match.value));
   else if (match.type === 'RegularExpression') {
     const reason = checkRegex(match.value);
@@ -120,9 +147,14 @@ function validateMatch(match: HttpMatch, at: string, out: Sink): void {
   else if (type === 'RegularExpression') {
     const reason = checkRegex(value);
     if (reason !== null) out.push(problem('InvalidRegex', `${at}.path.value`, `${at}.path.value ${reason}`));
-  } else out.push(problem('InvalidValue', `${at}.path.type`, `${at}.path.type must be Exact, PathPrefix or RegularExpression`));
+  } else
+    out.push(
+      problem('InvalidValue', `${at}.path.type`, `${at}.path.type must be Exact, PathPrefix or RegularExpression`),
+    );
   if (match.method !== undefined) check(out, `${at}.method`, checkMethod(match.method));
-  arrayAt(out, `${at}.headers`, match.headers).forEach((h, i) => validateValueMatch(h as ValueMatch, `${at}.headers[${i}]`, out, true));
+  arrayAt(out, `${at}.headers`, match.headers).forEach((h, i) =>
+    validateValueMatch(h as ValueMatch, `${at}.headers[${i}]`, out, true),
+  );
   arrayAt(out, `${at}.queryParams`, match.queryParams).forEach((q, i) =>
     validateValueMatch(q as ValueMatch, `${at}.queryParams[${i}]`, out, false),
   );
@@ -168,7 +200,9 @@ export function validateFilter(filter: HttpFilter, at: string, out: Sink): void 
       }
       return;
     case 'CORS':
-      arrayAt(out, `${at}.allowOrigins`, filter.allowOrigins).forEach((o, i) => check(out, `${at}.allowOrigins[${i}]`, checkCorsOrigin(o)));
+      arrayAt(out, `${at}.allowOrigins`, filter.allowOrigins).forEach((o, i) =>
+        check(out, `${at}.allowOrigins[${i}]`, checkCorsOrigin(o)),
+      );
       arrayAt(out, `${at}.allowMethods`, filter.allowMethods).forEach((m, i) => {
         if (m !== '*') check(out, `${at}.allowMethods[${i}]`, checkMethod(m));
       });
@@ -177,13 +211,18 @@ export function validateFilter(filter: HttpFilter, at: string, out: Sink): void 
           if (h !== '*') check(out, `${at}.${field}[${i}]`, checkHeaderName(h));
         });
       }
-      if (filter.maxAgeSeconds !== undefined && !(Number.isInteger(filter.maxAgeSeconds) && filter.maxAgeSeconds >= 0)) {
+      if (
+        filter.maxAgeSeconds !== undefined &&
+        !(Number.isInteger(filter.maxAgeSeconds) && filter.maxAgeSeconds >= 0)
+      ) {
         check(out, `${at}.maxAgeSeconds`, 'must be a non-negative integer');
       }
       return;
     default: {
       const unknown = filter as { type?: unknown };
-      out.push(problem('InvalidValue', `${at}.type`, `${at}.type ${JSON.stringify(unknown.type)} is not a known filter`));
+      out.push(
+        problem('InvalidValue', `${at}.type`, `${at}.type ${JSON.stringify(unknown.type)} is not a known filter`),
+      );
     }
   }
 }
@@ -199,22 +238,28 @@ function validateWeightedBackends(list: unknown, at: string, out: Sink, withFilt
   arrayAt(out, at, list).forEach((value, i) => {
     const entry = value as WeightedBackend;
     const bat = `${at}[${i}]`;
-    if (entry.backendKey !== null && typeof entry.backendKey !== 'string') check(out, `${bat}.backendKey`, 'must be a key or null');
+    if (entry.backendKey !== null && typeof entry.backendKey !== 'string')
+      check(out, `${bat}.backendKey`, 'must be a key or null');
     if (!(Number.isInteger(entry.weight) && entry.weight >= 0 && entry.weight <= 1_000_000)) {
       check(out, `${bat}.weight`, 'must be an integer from 0 to 1000000');
     }
-    if (withFilters) arrayAt(out, `${bat}.filters`, entry.filters).forEach((f, j) => validateFilter(f as HttpFilter, `${bat}.filters[${j}]`, out));
+    if (withFilters)
+      arrayAt(out, `${bat}.filters`, entry.filters).forEach((f, j) =>
+        validateFilter(f as HttpFilter, `${bat}.filters[${j}]`, out),
+      );
   });
 }
 
 function validateRule(rule: HttpRule, at: string, out: Sink): void {
   const matches = arrayAt(out, `${at}.matches`, rule.matches);
-  if (matches.length === 0) out.push(problem('MissingField', `${at}.matches`, `${at}.matches needs at least one match`));
+  if (matches.length === 0)
+    out.push(problem('MissingField', `${at}.matches`, `${at}.matches needs at least one match`));
   matches.forEach((m, i) => validateMatch(m as HttpMatch, `${at}.matches[${i}]`, out));
   const filters = arrayAt(out, `${at}.filters`, rule.filters) as HttpFilter[];
   filters.forEach((f, i) => validateFilter(f, `${at}.filters[${i}]`, out));
   validateWeightedBackends(rule.backends, `${at}.backends`, out, true);
-  if (rule.timeouts?.requestMs !== undefined) check(out, `${at}.timeouts.requestMs`, checkDurationMs(rule.timeouts.requestMs));
+  if (rule.timeouts?.requestMs !== undefined)
+    check(out, `${at}.timeouts.requestMs`, checkDurationMs(rule.timeouts.requestMs));
   if (rule.timeouts?.backendRequestMs !== undefined) {
     check(out, `${at}.timeouts.backendRequestMs`, checkDurationMs(rule.timeouts.backendRequestMs));
   }
@@ -224,12 +269,22 @@ function validateRule(rule: HttpRule, at: string, out: Sink): void {
     }
     check(out, `${at}.retry.backoffMs`, checkDurationMs(rule.retry.backoffMs));
     arrayAt(out, `${at}.retry.codes`, rule.retry.codes).forEach((c, i) => {
-      if (!(Number.isInteger(c) && (c as number) >= 400 && (c as number) <= 599)) check(out, `${at}.retry.codes[${i}]`, 'must be a status code from 400 to 599');
+      if (!(Number.isInteger(c) && (c as number) >= 400 && (c as number) <= 599))
+        check(out, `${at}.retry.codes[${i}]`, 'must be a status code from 400 to 599');
     });
-    if (typeof rule.retry.onConnectionError !== 'boolean') check(out, `${at}.retry.onConnectionError`, 'must be a boolean');
-    if (typeof rule.retry.onBackendTimeout !== 'boolean') check(out, `${at}.retry.onBackendTimeout`, 'must be a boolean');
+    if (typeof rule.retry.onConnectionError !== 'boolean')
+      check(out, `${at}.retry.onConnectionError`, 'must be a boolean');
+    if (typeof rule.retry.onBackendTimeout !== 'boolean')
+      check(out, `${at}.retry.onBackendTimeout`, 'must be a boolean');
   }
-  if (rule.directResponse !== undefined && !(Number.isInteger(rule.directResponse.status) && rule.directResponse.status >= 200 && rule.directResponse.status <= 599)) {
+  if (
+    rule.directResponse !== undefined &&
+    !(
+      Number.isInteger(rule.directResponse.status) &&
+      rule.directResponse.status >= 200 &&
+      rule.directResponse.status <= 599
+    )
+  ) {
     check(out, `${at}.directResponse.status`, 'must be a status code from 200 to 599');
   }
   const answers = rule.directResponse !== undefined || filters.some((f) => f?.type === 'RequestRedirect');

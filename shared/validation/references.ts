@@ -44,29 +44,54 @@ export function validateListenerSockets(index: ReadonlyRecordIndex, out: Problem
     for (const listener of group) {
       const at = `listeners[${listener.key}]`;
       if (socketFamily(listener.protocol) !== family) {
-        out.push(problem('ListenerConflict', `${at}.protocol`, `${at} uses ${listener.protocol} on ${socketKey(listener)}, which ${first.key} uses for ${first.protocol}`));
+        out.push(
+          problem(
+            'ListenerConflict',
+            `${at}.protocol`,
+            `${at} uses ${listener.protocol} on ${socketKey(listener)}, which ${first.key} uses for ${first.protocol}`,
+          ),
+        );
         continue;
       }
       if ((family === 'TCP' || family === 'UDP') && listener !== first) {
-        out.push(problem('ListenerConflict', at, `${at} and ${first.key} both take ${socketKey(listener)}; ${family} listeners cannot share a port`));
+        out.push(
+          problem(
+            'ListenerConflict',
+            at,
+            `${at} and ${first.key} both take ${socketKey(listener)}; ${family} listeners cannot share a port`,
+          ),
+        );
         continue;
       }
       const host = listener.hostname ?? '';
       const holder = hostnames.get(host);
       if (holder !== undefined) {
-        out.push(problem('ListenerConflict', `${at}.hostname`, `${at} and ${holder} both take hostname "${host || '*'}" on ${socketKey(listener)}`));
+        out.push(
+          problem(
+            'ListenerConflict',
+            `${at}.hostname`,
+            `${at} and ${holder} both take hostname "${host || '*'}" on ${socketKey(listener)}`,
+          ),
+        );
       } else hostnames.set(host, listener.key);
     }
   }
   for (const [portKey, addresses] of byPort) {
     if (addresses.size > 1 && [...addresses].some((a) => UNSPECIFIED.has(a))) {
-      out.push(problem('ListenerConflict', 'listeners', `port ${portKey} is bound both on an unspecified address and on ${[...addresses].filter((a) => !UNSPECIFIED.has(a)).join(', ')}`));
+      out.push(
+        problem(
+          'ListenerConflict',
+          'listeners',
+          `port ${portKey} is bound both on an unspecified address and on ${[...addresses].filter((a) => !UNSPECIFIED.has(a)).join(', ')}`,
+        ),
+      );
     }
   }
 }
 
 function checkBackendRef(index: ReadonlyRecordIndex, key: string | null, at: string, out: Problem[]): void {
-  if (key !== null && !index.backends.has(key)) out.push(problem('UnknownReference', at, `${at} names backend "${key}", which is not in the snapshot`));
+  if (key !== null && !index.backends.has(key))
+    out.push(problem('UnknownReference', at, `${at} names backend "${key}", which is not in the snapshot`));
 }
 
 function checkFilterRefs(index: ReadonlyRecordIndex, filters: HttpFilter[], at: string, out: Problem[]): void {
@@ -89,25 +114,56 @@ const STREAM_LISTENERS = new Set(['TCP', 'UDP', 'TLS']);
 export type ReferringKind = 'listeners' | 'httpRoutes' | 'streamRoutes' | 'backends';
 export const REFERRING_KINDS: readonly ReferringKind[] = ['listeners', 'httpRoutes', 'streamRoutes', 'backends'];
 
-function checkParents(index: ReadonlyRecordIndex, route: HttpRoute | StreamRoute, at: string, allowed: ReadonlySet<string>, what: string, out: Problem[]): void {
+function checkParents(
+  index: ReadonlyRecordIndex,
+  route: HttpRoute | StreamRoute,
+  at: string,
+  allowed: ReadonlySet<string>,
+  what: string,
+  out: Problem[],
+): void {
   route.parents.forEach((parent, i) => {
     const listener = index.listeners.get(parent.listenerKey);
     if (listener === undefined) {
-      out.push(problem('UnknownReference', `${at}.parents[${i}]`, `${at} is attached to listener "${parent.listenerKey}", which is not in the snapshot`));
+      out.push(
+        problem(
+          'UnknownReference',
+          `${at}.parents[${i}]`,
+          `${at} is attached to listener "${parent.listenerKey}", which is not in the snapshot`,
+        ),
+      );
     } else if (!allowed.has(listener.protocol)) {
-      out.push(problem('InvalidValue', `${at}.parents[${i}]`, `${at} is ${what} attached to ${listener.protocol} listener ${listener.key}`));
+      out.push(
+        problem(
+          'InvalidValue',
+          `${at}.parents[${i}]`,
+          `${at} is ${what} attached to ${listener.protocol} listener ${listener.key}`,
+        ),
+      );
     }
   });
 }
 
 /** The reference checks of one record (well-formed, see records.ts) against the index it belongs to. */
-export function checkRecordReferences(index: ReadonlyRecordIndex, kind: ReferringKind, record: any, out: Problem[]): void {
+export function checkRecordReferences(
+  index: ReadonlyRecordIndex,
+  kind: ReferringKind,
+  // biome-ignore lint/suspicious/noExplicitAny: a record from the wire, already checked for shape by records.ts
+  record: any,
+  out: Problem[],
+): void {
   switch (kind) {
     case 'listeners': {
       const listener = record as Listener;
       for (const [i, key] of (listener.tls?.certificateKeys ?? []).entries()) {
         if (!index.certificates.has(key)) {
-          out.push(problem('UnknownReference', `listeners[${listener.key}].tls.certificateKeys[${i}]`, `listener ${listener.key} names certificate "${key}", which is not in the snapshot`));
+          out.push(
+            problem(
+              'UnknownReference',
+              `listeners[${listener.key}].tls.certificateKeys[${i}]`,
+              `listener ${listener.key} names certificate "${key}", which is not in the snapshot`,
+            ),
+          );
         }
       }
       return;
@@ -133,7 +189,13 @@ export function checkRecordReferences(index: ReadonlyRecordIndex, kind: Referrin
       const backend = record as Backend;
       const clientKey = backend.tls?.clientCertificateKey;
       if (clientKey !== undefined && !index.certificates.has(clientKey)) {
-        out.push(problem('UnknownReference', `backends[${backend.key}].tls.clientCertificateKey`, `backend ${backend.key} names client certificate "${clientKey}", which is not in the snapshot`));
+        out.push(
+          problem(
+            'UnknownReference',
+            `backends[${backend.key}].tls.clientCertificateKey`,
+            `backend ${backend.key} names client certificate "${clientKey}", which is not in the snapshot`,
+          ),
+        );
       }
       return;
     }
@@ -145,6 +207,7 @@ export function checkRecordReferences(index: ReadonlyRecordIndex, kind: Referrin
 }
 
 /** What a record refers to, as `<kind>|<key>` (for an index of referrers: who must be checked again when a target goes). */
+// biome-ignore lint/suspicious/noExplicitAny: a record from the wire, already checked for shape by records.ts
 export function referencesOf(kind: ReferringKind, record: any): string[] {
   const out: string[] = [];
   const backendsOf = (backends: WeightedBackend[], filters: HttpFilter[]) => {

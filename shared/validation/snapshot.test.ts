@@ -12,7 +12,12 @@ function validate(s: ConfigSnapshot) {
 describe('snapshot validation', () => {
   const listener = httpListener('ns/gw/http', 8080);
   const be = backend('ns/svc:80', [['10.0.0.1', 80]]);
-  const good = () => snapshot(1, { listeners: [listener], backends: [be], httpRoutes: [httpRoute('r', [listener.key], [rule([prefix('/')], [be.key])])] });
+  const good = () =>
+    snapshot(1, {
+      listeners: [listener],
+      backends: [be],
+      httpRoutes: [httpRoute('r', [listener.key], [rule([prefix('/')], [be.key])])],
+    });
 
   it('accepts a well-formed snapshot', () => {
     expect(validate(good())).to.deep.equal([]);
@@ -38,7 +43,9 @@ describe('snapshot validation', () => {
 
   it('refuses header values with CR/LF (response splitting)', () => {
     const s = good();
-    s.httpRoutes[0].rules[0].filters = [{ type: 'ResponseHeaderModifier', set: [{ name: 'x', value: 'a\r\nSet-Cookie: y' }], add: [], remove: [] }];
+    s.httpRoutes[0].rules[0].filters = [
+      { type: 'ResponseHeaderModifier', set: [{ name: 'x', value: 'a\r\nSet-Cookie: y' }], add: [], remove: [] },
+    ];
     expect(validate(s)[0].path).to.equal('httpRoutes[r].rules[0].filters[0].set[0].value');
   });
 
@@ -58,12 +65,15 @@ describe('snapshot validation', () => {
 
   it('groups listeners by the port they bind (bindPort), not the Gateway port', () => {
     const s = good();
-    const bound = (key: string, port: number, bindPort: number) => httpListener(key, port, { address: '0.0.0.0', bindPort });
+    const bound = (key: string, port: number, bindPort: number) =>
+      httpListener(key, port, { address: '0.0.0.0', bindPort });
     s.listeners = [bound('ns/a/http', 80, 10000), bound('ns/b/http', 80, 10001)];
     s.httpRoutes = [];
     expect(validate(s)).to.deep.equal([]);
     s.listeners.push(bound('ns/c/http', 8080, 10001));
-    expect(validate(s).map((p) => p.message)).to.deep.equal(['listeners[ns/c/http] and ns/b/http both take hostname "*" on tcp:0.0.0.0:10001']);
+    expect(validate(s).map((p) => p.message)).to.deep.equal([
+      'listeners[ns/c/http] and ns/b/http both take hostname "*" on tcp:0.0.0.0:10001',
+    ]);
     s.listeners = [bound('ns/a/http', 80, 0)];
     expect(validate(s).map((p) => p.path)).to.deep.equal(['listeners[ns/a/http].bindPort']);
   });
@@ -82,7 +92,12 @@ describe('snapshot validation', () => {
   });
 
   it('checks the outer shape of a delta before it is applied', () => {
-    const problems = validateDeltaShape({ generation: 2, baseGeneration: 1, upsert: { listeners: [null, { key: 'a' }, { key: 'a' }], routes: 5 }, remove: { backends: [1] } });
+    const problems = validateDeltaShape({
+      generation: 2,
+      baseGeneration: 1,
+      upsert: { listeners: [null, { key: 'a' }, { key: 'a' }], routes: 5 },
+      remove: { backends: [1] },
+    });
     expect(problems.map((p) => p.code)).to.deep.equal(['MissingField', 'DuplicateKey', 'InvalidValue']);
     expect(validateDeltaShape('x')[0].code).to.equal('MissingField');
   });

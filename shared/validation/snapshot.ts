@@ -5,10 +5,17 @@ import { IR_VERSION, RECORD_KINDS } from '../ir/snapshot.ts';
 import type { RecordKind } from '../ir/snapshot.ts';
 import { problem } from './problem.ts';
 import type { Problem } from './problem.ts';
-import { validateBackend, validateCertificate, validateHttpRoute, validateListener, validateStreamRoute } from './records.ts';
+import {
+  validateBackend,
+  validateCertificate,
+  validateHttpRoute,
+  validateListener,
+  validateStreamRoute,
+} from './records.ts';
 import { validateListenerSockets, validateReferences } from './references.ts';
 import type { ReadonlyRecordIndex } from '../ir/delta.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: validators take untrusted records and check every field they read
 const validators: { [K in RecordKind]: (record: any, at: string, out: Problem[]) => void } = {
   listeners: validateListener,
   httpRoutes: validateHttpRoute,
@@ -40,10 +47,20 @@ export interface ValidateOptions {
   known?: WeakSet<object>;
 }
 
-export function validateIndex(index: ReadonlyRecordIndex, irVersion: unknown, options: ValidateOptions = {}): Problem[] {
+export function validateIndex(
+  index: ReadonlyRecordIndex,
+  irVersion: unknown,
+  options: ValidateOptions = {},
+): Problem[] {
   const out: Problem[] = [];
   if (irVersion !== IR_VERSION) {
-    out.push(problem('UnsupportedVersion', 'irVersion', `IR version ${String(irVersion)} is not supported; this data plane speaks ${IR_VERSION}`));
+    out.push(
+      problem(
+        'UnsupportedVersion',
+        'irVersion',
+        `IR version ${String(irVersion)} is not supported; this data plane speaks ${IR_VERSION}`,
+      ),
+    );
     return out;
   }
   const fresh: object[] = [];

@@ -13,9 +13,19 @@ import { isRunning, startCluster, type Cluster } from './cluster.ts';
 const group = 'gateway.networking.k8s.io';
 // Every CRD of the v1.6.1 experimental install (crds/experimental/kustomization.yaml).
 const expectedCrds = [
-  'backendtlspolicies', 'gatewayclasses', 'gateways', 'grpcroutes', 'httproutes', 'listenersets',
-  'referencegrants', 'tcproutes', 'tlsroutes', 'udproutes',
-].map((p) => `${p}.${group}`).concat(['xbackendtrafficpolicies', 'xmeshes'].map((p) => `${p}.gateway.networking.x-k8s.io`));
+  'backendtlspolicies',
+  'gatewayclasses',
+  'gateways',
+  'grpcroutes',
+  'httproutes',
+  'listenersets',
+  'referencegrants',
+  'tcproutes',
+  'tlsroutes',
+  'udproutes',
+]
+  .map((p) => `${p}.${group}`)
+  .concat(['xbackendtrafficpolicies', 'xmeshes'].map((p) => `${p}.gateway.networking.x-k8s.io`));
 
 const route = {
   apiVersion: `${group}/v1`,

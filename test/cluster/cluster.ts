@@ -155,7 +155,11 @@ function readConfig(file: string): Record<string, string> {
   const config: Record<string, string> = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const eq = line.indexOf('=');
-    if (eq > 0) config[line.slice(0, eq)] = line.slice(eq + 1).replace(/^''$/, '').replace(/\\(.)/g, '$1');
+    if (eq > 0)
+      config[line.slice(0, eq)] = line
+        .slice(eq + 1)
+        .replace(/^''$/, '')
+        .replace(/\\(.)/g, '$1');
   }
   return config;
 }

@@ -23,7 +23,11 @@ describe('data plane: config admission and admin endpoint', () => {
   let good: () => ReturnType<typeof goodRecords>;
   function goodRecords() {
     const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
-    return { listeners: [l], backends: [b], httpRoutes: [httpRoute('httproute/ns/r', [l.key], [rule([prefix('/')], [b.key])])] };
+    return {
+      listeners: [l],
+      backends: [b],
+      httpRoutes: [httpRoute('httproute/ns/r', [l.key], [rule([prefix('/')], [b.key])])],
+    };
   }
 
   before(async () => {
@@ -79,11 +83,24 @@ describe('data plane: config admission and admin endpoint', () => {
     socket.write(encodeFrame({ type: 'hello', role: 'operator', protocol: 1, instance: 'hostile' }));
     const generation = h.dataPlane.generation() + 1;
     const empty = { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] };
-    socket.write(encodeFrame({ type: 'config', delta: { irVersion: 999, generation, baseGeneration: 0, upsert: empty, remove: empty } }));
-    socket.write(encodeFrame({ type: 'config', delta: { irVersion: IR_VERSION, generation, baseGeneration: 12345, upsert: empty, remove: empty } }));
+    socket.write(
+      encodeFrame({
+        type: 'config',
+        delta: { irVersion: 999, generation, baseGeneration: 0, upsert: empty, remove: empty },
+      }),
+    );
+    socket.write(
+      encodeFrame({
+        type: 'config',
+        delta: { irVersion: IR_VERSION, generation, baseGeneration: 12345, upsert: empty, remove: empty },
+      }),
+    );
     const deadline = Date.now() + 3000;
     while (answers.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const nacks = answers.filter((a) => (a as { type: string }).type === 'nack') as Array<{ reason: string; problems: Array<{ code: string }> }>;
+    const nacks = answers.filter((a) => (a as { type: string }).type === 'nack') as Array<{
+      reason: string;
+      problems: Array<{ code: string }>;
+    }>;
     expect(nacks.map((n) => n.reason)).to.deep.equal(['Invalid', 'BaseMismatch']);
     expect(nacks[0].problems[0].code).to.equal('UnsupportedVersion');
     const closed = new Promise((r) => socket.once('close', r));
@@ -108,7 +125,9 @@ describe('data plane: config admission and admin endpoint', () => {
   it('serves /metrics summed over shards', async () => {
     for (let i = 0; i < 20; i++) await get(`${base}/m`, { headers: { host: 'x' } });
     const metrics = (await get(`${h.adminUrl}/metrics`)).text;
-    const line = metrics.split('\n').find((s) => s.startsWith('portico_http_requests_total{') && s.includes('code="200"'));
+    const line = metrics
+      .split('\n')
+      .find((s) => s.startsWith('portico_http_requests_total{') && s.includes('code="200"'));
     expect(line, metrics.slice(0, 2000)).to.not.equal(undefined);
     expect(Number(line!.split(' ').pop())).to.be.at.least(20);
     expect(metrics).to.include('portico_upstream_response_seconds_bucket');

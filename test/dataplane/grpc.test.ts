@@ -11,9 +11,33 @@ import type { Harness } from '../support/dataplane-harness.ts';
 
 const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
 const definition = {
-  Say: { path: '/echo.v1.Echo/Say', requestStream: false, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize },
-  Fail: { path: '/echo.v1.Echo/Fail', requestStream: false, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize },
-  Hidden: { path: '/echo.v1.Echo/Hidden', requestStream: false, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize },
+  Say: {
+    path: '/echo.v1.Echo/Say',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: raw.serialize,
+    requestDeserialize: raw.deserialize,
+    responseSerialize: raw.serialize,
+    responseDeserialize: raw.deserialize,
+  },
+  Fail: {
+    path: '/echo.v1.Echo/Fail',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: raw.serialize,
+    requestDeserialize: raw.deserialize,
+    responseSerialize: raw.serialize,
+    responseDeserialize: raw.deserialize,
+  },
+  Hidden: {
+    path: '/echo.v1.Echo/Hidden',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: raw.serialize,
+    requestDeserialize: raw.deserialize,
+    responseSerialize: raw.serialize,
+    responseDeserialize: raw.deserialize,
+  },
 } as grpc.ServiceDefinition;
 
 async function startGrpcServer(name: string): Promise<{ server: grpc.Server; port: number }> {
@@ -26,10 +50,13 @@ async function startGrpcServer(name: string): Promise<{ server: grpc.Server; por
     Fail: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       callback({ code: grpc.status.FAILED_PRECONDITION, details: 'not today' } as grpc.ServiceError);
     },
-    Hidden: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, Buffer.from('hidden')),
+    Hidden: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+      callback(null, Buffer.from('hidden')),
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
   );
   return { server, port };
 }
@@ -47,7 +74,14 @@ describe('data plane: gRPC', () => {
     const l = httpListener('ns/gw/grpc', port, { address });
     const b = backend('ns/echo:9000/h2c', [['127.0.0.1', backendServer.port]], { protocol: 'h2c' });
     const exact = (value: string): HttpMatch => ({ path: { type: 'Exact', value }, headers: [], queryParams: [] });
-    const routes = [httpRoute('grpcroute/ns/echo', [l.key], [rule([exact('/echo.v1.Echo/Say'), exact('/echo.v1.Echo/Fail')], [b.key])], { source: { kind: 'GRPCRoute', namespace: 'ns', name: 'echo' } })];
+    const routes = [
+      httpRoute(
+        'grpcroute/ns/echo',
+        [l.key],
+        [rule([exact('/echo.v1.Echo/Say'), exact('/echo.v1.Echo/Fail')], [b.key])],
+        { source: { kind: 'GRPCRoute', namespace: 'ns', name: 'echo' } },
+      ),
+    ];
     expect((await h.publish({ listeners: [l], backends: [b], httpRoutes: routes })).outcome).to.equal('ack');
     client = new grpc.Client(`${address}:${port}`, grpc.credentials.createInsecure());
   });
@@ -57,10 +91,20 @@ describe('data plane: gRPC', () => {
     backendServer?.server.forceShutdown();
   });
 
-  function call(method: string, payload: string, metadata = new grpc.Metadata()): Promise<{ error: grpc.ServiceError | null; reply: string | null }> {
+  function call(
+    method: string,
+    payload: string,
+    metadata = new grpc.Metadata(),
+  ): Promise<{ error: grpc.ServiceError | null; reply: string | null }> {
     return new Promise((resolve) => {
-      client.makeUnaryRequest(`/echo.v1.Echo/${method}`, raw.serialize, raw.deserialize, Buffer.from(payload), metadata, { deadline: Date.now() + 5000 }, (error, reply) =>
-        resolve({ error: error ?? null, reply: reply ? reply.toString() : null }),
+      client.makeUnaryRequest(
+        `/echo.v1.Echo/${method}`,
+        raw.serialize,
+        raw.deserialize,
+        Buffer.from(payload),
+        metadata,
+        { deadline: Date.now() + 5000 },
+        (error, reply) => resolve({ error: error ?? null, reply: reply ? reply.toString() : null }),
       );
     });
   }

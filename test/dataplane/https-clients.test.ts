@@ -40,13 +40,21 @@ describe('data plane: client certificates and misdirected requests', () => {
   before(async () => {
     h = await startHarness();
     echo = await startEchoServer('echo');
-    const cert: CertificateRecord = { key: 'ns/server', certificatePem: serverCert.cert, privateKeyPem: serverCert.key };
+    const cert: CertificateRecord = {
+      key: 'ns/server',
+      certificatePem: serverCert.cert,
+      privateKeyPem: serverCert.key,
+    };
     const https = (key: string, hostname: string, mode?: 'AllowValidOnly' | 'AllowInsecureFallback'): Listener =>
       httpListener(key, port, {
         address,
         protocol: 'HTTPS',
         hostname,
-        tls: { mode: 'Terminate', certificateKeys: ['ns/server'], ...(mode ? { clientValidation: { caCertificates: [clientCa.cert], mode } } : {}) },
+        tls: {
+          mode: 'Terminate',
+          certificateKeys: ['ns/server'],
+          ...(mode ? { clientValidation: { caCertificates: [clientCa.cert], mode } } : {}),
+        },
       });
     const listeners = [
       https('ns/gw/strict', 'strict.example.com', 'AllowValidOnly'),
@@ -56,12 +64,24 @@ describe('data plane: client certificates and misdirected requests', () => {
         address,
         protocol: 'HTTPS',
         hostname: 'twin.example.com',
-        tls: { mode: 'Terminate', certificateKeys: ['ns/server'], clientValidation: { caCertificates: [rsaCa.cert], mode: 'AllowInsecureFallback' } },
+        tls: {
+          mode: 'Terminate',
+          certificateKeys: ['ns/server'],
+          clientValidation: { caCertificates: [rsaCa.cert], mode: 'AllowInsecureFallback' },
+        },
       }),
     ];
     const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
-    const routes = [httpRoute('httproute/ns/r', listeners.map((l) => l.key), [rule([prefix('/')], [b.key])])];
-    expect((await h.publish({ listeners, backends: [b], httpRoutes: routes, certificates: [cert] })).outcome).to.equal('ack');
+    const routes = [
+      httpRoute(
+        'httproute/ns/r',
+        listeners.map((l) => l.key),
+        [rule([prefix('/')], [b.key])],
+      ),
+    ];
+    expect((await h.publish({ listeners, backends: [b], httpRoutes: routes, certificates: [cert] })).outcome).to.equal(
+      'ack',
+    );
   });
   after(async () => {
     await h?.stop();
@@ -108,9 +128,23 @@ describe('data plane: client certificates and misdirected requests', () => {
       const statuses: string[] = [];
       for (let i = 0; i < 5; i++) {
         const { stdout } = await promisify(execFile)('curl', [
-          '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '--http1.1',
-          '--cacert', join(dir, 'ca.pem'), '--cert', join(dir, 'client.pem'), '--key', join(dir, 'client.key'),
-          '--resolve', `twin.example.com:${port}:${address}`, `https://twin.example.com:${port}/`,
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '--max-time',
+          '5',
+          '--http1.1',
+          '--cacert',
+          join(dir, 'ca.pem'),
+          '--cert',
+          join(dir, 'client.pem'),
+          '--key',
+          join(dir, 'client.key'),
+          '--resolve',
+          `twin.example.com:${port}:${address}`,
+          `https://twin.example.com:${port}/`,
         ]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? 'error' }));
         statuses.push(stdout);
       }

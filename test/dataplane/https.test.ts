@@ -1,7 +1,7 @@
 // HTTPS listeners: TLS terminated with the certificate chosen by SNI among listeners sharing a port, HTTP/1.1 and
 // HTTP/2 (ALPN) on the same socket, and a certificate rotated by a new generation without dropping the socket.
 
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { connect as http2Connect } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
 import { expect } from 'chai';
@@ -15,7 +15,12 @@ import type { Harness } from '../support/dataplane-harness.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 
-function peerCertificate(address: string, port: number, servername: string | undefined, ca: string): Promise<X509Certificate> {
+function peerCertificate(
+  address: string,
+  port: number,
+  servername: string | undefined,
+  ca: string,
+): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({ host: address, port, servername, ca, rejectUnauthorized: false }, () => {
       const raw = socket.getPeerX509Certificate();
@@ -36,14 +41,33 @@ describe('data plane: HTTPS', () => {
   let certWild: Pem;
   let certDefault: Pem;
 
-  const cert = (key: string, pem: Pem): CertificateRecord => ({ key, certificatePem: pem.cert, privateKeyPem: pem.key });
+  const cert = (key: string, pem: Pem): CertificateRecord => ({
+    key,
+    certificatePem: pem.cert,
+    privateKeyPem: pem.key,
+  });
   const https = (key: string, hostname: string | undefined, certKey: string): Listener =>
-    httpListener(key, port, { address, protocol: 'HTTPS', hostname, tls: { mode: 'Terminate', certificateKeys: [certKey] } });
+    httpListener(key, port, {
+      address,
+      protocol: 'HTTPS',
+      hostname,
+      tls: { mode: 'Terminate', certificateKeys: [certKey] },
+    });
 
   function records(certs: CertificateRecord[]) {
-    const listeners = [https('ns/gw/a', 'a.example.com', 'ns/a'), https('ns/gw/wild', '*.wild.example.com', 'ns/wild'), https('ns/gw/any', undefined, 'ns/default')];
+    const listeners = [
+      https('ns/gw/a', 'a.example.com', 'ns/a'),
+      https('ns/gw/wild', '*.wild.example.com', 'ns/wild'),
+      https('ns/gw/any', undefined, 'ns/default'),
+    ];
     const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
-    const routes = [httpRoute('httproute/ns/r', listeners.map((l) => l.key), [rule([prefix('/')], [b.key])])];
+    const routes = [
+      httpRoute(
+        'httproute/ns/r',
+        listeners.map((l) => l.key),
+        [rule([prefix('/')], [b.key])],
+      ),
+    ];
     return { listeners, backends: [b], httpRoutes: routes, certificates: certs };
   }
 
@@ -54,7 +78,9 @@ describe('data plane: HTTPS', () => {
     certA = makeLeaf(ca, ['a.example.com']);
     certWild = makeLeaf(ca, ['*.wild.example.com']);
     certDefault = makeLeaf(ca, ['default.example.com']);
-    const result = await h.publish(records([cert('ns/a', certA), cert('ns/wild', certWild), cert('ns/default', certDefault)]));
+    const result = await h.publish(
+      records([cert('ns/a', certA), cert('ns/wild', certWild), cert('ns/default', certDefault)]),
+    );
     expect(result.outcome).to.equal('ack');
   });
   after(async () => {
@@ -64,13 +90,18 @@ describe('data plane: HTTPS', () => {
 
   it('picks the certificate by SNI, and the catch-all listener’s for unknown names', async () => {
     expect((await peerCertificate(address, port, 'a.example.com', ca.cert)).subject).to.include('CN=a.example.com');
-    expect((await peerCertificate(address, port, 'x.wild.example.com', ca.cert)).subject).to.include('CN=*.wild.example.com');
+    expect((await peerCertificate(address, port, 'x.wild.example.com', ca.cert)).subject).to.include(
+      'CN=*.wild.example.com',
+    );
     expect((await peerCertificate(address, port, 'other.test', ca.cert)).subject).to.include('CN=default.example.com');
   });
 
   it('serves HTTP/1.1 over TLS with a verified certificate, and X-Forwarded-Proto https', async () => {
     const agent = new Agent({ connect: { ca: ca.cert, servername: 'a.example.com' } });
-    const res = await request(`https://${address}:${port}/secure`, { headers: { host: 'a.example.com' }, dispatcher: agent });
+    const res = await request(`https://${address}:${port}/secure`, {
+      headers: { host: 'a.example.com' },
+      dispatcher: agent,
+    });
     const body = (await res.body.json()) as { path: string; headers: Record<string, string> };
     await agent.close();
     expect(res.statusCode).to.equal(200);
@@ -80,7 +111,11 @@ describe('data plane: HTTPS', () => {
 
   it('serves HTTP/2 when the client negotiates h2', async () => {
     const session = http2Connect(`https://${address}:${port}`, { ca: ca.cert, servername: 'x.wild.example.com' });
-    const { status, body, alpn } = await new Promise<{ status: number; body: string; alpn: string | false | undefined }>((resolve, reject) => {
+    const { status, body, alpn } = await new Promise<{
+      status: number;
+      body: string;
+      alpn: string | false | undefined;
+    }>((resolve, reject) => {
       const stream = session.request({ ':path': '/h2', ':authority': 'x.wild.example.com' });
       let status = 0;
       let body = '';
@@ -97,7 +132,9 @@ describe('data plane: HTTPS', () => {
 
   it('rotates a certificate with a new generation, on the same socket', async () => {
     const rotated = makeLeaf(ca, ['a.example.com', 'rotated.example.com']);
-    const result = await h.publish(records([cert('ns/a', rotated), cert('ns/wild', certWild), cert('ns/default', certDefault)]));
+    const result = await h.publish(
+      records([cert('ns/a', rotated), cert('ns/wild', certWild), cert('ns/default', certDefault)]),
+    );
     expect(result.outcome).to.equal('ack');
     const served = await peerCertificate(address, port, 'a.example.com', ca.cert);
     expect(served.subjectAltName).to.include('rotated.example.com');

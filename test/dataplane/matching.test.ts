@@ -29,17 +29,53 @@ describe('data plane: matching over real sockets', () => {
     const backends = echoes.map((e) => backend(`ns/${e.name}:80`, [['127.0.0.1', e.port]]));
     const to = (name: string) => [`ns/${name}:80`];
     const routes = [
-      httpRoute('httproute/ns/main', [l.key], [
-        rule([m({ type: 'Exact', value: '/exact' })], to('exact')),
-        rule([m({ type: 'PathPrefix', value: '/prefix' })], to('prefix')),
-        rule([m({ type: 'RegularExpression', value: '/re/[0-9]+' })], to('regex')),
-        rule([m({ type: 'PathPrefix', value: '/api' }, { method: 'DELETE' })], to('method')),
-        rule([m({ type: 'PathPrefix', value: '/api' }, { headers: [{ type: 'Exact', name: 'X-Version', value: 'v2' }] })], to('header')),
-        rule([m({ type: 'PathPrefix', value: '/api' }, { headers: [{ type: 'RegularExpression', name: 'x-user', value: 'admin-[a-z]+' }] })], to('headerRe')),
-        rule([m({ type: 'PathPrefix', value: '/api' }, { queryParams: [{ type: 'Exact', name: 'mode', value: 'fast' }] })], to('query')),
-        rule([m({ type: 'PathPrefix', value: '/api' }, { queryParams: [{ type: 'RegularExpression', name: 'id', value: '[0-9]{3}' }] })], to('queryRe')),
-        rule([m({ type: 'PathPrefix', value: '/' })], to('root')),
-      ]),
+      httpRoute(
+        'httproute/ns/main',
+        [l.key],
+        [
+          rule([m({ type: 'Exact', value: '/exact' })], to('exact')),
+          rule([m({ type: 'PathPrefix', value: '/prefix' })], to('prefix')),
+          rule([m({ type: 'RegularExpression', value: '/re/[0-9]+' })], to('regex')),
+          rule([m({ type: 'PathPrefix', value: '/api' }, { method: 'DELETE' })], to('method')),
+          rule(
+            [
+              m(
+                { type: 'PathPrefix', value: '/api' },
+                { headers: [{ type: 'Exact', name: 'X-Version', value: 'v2' }] },
+              ),
+            ],
+            to('header'),
+          ),
+          rule(
+            [
+              m(
+                { type: 'PathPrefix', value: '/api' },
+                { headers: [{ type: 'RegularExpression', name: 'x-user', value: 'admin-[a-z]+' }] },
+              ),
+            ],
+            to('headerRe'),
+          ),
+          rule(
+            [
+              m(
+                { type: 'PathPrefix', value: '/api' },
+                { queryParams: [{ type: 'Exact', name: 'mode', value: 'fast' }] },
+              ),
+            ],
+            to('query'),
+          ),
+          rule(
+            [
+              m(
+                { type: 'PathPrefix', value: '/api' },
+                { queryParams: [{ type: 'RegularExpression', name: 'id', value: '[0-9]{3}' }] },
+              ),
+            ],
+            to('queryRe'),
+          ),
+          rule([m({ type: 'PathPrefix', value: '/' })], to('root')),
+        ],
+      ),
       httpRoute('httproute/ns/host', [], [rule([m({ type: 'PathPrefix', value: '/' })], to('host'))], {
         rank: 1,
         parents: [{ listenerKey: l.key, hostnames: ['*.example.org'] }],

@@ -27,7 +27,11 @@ describe('data plane process', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'portico-proc-'));
     echo = await startEchoServer('echo');
-    child = spawn(process.execPath, [MAIN, '--socket', join(dir, 'dp.sock'), '--shards', '1', '--admin', '127.0.0.1:0', '--access-log'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(
+      process.execPath,
+      [MAIN, '--socket', join(dir, 'dp.sock'), '--shards', '1', '--admin', '127.0.0.1:0', '--access-log'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -48,14 +52,29 @@ describe('data plane process', function () {
     const address = testAddress();
     const l = httpListener('ns/gw/http', 18093, { address });
     const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
-    const result = await publisher.publish({ listeners: [l], backends: [b], httpRoutes: [httpRoute('httproute/ns/r', [l.key], [rule([prefix('/')], [b.key])])], streamRoutes: [], certificates: [] });
+    const result = await publisher.publish({
+      listeners: [l],
+      backends: [b],
+      httpRoutes: [httpRoute('httproute/ns/r', [l.key], [rule([prefix('/')], [b.key])])],
+      streamRoutes: [],
+      certificates: [],
+    });
     expect(result.outcome).to.equal('ack');
-    expect((await get(`http://${address}:18093/logged/path?q=1`, { headers: { host: 'log.test' } })).status).to.equal(200);
+    expect((await get(`http://${address}:18093/logged/path?q=1`, { headers: { host: 'log.test' } })).status).to.equal(
+      200,
+    );
     const deadline = Date.now() + 5000;
-    while (!lines.some((l) => l.includes('"access"')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!lines.some((l) => l.includes('"access"')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const access = parsed.find((l) => l.msg === 'access');
-    expect(access).to.include({ method: 'GET', host: 'log.test', path: '/logged/path?q=1', status: 200, completed: true });
+    expect(access).to.include({
+      method: 'GET',
+      host: 'log.test',
+      path: '/logged/path?q=1',
+      status: 200,
+      completed: true,
+    });
     expect(parsed.some((l) => l.msg === 'data plane started')).to.equal(true);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -36,8 +36,15 @@ describe('data plane: 50 generations under load', function () {
     const endpointsA = [echoes[n % 4], echoes[(n + 1) % 4]].map((e) => ['127.0.0.1', e.port] as [string, number]);
     const endpointsB = [echoes[(n + 2) % 4]].map((e) => ['127.0.0.1', e.port] as [string, number]);
     const backends = [backend('ns/a:80', endpointsA), backend('ns/b:80', endpointsB)];
-    const routes: HttpRoute[] = [httpRoute('httproute/ns/stable', [main.key], [rule([prefix('/stable')], [n % 2 === 0 ? 'ns/a:80' : 'ns/b:80'])])];
-    for (let i = 0; i < n % 7; i++) routes.push(httpRoute(`httproute/ns/churn-${n}-${i}`, [main.key], [rule([prefix(`/churn/${i}`)], ['ns/a:80'])], { rank: i + 1 }));
+    const routes: HttpRoute[] = [
+      httpRoute('httproute/ns/stable', [main.key], [rule([prefix('/stable')], [n % 2 === 0 ? 'ns/a:80' : 'ns/b:80'])]),
+    ];
+    for (let i = 0; i < n % 7; i++)
+      routes.push(
+        httpRoute(`httproute/ns/churn-${n}-${i}`, [main.key], [rule([prefix(`/churn/${i}`)], ['ns/a:80'])], {
+          rank: i + 1,
+        }),
+      );
     if (n % 5 < 2) {
       const extra = httpListener('ns/gw/extra', extraPort, { address });
       listeners.push(extra);
@@ -71,7 +78,10 @@ describe('data plane: 50 generations under load', function () {
     }
     running = false;
     await Promise.all(clients);
-    expect(acks.every((a) => a === 'ack'), acks.join(',')).to.equal(true);
+    expect(
+      acks.every((a) => a === 'ack'),
+      acks.join(','),
+    ).to.equal(true);
     expect(failures, failures.slice(0, 5).join('\n')).to.deep.equal([]);
     expect(ok).to.be.greaterThan(200);
   });

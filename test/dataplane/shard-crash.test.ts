@@ -72,6 +72,9 @@ describe('data plane: a shard killed under load', function () {
     // Both shards now serve the newer generation: 100 fresh connections (spread by the kernel) all find /v2.
     const statuses = [];
     for (let i = 0; i < 100; i++) statuses.push(await fresh(`${base}/v2`));
-    expect(statuses.every((s) => s === 200), statuses.join(',')).to.equal(true);
+    expect(
+      statuses.every((s) => s === 200),
+      statuses.join(','),
+    ).to.equal(true);
   });
 });

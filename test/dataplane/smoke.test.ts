@@ -22,7 +22,11 @@ describe('data plane smoke', () => {
   it('serves a route published over the socket', async () => {
     const l = httpListener('ns/gw/http', 18080, { address });
     const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
-    const result = await h.publish({ listeners: [l], backends: [b], httpRoutes: [httpRoute('httproute/ns/r', [l.key], [rule([prefix('/')], [b.key])])] });
+    const result = await h.publish({
+      listeners: [l],
+      backends: [b],
+      httpRoutes: [httpRoute('httproute/ns/r', [l.key], [rule([prefix('/')], [b.key])])],
+    });
     expect(result.outcome).to.equal('ack');
     const res = await request(`http://${address}:18080/hello?x=1`, { headers: { host: 'example.com' } });
     const body = (await res.body.json()) as { path: string; host: string; headers: Record<string, string> };

@@ -32,7 +32,10 @@ async function udpEcho(name: string): Promise<DatagramSocket> {
   return socket;
 }
 
-function exchange(socket: { write(d: string): unknown; once(e: 'data', f: (d: Buffer) => void): unknown }, message: string): Promise<string> {
+function exchange(
+  socket: { write(d: string): unknown; once(e: 'data', f: (d: Buffer) => void): unknown },
+  message: string,
+): Promise<string> {
   return new Promise((resolve) => {
     socket.once('data', (d: Buffer) => resolve(d.toString()));
     socket.write(message);
@@ -41,7 +44,12 @@ function exchange(socket: { write(d: string): unknown; once(e: 'data', f: (d: Bu
 
 const portOf = (s: Server | DatagramSocket) => (s.address() as AddressInfo).port;
 
-function streamRoute(key: string, listenerKeys: string[], backendKeys: string[], hostnames: string[] = []): StreamRoute {
+function streamRoute(
+  key: string,
+  listenerKeys: string[],
+  backendKeys: string[],
+  hostnames: string[] = [],
+): StreamRoute {
   return {
     key,
     source: { kind: 'TCPRoute', namespace: 'ns', name: key },
@@ -73,17 +81,44 @@ describe('data plane: TCP, UDP and TLS streams', function () {
     ca = makeCa();
     passCert = makeLeaf(ca, ['pass.example.com']);
     gatewayCert = makeLeaf(ca, ['*.example.com']);
-    tlsBackend = createTlsServer({ cert: passCert.cert, key: passCert.key }, (s: TLSSocket) => s.on('data', (d) => s.write(`tls-backend:${d.toString()}`)));
+    tlsBackend = createTlsServer({ cert: passCert.cert, key: passCert.key }, (s: TLSSocket) =>
+      s.on('data', (d) => s.write(`tls-backend:${d.toString()}`)),
+    );
     await new Promise<void>((r) => tlsBackend.listen(0, '127.0.0.1', r));
 
     const tcp: Listener = httpListener('ns/gw/tcp', 19301, { address, protocol: 'TCP' });
     const udpL: Listener = httpListener('ns/gw/udp', 19302, { address, protocol: 'UDP' });
-    const passthrough: Listener = httpListener('ns/gw/pass', 19443, { address, protocol: 'TLS', hostname: 'pass.example.com', tls: { mode: 'Passthrough', certificateKeys: [] } });
-    const https: Listener = httpListener('ns/gw/https', 19443, { address, protocol: 'HTTPS', hostname: 'web.example.com', tls: { mode: 'Terminate', certificateKeys: ['ns/gw-cert'] } });
-    const terminate: Listener = httpListener('ns/gw/term', 19444, { address, protocol: 'TLS', tls: { mode: 'Terminate', certificateKeys: ['ns/gw-cert'] } });
-    const cert: CertificateRecord = { key: 'ns/gw-cert', certificatePem: gatewayCert.cert, privateKeyPem: gatewayCert.key };
+    const passthrough: Listener = httpListener('ns/gw/pass', 19443, {
+      address,
+      protocol: 'TLS',
+      hostname: 'pass.example.com',
+      tls: { mode: 'Passthrough', certificateKeys: [] },
+    });
+    const https: Listener = httpListener('ns/gw/https', 19443, {
+      address,
+      protocol: 'HTTPS',
+      hostname: 'web.example.com',
+      tls: { mode: 'Terminate', certificateKeys: ['ns/gw-cert'] },
+    });
+    const terminate: Listener = httpListener('ns/gw/term', 19444, {
+      address,
+      protocol: 'TLS',
+      tls: { mode: 'Terminate', certificateKeys: ['ns/gw-cert'] },
+    });
+    const cert: CertificateRecord = {
+      key: 'ns/gw-cert',
+      certificatePem: gatewayCert.cert,
+      privateKeyPem: gatewayCert.key,
+    };
     const backends = [
-      backend('ns/tcp:1/tcp', [['127.0.0.1', portOf(tcpA)], ['127.0.0.1', portOf(tcpB)]], { protocol: 'tcp' }),
+      backend(
+        'ns/tcp:1/tcp',
+        [
+          ['127.0.0.1', portOf(tcpA)],
+          ['127.0.0.1', portOf(tcpB)],
+        ],
+        { protocol: 'tcp' },
+      ),
       backend('ns/udp:1/udp', [['127.0.0.1', portOf(udp)]], { protocol: 'udp' }),
       backend('ns/tls:443/tcp', [['127.0.0.1', portOf(tlsBackend)]], { protocol: 'tcp' }),
       backend('ns/plain:1/tcp', [['127.0.0.1', portOf(tcpA)]], { protocol: 'tcp' }),
@@ -147,7 +182,10 @@ describe('data plane: TCP, UDP and TLS streams', function () {
 
   it('serves HTTPS on the same port for the HTTPS listener’s hostname', async () => {
     const agent = new Agent({ connect: { ca: ca.cert, servername: 'web.example.com' } });
-    const res = await request(`https://${address}:19443/x`, { headers: { host: 'web.example.com' }, dispatcher: agent });
+    const res = await request(`https://${address}:19443/x`, {
+      headers: { host: 'web.example.com' },
+      dispatcher: agent,
+    });
     expect(res.statusCode).to.equal(200);
     expect(((await res.body.json()) as { backend: string }).backend).to.equal('web');
     await agent.close();

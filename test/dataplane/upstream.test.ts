@@ -96,7 +96,10 @@ describe('data plane: upstreams over real sockets', () => {
     const dead = await deadPort();
     const l = httpListener('ns/gw/http', port, { address });
     const backends = [
-      backend('ns/a:80', [['127.0.0.1', a.port], ['127.0.0.1', a2.port]]),
+      backend('ns/a:80', [
+        ['127.0.0.1', a.port],
+        ['127.0.0.1', a2.port],
+      ]),
       backend('ns/b:80', [['127.0.0.1', b.port]]),
       backend('ns/flaky:80', [['127.0.0.1', flaky.port]]),
       backend('ns/slam:80', [['127.0.0.1', slammer.port]]),
@@ -105,34 +108,55 @@ describe('data plane: upstreams over real sockets', () => {
       backend('ns/slow-first:80', [['127.0.0.1', slowFirst.port]]),
       backend('ns/slow-body:80', [['127.0.0.1', slowBody.port]]),
       // One dead endpoint and one live one: a connection-error retry must move to the live one.
-      backend('ns/half:80', [['127.0.0.1', dead], ['127.0.0.1', b.port]]),
+      backend('ns/half:80', [
+        ['127.0.0.1', dead],
+        ['127.0.0.1', b.port],
+      ]),
     ];
     const r = (path: string, keys: string[], extra: Partial<HttpRule> = {}) => rule([prefix(path)], keys, extra);
     const routes = [
-      httpRoute('httproute/ns/up', [l.key], [
-        r('/split', [], { backends: [{ backendKey: 'ns/a:80', weight: 80, filters: [] }, { backendKey: 'ns/b:80', weight: 20, filters: [] }] }),
-        r('/spread', ['ns/a:80']),
-        r('/half-invalid', [], { backends: [{ backendKey: 'ns/b:80', weight: 1, filters: [] }, { backendKey: null, weight: 1, filters: [] }] }),
-        r('/all-invalid', [], { backends: [{ backendKey: null, weight: 1, filters: [] }] }),
-        r('/direct', [], { backends: [], directResponse: { status: 500 } }),
-        r('/request-timeout', ['ns/b:80'], { timeouts: { requestMs: 300 } }),
-        r('/backend-timeout', ['ns/b:80'], { timeouts: { backendRequestMs: 300 } }),
-        r('/retry', ['ns/flaky:80'], { retry: { attempts: 3, codes: [503], backoffMs: 10, onConnectionError: true, onBackendTimeout: true } }),
-        r('/slow-body', ['ns/slow-body:80'], { timeouts: { backendRequestMs: 300 } }),
-        r('/retry-timeout', ['ns/slow-first:80'], {
-          timeouts: { backendRequestMs: 200 },
-          retry: { attempts: 1, codes: [], backoffMs: 10, onConnectionError: false, onBackendTimeout: true },
-        }),
-        r('/no-retry-timeout', ['ns/slow-first:80'], {
-          timeouts: { backendRequestMs: 200 },
-          retry: { attempts: 1, codes: [504], backoffMs: 10, onConnectionError: true, onBackendTimeout: false },
-        }),
-        r('/no-retry', ['ns/flaky:80']),
-        r('/retry-conn', ['ns/half:80'], { retry: { attempts: 2, codes: [], backoffMs: 1, onConnectionError: true, onBackendTimeout: false } }),
-        r('/slam', ['ns/slam:80']),
-        r('/dead', ['ns/dead:80']),
-        r('/empty', ['ns/empty:80']),
-      ]),
+      httpRoute(
+        'httproute/ns/up',
+        [l.key],
+        [
+          r('/split', [], {
+            backends: [
+              { backendKey: 'ns/a:80', weight: 80, filters: [] },
+              { backendKey: 'ns/b:80', weight: 20, filters: [] },
+            ],
+          }),
+          r('/spread', ['ns/a:80']),
+          r('/half-invalid', [], {
+            backends: [
+              { backendKey: 'ns/b:80', weight: 1, filters: [] },
+              { backendKey: null, weight: 1, filters: [] },
+            ],
+          }),
+          r('/all-invalid', [], { backends: [{ backendKey: null, weight: 1, filters: [] }] }),
+          r('/direct', [], { backends: [], directResponse: { status: 500 } }),
+          r('/request-timeout', ['ns/b:80'], { timeouts: { requestMs: 300 } }),
+          r('/backend-timeout', ['ns/b:80'], { timeouts: { backendRequestMs: 300 } }),
+          r('/retry', ['ns/flaky:80'], {
+            retry: { attempts: 3, codes: [503], backoffMs: 10, onConnectionError: true, onBackendTimeout: true },
+          }),
+          r('/slow-body', ['ns/slow-body:80'], { timeouts: { backendRequestMs: 300 } }),
+          r('/retry-timeout', ['ns/slow-first:80'], {
+            timeouts: { backendRequestMs: 200 },
+            retry: { attempts: 1, codes: [], backoffMs: 10, onConnectionError: false, onBackendTimeout: true },
+          }),
+          r('/no-retry-timeout', ['ns/slow-first:80'], {
+            timeouts: { backendRequestMs: 200 },
+            retry: { attempts: 1, codes: [504], backoffMs: 10, onConnectionError: true, onBackendTimeout: false },
+          }),
+          r('/no-retry', ['ns/flaky:80']),
+          r('/retry-conn', ['ns/half:80'], {
+            retry: { attempts: 2, codes: [], backoffMs: 1, onConnectionError: true, onBackendTimeout: false },
+          }),
+          r('/slam', ['ns/slam:80']),
+          r('/dead', ['ns/dead:80']),
+          r('/empty', ['ns/empty:80']),
+        ],
+      ),
     ];
     expect((await h.publish({ listeners: [l], backends, httpRoutes: routes })).outcome).to.equal('ack');
   });

@@ -32,14 +32,18 @@ describe('data plane: WebSocket', () => {
     const l = httpListener('ns/gw/http', port, { address });
     const b = backend('ns/ws:80', [['127.0.0.1', echo.port]], { protocol: 'ws' });
     const routes = [
-      httpRoute('httproute/ns/ws', [l.key], [
-        rule([prefix('/ws')], [b.key], {
-          filters: [
-            { type: 'RequestHeaderModifier', set: [{ name: 'x-via', value: 'portico' }], add: [], remove: [] },
-            { type: 'URLRewrite', path: { type: 'ReplacePrefixMatch', value: '/socket' } },
-          ],
-        }),
-      ]),
+      httpRoute(
+        'httproute/ns/ws',
+        [l.key],
+        [
+          rule([prefix('/ws')], [b.key], {
+            filters: [
+              { type: 'RequestHeaderModifier', set: [{ name: 'x-via', value: 'portico' }], add: [], remove: [] },
+              { type: 'URLRewrite', path: { type: 'ReplacePrefixMatch', value: '/socket' } },
+            ],
+          }),
+        ],
+      ),
     ];
     expect((await h.publish({ listeners: [l], backends: [b], httpRoutes: routes })).outcome).to.equal('ack');
   });

@@ -19,17 +19,24 @@ import { startTcpProxy } from './support/tcp-proxy.ts';
 import type { TcpProxy } from './support/tcp-proxy.ts';
 
 const CONFIGMAPS: ResourceType = RESOURCES.ConfigMap;
-const configMap = (name: string, namespace = 'default', data: Record<string, string> = {}): ApiObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
+const configMap = (name: string, namespace = 'default', data: Record<string, string> = {}): ApiObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace },
+  data,
+});
 
 describe('operator/framework on a real API server', function () {
   this.timeout(120_000);
   let cluster: Cluster | undefined;
   let client: KubeClient;
   let proxy: TcpProxy | undefined;
-  const cleanups: Array<() => Promise<unknown> | void> = [];
+  const cleanups: Array<() => Promise<unknown> | undefined> = [];
   /** A client that reaches the API server through the test's proxy. */
   const proxied = () => {
-    const c = new KubeClient(kubeConfigFor(cluster!.kubeconfigPath, `https://127.0.0.1:${proxy!.port}`), { requestTimeoutMs: 2000 });
+    const c = new KubeClient(kubeConfigFor(cluster!.kubeconfigPath, `https://127.0.0.1:${proxy!.port}`), {
+      requestTimeoutMs: 2000,
+    });
     cleanups.push(() => c.close());
     return c;
   };
@@ -55,10 +62,21 @@ describe('operator/framework on a real API server', function () {
   describe('Reflector', () => {
     it('lists in pages and ends with the whole collection, then follows changes', async () => {
       for (let i = 0; i < 7; i++) await apply(client, configMap(`cm-${i}`, 'paged'));
-      const reflector = new Reflector({ client, resource: CONFIGMAPS, namespace: 'paged', pageSize: 3, log: silentLog }).start();
+      const reflector = new Reflector({
+        client,
+        resource: CONFIGMAPS,
+        namespace: 'paged',
+        pageSize: 3,
+        log: silentLog,
+      }).start();
       cleanups.push(() => reflector.stop());
       await reflector.synced;
-      expect(reflector.cache.keys().filter((k) => k.startsWith('paged/cm-')).sort()).to.deep.equal([0, 1, 2, 3, 4, 5, 6].map((i) => `paged/cm-${i}`));
+      expect(
+        reflector.cache
+          .keys()
+          .filter((k) => k.startsWith('paged/cm-'))
+          .sort(),
+      ).to.deep.equal([0, 1, 2, 3, 4, 5, 6].map((i) => `paged/cm-${i}`));
       expect(reflector.stats.lists).to.equal(1);
       expect(reflector.stats.pages, '7 objects, 3 a page').to.equal(3);
       await apply(client, configMap('cm-7', 'paged'));
@@ -89,7 +107,14 @@ describe('operator/framework on a real API server', function () {
     });
 
     it('aborts a silent stream with its watchdog and reopens it', async () => {
-      const reflector = new Reflector({ client: proxied(), resource: CONFIGMAPS, namespace: 'default', watchdogMs: 1000, log: silentLog, backoff: { initialMs: 50, maxMs: 200 } }).start();
+      const reflector = new Reflector({
+        client: proxied(),
+        resource: CONFIGMAPS,
+        namespace: 'default',
+        watchdogMs: 1000,
+        log: silentLog,
+        backoff: { initialMs: 50, maxMs: 200 },
+      }).start();
       cleanups.push(() => reflector.stop());
       await reflector.synced;
       await eventually('the watch is open', async () => reflector.stats.watches >= 1);
@@ -97,7 +122,11 @@ describe('operator/framework on a real API server', function () {
       await eventually('the watchdog fired', async () => reflector.stats.watchdogAborts >= 1, 5000);
       proxy!.restore();
       await apply(client, configMap('after-freeze'));
-      await eventually('a change after the freeze', async () => reflector.cache.get('default/after-freeze') !== undefined, 15_000);
+      await eventually(
+        'a change after the freeze',
+        async () => reflector.cache.get('default/after-freeze') !== undefined,
+        15_000,
+      );
       expect(reflector.stats.relists).to.equal(0);
     });
 
@@ -119,7 +148,11 @@ describe('operator/framework on a real API server', function () {
       await reflector.synced;
       await apply(client, configMap('throw-1'));
       await apply(client, configMap('throw-2'));
-      await eventually('both changes cached', async () => reflector.cache.get('default/throw-2') !== undefined && reflector.cache.get('default/throw-1') !== undefined);
+      await eventually(
+        'both changes cached',
+        async () =>
+          reflector.cache.get('default/throw-2') !== undefined && reflector.cache.get('default/throw-1') !== undefined,
+      );
       expect(calls).to.be.at.least(2);
       expect(reflector.stats.errors).to.equal(0);
     });
@@ -159,7 +192,9 @@ describe('operator/framework on a real API server', function () {
         if (!cut.isLeader && cutStoppedAt === 0) cutStoppedAt = Date.now();
         if (other.isLeader && otherStartedAt === 0) otherStartedAt = Date.now();
       }, 20);
-      cleanups.push(() => clearInterval(sampler));
+      cleanups.push(() => {
+        clearInterval(sampler);
+      });
       proxy!.cut();
       await other.whenLeading();
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -172,12 +207,34 @@ describe('operator/framework on a real API server', function () {
   describe('StatusWriter', () => {
     const ROUTES = RESOURCES.HTTPRoute;
     const ref = { namespace: 'default', name: 'writer' };
-    const accepted = [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' }];
-    const foreign = { parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'theirs' }, controllerName: 'example.com/other', conditions: accepted };
-    const ours = { parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'ours' }, controllerName: 'example.com/us', conditions: accepted };
+    const accepted = [
+      {
+        type: 'Accepted',
+        status: 'True',
+        reason: 'Accepted',
+        message: 'ok',
+        observedGeneration: 1,
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      },
+    ];
+    const foreign = {
+      parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'theirs' },
+      controllerName: 'example.com/other',
+      conditions: accepted,
+    };
+    const ours = {
+      parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'ours' },
+      controllerName: 'example.com/us',
+      conditions: accepted,
+    };
 
     before(async () => {
-      await apply(client, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: ref, spec: { parentRefs: [{ name: 'ours' }, { name: 'theirs' }] } });
+      await apply(client, {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: ref,
+        spec: { parentRefs: [{ name: 'ours' }, { name: 'theirs' }] },
+      });
     });
 
     it('read-modify-write retries through a 409 Conflict and keeps what the other writer put there', async () => {
@@ -186,12 +243,18 @@ describe('operator/framework on a real API server', function () {
       // Someone else writes in between: our copy is now stale.
       await writer.update(ROUTES, ref, undefined, () => ({ parents: [foreign] }));
       const result = await writer.update(ROUTES, ref, stale, (status) => {
-        const parents = ((status as { parents?: unknown[] } | undefined)?.parents ?? []) as Array<{ controllerName: string }>;
-        return parents.some((p) => p.controllerName === ours.controllerName) ? undefined : { parents: [...parents, ours] };
+        const parents = ((status as { parents?: unknown[] } | undefined)?.parents ?? []) as Array<{
+          controllerName: string;
+        }>;
+        return parents.some((p) => p.controllerName === ours.controllerName)
+          ? undefined
+          : { parents: [...parents, ours] };
       });
       expect(result.written).to.equal(true);
       expect(writer.stats.conflicts).to.equal(1);
-      expect(((await getObject(client, 'HTTPRoute', 'default', 'writer'))!.status as { parents: unknown[] }).parents).to.deep.equal([foreign, ours]);
+      expect(
+        ((await getObject(client, 'HTTPRoute', 'default', 'writer'))!.status as { parents: unknown[] }).parents,
+      ).to.deep.equal([foreign, ours]);
       // Computing "no change" writes nothing.
       const again = await writer.update(ROUTES, ref, undefined, () => undefined);
       expect(again.written).to.equal(false);
@@ -201,27 +264,57 @@ describe('operator/framework on a real API server', function () {
     it('server-side apply writes the status under our field manager, and a repeat changes nothing', async () => {
       const writer = new StatusWriter({ client, fieldManager: 'framework-test', log: silentLog });
       const GATEWAYS = RESOURCES.Gateway;
-      await apply(client, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'ssa', namespace: 'default' }, spec: { gatewayClassName: 'none', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] } });
-      const status = { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' }] };
+      await apply(client, {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'ssa', namespace: 'default' },
+        spec: { gatewayClassName: 'none', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+      });
+      const status = {
+        conditions: [
+          {
+            type: 'Accepted',
+            status: 'True',
+            reason: 'Accepted',
+            message: 'ok',
+            observedGeneration: 1,
+            lastTransitionTime: '2026-01-01T00:00:00Z',
+          },
+        ],
+      };
       const first = await writer.apply(GATEWAYS, { namespace: 'default', name: 'ssa' }, status);
-      const managers = (first!.metadata!.managedFields as Array<{ manager: string; subresource?: string }>).filter((f) => f.manager === 'framework-test');
+      const managers = (first!.metadata!.managedFields as Array<{ manager: string; subresource?: string }>).filter(
+        (f) => f.manager === 'framework-test',
+      );
       expect(managers.map((f) => f.subresource)).to.deep.equal(['status']);
       const second = await writer.apply(GATEWAYS, { namespace: 'default', name: 'ssa' }, status);
-      expect(second!.metadata!.resourceVersion, 'a no-op apply does not bump the resourceVersion').to.equal(first!.metadata!.resourceVersion);
+      expect(second!.metadata!.resourceVersion, 'a no-op apply does not bump the resourceVersion').to.equal(
+        first!.metadata!.resourceVersion,
+      );
       expect(await writer.apply(GATEWAYS, { namespace: 'default', name: 'absent' }, status)).to.equal(undefined);
     });
   });
 
   describe('EventRecorder', () => {
     it('folds repeats into one Event with a series, and drops new Events beyond its burst', async () => {
-      const recorder = new EventRecorder({ client, reportingController: 'example.com/framework-test', reportingInstance: 'test-1', log: silentLog, seriesIntervalMs: 200, qps: 0.001, burst: 2 });
+      const recorder = new EventRecorder({
+        client,
+        reportingController: 'example.com/framework-test',
+        reportingInstance: 'test-1',
+        log: silentLog,
+        seriesIntervalMs: 200,
+        qps: 0.001,
+        burst: 2,
+      });
       cleanups.push(() => recorder.stop());
       const regarding = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'evented' };
       for (let i = 0; i < 3; i++) recorder.record(regarding, 'Warning', 'Broken', 'Check', 'same note');
       recorder.record(regarding, 'Normal', 'Fixed', 'Check', 'another note');
       recorder.record(regarding, 'Normal', 'Extra', 'Check', 'over the burst');
       const events = await eventually('the series count', async () => {
-        const { items } = await client.request<{ items: Array<{ reason: string; type: string; series?: { count: number }; reportingController: string }> }>('GET', '/apis/events.k8s.io/v1/namespaces/default/events');
+        const { items } = await client.request<{
+          items: Array<{ reason: string; type: string; series?: { count: number }; reportingController: string }>;
+        }>('GET', '/apis/events.k8s.io/v1/namespaces/default/events');
         const ours = items.filter((e) => e.reportingController === 'example.com/framework-test');
         return ours.find((e) => e.reason === 'Broken')?.series?.count === 3 ? ours : undefined;
       });

@@ -10,7 +10,18 @@ import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, eventually, gatewayAddress, getObject, loadFixture, backendAddressOrSkip, parentsOf } from './support/kube.ts';
+import {
+  CONTROLLER,
+  adminClient,
+  apply,
+  conditionOf,
+  eventually,
+  gatewayAddress,
+  getObject,
+  loadFixture,
+  backendAddressOrSkip,
+  parentsOf,
+} from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
@@ -28,13 +39,25 @@ describe('two operator replicas (real API server)', function () {
   let a: Replica;
   let b: Replica;
 
-  const lease = async () => (await getObject(client, 'Lease', 'default', 'portico-operator'))?.spec as { holderIdentity?: string; leaseTransitions?: number } | undefined;
+  const lease = async () =>
+    (await getObject(client, 'Lease', 'default', 'portico-operator'))?.spec as
+      | { holderIdentity?: string; leaseTransitions?: number }
+      | undefined;
   /** Status writes sent to the API server (applies and patches). */
   const writes = (r: Replica) => r.operator.writer.stats.applies + r.operator.writer.stats.updates;
-  const ourParent = async (route: string) => parentsOf((await getObject(client, 'HTTPRoute', 'default', route))?.status).find((p) => p.controllerName === CONTROLLER);
+  const ourParent = async (route: string) =>
+    parentsOf((await getObject(client, 'HTTPRoute', 'default', route))?.status).find(
+      (p) => p.controllerName === CONTROLLER,
+    );
   const routeAt = (prefix: string) => {
-    const route = loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp, BACKEND_PORT: echo!.port }).find((o) => o.kind === 'HTTPRoute')!;
-    (route.spec as { rules: Array<{ matches: Array<{ path: { value: string } }> }> }).rules[0].matches[0].path.value = prefix;
+    const route = loadFixture('echo.yaml', {
+      ADDRESS: address,
+      PORT,
+      BACKEND_IP: backendIp,
+      BACKEND_PORT: echo!.port,
+    }).find((o) => o.kind === 'HTTPRoute')!;
+    (route.spec as { rules: Array<{ matches: Array<{ path: { value: string } }> }> }).rules[0].matches[0].path.value =
+      prefix;
     return route;
   };
 
@@ -43,7 +66,13 @@ describe('two operator replicas (real API server)', function () {
     cluster = await startCluster();
     client = adminClient(cluster.kubeconfigPath);
     echo = await startEchoServer('echo', backendIp);
-    for (const object of loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp, BACKEND_PORT: echo.port })) await apply(client, object);
+    for (const object of loadFixture('echo.yaml', {
+      ADDRESS: address,
+      PORT,
+      BACKEND_IP: backendIp,
+      BACKEND_PORT: echo.port,
+    }))
+      await apply(client, object);
     a = await startReplica({ name: 'replica-a', kubeconfigPath: cluster.kubeconfigPath });
     replicas.push(a);
     await a.operator.elector.whenLeading();
@@ -64,7 +93,11 @@ describe('two operator replicas (real API server)', function () {
       expect(replica.operator.reconciler.lastAckedRevision, `${replica.name} acked`).to.be.at.least(0);
       expect(replica.dataPlane!.generation(), `${replica.name}'s data plane generation`).to.be.greaterThan(0);
     }
-    await eventually('Gateway Programmed=True', async () => conditionOf((await getObject(client, 'Gateway', 'default', 'gw'))?.status, 'Programmed')?.status === 'True');
+    await eventually(
+      'Gateway Programmed=True',
+      async () =>
+        conditionOf((await getObject(client, 'Gateway', 'default', 'gw'))?.status, 'Programmed')?.status === 'True',
+    );
     expect((await lease())?.holderIdentity).to.equal('replica-a');
     expect(a.operator.elector.isLeader).to.equal(true);
     expect(b.operator.elector.isLeader).to.equal(false);
@@ -72,8 +105,17 @@ describe('two operator replicas (real API server)', function () {
 
     // A change both replicas see: only A writes its status.
     await apply(client, routeAt('/v2'));
-    await eventually('route status at generation 2', async () => conditionOf(await ourParent('echo'), 'Accepted')?.observedGeneration === 2);
-    for (const replica of [a, b]) await eventually(`${replica.name} published /v2`, async () => replica.operator.store.get('HTTPRoute/default/echo')?.metadata?.generation === 2 && replica.operator.reconciler.lastAckedRevision >= replica.operator.store.revision);
+    await eventually(
+      'route status at generation 2',
+      async () => conditionOf(await ourParent('echo'), 'Accepted')?.observedGeneration === 2,
+    );
+    for (const replica of [a, b])
+      await eventually(
+        `${replica.name} published /v2`,
+        async () =>
+          replica.operator.store.get('HTTPRoute/default/echo')?.metadata?.generation === 2 &&
+          replica.operator.reconciler.lastAckedRevision >= replica.operator.store.revision,
+      );
     expect(writes(a), 'writes by the leader').to.be.greaterThan(0);
     expect(writes(b), 'writes by the follower').to.equal(0);
     expect(b.operator.statuses.all().length, 'the follower computed the statuses all the same').to.be.greaterThan(0);
@@ -98,7 +140,10 @@ describe('two operator replicas (real API server)', function () {
 
     const before = writes(b);
     await apply(client, routeAt('/v3'));
-    await eventually('route status at generation 3, written by B', async () => conditionOf(await ourParent('echo'), 'Accepted')?.observedGeneration === 3);
+    await eventually(
+      'route status at generation 3, written by B',
+      async () => conditionOf(await ourParent('echo'), 'Accepted')?.observedGeneration === 3,
+    );
     expect(writes(b) - before, 'writes by the new leader').to.be.greaterThan(0);
     // A's data plane keeps its last configuration; B's serves the new one. The kernel spreads new connections over
     // both (a kept-alive one would stick to one of them): ask on fresh connections until B's answers.

@@ -29,13 +29,31 @@ describe('install manifests on a real API server', function () {
 
   it('passes a server-side dry run of the cluster-wide and the namespaced install, then applies for real', async () => {
     // A dry run cannot place objects in a namespace that does not exist yet: the namespace goes in first.
-    const namespace = await kubectl(cluster, ['apply', '--server-side', '-f', join(ROOT, 'manifests/base/namespace.yaml')]);
+    const namespace = await kubectl(cluster, [
+      'apply',
+      '--server-side',
+      '-f',
+      join(ROOT, 'manifests/base/namespace.yaml'),
+    ]);
     expect(namespace.code, namespace.stderr).to.equal(0);
-    const dry = await kubectl(cluster, ['apply', '--server-side', '--dry-run=server', '-k', join(ROOT, 'manifests/base')]);
+    const dry = await kubectl(cluster, [
+      'apply',
+      '--server-side',
+      '--dry-run=server',
+      '-k',
+      join(ROOT, 'manifests/base'),
+    ]);
     expect(dry.code, dry.stderr).to.equal(0);
     expect(dry.stdout).to.match(/deployment.apps\/portico serverside-applied \(server dry run\)/);
-    for (const ns of ['team-a', 'team-b']) expect((await kubectl(cluster, ['create', 'namespace', ns])).code).to.equal(0);
-    const dryNamespaced = await kubectl(cluster, ['apply', '--server-side', '--dry-run=server', '-k', join(ROOT, 'manifests/namespaced')]);
+    for (const ns of ['team-a', 'team-b'])
+      expect((await kubectl(cluster, ['create', 'namespace', ns])).code).to.equal(0);
+    const dryNamespaced = await kubectl(cluster, [
+      'apply',
+      '--server-side',
+      '--dry-run=server',
+      '-k',
+      join(ROOT, 'manifests/namespaced'),
+    ]);
     expect(dryNamespaced.code, dryNamespaced.stderr).to.equal(0);
     // The namespaced variant grants nothing cluster-wide beyond GatewayClasses and the watched Namespaces.
     expect(dryNamespaced.stdout).to.not.match(/clusterrole.rbac.authorization.k8s.io\/portico-operator /);
@@ -43,15 +61,34 @@ describe('install manifests on a real API server', function () {
     expect(dryNamespaced.stdout).to.match(/role.rbac.authorization.k8s.io\/portico-operator .*\(server dry run\)/);
     const real = await kubectl(cluster, ['apply', '--server-side', '-k', join(ROOT, 'manifests/base')]);
     expect(real.code, real.stderr).to.equal(0);
-    const deployment = await kubectl(cluster, ['get', 'deployment', 'portico', '-n', 'portico-system', '-o', 'jsonpath={.spec.template.spec.containers[*].name}']);
+    const deployment = await kubectl(cluster, [
+      'get',
+      'deployment',
+      'portico',
+      '-n',
+      'portico-system',
+      '-o',
+      'jsonpath={.spec.template.spec.containers[*].name}',
+    ]);
     expect(deployment.stdout).to.equal('operator dataplane');
-    const gatewayClass = await kubectl(cluster, ['get', 'gatewayclass', 'portico', '-o', 'jsonpath={.spec.controllerName}']);
+    const gatewayClass = await kubectl(cluster, [
+      'get',
+      'gatewayclass',
+      'portico',
+      '-o',
+      'jsonpath={.spec.controllerName}',
+    ]);
     expect(gatewayClass.stdout).to.equal('portico.dev/gateway-controller');
   });
 
   it('refuses what a broken manifest would do (the dry run can fail)', async () => {
-    writeFileSync(join(dir, 'broken.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: broken, namespace: portico-system }\nspec: { replicas: -1 }\n');
-    expect((await kubectl(cluster, ['apply', '--server-side', '--dry-run=server', '-f', join(dir, 'broken.yaml')])).code).to.not.equal(0);
+    writeFileSync(
+      join(dir, 'broken.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: broken, namespace: portico-system }\nspec: { replicas: -1 }\n',
+    );
+    expect(
+      (await kubectl(cluster, ['apply', '--server-side', '--dry-run=server', '-f', join(dir, 'broken.yaml')])).code,
+    ).to.not.equal(0);
   });
 
   it('lets an app team manage routes in its namespace, but not change a Gateway or another namespace', async () => {
@@ -72,13 +109,37 @@ describe('install manifests on a real API server', function () {
     const read = await kubectl(cluster, [...AS_TEAM_A, 'get', 'gateway', 'shared', '-n', 'team-a', '-o', 'name']);
     expect(read.stdout.trim()).to.equal('gateway.gateway.networking.k8s.io/shared');
 
-    const patchGateway = await kubectl(cluster, [...AS_TEAM_A, 'patch', 'gateway', 'shared', '-n', 'team-a', '--type', 'merge', '-p', '{"spec":{"listeners":[{"name":"http","protocol":"HTTP","port":8080}]}}']);
+    const patchGateway = await kubectl(cluster, [
+      ...AS_TEAM_A,
+      'patch',
+      'gateway',
+      'shared',
+      '-n',
+      'team-a',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"listeners":[{"name":"http","protocol":"HTTP","port":8080}]}}',
+    ]);
     expect(patchGateway.code).to.not.equal(0);
     expect(patchGateway.stderr).to.match(/forbidden/i);
     const other = await kubectl(cluster, [...AS_TEAM_A, 'apply', '-f', join(dir, 'route-default.yaml')]);
     expect(other.code).to.not.equal(0);
     expect(other.stderr).to.match(/forbidden/i);
-    const status = await kubectl(cluster, [...AS_TEAM_A, 'patch', 'httproute', 'app', '-n', 'team-a', '--subresource', 'status', '--type', 'merge', '-p', '{"status":{"parents":[]}}']);
+    const status = await kubectl(cluster, [
+      ...AS_TEAM_A,
+      'patch',
+      'httproute',
+      'app',
+      '-n',
+      'team-a',
+      '--subresource',
+      'status',
+      '--type',
+      'merge',
+      '-p',
+      '{"status":{"parents":[]}}',
+    ]);
     expect(status.stderr, 'an app team cannot forge the route status').to.match(/forbidden/i);
   });
 });

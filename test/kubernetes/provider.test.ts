@@ -31,10 +31,22 @@ describe('kubernetes provider (real API server, no Gateway API CRDs at start)', 
     client = adminClient(cluster.kubeconfigPath);
     for (const ns of ['team-a', 'team-b']) {
       await apply(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { team: ns } } });
-      await apply(client, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: ns }, data: { a: '1' } });
+      await apply(client, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'settings', namespace: ns },
+        data: { a: '1' },
+      });
     }
     const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    provider = new KubernetesProvider({ client, store, log, namespaces: ['team-a'], rediscoverMs: 300, onLiveChange: (kind, key) => void live.push(`${kind} ${key}`) });
+    provider = new KubernetesProvider({
+      client,
+      store,
+      log,
+      namespaces: ['team-a'],
+      rediscoverMs: 300,
+      onLiveChange: (kind, key) => void live.push(`${kind} ${key}`),
+    });
     await provider.start();
   });
 
@@ -47,7 +59,18 @@ describe('kubernetes provider (real API server, no Gateway API CRDs at start)', 
   it('syncs the core kinds and warns once per missing Gateway API kind', () => {
     expect(provider!.synced).to.equal(true);
     expect(provider!.missingKinds().sort()).to.deep.equal(
-      ['BackendTLSPolicy', 'GRPCRoute', 'Gateway', 'GatewayClass', 'HTTPRoute', 'ListenerSet', 'ReferenceGrant', 'TCPRoute', 'TLSRoute', 'UDPRoute'].sort(),
+      [
+        'BackendTLSPolicy',
+        'GRPCRoute',
+        'Gateway',
+        'GatewayClass',
+        'HTTPRoute',
+        'ListenerSet',
+        'ReferenceGrant',
+        'TCPRoute',
+        'TLSRoute',
+        'UDPRoute',
+      ].sort(),
     );
     const warned = lines.filter((l) => l.msg.startsWith('kind not served')).map((l) => l.kind);
     expect(warned.sort()).to.deep.equal(provider!.missingKinds().sort());
@@ -55,16 +78,29 @@ describe('kubernetes provider (real API server, no Gateway API CRDs at start)', 
 
   it('watches only the listed namespaces, and only those Namespace objects', () => {
     const keys = store.snapshot();
-    expect(keys.configMaps.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}`)).to.deep.equal(['team-a/settings']);
+    expect(keys.configMaps.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}`)).to.deep.equal([
+      'team-a/settings',
+    ]);
     expect(keys.namespaces.map((n) => n.metadata?.name)).to.deep.equal(['team-a']);
     expect(store.get('ConfigMap/team-b/settings')).to.equal(undefined);
   });
 
   it('starts watching a kind once its CRD is installed', async () => {
-    await client.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: parse(readFileSync(CRD, 'utf8')) });
-    await eventually('GatewayClass watched', async () => provider!.resourceOf('GatewayClass')?.version === 'v1', 30_000);
+    await client.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: parse(readFileSync(CRD, 'utf8')),
+    });
+    await eventually(
+      'GatewayClass watched',
+      async () => provider!.resourceOf('GatewayClass')?.version === 'v1',
+      30_000,
+    );
     await eventually('GatewayClass created', async () => {
-      await apply(client, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'late' }, spec: { controllerName: 'portico.dev/gateway-controller' } });
+      await apply(client, {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'GatewayClass',
+        metadata: { name: 'late' },
+        spec: { controllerName: 'portico.dev/gateway-controller' },
+      });
       return true;
     });
     await eventually('GatewayClass in the store', async () => store.get('GatewayClass//late') !== undefined);
@@ -75,14 +111,31 @@ describe('kubernetes provider (real API server, no Gateway API CRDs at start)', 
     const revision = store.revision;
     live.length = 0;
     await client.request('PATCH', '/apis/gateway.networking.k8s.io/v1/gatewayclasses/late/status', {
-      body: { status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'x', lastTransitionTime: '2026-01-01T00:00:00Z' }] } },
+      body: {
+        status: {
+          conditions: [
+            {
+              type: 'Accepted',
+              status: 'True',
+              reason: 'Accepted',
+              message: 'x',
+              lastTransitionTime: '2026-01-01T00:00:00Z',
+            },
+          ],
+        },
+      },
       contentType: CONTENT_TYPE.mergePatch,
     });
     await eventually('the live change', async () => live.includes('GatewayClass late'));
     expect(provider!.get('GatewayClass', undefined, 'late')?.status).to.have.property('conditions');
     expect(store.revision, 'store untouched').to.equal(revision);
     // A spec change does reach it.
-    await apply(client, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'late' }, spec: { controllerName: 'portico.dev/gateway-controller', description: 'changed' } });
+    await apply(client, {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: 'late' },
+      spec: { controllerName: 'portico.dev/gateway-controller', description: 'changed' },
+    });
     await eventually('the spec change in the store', async () => store.revision > revision);
   });
 });

@@ -16,7 +16,18 @@ import { KubeClient, isApiError } from '../../operator/framework/kube-client.ts'
 import { kubectl } from './support/kubectl.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import { serviceNameOf } from '../../operator/gateway/gateway-service.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, deleteObject, eventually, getObject, loadFixture, backendAddressOrSkip, parentsOf } from './support/kube.ts';
+import {
+  CONTROLLER,
+  adminClient,
+  apply,
+  conditionOf,
+  deleteObject,
+  eventually,
+  getObject,
+  loadFixture,
+  backendAddressOrSkip,
+  parentsOf,
+} from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
@@ -62,14 +73,19 @@ describe('the operator with the install manifests’ RBAC (real API server)', fu
     expect(token.code, token.stderr).to.equal(0);
     operatorConfig = serviceAccountConfig(cluster.kubeconfigPath, token.stdout.trim());
     echo = await startEchoServer('echo', backendIp);
-    for (const object of loadFixture('services.yaml', { BACKEND_IP: backendIp, BACKEND_PORT: echo.port })) await apply(client, object);
+    for (const object of loadFixture('services.yaml', { BACKEND_IP: backendIp, BACKEND_PORT: echo.port }))
+      await apply(client, object);
     replica = await startReplica({
       name: 'rbac',
       kubeconfigPath: cluster.kubeconfigPath,
       log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }),
       leaseNamespace: 'portico-system',
       overrides: { kubeConfig: operatorConfig },
-      config: { addressMode: 'service', serviceNamespace: 'portico-system', internalPorts: `${FIRST_PORT}-${FIRST_PORT + 19}` },
+      config: {
+        addressMode: 'service',
+        serviceNamespace: 'portico-system',
+        internalPorts: `${FIRST_PORT}-${FIRST_PORT + 19}`,
+      },
     });
   });
 
@@ -96,44 +112,97 @@ describe('the operator with the install manifests’ RBAC (real API server)', fu
     const operator = replica!.operator;
     await operator.elector.whenLeading();
     // The ClusterIP Gateway is programmed on its Service's cluster IP (the class's parameters ConfigMap was read).
-    await eventually('Gateway internal Programmed=True', async () => conditionOf((await getObject(client, 'Gateway', 'default', 'internal'))?.status, 'Programmed')?.status === 'True');
-    expect(conditionOf((await getObject(client, 'GatewayClass', undefined, 'portico-internal'))?.status, 'Accepted')?.status).to.equal('True');
-    const web = await eventually('the Service of Gateway web', async () => getObject(client, 'Service', 'portico-system', serviceNameOf('default', 'web')));
+    await eventually(
+      'Gateway internal Programmed=True',
+      async () =>
+        conditionOf((await getObject(client, 'Gateway', 'default', 'internal'))?.status, 'Programmed')?.status ===
+        'True',
+    );
+    expect(
+      conditionOf((await getObject(client, 'GatewayClass', undefined, 'portico-internal'))?.status, 'Accepted')?.status,
+    ).to.equal('True');
+    const web = await eventually('the Service of Gateway web', async () =>
+      getObject(client, 'Service', 'portico-system', serviceNameOf('default', 'web')),
+    );
     const targetPort = (web.spec as { ports: Array<{ targetPort: number }> }).ports[0].targetPort;
-    await eventually('a 200 on the internal port', async () => (await get(`http://127.0.0.1:${targetPort}/echo/rbac`).catch(() => undefined))?.status === 200);
+    await eventually(
+      'a 200 on the internal port',
+      async () => (await get(`http://127.0.0.1:${targetPort}/echo/rbac`).catch(() => undefined))?.status === 200,
+    );
     // A route change that needs a read after a conflict and an Event: a missing backend.
-    const route = loadFixture('services.yaml', { BACKEND_IP: backendIp, BACKEND_PORT: 1 }).find((o) => o.kind === 'HTTPRoute') as ApiObject;
+    const route = loadFixture('services.yaml', { BACKEND_IP: backendIp, BACKEND_PORT: 1 }).find(
+      (o) => o.kind === 'HTTPRoute',
+    ) as ApiObject;
     (route.spec as { rules: Array<{ backendRefs: Array<{ name: string }> }> }).rules[0].backendRefs[0].name = 'missing';
     await apply(client, route);
     await eventually('ResolvedRefs=False on the route', async () => {
-      const ours = parentsOf((await getObject(client, 'HTTPRoute', 'default', 'echo'))?.status).find((p) => p.controllerName === CONTROLLER);
+      const ours = parentsOf((await getObject(client, 'HTTPRoute', 'default', 'echo'))?.status).find(
+        (p) => p.controllerName === CONTROLLER,
+      );
       return conditionOf(ours, 'ResolvedRefs')?.status === 'False';
     });
     await eventually('an Event recorded', async () => operator.events.stats.created > 0);
     // A ListenerSet (not admitted by Gateway web: its status says so) and a BackendTLSPolicy reached from web: their
     // statuses are written too (listenersets/status by apply, backendtlspolicies/status by read-modify-write).
     const gw = 'gateway.networking.k8s.io/v1';
-    await apply(client, { apiVersion: gw, kind: 'ListenerSet', metadata: { name: 'team', namespace: 'default' }, spec: { parentRef: { name: 'web' }, listeners: [{ name: 'team', protocol: 'HTTP', port: 8081 }] } });
-    await apply(client, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'secure', namespace: 'default' }, spec: { ports: [{ name: 'https', port: 443 }] } });
+    await apply(client, {
+      apiVersion: gw,
+      kind: 'ListenerSet',
+      metadata: { name: 'team', namespace: 'default' },
+      spec: { parentRef: { name: 'web' }, listeners: [{ name: 'team', protocol: 'HTTP', port: 8081 }] },
+    });
+    await apply(client, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'secure', namespace: 'default' },
+      spec: { ports: [{ name: 'https', port: 443 }] },
+    });
     await apply(client, {
       apiVersion: gw,
       kind: 'BackendTLSPolicy',
       metadata: { name: 'secure', namespace: 'default' },
-      spec: { targetRefs: [{ group: '', kind: 'Service', name: 'secure' }], validation: { hostname: 'secure.example.com', wellKnownCACertificates: 'System' } },
+      spec: {
+        targetRefs: [{ group: '', kind: 'Service', name: 'secure' }],
+        validation: { hostname: 'secure.example.com', wellKnownCACertificates: 'System' },
+      },
     });
-    await apply(client, { apiVersion: gw, kind: 'HTTPRoute', metadata: { name: 'secure', namespace: 'default' }, spec: { parentRefs: [{ name: 'web' }], rules: [{ backendRefs: [{ name: 'secure', port: 443 }] }] } });
-    await eventually('ListenerSet Accepted=False NotAllowed', async () => conditionOf((await getObject(client, 'ListenerSet', 'default', 'team'))?.status, 'Accepted')?.reason === 'NotAllowed');
+    await apply(client, {
+      apiVersion: gw,
+      kind: 'HTTPRoute',
+      metadata: { name: 'secure', namespace: 'default' },
+      spec: { parentRefs: [{ name: 'web' }], rules: [{ backendRefs: [{ name: 'secure', port: 443 }] }] },
+    });
+    await eventually(
+      'ListenerSet Accepted=False NotAllowed',
+      async () =>
+        conditionOf((await getObject(client, 'ListenerSet', 'default', 'team'))?.status, 'Accepted')?.reason ===
+        'NotAllowed',
+    );
     await eventually('BackendTLSPolicy Accepted for Gateway web', async () => {
-      const ancestors = ((await getObject(client, 'BackendTLSPolicy', 'default', 'secure'))?.status as { ancestors?: Array<{ controllerName: string; conditions: unknown[] }> })?.ancestors ?? [];
+      const ancestors =
+        (
+          (await getObject(client, 'BackendTLSPolicy', 'default', 'secure'))?.status as {
+            ancestors?: Array<{ controllerName: string; conditions: unknown[] }>;
+          }
+        )?.ancestors ?? [];
       return ancestors.some((a) => a.controllerName === CONTROLLER && conditionOf(a, 'Accepted')?.status === 'True');
     });
     // A Gateway that goes takes its Service with it.
     await deleteObject(client, 'Gateway', 'default', 'internal');
-    await eventually('the Service of Gateway internal deleted', async () => (await getObject(client, 'Service', 'portico-system', serviceNameOf('default', 'internal'))) === undefined);
+    await eventually(
+      'the Service of Gateway internal deleted',
+      async () =>
+        (await getObject(client, 'Service', 'portico-system', serviceNameOf('default', 'internal'))) === undefined,
+    );
     expect(operator.services?.stats.deletes).to.equal(1);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(lines.length, 'the log is captured').to.be.greaterThan(10);
-    expect(lines.filter((l) => /forbidden|"code":403/i.test(l)), 'forbidden requests').to.deep.equal([]);
-    expect((await getObject(client, 'Lease', 'portico-system', 'portico-operator'))?.spec).to.include({ holderIdentity: 'rbac' });
+    expect(
+      lines.filter((l) => /forbidden|"code":403/i.test(l)),
+      'forbidden requests',
+    ).to.deep.equal([]);
+    expect((await getObject(client, 'Lease', 'portico-system', 'portico-operator'))?.spec).to.include({
+      holderIdentity: 'rbac',
+    });
   });
 });

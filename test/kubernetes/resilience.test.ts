@@ -16,7 +16,20 @@ import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import { CONTROLLER, adminClient, apply, conditionOf, deleteObject, eventually, gatewayAddress, getObject, kubeConfigFor, loadFixture, backendAddressOrSkip, parentsOf } from './support/kube.ts';
+import {
+  CONTROLLER,
+  adminClient,
+  apply,
+  conditionOf,
+  deleteObject,
+  eventually,
+  gatewayAddress,
+  getObject,
+  kubeConfigFor,
+  loadFixture,
+  backendAddressOrSkip,
+  parentsOf,
+} from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 import { startTcpProxy } from './support/tcp-proxy.ts';
@@ -29,7 +42,12 @@ function routeTo(name: string, prefix: string): ApiObject {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
     metadata: { name, namespace: 'default' },
-    spec: { parentRefs: [{ name: 'gw' }], rules: [{ matches: [{ path: { type: 'PathPrefix', value: prefix } }], backendRefs: [{ name: 'echo', port: 80 }] }] },
+    spec: {
+      parentRefs: [{ name: 'gw' }],
+      rules: [
+        { matches: [{ path: { type: 'PathPrefix', value: prefix } }], backendRefs: [{ name: 'echo', port: 80 }] },
+      ],
+    },
   };
 }
 
@@ -53,14 +71,30 @@ describe('kubernetes mode through API server outages (real API server)', functio
     client = adminClient(cluster.kubeconfigPath);
     proxy = await startTcpProxy('127.0.0.1', Number(new URL(cluster.server).port));
     echo = await startEchoServer('echo', backendIp);
-    for (const object of loadFixture('echo.yaml', { ADDRESS: address, PORT, BACKEND_IP: backendIp, BACKEND_PORT: echo.port })) await apply(client, object);
-    for (const [name, prefix] of [['gap-a', '/gap-a'], ['gap-b', '/gap-b']]) await apply(client, routeTo(name, prefix));
+    for (const object of loadFixture('echo.yaml', {
+      ADDRESS: address,
+      PORT,
+      BACKEND_IP: backendIp,
+      BACKEND_PORT: echo.port,
+    }))
+      await apply(client, object);
+    for (const [name, prefix] of [
+      ['gap-a', '/gap-a'],
+      ['gap-b', '/gap-b'],
+    ])
+      await apply(client, routeTo(name, prefix));
     replica = await startReplica({
       name: 'resilience',
       kubeconfigPath: cluster.kubeconfigPath,
-      overrides: { kubeConfig: kubeConfigFor(cluster.kubeconfigPath, `https://127.0.0.1:${proxy.port}`), reflector: { backoff: { initialMs: 100, maxMs: 1000 } } },
+      overrides: {
+        kubeConfig: kubeConfigFor(cluster.kubeconfigPath, `https://127.0.0.1:${proxy.port}`),
+        reflector: { backoff: { initialMs: 100, maxMs: 1000 } },
+      },
     });
-    await eventually('/gap-a and /gap-b served', async () => (await served('/gap-a')) === 200 && (await served('/gap-b')) === 200);
+    await eventually(
+      '/gap-a and /gap-b served',
+      async () => (await served('/gap-a')) === 200 && (await served('/gap-b')) === 200,
+    );
   });
 
   after(async function () {
@@ -121,11 +155,19 @@ describe('kubernetes mode through API server outages (real API server)', functio
     expect(failures, 'requests that failed while the API server was away').to.deep.equal([]);
     expect(ok).to.be.greaterThan(50);
     expect(routeReflector().stats.watches).to.be.greaterThan(watches);
-    const ours = await eventually('the new route accepted on the API server', async () => {
-      const parent = parentsOf((await getObject(client, 'HTTPRoute', 'default', 'after-restart'))?.status).find((p) => p.controllerName === CONTROLLER);
-      return conditionOf(parent, 'Accepted')?.status === 'True' ? parent : undefined;
-    }, 30_000);
+    const ours = await eventually(
+      'the new route accepted on the API server',
+      async () => {
+        const parent = parentsOf((await getObject(client, 'HTTPRoute', 'default', 'after-restart'))?.status).find(
+          (p) => p.controllerName === CONTROLLER,
+        );
+        return conditionOf(parent, 'Accepted')?.status === 'True' ? parent : undefined;
+      },
+      30_000,
+    );
     expect(ours.parentRef.name).to.equal('gw');
-    expect(conditionOf((await getObject(client, 'Gateway', 'default', 'gw'))?.status, 'Programmed')?.status).to.equal('True');
+    expect(conditionOf((await getObject(client, 'Gateway', 'default', 'gw'))?.status, 'Programmed')?.status).to.equal(
+      'True',
+    );
   });
 });

@@ -27,14 +27,22 @@ const CLIENTS = 4;
 /** The route at edit `n`: even edits go to port 80 (echo A) with no filter, odd ones to 8080 (echo B) with one. */
 function route(n: number): ApiObject {
   const odd = n % 2 === 1;
-  const filters = odd ? [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: [{ name: 'x-edit', value: String(n) }] } }] : [];
+  const filters = odd
+    ? [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: [{ name: 'x-edit', value: String(n) }] } }]
+    : [];
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
     metadata: { name: 'changing', namespace: 'default' },
     spec: {
       parentRefs: [{ name: 'gw' }],
-      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], filters, backendRefs: [{ name: 'echo', port: odd ? 8080 : 80 }] }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          filters,
+          backendRefs: [{ name: 'echo', port: odd ? 8080 : 80 }],
+        },
+      ],
     },
   };
 }
@@ -59,7 +67,10 @@ describe('route changes under traffic, Kubernetes mode (real API server)', funct
     for (const object of loadFixture('route-change.yaml', vars)) await apply(client, object);
     await apply(client, route(0));
     replica = await startReplica({ name: 'route-change', kubeconfigPath: cluster.kubeconfigPath });
-    await eventually('the route served by echo A', async () => (await get(url).catch(() => undefined))?.echo?.backend === 'a');
+    await eventually(
+      'the route served by echo A',
+      async () => (await get(url).catch(() => undefined))?.echo?.backend === 'a',
+    );
   });
 
   after(async () => {

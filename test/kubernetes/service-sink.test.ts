@@ -32,14 +32,22 @@ const SELECTOR = { 'app.kubernetes.io/name': 'portico' };
 class RecordingClient extends KubeClient {
   readonly calls: Array<{ method: string; name: string; body: any }> = [];
 
-  override async request<T = unknown>(method: Dispatcher.HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+  override async request<T = unknown>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
     this.calls.push({ method, name: path.split('/').pop()!, body: options.body });
     return super.request<T>(method, path, options);
   }
 }
 
 interface ServiceLike extends ApiObject {
-  spec: { type: string; selector: Record<string, string>; ports: Array<{ port: number; targetPort: number; nodePort?: number }> };
+  spec: {
+    type: string;
+    selector: Record<string, string>;
+    ports: Array<{ port: number; targetPort: number; nodePort?: number }>;
+  };
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,7 +91,11 @@ describe('kubernetes/services: KubernetesServiceSink (real API server)', functio
     await cluster?.stop();
   });
 
-  function gatewayService(name: string, targetPort = 10000, type: 'LoadBalancer' | 'ClusterIP' = 'LoadBalancer'): GatewayService {
+  function gatewayService(
+    name: string,
+    targetPort = 10000,
+    type: 'LoadBalancer' | 'ClusterIP' = 'LoadBalancer',
+  ): GatewayService {
     return {
       gateway: `default/${name}`,
       namespace: ns,
@@ -99,11 +111,15 @@ describe('kubernetes/services: KubernetesServiceSink (real API server)', functio
 
   /** A body applied as the sink applies it (server-side apply, force, our field manager); the Service as served. */
   async function applyAsOperator(body: ApiObject): Promise<ServiceLike> {
-    return client.request<ServiceLike>('PATCH', objectPath(RESOURCES.Service, { namespace: ns, name: body.metadata!.name! }), {
-      query: { fieldManager: FIELD_MANAGER, force: true },
-      body,
-      contentType: CONTENT_TYPE.apply,
-    });
+    return client.request<ServiceLike>(
+      'PATCH',
+      objectPath(RESOURCES.Service, { namespace: ns, name: body.metadata!.name! }),
+      {
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        body,
+        contentType: CONTENT_TYPE.apply,
+      },
+    );
   }
 
   const service = async (name: string) => (await getObject(client, 'Service', ns, name)) as ServiceLike | undefined;
@@ -119,7 +135,10 @@ describe('kubernetes/services: KubernetesServiceSink (real API server)', functio
     const want = await versions();
     await eventually('the cache as the API server', async () => {
       const cached = provider!.list('Service', ns);
-      return cached.length === Object.keys(want).length && cached.every((s) => want[s.metadata!.name!] === s.metadata!.resourceVersion);
+      return (
+        cached.length === Object.keys(want).length &&
+        cached.every((s) => want[s.metadata!.name!] === s.metadata!.resourceVersion)
+      );
     });
     return want;
   }
@@ -143,22 +162,36 @@ describe('kubernetes/services: KubernetesServiceSink (real API server)', functio
   async function startSink(): Promise<{ sink: KubernetesServiceSink; calls: RecordingClient['calls'] }> {
     await cacheCurrent();
     sinkClient = new RecordingClient(kubeConfigFor(cluster!.kubeconfigPath), { userAgent: 'portico-tests-sink' });
-    sink = new KubernetesServiceSink({ client: sinkClient, live: provider!, namespace: ns, selector: SELECTOR, fieldManager: FIELD_MANAGER, log });
+    sink = new KubernetesServiceSink({
+      client: sinkClient,
+      live: provider!,
+      namespace: ns,
+      selector: SELECTOR,
+      fieldManager: FIELD_MANAGER,
+      log,
+    });
     return { sink, calls: sinkClient.calls };
   }
 
   it('a served Service matches the body it was applied from; a change to what we own does not', async () => {
     const body = serviceBody(gatewayService('web'), SELECTOR)!;
     const served = await applyAsOperator(body as unknown as ApiObject);
-    expect(served.spec.ports[0].nodePort, 'the API server allocated a node port (a field the body does not have)').to.be.a('number');
+    expect(
+      served.spec.ports[0].nodePort,
+      'the API server allocated a node port (a field the body does not have)',
+    ).to.be.a('number');
     expect(serviceMatches(served, body)).to.equal(true);
 
     // Someone else changes the selector, which the body sets (a merge patch merges maps: ours is removed with null).
-    const changed = await client.request<ServiceLike>('PATCH', objectPath(RESOURCES.Service, { namespace: ns, name: 'gw-web' }), {
-      query: { fieldManager: 'someone-else' },
-      body: { spec: { selector: { app: 'other', 'app.kubernetes.io/name': null } } },
-      contentType: CONTENT_TYPE.mergePatch,
-    });
+    const changed = await client.request<ServiceLike>(
+      'PATCH',
+      objectPath(RESOURCES.Service, { namespace: ns, name: 'gw-web' }),
+      {
+        query: { fieldManager: 'someone-else' },
+        body: { spec: { selector: { app: 'other', 'app.kubernetes.io/name': null } } },
+        contentType: CONTENT_TYPE.mergePatch,
+      },
+    );
     expect(changed.spec.selector).to.deep.equal({ app: 'other' });
     expect(serviceMatches(changed, body)).to.equal(false);
 
@@ -175,7 +208,9 @@ describe('kubernetes/services: KubernetesServiceSink (real API server)', functio
 
     sink.setLeader(true);
     await settled();
-    expect(calls.map((c) => [c.method, c.name, c.body.spec.ports[0].targetPort])).to.deep.equal([['PATCH', 'gw-web', 10000]]);
+    expect(calls.map((c) => [c.method, c.name, c.body.spec.ports[0].targetPort])).to.deep.equal([
+      ['PATCH', 'gw-web', 10000],
+    ]);
     const created = (await service('gw-web'))!;
     expect([created.spec.type, created.spec.ports[0].targetPort]).to.deep.equal(['LoadBalancer', 10000]);
 
@@ -198,7 +233,12 @@ describe('kubernetes/services: KubernetesServiceSink (real API server)', functio
   it('deletes orphans of ours after the first complete list, keeps Services of Gateways that cannot be served, never touches others', async () => {
     const gone = await applyAsOperator(serviceBody(gatewayService('gone'), SELECTOR) as unknown as ApiObject);
     await applyAsOperator(serviceBody(gatewayService('kept'), SELECTOR) as unknown as ApiObject);
-    await apply(client, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gw-foreign', namespace: ns }, spec: { ports: [{ port: 80 }] } });
+    await apply(client, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'gw-foreign', namespace: ns },
+      spec: { ports: [{ port: 80 }] },
+    });
     const { sink, calls } = await startSink();
     const before = await versions();
     sink.setLeader(true);

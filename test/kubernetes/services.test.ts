@@ -16,10 +16,18 @@ import { CONTENT_TYPE } from '../../operator/framework/kube-client.ts';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import { serviceNameOf } from '../../operator/gateway/gateway-service.ts';
-import { adminClient, apply, conditionOf, deleteObject, eventually, getObject, loadFixture, backendAddressOrSkip } from './support/kube.ts';
+import {
+  adminClient,
+  apply,
+  conditionOf,
+  deleteObject,
+  eventually,
+  getObject,
+  loadFixture,
+  backendAddressOrSkip,
+} from './support/kube.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
-
 
 interface EventLike {
   type: string;
@@ -33,7 +41,12 @@ const NS = 'portico-system';
 const FIRST_PORT = 20_000 + (process.pid % 200) * 50;
 
 interface ServiceLike extends ApiObject {
-  spec: { type: string; clusterIP: string; selector: Record<string, string>; ports: Array<{ name: string; protocol: string; port: number; targetPort: number; nodePort?: number }> };
+  spec: {
+    type: string;
+    clusterIP: string;
+    selector: Record<string, string>;
+    ports: Array<{ name: string; protocol: string; port: number; targetPort: number; nodePort?: number }>;
+  };
 }
 
 describe('service mode: a Service per Gateway (real API server)', function () {
@@ -44,9 +57,14 @@ describe('service mode: a Service per Gateway (real API server)', function () {
   let replica: Replica | undefined;
   let fixture: ApiObject[];
 
-  const service = async (gateway: string) => (await getObject(client, 'Service', NS, serviceNameOf('default', gateway))) as ServiceLike | undefined;
-  const gatewayStatus = async (name: string) => (await getObject(client, 'Gateway', 'default', name))?.status as { addresses?: Array<{ type: string; value: string }> } | undefined;
-  const fixtureObject = (kind: string, name: string) => structuredClone(fixture.find((o) => o.kind === kind && o.metadata?.name === name)!);
+  const service = async (gateway: string) =>
+    (await getObject(client, 'Service', NS, serviceNameOf('default', gateway))) as ServiceLike | undefined;
+  const gatewayStatus = async (name: string) =>
+    (await getObject(client, 'Gateway', 'default', name))?.status as
+      | { addresses?: Array<{ type: string; value: string }> }
+      | undefined;
+  const fixtureObject = (kind: string, name: string) =>
+    structuredClone(fixture.find((o) => o.kind === kind && o.metadata?.name === name)!);
 
   before(async function () {
     const backendIp = backendAddressOrSkip(this);
@@ -76,8 +94,16 @@ describe('service mode: a Service per Gateway (real API server)', function () {
     expect(web.spec.selector).to.deep.equal({ 'app.kubernetes.io/name': 'portico' });
     expect(web.spec.ports.map((p) => [p.name, p.protocol, p.port])).to.deep.equal([['tcp-80', 'TCP', 80]]);
     expect(web.spec.ports[0].nodePort, 'a LoadBalancer Service gets a node port from the API server').to.be.a('number');
-    expect(web.metadata?.labels).to.include({ team: 'payments', 'app.kubernetes.io/managed-by': 'portico', 'gateway.networking.k8s.io/gateway-name': 'web', 'portico.dev/gateway-namespace': 'default' });
-    expect(web.metadata?.annotations).to.include({ 'example.com/lb-tier': 'premium', 'portico.dev/gateway': 'default/web' });
+    expect(web.metadata?.labels).to.include({
+      team: 'payments',
+      'app.kubernetes.io/managed-by': 'portico',
+      'gateway.networking.k8s.io/gateway-name': 'web',
+      'portico.dev/gateway-namespace': 'default',
+    });
+    expect(web.metadata?.annotations).to.include({
+      'example.com/lb-tier': 'premium',
+      'portico.dev/gateway': 'default/web',
+    });
 
     const internal = await eventually('the Service of Gateway internal', () => service('internal'));
     expect(internal.spec.type).to.equal('ClusterIP');
@@ -93,13 +119,20 @@ describe('service mode: a Service per Gateway (real API server)', function () {
 
   it('records the Service writes as Events on the Gateway, where its owners look', async () => {
     const created = await eventually('a ServiceCreated Event on Gateway web', async () => {
-      const { items } = await client.request<{ items: EventLike[] }>('GET', '/apis/events.k8s.io/v1/namespaces/default/events');
-      return items.find((e) => e.regarding.kind === 'Gateway' && e.regarding.name === 'web' && e.reason === 'ServiceCreated');
+      const { items } = await client.request<{ items: EventLike[] }>(
+        'GET',
+        '/apis/events.k8s.io/v1/namespaces/default/events',
+      );
+      return items.find(
+        (e) => e.regarding.kind === 'Gateway' && e.regarding.name === 'web' && e.reason === 'ServiceCreated',
+      );
     });
     const gateway = await getObject(client, 'Gateway', 'default', 'web');
     expect(created.type).to.equal('Normal');
     expect(created.regarding.uid).to.equal(gateway?.metadata?.uid);
-    expect(created.note).to.equal(`Service ${NS}/${(await service('web'))!.metadata!.name} (LoadBalancer) created for this Gateway`);
+    expect(created.note).to.equal(
+      `Service ${NS}/${(await service('web'))!.metadata!.name} (LoadBalancer) created for this Gateway`,
+    );
     expect(created.reportingController).to.equal('portico.dev/gateway-controller');
   });
 
@@ -109,7 +142,9 @@ describe('service mode: a Service per Gateway (real API server)', function () {
       const s = await getObject(client, 'Gateway', 'default', 'internal');
       return conditionOf(s?.status, 'Programmed')?.status === 'True' ? s!.status : undefined;
     });
-    expect((status as { addresses: unknown }).addresses).to.deep.equal([{ type: 'IPAddress', value: internal.spec.clusterIP }]);
+    expect((status as { addresses: unknown }).addresses).to.deep.equal([
+      { type: 'IPAddress', value: internal.spec.clusterIP },
+    ]);
   });
 
   it('waits for a load balancer (AddressNotAssigned), then publishes its ingress', async () => {
@@ -125,7 +160,10 @@ describe('service mode: a Service per Gateway (real API server)', function () {
       body: { status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }, { hostname: 'lb.example.net' }] } } },
       contentType: CONTENT_TYPE.mergePatch,
     });
-    await eventually('web Programmed=True', async () => conditionOf(await gatewayStatus('web'), 'Programmed')?.status === 'True');
+    await eventually(
+      'web Programmed=True',
+      async () => conditionOf(await gatewayStatus('web'), 'Programmed')?.status === 'True',
+    );
     expect((await gatewayStatus('web'))?.addresses).to.deep.equal([
       { type: 'IPAddress', value: '203.0.113.7' },
       { type: 'Hostname', value: 'lb.example.net' },
@@ -152,7 +190,10 @@ describe('service mode: a Service per Gateway (real API server)', function () {
       return s?.spec.type === 'NodePort' ? s : undefined;
     });
     expect(nodePort.spec.ports.every((p) => typeof p.nodePort === 'number')).to.equal(true);
-    expect(nodePort.spec.ports.map((p) => p.targetPort), 'the internal ports stay').to.deep.equal(internalPorts);
+    expect(
+      nodePort.spec.ports.map((p) => p.targetPort),
+      'the internal ports stay',
+    ).to.deep.equal(internalPorts);
 
     const web = fixtureObject('Gateway', 'web');
     (web.spec as { infrastructure: unknown }).infrastructure = { labels: { tier: 'gold' } };
@@ -170,33 +211,68 @@ describe('service mode: a Service per Gateway (real API server)', function () {
     const sink = replica!.operator.services!;
     await sink.whenIdle();
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const before = { applies: sink.stats.applies, versions: [(await service('web'))!.metadata?.resourceVersion, (await service('internal'))!.metadata?.resourceVersion] };
+    const before = {
+      applies: sink.stats.applies,
+      versions: [
+        (await service('web'))!.metadata?.resourceVersion,
+        (await service('internal'))!.metadata?.resourceVersion,
+      ],
+    };
     // Passes that change nothing for the Services: an unrelated object, and a new leader term.
-    await apply(client, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unrelated', namespace: 'default' }, data: { a: '1' } });
+    await apply(client, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'unrelated', namespace: 'default' },
+      data: { a: '1' },
+    });
     sink.setLeader(true);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await sink.whenIdle();
     expect(sink.stats.applies).to.equal(before.applies);
-    expect([(await service('web'))!.metadata?.resourceVersion, (await service('internal'))!.metadata?.resourceVersion]).to.deep.equal(before.versions);
+    expect([
+      (await service('web'))!.metadata?.resourceVersion,
+      (await service('internal'))!.metadata?.resourceVersion,
+    ]).to.deep.equal(before.versions);
   });
 
   it('refuses a class whose parameters ConfigMap is missing (InvalidParameters), and accepts it once it exists', async () => {
-    await apply(client, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'portico-later' }, spec: { controllerName: 'portico.dev/gateway-controller', parametersRef: { group: '', kind: 'ConfigMap', name: 'later', namespace: NS } } });
+    await apply(client, {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: 'portico-later' },
+      spec: {
+        controllerName: 'portico.dev/gateway-controller',
+        parametersRef: { group: '', kind: 'ConfigMap', name: 'later', namespace: NS },
+      },
+    });
     const refused = await eventually('InvalidParameters', async () => {
       const c = conditionOf((await getObject(client, 'GatewayClass', undefined, 'portico-later'))?.status, 'Accepted');
       return c?.reason === 'InvalidParameters' ? c : undefined;
     });
     expect(refused.status).to.equal('False');
     expect(refused.message).to.match(/ConfigMap portico-system\/later not found/);
-    await apply(client, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later', namespace: NS }, data: { serviceType: 'ClusterIP' } });
-    await eventually('Accepted=True', async () => conditionOf((await getObject(client, 'GatewayClass', undefined, 'portico-later'))?.status, 'Accepted')?.status === 'True');
+    await apply(client, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'later', namespace: NS },
+      data: { serviceType: 'ClusterIP' },
+    });
+    await eventually(
+      'Accepted=True',
+      async () =>
+        conditionOf((await getObject(client, 'GatewayClass', undefined, 'portico-later'))?.status, 'Accepted')
+          ?.status === 'True',
+    );
   });
 
   it('deletes the Service of a Gateway that is gone, also one that went while the operator was down', async () => {
     await deleteObject(client, 'Gateway', 'default', 'internal');
     await eventually('the internal Service deleted', async () => (await service('internal')) === undefined);
     const deleted = await eventually('a ServiceDeleted Event on the Service', async () => {
-      const { items } = await client.request<{ items: EventLike[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${NS}/events`);
+      const { items } = await client.request<{ items: EventLike[] }>(
+        'GET',
+        `/apis/events.k8s.io/v1/namespaces/${NS}/events`,
+      );
       return items.find((e) => e.regarding.kind === 'Service' && e.reason === 'ServiceDeleted');
     });
     expect(deleted.note).to.equal('deleted: its Gateway default/internal is gone');
@@ -207,7 +283,12 @@ describe('service mode: a Service per Gateway (real API server)', function () {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await service('web'), 'nobody deleted it while the operator was down').to.not.equal(undefined);
     // A Service that is not ours in the same namespace is never touched.
-    await apply(client, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'someone-elses', namespace: NS }, spec: { ports: [{ port: 80 }] } } as ApiObject);
+    await apply(client, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'someone-elses', namespace: NS },
+      spec: { ports: [{ port: 80 }] },
+    } as ApiObject);
     const operator = await replica!.restartOperator();
     await operator.elector.whenLeading();
     await eventually('the web Service collected after the restart', async () => (await service('web')) === undefined);

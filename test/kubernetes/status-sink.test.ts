@@ -47,7 +47,14 @@ function gatewayStatus(namespace: string, time: string, programmed: 'True' | 'Fa
     namespace,
     name: 'gw',
     generation: 1,
-    status: { conditions: [condition('Accepted', 'True', 'Accepted', time), condition('Programmed', programmed, programmed === 'True' ? 'Programmed' : 'Pending', time)], addresses: [], listeners: [] },
+    status: {
+      conditions: [
+        condition('Accepted', 'True', 'Accepted', time),
+        condition('Programmed', programmed, programmed === 'True' ? 'Programmed' : 'Pending', time),
+      ],
+      addresses: [],
+      listeners: [],
+    },
   };
 }
 
@@ -58,7 +65,15 @@ function routeStatus(namespace: string, time: string): ObjectStatus {
     namespace,
     name: 'r',
     generation: 1,
-    status: { parents: [{ parentRef: parentRef('gw'), controllerName: CONTROLLER, conditions: [condition('Accepted', 'True', 'Accepted', time)] }] },
+    status: {
+      parents: [
+        {
+          parentRef: parentRef('gw'),
+          controllerName: CONTROLLER,
+          conditions: [condition('Accepted', 'True', 'Accepted', time)],
+        },
+      ],
+    },
   };
 }
 
@@ -86,12 +101,20 @@ const gateway = (namespace: string): ApiObject => ({
   metadata: { namespace, name: 'gw' },
   spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
 });
-const route = (namespace: string): ApiObject => ({ apiVersion: `${GATEWAY_API}/v1`, kind: 'HTTPRoute', metadata: { namespace, name: 'r' }, spec: { parentRefs: [{ name: 'gw' }] } });
+const route = (namespace: string): ApiObject => ({
+  apiVersion: `${GATEWAY_API}/v1`,
+  kind: 'HTTPRoute',
+  metadata: { namespace, name: 'r' },
+  spec: { parentRefs: [{ name: 'gw' }] },
+});
 const policy = (namespace: string): ApiObject => ({
   apiVersion: `${GATEWAY_API}/v1`,
   kind: 'BackendTLSPolicy',
   metadata: { namespace, name: 'p' },
-  spec: { targetRefs: [{ group: '', kind: 'Service', name: 'backend' }], validation: { hostname: 'backend.example.com', wellKnownCACertificates: 'System' } },
+  spec: {
+    targetRefs: [{ group: '', kind: 'Service', name: 'backend' }],
+    validation: { hostname: 'backend.example.com', wellKnownCACertificates: 'System' },
+  },
 });
 const listenerSet = (namespace: string): ApiObject => ({
   apiVersion: `${GATEWAY_API}/v1`,
@@ -176,7 +199,11 @@ describe('kubernetes/status-sink (real API server)', function () {
   /** Waits until the provider's cache holds every object of this test at the API server's version; returns those. */
   async function cacheCurrent(): Promise<Record<string, string>> {
     const want = await versions();
-    await eventually('the cache as the API server', async () => objects.every(([kind, name]) => provider!.get(kind, ns, name)?.metadata?.resourceVersion === want[`${kind}/${name}`]));
+    await eventually('the cache as the API server', async () =>
+      objects.every(
+        ([kind, name]) => provider!.get(kind, ns, name)?.metadata?.resourceVersion === want[`${kind}/${name}`],
+      ),
+    );
     return want;
   }
 
@@ -214,7 +241,15 @@ describe('kubernetes/status-sink (real API server)', function () {
     await create(gateway(ns));
     await writeStatusAsOther('Gateway', 'gw', { conditions: [condition('example.com/Theirs', 'True', 'X', T(0))] });
     await create(route(ns));
-    await writeStatusAsOther('HTTPRoute', 'r', { parents: [{ parentRef: parentRef('other'), controllerName: OTHER, conditions: [condition('Accepted', 'True', 'Accepted', T(0))] }] });
+    await writeStatusAsOther('HTTPRoute', 'r', {
+      parents: [
+        {
+          parentRef: parentRef('other'),
+          controllerName: OTHER,
+          conditions: [condition('Accepted', 'True', 'Accepted', T(0))],
+        },
+      ],
+    });
   });
 
   it('writes nothing while it does not lead, and everything it holds once it does', async () => {
@@ -227,7 +262,9 @@ describe('kubernetes/status-sink (real API server)', function () {
 
     sink.setLeader(true);
     await settled();
-    expect([writer.stats.applies, writer.stats.updates], 'one apply (Gateway), one update (HTTPRoute)').to.deep.equal([1, 1]);
+    expect([writer.stats.applies, writer.stats.updates], 'one apply (Gateway), one update (HTTPRoute)').to.deep.equal([
+      1, 1,
+    ]);
     const gw = await statusOf<{ conditions: Condition[] }>('Gateway', 'gw');
     expect(gw.conditions.find((c) => c.type === 'Accepted')).to.include({ status: 'True', lastTransitionTime: T(1) });
     const r = await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r');
@@ -241,9 +278,14 @@ describe('kubernetes/status-sink (real API server)', function () {
     await settled();
     const gw = await read('Gateway', 'gw');
     // What we applied is what our field manager owns: had the sink sent the merged status, it would own Theirs too.
-    const ours = (gw.metadata!.managedFields as ManagedFieldsEntry[]).filter((f) => f.manager === FIELD_MANAGER && f.subresource === 'status');
+    const ours = (gw.metadata!.managedFields as ManagedFieldsEntry[]).filter(
+      (f) => f.manager === FIELD_MANAGER && f.subresource === 'status',
+    );
     expect(ours.map((f) => f.operation)).to.deep.equal(['Apply']);
-    expect(ownedKeys(ours[0].fieldsV1?.['f:status']?.['f:conditions'], 'type')).to.deep.equal(['Accepted', 'Programmed']);
+    expect(ownedKeys(ours[0].fieldsV1?.['f:status']?.['f:conditions'], 'type')).to.deep.equal([
+      'Accepted',
+      'Programmed',
+    ]);
     const conditions = (gw.status as { conditions: Condition[] }).conditions;
     expect(conditions.map((c) => c.type).sort()).to.deep.equal(['Accepted', 'Programmed', 'example.com/Theirs']);
     const r = await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r');
@@ -277,7 +319,9 @@ describe('kubernetes/status-sink (real API server)', function () {
     await settled();
     expect(writer.stats.applies).to.equal(2);
     const { conditions } = await statusOf<{ conditions: Condition[] }>('Gateway', 'gw');
-    expect(conditions.filter((c) => c.type !== 'example.com/Theirs').map((c) => [c.type, c.status, c.lastTransitionTime])).to.deep.equal([
+    expect(
+      conditions.filter((c) => c.type !== 'example.com/Theirs').map((c) => [c.type, c.status, c.lastTransitionTime]),
+    ).to.deep.equal([
       ['Accepted', 'True', T(1)],
       ['Programmed', 'True', T(2)],
     ]);
@@ -288,7 +332,11 @@ describe('kubernetes/status-sink (real API server)', function () {
     sink.setLeader(true);
     sink.update([routeStatus(ns, T(1))]);
     await settled();
-    expect((await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r')).parents.map((p) => p.controllerName)).to.deep.equal([OTHER, CONTROLLER]);
+    expect(
+      (await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r')).parents.map(
+        (p) => p.controllerName,
+      ),
+    ).to.deep.equal([OTHER, CONTROLLER]);
     sink.update([]);
     await settled();
     const status = await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r');
@@ -304,14 +352,25 @@ describe('kubernetes/status-sink (real API server)', function () {
 
   it('merges policy ancestors like route parents: keeps other controllers’ entries, removes ours when released', async () => {
     await create(policy(ns));
-    const theirs = { ancestorRef: { group: GATEWAY_API, kind: 'Gateway', namespace: ns, name: 'gw' }, controllerName: OTHER, conditions: [condition('Accepted', 'True', 'Accepted', T(0))] };
+    const theirs = {
+      ancestorRef: { group: GATEWAY_API, kind: 'Gateway', namespace: ns, name: 'gw' },
+      controllerName: OTHER,
+      conditions: [condition('Accepted', 'True', 'Accepted', T(0))],
+    };
     await writeStatusAsOther('BackendTLSPolicy', 'p', { ancestors: [theirs] });
     const { sink } = await startSink();
     sink.setLeader(true);
     sink.update([policyStatus(ns, T(1), ['gw', 'gw2'])]);
     await settled();
-    const written = await statusOf<{ ancestors: Array<{ controllerName: string; ancestorRef: { name: string } }> }>('BackendTLSPolicy', 'p');
-    expect(written.ancestors.map((a) => `${a.controllerName} ${a.ancestorRef.name}`)).to.deep.equal([`${OTHER} gw`, `${CONTROLLER} gw`, `${CONTROLLER} gw2`]);
+    const written = await statusOf<{ ancestors: Array<{ controllerName: string; ancestorRef: { name: string } }> }>(
+      'BackendTLSPolicy',
+      'p',
+    );
+    expect(written.ancestors.map((a) => `${a.controllerName} ${a.ancestorRef.name}`)).to.deep.equal([
+      `${OTHER} gw`,
+      `${CONTROLLER} gw`,
+      `${CONTROLLER} gw2`,
+    ]);
     sink.update([]);
     await settled();
     const released = await statusOf<{ ancestors: unknown[] }>('BackendTLSPolicy', 'p');
@@ -323,17 +382,36 @@ describe('kubernetes/status-sink (real API server)', function () {
     await writeStatusAsOther('ListenerSet', 'ls', { conditions: [condition('example.com/Theirs', 'True', 'X', T(0))] });
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    const listener = { name: 'l', supportedKinds: [], attachedRoutes: 0, conditions: [condition('Accepted', 'True', 'Accepted', T(1))] };
-    sink.update([{ kind: 'ListenerSet', apiVersion: `${GATEWAY_API}/v1`, namespace: ns, name: 'ls', generation: 1, status: { conditions: [condition('Accepted', 'True', 'Accepted', T(1))], listeners: [listener] } }]);
+    const listener = {
+      name: 'l',
+      supportedKinds: [],
+      attachedRoutes: 0,
+      conditions: [condition('Accepted', 'True', 'Accepted', T(1))],
+    };
+    sink.update([
+      {
+        kind: 'ListenerSet',
+        apiVersion: `${GATEWAY_API}/v1`,
+        namespace: ns,
+        name: 'ls',
+        generation: 1,
+        status: { conditions: [condition('Accepted', 'True', 'Accepted', T(1))], listeners: [listener] },
+      },
+    ]);
     await settled();
     expect([writer.stats.applies, writer.stats.updates], 'applied, not read-modify-written').to.deep.equal([1, 0]);
     const ls = await read('ListenerSet', 'ls');
-    const ours = (ls.metadata!.managedFields as ManagedFieldsEntry[]).filter((f) => f.manager === FIELD_MANAGER && f.subresource === 'status');
+    const ours = (ls.metadata!.managedFields as ManagedFieldsEntry[]).filter(
+      (f) => f.manager === FIELD_MANAGER && f.subresource === 'status',
+    );
     expect(ours.map((f) => f.operation)).to.deep.equal(['Apply']);
     const owned = ours[0].fieldsV1?.['f:status'];
     expect(ownedKeys(owned?.['f:conditions'], 'type')).to.deep.equal(['Accepted']);
     expect(ownedKeys(owned?.['f:listeners']?.['k:{"name":"l"}']?.['f:conditions'], 'type')).to.deep.equal(['Accepted']);
-    const status = ls.status as { conditions: Condition[]; listeners: Array<{ name: string; conditions: Condition[] }> };
+    const status = ls.status as {
+      conditions: Condition[];
+      listeners: Array<{ name: string; conditions: Condition[] }>;
+    };
     expect(status.conditions.map((c) => c.type).sort()).to.deep.equal(['Accepted', 'example.com/Theirs']);
     expect(status.listeners.map((l) => [l.name, l.conditions.map((c) => c.type)])).to.deep.equal([['l', ['Accepted']]]);
   });

@@ -11,7 +11,10 @@ import { parse, parseAllDocuments } from 'yaml';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-const docs = (path: string) => parseAllDocuments(read(path)).map((d) => d.toJS()).filter(Boolean);
+const docs = (path: string) =>
+  parseAllDocuments(read(path))
+    .map((d) => d.toJS())
+    .filter(Boolean);
 
 describe('install files (offline checks)', () => {
   it('skaffold.yaml is valid against the skaffold/v4beta14 JSON Schema', () => {
@@ -43,7 +46,9 @@ describe('install files (offline checks)', () => {
 
   it('every manifest is a Kubernetes object with apiVersion, kind and name', () => {
     for (const dir of ['manifests/base', 'manifests/namespaced', 'manifests/app-team']) {
-      for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
+      for (const file of readdirSync(join(ROOT, dir)).filter(
+        (f) => f.endsWith('.yaml') && f !== 'kustomization.yaml',
+      )) {
         for (const object of docs(`${dir}/${file}`)) {
           expect(object, `${dir}/${file}`).to.include.keys('apiVersion', 'kind', 'metadata');
           expect(object.metadata.name, `${dir}/${file}`).to.be.a('string');
@@ -65,15 +70,26 @@ describe('install files (offline checks)', () => {
   it('the Grafana dashboard only queries metrics Portico exports', () => {
     const dashboard = JSON.parse(read('manifests/observability/grafana-dashboard.json'));
     const exported = new Set([
-      'portico_http_requests_total', 'portico_upstream_response_seconds_bucket', 'portico_upstream_errors_total', 'portico_stream_connections_total',
-      'portico_dataplane_config_total', 'portico_dataplane_shards_ready', 'portico_operator_reconcile_seconds_bucket',
+      'portico_http_requests_total',
+      'portico_upstream_response_seconds_bucket',
+      'portico_upstream_errors_total',
+      'portico_stream_connections_total',
+      'portico_dataplane_config_total',
+      'portico_dataplane_shards_ready',
+      'portico_operator_reconcile_seconds_bucket',
     ]);
-    const sources = [read('dataplane/shard/metrics.ts'), read('dataplane/supervisor/supervisor.ts'), read('operator/runtime/metrics.ts')].join('\n');
+    const sources = [
+      read('dataplane/shard/metrics.ts'),
+      read('dataplane/supervisor/supervisor.ts'),
+      read('operator/runtime/metrics.ts'),
+    ].join('\n');
     for (const panel of dashboard.panels) {
       for (const target of panel.targets) {
         for (const metric of target.expr.match(/portico_[a-z_]+/g) ?? []) {
           expect(exported.has(metric), `${panel.title}: ${metric}`).to.equal(true);
-          expect(sources.includes(metric.replace(/_bucket$/, '')), `${metric} is not defined in the sources`).to.equal(true);
+          expect(sources.includes(metric.replace(/_bucket$/, '')), `${metric} is not defined in the sources`).to.equal(
+            true,
+          );
         }
       }
     }
@@ -87,7 +103,10 @@ describe('install files (offline checks)', () => {
     for (const container of pod.containers) {
       expect(container.readinessProbe, container.name).to.be.an('object');
       expect(container.livenessProbe, container.name).to.be.an('object');
-      expect(container.volumeMounts.some((m: { name: string }) => m.name === 'socket'), container.name).to.equal(true);
+      expect(
+        container.volumeMounts.some((m: { name: string }) => m.name === 'socket'),
+        container.name,
+      ).to.equal(true);
       expect(container.securityContext.allowPrivilegeEscalation).to.equal(false);
       expect(container.args.join(' ')).to.include('/var/run/portico/dataplane.sock');
     }

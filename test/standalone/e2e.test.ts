@@ -77,17 +77,43 @@ describe('standalone mode end to end', function () {
     a = await startEchoServer('a');
     b = await startEchoServer('b');
     writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml(address));
-    writeFileSync(join(dir, 'services.yaml'), serviceYaml('svc-a', a.port) + '---' + serviceYaml('svc-b', b.port));
+    writeFileSync(join(dir, 'services.yaml'), `${serviceYaml('svc-a', a.port)}---${serviceYaml('svc-b', b.port)}`);
     writeFileSync(join(dir, 'stable.yaml'), routeYaml('stable', '/stable', 'svc-a'));
     writeFileSync(join(dir, 'moving.yaml'), routeYaml('moving', '/moving', 'svc-a'));
     const log = pino({ level: process.env.PORTICO_TEST_LOG ?? 'silent' });
     const socketPath = join(dir, 'dp.sock');
     dataPlane = await startDataPlane(
-      Object.freeze({ socketPath, shards: 2, adminAddress: '127.0.0.1', adminPort: 0, drainMs: 2000, keepAliveTimeoutMs: 5000, headersTimeoutMs: 10000, maxHeaderBytes: 16384, connectionsPerEndpoint: 8, connectTimeoutMs: 2000, upstreamKeepAliveMs: 4000, statsIntervalMs: 1000, accessLog: false, logLevel: 'silent' }),
+      Object.freeze({
+        socketPath,
+        shards: 2,
+        adminAddress: '127.0.0.1',
+        adminPort: 0,
+        drainMs: 2000,
+        keepAliveTimeoutMs: 5000,
+        headersTimeoutMs: 10000,
+        maxHeaderBytes: 16384,
+        connectionsPerEndpoint: 8,
+        connectTimeoutMs: 2000,
+        upstreamKeepAliveMs: 4000,
+        statsIntervalMs: 1000,
+        accessLog: false,
+        logLevel: 'silent',
+      }),
       log,
     );
     operator = await startStandalone(
-      Object.freeze({ mode: 'file' as const, dir, socketPath, controllerName: 'portico.dev/gateway-controller', addressPool: '127.0.0.0/8', adminAddress: '127.0.0.1', adminPort: 0, translatorThreads: 0, instance: 'e2e', logLevel: 'silent' }),
+      Object.freeze({
+        mode: 'file' as const,
+        dir,
+        socketPath,
+        controllerName: 'portico.dev/gateway-controller',
+        addressPool: '127.0.0.0/8',
+        adminAddress: '127.0.0.1',
+        adminPort: 0,
+        translatorThreads: 0,
+        instance: 'e2e',
+        logLevel: 'silent',
+      }),
       log,
     );
     await operator.reconciler.whenPublished(operator.store.revision);
@@ -102,7 +128,7 @@ describe('standalone mode end to end', function () {
   it('serves the routes of the folder and reports the Gateway Programmed after the data plane applied it', async () => {
     expect((await get(`${base}/stable/x`, { headers: { host: 'x' } })).echo?.backend).to.equal('a');
     const gateway = operator.statuses.all().find((s) => s.kind === 'Gateway');
-    const conditions = (gateway?.status as { conditions: Array<{ type: string; status: string }> }).conditions;
+    const conditions = (gateway!.status as { conditions: Array<{ type: string; status: string }> }).conditions;
     expect(conditions.find((c) => c.type === 'Programmed')?.status).to.equal('True');
     const admin = await get(`http://127.0.0.1:${operator.adminPort}/status`);
     expect(admin.text).to.include('kind: HTTPRoute').and.to.include('name: stable');
@@ -115,7 +141,10 @@ describe('standalone mode end to end', function () {
     const load = Promise.all(
       Array.from({ length: 4 }, async () => {
         while (running) {
-          const reply = await get(`${base}/stable/y`, { headers: { host: 'x' } }).catch((e: Error) => ({ status: 0, text: e.message }));
+          const reply = await get(`${base}/stable/y`, { headers: { host: 'x' } }).catch((e: Error) => ({
+            status: 0,
+            text: e.message,
+          }));
           if (reply.status === 200) ok++;
           else failures.push(`${reply.status} ${reply.text}`);
         }
@@ -133,10 +162,15 @@ describe('standalone mode end to end', function () {
   });
 
   it('keeps the last good objects of a file that stops parsing, and reports the file', async () => {
-    writeFileSync(join(dir, 'moving.yaml'), 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: moving\n  spec: [');
+    writeFileSync(
+      join(dir, 'moving.yaml'),
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: moving\n  spec: [',
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(operator.files.errors().map((e) => e.file)).to.deep.equal(['moving.yaml']);
-    expect((await get(`http://127.0.0.1:${operator.adminPort}/status`)).text).to.include('fileErrors').and.to.include('moving.yaml');
+    expect((await get(`http://127.0.0.1:${operator.adminPort}/status`)).text)
+      .to.include('fileErrors')
+      .and.to.include('moving.yaml');
     expect((await get(`${base}/moving/z`, { headers: { host: 'x' } })).status).to.equal(200);
     writeFileSync(join(dir, 'moving.yaml'), routeYaml('moving', '/moving', 'svc-b'));
     await settled();
@@ -165,7 +199,10 @@ spec:
 
   it('reports a YAML alias bomb as a file error instead of failing', async () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 0; i < 8; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`);
+    for (let i = 0; i < 8; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      );
     writeFileSync(join(dir, 'bomb.yaml'), `${bomb.join('\n')}\n`);
     await new Promise((r) => setTimeout(r, 300));
     expect(operator.files.errors().map((e) => e.file)).to.include('bomb.yaml');
@@ -192,7 +229,9 @@ ${routeYaml('blocked-route', '/', 'svc-a').replace('name: gw', 'name: blocked')}
     await settled();
     const programmed = () => {
       const gw = operator.statuses.all().find((s) => s.kind === 'Gateway' && s.name === 'blocked');
-      const listener = (gw?.status as { listeners?: Array<{ conditions: Array<{ type: string; status: string; message: string }> }> })?.listeners?.[0];
+      const listener = (
+        gw?.status as { listeners?: Array<{ conditions: Array<{ type: string; status: string; message: string }> }> }
+      )?.listeners?.[0];
       return listener?.conditions.find((c) => c.type === 'Programmed');
     };
     expect(programmed()?.status).to.equal('False');
@@ -238,10 +277,10 @@ spec:
     // A route attached to the set is not on the Gateway's own listener.
     expect((await get(`http://${own}:18182/x`, { headers: { host: 'gateway.example' } })).status).to.equal(404);
     const set = operator.statuses.all().find((s) => s.kind === 'ListenerSet' && s.name === 'team');
-    const conditions = (set?.status as { conditions: Array<{ type: string; status: string }> }).conditions;
+    const conditions = (set!.status as { conditions: Array<{ type: string; status: string }> }).conditions;
     expect(conditions.map((c) => `${c.type}=${c.status}`)).to.deep.equal(['Accepted=True', 'Programmed=True']);
     const gateway = operator.statuses.all().find((s) => s.kind === 'Gateway' && s.name === 'shared');
-    expect((gateway?.status as { attachedListenerSets?: number }).attachedListenerSets).to.equal(1);
+    expect((gateway!.status as { attachedListenerSets?: number }).attachedListenerSets).to.equal(1);
     rmSync(join(dir, 'listenerset.yaml'));
     await settled();
   });

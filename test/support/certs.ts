@@ -17,8 +17,25 @@ function openssl(args: string[], cwd: string): void {
 export function makeCa(name = 'Portico Test CA', keyType: 'ec' | 'rsa' = 'ec'): Pem {
   const dir = mkdtempSync(join(tmpdir(), 'portico-ca-'));
   try {
-    const keyArgs = keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-    openssl(['req', '-x509', ...keyArgs, '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', `/CN=${name}`], dir);
+    const keyArgs =
+      keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+    openssl(
+      [
+        'req',
+        '-x509',
+        ...keyArgs,
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+      ],
+      dir,
+    );
     return { cert: readFileSync(join(dir, 'ca.crt'), 'utf8'), key: readFileSync(join(dir, 'ca.key'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -31,11 +48,36 @@ export function makeLeaf(ca: Pem, names: string[], options: { keyType?: 'ec' | '
   try {
     writeFileSync(join(dir, 'ca.crt'), ca.cert);
     writeFileSync(join(dir, 'ca.key'), ca.key);
-    const san = names.map((n) => (n.includes('://') ? `URI:${n}` : /^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`);
-    const keyArgs = options.keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+    const san = names
+      .map((n) => (n.includes('://') ? `URI:${n}` : /^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`))
+      .join(',');
+    writeFileSync(
+      join(dir, 'ext.cnf'),
+      `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
+    );
+    const keyArgs =
+      options.keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
     openssl(['req', ...keyArgs, '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${names[0]}`], dir);
-    openssl(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.crt', '-days', String(options.days ?? 2), '-extfile', 'ext.cnf'], dir);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'leaf.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'leaf.crt',
+        '-days',
+        String(options.days ?? 2),
+        '-extfile',
+        'ext.cnf',
+      ],
+      dir,
+    );
     return { cert: readFileSync(join(dir, 'leaf.crt'), 'utf8'), key: readFileSync(join(dir, 'leaf.key'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -51,7 +51,14 @@ export async function startHarness(overrides: Partial<DataPlaneConfig> = {}): Pr
     socketPath,
     adminUrl: `http://127.0.0.1:${dataPlane.adminPort}`,
     publish: (records) =>
-      publisher.publish({ listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [], ...records }),
+      publisher.publish({
+        listeners: [],
+        httpRoutes: [],
+        streamRoutes: [],
+        backends: [],
+        certificates: [],
+        ...records,
+      }),
     async stop() {
       publisher.close();
       await dataPlane.stop();

@@ -38,7 +38,15 @@ function answer(name: string, req: IncomingMessage, res: ServerResponse, body: s
   const query = q === -1 ? '' : url.slice(q + 1);
   const params = new URLSearchParams(query);
   const status = /^\/status\/(\d{3})$/.exec(path);
-  const reply: EchoReply = { backend: name, method: req.method ?? '', path, query, host: req.headers.host, headers: req.headers, body };
+  const reply: EchoReply = {
+    backend: name,
+    method: req.method ?? '',
+    path,
+    query,
+    host: req.headers.host,
+    headers: req.headers,
+    body,
+  };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const set = req.headers['x-echo-set-header'];
   if (typeof set === 'string') {
@@ -59,7 +67,11 @@ function answer(name: string, req: IncomingMessage, res: ServerResponse, body: s
 export async function startEchoServer(name: string, address = '127.0.0.1', port = 0): Promise<EchoServer> {
   const received: EchoServer['received'] = [];
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    const seen: EchoServer['received'][number] = { method: req.method ?? '', path: req.url ?? '', headers: req.headers };
+    const seen: EchoServer['received'][number] = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+    };
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

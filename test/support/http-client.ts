@@ -13,8 +13,16 @@ export interface Reply {
 // No keep-alive reuse across tests' generations would hide nothing; but one agent per process keeps sockets few.
 const agent = new Agent({ keepAliveTimeout: 1000, connections: 64 });
 
-export async function get(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  const res = await request(url, { method: (options.method ?? 'GET') as 'GET', headers: options.headers, body: options.body, dispatcher: agent });
+export async function get(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply> {
+  const res = await request(url, {
+    method: (options.method ?? 'GET') as 'GET',
+    headers: options.headers,
+    body: options.body,
+    dispatcher: agent,
+  });
   const text = await res.body.text();
   let echo: EchoReply | null = null;
   if (String(res.headers['content-type'] ?? '').startsWith('application/json')) {

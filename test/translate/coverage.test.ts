@@ -29,7 +29,8 @@ describe('golden cases cover the condition catalogue', () => {
     const seen = new Set<string>();
     for (const c of loadCases('')) {
       const text = c.expectedText ?? '';
-      for (const m of text.matchAll(/reason: (\S+)\n\s+status: "(\w+)"\n\s+type: (\S+)/g)) seen.add(`${m[3]}/${m[2]}/${m[1]}`);
+      for (const m of text.matchAll(/reason: (\S+)\n\s+status: "(\w+)"\n\s+type: (\S+)/g))
+        seen.add(`${m[3]}/${m[2]}/${m[1]}`);
     }
     const missing = catalogueEntries().filter((entry) => !seen.has(entry) && !NOT_FROM_TRANSLATOR.has(entry));
     expect(missing).to.deep.equal([]);

@@ -20,8 +20,17 @@ function closeObjects(schema: any): any {
   if (Array.isArray(schema)) return schema.map(closeObjects);
   if (typeof schema !== 'object' || schema === null) return schema;
   const out: any = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closeObjects(s)])) : closeObjects(v);
-  if (out.type === 'object' && out.properties !== undefined && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) {
+  for (const [k, v] of Object.entries(schema))
+    out[k] =
+      k === 'properties'
+        ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closeObjects(s)]))
+        : closeObjects(v);
+  if (
+    out.type === 'object' &&
+    out.properties !== undefined &&
+    out.additionalProperties === undefined &&
+    !out['x-kubernetes-preserve-unknown-fields']
+  ) {
     out.additionalProperties = false;
   }
   return out;
@@ -35,7 +44,10 @@ export interface SchemaValidator {
 export function loadCrdValidator(): SchemaValidator {
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
-  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat('int32', {
+    type: 'number',
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+  });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
   const validators = new Map<string, ValidateFunction>();
   for (const file of readdirSync(CRD_DIR).filter((f) => f.endsWith('.yaml'))) {
@@ -54,7 +66,9 @@ export function loadCrdValidator(): SchemaValidator {
       const validator = validators.get(`${object?.apiVersion}/${object?.kind}`);
       if (validator === undefined) return undefined;
       if (validator(object)) return [];
-      return (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+      return (validator.errors ?? []).map(
+        (e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+      );
     },
   };
 }

@@ -27,21 +27,27 @@ describe('translator golden cases', () => {
           if (problems === undefined) continue;
           const meantInvalid = object?.metadata?.annotations?.[SCHEMA_INVALID_ANNOTATION] !== undefined;
           const where = `${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}`;
-          if (meantInvalid) expect(problems, `${where} is marked schema-invalid but passes the schema`).to.not.deep.equal([]);
+          if (meantInvalid)
+            expect(problems, `${where} is marked schema-invalid but passes the schema`).to.not.deep.equal([]);
           else expect(problems, `${where} does not match its CRD schema`).to.deep.equal([]);
         }
       });
 
       it('translates to the expected statuses and IR', () => {
         const result = runCase(testCase);
-        expect(validateIndex(indexSnapshot(result.ir), IR_VERSION), 'the IR must pass the data plane validator').to.deep.equal([]);
+        expect(
+          validateIndex(indexSnapshot(result.ir), IR_VERSION),
+          'the IR must pass the data plane validator',
+        ).to.deep.equal([]);
         expect(result.dropped, 'no IR record may need dropping').to.deep.equal([]);
         const output = renderOutput(result, testCase.area);
         if (update) {
           if (output !== testCase.expectedText) writeOutput(testCase, output);
           return;
         }
-        expect(testCase.expectedText, `${testCase.file} has no "# Output" part; run with UPDATE_GOLDEN=1`).to.not.equal(undefined);
+        expect(testCase.expectedText, `${testCase.file} has no "# Output" part; run with UPDATE_GOLDEN=1`).to.not.equal(
+          undefined,
+        );
         expect(output).to.equal(testCase.expectedText);
       });
     });

@@ -61,7 +61,9 @@ export function loadCases(filter = process.env.GOLDEN_CASE): GoldenCase[] {
     const dir = join(GOLDEN_DIR, area);
     if (!statSync(dir).isDirectory()) continue;
     const defaultsFile = join(dir, '_defaults.yaml');
-    const defaults = readdirSync(dir).includes('_defaults.yaml') ? parseObjects(readFileSync(defaultsFile, 'utf8'), defaultsFile).objects : [];
+    const defaults = readdirSync(dir).includes('_defaults.yaml')
+      ? parseObjects(readFileSync(defaultsFile, 'utf8'), defaultsFile).objects
+      : [];
     for (const entry of readdirSync(dir).sort()) {
       if (!entry.endsWith('.yaml') || entry.startsWith('_')) continue;
       const name = entry.slice(0, -'.yaml'.length);

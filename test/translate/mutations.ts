@@ -77,4 +77,3 @@ export function mutate(objects: any[], next: () => number): string {
   parent[last] = value;
   return `set ${where} = ${JSON.stringify(value)?.slice(0, 40)}`;
 }
-

@@ -29,7 +29,7 @@ describe('translator property: any mutation of valid fixtures', () => {
       const count = 1 + Math.floor(next() * 4);
       for (let i = 0; i < count; i++) steps.push(mutate(objects, next));
       const context = `run ${run} on ${base.area}/${base.name}: ${steps.join('; ')}`;
-      let result;
+      let result: ReturnType<typeof translate>;
       try {
         result = translate(deepFreeze(buildResourceSnapshot(deepFreeze(objects))), { now: FIXED_NOW, ...base.options });
       } catch (error) {
@@ -40,8 +40,13 @@ describe('translator property: any mutation of valid fixtures', () => {
       for (const status of result.statuses) {
         const conditions = JSON.stringify(status.status);
         expect(conditions, context).to.not.include('could not be translated');
-        for (const match of conditions.matchAll(/"observedGeneration":([^,}]+)/g)) expect(Number.isSafeInteger(Number(match[1])), context).to.equal(true);
-        expect(conditions.includes('"lastTransitionTime":"2026-01-01T00:00:00Z"') || !conditions.includes('lastTransitionTime'), context).to.equal(true);
+        for (const match of conditions.matchAll(/"observedGeneration":([^,}]+)/g))
+          expect(Number.isSafeInteger(Number(match[1])), context).to.equal(true);
+        expect(
+          conditions.includes('"lastTransitionTime":"2026-01-01T00:00:00Z"') ||
+            !conditions.includes('lastTransitionTime'),
+          context,
+        ).to.equal(true);
       }
     }
   });

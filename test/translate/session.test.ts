@@ -22,7 +22,8 @@ const SEED = Number(process.env.SESSION_SEED ?? 20261126);
 /** The store's key (operator/store/resource-store.ts), for any value a mutation may leave in those fields. */
 function keyOf(object: any): string {
   const meta = typeof object?.metadata === 'object' && object.metadata !== null ? object.metadata : {};
-  const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value) ?? '?');
+  const text = (value: unknown) =>
+    typeof value === 'string' ? value : value === undefined || value === null ? '' : (JSON.stringify(value) ?? '?');
   return `${text(object?.kind)}/${text(meta.namespace)}/${text(meta.name)}`;
 }
 
@@ -45,7 +46,9 @@ class Mirror {
       const sorted = [...this.ir.get(kind)!.values()].sort((a: any, b: any) => (a.key < b.key ? -1 : 1));
       expect(sorted, `mirror ${kind}`).to.deep.equal(result.ir[kind]);
     }
-    expect(new Map([...this.statuses].sort()), 'mirror statuses').to.deep.equal(new Map(result.statuses.map((s) => [statusKey(s), s] as const).sort()));
+    expect(new Map([...this.statuses].sort()), 'mirror statuses').to.deep.equal(
+      new Map(result.statuses.map((s) => [statusKey(s), s] as const).sort()),
+    );
   }
 }
 
@@ -56,7 +59,8 @@ class Mirror {
  */
 function keyed(result: TranslateResult): TranslateResult {
   const ir = { ...result.ir };
-  for (const kind of RECORD_KINDS) (ir as any)[kind] = [...new Map((result.ir[kind] as Array<{ key: string }>).map((r) => [r.key, r])).values()];
+  for (const kind of RECORD_KINDS)
+    (ir as any)[kind] = [...new Map((result.ir[kind] as Array<{ key: string }>).map((r) => [r.key, r])).values()];
   const statuses = [...new Map(result.statuses.map((s) => [statusKey(s), s])).values()];
   return { ...result, ir, statuses };
 }
@@ -137,7 +141,8 @@ describe('translation session: the same as translate, at the cost of the change'
         if (choice < 0.75 && keys.length > 0) {
           const copy = structuredClone(model.get(pick(keys))) as any;
           if (typeof copy?.metadata !== 'object' || copy.metadata === null) return 'nothing';
-          if (next() < 0.5) copy.metadata.name = `${typeof copy.metadata.name === 'string' ? copy.metadata.name : 'x'}-copy${Math.floor(next() * 3)}`;
+          if (next() < 0.5)
+            copy.metadata.name = `${typeof copy.metadata.name === 'string' ? copy.metadata.name : 'x'}-copy${Math.floor(next() * 3)}`;
           else copy.metadata.namespace = pick(['default', 'other', 'apps', undefined]);
           put(copy);
           return `copy as ${keyOf(copy)}`;
@@ -146,7 +151,12 @@ describe('translation session: the same as translate, at the cost of the change'
           const key = pick(keys);
           const copy = structuredClone(model.get(key)) as any;
           if (typeof copy?.metadata !== 'object' || copy.metadata === null) return 'nothing';
-          copy.metadata.creationTimestamp = pick(['2025-01-01T00:00:00Z', '2025-01-01T00:00:00.500Z', '2024-06-01T12:00:00Z', undefined]);
+          copy.metadata.creationTimestamp = pick([
+            '2025-01-01T00:00:00Z',
+            '2025-01-01T00:00:00.500Z',
+            '2024-06-01T12:00:00Z',
+            undefined,
+          ]);
           put(copy);
           return `move ${key} in time`;
         }
@@ -174,12 +184,20 @@ describe('translation session: the same as translate, at the cost of the change'
     for (const base of cases.slice(0, 40)) {
       const session = new TranslationSession();
       const objects = structuredClone(base.objects).map((o: any) => deepFreeze(o));
-      session.apply(objects.map((o: any) => [keyOf(o), o] as const), []);
+      session.apply(
+        objects.map((o: any) => [keyOf(o), o] as const),
+        [],
+      );
       session.run({ ...base.options, now: '2026-01-01T00:00:00Z' });
       const later = { ...base.options, now: '2026-01-01T00:05:00Z' };
       const output = session.run(later);
-      expect(output.statuses.upsert.filter((s) => s.kind !== 'Gateway' && s.kind !== 'GatewayClass'), base.name).to.deep.equal([]);
-      expect(timeless(session.result()), base.name).to.deep.equal(timeless(translate(buildResourceSnapshot(objects), later)));
+      expect(
+        output.statuses.upsert.filter((s) => s.kind !== 'Gateway' && s.kind !== 'GatewayClass'),
+        base.name,
+      ).to.deep.equal([]);
+      expect(timeless(session.result()), base.name).to.deep.equal(
+        timeless(translate(buildResourceSnapshot(objects), later)),
+      );
     }
   });
 
@@ -187,7 +205,10 @@ describe('translation session: the same as translate, at the cost of the change'
     const base = cases.find((c) => c.area === 'backend' && c.objects.some((o: any) => o.kind === 'EndpointSlice'))!;
     const session = new TranslationSession();
     const objects = structuredClone(base.objects).map((o: any) => deepFreeze(o));
-    session.apply(objects.map((o: any) => [keyOf(o), o] as const), []);
+    session.apply(
+      objects.map((o: any) => [keyOf(o), o] as const),
+      [],
+    );
     const routes = objects.filter((o: any) => o.kind === 'HTTPRoute').length;
     expect(session.run({ now: FIXED_NOW, ...base.options }).translatedRoutes).to.equal(routes);
 
@@ -211,25 +232,43 @@ describe('translation session: the same as translate, at the cost of the change'
     const base = cases.find((c) => c.area === 'service' && c.name === 'service-types')!;
     const session = new TranslationSession();
     const objects = structuredClone(base.objects).map((o: any) => deepFreeze(o));
-    session.apply(objects.map((o: any) => [keyOf(o), o] as const), []);
+    session.apply(
+      objects.map((o: any) => [keyOf(o), o] as const),
+      [],
+    );
     const options = { now: FIXED_NOW, ...base.options };
     session.run(options);
     const typeOf = (gateway: string) => session.result().services.find((s) => s.gateway === gateway)?.desired?.type;
     expect(typeOf('infra/internal')).to.equal('ClusterIP');
 
-    const configMap = structuredClone(objects.find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'internal'));
+    const configMap = structuredClone(
+      objects.find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'internal'),
+    );
     configMap.data.serviceType = 'NodePort';
     session.apply([[keyOf(configMap), deepFreeze(configMap)]], []);
     const changed = session.run(options);
     expect(changed.mode).to.equal('incremental');
     expect(typeOf('infra/internal')).to.equal('NodePort');
 
-    const service = structuredClone(objects.find((o: any) => o.kind === 'Service' && o.metadata.name.startsWith('gw-infra-lb-')));
+    const service = structuredClone(
+      objects.find((o: any) => o.kind === 'Service' && o.metadata.name.startsWith('gw-infra-lb-')),
+    );
     service.status = { loadBalancer: { ingress: [{ ip: '203.0.113.99' }] } };
     session.apply([[keyOf(service), deepFreeze(service)]], []);
     const addressed = session.run(options);
     const lb = addressed.statuses.upsert.find((s) => s.kind === 'Gateway' && s.name === 'lb') as any;
     expect(lb.status.addresses).to.deep.equal([{ type: 'IPAddress', value: '203.0.113.99' }]);
-    expect(session.result()).to.deep.equal(keyed(translate(buildResourceSnapshot([...objects.filter((o: any) => keyOf(o) !== keyOf(configMap) && keyOf(o) !== keyOf(service)), configMap, service]), options)));
+    expect(session.result()).to.deep.equal(
+      keyed(
+        translate(
+          buildResourceSnapshot([
+            ...objects.filter((o: any) => keyOf(o) !== keyOf(configMap) && keyOf(o) !== keyOf(service)),
+            configMap,
+            service,
+          ]),
+          options,
+        ),
+      ),
+    );
   });
 });

@@ -18,16 +18,46 @@ export const RESOURCES: Record<string, ResourceType> = {
   Gateway: { group: GW, version: 'v1', plural: 'gateways', kind: 'Gateway', namespaced: true },
   HTTPRoute: { group: GW, version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true },
   ListenerSet: { group: GW, version: 'v1', plural: 'listenersets', kind: 'ListenerSet', namespaced: true },
-  BackendTLSPolicy: { group: GW, version: 'v1', plural: 'backendtlspolicies', kind: 'BackendTLSPolicy', namespaced: true },
+  BackendTLSPolicy: {
+    group: GW,
+    version: 'v1',
+    plural: 'backendtlspolicies',
+    kind: 'BackendTLSPolicy',
+    namespaced: true,
+  },
   Service: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
-  EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
+  EndpointSlice: {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    plural: 'endpointslices',
+    kind: 'EndpointSlice',
+    namespaced: true,
+  },
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
   Namespace: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
   Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
-  ClusterRole: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', kind: 'ClusterRole', namespaced: false },
-  ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
+  ClusterRole: {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    plural: 'clusterroles',
+    kind: 'ClusterRole',
+    namespaced: false,
+  },
+  ClusterRoleBinding: {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    plural: 'clusterrolebindings',
+    kind: 'ClusterRoleBinding',
+    namespaced: false,
+  },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role', namespaced: true },
-  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', kind: 'RoleBinding', namespaced: true },
+  RoleBinding: {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    plural: 'rolebindings',
+    kind: 'RoleBinding',
+    namespaced: true,
+  },
 };
 
 export function kubeConfigFor(kubeconfigPath: string, server?: string, impersonate?: string): KubeConfig {
@@ -66,7 +96,12 @@ export async function apply(client: KubeClient, object: ApiObject): Promise<ApiO
   });
 }
 
-export async function getObject(client: KubeClient, kind: string, namespace: string | undefined, name: string): Promise<ApiObject | undefined> {
+export async function getObject(
+  client: KubeClient,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): Promise<ApiObject | undefined> {
   try {
     return await client.request<ApiObject>('GET', objectPath(resourceOf(kind), { namespace, name }));
   } catch (error) {
@@ -75,7 +110,12 @@ export async function getObject(client: KubeClient, kind: string, namespace: str
   }
 }
 
-export async function deleteObject(client: KubeClient, kind: string, namespace: string | undefined, name: string): Promise<void> {
+export async function deleteObject(
+  client: KubeClient,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): Promise<void> {
   await client.request('DELETE', objectPath(resourceOf(kind), { namespace, name }));
 }
 
@@ -86,11 +126,18 @@ export function loadFixture(file: string, vars: Record<string, string | number>)
     if (!(name in vars)) throw new Error(`${file}: no value for \${${name}}`);
     return String(vars[name]);
   });
-  return parseAllDocuments(text).map((d) => d.toJS() as ApiObject).filter((o) => o !== null);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as ApiObject)
+    .filter((o) => o !== null);
 }
 
 /** Polls until `probe` returns something other than undefined/false; fails with `what` and the last value seen. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -101,7 +148,10 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
@@ -137,7 +187,8 @@ export function parentsOf(status: unknown): ParentStatusLike[] {
  */
 export function nonLoopbackIPv4(): string | undefined {
   for (const addresses of Object.values(networkInterfaces())) {
-    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('169.254.')) return a.address;
+    for (const a of addresses ?? [])
+      if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('169.254.')) return a.address;
   }
   return undefined;
 }
@@ -150,7 +201,8 @@ export function nonLoopbackIPv4(): string | undefined {
 export function backendAddressOrSkip(context: Mocha.Context): string {
   const address = nonLoopbackIPv4();
   if (address !== undefined) return address;
-  const reason = 'this machine has no non-loopback IPv4 address, and the API server refuses loopback addresses in EndpointSlices';
+  const reason =
+    'this machine has no non-loopback IPv4 address, and the API server refuses loopback addresses in EndpointSlices';
   if (process.env.CI === 'true') throw new Error(`cannot run "${context.test?.parent?.title}": ${reason}`);
   console.warn(`  SKIPPED "${context.test?.parent?.title}": ${reason}`);
   context.skip();

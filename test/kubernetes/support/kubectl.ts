@@ -16,7 +16,11 @@ export interface KubectlResult {
 
 export async function kubectl(cluster: Cluster, args: string[]): Promise<KubectlResult> {
   try {
-    const { stdout, stderr } = await run(join(cluster.binDir, 'kubectl'), ['--kubeconfig', cluster.kubeconfigPath, ...args], { maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await run(
+      join(cluster.binDir, 'kubectl'),
+      ['--kubeconfig', cluster.kubeconfigPath, ...args],
+      { maxBuffer: 16 << 20 },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };

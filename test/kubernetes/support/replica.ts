@@ -71,7 +71,22 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   let dataPlane: DataPlane | null = null;
   const startPlane = async () => {
     dataPlane = await startDataPlane(
-      Object.freeze({ socketPath, shards: 2, adminAddress: '127.0.0.1', adminPort: 0, drainMs: 1000, keepAliveTimeoutMs: 5000, headersTimeoutMs: 10_000, maxHeaderBytes: 16_384, connectionsPerEndpoint: 8, connectTimeoutMs: 2000, upstreamKeepAliveMs: 4000, statsIntervalMs: 1000, accessLog: false, logLevel }),
+      Object.freeze({
+        socketPath,
+        shards: 2,
+        adminAddress: '127.0.0.1',
+        adminPort: 0,
+        drainMs: 1000,
+        keepAliveTimeoutMs: 5000,
+        headersTimeoutMs: 10_000,
+        maxHeaderBytes: 16_384,
+        connectionsPerEndpoint: 8,
+        connectTimeoutMs: 2000,
+        upstreamKeepAliveMs: 4000,
+        statsIntervalMs: 1000,
+        accessLog: false,
+        logLevel,
+      }),
       log,
     );
     return dataPlane;

@@ -36,11 +36,16 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const server: Server = createServer((client) => {
     if (state === 'cut') return void client.destroy();
     accepted++;
-    const pair: Pair = { client, upstream: connect({ host: targetHost, port: targetPort }), blackholed: state === 'frozen' };
+    const pair: Pair = {
+      client,
+      upstream: connect({ host: targetHost, port: targetPort }),
+      blackholed: state === 'frozen',
+    };
     pairs.add(pair);
     pair.client.on('data', (chunk: Buffer) => void (pair.blackholed || pair.upstream.write(chunk)));
     pair.upstream.on('data', (chunk: Buffer) => void (pair.blackholed || pair.client.write(chunk)));
-    for (const socket of [pair.client, pair.upstream]) socket.on('close', () => destroy(pair)).on('error', () => destroy(pair));
+    for (const socket of [pair.client, pair.upstream])
+      socket.on('close', () => destroy(pair)).on('error', () => destroy(pair));
   });
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
   return {
