@@ -9,11 +9,19 @@ interface Member {
   id: string;
   ms: number;
   name: string;
+  /** The kind's place in `translateRoutes`' lists (routes.ts), the last tie-break. */
+  kind: number;
 }
 
-/** Gateway API precedence (resources.ts `comparePrecedence`) on precomputed keys. */
+/**
+ * The order in which `translateRoutes` hands routes of one group to `assignRanks`: an HTTPRoute and a GRPCRoute of
+ * one namespace/name and creation time are equal by precedence, and its stable sort keeps them in this order.
+ */
+const KIND_ORDER = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
+
+/** Gateway API precedence (resources.ts `comparePrecedence`) on precomputed keys, then the kind. */
 function compare(a: Member, b: Member): number {
-  return a.ms - b.ms || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return a.ms - b.ms || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || a.kind - b.kind;
 }
 
 export class RankGroups {
@@ -27,7 +35,12 @@ export class RankGroups {
   add(id: string, object: KubeObject): void {
     this.remove(id);
     const ms = createdAt(object);
-    const member: Member = { id, ms, name: `${namespaceOf(object)}/${nameOf(object)}` };
+    const member: Member = {
+      id,
+      ms,
+      name: `${namespaceOf(object)}/${nameOf(object)}`,
+      kind: KIND_ORDER.indexOf(object.kind as string),
+    };
     const second = Math.floor(ms / 1000);
     this.#memberOf.set(id, { second, member });
     const incoming = this.#incoming.get(second);
