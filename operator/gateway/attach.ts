@@ -145,10 +145,12 @@ export function resolveParentRefs(
   const seen = new Set<string>();
   for (const entry of listAt(parentRefs)) {
     const raw = objectAt(entry);
-    const group = raw.group === undefined ? GATEWAY_GROUP : raw.group;
-    const kind = raw.kind === undefined ? 'Gateway' : raw.kind;
+    // A null field is an absent one, as the API server prunes nulls before defaulting (a file may still hold them).
+    const group = raw.group === undefined || raw.group === null ? GATEWAY_GROUP : raw.group;
+    const kind = raw.kind === undefined || raw.kind === null ? 'Gateway' : raw.kind;
     const name = nonEmptyString(raw.name);
-    const namespace = raw.namespace === undefined ? route.namespace : nonEmptyString(raw.namespace);
+    const namespace =
+      raw.namespace === undefined || raw.namespace === null ? route.namespace : nonEmptyString(raw.namespace);
     if (
       group !== GATEWAY_GROUP ||
       (kind !== 'Gateway' && kind !== 'ListenerSet') ||
