@@ -73,6 +73,9 @@ export function validateListener(listener: Listener, at: string, out: Sink): voi
     out.push(problem('InvalidValue', `${at}.tls.mode`, `${at}.tls.mode Passthrough is only allowed with protocol TLS`));
   }
   const keys = arrayAt(out, `${at}.tls.certificateKeys`, certificateKeys);
+  keys.forEach((key, i) => {
+    if (typeof key !== 'string' || key === '') check(out, `${at}.tls.certificateKeys[${i}]`, 'must be a non-empty key');
+  });
   if (mode === 'Terminate' && keys.length === 0) {
     out.push(
       problem(
@@ -113,6 +116,9 @@ export function validateBackend(backend: Backend, at: string, out: Sink): void {
   });
   if (backend.tls !== undefined) {
     check(out, `${at}.tls.hostname`, checkHostname(backend.tls.hostname, false));
+    const clientKey = backend.tls.clientCertificateKey;
+    if (clientKey !== undefined && (typeof clientKey !== 'string' || clientKey === ''))
+      check(out, `${at}.tls.clientCertificateKey`, 'must be a non-empty key');
     for (const [i, pem] of (backend.tls.caCertificates ?? []).entries()) {
       if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) {
         out.push(
@@ -243,7 +249,8 @@ function validateWeightedBackends(list: unknown, at: string, out: Sink, withFilt
     if (!(Number.isInteger(entry.weight) && entry.weight >= 0 && entry.weight <= 1_000_000)) {
       check(out, `${bat}.weight`, 'must be an integer from 0 to 1000000');
     }
-    if (withFilters)
+    // Required on HTTP rules; optional on stream routes, but checked when present (the reference checks walk them).
+    if (withFilters || entry.filters !== undefined)
       arrayAt(out, `${bat}.filters`, entry.filters).forEach((f, j) =>
         validateFilter(f as HttpFilter, `${bat}.filters[${j}]`, out),
       );
@@ -293,24 +300,37 @@ function validateRule(rule: HttpRule, at: string, out: Sink): void {
   }
 }
 
-export function validateHttpRoute(route: HttpRoute, at: string, out: Sink): void {
-  if (!Number.isFinite(route.rank)) check(out, `${at}.rank`, 'must be a number');
-  arrayAt(out, `${at}.parents`, route.parents).forEach((p, i) => {
+function validateParents(parents: unknown, at: string, out: Sink): void {
+  arrayAt(out, `${at}.parents`, parents).forEach((p, i) => {
     const parent = p as HttpRoute['parents'][number];
+    if (typeof parent?.listenerKey !== 'string' || parent.listenerKey === '')
+      check(out, `${at}.parents[${i}].listenerKey`, 'must be a non-empty key');
     arrayAt(out, `${at}.parents[${i}].hostnames`, parent?.hostnames).forEach((h, j) =>
       check(out, `${at}.parents[${i}].hostnames[${j}]`, checkHostname(h)),
     );
   });
+}
+
+/** A route's `source` (the object it came from): the shards name the route by it in metrics and access logs. */
+function validateSource(source: unknown, at: string, out: Sink): void {
+  if (!isObject(source)) {
+    out.push(problem('MissingField', at, `${at} must be an object naming the route's kind, namespace and name`));
+    return;
+  }
+  for (const field of ['kind', 'namespace', 'name'] as const)
+    if (typeof source[field] !== 'string') check(out, `${at}.${field}`, 'must be a string');
+}
+
+export function validateHttpRoute(route: HttpRoute, at: string, out: Sink): void {
+  validateSource(route.source, `${at}.source`, out);
+  if (!Number.isFinite(route.rank)) check(out, `${at}.rank`, 'must be a number');
+  validateParents(route.parents, at, out);
   arrayAt(out, `${at}.rules`, route.rules).forEach((r, i) => validateRule(r as HttpRule, `${at}.rules[${i}]`, out));
 }
 
 export function validateStreamRoute(route: StreamRoute, at: string, out: Sink): void {
+  validateSource(route.source, `${at}.source`, out);
   if (!Number.isFinite(route.rank)) check(out, `${at}.rank`, 'must be a number');
-  arrayAt(out, `${at}.parents`, route.parents).forEach((p, i) => {
-    const parent = p as StreamRoute['parents'][number];
-    arrayAt(out, `${at}.parents[${i}].hostnames`, parent?.hostnames).forEach((h, j) =>
-      check(out, `${at}.parents[${i}].hostnames[${j}]`, checkHostname(h)),
-    );
-  });
+  validateParents(route.parents, at, out);
   validateWeightedBackends(route.backends, `${at}.backends`, out, false);
 }
