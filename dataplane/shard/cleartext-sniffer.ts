@@ -1,12 +1,12 @@
 // Plain-HTTP listener sockets speak HTTP/1.1 and HTTP/2 with prior knowledge (h2c, as gRPC clients use without
 // TLS) on the same port. Node has no such server, so the first bytes of each connection decide: the HTTP/2
 // connection preface starts with "PRI * HTTP/2.0". The bytes read are put back, and the connection goes on, unread,
-// to the HTTP/1.1 server's own connection handler or to the HTTP/2 server.
+// to the HTTP/1.1 server's own connection handler or to the HTTP/2 server; bytes that are neither are closed
+// unanswered (h2-limits.ts `classifyCleartext`).
 
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
-
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
+import { classifyCleartext } from './h2-limits.ts';
 
 /**
  * Re-routes the 'connection' event of a listening HTTP/1.1 server through the sniffer. The HTTP/1.1 server keeps its
@@ -32,10 +32,11 @@ export function sniffCleartext(
     socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
     const onData = (chunk: Buffer) => {
       head = head === null ? chunk : Buffer.concat([head, chunk]);
-      // Decide as soon as the bytes seen either diverge from the preface or complete it.
-      const n = Math.min(head.length, PREFACE.length);
-      const isPreface = head.subarray(0, n).equals(PREFACE.subarray(0, n));
-      if (isPreface && head.length < PREFACE.length) return;
+      // Decide as soon as the bytes seen complete the preface, start an HTTP/1.x request, or are neither.
+      const verdict = classifyCleartext(head);
+      if (verdict === 'more') return;
+      if (verdict === 'close') return void socket.destroy();
+      const isPreface = verdict === 'h2';
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.setTimeout(0);

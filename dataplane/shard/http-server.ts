@@ -11,6 +11,7 @@ import { kBinding } from '../http/binding.ts';
 import type { BoundSocket, SocketBinding } from '../http/binding.ts';
 import { isWebSocketUpgrade } from '../http/websocket.ts';
 import { sniffCleartext } from './cleartext-sniffer.ts';
+import { guardH2Sessions, h2ServerOptions } from './h2-limits.ts';
 import type { ListeningServer } from './sockets.ts';
 
 export interface HttpServerOptions {
@@ -45,7 +46,8 @@ export function createHttpListener(
   );
   server.on('upgrade', onUpgrade);
   // HTTP/2 with prior knowledge (gRPC without TLS) on the same port, told apart by the connection preface.
-  const h2c = createH2cServer({ maxSessionMemory: 64, maxHeaderListPairs: 256 }, routing as never);
+  const h2c = createH2cServer(h2ServerOptions(options), routing as never);
+  guardH2Sessions(h2c, options);
   const sessions = new Set<ServerHttp2Session>();
   h2c.on('session', (session) => {
     sessions.add(session);

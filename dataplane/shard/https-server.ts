@@ -9,6 +9,7 @@ import { kBinding } from '../http/binding.ts';
 import type { BoundSocket, SocketBinding } from '../http/binding.ts';
 import { normalizeHost } from '../http/hostnames.ts';
 import type { RequestListener, UpgradeListener } from './http-server.ts';
+import { guardH2Sessions, h2ServerOptions } from './h2-limits.ts';
 import type { ListeningServer } from './sockets.ts';
 
 export interface HttpsServerOptions {
@@ -38,10 +39,9 @@ export function createHttpsListener(
     ...fallback,
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
-    maxSessionMemory: 64,
+    ...h2ServerOptions(options),
     // A client that opens a connection and never finishes the handshake holds a socket: not for long.
     handshakeTimeout: 10_000,
-    maxHeaderListPairs: 256,
     maxSendHeaderBlockLength: options.maxHeaderBytes,
     // Asked of every client when some listener on the socket validates client certificates; whether a missing or
     // invalid one is acceptable depends on the listener, decided after the handshake.
@@ -53,6 +53,7 @@ export function createHttpsListener(
       callback(null, context);
     },
   });
+  guardH2Sessions(server, options);
   server.on('request', routing as never);
   server.on('upgrade', onUpgrade as never);
   const sockets = new Set<TLSSocket>();
