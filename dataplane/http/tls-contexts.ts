@@ -6,6 +6,7 @@
 import { createSecureContext } from 'node:tls';
 import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { CertificateRecord } from '../../shared/ir/listener.ts';
+import { TLS_DEFAULTS } from '../tls-defaults.ts';
 import { HostIndex } from './hostnames.ts';
 import type { SocketTable } from './tables.ts';
 
@@ -24,7 +25,7 @@ interface CachedContext {
 
 export type TlsContextCache = Map<string, CachedContext>;
 
-const SERVER_TLS: SecureContextOptions = { minVersion: 'TLSv1.2' };
+const SERVER_TLS: SecureContextOptions = TLS_DEFAULTS;
 
 function sameRecords(a: CertificateRecord[], b: CertificateRecord[]): boolean {
   return a.length === b.length && a.every((r, i) => r === b[i]);

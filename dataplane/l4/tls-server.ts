@@ -13,6 +13,7 @@ import { normalizeHost } from '../http/hostnames.ts';
 import type { ListeningServer } from '../shard/sockets.ts';
 import { MAX_CLIENT_HELLO, parseClientHello } from './client-hello.ts';
 import { forwardStream } from './tcp-proxy.ts';
+import { TLS_DEFAULTS, rotateTicketKeys } from '../tls-defaults.ts';
 import type { StreamContext } from './tcp-proxy.ts';
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -24,9 +25,10 @@ export function createTlsListener(
 ): ListeningServer {
   const connections = new Set<Socket>();
   const terminator = createTlsServer({
-    minVersion: 'TLSv1.2',
+    ...TLS_DEFAULTS,
     SNICallback: (servername, callback) => callback(null, binding.table.tls?.byHost.lookup(normalizeHost(servername))),
   });
+  rotateTicketKeys(terminator);
   terminator.on('secureConnection', (socket: TLSSocket) => {
     const sni = normalizeHost(typeof socket.servername === 'string' ? socket.servername : '');
     const listener = binding.table.listeners.lookup(sni);

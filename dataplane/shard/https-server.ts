@@ -11,6 +11,7 @@ import { normalizeHost } from '../http/hostnames.ts';
 import type { RequestListener, UpgradeListener } from './http-server.ts';
 import { guardH2Sessions, h2ServerOptions } from './h2-limits.ts';
 import type { ListeningServer } from './sockets.ts';
+import { TLS_DEFAULTS, rotateTicketKeys } from '../tls-defaults.ts';
 
 export interface HttpsServerOptions {
   keepAliveTimeoutMs: number;
@@ -36,6 +37,7 @@ export function createHttpsListener(
 ): ListeningServer {
   const fallback = binding.table.tls?.fallback ?? undefined;
   const server: Http2SecureServer = createSecureServer({
+    ...TLS_DEFAULTS,
     ...fallback,
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
@@ -54,6 +56,7 @@ export function createHttpsListener(
     },
   });
   guardH2Sessions(server, options);
+  rotateTicketKeys(server);
   server.on('request', routing as never);
   server.on('upgrade', onUpgrade as never);
   const sockets = new Set<TLSSocket>();
