@@ -1,0 +1,319 @@
+// Chaos in Kubernetes mode (issue 14 item 5): `npm run chaos`. On the test bed (a real kube-apiserver and etcd), two
+// "pods", each an operator process and its own data plane process on a private Unix socket, both data planes binding
+// the Gateway's address with SO_REUSEPORT so that the kernel spreads new connections over them. A load client sends
+// requests on fresh connections (so that they land on both data planes) to a route that exists throughout, while the
+// run, one after the other:
+//   1. kills the leader's operator with SIGKILL (its Lease is not released: the other must wait it out), edits a
+//      probe route, and measures how long until its status is written; then restarts the killed operator;
+//   2. restarts the API server (test/cluster/cluster.sh restart-apiserver), edits the probe route once it answers,
+//      and measures from then;
+//   3. kills the leader's data plane with SIGKILL and restarts it (its operator reconnects and publishes again; the
+//      leader's statuses wait for its own data plane's ack), edits the probe route, and measures from the restart.
+// For each step: requests sent and failed, and the time from the fault (or the edit after it) to the probe route's
+// status at the new generation. Prints a Markdown section for bench/RESULTS.md. Every process it starts is stopped
+// by its own pid; the cluster and the temp folders are removed.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCluster } from '../cluster/cluster.ts';
+import { startEchoServer } from '../support/echo-server.ts';
+import { closeClient, get } from '../support/http-client.ts';
+import type { ApiObject } from '../../operator/framework/resource.ts';
+import {
+  CONTROLLER,
+  adminClient,
+  apply,
+  conditionOf,
+  eventually,
+  gatewayAddress,
+  getObject,
+  loadFixture,
+  nonLoopbackIPv4,
+  parentsOf,
+} from '../kubernetes/support/kube.ts';
+
+const PORTICO = fileURLToPath(new URL('../../bin/portico.ts', import.meta.url));
+const PORT = 18_377;
+const LOAD_WORKERS = Number(process.env.CHAOS_WORKERS ?? 6);
+const SETTLE_MS = Number(process.env.CHAOS_SETTLE_MS ?? 5000);
+
+interface Pod {
+  name: string;
+  dir: string;
+  socket: string;
+  operator: ChildProcess | null;
+  dataPlane: ChildProcess | null;
+}
+
+function run(args: string[], name: string): ChildProcess {
+  const child = spawn(process.execPath, [PORTICO, ...args], {
+    env: { ...process.env, POD_NAME: name },
+    stdio: ['ignore', 'ignore', process.env.CHAOS_LOG ? 'inherit' : 'ignore'],
+  });
+  return child;
+}
+
+function startDataPlane(pod: Pod): void {
+  pod.dataPlane = run(
+    [
+      'dataplane',
+      '--socket',
+      pod.socket,
+      '--admin',
+      '127.0.0.1:0',
+      '--shards',
+      '1',
+      '--drain-ms',
+      '1000',
+      '--log-level',
+      'warn',
+    ],
+    pod.name,
+  );
+}
+
+function startOperator(pod: Pod, kubeconfig: string): void {
+  pod.operator = run(
+    [
+      'operator',
+      '--mode',
+      'kubernetes',
+      '--kubeconfig',
+      kubeconfig,
+      '--socket',
+      pod.socket,
+      '--admin',
+      '127.0.0.1:0',
+      '--translator-threads',
+      '0',
+      '--address-pool',
+      '127.0.0.0/8',
+      '--lease-namespace',
+      'default',
+      '--lease-duration',
+      '3s',
+      '--renew-deadline',
+      '2s',
+      '--retry-period',
+      '500ms',
+      '--log-level',
+      'warn',
+    ],
+    pod.name,
+  );
+}
+
+async function kill(child: ChildProcess | null, signal: NodeJS.Signals): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}
+
+/** Requests on fresh connections to a route that exists throughout, counted by the phase they were sent in. */
+class Load {
+  phase = 'warm-up';
+  readonly counts = new Map<string, { sent: number; failed: number; errors: Map<string, number> }>();
+  #running = true;
+  readonly #done: Promise<void>[] = [];
+
+  constructor(url: string, workers: number) {
+    for (let i = 0; i < workers; i++) this.#done.push(this.#worker(url));
+  }
+
+  async #worker(url: string): Promise<void> {
+    while (this.#running) {
+      const phase = this.phase;
+      let count = this.counts.get(phase);
+      if (count === undefined) this.counts.set(phase, (count = { sent: 0, failed: 0, errors: new Map() }));
+      count.sent++;
+      let outcome = 'ok';
+      try {
+        const reply = await get(url, { headers: { connection: 'close' } });
+        if (reply.status !== 200) outcome = `status ${reply.status}`;
+      } catch (error) {
+        outcome = (error as { code?: string }).code ?? (error as Error).message;
+      }
+      if (outcome !== 'ok') {
+        count.failed++;
+        count.errors.set(outcome, (count.errors.get(outcome) ?? 0) + 1);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await Promise.all(this.#done);
+  }
+}
+
+const results: Array<{
+  step: string;
+  sent: number;
+  failed: number;
+  errors: string;
+  faultMs: number | null;
+  convergeMs: number | null;
+}> = [];
+/** How long the fault of the current step lasted (the API server's restart, the data plane's absence). */
+let faultMs: number | null = null;
+
+async function main(): Promise<void> {
+  const backendIp = nonLoopbackIPv4();
+  if (backendIp === undefined) throw new Error('chaos: this machine has no non-loopback IPv4 address for the backend');
+  const started = Date.now();
+  const cluster = await startCluster();
+  const client = adminClient(cluster.kubeconfigPath);
+  const echo = await startEchoServer('echo', backendIp);
+  const address = gatewayAddress();
+  const pods: Pod[] = ['pod-a', 'pod-b'].map((name) => {
+    const dir = mkdtempSync(join(tmpdir(), `portico-chaos-${name}-`));
+    return { name, dir, socket: join(dir, 'dataplane.sock'), operator: null, dataPlane: null };
+  });
+  let load: Load | null = null;
+  try {
+    const fixture = loadFixture('echo.yaml', {
+      ADDRESS: address,
+      PORT,
+      BACKEND_IP: backendIp,
+      BACKEND_PORT: echo.port,
+    });
+    for (const object of fixture) await apply(client, object);
+    // The probe: a second route whose edits show when statuses are written again.
+    const probe = structuredClone(fixture.find((o) => o.kind === 'HTTPRoute')!) as ApiObject & { spec: any };
+    probe.metadata = { name: 'probe', namespace: 'default' };
+    let probeVersion = 0;
+    const editProbe = async (): Promise<number> => {
+      probeVersion++;
+      probe.spec.rules[0].matches[0].path.value = `/probe-${probeVersion}`;
+      const applied = await apply(client, probe);
+      return applied.metadata?.generation as number;
+    };
+    const probeConverged = async (generation: number) => {
+      const route = await getObject(client, 'HTTPRoute', 'default', 'probe');
+      const ours = parentsOf(route?.status).find((p) => p.controllerName === CONTROLLER);
+      return conditionOf(ours, 'Accepted')?.observedGeneration === generation;
+    };
+    const converge = async (what: string, generation: number, since: number): Promise<number> => {
+      await eventually(what, () => probeConverged(generation), 60_000, 50);
+      return Date.now() - since;
+    };
+    for (const pod of pods) {
+      startDataPlane(pod);
+      startOperator(pod, cluster.kubeconfigPath);
+    }
+    const url = `http://${address}:${PORT}/echo/chaos`;
+    await eventually(
+      'the route is served',
+      async () => (await get(url).catch(() => undefined))?.status === 200,
+      60_000,
+    );
+    await converge('first status', await editProbe(), Date.now());
+    load = new Load(url, LOAD_WORKERS);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+
+    const step = async (name: string, fault: () => Promise<number | null>) => {
+      load!.phase = name;
+      faultMs = null;
+      const convergeMs = await fault();
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const count = load!.counts.get(name) ?? { sent: 0, failed: 0, errors: new Map() };
+      const errors = [...count.errors].map(([e, n]) => `${e} ×${n}`).join(', ');
+      results.push({ step: name, sent: count.sent, failed: count.failed, errors, faultMs, convergeMs });
+      console.log(
+        `chaos: ${name}: ${count.sent} requests, ${count.failed} failed ${errors}; status after ${convergeMs} ms`,
+      );
+    };
+
+    await step('baseline (no fault)', async () => {
+      const at = Date.now();
+      return converge('probe status (baseline)', await editProbe(), at);
+    });
+
+    await step('kill the leader (SIGKILL), edit a route', async () => {
+      const lease = (await getObject(client, 'Lease', 'default', 'portico-operator'))?.spec as {
+        holderIdentity?: string;
+      };
+      const leader = pods.find((p) => p.name === lease?.holderIdentity);
+      if (leader === undefined) throw new Error(`chaos: no pod holds the Lease (${lease?.holderIdentity})`);
+      const at = Date.now();
+      await kill(leader.operator, 'SIGKILL');
+      const ms = await converge('probe status after the leader was killed', await editProbe(), at);
+      startOperator(leader, cluster.kubeconfigPath);
+      return ms;
+    });
+
+    await step('restart the API server, edit a route', async () => {
+      const at = Date.now();
+      await cluster.restartApiServer();
+      faultMs = Date.now() - at;
+      // From here the API server answers again: the time to a status counts from its recovery.
+      const recovered = Date.now();
+      const generation = await eventually(
+        'an edit after the restart',
+        () => editProbe().catch(() => undefined),
+        60_000,
+        200,
+      );
+      return converge('probe status after the API server restart', generation, recovered);
+    });
+
+    await step("kill the leader's data plane (SIGKILL), restart it", async () => {
+      const lease = (await getObject(client, 'Lease', 'default', 'portico-operator'))?.spec as {
+        holderIdentity?: string;
+      };
+      const victim = pods.find((p) => p.name === lease?.holderIdentity) ?? pods[1];
+      const at = Date.now();
+      await kill(victim.dataPlane, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 1000));
+      startDataPlane(victim);
+      faultMs = Date.now() - at;
+      // Its operator reconnects and publishes; the leader's statuses wait for its own data plane's ack.
+      const recovered = Date.now();
+      return converge('probe status after a data plane restart', await editProbe(), recovered);
+    });
+
+    await load.stop();
+    load = null;
+    const total = results.reduce((n, r) => n + r.sent, 0);
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    const table = [
+      `### Chaos in Kubernetes mode (${new Date().toISOString().slice(0, 10)}, \`npm run chaos\`)`,
+      '',
+      `Two pods (operator + data plane processes each, SO_REUSEPORT on one Gateway address), ${LOAD_WORKERS} load ` +
+        `workers on fresh connections to a route that exists throughout, ${SETTLE_MS / 1000} s after each fault. ` +
+        '"Fault" is how long the fault lasted (API server restart, data plane down); "status after" is the time from ' +
+        'the kill (leader) or the recovery (API server, data plane) to the status of a route edited then.',
+      '',
+      '| step | requests | failed | failed % | fault | status after | failures |',
+      '|---|---|---|---|---|---|---|',
+      ...results.map(
+        (r) =>
+          `| ${r.step} | ${r.sent} | ${r.failed} | ${((100 * r.failed) / Math.max(1, r.sent)).toFixed(3)} | ` +
+          `${r.faultMs === null ? '–' : `${(r.faultMs / 1000).toFixed(1)} s`} | ` +
+          `${r.convergeMs === null ? '–' : `${(r.convergeMs / 1000).toFixed(1)} s`} | ${r.errors || '–'} |`,
+      ),
+      `| all | ${total} | ${failed} | ${((100 * failed) / Math.max(1, total)).toFixed(3)} | | | |`,
+      '',
+      `Run time ${Math.round((Date.now() - started) / 1000)} s.`,
+    ].join('\n');
+    console.log(`\n${table}\n`);
+  } finally {
+    await load?.stop();
+    for (const pod of pods) {
+      await kill(pod.operator, 'SIGTERM');
+      await kill(pod.dataPlane, 'SIGTERM');
+      rmSync(pod.dir, { recursive: true, force: true });
+    }
+    await closeClient();
+    await echo.close();
+    await client.close();
+    await cluster.stop();
+  }
+}
+
+await main();
