@@ -58,6 +58,7 @@ export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, add
   if (listener.tlsMode !== undefined) {
     const tls: ListenerTls = { mode: listener.tlsMode, certificateKeys: listener.certificates.map((c) => c.key) };
     if (listener.clientValidation !== undefined) tls.clientValidation = listener.clientValidation;
+    if (listener.tlsOptions !== undefined) tls.options = listener.tlsOptions;
     record.tls = tls;
   }
   return record;

@@ -2,9 +2,10 @@
 // certificates, allowedRoutes), the route kinds it supports, which namespaces may attach. Conflicts between the
 // listeners of a Gateway are found afterwards, in `detectListenerConflicts`, because they need every listener.
 
-import type { CertificateRecord, ListenerProtocol } from '../../shared/ir/listener.ts';
+import type { CertificateRecord, ListenerProtocol, ListenerTlsOptions } from '../../shared/ir/listener.ts';
 import { listenerKey, listenerSetListenerKey } from '../../shared/ir/keys.ts';
 import { checkHostname, checkPort } from '../../shared/validation/fields.ts';
+import { parseTlsOptions } from '../../shared/validation/tls-options.ts';
 import { resolveCertificateRef } from './certificate.ts';
 import type { TranslateContext } from './context.ts';
 import { labelsOfNamespace } from './context.ts';
@@ -57,6 +58,8 @@ export interface ListenerNode {
   protocol: ListenerProtocol;
   hostname: string | undefined;
   tlsMode: 'Terminate' | 'Passthrough' | undefined;
+  /** `tls.options`, when it sets any (the TLS defaults otherwise). */
+  tlsOptions?: ListenerTlsOptions;
   certificates: CertificateRecord[];
   supportedKinds: RouteGroupKind[];
   allowedFrom: 'Same' | 'All' | 'Selector';
@@ -158,6 +161,16 @@ function readTls(node: ListenerNode, raw: Record<string, unknown>, context: Tran
   ) {
     return void rejectListener(node, 'UnsupportedValue', `${field}.mode Terminate is not supported for TLS listeners`);
   }
+  // TLS overrides (shared/validation/tls-options.ts): a policy that cannot be applied as written is not served.
+  const options = parseTlsOptions(t.options, `${field}.options`);
+  if (!options.ok) return void rejectListener(node, 'UnsupportedValue', options.message);
+  if (options.options !== undefined && mode === 'Passthrough')
+    return void rejectListener(
+      node,
+      'UnsupportedValue',
+      `${field}.options apply only where TLS terminates, not to Passthrough`,
+    );
+  node.tlsOptions = options.options;
   if (mode === 'Passthrough') return; // certificateRefs are ignored (Gateway API ListenerTLSConfig)
   const refs = listAt(t.certificateRefs);
   if (refs.length === 0) {

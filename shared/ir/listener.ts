@@ -29,6 +29,15 @@ export interface ListenerTls {
     /** AllowInsecureFallback lets a client without a valid certificate through; the default rejects it. */
     mode: 'AllowValidOnly' | 'AllowInsecureFallback';
   };
+  /** `tls.options` (shared/validation/tls-options.ts): overrides of the TLS defaults; absent: the defaults. */
+  options?: ListenerTlsOptions;
+}
+
+/** A listener's own TLS policy (`portico.dev/min-version`, `portico.dev/cipher-suites`). */
+export interface ListenerTlsOptions {
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** TLS 1.2 suites (OpenSSL names) in place of the default list. */
+  cipherSuites?: string[];
 }
 
 export interface Listener {

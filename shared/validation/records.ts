@@ -26,6 +26,7 @@ import {
   checkRegex,
 } from './fields.ts';
 import { problem } from './problem.ts';
+import { checkTlsOptions } from './tls-options.ts';
 import type { Problem } from './problem.ts';
 
 type Sink = Problem[];
@@ -72,6 +73,7 @@ export function validateListener(listener: Listener, at: string, out: Sink): voi
   if (mode === 'Passthrough' && listener.protocol !== 'TLS') {
     out.push(problem('InvalidValue', `${at}.tls.mode`, `${at}.tls.mode Passthrough is only allowed with protocol TLS`));
   }
+  if (listener.tls.options !== undefined) check(out, `${at}.tls.options`, checkTlsOptions(listener.tls.options));
   const keys = arrayAt(out, `${at}.tls.certificateKeys`, certificateKeys);
   keys.forEach((key, i) => {
     if (typeof key !== 'string' || key === '') check(out, `${at}.tls.certificateKeys[${i}]`, 'must be a non-empty key');
