@@ -10,9 +10,16 @@
 // Node 24), so these options go on the servers and on every context alike (dataplane/http/tls-contexts.ts,
 // dataplane/shard/https-server.ts, dataplane/l4/tls-server.ts). The session tickets are sealed with the server's
 // own key for the same reason.
+//
+// A listener may narrow or widen the defaults (`tls.options`, shared/validation/tls-options.ts). Since one socket
+// serves several listeners and OpenSSL negotiates before SNI picks one, the socket's server context offers the
+// widest of its listeners' policies (`withSocketPolicy`), and each connection is then held to its own listener's
+// policy (`tlsPolicyAccepted`): one that negotiated below it is closed right after the handshake.
 
 import { randomBytes } from 'node:crypto';
-import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
+import type { SecureContextOptions, TLSSocket, Server as TlsServer } from 'node:tls';
+import type { Listener, ListenerTlsOptions } from '../shared/ir/listener.ts';
+import { normalizeHost } from './http/hostnames.ts';
 
 /** TLS 1.3 suites (all AEAD; OpenSSL's default set, in Mozilla's order). */
 export const TLS13_SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
@@ -53,4 +60,50 @@ export function rotateTicketKeys(server: TlsServer, periodMs = TICKET_KEY_ROTATI
   }, periodMs);
   timer.unref();
   server.once('close', () => clearInterval(timer));
+}
+
+/** The context options of one listener: the defaults, with its own minimum version and TLS 1.2 suites if it sets them. */
+export function listenerTlsOptions(options: ListenerTlsOptions | undefined): SecureContextOptions {
+  if (options === undefined) return TLS_DEFAULTS;
+  return {
+    ...TLS_DEFAULTS,
+    minVersion: options.minVersion ?? TLS_DEFAULTS.minVersion,
+    ciphers: [...TLS13_SUITES, ...(options.cipherSuites ?? TLS12_SUITES)].join(':'),
+  };
+}
+
+const widened = new WeakMap<SecureContextOptions, Map<string, SecureContextOptions>>();
+
+/**
+ * A socket's server context options: `base` (its default listener's context) offering the widest policy of the
+ * listeners that terminate TLS on it. The same object for the same inputs, so that a generation that changes no
+ * policy does not make the server build its context again.
+ */
+export function withSocketPolicy(
+  base: SecureContextOptions,
+  listeners: ReadonlyArray<{ listener: Listener }>,
+): SecureContextOptions {
+  const policies = listeners.filter((l) => l.listener.tls?.mode === 'Terminate').map((l) => l.listener.tls?.options);
+  const minVersion = policies.every((p) => p?.minVersion === 'TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2';
+  const ciphers = [...TLS13_SUITES, ...new Set(policies.flatMap((p) => p?.cipherSuites ?? TLS12_SUITES))].join(':');
+  if (base.minVersion === minVersion && base.ciphers === ciphers) return base;
+  let byPolicy = widened.get(base);
+  if (byPolicy === undefined) widened.set(base, (byPolicy = new Map()));
+  const key = `${minVersion}|${ciphers}`;
+  let options = byPolicy.get(key);
+  if (options === undefined) byPolicy.set(key, (options = { ...base, minVersion, ciphers }));
+  return options;
+}
+
+/** The connection meets the TLS policy of the listener its server name selects (the defaults when it sets none). */
+export function tlsPolicyAccepted(
+  listeners: { lookup(host: string): { listener: Listener } | undefined },
+  socket: TLSSocket,
+): boolean {
+  const servername = typeof socket.servername === 'string' ? socket.servername : '';
+  const options = listeners.lookup(normalizeHost(servername))?.listener.tls?.options;
+  const protocol = socket.getProtocol();
+  if (protocol === 'TLSv1.3') return true;
+  if (protocol !== 'TLSv1.2' || options?.minVersion === 'TLSv1.3') return false;
+  return (options?.cipherSuites ?? TLS12_SUITES).includes(socket.getCipher()?.name);
 }

@@ -6,7 +6,7 @@
 import { createSecureContext } from 'node:tls';
 import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { CertificateRecord } from '../../shared/ir/listener.ts';
-import { TLS_DEFAULTS } from '../tls-defaults.ts';
+import { listenerTlsOptions, withSocketPolicy } from '../tls-defaults.ts';
 import { HostIndex } from './hostnames.ts';
 import type { SocketTable } from './tables.ts';
 
@@ -24,8 +24,6 @@ interface CachedContext {
 }
 
 export type TlsContextCache = Map<string, CachedContext>;
-
-const SERVER_TLS: SecureContextOptions = TLS_DEFAULTS;
 
 function sameRecords(a: CertificateRecord[], b: CertificateRecord[]): boolean {
   return a.length === b.length && a.every((r, i) => r === b[i]);
@@ -51,11 +49,11 @@ export function compileTlsMaterial(
     // issuer with the same name but another key) leaves an error on OpenSSL's queue that Node then reports on the
     // socket after the handshake (seen with the conformance suite's certificates and Go's TLS client).
     const clientCa = tls.clientValidation?.mode === 'AllowValidOnly' ? tls.clientValidation.caCertificates : [];
-    const cacheKey = `${tls.certificateKeys.join('\n')}\n${clientCa.join('')}`;
+    const cacheKey = `${tls.certificateKeys.join('\n')}\n${clientCa.join('')}\n${JSON.stringify(tls.options ?? null)}`;
     let cached = next.get(cacheKey) ?? previous.get(cacheKey);
     if (cached === undefined || !sameRecords(cached.records, records)) {
       const options: SecureContextOptions = {
-        ...SERVER_TLS,
+        ...listenerTlsOptions(tls.options),
         cert: records.map((r) => r.certificatePem),
         key: records.map((r) => r.privateKeyPem),
       };
@@ -68,5 +66,5 @@ export function compileTlsMaterial(
     byHost.set(hostname, cached.context);
     if (fallback === null || hostname === '') fallback = cached.options;
   }
-  return { byHost, fallback };
+  return { byHost, fallback: fallback && withSocketPolicy(fallback, table.listenerList) };
 }

@@ -13,7 +13,7 @@ import { normalizeHost } from '../http/hostnames.ts';
 import type { ListeningServer } from '../shard/sockets.ts';
 import { MAX_CLIENT_HELLO, parseClientHello } from './client-hello.ts';
 import { forwardStream } from './tcp-proxy.ts';
-import { TLS_DEFAULTS, rotateTicketKeys } from '../tls-defaults.ts';
+import { TLS_DEFAULTS, rotateTicketKeys, tlsPolicyAccepted } from '../tls-defaults.ts';
 import type { StreamContext } from './tcp-proxy.ts';
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -24,12 +24,14 @@ export function createTlsListener(
   context: Omit<StreamContext, 'listenerKey'>,
 ): ListeningServer {
   const connections = new Set<Socket>();
+  let terminatorOptions = binding.table.tls?.fallback ?? TLS_DEFAULTS;
   const terminator = createTlsServer({
-    ...TLS_DEFAULTS,
+    ...terminatorOptions,
     SNICallback: (servername, callback) => callback(null, binding.table.tls?.byHost.lookup(normalizeHost(servername))),
   });
   rotateTicketKeys(terminator);
   terminator.on('secureConnection', (socket: TLSSocket) => {
+    if (!tlsPolicyAccepted(binding.table.listeners, socket)) return void socket.destroy();
     const sni = normalizeHost(typeof socket.servername === 'string' ? socket.servername : '');
     const listener = binding.table.listeners.lookup(sni);
     forwardStream(socket, listener?.stream?.lookup(sni), { ...context, listenerKey: listener?.key ?? '' }, null);
@@ -71,7 +73,12 @@ export function createTlsListener(
   });
   return {
     server,
-    refresh: () => https?.refresh?.(),
+    refresh: () => {
+      https?.refresh?.();
+      // The socket's TLS policy and default certificate follow the generation in force (tls-defaults.ts).
+      const next = binding.table.tls?.fallback ?? TLS_DEFAULTS;
+      if (next !== terminatorOptions) terminator.setSecureContext((terminatorOptions = next));
+    },
     drain: (drainMs) =>
       new Promise<void>((resolve) => {
         const force = setTimeout(() => connections.forEach((c) => c.destroy()), drainMs);

@@ -11,7 +11,7 @@ import { normalizeHost } from '../http/hostnames.ts';
 import type { RequestListener, UpgradeListener } from './http-server.ts';
 import { guardH2Sessions, h2ServerOptions } from './h2-limits.ts';
 import type { ListeningServer } from './sockets.ts';
-import { TLS_DEFAULTS, rotateTicketKeys } from '../tls-defaults.ts';
+import { TLS_DEFAULTS, rotateTicketKeys, tlsPolicyAccepted } from '../tls-defaults.ts';
 
 export interface HttpsServerOptions {
   keepAliveTimeoutMs: number;
@@ -62,7 +62,8 @@ export function createHttpsListener(
   const sockets = new Set<TLSSocket>();
   const sessions = new Set<ServerHttp2Session>();
   server.on('secureConnection', (socket: TLSSocket) => {
-    if (!clientCertificateAccepted(binding, socket)) return void socket.destroy();
+    if (!clientCertificateAccepted(binding, socket) || !tlsPolicyAccepted(binding.table.listeners, socket))
+      return void socket.destroy();
     (socket as unknown as BoundSocket)[kBinding] = binding;
     sockets.add(socket);
     // An idle connection (no bytes either way) is closed after the keep-alive timeout.

@@ -11,7 +11,7 @@ import { connect, createServer as createTlsServer } from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import { expect } from 'chai';
 import { TLS12_SUITES, TLS_DEFAULTS, rotateTicketKeys } from '../../dataplane/tls-defaults.ts';
-import type { CertificateRecord, Listener } from '../../shared/ir/listener.ts';
+import type { CertificateRecord, Listener, ListenerTlsOptions } from '../../shared/ir/listener.ts';
 import { backend, httpListener, httpRoute, prefix, rule } from '../../shared/testing/ir-builders.ts';
 import { makeCa, makeLeaf } from '../support/certs.ts';
 import type { Pem } from '../support/certs.ts';
@@ -178,5 +178,107 @@ describe('data plane: TLS defaults (Mozilla intermediate)', function () {
     } finally {
       server.close();
     }
+  });
+});
+
+/** Whether a request over a TLS connection with these client options is answered (not merely handshaken). */
+function served(port: number, host: string, servername: string, options: ConnectionOptions): Promise<string> {
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = connect({ host, port, servername, rejectUnauthorized: false, ...options }, () => {
+      socket.write(`GET / HTTP/1.1\r\nhost: ${servername}\r\nconnection: close\r\n\r\n`);
+    });
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () =>
+      resolve(answer.startsWith('HTTP/1.1 200') ? 'served' : answer === '' ? 'refused' : answer),
+    );
+  });
+}
+
+describe('data plane: per-listener TLS policy (tls.options)', function () {
+  this.timeout(30_000);
+  const address = testAddress();
+  const httpsPort = 18293;
+  const tlsPort = 18294;
+  let h: Harness;
+  let echo: EchoServer;
+  let tcpEcho: TcpServer;
+
+  before(async () => {
+    echo = await startEchoServer('echo');
+    tcpEcho = createTcpServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+    tcpEcho.listen(0, '127.0.0.1');
+    await once(tcpEcho, 'listening');
+    h = await startHarness({ shards: 1 });
+    const pem = makeLeaf(makeCa('Portico Test CA', 'rsa'), ['*.example.com'], { keyType: 'rsa' });
+    const certificate: CertificateRecord = { key: 'ns/rsa', certificatePem: pem.cert, privateKeyPem: pem.key };
+    const https = (name: string, options?: ListenerTlsOptions) =>
+      httpListener(`ns/gw/${name}`, httpsPort, {
+        address,
+        protocol: 'HTTPS',
+        hostname: `${name}.example.com`,
+        tls: { mode: 'Terminate', certificateKeys: [certificate.key], ...(options ? { options } : {}) },
+      });
+    const listeners = [
+      https('strict', { minVersion: 'TLSv1.3' }),
+      https('legacy', { cipherSuites: ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-SHA'] }),
+      https('plain'),
+    ];
+    const tls: Listener = {
+      ...httpListener('ns/gw/tls13', tlsPort, { address }),
+      protocol: 'TLS',
+      hostname: 'tls13.example.com',
+      tls: { mode: 'Terminate', certificateKeys: [certificate.key], options: { minVersion: 'TLSv1.3' } },
+    };
+    const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
+    const t = backend('ns/tcp:80', [['127.0.0.1', (tcpEcho.address() as AddressInfo).port]], { protocol: 'tcp' });
+    const outcome = await h.publish({
+      listeners: [...listeners, tls],
+      backends: [b, t],
+      certificates: [certificate],
+      httpRoutes: [
+        httpRoute(
+          'httproute/ns/r',
+          listeners.map((l) => l.key),
+          [rule([prefix('/')], [b.key])],
+        ),
+      ],
+      streamRoutes: [
+        {
+          key: 'tlsroute/ns/t',
+          source: { kind: 'TLSRoute', namespace: 'ns', name: 't' },
+          rank: 0,
+          parents: [{ listenerKey: tls.key, hostnames: ['tls13.example.com'] }],
+          backends: [{ backendKey: t.key, weight: 1, filters: [] }],
+        },
+      ],
+    });
+    expect(outcome.outcome, JSON.stringify(outcome)).to.equal('ack');
+  });
+
+  after(async () => {
+    await h?.stop();
+    await echo?.close();
+    tcpEcho?.close();
+  });
+
+  const tls12 = (ciphers?: string): ConnectionOptions => ({ maxVersion: 'TLSv1.2', ...(ciphers ? { ciphers } : {}) });
+
+  it('a listener that lists a CBC suite takes a CBC-only client; its neighbours on the port do not', async () => {
+    expect(await served(httpsPort, address, 'legacy.example.com', tls12(CBC))).to.equal('served');
+    expect(await served(httpsPort, address, 'plain.example.com', tls12(CBC))).to.equal('refused');
+    expect(await served(httpsPort, address, 'strict.example.com', tls12(CBC))).to.equal('refused');
+    expect(await served(httpsPort, address, 'plain.example.com', tls12())).to.equal('served');
+    expect(await served(httpsPort, address, 'legacy.example.com', tls12('ECDHE-RSA-AES256-GCM-SHA384'))).to.equal(
+      'refused',
+    );
+  });
+
+  it('a listener with min-version 1.3 refuses TLS 1.2 and serves TLS 1.3, on a shared HTTPS port and on a TLS listener', async () => {
+    expect(await served(httpsPort, address, 'strict.example.com', tls12())).to.equal('refused');
+    expect(await served(httpsPort, address, 'strict.example.com', {})).to.equal('served');
+    expect(await served(tlsPort, address, 'tls13.example.com', tls12())).to.equal('refused');
+    expect(await served(tlsPort, address, 'tls13.example.com', {})).to.equal('served');
   });
 });
