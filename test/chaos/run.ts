@@ -158,6 +158,8 @@ const results: Array<{
   errors: string;
   faultMs: number | null;
   convergeMs: number | null;
+  /** From the status to both data planes serving the edit (and not the path before it). */
+  agreeMs: number;
 }> = [];
 /** How long the fault of the current step lasted (the API server's restart, the data plane's absence). */
 let faultMs: number | null = null;
@@ -220,12 +222,34 @@ async function main(): Promise<void> {
       load!.phase = name;
       faultMs = null;
       const convergeMs = await fault();
+      // No route lost or duplicated: on fresh connections (both data planes), the probe's newest path answers and
+      // the one before it is gone.
+      const servedAt = Date.now();
+      await eventually(
+        `both data planes serve /probe-${probeVersion} and no longer /probe-${probeVersion - 1}`,
+        async () => {
+          for (let i = 0; i < 20; i++) {
+            const now = await get(`http://${address}:${PORT}/probe-${probeVersion}/x`, {
+              headers: { connection: 'close' },
+            });
+            const old = await get(`http://${address}:${PORT}/probe-${probeVersion - 1}/x`, {
+              headers: { connection: 'close' },
+            });
+            if (now.status !== 200 || old.status !== 404) return false;
+          }
+          return true;
+        },
+        30_000,
+        100,
+      );
+      const agreeMs = Date.now() - servedAt;
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       const count = load!.counts.get(name) ?? { sent: 0, failed: 0, errors: new Map() };
       const errors = [...count.errors].map(([e, n]) => `${e} ×${n}`).join(', ');
-      results.push({ step: name, sent: count.sent, failed: count.failed, errors, faultMs, convergeMs });
+      results.push({ step: name, sent: count.sent, failed: count.failed, errors, faultMs, convergeMs, agreeMs });
       console.log(
-        `chaos: ${name}: ${count.sent} requests, ${count.failed} failed ${errors}; status after ${convergeMs} ms`,
+        `chaos: ${name}: ${count.sent} requests, ${count.failed} failed ${errors}; status after ${convergeMs} ms, ` +
+          `both data planes agree ${agreeMs} ms later`,
       );
     };
 
@@ -287,17 +311,20 @@ async function main(): Promise<void> {
       `Two pods (operator + data plane processes each, SO_REUSEPORT on one Gateway address), ${LOAD_WORKERS} load ` +
         `workers on fresh connections to a route that exists throughout, ${SETTLE_MS / 1000} s after each fault. ` +
         '"Fault" is how long the fault lasted (API server restart, data plane down); "status after" is the time from ' +
-        'the kill (leader) or the recovery (API server, data plane) to the status of a route edited then.',
+        'the kill (leader) or the recovery (API server, data plane) to the status of a route edited then; "both data ' +
+        'planes agree" is the time after that until 20 fresh connections in a row get the edit (and 404 on the path ' +
+        'before it), the 40 requests of the check included.',
       '',
-      '| step | requests | failed | failed % | fault | status after | failures |',
-      '|---|---|---|---|---|---|---|',
+      '| step | requests | failed | failed % | fault | status after | both data planes agree | failures |',
+      '|---|---|---|---|---|---|---|---|',
       ...results.map(
         (r) =>
           `| ${r.step} | ${r.sent} | ${r.failed} | ${((100 * r.failed) / Math.max(1, r.sent)).toFixed(3)} | ` +
           `${r.faultMs === null ? '–' : `${(r.faultMs / 1000).toFixed(1)} s`} | ` +
-          `${r.convergeMs === null ? '–' : `${(r.convergeMs / 1000).toFixed(1)} s`} | ${r.errors || '–'} |`,
+          `${r.convergeMs === null ? '–' : `${(r.convergeMs / 1000).toFixed(1)} s`} | ` +
+          `+${(r.agreeMs / 1000).toFixed(1)} s | ${r.errors || '–'} |`,
       ),
-      `| all | ${total} | ${failed} | ${((100 * failed) / Math.max(1, total)).toFixed(3)} | | | |`,
+      `| all | ${total} | ${failed} | ${((100 * failed) / Math.max(1, total)).toFixed(3)} | | | | |`,
       '',
       `Run time ${Math.round((Date.now() - started) / 1000)} s.`,
     ].join('\n');
