@@ -7,7 +7,8 @@
 //      probe route, and measures how long until its status is written; then restarts the killed operator;
 //   2. restarts the API server (test/cluster/cluster.sh restart-apiserver), edits the probe route once it answers,
 //      and measures from then;
-//   3. kills the leader's data plane with SIGKILL and restarts it (its operator reconnects and publishes again; the
+//   3. restarts etcd (SIGTERM, then the same command line), edits the probe route once the API server writes again;
+//   4. kills the leader's data plane with SIGKILL and restarts it (its operator reconnects and publishes again; the
 //      leader's statuses wait for its own data plane's ack), edits the probe route, and measures from the restart.
 // For each step: requests sent and failed, and the time from the fault (or the edit after it) to the probe route's
 // status at the new generation. Prints a Markdown section for bench/RESULTS.md. Every process it starts is stopped
@@ -15,11 +16,12 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCluster } from '../cluster/cluster.ts';
+import { isRunning, startCluster } from '../cluster/cluster.ts';
+import type { Cluster } from '../cluster/cluster.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import { closeClient, get } from '../support/http-client.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
@@ -114,6 +116,32 @@ async function kill(child: ChildProcess | null, signal: NodeJS.Signals): Promise
   await exited;
 }
 
+/**
+ * Restarts the cluster's etcd (cluster.sh has no command for it): SIGTERM to the recorded process, then the same
+ * command line again, its output to the same log. Returns the new process, which the caller stops (cluster.sh stop
+ * knows only the recorded pid) before the cluster.
+ */
+async function restartEtcd(cluster: Cluster): Promise<{ child: ChildProcess; downMs: number }> {
+  const record = cluster.processes().find((p) => p.component === 'etcd');
+  if (record === undefined) throw new Error('chaos: the cluster has no recorded etcd');
+  const argv = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const client = argv.find((a) => a.startsWith('--listen-client-urls='))?.slice('--listen-client-urls='.length);
+  if (client === undefined) throw new Error(`chaos: no --listen-client-urls in etcd's command line: ${argv.join(' ')}`);
+  const at = Date.now();
+  process.kill(record.pid, 'SIGTERM');
+  while (isRunning(record)) await new Promise((r) => setTimeout(r, 50));
+  const log = openSync(join(cluster.runDir, 'logs', 'etcd-restarted.log'), 'a');
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', log, log] });
+  closeSync(log);
+  await eventually(
+    'etcd healthy again',
+    async () => ((await (await fetch(`${client}/health`)).json()) as { health?: string }).health === 'true',
+    60_000,
+    100,
+  );
+  return { child, downMs: Date.now() - at };
+}
+
 /** Requests on fresh connections to a route that exists throughout, counted by the phase they were sent in. */
 class Load {
   phase = 'warm-up';
@@ -177,6 +205,8 @@ async function main(): Promise<void> {
     return { name, dir, socket: join(dir, 'dataplane.sock'), operator: null, dataPlane: null };
   });
   let load: Load | null = null;
+  /** etcd as this run restarted it (stopped here, before the cluster). */
+  let etcd: ChildProcess | null = null;
   try {
     const fixture = loadFixture('echo.yaml', {
       ADDRESS: address,
@@ -286,6 +316,20 @@ async function main(): Promise<void> {
       return converge('probe status after the API server restart', generation, recovered);
     });
 
+    await step('restart etcd, edit a route', async () => {
+      const restarted = await restartEtcd(cluster);
+      etcd = restarted.child;
+      faultMs = restarted.downMs;
+      const recovered = Date.now();
+      const generation = await eventually(
+        'an edit after etcd came back',
+        () => editProbe().catch(() => undefined),
+        60_000,
+        200,
+      );
+      return converge('probe status after the etcd restart', generation, recovered);
+    });
+
     await step("kill the leader's data plane (SIGKILL), restart it", async () => {
       const lease = (await getObject(client, 'Lease', 'default', 'portico-operator'))?.spec as {
         holderIdentity?: string;
@@ -310,8 +354,8 @@ async function main(): Promise<void> {
       '',
       `Two pods (operator + data plane processes each, SO_REUSEPORT on one Gateway address), ${LOAD_WORKERS} load ` +
         `workers on fresh connections to a route that exists throughout, ${SETTLE_MS / 1000} s after each fault. ` +
-        '"Fault" is how long the fault lasted (API server restart, data plane down); "status after" is the time from ' +
-        'the kill (leader) or the recovery (API server, data plane) to the status of a route edited then; "both data ' +
+        '"Fault" is how long the fault lasted (API server restart, etcd down, data plane down); "status after" is the time from ' +
+        'the kill (leader) or the recovery (API server, etcd, data plane) to the status of a route edited then; "both data ' +
         'planes agree" is the time after that until 20 fresh connections in a row get the edit (and 404 on the path ' +
         'before it), the 40 requests of the check included.',
       '',
@@ -339,6 +383,7 @@ async function main(): Promise<void> {
     await closeClient();
     await echo.close();
     await client.close();
+    await kill(etcd, 'SIGTERM');
     await cluster.stop();
   }
 }
