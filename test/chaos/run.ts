@@ -7,8 +7,12 @@
 //      probe route, and measures how long until its status is written; then restarts the killed operator;
 //   2. restarts the API server (test/cluster/cluster.sh restart-apiserver), edits the probe route once it answers,
 //      and measures from then;
-//   3. restarts etcd (SIGTERM, then the same command line), edits the probe route once the API server writes again;
-//   4. kills the leader's data plane with SIGKILL and restarts it (its operator reconnects and publishes again; the
+//   3. cuts the operators' watches (a TCP proxy between them and the API server), deletes a route, restarts the API
+//      server (which then no longer knows the watches' resourceVersion: 410, a relist), restores the link, and
+//      checks the deleted route is gone from both data planes;
+//   4. restarts etcd (SIGTERM, then the same command line), edits the probe route once the API server writes again
+//      (last: cluster.sh restart-apiserver wants the etcd it recorded);
+//   5. kills the leader's data plane with SIGKILL and restarts it (its operator reconnects and publishes again; the
 //      leader's statuses wait for its own data plane's ack), edits the probe route, and measures from the restart.
 // For each step: requests sent and failed, and the time from the fault (or the edit after it) to the probe route's
 // status at the new generation. Prints a Markdown section for bench/RESULTS.md. Every process it starts is stopped
@@ -16,10 +20,11 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { isRunning, startCluster } from '../cluster/cluster.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { startEchoServer } from '../support/echo-server.ts';
@@ -30,6 +35,7 @@ import {
   adminClient,
   apply,
   conditionOf,
+  deleteObject,
   eventually,
   gatewayAddress,
   getObject,
@@ -37,6 +43,8 @@ import {
   nonLoopbackIPv4,
   parentsOf,
 } from '../kubernetes/support/kube.ts';
+import { startTcpProxy } from '../kubernetes/support/tcp-proxy.ts';
+import type { TcpProxy } from '../kubernetes/support/tcp-proxy.ts';
 
 const PORTICO = fileURLToPath(new URL('../../bin/portico.ts', import.meta.url));
 const PORT = 18_377;
@@ -191,6 +199,8 @@ const results: Array<{
 }> = [];
 /** How long the fault of the current step lasted (the API server's restart, the data plane's absence). */
 let faultMs: number | null = null;
+/** The relist step: from the recovery until the route deleted during the cut is gone from both data planes. */
+let goneMs: number | null = null;
 
 async function main(): Promise<void> {
   const backendIp = nonLoopbackIPv4();
@@ -207,7 +217,14 @@ async function main(): Promise<void> {
   let load: Load | null = null;
   /** etcd as this run restarted it (stopped here, before the cluster). */
   let etcd: ChildProcess | null = null;
+  // The operators reach the API server through a TCP proxy the run can cut (their watches with it).
+  let proxy: TcpProxy | null = null;
   try {
+    proxy = await startTcpProxy('127.0.0.1', Number(new URL(cluster.server).port));
+    const kubeconfig = join(pods[0].dir, 'kubeconfig-via-proxy.yaml');
+    const config = parseYaml(readFileSync(cluster.kubeconfigPath, 'utf8'));
+    for (const entry of config.clusters) entry.cluster.server = `https://127.0.0.1:${proxy.port}`;
+    writeFileSync(kubeconfig, stringifyYaml(config));
     const fixture = loadFixture('echo.yaml', {
       ADDRESS: address,
       PORT,
@@ -236,7 +253,7 @@ async function main(): Promise<void> {
     };
     for (const pod of pods) {
       startDataPlane(pod);
-      startOperator(pod, cluster.kubeconfigPath);
+      startOperator(pod, kubeconfig);
     }
     const url = `http://${address}:${PORT}/echo/chaos`;
     await eventually(
@@ -297,7 +314,7 @@ async function main(): Promise<void> {
       const at = Date.now();
       await kill(leader.operator, 'SIGKILL');
       const ms = await converge('probe status after the leader was killed', await editProbe(), at);
-      startOperator(leader, cluster.kubeconfigPath);
+      startOperator(leader, kubeconfig);
       return ms;
     });
 
@@ -314,6 +331,38 @@ async function main(): Promise<void> {
         200,
       );
       return converge('probe status after the API server restart', generation, recovered);
+    });
+
+    await step('cut the watches across an API server restart (410, relist), delete a route meanwhile', async () => {
+      const path = `/probe-${probeVersion}/x`;
+      proxy!.cut();
+      await deleteObject(client, 'HTTPRoute', 'default', 'probe');
+      const at = Date.now();
+      await cluster.restartApiServer();
+      proxy!.restore();
+      faultMs = Date.now() - at;
+      const recovered = Date.now();
+      // The deletion happened while no watch ran, and the restarted API server no longer knows the old
+      // resourceVersion: only a relist shows it. Both data planes must drop the route.
+      await eventually(
+        'the deleted route gone from both data planes',
+        async () => {
+          for (let i = 0; i < 20; i++)
+            if ((await get(`http://${address}:${PORT}${path}`, { headers: { connection: 'close' } })).status !== 404)
+              return false;
+          return true;
+        },
+        60_000,
+        100,
+      );
+      goneMs = Date.now() - recovered;
+      const generation = await eventually(
+        'the route created again',
+        () => editProbe().catch(() => undefined),
+        60_000,
+        200,
+      );
+      return converge('probe status after the relist', generation, recovered);
     });
 
     await step('restart etcd, edit a route', async () => {
@@ -373,6 +422,8 @@ async function main(): Promise<void> {
       `Run time ${Math.round((Date.now() - started) / 1000)} s.`,
     ].join('\n');
     console.log(`\n${table}\n`);
+    if (goneMs !== null)
+      console.log(`The route deleted during the cut was gone from both data planes ${goneMs} ms after recovery.`);
   } finally {
     await load?.stop();
     for (const pod of pods) {
@@ -380,6 +431,7 @@ async function main(): Promise<void> {
       await kill(pod.dataPlane, 'SIGTERM');
       rmSync(pod.dir, { recursive: true, force: true });
     }
+    await proxy?.close();
     await closeClient();
     await echo.close();
     await client.close();
