@@ -2,6 +2,9 @@
 // no prom-client call: prom-client hashes its labels on every increment, which showed up in profiles). At scrape
 // time the shard turns its numbers into prom-client's JSON form; the supervisor sums the shards with prom-client's
 // AggregatorRegistry and renders the exposition text.
+// Per-route latency (for /metrics and the console's live charts) comes through `routeLatency`, the one call a front end
+// needs; a front end that reports `upstreamResponse` and then `response` for the same request in one synchronous step
+// (the Fastify path does) gets it without calling it: the upstream time is paired with the route of the response.
 
 import type { HttpMetrics } from '../http/metrics.ts';
 import type { StreamMetrics } from '../l4/metrics.ts';
@@ -23,6 +26,31 @@ export interface MetricJson {
   values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>;
 }
 
+function newHistogram(): Histogram {
+  return { buckets: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 };
+}
+
+function observe(h: Histogram, seconds: number): void {
+  let i = 0;
+  while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
+  h.buckets[i]++;
+  h.sum += seconds;
+  h.count++;
+}
+
+/** Adds one histogram per label value to a prom-client JSON histogram (cumulative buckets, then sum and count). */
+function pushHistogram(into: MetricJson, labels: Record<string, string>, h: Histogram): void {
+  const bucket = `${into.name}_bucket`;
+  let cumulative = 0;
+  LATENCY_BUCKETS.forEach((le, i) => {
+    cumulative += h.buckets[i];
+    into.values.push({ labels: { ...labels, le }, value: cumulative, metricName: bucket });
+  });
+  into.values.push({ labels: { ...labels, le: '+Inf' }, value: h.count, metricName: bucket });
+  into.values.push({ labels, value: h.sum, metricName: `${into.name}_sum` });
+  into.values.push({ labels, value: h.count, metricName: `${into.name}_count` });
+}
+
 function bump<K>(map: Map<K, number>, key: K, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
@@ -37,6 +65,10 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
   /** listener → route → status → count */
   readonly #responses = new Map<string, Map<string, Map<number, number>>>();
   readonly #latency = new Map<string, Histogram>();
+  /** route → time from the first upstream attempt to the upstream response, for requests that reached one */
+  readonly #routeLatency = new Map<string, Histogram>();
+  /** The upstream time of the request being reported, until its `response` names the route (-1: none). */
+  #pendingSeconds = -1;
   /** backend → code → count */
   readonly #upstreamErrors = new Map<string, Map<string, number>>();
   readonly #mirrors = new Map<string, Map<string, number>>();
@@ -55,6 +87,10 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
   }
 
   response(listenerKey: string, route: string, status: number): void {
+    if (this.#pendingSeconds >= 0) {
+      if (route !== '') this.routeLatency(route, this.#pendingSeconds);
+      this.#pendingSeconds = -1;
+    }
     const byRoute = nested(this.#responses, listenerKey, () => new Map<string, Map<number, number>>());
     bump(
       nested(byRoute, route, () => new Map<number, number>()),
@@ -63,16 +99,13 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
   }
 
   upstreamResponse(backendKey: string, _status: number, seconds: number): void {
-    const h = nested(this.#latency, backendKey, () => ({
-      buckets: new Float64Array(LATENCY_BUCKETS.length + 1),
-      sum: 0,
-      count: 0,
-    }));
-    let i = 0;
-    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
-    h.buckets[i]++;
-    h.sum += seconds;
-    h.count++;
+    observe(nested(this.#latency, backendKey, newHistogram), seconds);
+    this.#pendingSeconds = seconds;
+  }
+
+  /** One request of `route` (`namespace/name`) got its upstream response after `seconds`. */
+  routeLatency(route: string, seconds: number): void {
+    observe(nested(this.#routeLatency, route, newHistogram), seconds);
   }
 
   upstreamError(backendKey: string, code: string): void {
@@ -101,6 +134,7 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
     if (removed.routes.length > 0) {
       for (const byRoute of this.#responses.values()) for (const route of removed.routes) byRoute.delete(route);
       for (const byRoute of this.#streams.values()) for (const route of removed.routes) byRoute.delete(route);
+      for (const route of removed.routes) this.#routeLatency.delete(route);
     }
     for (const backend of removed.backends) {
       this.#latency.delete(backend);
@@ -128,28 +162,15 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
       aggregator: 'sum',
       values: [],
     };
-    for (const [backend, h] of this.#latency) {
-      let cumulative = 0;
-      LATENCY_BUCKETS.forEach((le, i) => {
-        cumulative += h.buckets[i];
-        latency.values.push({
-          labels: { backend, le },
-          value: cumulative,
-          metricName: 'portico_upstream_response_seconds_bucket',
-        });
-      });
-      latency.values.push({
-        labels: { backend, le: '+Inf' },
-        value: h.count,
-        metricName: 'portico_upstream_response_seconds_bucket',
-      });
-      latency.values.push({ labels: { backend }, value: h.sum, metricName: 'portico_upstream_response_seconds_sum' });
-      latency.values.push({
-        labels: { backend },
-        value: h.count,
-        metricName: 'portico_upstream_response_seconds_count',
-      });
-    }
+    for (const [backend, h] of this.#latency) pushHistogram(latency, { backend }, h);
+    const routeLatency: MetricJson = {
+      name: 'portico_route_response_seconds',
+      help: 'Time from the first upstream attempt to the upstream response, by route.',
+      type: 'histogram',
+      aggregator: 'sum',
+      values: [],
+    };
+    for (const [route, h] of this.#routeLatency) pushHistogram(routeLatency, { route }, h);
     const errors: MetricJson = {
       name: 'portico_upstream_errors_total',
       help: 'Upstream requests that failed without a response, by backend and error code.',
@@ -179,6 +200,6 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
       for (const [route, byOutcome] of byRoute)
         for (const [outcome, value] of byOutcome) streams.values.push({ labels: { listener, route, outcome }, value });
     }
-    return [requests, latency, errors, mirrors, streams];
+    return [requests, latency, routeLatency, errors, mirrors, streams];
   }
 }
