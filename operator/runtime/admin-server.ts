@@ -5,6 +5,8 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
+import { createConsoleHandler } from '../console/server.ts';
+import type { ConsoleHub } from '../console/hub.ts';
 import type { FileError } from '../providers/file-provider.ts';
 import type { StoredStatus } from '../status/status-board.ts';
 
@@ -13,6 +15,8 @@ export interface OperatorAdminSources {
   statuses(): StoredStatus[];
   fileErrors(): FileError[];
   registry: Registry;
+  /** The console's state; stop it (which ends its event streams) before closing the server. */
+  console?: ConsoleHub;
 }
 
 export function renderStatusYaml(statuses: StoredStatus[], fileErrors: FileError[]): string {
@@ -32,8 +36,10 @@ export async function startOperatorAdmin(
   port: number,
   sources: OperatorAdminSources,
 ): Promise<{ server: Server; port: number }> {
+  const consoleHandler = sources.console === undefined ? null : createConsoleHandler(sources.console);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (consoleHandler?.handle(req, res, path)) return;
     switch (path) {
       case '/healthz':
         return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
@@ -52,7 +58,9 @@ export async function startOperatorAdmin(
         );
         return;
       default:
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz, /readyz, /status or /metrics\n');
+        res
+          .writeHead(404, { 'content-type': 'text/plain' })
+          .end('try /healthz, /readyz, /status, /metrics or /console/\n');
     }
   });
   await new Promise<void>((resolve, reject) => {
