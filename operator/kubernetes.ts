@@ -26,6 +26,7 @@ import { KubernetesServiceSink } from './kubernetes/services.ts';
 import { KubernetesStatusSink } from './kubernetes/status-sink.ts';
 import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
 import type { TranslateOptions } from './gateway/options.ts';
+import { ConsoleHub } from './console/hub.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
@@ -132,7 +133,13 @@ async function assemble(
   let reconciler: Reconciler | null = null;
   let elector: LeaderElector | null = null;
   registerKubernetesMetrics(metrics.registry, { elector: () => elector, provider: () => provider, writer, events });
-  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
+  const consoleHub = new ConsoleHub({
+    mode: 'kubernetes',
+    store,
+    statuses: () => statuses.all(),
+    fileErrors: () => [],
+  });
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler, consoleHub.observer);
   shutdown.add('publisher', () => publisher.close());
 
   // Up before the first list, which can take long on a big cluster: liveness is answered meanwhile, readiness says
@@ -142,11 +149,14 @@ async function assemble(
     statuses: () => statuses.all(),
     fileErrors: () => [],
     registry: metrics.registry,
+    console: consoleHub,
   });
   shutdown.add('admin endpoint', async () => {
     await new Promise<void>((resolve) => admin.server.close(() => resolve()));
     admin.server.closeAllConnections();
   });
+  // Runs before the admin endpoint closes (shutdown runs in reverse): its event streams would hold the server open.
+  shutdown.add('console', () => consoleHub.stop());
 
   provider = new KubernetesProvider({
     client,

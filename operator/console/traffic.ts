@@ -58,9 +58,10 @@ function point(t: number, seconds: number, count: number, errors: number, bounds
 export class TrafficHistory {
   readonly #keep: number;
   readonly #ticks: TrafficTick[] = [];
-  /** Keys seen in the kept window: they get zero points while idle. */
-  readonly #routes = new Set<string>();
-  readonly #backends = new Set<string>();
+  /** Keys seen in the kept window, with the tick they were last busy: they get zero points while idle, then go. */
+  readonly #routes = new Map<string, number>();
+  readonly #backends = new Map<string, number>();
+  #count = 0;
 
   constructor(keepSeconds = 180) {
     this.#keep = keepSeconds;
@@ -71,18 +72,26 @@ export class TrafficHistory {
     const t = Math.round(now.getTime() / 100) / 10;
     const seconds = Math.max(traffic.intervalMs, 1) / 1000;
     const tick: TrafficTick = { t, routes: {}, backends: {} };
+    const n = ++this.#count;
     for (const r of traffic.routes) {
-      this.#routes.add(r.route);
+      this.#routes.set(r.route, n);
       tick.routes[r.route] = point(t, seconds, r.requests, r.errors, traffic.bucketsSeconds, r.latency);
     }
     for (const b of traffic.backends) {
-      this.#backends.add(b.backend);
+      this.#backends.set(b.backend, n);
       const attempts = b.responses + b.errors;
       tick.backends[b.backend] = point(t, seconds, attempts, b.errors, traffic.bucketsSeconds, b.latency);
     }
     const idle = (): Point => ({ t, rps: 0, errorRatio: 0, p50: null, p90: null, p99: null });
-    for (const r of this.#routes) tick.routes[r] ??= idle();
-    for (const b of this.#backends) tick.backends[b] ??= idle();
+    for (const [keys, points] of [
+      [this.#routes, tick.routes],
+      [this.#backends, tick.backends],
+    ] as const) {
+      for (const [key, busy] of keys) {
+        if (n - busy >= this.#keep) keys.delete(key);
+        else points[key] ??= idle();
+      }
+    }
     this.#ticks.push(tick);
     if (this.#ticks.length > this.#keep) this.#ticks.shift();
     return tick;
