@@ -171,7 +171,7 @@ export function TrafficView({ series, map, visible }) {
           <div class="charts">
             <${Chart} title="requests/s" data=${[c.s.t, c.s.rps]} series=${['req/s']} />
             <${Chart} title="error ratio" unit="%" data=${[c.s.t, c.s.err]} series=${['errors']} />
-            <${Chart} title="latency p50 / p90 / p99" unit="ms" data=${[c.s.t, c.s.p50, c.s.p90, c.s.p99]}
+            <${Chart} title="latency p50 (blue) / p90 (amber) / p99 (red)" unit="ms" data=${[c.s.t, c.s.p50, c.s.p90, c.s.p99]}
               series=${['p50', 'p90', 'p99']} />
           </div>
         </div>`,
