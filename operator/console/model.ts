@@ -325,7 +325,9 @@ export function buildMap(objects: Iterable<KubeObject>, statuses: readonly Store
             ? attached.length === 0
               ? 'no parentRefs'
               : 'Accepted'
-            : `refused by ${attached.length - accepted} of ${attached.length} parents: ${refused.reason}`,
+            : refused.state === 'pending'
+              ? 'waiting for a status'
+              : `${refused.state === 'error' ? 'refused by' : 'a problem with'} ${attached.length - accepted} of ${attached.length} parents: ${refused.reason}`,
         hostnames: o.spec?.hostnames ?? [],
         attachments: attached,
         rules: ruleCards(o),

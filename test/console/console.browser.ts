@@ -152,6 +152,14 @@ describe('the console, in a browser', function () {
     expect(refusal.reason).to.equal('NotAllowedByListeners');
     expect(refusal.text).to.include('refused by').and.to.include('NotAllowedByListeners');
 
+    // Accepted, but its backend is in a namespace that grants nothing: a warning, with the reason.
+    const cross = await page.waitForSelector(`${card('HTTPRoute/default/cross')}[data-state="warning"]`, {
+      timeout: 10_000,
+    });
+    expect(
+      await cross!.$eval('li[data-parent="Gateway/default/demo"]', (el) => el.getAttribute('data-reason')),
+    ).to.equal('RefNotPermitted');
+
     const gateway = await page.waitForSelector(`${card('Gateway/default/demo')}[data-state="warning"]`, {
       timeout: 10_000,
     });

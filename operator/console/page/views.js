@@ -38,11 +38,18 @@ function Listener({ l }) {
   </li>`;
 }
 
+const ATTACHMENT_WORDS = {
+  ok: '✓ attached to',
+  warning: '⚠ attached, with a problem, to',
+  error: '✗ refused by',
+  pending: '… waiting for',
+};
+
 function Attachment({ a }) {
   const target = `${a.parent.split('/').slice(1).join('/')}${a.sectionName ? ` · ${a.sectionName}` : ''}`;
-  return html`<li class="sub ${a.state === 'ok' ? '' : 'warn'}" data-parent=${a.parent} data-state=${a.state}
+  return html`<li class="sub attachment-${a.state}" data-parent=${a.parent} data-state=${a.state}
       data-reason=${a.reason}>
-    ${a.state === 'ok' ? '✓ attached to' : '✗ refused by'} ${target}
+    ${ATTACHMENT_WORDS[a.state] ?? a.state} ${target}
     ${a.state === 'ok' ? '' : html`<div class="why">${a.reason}${a.message ? `: ${a.message}` : ''}</div>`}
   </li>`;
 }
