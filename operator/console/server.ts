@@ -1,12 +1,13 @@
 // The console's HTTP side, mounted under /console on the operator's admin endpoint: the page, its script and style,
 // the libraries it imports (read from node_modules: no build step, no CDN), the map as JSON, and the server-sent
-// event stream. Read-only: GET and HEAD only. Every response carries a strict Content-Security-Policy: scripts and
+// event stream. Read-only: GET and HEAD only; only for requests addressed to an IP or localhost (DNS rebinding). Every response carries a strict Content-Security-Policy: scripts and
 // styles from this origin only (plus the page's one inline import map, by hash), no frames, no form targets.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { ConsoleEvent, ConsoleHub } from './hub.ts';
 
@@ -68,6 +69,13 @@ function indexHtml(): { html: string; csp: string } {
   return { html, csp };
 }
 
+/** Host is an IP literal (v4, or v6 in brackets) or localhost, with or without a port. */
+export function loopbackOrIpHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || isIP(name) !== 0;
+}
+
 export interface ConsoleHandler {
   /** Handles a request under /console; false when the path is not the console's. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): boolean;
@@ -106,6 +114,13 @@ export function createConsoleHandler(hub: ConsoleHub): ConsoleHandler {
       if (path !== '/console' && !path.startsWith('/console/')) return false;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { ...common, allow: 'GET, HEAD' }).end();
+        return true;
+      }
+      if (!loopbackOrIpHost(req.headers.host)) {
+        // A page on another site that rebinds its DNS name to this address must not read the console.
+        res
+          .writeHead(403, { ...common, 'content-type': 'text/plain' })
+          .end('the console answers requests addressed to an IP address or localhost only\n');
         return true;
       }
       const rest = path.slice('/console/'.length);

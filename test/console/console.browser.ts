@@ -6,7 +6,7 @@
 // test/console/_artifacts (gitignored).
 
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -191,6 +191,8 @@ describe('the console, in a browser', function () {
     await page.screenshot({ path: join(ARTIFACTS, 'details.png'), fullPage: true });
     await page.keyboard.press('Escape');
     await page.waitForSelector('aside', { hidden: true });
+    const back = await page.evaluate('document.activeElement?.closest("li.card")?.getAttribute("data-id")');
+    expect(back, 'focus returns to the card').to.equal('HTTPRoute/team-b/intruder');
   });
 
   it('filters by namespace and kind', async () => {
@@ -287,6 +289,23 @@ spec:
     writeFileSync(join(ARTIFACTS, 'axe.json'), JSON.stringify(violations, null, 2));
     const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(serious, JSON.stringify(serious)).to.deep.equal([]);
+  });
+
+  it('answers only requests addressed to an IP address or localhost (no DNS rebinding)', async () => {
+    const port = operator.adminPort;
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = createConnection({ host: '127.0.0.1', port }, () =>
+          socket.write(`GET /console/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+        );
+        let head = '';
+        socket.on('data', (chunk) => (head += chunk.toString('latin1')));
+        socket.on('end', () => resolve(Number(head.split(' ')[1])));
+        socket.on('error', reject);
+      });
+    expect(await status(`evil.example:${port}`)).to.equal(403);
+    expect(await status(`localhost:${port}`)).to.equal(200);
+    expect(await status(`[::1]:${port}`)).to.equal(200);
   });
 
   it('sends nothing secret and asks nothing of any other origin', async () => {

@@ -83,9 +83,16 @@ function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // Focus moves to the details when they open, and back to the card that opened them when they close.
+  const [opener, setOpener] = useState(null);
   useEffect(() => {
     if (selected !== null) document.getElementById('details-title')?.focus();
+    else opener?.focus();
   }, [selected]);
+  const select = (id) => {
+    setOpener(document.activeElement);
+    setSelected(id);
+  };
 
   const visible = useMemo(
     () => (card) =>
@@ -122,7 +129,7 @@ function App() {
     </header>
     <main class=${card === undefined ? 'no-details' : ''}>
       <div>
-        <${MapView} map=${map} visible=${visible} selected=${selected} onSelect=${setSelected} now=${now} />
+        <${MapView} map=${map} visible=${visible} selected=${selected} onSelect=${select} now=${now} />
         <${TrafficView} series=${series} map=${map} visible=${visible} now=${now} />
         <${GenerationsView} generations=${generations} />
       </div>
