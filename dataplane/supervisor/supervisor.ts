@@ -157,7 +157,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       }),
       config: applyConfig,
       stats: async () => {
-        const traffic = trafficCounter.next(await shards.collectMetrics());
+        const traffic = trafficCounter.next(await shards.collectTraffic());
         return {
           type: 'stats',
           generation: state.generation,
