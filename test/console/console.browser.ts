@@ -174,6 +174,14 @@ describe('the console, in a browser', function () {
     const blocked = listeners.find((l) => l.name === 'blocked');
     expect(blocked?.state).to.not.equal('ok');
     expect(blocked?.text).to.match(/18381/);
+    // A ListenerSet on the Gateway, its listener, and a route attached to it.
+    const set = await page.waitForSelector(`${card('ListenerSet/default/team')}[data-state="ok"]`, { timeout: 10_000 });
+    expect(await set!.$eval('li[data-listener="team-http"]', (el) => el.getAttribute('data-state'))).to.equal('ok');
+    expect(await set!.$eval('p.sub', (el) => el.textContent)).to.include('on default/demo');
+    const team = await page.waitForSelector(`${card('HTTPRoute/default/team')}[data-state="ok"]`, { timeout: 10_000 });
+    expect(await team!.$eval('li[data-parent]', (el) => el.getAttribute('data-parent'))).to.equal(
+      'ListenerSet/default/team',
+    );
     const classState = await page.$eval(card('GatewayClass//portico'), (el) => el.getAttribute('data-state'));
     expect(classState).to.equal('ok');
     await page.screenshot({ path: join(ARTIFACTS, 'map.png'), fullPage: true });

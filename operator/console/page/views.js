@@ -47,7 +47,7 @@ const ATTACHMENT_WORDS = {
 
 function Attachment({ a }) {
   const target = `${a.parent.split('/').slice(1).join('/')}${a.sectionName ? ` · ${a.sectionName}` : ''}`;
-  return html`<li class="sub attachment-${a.state}" data-parent=${a.parent} data-state=${a.state}
+  return html`<li class="sub" data-parent=${a.parent} data-state=${a.state}
       data-reason=${a.reason}>
     ${ATTACHMENT_WORDS[a.state] ?? a.state} ${target}
     ${a.state === 'ok' ? '' : html`<div class="why">${a.reason}${a.message ? `: ${a.message}` : ''}</div>`}
