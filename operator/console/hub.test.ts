@@ -3,7 +3,8 @@ import type { StatsMessage } from '../../shared/protocol/messages.ts';
 import type { StoredStatus } from '../status/status-board.ts';
 import { ResourceStore } from '../store/resource-store.ts';
 import { ConsoleHub } from './hub.ts';
-import type { ConsoleEvent } from './hub.ts';
+import type { ConsoleEvent, Generation, MapEvent } from './hub.ts';
+import type { TrafficTick } from './traffic.ts';
 
 const stats = (traffic?: StatsMessage['traffic']): StatsMessage => ({
   type: 'stats',
@@ -15,11 +16,14 @@ const stats = (traffic?: StatsMessage['traffic']): StatsMessage => ({
   ...(traffic ? { traffic } : {}),
 });
 
+const maps = (events: ConsoleEvent[]) =>
+  events.filter((e) => e.type === 'map').map((e) => JSON.parse(e.json) as MapEvent);
+
 describe('console hub', () => {
   let hub: ConsoleHub | null = null;
   afterEach(() => hub?.stop());
 
-  it('sends the state first, then a map within the rebuild delay of a store change, and ends streams on stop', async () => {
+  it('sends the state first, then a map within the rebuild delay of a change, and ends streams on stop', async () => {
     const store = new ResourceStore();
     let statuses: StoredStatus[] = [];
     hub = new ConsoleHub({ mode: 'file', store, statuses: () => statuses, fileErrors: () => [] });
@@ -32,11 +36,13 @@ describe('console hub', () => {
     expect(events.map((e) => e.type)).to.deep.equal(['map', 'generations', 'trafficHistory']);
     store.upsert({ kind: 'GatewayClass', metadata: { name: 'portico' }, spec: {} });
     await new Promise((r) => setTimeout(r, 150));
-    const map = events.filter((e) => e.type === 'map').at(-1);
-    expect(map?.type === 'map' && map.data.classes.map((c) => [c.name, c.state])).to.deep.equal([
-      ['portico', 'pending'],
-    ]);
-    // A status arrives (no store change): the periodic look notices it, and the history keeps both states.
+    const map = maps(events).at(-1);
+    expect(map?.classes.map((c) => [c.name, c.state])).to.deep.equal([['portico', 'pending']]);
+    // The map leaves spec and status out; the details of one object have them.
+    expect(map?.classes[0]).not.to.have.property('spec');
+    expect(hub.details('GatewayClass//portico')).to.deep.include({ spec: {}, status: null });
+
+    // A status arrives with a pass (its publish answer is the signal), and the history keeps both states.
     statuses = [
       {
         kind: 'GatewayClass',
@@ -45,12 +51,14 @@ describe('console hub', () => {
         status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '' }] },
       } as unknown as StoredStatus,
     ];
-    await new Promise((r) => setTimeout(r, 700));
-    const last = events.filter((e) => e.type === 'map').at(-1);
-    expect(last?.type === 'map' && last.data.history['GatewayClass//portico'].map((h) => h.state)).to.deep.equal([
-      'pending',
-      'ok',
-    ]);
+    hub.observer.published({
+      outcome: 'ack',
+      sendMs: 1,
+      ack: { type: 'ack', generation: 1, timings: { validateMs: 0, applyMs: 0 }, listenerErrors: [] },
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(maps(events).at(-1)?.classes[0].state).to.equal('ok');
+    expect(hub.details('GatewayClass//portico')?.history.map((h) => h.state)).to.deep.equal(['pending', 'ok']);
     hub.stop();
     hub = null;
     expect(ended).to.equal(true);
@@ -84,13 +92,13 @@ describe('console hub', () => {
       }),
     );
     const generations = events.find((e) => e.type === 'generations');
-    expect(generations?.type === 'generations' && generations.data[0]).to.deep.include({
+    expect((JSON.parse(generations?.json ?? '[]') as Generation[])[0]).to.deep.include({
       generation: 7,
       outcome: 'refused',
       problems: [{ where: 'routes[0]', message: 'InvalidValue: bad' }],
     });
     const traffic = events.filter((e) => e.type === 'traffic');
     expect(traffic).to.have.length(1);
-    expect(traffic[0].type === 'traffic' && traffic[0].data.routes['a/b'].rps).to.equal(3);
+    expect((JSON.parse(traffic[0].json) as TrafficTick).routes['a/b'].rps).to.equal(3);
   });
 });

@@ -1,7 +1,12 @@
-// What the console shows, kept up to date in the operator: the map (rebuilt when the store changes or a pass is
-// published, sent only when it differs), each object's state history, the last configuration generations with
-// their outcome, and the traffic points. Browsers subscribe with `subscribe` (the server-sent event stream).
+// What the console shows, kept up to date in the operator: the map (rebuilt when the store changes, a pass is
+// published or the data plane's bind errors change; sent only when it differs), each object's state history and
+// details (asked for one object at a time), the last configuration generations with their outcome, and the traffic
+// points. Browsers subscribe with `subscribe` (the server-sent event stream); events are serialised once for all.
 // It only reads the operator's state; nothing here can change a configuration or a status.
+//
+// Cost, measured with 10k routes: building the map and serialising it takes 0.25-0.9 s on the test machine, so it
+// happens on a change, never on a timer, and the map leaves out each object's spec and status (they come with the
+// details of the one object a person opens).
 
 import type { PublishResult } from '../publisher/publisher.ts';
 import type { StatsMessage } from '../../shared/protocol/messages.ts';
@@ -11,7 +16,6 @@ import type { ResourceStore } from '../store/resource-store.ts';
 import { buildMap } from './model.ts';
 import type { Card, ConsoleMap, State } from './model.ts';
 import { TrafficHistory } from './traffic.ts';
-import type { TrafficTick } from './traffic.ts';
 
 export interface ConsoleSources {
   mode: 'file' | 'kubernetes';
@@ -35,11 +39,14 @@ export interface HistoryEntry {
   summary: string;
 }
 
-export type ConsoleEvent =
-  | { type: 'map'; data: ConsoleMap & { history: Record<string, HistoryEntry[]>; fileErrors: FileError[] } }
-  | { type: 'generations'; data: Generation[] }
-  | { type: 'traffic'; data: TrafficTick }
-  | { type: 'trafficHistory'; data: readonly TrafficTick[] };
+/** The map as sent: cards without spec and status, plus the files that do not parse. */
+export type MapEvent = ConsoleMap & { fileErrors: FileError[] };
+
+/** One event of the stream, its data already JSON: `map` (MapEvent), `generations`, `traffic`, `trafficHistory`. */
+export interface ConsoleEvent {
+  type: 'map' | 'generations' | 'traffic' | 'trafficHistory';
+  json: string;
+}
 
 const KEEP_GENERATIONS = 20;
 const KEEP_HISTORY = 20;
@@ -47,6 +54,13 @@ const KEEP_HISTORY = 20;
 const REBUILD_DELAY_MS = 50;
 /** With no browser watching, the map is rebuilt less often (it still feeds the state history). */
 const UNWATCHED_DELAY_MS = 2000;
+
+/** The map without each card's spec and status. */
+function leanJson(map: ConsoleMap, fileErrors: FileError[]): string {
+  return JSON.stringify({ ...map, fileErrors } satisfies MapEvent, (key, value) =>
+    key === 'spec' || key === 'status' ? undefined : value,
+  );
+}
 
 export class ConsoleHub {
   readonly #sources: ConsoleSources;
@@ -56,9 +70,10 @@ export class ConsoleHub {
   readonly #traffic = new TrafficHistory();
   readonly #generations: Generation[] = [];
   readonly #history = new Map<string, HistoryEntry[]>();
+  #cards = new Map<string, Card>();
   #mapEvent: ConsoleEvent | null = null;
-  #mapJson = '';
   #fileErrorsJson = '[]';
+  #bindErrorsJson = '[]';
   #timer: NodeJS.Timeout | null = null;
   readonly #tick: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
@@ -67,9 +82,10 @@ export class ConsoleHub {
     this.#sources = sources;
     this.#feed = sources.store.feed();
     this.#unsubscribe = sources.store.onChange(() => this.#schedule());
-    // Statuses written outside a pass (the Kubernetes sink settles them) and file errors have no event: look again
-    // every half second, which costs a comparison when nothing changed.
-    this.#tick = setInterval(() => this.#schedule(), 500);
+    // A file that stops parsing changes no object, so nothing else tells: look at the file errors (a cheap list).
+    this.#tick = setInterval(() => {
+      if (JSON.stringify(this.#sources.fileErrors()) !== this.#fileErrorsJson) this.#schedule();
+    }, 500);
     this.#tick.unref();
     this.#rebuild();
   }
@@ -81,8 +97,14 @@ export class ConsoleHub {
   /** Observer for the data-plane link: stats carry traffic; each publish result is a generation. */
   readonly observer = {
     stats: (stats: StatsMessage) => {
+      // Bind errors that change between passes change the Gateways' statuses (the reconciler reports them first).
+      const bindErrors = JSON.stringify(stats.bindErrors);
+      if (bindErrors !== this.#bindErrorsJson) {
+        this.#bindErrorsJson = bindErrors;
+        this.#schedule();
+      }
       if (stats.traffic === undefined) return;
-      this.#emit({ type: 'traffic', data: this.#traffic.add(stats.traffic, this.#now()) });
+      this.#emit({ type: 'traffic', json: JSON.stringify(this.#traffic.add(stats.traffic, this.#now())) });
     },
     published: (result: PublishResult) => {
       const time = this.#now().toISOString();
@@ -107,7 +129,11 @@ export class ConsoleHub {
   #addGeneration(g: Generation): void {
     this.#generations.unshift(g);
     this.#generations.length = Math.min(this.#generations.length, KEEP_GENERATIONS);
-    this.#emit({ type: 'generations', data: this.#generations });
+    this.#emit(this.#generationsEvent());
+  }
+
+  #generationsEvent(): ConsoleEvent {
+    return { type: 'generations', json: JSON.stringify(this.#generations) };
   }
 
   #schedule(): void {
@@ -139,25 +165,18 @@ export class ConsoleHub {
       this.#feed.all().map(([, o]) => o),
       this.#sources.statuses(),
     );
-    const json = JSON.stringify(map) + fileErrorsJson;
-    if (json === this.#mapJson && this.#mapEvent !== null) return;
-    this.#mapJson = json;
-    this.#recordHistory(map);
-    this.#mapEvent = { type: 'map', data: { ...map, history: Object.fromEntries(this.#history), fileErrors } };
+    const cards = allCards(map);
+    this.#cards = new Map(cards.map((c) => [c.id, c]));
+    this.#recordHistory(cards);
+    const json = leanJson(map, fileErrors);
+    if (json === this.#mapEvent?.json) return;
+    this.#mapEvent = { type: 'map', json };
     this.#emit(this.#mapEvent);
   }
 
   /** Appends to each object's history when its state or summary changed. */
-  #recordHistory(map: ConsoleMap): void {
+  #recordHistory(cards: Card[]): void {
     const time = this.#now().toISOString();
-    const cards: Card[] = [
-      ...map.classes,
-      ...map.gateways,
-      ...map.listenerSets,
-      ...map.routes,
-      ...map.backends,
-      ...map.others,
-    ];
     const present = new Set<string>();
     for (const c of cards) {
       present.add(c.id);
@@ -171,16 +190,26 @@ export class ConsoleHub {
     for (const id of this.#history.keys()) if (!present.has(id)) this.#history.delete(id);
   }
 
+  /** One object's card with its spec, its full status and its state history; undefined if there is none. */
+  details(id: string): (Card & { history: HistoryEntry[] }) | undefined {
+    const card = this.#cards.get(id);
+    return card === undefined ? undefined : { ...card, history: this.#history.get(id) ?? [] };
+  }
+
   #emit(event: ConsoleEvent): void {
     for (const send of this.#subscribers) send(event);
   }
 
   /** The current state first, then every change, until the returned function is called or the hub stops (`end`). */
   subscribe(send: (event: ConsoleEvent) => void, end: () => void = () => {}): () => void {
-    this.#rebuild();
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#rebuild();
+    }
     if (this.#mapEvent !== null) send(this.#mapEvent);
-    send({ type: 'generations', data: this.#generations });
-    send({ type: 'trafficHistory', data: this.#traffic.ticks() });
+    send(this.#generationsEvent());
+    send({ type: 'trafficHistory', json: JSON.stringify(this.#traffic.ticks()) });
     this.#subscribers.add(send);
     this.#enders.add(end);
     return () => {
@@ -202,4 +231,8 @@ export class ConsoleHub {
     for (const end of [...this.#enders]) end();
     this.#enders.clear();
   }
+}
+
+function allCards(map: ConsoleMap): Card[] {
+  return [...map.classes, ...map.gateways, ...map.listenerSets, ...map.routes, ...map.backends, ...map.others];
 }

@@ -1,7 +1,9 @@
 // The console's HTTP side, mounted under /console on the operator's admin endpoint: the page, its script and style,
-// the libraries it imports (read from node_modules: no build step, no CDN), the map as JSON, and the server-sent
-// event stream. Read-only: GET and HEAD only; only for requests addressed to an IP or localhost (DNS rebinding). Every response carries a strict Content-Security-Policy: scripts and
-// styles from this origin only (plus the page's one inline import map, by hash), no frames, no form targets.
+// the libraries it imports (read from node_modules: no build step, no CDN), the server-sent event stream, and one
+// object's details as JSON. Read-only: GET and HEAD only; and only for requests addressed to an IP address or
+// localhost (a page elsewhere whose DNS name rebinds to this address gets nothing). Every response carries a strict
+// Content-Security-Policy: scripts and styles from this origin only (plus the page's one inline import map, by
+// hash), no frames, no form targets.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -99,7 +101,7 @@ export function createConsoleHandler(hub: ConsoleHub): ConsoleHandler {
   function events(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { ...common, 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write('retry: 1000\n\n');
-    const send = (event: ConsoleEvent) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+    const send = (event: ConsoleEvent) => res.write(`event: ${event.type}\ndata: ${event.json}\n\n`);
     const unsubscribe = hub.subscribe(send, () => res.end());
     // A comment now and then keeps proxies (kubectl port-forward among them) from closing an idle stream.
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
@@ -130,7 +132,18 @@ export function createConsoleHandler(hub: ConsoleHub): ConsoleHandler {
           .writeHead(200, { ...common, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
           .end(html);
       else if (rest === 'events') events(req, res);
-      else if (rest in PAGE)
+      else if (rest === 'object') {
+        // One object's details: /console/object?id=<Kind>/<namespace>/<name>
+        const id = new URL(req.url ?? '', 'http://console').searchParams.get('id') ?? '';
+        const details = hub.details(id);
+        res
+          .writeHead(details === undefined ? 404 : 200, {
+            ...common,
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+          })
+          .end(JSON.stringify(details ?? { error: `no object ${id}` }));
+      } else if (rest in PAGE)
         res
           .writeHead(200, { ...common, 'content-type': `${PAGE[rest]}; charset=utf-8`, 'cache-control': 'no-cache' })
           .end(file(join(PAGE_DIR, rest)));

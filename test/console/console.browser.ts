@@ -327,6 +327,10 @@ spec:
     while (!text.includes('event: trafficHistory')) text += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     expect(text).to.include('HTTPRoute/default/web');
+    // Nor do an object's details, asked for by name.
+    const secret = await fetch(`${origin}/console/object?id=${encodeURIComponent('Secret/default/do-not-show')}`);
+    expect(secret.status).to.equal(404);
+    expect(await secret.text()).not.to.include(SECRET_BASE64);
     expect(text).not.to.include(SECRET_BASE64).and.not.to.include('do-not-show');
     expect(foreignRequests).to.deep.equal([]);
     expect(cspViolations).to.deep.equal([]);

@@ -42,10 +42,6 @@ function addTick(series, tick) {
   }
 }
 
-function allCards(map) {
-  return [...map.classes, ...map.gateways, ...map.listenerSets, ...map.routes, ...map.backends, ...map.others];
-}
-
 function App() {
   const [map, setMap] = useState(null);
   const [generations, setGenerations] = useState([]);
@@ -55,6 +51,7 @@ function App() {
   const [namespace, setNamespace] = useState('');
   const [kinds, setKinds] = useState(() => new Set(KINDS));
   const [selected, setSelected] = useState(null);
+  const [details, setDetails] = useState(null);
 
   useEffect(() => {
     const source = new EventSource('./events');
@@ -83,12 +80,29 @@ function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // The selected object's spec, status and history: asked for when selected, and again when the map changes.
+  useEffect(() => {
+    if (selected === null) {
+      setDetails(null);
+      return;
+    }
+    let current = true;
+    fetch(`./object?id=${encodeURIComponent(selected)}`)
+      .then((r) => (r.ok ? r.json() : null))
+      .then((d) => current && setDetails(d))
+      .catch(() => current && setDetails(null));
+    return () => {
+      current = false;
+    };
+  }, [selected, map]);
+
   // Focus moves to the details when they open, and back to the card that opened them when they close.
   const [opener, setOpener] = useState(null);
+  const detailsOpen = details !== null && details.id === selected;
   useEffect(() => {
-    if (selected !== null) document.getElementById('details-title')?.focus();
-    else opener?.focus();
-  }, [selected]);
+    if (detailsOpen) document.getElementById('details-title')?.focus();
+    else if (selected === null) opener?.focus();
+  }, [detailsOpen, selected]);
   const select = (id) => {
     setOpener(document.activeElement);
     setSelected(id);
@@ -102,7 +116,7 @@ function App() {
   );
 
   if (map === null) return html`<p class="loading">Connecting to the operator…</p>`;
-  const card = selected === null ? undefined : allCards(map).find((c) => c.id === selected);
+  const card = detailsOpen ? details : undefined;
   const toggle = (kind) => {
     const next = new Set(kinds);
     if (next.has(kind)) next.delete(kind);
@@ -133,7 +147,7 @@ function App() {
         <${TrafficView} series=${series} map=${map} visible=${visible} now=${now} />
         <${GenerationsView} generations=${generations} />
       </div>
-      <${Details} card=${card} history=${(card && map.history[card.id]) ?? []} onClose=${() => setSelected(null)} />
+      <${Details} card=${card} history=${card?.history ?? []} onClose=${() => setSelected(null)} />
     </main>
   `;
 }
