@@ -61,6 +61,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     ready: () => reconciler.lastAckedRevision >= 0,
     statuses: () => statuses.all(),
     fileErrors: () => files.errors(),
+    servedRecords: () => reconciler.servedRecords(),
     registry: metrics.registry,
     console: consoleHub,
   });
