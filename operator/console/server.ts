@@ -43,6 +43,7 @@ const PAGE: Record<string, string> = {
   'app.js': 'text/javascript',
   'views.js': 'text/javascript',
   'charts.js': 'text/javascript',
+  'explain.js': 'text/javascript',
   'style.css': 'text/css',
 };
 

@@ -184,6 +184,7 @@ describe('the console, in a browser', function () {
     );
     const classState = await page.$eval(card('GatewayClass//portico'), (el) => el.getAttribute('data-state'));
     expect(classState).to.equal('ok');
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'map.png'), fullPage: true });
   });
 
@@ -196,6 +197,7 @@ describe('the console, in a browser', function () {
     const text = await page.$eval('aside', (el) => el.textContent ?? '');
     expect(text).to.include('State history').and.to.include('NotAllowedByListeners');
     expect(text).to.include('"parentRefs"').and.to.include('"parents"');
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'details.png'), fullPage: true });
     await page.keyboard.press('Escape');
     await page.waitForSelector('aside', { hidden: true });
@@ -283,7 +285,30 @@ spec:
       `Number(document.querySelector('${traffic} figure.chart')?.getAttribute('data-points')) >= 4`,
       { timeout: 5_000 },
     );
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'traffic.png'), fullPage: true });
+  });
+
+  it("explains a request with portico explain's answer: the listener, the winning rule, the losers and why", async () => {
+    await page.select('form.explain select[name="gateway"]', 'default/demo');
+    const fill = async (name: string, value: string) => {
+      await page.$eval(`form.explain [name="${name}"]`, (el) => ((el as unknown as { value: string }).value = ''));
+      await page.type(`form.explain [name="${name}"]`, value);
+    };
+    await fill('port', '18380');
+    await fill('host', 'web.example.com');
+    await fill('path', '/anything');
+    await page.click('form.explain button[type="submit"]');
+    const won = await page.waitForSelector('.explain-answer tr[data-verdict="won"]', { timeout: 5_000 });
+    expect(await won!.evaluate((el) => el.getAttribute('data-route'))).to.equal('default/web');
+    const answer = await page.$eval('.explain-answer', (el) => el.textContent ?? '');
+    expect(answer).to.include('default/demo/http').and.to.include('echo');
+    // A host no listener route takes: the answer says so.
+    await fill('host', 'nobody.example.com');
+    await page.click('form.explain button[type="submit"]');
+    await page.waitForSelector('.explain-answer[data-status="404"]', { timeout: 5_000 });
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(ARTIFACTS, 'explain.png'), fullPage: true });
   });
 
   it('passes axe-core with no serious or critical violation', async () => {

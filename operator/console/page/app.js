@@ -4,6 +4,7 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ExplainView } from './explain.js';
 import { Details, GenerationsView, MapView, TrafficView } from './views.js';
 
 const html = htm.bind(h);
@@ -145,6 +146,7 @@ function App() {
       <div>
         <${MapView} map=${map} visible=${visible} selected=${selected} onSelect=${select} now=${now} />
         <${TrafficView} series=${series} map=${map} visible=${visible} now=${now} />
+        <${ExplainView} map=${map} />
         <${GenerationsView} generations=${generations} />
       </div>
       <${Details} card=${card} history=${card?.history ?? []} onClose=${() => setSelected(null)} />
