@@ -79,6 +79,8 @@ export function loopbackOrIpHost(host: string | undefined): boolean {
   return name === 'localhost' || isIP(name) !== 0;
 }
 
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
 export interface ConsoleHandler {
   /** Handles a request under /console; false when the path is not the console's. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): boolean;
@@ -102,7 +104,12 @@ export function createConsoleHandler(hub: ConsoleHub): ConsoleHandler {
   function events(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { ...common, 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write('retry: 1000\n\n');
-    const send = (event: ConsoleEvent) => res.write(`event: ${event.type}\ndata: ${event.json}\n\n`);
+    const send = (event: ConsoleEvent) => {
+      // A browser that stopped reading (a laptop asleep behind a port-forward) must not make the operator buffer
+      // forever: past a few maps' worth, it is cut off, and reconnects (EventSource does) when it wakes.
+      if (res.writableLength > MAX_BUFFERED_BYTES) return void res.destroy();
+      res.write(`event: ${event.type}\ndata: ${event.json}\n\n`);
+    };
     const unsubscribe = hub.subscribe(send, () => res.end());
     // A comment now and then keeps proxies (kubectl port-forward among them) from closing an idle stream.
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
