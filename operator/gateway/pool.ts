@@ -5,11 +5,7 @@
 // session between tasks (a thread that exits costs a full resync).
 
 import { Piscina } from 'piscina';
-import type { TranslateOptions } from './options.ts';
-import type { ResourceSnapshot } from './resources.ts';
-import type { TranslateResult } from './translate.ts';
 import type { SessionReply, SessionTask } from './session-task.ts';
-import type { TranslateTask } from './translate-worker.ts';
 
 export interface TranslatorPoolOptions {
   /** 1 or 2 (clamped). */
@@ -23,11 +19,11 @@ export interface TranslatorPoolOptions {
 const WORKER_FILE = new URL('./translate-worker.ts', import.meta.url).href;
 
 export class TranslatorPool {
-  #pool: Piscina<TranslateTask | SessionTask, TranslateResult | SessionReply>;
+  #pool: Piscina<SessionTask, SessionReply>;
 
   constructor(options: TranslatorPoolOptions = {}) {
     const maxThreads = Math.min(2, Math.max(1, Math.floor(options.maxThreads ?? 1)));
-    this.#pool = new Piscina<TranslateTask | SessionTask, TranslateResult | SessionReply>({
+    this.#pool = new Piscina<SessionTask, SessionReply>({
       filename: WORKER_FILE,
       minThreads: Math.min(maxThreads, Math.max(0, Math.floor(options.minThreads ?? 0))),
       maxThreads,
@@ -35,14 +31,9 @@ export class TranslatorPool {
     });
   }
 
-  /** `translate(resources, options)` in a worker thread. */
-  translate(resources: ResourceSnapshot, options: TranslateOptions): Promise<TranslateResult> {
-    return this.#pool.run({ resources, options }) as Promise<TranslateResult>;
-  }
-
   /** A translation session task (session-task.ts); meant for a pool of one thread, which holds the session. */
   session(task: SessionTask): Promise<SessionReply> {
-    return this.#pool.run(task, { name: 'session' }) as Promise<SessionReply>;
+    return this.#pool.run(task, { name: 'session' });
   }
 
   /** Stops the threads as if they had crashed (tests: a restarted thread must get a full resync). */

@@ -17,7 +17,8 @@ export interface SessionTask {
   base: number;
   /** The version after this task. */
   version: number;
-  upserted: Array<readonly [string, KubeObject]>;
+  /** Objects that came or changed; `removed` names those that went by `objectKey` (keys.ts). */
+  upserted: KubeObject[];
   removed: string[];
   options: TranslateOptions;
 }

@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../gateway/resources.ts';
-import { objectKey } from '../store/resource-store.ts';
+import { objectKey } from '../gateway/keys.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 
 const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace']);

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { applyDataPlaneState, followsDataPlane, restamp } from '../gateway/dataplane-state.ts';
 import { timestamp } from '../gateway/options.ts';
 import type { DataPlaneState } from '../gateway/dataplane-state.ts';
-import { compareStatuses } from '../gateway/translate.ts';
+import { compareStatuses } from '../gateway/status.ts';
 import type { GatewayService } from '../gateway/gateway-service.ts';
 import type { PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';

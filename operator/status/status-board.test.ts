@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { FIXED_NOW, loadCases } from '../../test/translate/golden.ts';
 import { buildResourceSnapshot } from '../gateway/resources.ts';
-import { statusKey } from '../gateway/session.ts';
+import { statusKey } from '../gateway/keys.ts';
 import { translate } from '../gateway/translate.ts';
 import { StatusBoard } from './status-board.ts';
 

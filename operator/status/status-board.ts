@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Condition } from '../gateway/conditions.ts';
 import { mergeStatus, statusEquals } from '../gateway/status.ts';
 import type { ObjectStatus } from '../gateway/status.ts';
-import { statusKey } from '../gateway/session.ts';
+import { statusKey } from '../gateway/keys.ts';
 import type { StatusChanges } from '../gateway/session.ts';
 
 export interface StatusSink {
