@@ -13,8 +13,6 @@ import type { RecordKind, SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
 import { validateIndex } from '../../shared/validation/snapshot.ts';
 import type { ParentResult } from './attach.ts';
-import { buildBackendRecord } from './backend.ts';
-import type { TranslateContext } from './context.ts';
 import { isGatewayServable } from './gateway.ts';
 import type { GatewayNode } from './gateway.ts';
 import { isListenerServable } from './listener.ts';
@@ -22,19 +20,8 @@ import type { ListenerNode } from './listener.ts';
 import { parentAccepted } from './route-status.ts';
 import type { RouteNodeCommon } from './route-status.ts';
 import type { HttpRouteNode } from './httproute.ts';
-import type { RoutePassResult } from './routes.ts';
-import { withClientCertificates } from './gateway-backend-tls.ts';
 import { boundListeners } from './listenerset.ts';
-import type { BackendSpec } from './backend.ts';
 import type { StreamRouteNode } from './streamroute.ts';
-
-export interface AssembledIr {
-  ir: SnapshotRecords;
-  /** Keys of the listeners that went into the IR (Programmed=True). */
-  programmed: Set<string>;
-  /** Records the final validation refused (translator bugs), for the operator to log. */
-  dropped: Problem[];
-}
 
 export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, address: string): Listener {
   const record: Listener = {
@@ -176,47 +163,6 @@ export function streamRouteRecord(
 export function sortRecords(ir: SnapshotRecords): SnapshotRecords {
   for (const kind of RECORD_KINDS) byKey(ir[kind] as Array<{ key: string }>);
   return ir;
-}
-
-export function assembleIr(
-  context: TranslateContext,
-  gateways: readonly GatewayNode[],
-  routes: RoutePassResult,
-): AssembledIr {
-  const ir = emptyRecords();
-  const { listeners, programmed, certificates, clientCertificates } = programListeners(gateways);
-  ir.listeners.push(...listeners);
-  const backendKeys = new Set<string>();
-  const variants = new Map<string, BackendSpec>();
-  for (const { node, parents, rank } of routes.http) {
-    const record = httpRouteRecord(node, parents, rank, programmed);
-    if (record === undefined) continue;
-    const split = withClientCertificates(
-      record,
-      (key) => context.backends.get(key),
-      clientCertificates,
-      routeBackendKeys(record),
-    );
-    for (const one of split.records) {
-      ir.httpRoutes.push(one);
-      routeBackendKeys(one, backendKeys);
-    }
-    for (const [key, spec] of split.variants) variants.set(key, spec);
-  }
-  for (const { node, parents, rank } of routes.stream) {
-    const record = streamRouteRecord(node, parents, rank, programmed);
-    if (record === undefined) continue;
-    ir.streamRoutes.push(record);
-    routeBackendKeys(record, backendKeys);
-  }
-  for (const key of backendKeys) {
-    const spec = context.backends.get(key) ?? variants.get(key);
-    if (spec !== undefined) ir.backends.push(buildBackendRecord(context, spec));
-  }
-  ir.certificates.push(...certificates.values());
-  sortRecords(ir);
-  const dropped = dropInvalidRecords(ir);
-  return { ir, programmed, dropped };
 }
 
 const RECORD_PATH = /^(listeners|httpRoutes|streamRoutes|backends|certificates)\[([^\]]+)\]/;

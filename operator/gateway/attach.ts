@@ -14,7 +14,7 @@ import {
   routeNotAllowedByListeners,
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
-import { objectKey } from './context.ts';
+import { namespacedKey } from './keys.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayNode } from './gateway.ts';
 import { intersectHostnames } from './hostname.ts';
@@ -156,8 +156,8 @@ export function resolveParentRefs(
       namespace === undefined
     )
       continue;
-    const set = kind === 'ListenerSet' ? listenerSets.get(objectKey(namespace, name)) : undefined;
-    const gateway = kind === 'Gateway' ? gateways.get(objectKey(namespace, name)) : set?.gateway;
+    const set = kind === 'ListenerSet' ? listenerSets.get(namespacedKey(namespace, name)) : undefined;
+    const gateway = kind === 'Gateway' ? gateways.get(namespacedKey(namespace, name)) : set?.gateway;
     if (gateway === undefined) continue;
     const parentRef = echoParentRef(raw, name);
     const identity = JSON.stringify([kind, namespace, name, parentRef.sectionName, parentRef.port]);

@@ -17,7 +17,8 @@ import {
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
 import { resolveBackendTls } from './backendtlspolicy.ts';
-import { objectKey } from './context.ts';
+import { namespacedKey } from './keys.ts';
+import { servicePortKey } from './keys.ts';
 import type { TranslateContext } from './context.ts';
 import { integerAt, listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
 import { GATEWAY_GROUP, isReferenceAllowed } from './referencegrant.ts';
@@ -124,7 +125,7 @@ export function resolveEndpoints(
   servicePort: ServicePort,
 ): Endpoint[] {
   const seen = new Map<string, Endpoint>();
-  for (const slice of context.endpointSlices.get(objectKey(namespace, service)) ?? []) {
+  for (const slice of context.endpointSlices.get(namespacedKey(namespace, service)) ?? []) {
     const addressType = stringAt(slice.addressType);
     if (addressType !== undefined && addressType !== 'IPv4' && addressType !== 'IPv6') continue;
     const slicePort = listAt(slice.ports)
@@ -194,7 +195,7 @@ export function resolveBackendRef(
       ),
     };
   }
-  const service = context.services.get(objectKey(namespace, name));
+  const service = context.services.get(namespacedKey(namespace, name));
   if (service === undefined)
     return {
       key: null,
@@ -222,7 +223,7 @@ export function resolveBackendRef(
   }
   const tls = resolveBackendTls(context, namespace, name, servicePort.name);
   if ((family === 'http' || family === 'grpc') && ('problem' in tls || tls.tls !== undefined))
-    context.backendTlsPorts?.add(`${namespace}/${name}/${servicePort.name}`);
+    context.backendTlsPorts?.add(servicePortKey(namespace, name, servicePort.name));
   if ('problem' in tls) return { key: null, problem: routeUnsupportedProtocol(`${field}: ${tls.problem}`) };
   if (tls.tls !== undefined && (family === 'tcp' || family === 'udp')) {
     return {

@@ -21,6 +21,7 @@ import {
   stampConditions,
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
+import { namespacedKey, parseNamespacedKey } from './keys.ts';
 import type { TranslateContext } from './context.ts';
 import type { ParentResult } from './attach.ts';
 import { stringAt } from './read.ts';
@@ -52,35 +53,11 @@ export function tlsPortPairs(route: RouteNodeCommon, parents: readonly ParentRes
   return ports.flatMap((port) => gateways.map((gateway): [string, string] => [port, gateway]));
 }
 
-/** `<namespace>/<service>/<port name>` → its Service (`<namespace>/<service>`) and port name. */
-export function splitPort(port: string): { service: string; portName: string } {
-  const cut = port.lastIndexOf('/');
-  return { service: port.slice(0, cut), portName: port.slice(cut + 1) };
-}
-
-/** The uses of every route, for `translate` (the session keeps the same counts as routes change). */
-export function collectTlsPortUses(
-  routes: Iterable<{ node: RouteNodeCommon; parents: readonly ParentResult[] }>,
-): TlsPortUses {
-  const uses = new Map<string, Map<string, Set<string>>>();
-  for (const { node, parents } of routes) {
-    for (const [port, gateway] of tlsPortPairs(node, parents)) {
-      const { service, portName } = splitPort(port);
-      let byPort = uses.get(service);
-      if (byPort === undefined) uses.set(service, (byPort = new Map()));
-      let keys = byPort.get(portName);
-      if (keys === undefined) byPort.set(portName, (keys = new Set()));
-      keys.add(gateway);
-    }
-  }
-  return uses;
-}
-
 function ancestorsOf(policy: BackendTLSPolicy, uses: TlsPortUses): string[] {
   const gateways = new Set<string>();
   const namespace = namespaceOf(policy);
   for (const { service, sectionName } of serviceTargets(policy)) {
-    const byPort = uses.get(`${namespace}/${service}`);
+    const byPort = uses.get(namespacedKey(namespace, service));
     if (byPort === undefined) continue;
     for (const [port, keys] of byPort)
       if (sectionName === undefined || sectionName === port) for (const key of keys.keys()) gateways.add(key);
@@ -126,14 +103,9 @@ export function backendTlsPolicyStatuses(
     const generation = generationOf(policy);
     const conditions = stampConditions(verdict(context, policy, conflicts.get(policy)), generation, now);
     const entries: PolicyAncestorStatus[] = ancestors.map((key) => {
-      const slash = key.indexOf('/');
+      const { namespace, name } = parseNamespacedKey(key);
       return {
-        ancestorRef: {
-          group: GATEWAY_GROUP,
-          kind: 'Gateway',
-          namespace: key.slice(0, slash),
-          name: key.slice(slash + 1),
-        },
+        ancestorRef: { group: GATEWAY_GROUP, kind: 'Gateway', namespace, name },
         controllerName,
         conditions,
       };

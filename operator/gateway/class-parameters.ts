@@ -5,6 +5,7 @@
 // malformed data: InvalidParameters), unknown keys included, so that a misspelt key is an error rather than ignored.
 
 import type { TranslateContext } from './context.ts';
+import { namespacedKey } from './keys.ts';
 import { objectAt, show, stringAt } from './read.ts';
 
 export type ServiceType = 'LoadBalancer' | 'ClusterIP' | 'NodePort';
@@ -37,7 +38,7 @@ export function readClassParameters(context: TranslateContext, parametersRef: un
     );
   if (!name) return refused(`name ${show(ref.name)} must name a ConfigMap`);
   if (!namespace) return refused('namespace is required: a ConfigMap is namespaced');
-  const configMap = context.configMaps.get(`${namespace}/${name}`);
+  const configMap = context.configMaps.get(namespacedKey(namespace, name));
   if (configMap === undefined) return refused(`ConfigMap ${namespace}/${name} not found`);
   const data = objectAt(configMap.data);
   const unknown = Object.keys(data).filter((k) => !KEYS.includes(k));

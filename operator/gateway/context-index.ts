@@ -6,16 +6,19 @@
 // Secret or ConfigMap of a namespace/name, the last Namespace of a name.
 
 import type { TranslateContext } from './context.ts';
-import { objectKey, stringRecord } from './context.ts';
+import { stringRecord } from './context.ts';
+import { dependencyKey, namespacedKey, wholeLookupKey } from './keys.ts';
+import type { Lookup } from './keys.ts';
 import { objectAt, stringAt } from './read.ts';
 import { parseGrant } from './referencegrant.ts';
 import type { GrantRule } from './referencegrant.ts';
 import { comparePrecedence, nameOf, namespaceOf } from './resources.ts';
 import type { ConfigMap, EndpointSlice, KubeObject, Secret, Service, SnapshotList } from './resources.ts';
 
-type Lookup = 'svc' | 'secret' | 'cm' | 'eps' | 'ns' | 'grants' | 'btp';
+/** The lookups kept over the objects (the Gateways and ListenerSets a route reads are the session's nodes). */
+type ObjectLookup = Exclude<Lookup, 'gw' | 'ls'>;
 
-const LOOKUP_OF_LIST: Partial<Record<SnapshotList, Lookup>> = {
+const LOOKUP_OF_LIST: Partial<Record<SnapshotList, ObjectLookup>> = {
   services: 'svc',
   secrets: 'secret',
   configMaps: 'cm',
@@ -25,20 +28,15 @@ const LOOKUP_OF_LIST: Partial<Record<SnapshotList, Lookup>> = {
   backendTlsPolicies: 'btp',
 };
 
-/** Dependency key of a Gateway looked up by a route's parentRef (`gw|ns/name`); see `trackedGateways`. */
-export function gatewayDependency(gatewayKey: string): string {
-  return `gw|${gatewayKey}`;
-}
-
-function lookupKey(lookup: Lookup, object: KubeObject): string | undefined {
+function lookupKey(lookup: ObjectLookup, object: KubeObject): string | undefined {
   switch (lookup) {
     case 'svc':
     case 'secret':
     case 'cm':
-      return objectKey(namespaceOf(object), nameOf(object));
+      return namespacedKey(namespaceOf(object), nameOf(object));
     case 'eps': {
       const service = stringAt(objectAt(objectAt(object.metadata).labels)['kubernetes.io/service-name']);
-      return service ? objectKey(namespaceOf(object), service) : undefined;
+      return service ? namespacedKey(namespaceOf(object), service) : undefined;
     }
     case 'ns':
       return nameOf(object);
@@ -64,13 +62,6 @@ export class ContextIndex {
   readonly #candidates = new Map<string, KubeObject[]>();
   /** The Namespace object whose labels are in force, by name. */
   readonly #namespaces = new Map<string, KubeObject>();
-  /** Dependency keys with two objects of equal precedence: which one wins is then a matter of arrival order. */
-  readonly #ties = new Set<string>();
-
-  /** True when some lookup holds two objects of equal precedence (the session then translates from scratch). */
-  get hasTies(): boolean {
-    return this.#ties.size > 0;
-  }
 
   /** One object of `list` replaced (`before` → `after`, either may be absent); adds the altered keys to `changed`. */
   update(
@@ -84,7 +75,7 @@ export class ContextIndex {
     const touched = new Set<string>();
     const beforeKey = before === undefined ? undefined : lookupKey(lookup, before);
     if (before !== undefined && beforeKey !== undefined) {
-      const id = `${lookup}|${beforeKey}`;
+      const id = dependencyKey(lookup, beforeKey);
       const candidates = this.#candidates.get(id) ?? [];
       const at = candidates.indexOf(before);
       if (at !== -1) candidates.splice(at, 1);
@@ -93,7 +84,7 @@ export class ContextIndex {
     }
     const afterKey = after === undefined ? undefined : lookupKey(lookup, after);
     if (after !== undefined && afterKey !== undefined) {
-      const id = `${lookup}|${afterKey}`;
+      const id = dependencyKey(lookup, afterKey);
       let candidates = this.#candidates.get(id);
       if (candidates === undefined) this.#candidates.set(id, (candidates = []));
       // After the objects it does not precede: the order a stable sort of the snapshot lists gives.
@@ -105,11 +96,9 @@ export class ContextIndex {
     for (const key of touched) this.#refresh(lookup, key, changed);
   }
 
-  #refresh(lookup: Lookup, key: string, changed: Set<string>): void {
-    const id = `${lookup}|${key}`;
+  #refresh(lookup: ObjectLookup, key: string, changed: Set<string>): void {
+    const id = dependencyKey(lookup, key);
     const candidates = this.#candidates.get(id) ?? [];
-    if (candidates.some((c, i) => i > 0 && comparePrecedence(candidates[i - 1], c) === 0)) this.#ties.add(id);
-    else this.#ties.delete(id);
     const set = <V>(map: Map<string, V>, value: V | undefined): boolean => {
       if (map.get(key) === value) return false;
       if (value === undefined) map.delete(key);
@@ -154,50 +143,50 @@ export class ContextIndex {
     }
     if (altered) {
       changed.add(id);
-      changed.add(`${lookup}|*`);
+      changed.add(wholeLookupKey(lookup));
     }
   }
 }
 
-/** A map that records the dependency key of every lookup (`prefix` + key; `prefix` + `*` for a walk over it). */
-export class TrackingMap<V> implements ReadonlyMap<string, V> {
+/** A map that records the dependency key of every lookup (`dependencyKey`; `wholeLookupKey` for a walk over it). */
+class TrackingMap<V> implements ReadonlyMap<string, V> {
   readonly #base: ReadonlyMap<string, V>;
-  readonly #prefix: string;
+  readonly #lookup: Lookup;
   readonly #deps: Set<string>;
 
-  constructor(base: ReadonlyMap<string, V>, prefix: string, deps: Set<string>) {
+  constructor(base: ReadonlyMap<string, V>, lookup: Lookup, deps: Set<string>) {
     this.#base = base;
-    this.#prefix = prefix;
+    this.#lookup = lookup;
     this.#deps = deps;
   }
 
   get(key: string): V | undefined {
-    this.#deps.add(this.#prefix + key);
+    this.#deps.add(dependencyKey(this.#lookup, key));
     return this.#base.get(key);
   }
 
   has(key: string): boolean {
-    this.#deps.add(this.#prefix + key);
+    this.#deps.add(dependencyKey(this.#lookup, key));
     return this.#base.has(key);
   }
 
   get size(): number {
-    this.#deps.add(`${this.#prefix}*`);
+    this.#deps.add(wholeLookupKey(this.#lookup));
     return this.#base.size;
   }
 
   entries(): MapIterator<[string, V]> {
-    this.#deps.add(`${this.#prefix}*`);
+    this.#deps.add(wholeLookupKey(this.#lookup));
     return this.#base.entries();
   }
 
   keys(): MapIterator<string> {
-    this.#deps.add(`${this.#prefix}*`);
+    this.#deps.add(wholeLookupKey(this.#lookup));
     return this.#base.keys();
   }
 
   values(): MapIterator<V> {
-    this.#deps.add(`${this.#prefix}*`);
+    this.#deps.add(wholeLookupKey(this.#lookup));
     return this.#base.values();
   }
 
@@ -217,28 +206,23 @@ export class TrackingMap<V> implements ReadonlyMap<string, V> {
 export function trackedContext(context: TranslateContext, deps: Set<string>): TranslateContext {
   return {
     options: context.options,
-    services: new TrackingMap(context.services, 'svc|', deps),
-    secrets: new TrackingMap(context.secrets, 'secret|', deps),
-    configMaps: new TrackingMap(context.configMaps, 'cm|', deps),
-    endpointSlices: new TrackingMap(context.endpointSlices, 'eps|', deps),
-    namespaceLabels: new TrackingMap(context.namespaceLabels, 'ns|', deps),
-    grants: new TrackingMap(context.grants, 'grants|', deps),
-    backendTlsPolicies: new TrackingMap(context.backendTlsPolicies, 'btp|', deps),
+    services: new TrackingMap(context.services, 'svc', deps),
+    secrets: new TrackingMap(context.secrets, 'secret', deps),
+    configMaps: new TrackingMap(context.configMaps, 'cm', deps),
+    endpointSlices: new TrackingMap(context.endpointSlices, 'eps', deps),
+    namespaceLabels: new TrackingMap(context.namespaceLabels, 'ns', deps),
+    grants: new TrackingMap(context.grants, 'grants', deps),
+    backendTlsPolicies: new TrackingMap(context.backendTlsPolicies, 'btp', deps),
     backends: new Map(),
   };
 }
 
 /** Gateways as a route's parentRefs look them up, recording `gw|<key>` for each lookup. */
 export function trackedGateways<G>(gateways: ReadonlyMap<string, G>, deps: Set<string>): ReadonlyMap<string, G> {
-  return new TrackingMap(gateways, 'gw|', deps);
-}
-
-/** Dependency key of a ListenerSet looked up by a route's parentRef (`ls|ns/name`). */
-export function listenerSetDependency(key: string): string {
-  return `ls|${key}`;
+  return new TrackingMap(gateways, 'gw', deps);
 }
 
 /** ListenerSets as a route's parentRefs look them up, recording `ls|<key>` for each lookup. */
 export function trackedListenerSets<S>(sets: ReadonlyMap<string, S>, deps: Set<string>): ReadonlyMap<string, S> {
-  return new TrackingMap(sets, 'ls|', deps);
+  return new TrackingMap(sets, 'ls', deps);
 }

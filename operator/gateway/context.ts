@@ -4,11 +4,9 @@
 
 import type { BackendSpec } from './backend.ts';
 import type { ResolvedOptions } from './options.ts';
-import { isObject, objectAt, stringAt } from './read.ts';
-import { buildReferenceGrantIndex } from './referencegrant.ts';
+import { isObject } from './read.ts';
 import type { ReferenceGrantIndex } from './referencegrant.ts';
-import { nameOf, namespaceOf } from './resources.ts';
-import type { ConfigMap, EndpointSlice, KubeObject, ResourceSnapshot, Secret, Service } from './resources.ts';
+import type { ConfigMap, EndpointSlice, KubeObject, Secret, Service } from './resources.ts';
 
 export interface TranslateContext {
   options: ResolvedOptions;
@@ -31,58 +29,11 @@ export interface TranslateContext {
   backendTlsPorts?: Set<string>;
 }
 
-export function objectKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
-
-function byNamespacedName<T extends KubeObject>(objects: readonly T[]): Map<string, T> {
-  const map = new Map<string, T>();
-  // Lists are in precedence order; the first object of a namespace/name (there should be only one) wins.
-  for (const object of objects) {
-    const key = objectKey(namespaceOf(object), nameOf(object));
-    if (!map.has(key)) map.set(key, object);
-  }
-  return map;
-}
-
 export function stringRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!isObject(value)) return out;
   for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
   return out;
-}
-
-export function buildContext(snapshot: ResourceSnapshot, options: ResolvedOptions): TranslateContext {
-  const endpointSlices = new Map<string, EndpointSlice[]>();
-  for (const slice of snapshot.endpointSlices) {
-    const service = stringAt(objectAt(objectAt(slice.metadata).labels)['kubernetes.io/service-name']);
-    if (!service) continue;
-    const key = objectKey(namespaceOf(slice), service);
-    const list = endpointSlices.get(key) ?? [];
-    list.push(slice);
-    endpointSlices.set(key, list);
-  }
-  const namespaceLabels = new Map<string, Record<string, string>>();
-  for (const namespace of snapshot.namespaces) {
-    namespaceLabels.set(nameOf(namespace), stringRecord(objectAt(namespace.metadata).labels));
-  }
-  const backendTlsPolicies = new Map<string, KubeObject[]>();
-  for (const policy of snapshot.backendTlsPolicies) {
-    const list = backendTlsPolicies.get(namespaceOf(policy)) ?? [];
-    list.push(policy);
-    backendTlsPolicies.set(namespaceOf(policy), list);
-  }
-  return {
-    options,
-    backendTlsPolicies,
-    services: byNamespacedName(snapshot.services),
-    secrets: byNamespacedName(snapshot.secrets),
-    configMaps: byNamespacedName(snapshot.configMaps),
-    endpointSlices,
-    namespaceLabels,
-    grants: buildReferenceGrantIndex(snapshot.referenceGrants),
-    backends: new Map(),
-  };
 }
 
 /**

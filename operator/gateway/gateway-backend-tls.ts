@@ -9,7 +9,7 @@
 // RefNotPermitted), and its backends are reached without a client certificate.
 
 import type { CertificateRecord } from '../../shared/ir/listener.ts';
-import { clientCertificateBackendKey } from '../../shared/ir/keys.ts';
+import { clientCertificateBackendKey, clientCertificateRouteKey } from '../../shared/ir/keys.ts';
 import type { HttpFilter, HttpRoute, StreamRoute, WeightedBackend } from '../../shared/ir/route.ts';
 import type { BackendSpec } from './backend.ts';
 import { resolveCertificateRef } from './certificate.ts';
@@ -105,7 +105,8 @@ export function withClientCertificates<R extends HttpRoute | StreamRoute>(
   if (groups.size === 1 && groups.has('')) return none;
   const out: ClientCertificateRecords<R> = { records: [], variants: new Map() };
   for (const [certificate, parents] of groups) {
-    const key = certificate === '' || groups.size === 1 ? record.key : `${record.key}|client=${certificate}`;
+    const key =
+      certificate === '' || groups.size === 1 ? record.key : clientCertificateRouteKey(record.key, certificate);
     if (certificate === '') {
       out.records.push({ ...record, key, parents });
       continue;

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { StatusAddress } from './address.ts';
 import type { ServiceType } from './class-parameters.ts';
 import type { TranslateContext } from './context.ts';
+import { namespacedKey } from './keys.ts';
 import { isGatewayAccepted } from './gateway.ts';
 import { boundListeners } from './listenerset.ts';
 import type { GatewayNode } from './gateway.ts';
@@ -278,7 +279,7 @@ export function assignServiceAddresses(gateways: readonly GatewayNode[], context
   const candidates: Candidate[] = [];
   const lives = new Map<string, Service | undefined>();
   for (const node of gateways) {
-    const live = context.services.get(`${serviceNamespace}/${serviceNameOf(node.namespace, node.name)}`);
+    const live = context.services.get(namespacedKey(serviceNamespace, serviceNameOf(node.namespace, node.name)));
     lives.set(node.key, live);
     const candidate = candidateOf(node, live);
     if (candidate !== undefined) candidates.push(candidate);

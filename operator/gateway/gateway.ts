@@ -40,7 +40,8 @@ import {
   stampConditions,
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
-import { objectKey, stringRecord } from './context.ts';
+import { stringRecord } from './context.ts';
+import { namespacedKey } from './keys.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
 import type { GatewayInfrastructure, GatewayService } from './gateway-service.ts';
@@ -133,7 +134,7 @@ export function buildGatewayNode(
     source: gateway,
     namespace,
     name,
-    key: objectKey(namespace, name),
+    key: namespacedKey(namespace, name),
     requestedAddresses: [],
     wantsAssignedAddress: false,
     listeners: [],

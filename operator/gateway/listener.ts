@@ -326,14 +326,14 @@ export function detectListenerConflicts(listeners: readonly ListenerNode[], mixe
     group.push(l);
     groups.set(socketGroup(l), group);
   }
-  for (const [socket, group] of groups) {
+  for (const group of groups.values()) {
     const families = new Set(group.map(family));
     const names = group.map((l) => l.name).join(', ');
     if (families.size > 1) {
       markConflict(
         group,
         'ProtocolConflict',
-        `Listeners ${names} use ${[...new Set(group.map((l) => l.protocol))].join(' and ')} on port ${socket.slice(4)}, which cannot share a port`,
+        `Listeners ${names} use ${[...new Set(group.map((l) => l.protocol))].join(' and ')} on port ${group[0].port}, which cannot share a port`,
       );
       continue;
     }
@@ -342,7 +342,7 @@ export function detectListenerConflicts(listeners: readonly ListenerNode[], mixe
       markConflict(
         group,
         'ProtocolConflict',
-        `Listeners ${names} are all ${only} on port ${socket.slice(4)}; ${only} listeners cannot share a port`,
+        `Listeners ${names} are all ${only} on port ${group[0].port}; ${only} listeners cannot share a port`,
       );
       continue;
     }
@@ -351,7 +351,7 @@ export function detectListenerConflicts(listeners: readonly ListenerNode[], mixe
       markConflict(
         group.filter((l) => l.protocol === 'TLS'),
         'ProtocolConflict',
-        `TLS listeners ${names} mix Terminate and Passthrough on port ${socket.slice(4)}, which is not supported`,
+        `TLS listeners ${names} mix Terminate and Passthrough on port ${group[0].port}, which is not supported`,
       );
     }
     const byHostname = new Map<string, ListenerNode[]>();
@@ -361,7 +361,7 @@ export function detectListenerConflicts(listeners: readonly ListenerNode[], mixe
         markConflict(
           same,
           'HostnameConflict',
-          `Listeners ${same.map((l) => l.name).join(', ')} all take hostname ${hostname === '' ? '(any)' : hostname} on port ${socket.slice(4)}`,
+          `Listeners ${same.map((l) => l.name).join(', ')} all take hostname ${hostname === '' ? '(any)' : hostname} on port ${group[0].port}`,
         );
       }
     }

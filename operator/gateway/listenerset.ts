@@ -20,9 +20,10 @@ import {
   stampConditions,
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
-import { labelsOfNamespace, objectKey } from './context.ts';
+import { labelsOfNamespace } from './context.ts';
+import { namespacedKey } from './keys.ts';
 import type { TranslateContext } from './context.ts';
-import { isGatewayAccepted, isGatewayServable, listenerConditions } from './gateway.ts';
+import { isGatewayAccepted, listenerConditions } from './gateway.ts';
 import type { GatewayNode } from './gateway.ts';
 import { hostnamesOverlap } from './hostname.ts';
 import { conflictBetween, isListenerServable } from './listener.ts';
@@ -58,7 +59,7 @@ export function parentGatewayKey(listenerSet: ListenerSet): string | undefined {
   const name = nonEmptyString(ref.name);
   const namespace = ref.namespace === undefined ? namespaceOf(listenerSet) : nonEmptyString(ref.namespace);
   if (group !== GATEWAY_GROUP || kind !== 'Gateway' || name === undefined || namespace === undefined) return undefined;
-  return objectKey(namespace, name);
+  return namespacedKey(namespace, name);
 }
 
 /** `spec.allowedListeners` of the Gateway lets ListenerSets of `namespace` attach (undefined), or says why not. */
@@ -133,7 +134,7 @@ export function buildListenerSets(
       source,
       namespace,
       name,
-      key: objectKey(namespace, name),
+      key: namespacedKey(namespace, name),
       gateway,
       listeners: [],
       unnamedListeners: [],
@@ -257,36 +258,6 @@ export function withAttachedListenerSets(status: ObjectStatus, gateway: GatewayN
     ...status,
     status: { ...status.status, attachedListenerSets: gateway.listenerSets.filter(isListenerSetAccepted).length },
   };
-}
-
-/** Can the set's listeners go into the IR (attached, accepted, and its Gateway can be served)? */
-export function isListenerSetServable(node: ListenerSetNode): boolean {
-  return isListenerSetAccepted(node) && isGatewayServable(node.gateway);
-}
-
-/**
- * Builds the ListenerSets of every Gateway in `gateways` (each one's `listenerSets`, from `objects`: all
- * ListenerSets, in precedence order); those whose parent is not one of them are not ours and are left alone.
- */
-export function attachListenerSets(
-  context: TranslateContext,
-  objects: readonly ListenerSet[],
-  gateways: readonly GatewayNode[],
-): void {
-  const byGateway = new Map<string, ListenerSet[]>();
-  for (const object of objects) {
-    const key = parentGatewayKey(object);
-    if (key !== undefined) byGateway.set(key, [...(byGateway.get(key) ?? []), object]);
-  }
-  for (const gateway of gateways)
-    gateway.listenerSets = buildListenerSets(context, gateway, byGateway.get(gateway.key) ?? []);
-}
-
-/** The ListenerSets of these Gateways by `<namespace>/<name>` (for routes' parentRefs). */
-export function listenerSetsOf(gateways: Iterable<GatewayNode>): Map<string, ListenerSetNode> {
-  const out = new Map<string, ListenerSetNode>();
-  for (const gateway of gateways) for (const set of gateway.listenerSets ?? []) out.set(set.key, set);
-  return out;
 }
 
 /** Every listener bound on the Gateway's addresses: its own, then those of its accepted ListenerSets. */

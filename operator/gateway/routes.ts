@@ -8,47 +8,15 @@ import type { ParentResult } from './attach.ts';
 import type { TranslateContext } from './context.ts';
 import type { GatewayNode } from './gateway.ts';
 import type { ListenerNode } from './listener.ts';
-import { listenerSetsOf } from './listenerset.ts';
 import type { ListenerSetNode } from './listenerset.ts';
 import { buildHttpRouteNode } from './httproute.ts';
 import type { HttpRouteNode } from './httproute.ts';
 import { parentAccepted } from './route-status.ts';
 import type { RouteNodeCommon } from './route-status.ts';
-import { comparePrecedence, createdAt, nameOf, namespaceOf } from './resources.ts';
-import type { KubeObject, ResourceSnapshot } from './resources.ts';
+import { nameOf, namespaceOf } from './resources.ts';
+import type { KubeObject } from './resources.ts';
 import { buildStreamRouteNode } from './streamroute.ts';
 import type { StreamRouteKind, StreamRouteNode } from './streamroute.ts';
-
-export interface TranslatedRoute<N extends RouteNodeCommon> {
-  node: N;
-  parents: ParentResult[];
-  /** IR rank: precedence among routes that can share a listener (lower wins). */
-  rank: number;
-}
-
-export interface RoutePassResult {
-  http: TranslatedRoute<HttpRouteNode>[];
-  stream: TranslatedRoute<StreamRouteNode>[];
-}
-
-/**
- * Ranks that follow Gateway API precedence (older first, then namespace/name) and stay put when unrelated routes come
- * and go, so that deltas stay small: the creation second, with routes created in the same second spread over
- * [second, second + 1) in namespace/name order.
- */
-export function assignRanks(routes: readonly KubeObject[]): Map<KubeObject, number> {
-  const sorted = [...routes].sort(comparePrecedence);
-  const ranks = new Map<KubeObject, number>();
-  let start = 0;
-  while (start < sorted.length) {
-    const second = Math.floor(createdAt(sorted[start]) / 1000);
-    let end = start;
-    while (end < sorted.length && Math.floor(createdAt(sorted[end]) / 1000) === second) end++;
-    for (let i = start; i < end; i++) ranks.set(sorted[i], second + (i - start) / (end - start));
-    start = end;
-  }
-  return ranks;
-}
 
 function failedNode<N extends RouteNodeCommon>(base: N, error: unknown): N {
   return {
@@ -61,7 +29,6 @@ function failedNode<N extends RouteNodeCommon>(base: N, error: unknown): N {
 }
 
 export const HTTP_ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'] as const;
-export const STREAM_ROUTE_KINDS = ['TLSRoute', 'TCPRoute', 'UDPRoute'] as const;
 export type HttpRouteKind = (typeof HTTP_ROUTE_KINDS)[number];
 export type RouteNode = HttpRouteNode | StreamRouteNode;
 
@@ -134,47 +101,4 @@ export function countedListeners(route: RouteNodeCommon, parents: readonly Paren
     for (const { listener } of parent.attachments) if (!counted.has(listener.key)) counted.set(listener.key, listener);
   }
   return [...counted.values()];
-}
-
-export function translateRoutes(
-  context: TranslateContext,
-  resources: ResourceSnapshot,
-  gateways: ReadonlyMap<string, GatewayNode>,
-  listenerSets?: ReadonlyMap<string, ListenerSetNode>,
-): RoutePassResult {
-  const features = context.options.supportedFeatures;
-  listenerSets ??= listenerSetsOf(gateways.values());
-  const result: RoutePassResult = { http: [], stream: [] };
-  const httpKinds = [
-    ['HTTPRoute', resources.httpRoutes],
-    ['GRPCRoute', resources.grpcRoutes],
-  ] as const;
-  const httpRanks = assignRanks(httpKinds.flatMap(([kind, list]) => (features.has(kind) ? list : [])));
-  for (const [kind, list] of httpKinds) {
-    if (!features.has(kind)) continue;
-    for (const route of list) {
-      const node = buildRouteNode(context, route, kind) as HttpRouteNode;
-      const parents = attachRoute(context, route, node, gateways, listenerSets);
-      if (parents === undefined) continue;
-      for (const listener of countedListeners(node, parents)) listener.attachedRoutes++;
-      result.http.push({ node, parents, rank: httpRanks.get(route) ?? 0 });
-    }
-  }
-  const streamKinds: ReadonlyArray<readonly [StreamRouteKind, readonly KubeObject[]]> = [
-    ['TLSRoute', resources.tlsRoutes],
-    ['TCPRoute', resources.tcpRoutes],
-    ['UDPRoute', resources.udpRoutes],
-  ];
-  const streamRanks = assignRanks(streamKinds.flatMap(([kind, list]) => (features.has(kind) ? list : [])));
-  for (const [kind, list] of streamKinds) {
-    if (!features.has(kind)) continue;
-    for (const route of list) {
-      const node = buildRouteNode(context, route, kind) as StreamRouteNode;
-      const parents = attachRoute(context, route, node, gateways, listenerSets);
-      if (parents === undefined) continue;
-      for (const listener of countedListeners(node, parents)) listener.attachedRoutes++;
-      result.stream.push({ node, parents, rank: streamRanks.get(route) ?? 0 });
-    }
-  }
-  return result;
 }

@@ -5,7 +5,7 @@
 
 import { buildBackendRecord } from './backend.ts';
 import type { BackendSpec } from './backend.ts';
-import { objectKey } from './context.ts';
+import { namespacedKey } from './keys.ts';
 import type { TranslateContext } from './context.ts';
 import type { Backend } from '../../shared/ir/backend.ts';
 
@@ -27,7 +27,7 @@ export class BackendTable {
     const entry = this.#entries.get(spec.key);
     if (entry === undefined) {
       this.#entries.set(spec.key, { refs: 1, spec, specJson: JSON.stringify(spec) });
-      const service = objectKey(spec.namespace, spec.name);
+      const service = namespacedKey(spec.namespace, spec.name);
       let keys = this.#byService.get(service);
       if (keys === undefined) this.#byService.set(service, (keys = new Set()));
       keys.add(spec.key);
@@ -50,7 +50,7 @@ export class BackendTable {
     const entry = this.#entries.get(key);
     if (entry === undefined || --entry.refs > 0) return;
     this.#entries.delete(key);
-    const service = objectKey(entry.spec.namespace, entry.spec.name);
+    const service = namespacedKey(entry.spec.namespace, entry.spec.name);
     const keys = this.#byService.get(service);
     keys?.delete(key);
     if (keys?.size === 0) this.#byService.delete(service);

@@ -123,24 +123,6 @@ export class SessionIr {
     this.#publishedIsCandidate = false;
   }
 
-  /** Publishes a whole IR built elsewhere (a plain `translate`); records equal to the published ones keep those. */
-  publishWhole(ir: SnapshotRecords, dropped: Problem[]): void {
-    const next = emptyIndex();
-    for (const kind of RECORD_KINDS) {
-      const published = this.#published[kind] as Map<string, object>;
-      for (const record of ir[kind] as Array<{ key: string }>) {
-        const previous = published.get(record.key);
-        (next[kind] as Map<string, object>).set(
-          record.key,
-          previous !== undefined && same(previous, record) ? previous : record,
-        );
-      }
-    }
-    this.#replacePublished(next);
-    this.#publishedIsCandidate = false;
-    this.#dropped = dropped;
-  }
-
   /** The published IR's changes in this run. */
   changes(): RecordChanges {
     const ir: RecordChanges = {

@@ -3,7 +3,7 @@
 // Gateways (before and after) build again; routes that name a set look it up here (`ls|<key>`), and attach again when
 // what attachment sees of it changed. Their statuses, like the Gateways', are built every run (few; they count routes).
 
-import { listenerSetDependency } from './context-index.ts';
+import { dependencyKey } from './keys.ts';
 import type { GatewayNode } from './gateway.ts';
 import type { ListenerNode } from './listener.ts';
 import { listenerSetStatus, parentGatewayKey } from './listenerset.ts';
@@ -79,7 +79,7 @@ export class ListenerSetTable {
     for (const set of node?.listenerSets ?? []) this.nodes.set(set.key, set);
     if (listenerSetSignature(previous) === listenerSetSignature(node)) return;
     for (const set of [...(previous?.listenerSets ?? []), ...(node?.listenerSets ?? [])])
-      changedDeps.add(listenerSetDependency(set.key));
+      changedDeps.add(dependencyKey('ls', set.key));
   }
 
   /** The statuses of every set of `gateways` (attachedRoutes from `counts`); those of sets gone are taken back. */

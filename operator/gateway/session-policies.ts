@@ -4,10 +4,11 @@
 // report those reaches (`TlsUseCounts`, fed by session-routes.ts); the statuses are those `translate` builds
 // (backendtlspolicy-status.ts).
 
-import { backendTlsPolicyStatuses, splitPort } from './backendtlspolicy-status.ts';
+import { backendTlsPolicyStatuses } from './backendtlspolicy-status.ts';
 import { trackedContext } from './context-index.ts';
 import type { TranslateContext } from './context.ts';
 import { Dependents } from './dependents.ts';
+import { dependencyEntry, parseNamespacedKey, parseServicePortKey, statusKey } from './keys.ts';
 import type { ObjectStatus } from './status.ts';
 
 /** How many routes reach each Service port from each Gateway: `<namespace>/<service>` → port name → Gateway → count. */
@@ -19,7 +20,7 @@ export class TlsUseCounts {
   /** Adds (`by` = 1) or takes away (-1) a route's (Service port, Gateway) pairs. */
   count(pairs: ReadonlyArray<readonly [string, string]>, by: 1 | -1): void {
     for (const [port, gateway] of pairs) {
-      const { service, portName } = splitPort(port);
+      const { service, portName } = parseServicePortKey(port);
       let byPort = this.uses.get(service);
       if (byPort === undefined) this.uses.set(service, (byPort = new Map()));
       let gateways = byPort.get(portName);
@@ -27,7 +28,7 @@ export class TlsUseCounts {
       const count = (gateways.get(gateway) ?? 0) + by;
       if (count > 0) gateways.set(gateway, count);
       else gateways.delete(gateway);
-      if (count === 0 || (count === 1 && by === 1)) this.#changed.add(service.slice(0, service.indexOf('/')));
+      if (count === 0 || (count === 1 && by === 1)) this.#changed.add(parseNamespacedKey(service).namespace);
       if (gateways.size === 0) byPort.delete(portName);
       if (byPort.size === 0) this.uses.delete(service);
     }
@@ -61,7 +62,10 @@ export class PolicyTable {
   ): void {
     for (const namespace of uses.takeChanged()) dirty.add(namespace);
     this.#deps.collect(changedDeps, (namespace) => dirty.add(namespace));
-    for (const dep of changedDeps) if (dep.startsWith('btp|') && dep !== 'btp|*') dirty.add(dep.slice(4));
+    for (const dep of changedDeps) {
+      const namespace = dependencyEntry(dep, 'btp');
+      if (namespace !== undefined) dirty.add(namespace);
+    }
     for (const namespace of dirty) {
       const deps = new Set<string>();
       const tracked = trackedContext(context, deps);
@@ -71,7 +75,7 @@ export class PolicyTable {
       const before = this.#keys.get(namespace) ?? new Set<string>();
       const after = new Set<string>();
       for (const status of statuses) {
-        const key = `${status.kind}/${status.namespace}/${status.name}`;
+        const key = statusKey(status);
         after.add(key);
         set(key, status);
       }

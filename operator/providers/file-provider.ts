@@ -14,10 +14,9 @@ import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../gateway/resources.ts';
-import { objectKey } from '../gateway/keys.ts';
+import { CLUSTER_SCOPED_KINDS, objectKey } from '../gateway/keys.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 
-const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace']);
 type ParseResult = { objects: KubeObject[] } | { error: string };
 
 const SETTLE_MS = 10;
@@ -227,7 +226,7 @@ export class FileProvider {
 
   #stamp(object: KubeObject): KubeObject {
     const metadata = { ...object.metadata };
-    if (!CLUSTER_SCOPED.has(object.kind ?? '') && !metadata.namespace) metadata.namespace = 'default';
+    if (!CLUSTER_SCOPED_KINDS.has(object.kind ?? '') && !metadata.namespace) metadata.namespace = 'default';
     const key = objectKey({ ...object, metadata });
     // Parsed documents are never changed: one stamped before has the spec it had then.
     const before = this.#stamped.get(object);

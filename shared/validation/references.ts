@@ -1,6 +1,7 @@
 // Whole-snapshot checks: references between records resolve, and listeners that share a socket can share it.
 
 import type { ReadonlyRecordIndex } from '../ir/delta.ts';
+import { recordRef } from '../ir/keys.ts';
 import type { Listener } from '../ir/listener.ts';
 import type { Backend } from '../ir/backend.ts';
 import type { HttpFilter, HttpRoute, StreamRoute, WeightedBackend } from '../ir/route.ts';
@@ -211,27 +212,27 @@ export function checkRecordReferences(
 export function referencesOf(kind: ReferringKind, record: any): string[] {
   const out: string[] = [];
   const backendsOf = (backends: WeightedBackend[], filters: HttpFilter[]) => {
-    for (const f of filters) if (f.type === 'RequestMirror') out.push(`backends|${f.backendKey}`);
+    for (const f of filters) if (f.type === 'RequestMirror') out.push(recordRef('backends', f.backendKey));
     for (const b of backends) {
-      if (b.backendKey !== null) out.push(`backends|${b.backendKey}`);
-      for (const f of b.filters ?? []) if (f.type === 'RequestMirror') out.push(`backends|${f.backendKey}`);
+      if (b.backendKey !== null) out.push(recordRef('backends', b.backendKey));
+      for (const f of b.filters ?? []) if (f.type === 'RequestMirror') out.push(recordRef('backends', f.backendKey));
     }
   };
   switch (kind) {
     case 'listeners':
-      for (const key of (record as Listener).tls?.certificateKeys ?? []) out.push(`certificates|${key}`);
+      for (const key of (record as Listener).tls?.certificateKeys ?? []) out.push(recordRef('certificates', key));
       break;
     case 'httpRoutes':
-      for (const parent of (record as HttpRoute).parents) out.push(`listeners|${parent.listenerKey}`);
+      for (const parent of (record as HttpRoute).parents) out.push(recordRef('listeners', parent.listenerKey));
       for (const rule of (record as HttpRoute).rules) backendsOf(rule.backends, rule.filters);
       break;
     case 'streamRoutes':
-      for (const parent of (record as StreamRoute).parents) out.push(`listeners|${parent.listenerKey}`);
+      for (const parent of (record as StreamRoute).parents) out.push(recordRef('listeners', parent.listenerKey));
       backendsOf((record as StreamRoute).backends, []);
       break;
     case 'backends': {
       const clientKey = (record as Backend).tls?.clientCertificateKey;
-      if (clientKey !== undefined) out.push(`certificates|${clientKey}`);
+      if (clientKey !== undefined) out.push(recordRef('certificates', clientKey));
       break;
     }
   }
