@@ -27,7 +27,14 @@ import type { Service } from './resources.ts';
 /** How the route kind talks to its backends: HTTPRoute over HTTP (version from appProtocol), GRPCRoute over h2c. */
 export type BackendFamily = 'http' | 'grpc' | 'tcp' | 'udp';
 
-export type BackendResolution = { key: string; problem?: undefined } | { key: null; problem: ConditionDraft };
+/**
+ * What a reference resolved to: the backend's key and spec, or the problem. `tlsPort`: the Service port it reaches
+ * (HTTP and gRPC references) when a BackendTLSPolicy targets it, whether or not the policy can be met — the policy's
+ * ancestors are the Gateways of the routes that reach it.
+ */
+export type BackendResolution =
+  | { key: string; spec: BackendSpec; problem?: undefined; tlsPort?: string }
+  | { key: null; problem: ConditionDraft; tlsPort?: string };
 
 export interface ReferringRoute {
   kind: string;
@@ -222,9 +229,11 @@ export function resolveBackendRef(
     };
   }
   const tls = resolveBackendTls(context, namespace, name, servicePort.name);
-  if ((family === 'http' || family === 'grpc') && ('problem' in tls || tls.tls !== undefined))
-    context.backendTlsPorts?.add(servicePortKey(namespace, name, servicePort.name));
-  if ('problem' in tls) return { key: null, problem: routeUnsupportedProtocol(`${field}: ${tls.problem}`) };
+  const tlsPort =
+    (family === 'http' || family === 'grpc') && ('problem' in tls || tls.tls !== undefined)
+      ? servicePortKey(namespace, name, servicePort.name)
+      : undefined;
+  if ('problem' in tls) return { key: null, problem: routeUnsupportedProtocol(`${field}: ${tls.problem}`), tlsPort };
   if (tls.tls !== undefined && (family === 'tcp' || family === 'udp')) {
     return {
       key: null,
@@ -247,15 +256,13 @@ export function resolveBackendRef(
       problem: routeUnsupportedProtocol(
         `${field}: port ${port} of Service ${namespace}/${name} has appProtocol ${show(servicePort.appProtocol)}, which ${route.kind}s cannot speak`,
       ),
+      tlsPort,
     };
   }
   const key = serviceBackendKey(namespace, name, port, protocol);
-  if (!context.backends.has(key)) {
-    const spec: BackendSpec = { key, namespace, name, port, protocol, servicePort };
-    if (tls.tls !== undefined) spec.tls = tls.tls;
-    context.backends.set(key, spec);
-  }
-  return { key };
+  const spec: BackendSpec = { key, namespace, name, port, protocol, servicePort };
+  if (tls.tls !== undefined) spec.tls = tls.tls;
+  return { key, spec, tlsPort };
 }
 
 /** The IR record of a backend: the spec and the ready endpoints of its Service port. */

@@ -213,7 +213,6 @@ export function trackedContext(context: TranslateContext, deps: Set<string>): Tr
     namespaceLabels: new TrackingMap(context.namespaceLabels, 'ns', deps),
     grants: new TrackingMap(context.grants, 'grants', deps),
     backendTlsPolicies: new TrackingMap(context.backendTlsPolicies, 'btp', deps),
-    backends: new Map(),
   };
 }
 

@@ -1,32 +1,24 @@
-// Lookups over the resource snapshot, built once per run before any pass needs them: objects by namespace/name,
-// EndpointSlices by Service, namespace labels, ReferenceGrants. Read-only for the passes, except the memo of
-// resolved backends, which only ever grows within one run.
+// What every pass reads: the options and the lookups over the objects (kept up to date by context-index.ts): objects
+// by namespace/name, EndpointSlices by Service, namespace labels, ReferenceGrants, BackendTLSPolicies. Read-only
+// during a pass: a pass returns what it found (a route's node keeps its resolved backends), it writes nothing here.
 
-import type { BackendSpec } from './backend.ts';
 import type { ResolvedOptions } from './options.ts';
 import { isObject } from './read.ts';
 import type { ReferenceGrantIndex } from './referencegrant.ts';
 import type { ConfigMap, EndpointSlice, KubeObject, Secret, Service } from './resources.ts';
 
 export interface TranslateContext {
-  options: ResolvedOptions;
-  services: ReadonlyMap<string, Service>;
-  secrets: ReadonlyMap<string, Secret>;
-  configMaps: ReadonlyMap<string, ConfigMap>;
+  readonly options: ResolvedOptions;
+  readonly services: ReadonlyMap<string, Service>;
+  readonly secrets: ReadonlyMap<string, Secret>;
+  readonly configMaps: ReadonlyMap<string, ConfigMap>;
   /** EndpointSlices by `<namespace>/<service>` (label `kubernetes.io/service-name`), in precedence order. */
-  endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
+  readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
   /** Labels of each Namespace object, by name. */
-  namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
-  grants: ReferenceGrantIndex;
+  readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  readonly grants: ReferenceGrantIndex;
   /** BackendTLSPolicies by namespace, in precedence order. */
-  backendTlsPolicies: ReadonlyMap<string, readonly KubeObject[]>;
-  /** Backends resolved so far in this run, by key; a Service port is resolved once however many routes use it. */
-  backends: Map<string, BackendSpec>;
-  /**
-   * Set only while one route's node is built (routes.ts `buildRouteNode`): the Service ports (`<namespace>/<service>/
-   * <port name>`) its HTTP or gRPC backends reach that a BackendTLSPolicy targets, for the policies' status.
-   */
-  backendTlsPorts?: Set<string>;
+  readonly backendTlsPolicies: ReadonlyMap<string, readonly KubeObject[]>;
 }
 
 export function stringRecord(value: unknown): Record<string, string> {

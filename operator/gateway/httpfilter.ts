@@ -225,7 +225,9 @@ function mirror(raw: unknown, field: string, issues: RuleIssues, scope: FilterSc
     !needs(scope, issues, 'HTTPRouteRequestPercentageMirror', `${field}: mirroring a share of requests`)
   )
     return undefined;
-  const resolved = resolveBackendRef(scope.context, raw.backendRef, `${field}.backendRef`, scope.route, scope.family);
+  const resolved = issues.resolved(
+    resolveBackendRef(scope.context, raw.backendRef, `${field}.backendRef`, scope.route, scope.family),
+  );
   // Gateway API: an unresolvable mirror backend is dropped (ResolvedRefs=False); the rule itself still works.
   if (resolved.key === null) return issues.ref(resolved.problem);
   return { type: 'RequestMirror', backendKey: resolved.key, percent };

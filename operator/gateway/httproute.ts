@@ -6,7 +6,7 @@
 import type { HttpRule, RetryPolicy, WeightedBackend } from '../../shared/ir/route.ts';
 import { checkHostname, parseGatewayDuration } from '../../shared/validation/fields.ts';
 import { resolveBackendRef } from './backend.ts';
-import type { BackendFamily } from './backend.ts';
+import type { BackendFamily, BackendSpec } from './backend.ts';
 import type { ConditionDraft } from './conditions.ts';
 import type { TranslateContext } from './context.ts';
 import { buildGrpcMatches } from './grpcroute.ts';
@@ -36,6 +36,8 @@ export interface HttpRouteNode {
   refProblems: ConditionDraft[];
   /** Service ports (`<namespace>/<service>/<port name>`) its backends reach that a BackendTLSPolicy targets. */
   backendTlsPorts: string[];
+  /** The backends its references resolved to, by key (rules dropped or not). */
+  resolvedBackends: Map<string, BackendSpec>;
 }
 
 /** Default retry settings where `retry` leaves them out (implementation-specific in Gateway API). */
@@ -125,7 +127,7 @@ function buildBackends(raw: unknown, field: string, issues: RuleIssues, scope: F
       ...scope,
       perBackend: true,
     });
-    const resolved = resolveBackendRef(scope.context, entry, where, scope.route, scope.family);
+    const resolved = issues.resolved(resolveBackendRef(scope.context, entry, where, scope.route, scope.family));
     if (resolved.key === null) issues.ref(resolved.problem);
     // A backend whose filters cannot run must not get traffic unfiltered: its share answers 500.
     backends.push({ backendKey: failClosed ? null : resolved.key, weight, filters });
@@ -207,7 +209,9 @@ export function buildHttpRouteNode(
     dropped: [],
     refProblems: [],
     backendTlsPorts: [],
+    resolvedBackends: new Map(),
   };
+  const tlsPorts = new Set<string>();
   checkRouteHostnames(node, spec.hostnames);
   // The CRD defaults an absent rule list to one rule matching everything (which, with no backend, answers 500).
   const rules = spec.rules === undefined ? [{}] : spec.rules;
@@ -218,6 +222,9 @@ export function buildHttpRouteNode(
   for (const [index, raw] of rules.entries()) {
     const { rule, issues } = buildRule(context, node, raw, index);
     node.refProblems.push(...issues.refs);
+    for (const [key, spec] of issues.backends)
+      if (!node.resolvedBackends.has(key)) node.resolvedBackends.set(key, spec);
+    for (const port of issues.tlsPorts) tlsPorts.add(port);
     if (rule !== undefined) node.rules.push(rule);
     else {
       const reason = issues.invalid.some((p) => p.reason === 'IncompatibleFilters')
@@ -226,6 +233,7 @@ export function buildHttpRouteNode(
       node.dropped.push({ reason, message: issues.invalid.map((p) => p.message).join('; ') });
     }
   }
+  node.backendTlsPorts = [...tlsPorts].sort();
   if (node.rules.length === 0 && node.rejection === undefined) {
     const reason = node.dropped.some((p) => p.reason === 'IncompatibleFilters')
       ? 'IncompatibleFilters'

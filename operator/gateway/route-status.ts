@@ -11,6 +11,7 @@ import {
   routeUnsupportedValue,
   stampConditions,
 } from './conditions.ts';
+import type { BackendSpec } from './backend.ts';
 import type { ConditionDraft } from './conditions.ts';
 import { stringAt } from './read.ts';
 import { generationOf } from './resources.ts';
@@ -29,6 +30,8 @@ export interface RouteNodeCommon {
   refProblems: ConditionDraft[];
   /** HTTP kinds: Service ports its backends reach that a BackendTLSPolicy targets (the policies' ancestors). */
   backendTlsPorts?: readonly string[];
+  /** The backends its references resolved to, by key (rules dropped or not). */
+  resolvedBackends: Map<string, BackendSpec>;
 }
 
 /** The Accepted condition of one parent, once attachment and the rules are both known. */

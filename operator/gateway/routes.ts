@@ -49,14 +49,11 @@ export function buildRouteNode(
     hostnames: [],
     dropped: [],
     refProblems: [],
+    resolvedBackends: new Map(),
   };
   if (isHttpRouteKind(kind)) {
-    const backendTlsPorts = new Set<string>();
     try {
-      // The node's own view of the context, to collect the Service ports a BackendTLSPolicy targets.
-      const node = buildHttpRouteNode({ ...context, backendTlsPorts }, route, kind);
-      node.backendTlsPorts = [...backendTlsPorts].sort();
-      return node;
+      return buildHttpRouteNode(context, route, kind);
     } catch (error) {
       return failedNode<HttpRouteNode>({ ...base, kind, rules: [], backendTlsPorts: [] }, error);
     }

@@ -150,9 +150,8 @@ export class RouteTable {
     let specs = entry?.specs ?? new Map<string, BackendSpec>();
     if (node === undefined || level >= NODE) {
       const deps = new Set<string>();
-      const context = trackedContext(input.context, deps);
-      node = buildRouteNode(context, object, kind);
-      specs = context.backends;
+      node = buildRouteNode(trackedContext(input.context, deps), object, kind);
+      specs = node.resolvedBackends;
       this.#nodeDeps.set(id, deps);
       out.translated++;
       level = NODE;

@@ -313,7 +313,6 @@ export class TranslationSession {
       namespaceLabels: index.namespaceLabels,
       grants: index.grants,
       backendTlsPolicies: index.backendTlsPolicies,
-      backends: new Map(),
     };
   }
 }

@@ -5,6 +5,7 @@
 import type { WeightedBackend } from '../../shared/ir/route.ts';
 import { checkHostname } from '../../shared/validation/fields.ts';
 import { resolveBackendRef } from './backend.ts';
+import type { BackendSpec } from './backend.ts';
 import type { ConditionDraft } from './conditions.ts';
 import type { TranslateContext } from './context.ts';
 import { at, integerAt, isObject, listAt, objectAt, show } from './read.ts';
@@ -25,6 +26,8 @@ export interface StreamRouteNode {
   dropped: RuleProblem[];
   backends: WeightedBackend[];
   refProblems: ConditionDraft[];
+  /** The backends its references resolved to, by key. */
+  resolvedBackends: Map<string, BackendSpec>;
 }
 
 function readHostnames(node: StreamRouteNode, raw: unknown): void {
@@ -63,6 +66,7 @@ function readBackends(context: TranslateContext, node: StreamRouteNode, rule: Re
     }
     const resolved = resolveBackendRef(context, entry, where, { kind: node.kind, namespace: node.namespace }, family);
     if (resolved.key === null) node.refProblems.push(resolved.problem);
+    else if (!node.resolvedBackends.has(resolved.key)) node.resolvedBackends.set(resolved.key, resolved.spec);
     node.backends.push({ backendKey: resolved.key, weight, filters: [] });
   }
 }
@@ -82,6 +86,7 @@ export function buildStreamRouteNode(
     dropped: [],
     backends: [],
     refProblems: [],
+    resolvedBackends: new Map(),
   };
   if (kind === 'TLSRoute') readHostnames(node, spec.hostnames);
   const rules = spec.rules;
