@@ -9,7 +9,8 @@
 // (a pass after the routes); the session keeps them per Service (`TlsPortUses`) and builds the statuses of one
 // namespace's policies at a time.
 
-import { checkPolicy, findConflicts, serviceTargets } from './backendtlspolicy.ts';
+import { serviceTargets } from './backendtlspolicy.ts';
+import type { CheckedPolicy } from './backendtlspolicy.ts';
 import {
   policyAccepted,
   policyConflicted,
@@ -22,7 +23,6 @@ import {
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
 import { namespacedKey, parseNamespacedKey } from './keys.ts';
-import type { TranslateContext } from './context.ts';
 import type { ParentResult } from './attach.ts';
 import { stringAt } from './read.ts';
 import { GATEWAY_GROUP } from './referencegrant.ts';
@@ -65,8 +65,8 @@ function ancestorsOf(policy: BackendTLSPolicy, uses: TlsPortUses): string[] {
   return [...gateways].sort();
 }
 
-function verdict(context: TranslateContext, policy: BackendTLSPolicy, conflict: string | undefined): ConditionDraft[] {
-  const check = checkPolicy(context, policy);
+/** The policy's Accepted and ResolvedRefs conditions, the same for every ancestor. */
+function policyConditions({ check, conflict }: CheckedPolicy): ConditionDraft[] {
   let accepted: ConditionDraft;
   if (conflict !== undefined) accepted = policyConflicted(conflict);
   else if (check.rejection?.reason === 'Invalid') accepted = policyInvalid(check.rejection.message);
@@ -85,23 +85,22 @@ function verdict(context: TranslateContext, policy: BackendTLSPolicy, conflict: 
 }
 
 /**
- * The statuses of one namespace's policies (`policies` in precedence order: conflicts need all of them), for those
- * that some Gateway of ours reaches; at most 16 ancestors each, the first by namespace/name.
+ * The statuses of one namespace's checked policies, for those that some Gateway of ours reaches; at most 16 ancestors
+ * each, the first by namespace/name.
  */
 export function backendTlsPolicyStatuses(
-  context: TranslateContext,
-  policies: readonly BackendTLSPolicy[],
+  policies: readonly CheckedPolicy[],
   uses: TlsPortUses,
   controllerName: string,
   now: string,
 ): PolicyObjectStatus[] {
-  const conflicts = findConflicts(policies);
   const out: PolicyObjectStatus[] = [];
-  for (const policy of policies) {
+  for (const checked of policies) {
+    const { policy } = checked;
     const ancestors = ancestorsOf(policy, uses).slice(0, MAX_POLICY_ANCESTORS);
     if (ancestors.length === 0) continue;
     const generation = generationOf(policy);
-    const conditions = stampConditions(verdict(context, policy, conflicts.get(policy)), generation, now);
+    const conditions = stampConditions(policyConditions(checked), generation, now);
     const entries: PolicyAncestorStatus[] = ancestors.map((key) => {
       const { namespace, name } = parseNamespacedKey(key);
       return {

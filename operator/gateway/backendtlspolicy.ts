@@ -2,8 +2,9 @@
 // policy's hostname (SNI and verification) and CA certificates (or the system roots). A policy that targets the
 // port but cannot be applied makes the backend unusable (500), never plaintext: the Service asked for TLS. Without
 // the BackendTLSPolicy feature, a targeted backend is refused for the same reason.
-// The same checks give the policy's own verdict (`checkPolicy`, `findConflicts`), which backendtlspolicy-status.ts
-// turns into `status.ancestors`.
+// Each policy is checked once per translation of its namespace (`checkPolicies`, the policies pass, before the
+// routes): the routes' backends read the checked policies, and backendtlspolicy-status.ts turns the same checks into
+// `status.ancestors`.
 
 import type { BackendTls } from '../../shared/ir/backend.ts';
 import { checkHostname } from '../../shared/validation/fields.ts';
@@ -24,6 +25,24 @@ export interface PolicyCheck {
   refProblems: Array<{ reason: 'InvalidCACertificateRef' | 'InvalidKind'; message: string }>;
 }
 
+/** A policy with its check and, when an older policy takes its target, the conflict. */
+export interface CheckedPolicy {
+  policy: BackendTLSPolicy;
+  check: PolicyCheck;
+  conflict?: string;
+}
+
+/** Checks the policies of one namespace (in precedence order: conflicts need all of them). */
+export function checkPolicies(context: TranslateContext, policies: readonly BackendTLSPolicy[]): CheckedPolicy[] {
+  const conflicts = findConflicts(policies);
+  return policies.map((policy) => {
+    const checked: CheckedPolicy = { policy, check: checkPolicy(context, policy) };
+    const conflict = conflicts.get(policy);
+    if (conflict !== undefined) checked.conflict = conflict;
+    return checked;
+  });
+}
+
 /** A policy's `targetRefs[]` entries that name a core Service: `{ service, sectionName }` (sectionName = port name). */
 export function serviceTargets(policy: BackendTLSPolicy): Array<{ service: string; sectionName: string | undefined }> {
   const out: Array<{ service: string; sectionName: string | undefined }> = [];
@@ -42,13 +61,13 @@ function findPolicy(
   namespace: string,
   service: string,
   portName: string,
-): BackendTLSPolicy | undefined {
-  let whole: BackendTLSPolicy | undefined;
-  for (const policy of context.backendTlsPolicies.get(namespace) ?? []) {
-    for (const target of serviceTargets(policy)) {
+): CheckedPolicy | undefined {
+  let whole: CheckedPolicy | undefined;
+  for (const checked of context.backendTlsPolicies.get(namespace) ?? []) {
+    for (const target of serviceTargets(checked.policy)) {
       if (target.service !== service) continue;
-      if (target.sectionName === undefined) whole ??= policy;
-      else if (target.sectionName === portName) return policy; // precedence order: the oldest specific policy wins
+      if (target.sectionName === undefined) whole ??= checked;
+      else if (target.sectionName === portName) return checked; // precedence order: the oldest specific policy wins
     }
   }
   return whole;
@@ -59,7 +78,7 @@ function findPolicy(
  * sectionName (or both without one) named by a policy that takes precedence (Gateway API: Accepted=False,
  * Conflicted). The winner of each target is the one `findPolicy` applies.
  */
-export function findConflicts(policies: readonly BackendTLSPolicy[]): Map<BackendTLSPolicy, string> {
+function findConflicts(policies: readonly BackendTLSPolicy[]): Map<BackendTLSPolicy, string> {
   const owners = new Map<string, BackendTLSPolicy>();
   const conflicts = new Map<BackendTLSPolicy, string>();
   for (const policy of policies) {
@@ -103,7 +122,7 @@ function checkCaRefs(
 }
 
 /** Checks a policy's `spec.validation`; `check.tls` is set when the policy can be applied. */
-export function checkPolicy(context: TranslateContext, policy: BackendTLSPolicy): PolicyCheck {
+function checkPolicy(context: TranslateContext, policy: BackendTLSPolicy): PolicyCheck {
   const check: PolicyCheck = { refProblems: [] };
   const reject = (reason: 'Invalid' | 'NoValidCACertificate', message: string): PolicyCheck => ({
     ...check,
@@ -158,13 +177,13 @@ export function resolveBackendTls(
   service: string,
   portName: string,
 ): BackendTlsResolution {
-  const policy = findPolicy(context, namespace, service, portName);
-  if (policy === undefined) return { tls: undefined };
+  const found = findPolicy(context, namespace, service, portName);
+  if (found === undefined) return { tls: undefined };
+  const { policy, check } = found;
   const where = `BackendTLSPolicy ${namespaceOf(policy)}/${nameOf(policy)}`;
   if (!context.options.supportedFeatures.has('BackendTLSPolicy')) {
     return { problem: `${where} asks for TLS to this backend, which this installation does not support` };
   }
-  const check = checkPolicy(context, policy);
   if (check.tls !== undefined) return { tls: check.tls };
   return { problem: `${where}: ${check.rejection?.message ?? 'cannot be applied'}` };
 }

@@ -2,10 +2,11 @@
 // by namespace/name, EndpointSlices by Service, namespace labels, ReferenceGrants, BackendTLSPolicies. Read-only
 // during a pass: a pass returns what it found (a route's node keeps its resolved backends), it writes nothing here.
 
+import type { CheckedPolicy } from './backendtlspolicy.ts';
 import type { ResolvedOptions } from './options.ts';
 import { isObject } from './read.ts';
 import type { ReferenceGrantIndex } from './referencegrant.ts';
-import type { ConfigMap, EndpointSlice, KubeObject, Secret, Service } from './resources.ts';
+import type { ConfigMap, EndpointSlice, Secret, Service } from './resources.ts';
 
 export interface TranslateContext {
   readonly options: ResolvedOptions;
@@ -17,8 +18,8 @@ export interface TranslateContext {
   /** Labels of each Namespace object, by name. */
   readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
   readonly grants: ReferenceGrantIndex;
-  /** BackendTLSPolicies by namespace, in precedence order. */
-  readonly backendTlsPolicies: ReadonlyMap<string, readonly KubeObject[]>;
+  /** BackendTLSPolicies by namespace, in precedence order, checked by the policies pass (session-policies.ts). */
+  readonly backendTlsPolicies: ReadonlyMap<string, readonly CheckedPolicy[]>;
 }
 
 export function stringRecord(value: unknown): Record<string, string> {

@@ -1,14 +1,26 @@
-// The BackendTLSPolicy statuses of a translation session (session.ts), namespace by namespace: a namespace's
-// policies are checked again when one of them changed (`btp|<ns>`), when something their check read changed (a CA
-// ConfigMap, a ReferenceGrant), or when the Gateways that reach one of its Services with TLS changed. The routes
-// report those reaches (`TlsUseCounts`, fed by session-routes.ts); the statuses are those `translate` builds
-// (backendtlspolicy-status.ts).
+// The BackendTLSPolicies of a translation session (session.ts), namespace by namespace, in two passes:
+//   - before the routes, `check`: a namespace's policies are checked again when one of them changed (`btp|<ns>`) or
+//     something their check read changed (a CA ConfigMap or Secret); the routes read the checked policies, and when
+//     a namespace's checks changed, `btp|<ns>` tells the routes that read them;
+//   - after the routes, `statuses`: built again for the namespaces whose checks changed, or whose Services the
+//     Gateways reach with TLS differently. The routes report those reaches (`TlsUseCounts`, fed by
+//     session-routes.ts); the statuses are backendtlspolicy-status.ts's.
 
 import { backendTlsPolicyStatuses } from './backendtlspolicy-status.ts';
+import { checkPolicies } from './backendtlspolicy.ts';
+import type { CheckedPolicy } from './backendtlspolicy.ts';
 import { trackedContext } from './context-index.ts';
 import type { TranslateContext } from './context.ts';
 import { Dependents } from './dependents.ts';
-import { dependencyEntry, parseNamespacedKey, parseServicePortKey, statusKey } from './keys.ts';
+import {
+  dependencyEntry,
+  dependencyKey,
+  parseNamespacedKey,
+  parseServicePortKey,
+  statusKey,
+  wholeLookupKey,
+} from './keys.ts';
+import type { KubeObject } from './resources.ts';
 import type { ObjectStatus } from './status.ts';
 
 /** How many routes reach each Service port from each Gateway: `<namespace>/<service>` → port name → Gateway → count. */
@@ -42,36 +54,66 @@ export class TlsUseCounts {
 }
 
 export class PolicyTable {
-  /** Dependency keys each namespace's policy statuses read. */
+  /** Checked policies by namespace: the routes' view of them. */
+  readonly checked = new Map<string, readonly CheckedPolicy[]>();
+  /** Dependency keys each namespace's checks read. */
   readonly #deps = new Dependents();
+  /** Namespaces to check whatever changed (all of them in a new table). */
+  readonly #pending = new Set<string>();
+  /** Namespaces whose statuses are to be built again in the status pass of this run. */
+  readonly #statusesDue = new Set<string>();
   /** Status keys handed out per namespace, to take back those no longer given. */
   readonly #keys = new Map<string, Set<string>>();
 
+  /** Every namespace of `namespaces` is checked in the next run (a new table). */
+  checkAll(namespaces: Iterable<string>): void {
+    for (const namespace of namespaces) this.#pending.add(namespace);
+  }
+
   /**
-   * Builds again the statuses of the namespaces in `dirty`, of those whose dependencies are in `changedDeps`, and of
-   * those a policy came to or went from; `set` takes each status (undefined: take it back).
+   * The policies pass: checks again the namespaces whose policies, or what their checks read, changed (`policies`:
+   * every BackendTLSPolicy by namespace, in precedence order); adds `btp|<ns>` to `changedDeps` for those whose
+   * checks changed.
    */
-  run(
+  check(
     context: TranslateContext,
+    policies: ReadonlyMap<string, readonly KubeObject[]>,
+    changedDeps: Set<string>,
+  ): void {
+    const due = this.#pending;
+    this.#deps.collect(changedDeps, (namespace) => due.add(namespace));
+    for (const dep of changedDeps) {
+      const namespace = dependencyEntry(dep, 'btp');
+      if (namespace !== undefined) due.add(namespace);
+    }
+    for (const namespace of due) {
+      const deps = new Set<string>();
+      const checked = checkPolicies(trackedContext(context, deps), policies.get(namespace) ?? []);
+      this.#deps.set(namespace, deps);
+      const before = this.checked.get(namespace) ?? [];
+      if (checked.length > 0) this.checked.set(namespace, checked);
+      else this.checked.delete(namespace);
+      this.#statusesDue.add(namespace);
+      if (sameChecks(before, checked)) continue;
+      changedDeps.add(dependencyKey('btp', namespace));
+      changedDeps.add(wholeLookupKey('btp'));
+    }
+    due.clear();
+  }
+
+  /**
+   * The status pass: builds again the statuses of the namespaces checked in this run and of those whose Services
+   * the Gateways reach differently; `set` takes each status (undefined: take it back).
+   */
+  statuses(
     uses: TlsUseCounts,
-    dirty: Set<string>,
-    changedDeps: ReadonlySet<string>,
     controllerName: string,
     now: string,
     set: (key: string, status: ObjectStatus | undefined) => void,
   ): void {
-    for (const namespace of uses.takeChanged()) dirty.add(namespace);
-    this.#deps.collect(changedDeps, (namespace) => dirty.add(namespace));
-    for (const dep of changedDeps) {
-      const namespace = dependencyEntry(dep, 'btp');
-      if (namespace !== undefined) dirty.add(namespace);
-    }
-    for (const namespace of dirty) {
-      const deps = new Set<string>();
-      const tracked = trackedContext(context, deps);
-      const policies = tracked.backendTlsPolicies.get(namespace) ?? [];
-      const statuses = backendTlsPolicyStatuses(tracked, policies, uses.uses, controllerName, now);
-      this.#deps.set(namespace, deps);
+    for (const namespace of uses.takeChanged()) this.#statusesDue.add(namespace);
+    for (const namespace of this.#statusesDue) {
+      const statuses = backendTlsPolicyStatuses(this.checked.get(namespace) ?? [], uses.uses, controllerName, now);
       const before = this.#keys.get(namespace) ?? new Set<string>();
       const after = new Set<string>();
       for (const status of statuses) {
@@ -83,5 +125,17 @@ export class PolicyTable {
       if (after.size > 0) this.#keys.set(namespace, after);
       else this.#keys.delete(namespace);
     }
+    this.#statusesDue.clear();
   }
+}
+
+/** The same policy objects with the same checks: the routes that read them need not be built again. */
+function sameChecks(a: readonly CheckedPolicy[], b: readonly CheckedPolicy[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every(
+    (x, i) =>
+      x.policy === b[i].policy &&
+      x.conflict === b[i].conflict &&
+      JSON.stringify(x.check) === JSON.stringify(b[i].check),
+  );
 }

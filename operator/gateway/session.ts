@@ -7,25 +7,29 @@
 //
 // The passes, in `run`, in the order their inputs become available:
 //   1. object changes go into the lookups, which say which dependency keys changed;
-//   2. GatewayClasses — a Gateway is ours only through an accepted class of ours (session-gateways.ts);
-//   3. Gateways and their listeners, conflicts between listeners, their ListenerSets — need the classes, Secrets and
+//   2. BackendTLSPolicies checked, once per policy — they read only the lookups, and the routes' backends read them
+//      (session-policies.ts);
+//   3. GatewayClasses — a Gateway is ours only through an accepted class of ours (session-gateways.ts);
+//   4. Gateways and their listeners, conflicts between listeners, their ListenerSets — need the classes, Secrets and
 //      grants; a Gateway whose listeners changed as routes see them marks its routes for attachment;
-//   4. addresses (pool: an address per Gateway; service mode: internal ports and the Gateway's Service) — need every
+//   5. addresses (pool: an address per Gateway; service mode: internal ports and the Gateway's Service) — need every
 //      Gateway: precedence decides who keeps a contested address or port;
-//   5. programmed listeners and their IR records — need the addresses;
-//   6. routes: rules, backends, attachment to listeners, their records — need the listeners after conflicts (a
-//      conflicted listener admits no route) and whether they are programmed (session-routes.ts);
-//   7. backend records — need the routes that use them (session-backends.ts);
-//   8. BackendTLSPolicy statuses — their ancestors are the Gateways whose routes reach the Service ports they target
-//      (session-policies.ts), so they need the routes' attachments;
-//   9. Gateway and ListenerSet statuses — they count attachedRoutes (6) and programmed listeners (5);
-//  10. the final IR check, and what goes out (session-ir.ts).
+//   6. programmed listeners and their IR records — need the addresses;
+//   7. routes: rules, backends, attachment to listeners, their records — need the checked policies (2), the
+//      listeners after conflicts (a conflicted listener admits no route) and whether they are programmed (6)
+//      (session-routes.ts);
+//   8. backend records — need the routes that use them (session-backends.ts);
+//   9. BackendTLSPolicy statuses — their ancestors are the Gateways whose routes reach the Service ports they target,
+//      so they need the routes' attachments (7);
+//  10. Gateway and ListenerSet statuses — they count attachedRoutes (7) and programmed listeners (6);
+//  11. the final IR check, and what goes out (session-ir.ts).
 // A new set of options (controller name, features, address mode and its settings) starts over: everything is
 // translated again. Statuses equal but for their time are not handed out again (session-statuses.ts), so with one
 // clock value for all runs, `result()` of a session fed change by change equals that of a fresh one.
 
 import type { Problem } from '../../shared/validation/problem.ts';
 import { programListeners } from './assemble.ts';
+import type { CheckedPolicy } from './backendtlspolicy.ts';
 import { ContextIndex } from './context-index.ts';
 import type { TranslateContext } from './context.ts';
 import { gatewayStatus } from './gateway.ts';
@@ -81,8 +85,6 @@ class Memo {
   /** Listener key → the client certificate its Gateway presents to TLS backends. */
   clientCertificates = new Map<string, string>();
   readonly policies = new PolicyTable();
-  /** Namespaces whose BackendTLSPolicy statuses are to be built again whatever changed (all of them after a rebuild). */
-  readonly pendingPolicyNamespaces = new Set<string>();
 }
 
 export class TranslationSession {
@@ -131,15 +133,17 @@ export class TranslationSession {
     const changedDeps = this.#takeObjectChanges();
     const rebuilt = this.#memo === null;
     const memo = this.#memo ?? this.#newMemo();
-    const context = this.#context(resolved);
-    // 2, 3. classes, Gateways, ListenerSets.
+    const context = this.#context(resolved, memo.policies.checked);
+    // 2. BackendTLSPolicies.
+    memo.policies.check(context, this.#index.backendTlsPolicies, changedDeps);
+    // 3, 4. classes, Gateways, ListenerSets.
     memo.gateways.buildClasses(this.#source, context, changedDeps, this.#statuses);
     memo.gateways.buildGateways(this.#source, context, changedDeps, this.#statuses);
-    // 4. addresses.
+    // 5. addresses.
     const gateways = memo.gateways.order;
     ({ addresses: this.#addresses, ports: this.#ports } = assignAddresses(gateways, context));
     this.#services = gatewayServices(gateways);
-    // 5. programmed listeners.
+    // 6. programmed listeners.
     const { listeners, programmed, certificates, clientCertificates } = programListeners(gateways);
     const changedListeners = new Set<string>();
     for (const key of programmed)
@@ -150,7 +154,7 @@ export class TranslationSession {
     memo.clientCertificates = clientCertificates;
     this.#ir.replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
     this.#ir.replaceAll('certificates', certificates);
-    // 6. routes.
+    // 7. routes.
     const routes = memo.routes.run({
       context,
       gateways: memo.gateways.nodes,
@@ -164,26 +168,18 @@ export class TranslationSession {
     });
     for (const { list, key, record } of routes.records) this.#ir.set(list, key, record);
     for (const { key, status } of routes.statuses) this.#statuses.set(key, status);
-    // 7. backends.
+    // 8. backends.
     for (const dep of changedDeps) {
       const service = dependencyEntry(dep, 'eps');
       if (service !== undefined) memo.routes.backends.endpointsChanged(service);
     }
     for (const [key, record] of memo.routes.backends.take(context)) this.#ir.set('backends', key, record);
-    // 8. BackendTLSPolicy statuses.
-    if (this.#features.has('BackendTLSPolicy')) {
-      memo.policies.run(
-        context,
-        memo.routes.tlsUses,
-        memo.pendingPolicyNamespaces,
-        changedDeps,
-        resolved.controllerName,
-        resolved.now,
-        (key, status) => this.#statuses.set(key, status),
+    // 9. BackendTLSPolicy statuses.
+    if (this.#features.has('BackendTLSPolicy'))
+      memo.policies.statuses(memo.routes.tlsUses, resolved.controllerName, resolved.now, (key, status) =>
+        this.#statuses.set(key, status),
       );
-      memo.pendingPolicyNamespaces.clear();
-    }
-    // 9. Gateway and ListenerSet statuses.
+    // 10. Gateway and ListenerSet statuses.
     for (const node of gateways) {
       for (const listener of node.listeners) listener.attachedRoutes = memo.routes.counts.get(listener.key) ?? 0;
       this.#statuses.set(
@@ -194,7 +190,7 @@ export class TranslationSession {
     memo.gateways.listenerSets.statuses(gateways, memo.routes.counts, programmed, resolved.now, (key, status) =>
       this.#statuses.set(key, status),
     );
-    // 10. the IR check, and what goes out.
+    // 11. the IR check, and what goes out.
     const statuses = this.#statuses.end();
     this.#ir.publish();
     return {
@@ -295,14 +291,14 @@ export class TranslationSession {
       for (const [key, object] of objects) memo.routes.objectChanged(key, kind, object);
     }
     // Classes are dirty in a new table, and building them marks every Gateway.
-    for (const namespace of this.#index.backendTlsPolicies.keys()) memo.pendingPolicyNamespaces.add(namespace);
+    memo.policies.checkAll(this.#index.backendTlsPolicies.keys());
     this.#memo = memo;
     this.#statuses.startOver();
     this.#ir.reset();
     return memo;
   }
 
-  #context(options: ResolvedOptions): TranslateContext {
+  #context(options: ResolvedOptions, policies: ReadonlyMap<string, readonly CheckedPolicy[]>): TranslateContext {
     const index = this.#index;
     return {
       options,
@@ -312,7 +308,7 @@ export class TranslationSession {
       endpointSlices: index.endpointSlices,
       namespaceLabels: index.namespaceLabels,
       grants: index.grants,
-      backendTlsPolicies: index.backendTlsPolicies,
+      backendTlsPolicies: policies,
     };
   }
 }
