@@ -10,7 +10,7 @@
 // namespace's policies at a time.
 
 import { serviceTargets } from './backendtlspolicy.ts';
-import type { CheckedPolicy } from './backendtlspolicy.ts';
+import type { CheckedPolicy } from './context.ts';
 import {
   policyAccepted,
   policyConflicted,
@@ -23,35 +23,17 @@ import {
 } from './conditions.ts';
 import type { ConditionDraft } from './conditions.ts';
 import { namespacedKey, parseNamespacedKey } from './keys.ts';
-import type { ParentResult } from './attach.ts';
 import { stringAt } from './read.ts';
 import { GATEWAY_GROUP } from './referencegrant.ts';
 import { generationOf, nameOf, namespaceOf } from './resources.ts';
 import type { BackendTLSPolicy } from './resources.ts';
 import { MAX_POLICY_ANCESTORS } from './status.ts';
 import type { ObjectStatus, PolicyAncestorStatus } from './status.ts';
-import type { RouteNodeCommon } from './route-status.ts';
-import { parentAccepted } from './route-status.ts';
 
 export type PolicyObjectStatus = Extract<ObjectStatus, { kind: 'BackendTLSPolicy' }>;
 
 /** Which Gateways reach which Service ports with TLS: `<namespace>/<service>` → port name → Gateway keys (a set, or a map with counts). */
 export type TlsPortUses = ReadonlyMap<string, ReadonlyMap<string, { keys(): Iterable<string> }>>;
-
-/** The Gateways (keys) where a route is accepted: those its BackendTLSPolicy ports are reached from. */
-export function acceptedGateways(route: RouteNodeCommon, parents: readonly ParentResult[]): string[] {
-  const keys = new Set<string>();
-  for (const parent of parents) if (parentAccepted(route, parent).status === 'True') keys.add(parent.gateway.key);
-  return [...keys];
-}
-
-/** A route's contribution to the uses: (Service port, Gateway) pairs. */
-export function tlsPortPairs(route: RouteNodeCommon, parents: readonly ParentResult[]): Array<[string, string]> {
-  const ports = route.backendTlsPorts ?? [];
-  if (ports.length === 0) return [];
-  const gateways = acceptedGateways(route, parents);
-  return ports.flatMap((port) => gateways.map((gateway): [string, string] => [port, gateway]));
-}
 
 function ancestorsOf(policy: BackendTLSPolicy, uses: TlsPortUses): string[] {
   const gateways = new Set<string>();

@@ -9,28 +9,12 @@
 import type { BackendTls } from '../../shared/ir/backend.ts';
 import { checkHostname } from '../../shared/validation/fields.ts';
 import { resolveCaCertificateRef } from './certificate.ts';
-import type { TranslateContext } from './context.ts';
+import type { CheckedPolicy, PolicyCheck, TranslateContext } from './context.ts';
 import { at, isObject, listAt, nonEmptyString, objectAt, show, stringAt } from './read.ts';
 import { nameOf, namespaceOf } from './resources.ts';
 import type { BackendTLSPolicy } from './resources.ts';
 
 export type BackendTlsResolution = { tls: BackendTls | undefined } | { problem: string };
-
-/** What a policy says, checked: the TLS settings when it can be applied, and what is wrong with it. */
-export interface PolicyCheck {
-  tls?: BackendTls;
-  /** Accepted=False: the policy cannot be applied at all. */
-  rejection?: { reason: 'Invalid' | 'NoValidCACertificate'; message: string };
-  /** ResolvedRefs=False: `caCertificateRefs` entries that cannot be used, in order. */
-  refProblems: Array<{ reason: 'InvalidCACertificateRef' | 'InvalidKind'; message: string }>;
-}
-
-/** A policy with its check and, when an older policy takes its target, the conflict. */
-export interface CheckedPolicy {
-  policy: BackendTLSPolicy;
-  check: PolicyCheck;
-  conflict?: string;
-}
 
 /** Checks the policies of one namespace (in precedence order: conflicts need all of them). */
 export function checkPolicies(context: TranslateContext, policies: readonly BackendTLSPolicy[]): CheckedPolicy[] {

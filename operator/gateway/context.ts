@@ -2,11 +2,11 @@
 // by namespace/name, EndpointSlices by Service, namespace labels, ReferenceGrants, BackendTLSPolicies. Read-only
 // during a pass: a pass returns what it found (a route's node keeps its resolved backends), it writes nothing here.
 
-import type { CheckedPolicy } from './backendtlspolicy.ts';
+import type { BackendTls } from '../../shared/ir/backend.ts';
 import type { ResolvedOptions } from './options.ts';
 import { isObject } from './read.ts';
 import type { ReferenceGrantIndex } from './referencegrant.ts';
-import type { ConfigMap, EndpointSlice, Secret, Service } from './resources.ts';
+import type { BackendTLSPolicy, ConfigMap, EndpointSlice, Secret, Service } from './resources.ts';
 
 export interface TranslateContext {
   readonly options: ResolvedOptions;
@@ -20,6 +20,24 @@ export interface TranslateContext {
   readonly grants: ReferenceGrantIndex;
   /** BackendTLSPolicies by namespace, in precedence order, checked by the policies pass (session-policies.ts). */
   readonly backendTlsPolicies: ReadonlyMap<string, readonly CheckedPolicy[]>;
+}
+
+// What the policies pass (policies/backendtlspolicy.ts) hands the routes through the context.
+
+/** What a policy says, checked: the TLS settings when it can be applied, and what is wrong with it. */
+export interface PolicyCheck {
+  tls?: BackendTls;
+  /** Accepted=False: the policy cannot be applied at all. */
+  rejection?: { reason: 'Invalid' | 'NoValidCACertificate'; message: string };
+  /** ResolvedRefs=False: `caCertificateRefs` entries that cannot be used, in order. */
+  refProblems: Array<{ reason: 'InvalidCACertificateRef' | 'InvalidKind'; message: string }>;
+}
+
+/** A policy with its check and, when an older policy takes its target, the conflict. */
+export interface CheckedPolicy {
+  policy: BackendTLSPolicy;
+  check: PolicyCheck;
+  conflict?: string;
 }
 
 export function stringRecord(value: unknown): Record<string, string> {

@@ -70,3 +70,18 @@ export function routeStatus(
     status: { parents: entries },
   };
 }
+
+/** The Gateways (keys) where a route is accepted: those its BackendTLSPolicy ports are reached from. */
+function acceptedGateways(route: RouteNodeCommon, parents: readonly ParentResult[]): string[] {
+  const keys = new Set<string>();
+  for (const parent of parents) if (parentAccepted(route, parent).status === 'True') keys.add(parent.gateway.key);
+  return [...keys];
+}
+
+/** A route's contribution to the uses: (Service port, Gateway) pairs. */
+export function tlsPortPairs(route: RouteNodeCommon, parents: readonly ParentResult[]): Array<[string, string]> {
+  const ports = route.backendTlsPorts ?? [];
+  if (ports.length === 0) return [];
+  const gateways = acceptedGateways(route, parents);
+  return ports.flatMap((port) => gateways.map((gateway): [string, string] => [port, gateway]));
+}

@@ -8,7 +8,7 @@
 
 import { backendTlsPolicyStatuses } from './backendtlspolicy-status.ts';
 import { checkPolicies } from './backendtlspolicy.ts';
-import type { CheckedPolicy } from './backendtlspolicy.ts';
+import type { CheckedPolicy } from './context.ts';
 import { trackedContext } from './context-index.ts';
 import type { TranslateContext } from './context.ts';
 import { Dependents } from './dependents.ts';

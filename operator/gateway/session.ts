@@ -29,7 +29,7 @@
 
 import type { Problem } from '../../shared/validation/problem.ts';
 import { programListeners } from './assemble.ts';
-import type { CheckedPolicy } from './backendtlspolicy.ts';
+import type { CheckedPolicy } from './context.ts';
 import { ContextIndex } from './context-index.ts';
 import type { TranslateContext } from './context.ts';
 import { gatewayStatus } from './gateway.ts';
