@@ -28,29 +28,29 @@
 // clock value for all runs, `result()` of a session fed change by change equals that of a fresh one.
 
 import type { Problem } from '../../shared/validation/problem.ts';
-import { programListeners } from './assemble.ts';
+import { programListeners } from './session/records.ts';
 import type { CheckedPolicy } from './context.ts';
-import { ContextIndex } from './context-index.ts';
+import { ContextIndex } from './session/context-index.ts';
 import type { TranslateContext } from './context.ts';
-import { gatewayStatus } from './gateway.ts';
-import { gatewayServices } from './gateway-service.ts';
-import type { GatewayService } from './gateway-service.ts';
+import { gatewayStatus } from './gateways/gateway.ts';
+import { gatewayServices } from './gateways/gateway-service.ts';
+import type { GatewayService } from './gateways/gateway-service.ts';
 import { dependencyEntry, namespacedKey, objectKey, parseNamespacedKey, statusKey } from './keys.ts';
-import { withAttachedListenerSets } from './listenerset.ts';
+import { withAttachedListenerSets } from './gateways/listenerset.ts';
 import { resolveOptions } from './options.ts';
 import type { AddressAllocations, PortAllocations, ResolvedOptions, TranslateOptions } from './options.ts';
 import { nameOf, namespaceOf, snapshotListOf } from './resources.ts';
 import type { KubeObject, SnapshotList } from './resources.ts';
-import { GatewayTable, assignAddresses } from './session-gateways.ts';
-import type { GatewaySource } from './session-gateways.ts';
-import { SessionIr } from './session-ir.ts';
-import type { RecordChanges } from './session-ir.ts';
-import { ListenerSetIndex } from './session-listenersets.ts';
-import { PolicyTable } from './session-policies.ts';
-import { RouteTable } from './session-routes.ts';
-import type { RouteKind } from './session-routes.ts';
-import { StatusTable } from './session-statuses.ts';
-import type { StatusChanges } from './session-statuses.ts';
+import { GatewayTable, assignAddresses } from './session/gateways.ts';
+import type { GatewaySource } from './session/gateways.ts';
+import { SessionIr } from './session/ir.ts';
+import type { RecordChanges } from './session/ir.ts';
+import { ListenerSetIndex } from './session/listenersets.ts';
+import { PolicyTable } from './session/policies.ts';
+import { RouteTable } from './session/routes.ts';
+import type { RouteKind } from './session/routes.ts';
+import { StatusTable } from './session/statuses.ts';
+import type { StatusChanges } from './session/statuses.ts';
 import type { TranslateResult } from './translate.ts';
 
 export type { RecordChanges, StatusChanges };

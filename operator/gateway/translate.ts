@@ -7,7 +7,7 @@
 
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
-import type { GatewayService } from './gateway-service.ts';
+import type { GatewayService } from './gateways/gateway-service.ts';
 import type { AddressAllocations, PortAllocations, TranslateOptions } from './options.ts';
 import type { KubeObject, ResourceSnapshot } from './resources.ts';
 import { TranslationSession } from './session.ts';

@@ -24,8 +24,8 @@ import type { KubeClient } from '../framework/kube-client.ts';
 import { WorkQueue } from '../framework/workqueue.ts';
 import { refOfKey } from '../framework/resource.ts';
 import type { ApiObject } from '../framework/resource.ts';
-import { GATEWAY_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL } from '../gateway/gateway-service.ts';
-import type { GatewayService } from '../gateway/gateway-service.ts';
+import { GATEWAY_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL } from '../gateway/gateways/gateway-service.ts';
+import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import { parseNamespacedKey } from '../gateway/keys.ts';
 
 /** The hash of the last apply, on the Service. */

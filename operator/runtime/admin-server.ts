@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
-import type { FileError } from '../providers/file-provider.ts';
+import type { FileError } from '../standalone/file-provider.ts';
 import type { StoredStatus } from '../status/status-board.ts';
 
 export interface OperatorAdminSources {

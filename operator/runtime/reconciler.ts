@@ -9,7 +9,7 @@ import { applyDataPlaneState, followsDataPlane, restamp } from '../gateway/datap
 import { timestamp } from '../gateway/options.ts';
 import type { DataPlaneState } from '../gateway/dataplane-state.ts';
 import { compareStatuses } from '../gateway/status.ts';
-import type { GatewayService } from '../gateway/gateway-service.ts';
+import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import type { PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';
 import type { StatsMessage } from '../../shared/protocol/messages.ts';

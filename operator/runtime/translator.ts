@@ -10,11 +10,11 @@ import type { KeysByKind, ReadonlyRecordIndex, RecordIndex } from '../../shared/
 import { RECORD_KINDS } from '../../shared/ir/snapshot.ts';
 import type { RecordKind } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
-import type { GatewayService } from '../gateway/gateway-service.ts';
+import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import type { AddressAllocations, PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import { followsDataPlane } from '../gateway/dataplane-state.ts';
-import { createSessionHost } from '../gateway/session-task.ts';
-import type { SessionReply, SessionTask } from '../gateway/session-task.ts';
+import { createSessionHost } from './translator-task.ts';
+import type { SessionReply, SessionTask } from './translator-task.ts';
 import { statusKey } from '../gateway/keys.ts';
 import type { SessionOutput, StatusChanges } from '../gateway/session.ts';
 import type { KubeObject } from '../gateway/resources.ts';

@@ -19,8 +19,8 @@ import { CONTENT_TYPE, KubeClient } from '../../operator/framework/kube-client.t
 import type { RequestOptions } from '../../operator/framework/kube-client.ts';
 import { collectionPath, objectPath } from '../../operator/framework/resource.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import type { GatewayService } from '../../operator/gateway/gateway-service.ts';
-import { FIELD_MANAGER } from '../../operator/kubernetes.ts';
+import type { GatewayService } from '../../operator/gateway/gateways/gateway-service.ts';
+import { FIELD_MANAGER } from '../../operator/kubernetes/operator.ts';
 import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesServiceSink, serviceBody, serviceMatches } from '../../operator/kubernetes/services.ts';
 import { RESOURCES, adminClient, apply, eventually, getObject, kubeConfigFor } from './support/kube.ts';

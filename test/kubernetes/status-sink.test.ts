@@ -19,7 +19,7 @@ import type { ApiObject } from '../../operator/framework/resource.ts';
 import { StatusWriter } from '../../operator/framework/status-writer.ts';
 import type { Condition } from '../../operator/gateway/conditions.ts';
 import type { ObjectStatus } from '../../operator/gateway/status.ts';
-import { FIELD_MANAGER } from '../../operator/kubernetes.ts';
+import { FIELD_MANAGER } from '../../operator/kubernetes/operator.ts';
 import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesStatusSink } from '../../operator/kubernetes/status-sink.ts';
 import { CONTROLLER, RESOURCES, adminClient, apply, eventually, getObject } from './support/kube.ts';

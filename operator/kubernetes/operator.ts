@@ -1,0 +1,243 @@
+// Kubernetes mode, assembled as standalone mode is: API server → provider (reflectors) → store → reconciler
+// (translate, publish, statuses) → data plane over the Unix socket. What differs: statuses go to the API server
+// through the status sink, in service mode the Gateways' Services through the Service sink, and only the replica
+// that holds the Lease writes either; every replica translates and publishes to its own data plane. `main.ts` runs it; tests run it in-process (several replicas in one process).
+//
+// Start order: the admin endpoint (liveness during a long first list), discovery and a complete first list of every
+// kind (so the first configuration published is the whole cluster's, never a partial one), the reconciler, leader
+// election. Stop order is the reverse, through framework/shutdown.ts: queued status writes drained while we still
+// lead, leader election (the Lease is released so that another replica takes over at once), the reconcile pass in
+// flight, the reflectors, the admin endpoint, the publisher (the data plane keeps serving its last configuration),
+// pending Events, the translator, the HTTP pool.
+
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { OperatorConfig } from '../config.ts';
+import { EventRecorder } from '../framework/events.ts';
+import { KubeClient } from '../framework/kube-client.ts';
+import { LeaderElector } from '../framework/leader-election.ts';
+import { Shutdown } from '../framework/shutdown.ts';
+import { StatusWriter } from '../framework/status-writer.ts';
+import { contextNamespace, loadKubeConfig } from './kubeconfig.ts';
+import { registerKubernetesMetrics } from './metrics.ts';
+import { KubernetesProvider } from './provider.ts';
+import type { ReflectorTuning } from './provider.ts';
+import { KubernetesServiceSink } from './services.ts';
+import { KubernetesStatusSink } from './status-sink.ts';
+import { DEFAULT_SERVICE_SELECTOR } from '../config.ts';
+import type { TranslateOptions } from '../gateway/options.ts';
+import { startOperatorAdmin } from '../runtime/admin-server.ts';
+import { OperatorMetrics } from '../runtime/metrics.ts';
+import { linkDataPlane } from '../runtime/dataplane-link.ts';
+import { Reconciler } from '../runtime/reconciler.ts';
+import { createTranslator } from '../runtime/translator-pool.ts';
+import { supportedFeatures } from '../standalone/operator.ts';
+import { ResourceStore } from '../store/resource-store.ts';
+
+/** Server-side apply field manager of our status writes. */
+export const FIELD_MANAGER = 'portico-operator';
+
+export interface KubernetesOperator {
+  store: ResourceStore;
+  provider: KubernetesProvider;
+  reconciler: Reconciler;
+  statuses: KubernetesStatusSink;
+  /** Service mode only. */
+  services: KubernetesServiceSink | null;
+  elector: LeaderElector;
+  writer: StatusWriter;
+  events: EventRecorder;
+  client: KubeClient;
+  adminPort: number;
+  stop(): Promise<void>;
+}
+
+/** Test seams: a ready KubeConfig (e.g. pointed at a proxy) and shorter timings. */
+export interface KubernetesOverrides {
+  kubeConfig?: KubeConfig;
+  reflector?: ReflectorTuning;
+  /** Delay before a status write (see status-sink.ts). */
+  statusSettleMs?: number;
+}
+
+export async function startKubernetes(
+  config: Readonly<OperatorConfig>,
+  log: Logger,
+  overrides: KubernetesOverrides = {},
+): Promise<KubernetesOperator> {
+  const kubeConfig = overrides.kubeConfig ?? loadKubeConfig(config.kubeconfig);
+  const shutdown = new Shutdown(log);
+  const client = new KubeClient(kubeConfig, { userAgent: `portico-operator/${config.instance}` });
+  shutdown.add('kubernetes client', () => client.close());
+  try {
+    return await assemble(config, log, overrides, kubeConfig, client, shutdown);
+  } catch (error) {
+    await shutdown.stop();
+    throw error;
+  }
+}
+
+async function assemble(
+  config: Readonly<OperatorConfig>,
+  log: Logger,
+  overrides: KubernetesOverrides,
+  kubeConfig: KubeConfig,
+  client: KubeClient,
+  shutdown: Shutdown,
+): Promise<KubernetesOperator> {
+  const store = new ResourceStore();
+  const metrics = new OperatorMetrics();
+  const translator = createTranslator(config.translatorThreads);
+  shutdown.add('translator', () => translator.close());
+
+  const writer = new StatusWriter({ client, fieldManager: FIELD_MANAGER, log });
+  const events = new EventRecorder({
+    client,
+    reportingController: config.controllerName,
+    reportingInstance: config.instance,
+    log,
+  });
+  shutdown.add('event recorder', () => events.stop(), 3000);
+  let provider: KubernetesProvider | null = null;
+  const statuses = new KubernetesStatusSink({
+    live: {
+      resourceOf: (kind) => provider?.resourceOf(kind),
+      get: (kind, namespace, name) => provider?.get(kind, namespace, name),
+    },
+    writer,
+    events,
+    controllerName: config.controllerName,
+    log,
+    settleMs: overrides.statusSettleMs,
+  });
+
+  // Service mode: the Gateways' Services go to the operator's own namespace, where the data-plane pods are.
+  const serviceMode = config.addressMode === 'service';
+  const ownNamespace = config.serviceNamespace ?? contextNamespace(kubeConfig) ?? 'default';
+  const services = serviceMode
+    ? new KubernetesServiceSink({
+        client,
+        live: {
+          get: (kind, namespace, name) => provider?.get(kind, namespace, name),
+          list: (kind, namespace) => provider?.list(kind, namespace) ?? [],
+        },
+        namespace: ownNamespace,
+        selector: config.serviceSelector ?? DEFAULT_SERVICE_SELECTOR,
+        fieldManager: FIELD_MANAGER,
+        log,
+        events,
+      })
+    : null;
+
+  let reconciler: Reconciler | null = null;
+  let elector: LeaderElector | null = null;
+  registerKubernetesMetrics(metrics.registry, { elector: () => elector, provider: () => provider, writer, events });
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
+  shutdown.add('publisher', () => publisher.close());
+
+  // Up before the first list, which can take long on a big cluster: liveness is answered meanwhile, readiness says
+  // no until every kind is listed and the data plane has acknowledged a configuration.
+  const admin = await startOperatorAdmin(config.adminAddress, config.adminPort, {
+    ready: () => provider?.synced === true && reconciler !== null && reconciler.lastAckedRevision >= 0,
+    statuses: () => statuses.all(),
+    fileErrors: () => [],
+    registry: metrics.registry,
+  });
+  shutdown.add('admin endpoint', async () => {
+    await new Promise<void>((resolve) => admin.server.close(() => resolve()));
+    admin.server.closeAllConnections();
+  });
+
+  provider = new KubernetesProvider({
+    client,
+    store,
+    log,
+    namespaces: config.namespaces,
+    ownNamespace: serviceMode ? ownNamespace : undefined,
+    onLiveChange: (kind, key) => {
+      statuses.liveChanged(kind, key);
+      services?.liveChanged(kind, key);
+    },
+    reflector: overrides.reflector,
+  });
+  shutdown.add('reflectors', () => provider!.stop());
+  await provider.start();
+
+  const options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'> = {
+    controllerName: config.controllerName,
+    addressPool: config.addressPool,
+    supportedFeatures: supportedFeatures(),
+  };
+  if (serviceMode)
+    Object.assign(options, {
+      addressMode: 'service',
+      serviceNamespace: ownNamespace,
+      internalPorts: config.internalPorts,
+      bindAddress: config.bindAddress,
+    });
+  reconciler = new Reconciler({
+    store,
+    translator,
+    publisher,
+    statuses,
+    services: services ?? undefined,
+    metrics,
+    log,
+    options,
+  });
+  reconciler.trigger();
+  // Stops after the elector and before the reflectors: a pass in flight finishes (bounded) rather than dying with
+  // the translator pool under it.
+  const running = reconciler;
+  shutdown.add('reconcile pass in flight', () => running.whenPublished(store.revision).then(() => undefined), 2000);
+
+  elector = new LeaderElector({
+    client,
+    namespace: config.leaseNamespace ?? contextNamespace(kubeConfig) ?? 'default',
+    name: config.leaseName ?? 'portico-operator',
+    identity: config.instance,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs,
+    log,
+    onStartedLeading: () => {
+      statuses.setLeader(true);
+      services?.setLeader(true);
+    },
+    onStoppedLeading: () => {
+      statuses.setLeader(false);
+      services?.setLeader(false);
+    },
+    onNewLeader: (identity) => log.info({ leader: identity || '(none)' }, 'leader observed'),
+  }).start();
+  const leading = elector;
+  shutdown.add('leader election', () => leading.stop(), 5000);
+  // Registered after the elector, so it runs before it: queued writes drain while we still lead, then the Lease goes.
+  shutdown.add('status writes', () => statuses.stop(), 5000);
+  if (services !== null) shutdown.add('Service writes', () => services.stop(), 5000);
+
+  log.info(
+    {
+      server: client.server,
+      namespaces: config.namespaces ?? 'all',
+      socket: config.socketPath,
+      admin: `${config.adminAddress}:${admin.port}`,
+      addressMode: serviceMode ? `service (Services in ${ownNamespace})` : 'pool',
+    },
+    'operator started (kubernetes mode)',
+  );
+
+  return {
+    store,
+    provider,
+    reconciler,
+    statuses,
+    services,
+    elector,
+    writer,
+    events,
+    client,
+    adminPort: admin.port,
+    stop: () => shutdown.stop(),
+  };
+}

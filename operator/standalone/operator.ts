@@ -1,0 +1,77 @@
+// Standalone mode, assembled: folder of YAML → store → reconciler (translate, publish, statuses) → data plane over
+// the Unix socket; statuses served on the admin endpoint and logged. `main.ts` runs it; tests run it in-process.
+
+import type { Logger } from 'pino';
+import type { OperatorConfig } from '../config.ts';
+import { SUPPORTED_FEATURES } from '../../shared/features.ts';
+import { FileProvider } from './file-provider.ts';
+import { startOperatorAdmin } from '../runtime/admin-server.ts';
+import { OperatorMetrics } from '../runtime/metrics.ts';
+import { linkDataPlane } from '../runtime/dataplane-link.ts';
+import { Reconciler } from '../runtime/reconciler.ts';
+import { createTranslator } from '../runtime/translator-pool.ts';
+import { StatusBoard } from '../status/status-board.ts';
+import { ResourceStore } from '../store/resource-store.ts';
+
+export interface Standalone {
+  store: ResourceStore;
+  files: FileProvider;
+  reconciler: Reconciler;
+  statuses: StatusBoard;
+  adminPort: number;
+  stop(): Promise<void>;
+}
+
+/** What the whole system supports, for the GatewayClass status: see shared/features.ts. */
+export function supportedFeatures(): string[] {
+  return [...SUPPORTED_FEATURES];
+}
+
+export async function startStandalone(config: Readonly<OperatorConfig>, log: Logger): Promise<Standalone> {
+  const store = new ResourceStore();
+  const metrics = new OperatorMetrics();
+  const statuses = new StatusBoard(log, config.controllerName);
+  const translator = createTranslator(config.translatorThreads);
+  let reconciler: Reconciler | null = null;
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
+  reconciler = new Reconciler({
+    store,
+    translator,
+    publisher,
+    statuses,
+    metrics,
+    log,
+    options: {
+      controllerName: config.controllerName,
+      addressPool: config.addressPool,
+      supportedFeatures: supportedFeatures(),
+    },
+  });
+  const files = new FileProvider(config.dir, store, log);
+  await files.start();
+  reconciler.trigger();
+  const admin = await startOperatorAdmin(config.adminAddress, config.adminPort, {
+    ready: () => reconciler.lastAckedRevision >= 0,
+    statuses: () => statuses.all(),
+    fileErrors: () => files.errors(),
+    registry: metrics.registry,
+  });
+  log.info(
+    { dir: config.dir, socket: config.socketPath, admin: `${config.adminAddress}:${admin.port}` },
+    'operator started (file mode)',
+  );
+  return {
+    store,
+    files,
+    reconciler,
+    statuses,
+    adminPort: admin.port,
+    async stop() {
+      files.stop();
+      publisher.close();
+      await new Promise<void>((resolve) => admin.server.close(() => resolve()));
+      admin.server.closeAllConnections();
+      await translator.close();
+    },
+  };
+}
