@@ -18,7 +18,7 @@ export interface TranslateContext {
   /** Labels of each Namespace object, by name. */
   readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
   readonly grants: ReferenceGrantIndex;
-  /** BackendTLSPolicies by namespace, in precedence order, checked by the policies pass (session-policies.ts). */
+  /** BackendTLSPolicies by namespace, in precedence order, checked by the policies pass (session/policies.ts). */
   readonly backendTlsPolicies: ReadonlyMap<string, readonly CheckedPolicy[]>;
 }
 

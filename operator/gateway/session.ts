@@ -8,8 +8,8 @@
 // The passes, in `run`, in the order their inputs become available:
 //   1. object changes go into the lookups, which say which dependency keys changed;
 //   2. BackendTLSPolicies checked, once per policy — they read only the lookups, and the routes' backends read them
-//      (session-policies.ts);
-//   3. GatewayClasses — a Gateway is ours only through an accepted class of ours (session-gateways.ts);
+//      (session/policies.ts);
+//   3. GatewayClasses — a Gateway is ours only through an accepted class of ours (session/gateways.ts);
 //   4. Gateways and their listeners, conflicts between listeners, their ListenerSets — need the classes, Secrets and
 //      grants; a Gateway whose listeners changed as routes see them marks its routes for attachment;
 //   5. addresses (pool: an address per Gateway; service mode: internal ports and the Gateway's Service) — need every
@@ -17,14 +17,14 @@
 //   6. programmed listeners and their IR records — need the addresses;
 //   7. routes: rules, backends, attachment to listeners, their records — need the checked policies (2), the
 //      listeners after conflicts (a conflicted listener admits no route) and whether they are programmed (6)
-//      (session-routes.ts);
-//   8. backend records — need the routes that use them (session-backends.ts);
+//      (session/routes.ts);
+//   8. backend records — need the routes that use them (session/backends.ts);
 //   9. BackendTLSPolicy statuses — their ancestors are the Gateways whose routes reach the Service ports they target,
 //      so they need the routes' attachments (7);
 //  10. Gateway and ListenerSet statuses — they count attachedRoutes (7) and programmed listeners (6);
-//  11. the final IR check, and what goes out (session-ir.ts).
+//  11. the final IR check, and what goes out (session/ir.ts).
 // A new set of options (controller name, features, address mode and its settings) starts over: everything is
-// translated again. Statuses equal but for their time are not handed out again (session-statuses.ts), so with one
+// translated again. Statuses equal but for their time are not handed out again (session/statuses.ts), so with one
 // clock value for all runs, `result()` of a session fed change by change equals that of a fresh one.
 
 import type { Problem } from '../../shared/validation/problem.ts';

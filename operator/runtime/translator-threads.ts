@@ -31,7 +31,7 @@ export class TranslatorPool {
     });
   }
 
-  /** A translation session task (session-task.ts); meant for a pool of one thread, which holds the session. */
+  /** A translation session task (translator-task.ts); meant for a pool of one thread, which holds the session. */
   session(task: SessionTask): Promise<SessionReply> {
     return this.#pool.run(task, { name: 'session' });
   }

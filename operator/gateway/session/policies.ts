@@ -4,7 +4,7 @@
 //     a namespace's checks changed, `btp|<ns>` tells the routes that read them;
 //   - after the routes, `statuses`: built again for the namespaces whose checks changed, or whose Services the
 //     Gateways reach with TLS differently. The routes report those reaches (`TlsUseCounts`, fed by
-//     session-routes.ts); the statuses are backendtlspolicy-status.ts's.
+//     session/routes.ts); the statuses are backendtlspolicy-status.ts's.
 
 import { backendTlsPolicyStatuses } from '../policies/backendtlspolicy-status.ts';
 import { checkPolicies } from '../policies/backendtlspolicy.ts';

@@ -7,7 +7,7 @@
 //   1. its rank, whether a listener it reaches is programmed, or the backend client certificate of a listener's
 //      Gateway: assemble its IR records again (one per client certificate, gateway-backend-tls.ts).
 // The functions that do each step are the ones `translate` uses, so a remembered route is what `translate` would
-// build for it. EndpointSlices are not read here at all (session-backends.ts).
+// build for it. EndpointSlices are not read here at all (session/backends.ts).
 
 import type { HttpRoute, StreamRoute } from '../../../shared/ir/route.ts';
 import { routeKey } from '../../../shared/ir/keys.ts';
