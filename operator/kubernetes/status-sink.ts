@@ -1,5 +1,5 @@
 // Where statuses go in Kubernetes mode: the API server, written by the leader only. The reconciler hands over the
-// statuses that changed in each translation (`updateChanges`; `update` takes a complete set); this sink remembers
+// statuses that changed in each translation (`updateChanges`); this sink remembers
 // them and a work queue writes each object's status, one key at a time:
 //  - GatewayClass, Gateway and ListenerSet: server-side apply with force under our fieldManager (we alone own those
 //    statuses);
@@ -119,12 +119,6 @@ export class KubernetesStatusSink implements StatusSink {
 
   get isLeader(): boolean {
     return this.#leader;
-  }
-
-  update(statuses: readonly ObjectStatus[]): void {
-    const seen = new Set<string>();
-    for (const next of statuses) seen.add(this.#want(next));
-    for (const key of [...this.#desired.keys()]) if (!seen.has(key)) this.#unwant(key);
   }
 
   /** Only what changed since the previous call (see StatusSink): a pass costs what changed, not every status. */

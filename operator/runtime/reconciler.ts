@@ -184,14 +184,6 @@ export class Reconciler {
       update.gatewayStatuses.map((s) => restamp(s, time)),
       state,
     );
-    if (sink.updateChanges === undefined) {
-      const all = applyDataPlaneState(
-        [...update.statuses.values()].map((s) => (followsDataPlane(s) ? restamp(s, time) : s)).sort(compareStatuses),
-        state,
-      );
-      sink.update(all);
-      return;
-    }
     const upsert = changed
       ? [...update.statusChanges.upsert.filter((s) => !followsDataPlane(s)), ...gateways].sort(compareStatuses)
       : gateways;

@@ -18,6 +18,7 @@ import { objectPath } from '../../operator/framework/resource.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import { StatusWriter } from '../../operator/framework/status-writer.ts';
 import type { Condition } from '../../operator/gateway/conditions.ts';
+import { statusKey } from '../../operator/gateway/keys.ts';
 import type { ObjectStatus } from '../../operator/gateway/status.ts';
 import { FIELD_MANAGER } from '../../operator/kubernetes/operator.ts';
 import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
@@ -140,6 +141,16 @@ function ownedKeys(list: Record<string, unknown> | undefined, field: string): st
     .sort();
 }
 
+/** What the sink has been told, per sink: `report` hands over a whole set as the reconciler does, as changes. */
+const reported = new WeakMap<KubernetesStatusSink, Set<string>>();
+
+function report(sink: KubernetesStatusSink, statuses: ObjectStatus[]): void {
+  const before = reported.get(sink) ?? new Set<string>();
+  const after = new Set(statuses.map(statusKey));
+  reported.set(sink, after);
+  sink.updateChanges({ upsert: statuses, remove: [...before].filter((key) => !after.has(key)) });
+}
+
 describe('kubernetes/status-sink (real API server)', function () {
   this.timeout(120_000);
   const log = pino({ level: 'silent' });
@@ -255,7 +266,7 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('writes nothing while it does not lead, and everything it holds once it does', async () => {
     const { sink, writer } = await startSink();
     const untouched = await versions();
-    sink.update([gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
+    report(sink, [gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
     await settled();
     expect([writer.stats.applies, writer.stats.updates], 'applies, updates').to.deep.equal([0, 0]);
     expect(await versions()).to.deep.equal(untouched);
@@ -274,7 +285,7 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('applies only our condition types to a Gateway, and keeps other controllers route entries', async () => {
     const { sink } = await startSink();
     sink.setLeader(true);
-    sink.update([gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
+    report(sink, [gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
     await settled();
     const gw = await read('Gateway', 'gw');
     // What we applied is what our field manager owns: had the sink sent the merged status, it would own Theirs too.
@@ -295,12 +306,12 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('does not write a status that did not change, whatever the time the translator stamped on it', async () => {
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    sink.update([gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
+    report(sink, [gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
     await settled();
     const written = { ...writer.stats };
     const after = await versions();
     for (const time of [T(2), T(3), T(4)]) {
-      sink.update([gatewayStatus(ns, time), routeStatus(ns, time)]);
+      report(sink, [gatewayStatus(ns, time), routeStatus(ns, time)]);
       // Leadership regained re-checks everything against the live objects: still nothing to write.
       sink.setLeader(true);
       await settled();
@@ -313,9 +324,9 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('writes a real change, keeping lastTransitionTime of conditions that did not change', async () => {
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    sink.update([gatewayStatus(ns, T(1), 'False')]);
+    report(sink, [gatewayStatus(ns, T(1), 'False')]);
     await settled();
-    sink.update([gatewayStatus(ns, T(2), 'True')]);
+    report(sink, [gatewayStatus(ns, T(2), 'True')]);
     await settled();
     expect(writer.stats.applies).to.equal(2);
     const { conditions } = await statusOf<{ conditions: Condition[] }>('Gateway', 'gw');
@@ -330,20 +341,20 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('removes its entries from a route it no longer reports, leaving the others', async () => {
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    sink.update([routeStatus(ns, T(1))]);
+    report(sink, [routeStatus(ns, T(1))]);
     await settled();
     expect(
       (await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r')).parents.map(
         (p) => p.controllerName,
       ),
     ).to.deep.equal([OTHER, CONTROLLER]);
-    sink.update([]);
+    report(sink, []);
     await settled();
     const status = await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r');
     expect(status.parents.map((p) => p.controllerName)).to.deep.equal([OTHER]);
     const written = { ...writer.stats };
     const after = await versions();
-    sink.update([]);
+    report(sink, []);
     sink.setLeader(true);
     await settled();
     expect(writer.stats, 'nothing left to remove').to.deep.equal(written);
@@ -360,7 +371,7 @@ describe('kubernetes/status-sink (real API server)', function () {
     await writeStatusAsOther('BackendTLSPolicy', 'p', { ancestors: [theirs] });
     const { sink } = await startSink();
     sink.setLeader(true);
-    sink.update([policyStatus(ns, T(1), ['gw', 'gw2'])]);
+    report(sink, [policyStatus(ns, T(1), ['gw', 'gw2'])]);
     await settled();
     const written = await statusOf<{ ancestors: Array<{ controllerName: string; ancestorRef: { name: string } }> }>(
       'BackendTLSPolicy',
@@ -371,7 +382,7 @@ describe('kubernetes/status-sink (real API server)', function () {
       `${CONTROLLER} gw`,
       `${CONTROLLER} gw2`,
     ]);
-    sink.update([]);
+    report(sink, []);
     await settled();
     const released = await statusOf<{ ancestors: unknown[] }>('BackendTLSPolicy', 'p');
     expect(released.ancestors).to.deep.equal([theirs]);
@@ -388,7 +399,7 @@ describe('kubernetes/status-sink (real API server)', function () {
       attachedRoutes: 0,
       conditions: [condition('Accepted', 'True', 'Accepted', T(1))],
     };
-    sink.update([
+    report(sink, [
       {
         kind: 'ListenerSet',
         apiVersion: `${GATEWAY_API}/v1`,
@@ -419,7 +430,7 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('looks again when the live object changed under it (someone removed our entry)', async () => {
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    sink.update([routeStatus(ns, T(1))]);
+    report(sink, [routeStatus(ns, T(1))]);
     await settled();
     const removed = await writeStatusAsOther('HTTPRoute', 'r', { parents: [] });
     expect((removed.status as { parents: unknown[] }).parents).to.deep.equal([]);
