@@ -3,13 +3,13 @@
 // during a pass: a pass returns what it found (a route's node keeps its resolved backends), it writes nothing here.
 
 import type { BackendTls } from '../../shared/ir/backend.ts';
-import type { ResolvedOptions } from './options.ts';
+import type { CompleteOptions } from './options.ts';
 import { isObject } from './read.ts';
 import type { ReferenceGrantIndex } from './referencegrant.ts';
 import type { BackendTLSPolicy, ConfigMap, EndpointSlice, Secret, Service } from './resources.ts';
 
 export interface TranslateContext {
-  readonly options: ResolvedOptions;
+  readonly options: CompleteOptions;
   readonly services: ReadonlyMap<string, Service>;
   readonly secrets: ReadonlyMap<string, Secret>;
   readonly configMaps: ReadonlyMap<string, ConfigMap>;

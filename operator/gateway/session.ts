@@ -37,8 +37,8 @@ import { gatewayServices } from './gateways/gateway-service.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
 import { dependencyEntry, namespacedKey, objectKey, parseNamespacedKey, statusKey } from './keys.ts';
 import { withAttachedListenerSets } from './gateways/listenerset.ts';
-import { resolveOptions } from './options.ts';
-import type { AddressAllocations, PortAllocations, ResolvedOptions, TranslateOptions } from './options.ts';
+import { completeOptions } from './options.ts';
+import type { AddressAllocations, PortAllocations, CompleteOptions, TranslateOptions } from './options.ts';
 import { nameOf, namespaceOf, snapshotListOf } from './resources.ts';
 import type { KubeObject, SnapshotList } from './resources.ts';
 import { GatewayTable, assignAddresses } from './session/gateways.ts';
@@ -78,7 +78,7 @@ const ROUTE_LISTS: Partial<Record<SnapshotList, RouteKind>> = {
 };
 
 /** What a session remembers between runs; thrown away whole when the options change. */
-class Memo {
+class PassTables {
   readonly gateways = new GatewayTable();
   readonly routes = new RouteTable();
   programmed = new Set<string>();
@@ -96,7 +96,7 @@ export class TranslationSession {
   /** GatewayClass, Gateway and route objects by list, then key. */
   readonly #lists = new Map<SnapshotList, Map<string, KubeObject>>();
   readonly #listenerSets = new ListenerSetIndex();
-  #memo: Memo | null = null;
+  #tables: PassTables | null = null;
   #fingerprint = '';
   #features: ReadonlySet<string> = new Set();
   readonly #ir = new SessionIr();
@@ -125,40 +125,40 @@ export class TranslationSession {
   }
 
   run(options: TranslateOptions = {}): SessionOutput {
-    const resolved = resolveOptions(options);
+    const resolved = completeOptions(options);
     this.#checkOptions(resolved);
     this.#ir.begin();
     this.#statuses.begin();
-    // 1. objects into the lookups (a rebuilt memo reads the lookups as they are after this).
+    // 1. objects into the lookups (a rebuilt tables reads the lookups as they are after this).
     const changedDeps = this.#takeObjectChanges();
-    const rebuilt = this.#memo === null;
-    const memo = this.#memo ?? this.#newMemo();
-    const context = this.#context(resolved, memo.policies.checked);
+    const rebuilt = this.#tables === null;
+    const tables = this.#tables ?? this.#newTables();
+    const context = this.#context(resolved, tables.policies.checked);
     // 2. BackendTLSPolicies.
-    memo.policies.check(context, this.#index.backendTlsPolicies, changedDeps);
+    tables.policies.check(context, this.#index.backendTlsPolicies, changedDeps);
     // 3, 4. classes, Gateways, ListenerSets.
-    memo.gateways.buildClasses(this.#source, context, changedDeps, this.#statuses);
-    memo.gateways.buildGateways(this.#source, context, changedDeps, this.#statuses);
+    tables.gateways.buildClasses(this.#source, context, changedDeps, this.#statuses);
+    tables.gateways.buildGateways(this.#source, context, changedDeps, this.#statuses);
     // 5. addresses.
-    const gateways = memo.gateways.order;
+    const gateways = tables.gateways.order;
     ({ addresses: this.#addresses, ports: this.#ports } = assignAddresses(gateways, context));
     this.#services = gatewayServices(gateways);
     // 6. programmed listeners.
     const { listeners, programmed, certificates, clientCertificates } = programListeners(gateways);
     const changedListeners = new Set<string>();
     for (const key of programmed)
-      if (!memo.programmed.has(key) || memo.clientCertificates.get(key) !== clientCertificates.get(key))
+      if (!tables.programmed.has(key) || tables.clientCertificates.get(key) !== clientCertificates.get(key))
         changedListeners.add(key);
-    for (const key of memo.programmed) if (!programmed.has(key)) changedListeners.add(key);
-    memo.programmed = programmed;
-    memo.clientCertificates = clientCertificates;
+    for (const key of tables.programmed) if (!programmed.has(key)) changedListeners.add(key);
+    tables.programmed = programmed;
+    tables.clientCertificates = clientCertificates;
     this.#ir.replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
     this.#ir.replaceAll('certificates', certificates);
     // 7. routes.
-    const routes = memo.routes.run({
+    const routes = tables.routes.run({
       context,
-      gateways: memo.gateways.nodes,
-      listenerSets: memo.gateways.listenerSets.nodes,
+      gateways: tables.gateways.nodes,
+      listenerSets: tables.gateways.listenerSets.nodes,
       programmed,
       clientCertificates,
       changedDeps,
@@ -171,23 +171,23 @@ export class TranslationSession {
     // 8. backends.
     for (const dep of changedDeps) {
       const service = dependencyEntry(dep, 'eps');
-      if (service !== undefined) memo.routes.backends.endpointsChanged(service);
+      if (service !== undefined) tables.routes.backends.endpointsChanged(service);
     }
-    for (const [key, record] of memo.routes.backends.take(context)) this.#ir.set('backends', key, record);
+    for (const [key, record] of tables.routes.backends.take(context)) this.#ir.set('backends', key, record);
     // 9. BackendTLSPolicy statuses.
     if (this.#features.has('BackendTLSPolicy'))
-      memo.policies.statuses(memo.routes.tlsUses, resolved.controllerName, resolved.now, (key, status) =>
+      tables.policies.statuses(tables.routes.tlsUses, resolved.controllerName, resolved.now, (key, status) =>
         this.#statuses.set(key, status),
       );
     // 10. Gateway and ListenerSet statuses.
     for (const node of gateways) {
-      for (const listener of node.listeners) listener.attachedRoutes = memo.routes.counts.get(listener.key) ?? 0;
+      for (const listener of node.listeners) listener.attachedRoutes = tables.routes.counts.get(listener.key) ?? 0;
       this.#statuses.set(
         statusKey({ kind: 'Gateway', namespace: node.namespace, name: node.name }),
         withAttachedListenerSets(gatewayStatus(node, programmed, resolved.now), node),
       );
     }
-    memo.gateways.listenerSets.statuses(gateways, memo.routes.counts, programmed, resolved.now, (key, status) =>
+    tables.gateways.listenerSets.statuses(gateways, tables.routes.counts, programmed, resolved.now, (key, status) =>
       this.#statuses.set(key, status),
     );
     // 11. the IR check, and what goes out.
@@ -224,7 +224,7 @@ export class TranslationSession {
   }
 
   /** New options start over: what was remembered was translated with the old ones. */
-  #checkOptions(resolved: ResolvedOptions): void {
+  #checkOptions(resolved: CompleteOptions): void {
     const fingerprint = JSON.stringify([
       resolved.controllerName,
       resolved.addressPool,
@@ -238,10 +238,10 @@ export class TranslationSession {
     if (fingerprint === this.#fingerprint) return;
     this.#fingerprint = fingerprint;
     this.#features = resolved.supportedFeatures;
-    this.#memo = null;
+    this.#tables = null;
   }
 
-  /** Puts the objects changed since the last run into the lookups and the memo; returns the changed dependency keys. */
+  /** Puts the objects changed since the last run into the lookups and the tables; returns the changed dependency keys. */
   #takeObjectChanges(): Set<string> {
     const changedDeps = new Set<string>();
     for (const [key, before] of this.#before) {
@@ -262,10 +262,10 @@ export class TranslationSession {
     const list = snapshotListOf(after ?? before);
     if (list === undefined) return;
     this.#index.update(list, before, after, changedDeps);
-    const memo = this.#memo;
+    const tables = this.#tables;
     if (list === 'listenerSets') {
       // A ListenerSet is built with its parent Gateways (before and after).
-      for (const parent of this.#listenerSets.moved(before, after)) memo?.gateways.gatewayChanged(parent);
+      for (const parent of this.#listenerSets.moved(before, after)) tables?.gateways.gatewayChanged(parent);
       return;
     }
     if (list !== 'gatewayClasses' && list !== 'gateways' && ROUTE_LISTS[list] === undefined) return;
@@ -273,32 +273,32 @@ export class TranslationSession {
     if (objects === undefined) this.#lists.set(list, (objects = new Map()));
     if (after === undefined) objects.delete(key);
     else objects.set(key, after);
-    if (memo === null) return;
-    if (list === 'gatewayClasses') memo.gateways.classChanged();
-    else if (list === 'gateways') memo.gateways.gatewayChanged(gatewayKeyOf((after ?? before) as KubeObject));
+    if (tables === null) return;
+    if (list === 'gatewayClasses') tables.gateways.classChanged();
+    else if (list === 'gateways') tables.gateways.gatewayChanged(gatewayKeyOf((after ?? before) as KubeObject));
     else {
       const kind = ROUTE_LISTS[list] as RouteKind;
-      if (this.#features.has(kind)) memo.routes.objectChanged(key, kind, after);
+      if (this.#features.has(kind)) tables.routes.objectChanged(key, kind, after);
     }
   }
 
-  /** A memo with nothing in it and every GatewayClass, Gateway and route to translate. */
-  #newMemo(): Memo {
-    const memo = new Memo();
+  /** A tables with nothing in it and every GatewayClass, Gateway and route to translate. */
+  #newTables(): PassTables {
+    const tables = new PassTables();
     for (const [list, objects] of this.#lists) {
       const kind = ROUTE_LISTS[list];
       if (kind === undefined || !this.#features.has(kind)) continue;
-      for (const [key, object] of objects) memo.routes.objectChanged(key, kind, object);
+      for (const [key, object] of objects) tables.routes.objectChanged(key, kind, object);
     }
     // Classes are dirty in a new table, and building them marks every Gateway.
-    memo.policies.checkAll(this.#index.backendTlsPolicies.keys());
-    this.#memo = memo;
+    tables.policies.checkAll(this.#index.backendTlsPolicies.keys());
+    this.#tables = tables;
     this.#statuses.startOver();
     this.#ir.reset();
-    return memo;
+    return tables;
   }
 
-  #context(options: ResolvedOptions, policies: ReadonlyMap<string, readonly CheckedPolicy[]>): TranslateContext {
+  #context(options: CompleteOptions, policies: ReadonlyMap<string, readonly CheckedPolicy[]>): TranslateContext {
     const index = this.#index;
     return {
       options,

@@ -125,7 +125,7 @@ function findServicePort(service: Service, port: number, transport: string): Ser
  * matches the Service port's, and the first address of each endpoint whose `conditions.ready` is true or absent.
  * FQDN slices and malformed entries are skipped. Sorted and without duplicates, so the record is stable.
  */
-export function resolveEndpoints(
+function resolveEndpoints(
   context: TranslateContext,
   namespace: string,
   service: string,

@@ -19,14 +19,14 @@ export const DEFAULT_CLASS_PARAMETERS: Readonly<ClassParameters> = Object.freeze
 const SERVICE_TYPES: readonly string[] = ['LoadBalancer', 'ClusterIP', 'NodePort'];
 const KEYS: readonly string[] = ['serviceType'];
 
-export type ReadParameters = { ok: true; parameters: ClassParameters } | { ok: false; message: string };
+export type ClassParametersResolution = { ok: true; parameters: ClassParameters } | { ok: false; message: string };
 
-function refused(message: string): ReadParameters {
+function refused(message: string): ClassParametersResolution {
   return { ok: false, message: `spec.parametersRef: ${message}` };
 }
 
 /** The parameters a class's `spec.parametersRef` points at (the ConfigMap is looked up in the context). */
-export function readClassParameters(context: TranslateContext, parametersRef: unknown): ReadParameters {
+export function resolveClassParameters(context: TranslateContext, parametersRef: unknown): ClassParametersResolution {
   const ref = objectAt(parametersRef);
   const group = stringAt(ref.group);
   const kind = stringAt(ref.kind);

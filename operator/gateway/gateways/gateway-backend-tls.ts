@@ -23,7 +23,7 @@ export type BackendTlsOutcome =
 const FIELD = 'spec.tls.backend.clientCertificateRef';
 
 /** The Gateway's backend client certificate; undefined when `spec.tls.backend.clientCertificateRef` is not set. */
-export function readBackendTls(
+export function resolveBackendClientCertificate(
   context: TranslateContext,
   gateway: { namespace: string },
   spec: Record<string, unknown>,

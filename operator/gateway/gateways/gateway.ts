@@ -45,7 +45,7 @@ import { namespacedKey } from '../keys.ts';
 import type { TranslateContext } from '../context.ts';
 import type { GatewayClassNode } from './gatewayclass.ts';
 import type { GatewayInfrastructure, GatewayService } from './gateway-service.ts';
-import { readBackendTls } from './gateway-backend-tls.ts';
+import { resolveBackendClientCertificate } from './gateway-backend-tls.ts';
 import type { BackendTlsOutcome } from './gateway-backend-tls.ts';
 import type { ListenerSetNode } from './listenerset.ts';
 import { detectListenerConflicts } from './listener.ts';
@@ -83,7 +83,7 @@ export interface GatewayNode {
   service?: GatewayService;
 }
 
-function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
+function applyAddresses(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
   const features = context.options.supportedFeatures;
   if (spec.addresses !== undefined && !Array.isArray(spec.addresses)) {
     node.rejection ??= gatewayInvalid(`spec.addresses must be a list; it is ${show(spec.addresses)}`);
@@ -115,7 +115,7 @@ function readAddresses(node: GatewayNode, spec: Record<string, unknown>, context
   }
 }
 
-function readListeners(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
+function applyListeners(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
   const { listeners, unnamed } = readListenerList(context, node, spec, spec.listeners);
   node.listeners.push(...listeners);
   node.unnamedListeners.push(...unnamed);
@@ -154,9 +154,9 @@ export function buildGatewayNode(
       `spec.infrastructure.parametersRef ${show(parametersRef)} is not supported: a Gateway takes no parameters (its GatewayClass may name a ConfigMap)`,
     );
   }
-  readAddresses(node, spec, context);
-  readListeners(node, spec, context);
-  node.backendTls = readBackendTls(context, node, spec);
+  applyAddresses(node, spec, context);
+  applyListeners(node, spec, context);
+  node.backendTls = resolveBackendClientCertificate(context, node, spec);
   return node;
 }
 

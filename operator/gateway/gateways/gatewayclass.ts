@@ -12,10 +12,10 @@ import {
   stampConditions,
 } from '../conditions.ts';
 import type { ConditionDraft } from '../conditions.ts';
-import { DEFAULT_CLASS_PARAMETERS, readClassParameters } from './class-parameters.ts';
+import { DEFAULT_CLASS_PARAMETERS, resolveClassParameters } from './class-parameters.ts';
 import type { ClassParameters } from './class-parameters.ts';
 import type { TranslateContext } from '../context.ts';
-import type { ResolvedOptions } from '../options.ts';
+import type { CompleteOptions } from '../options.ts';
 import { objectAt, stringAt } from '../read.ts';
 import { generationOf, nameOf } from '../resources.ts';
 import type { GatewayClass } from '../resources.ts';
@@ -34,11 +34,11 @@ export interface GatewayClassNode {
   conditions: ConditionDraft[];
 }
 
-export function isOurs(gatewayClass: GatewayClass, options: ResolvedOptions): boolean {
+export function isOurs(gatewayClass: GatewayClass, options: CompleteOptions): boolean {
   return stringAt(objectAt(gatewayClass.spec).controllerName) === options.controllerName;
 }
 
-function versionCondition(options: ResolvedOptions): ConditionDraft {
+function versionCondition(options: CompleteOptions): ConditionDraft {
   const version = options.crdBundleVersion;
   if (version === undefined) return gatewayClassSupportedVersion('The installed Gateway API version was not checked');
   const match = SUPPORTED_BUNDLE.exec(version);
@@ -55,7 +55,7 @@ export function buildGatewayClassNode(gatewayClass: GatewayClass, context: Trans
   const read =
     parametersRef === undefined || parametersRef === null
       ? { ok: true as const, parameters: DEFAULT_CLASS_PARAMETERS }
-      : readClassParameters(context, parametersRef);
+      : resolveClassParameters(context, parametersRef);
   const accepted = read.ok ? gatewayClassAccepted() : gatewayClassInvalidParameters(read.message);
   return {
     source: gatewayClass,
@@ -66,7 +66,7 @@ export function buildGatewayClassNode(gatewayClass: GatewayClass, context: Trans
   };
 }
 
-export function gatewayClassStatus(node: GatewayClassNode, options: ResolvedOptions): ObjectStatus {
+export function gatewayClassStatus(node: GatewayClassNode, options: CompleteOptions): ObjectStatus {
   return {
     kind: 'GatewayClass',
     apiVersion: stringAt(node.source.apiVersion) ?? 'gateway.networking.k8s.io/v1',

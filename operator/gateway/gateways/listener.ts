@@ -114,7 +114,7 @@ function buildSupportedKinds(
   }
 }
 
-function readAllowedNamespaces(node: ListenerNode, allowedRoutes: Record<string, unknown>): void {
+function applyAllowedNamespaces(node: ListenerNode, allowedRoutes: Record<string, unknown>): void {
   const namespaces = objectAt(allowedRoutes.namespaces);
   const from = namespaces.from === undefined ? 'Same' : namespaces.from;
   const field = `${node.field}.allowedRoutes.namespaces`;
@@ -128,7 +128,7 @@ function readAllowedNamespaces(node: ListenerNode, allowedRoutes: Record<string,
   } else rejectListener(node, 'UnsupportedValue', `${field}.from must be Same, All or Selector; it is ${show(from)}`);
 }
 
-function readTls(node: ListenerNode, raw: Record<string, unknown>, context: TranslateContext): void {
+function applyTls(node: ListenerNode, raw: Record<string, unknown>, context: TranslateContext): void {
   const tls = raw.tls;
   const field = `${node.field}.tls`;
   if (node.protocol === 'HTTP' || node.protocol === 'TCP' || node.protocol === 'UDP') {
@@ -242,8 +242,8 @@ export function buildListenerNode(
   }
   const allowedRoutes = objectAt(raw.allowedRoutes);
   buildSupportedKinds(node, allowedRoutes, context);
-  readAllowedNamespaces(node, allowedRoutes);
-  if (node.rejection === undefined) readTls(node, raw, context);
+  applyAllowedNamespaces(node, allowedRoutes);
+  if (node.rejection === undefined) applyTls(node, raw, context);
   return node;
 }
 

@@ -94,7 +94,7 @@ export function admitsListenerSets(gateway: GatewayNode): boolean {
   return from === 'All' || from === 'Same' || from === 'Selector';
 }
 
-function readListeners(context: TranslateContext, node: ListenerSetNode): void {
+function applyListeners(context: TranslateContext, node: ListenerSetNode): void {
   const owner = { namespace: node.namespace, name: node.name };
   const gatewaySpec = objectAt(node.gateway.source.spec);
   const { listeners, unnamed } = readListenerList(
@@ -146,7 +146,7 @@ export function buildListenerSets(
       node.detached = { reason: 'ParentNotAccepted', message: `Gateway ${gateway.key} is not accepted` };
     if (node.detached !== undefined) continue;
     try {
-      readListeners(context, node);
+      applyListeners(context, node);
     } catch (error) {
       // Guarded like a Gateway: a set the translator cannot read gets a status saying so, the others are unaffected.
       node.listeners = [];

@@ -82,7 +82,7 @@ function findConflicts(policies: readonly BackendTLSPolicy[]): Map<BackendTLSPol
   return conflicts;
 }
 
-function checkCaRefs(
+function resolveCaRefs(
   context: TranslateContext,
   policy: BackendTLSPolicy,
   refs: unknown[],
@@ -116,7 +116,7 @@ function checkPolicy(context: TranslateContext, policy: BackendTLSPolicy): Polic
   const validation = objectAt(policy.spec.validation);
   // The references first, so that ResolvedRefs tells about them even when the policy is invalid for another reason.
   const refs = listAt(validation.caCertificateRefs);
-  const pems = refs.length > 0 ? checkCaRefs(context, policy, refs, check) : undefined;
+  const pems = refs.length > 0 ? resolveCaRefs(context, policy, refs, check) : undefined;
   const hostnameProblem = checkHostname(validation.hostname, false);
   if (hostnameProblem !== null)
     return reject('Invalid', `spec.validation.hostname ${show(validation.hostname)} ${hostnameProblem}`);

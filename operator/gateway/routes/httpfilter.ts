@@ -54,7 +54,7 @@ const SINGLETONS = new Set([
   'CORS',
 ]);
 
-function needs(scope: FilterScope, issues: RuleIssues, feature: string, what: string): boolean {
+function supported(scope: FilterScope, issues: RuleIssues, feature: string, what: string): boolean {
   if (scope.context.options.supportedFeatures.has(feature)) return true;
   issues.unsupported(`${what} is not supported by this installation (feature ${feature})`);
   return false;
@@ -142,7 +142,7 @@ function redirect(raw: unknown, field: string, issues: RuleIssues, scope: Filter
   if (
     statusCode !== 301 &&
     statusCode !== 302 &&
-    !needs(scope, issues, `HTTPRoute${statusCode as number}RedirectStatusCode`, `${field}.statusCode ${statusCode}`)
+    !supported(scope, issues, `HTTPRoute${statusCode as number}RedirectStatusCode`, `${field}.statusCode ${statusCode}`)
   )
     return undefined;
   const filter: Extract<HttpFilter, { type: 'RequestRedirect' }> = {
@@ -152,7 +152,7 @@ function redirect(raw: unknown, field: string, issues: RuleIssues, scope: Filter
   if (raw.scheme !== undefined) {
     if (raw.scheme !== 'http' && raw.scheme !== 'https')
       return issues.unsupported(`${field}.scheme ${show(raw.scheme)} is not supported (http, https)`);
-    if (!needs(scope, issues, 'HTTPRouteSchemeRedirect', `${field}.scheme`)) return undefined;
+    if (!supported(scope, issues, 'HTTPRouteSchemeRedirect', `${field}.scheme`)) return undefined;
     filter.scheme = raw.scheme;
   }
   if (raw.hostname !== undefined) {
@@ -163,11 +163,11 @@ function redirect(raw: unknown, field: string, issues: RuleIssues, scope: Filter
   if (raw.port !== undefined) {
     const problem = checkPort(raw.port);
     if (problem !== null) return issues.unsupported(`${field}.port ${show(raw.port)} ${problem}`);
-    if (!needs(scope, issues, 'HTTPRoutePortRedirect', `${field}.port`)) return undefined;
+    if (!supported(scope, issues, 'HTTPRoutePortRedirect', `${field}.port`)) return undefined;
     filter.port = raw.port as number;
   }
   if (raw.path !== undefined) {
-    if (!needs(scope, issues, 'HTTPRoutePathRedirect', `${field}.path`)) return undefined;
+    if (!supported(scope, issues, 'HTTPRoutePathRedirect', `${field}.path`)) return undefined;
     const path = pathModifier(raw.path, `${field}.path`, issues, scope);
     if (path === undefined) return undefined;
     filter.path = path;
@@ -181,11 +181,11 @@ function rewrite(raw: unknown, field: string, issues: RuleIssues, scope: FilterS
   if (raw.hostname !== undefined) {
     const problem = checkHostname(raw.hostname, false);
     if (problem !== null) return issues.unsupported(`${field}.hostname ${show(raw.hostname)} ${problem}`);
-    if (!needs(scope, issues, 'HTTPRouteHostRewrite', `${field}.hostname`)) return undefined;
+    if (!supported(scope, issues, 'HTTPRouteHostRewrite', `${field}.hostname`)) return undefined;
     filter.hostname = raw.hostname as string;
   }
   if (raw.path !== undefined) {
-    if (!needs(scope, issues, 'HTTPRoutePathRewrite', `${field}.path`)) return undefined;
+    if (!supported(scope, issues, 'HTTPRoutePathRewrite', `${field}.path`)) return undefined;
     const path = pathModifier(raw.path, `${field}.path`, issues, scope);
     if (path === undefined) return undefined;
     filter.path = path;
@@ -222,7 +222,7 @@ function mirror(raw: unknown, field: string, issues: RuleIssues, scope: FilterSc
   }
   if (
     percent !== 100 &&
-    !needs(scope, issues, 'HTTPRouteRequestPercentageMirror', `${field}: mirroring a share of requests`)
+    !supported(scope, issues, 'HTTPRouteRequestPercentageMirror', `${field}: mirroring a share of requests`)
   )
     return undefined;
   const resolved = issues.resolved(
@@ -282,14 +282,19 @@ function buildFilter(
     case 'RequestHeaderModifier': {
       if (
         scope.perBackend &&
-        !needs(scope, issues, 'HTTPRouteBackendRequestHeaderModification', `${field}: header modification per backend`)
+        !supported(
+          scope,
+          issues,
+          'HTTPRouteBackendRequestHeaderModification',
+          `${field}: header modification per backend`,
+        )
       )
         return undefined;
       const m = headerModifier(f.requestHeaderModifier, `${field}.requestHeaderModifier`, issues);
       return m && { type, ...m };
     }
     case 'ResponseHeaderModifier': {
-      if (!needs(scope, issues, 'HTTPRouteResponseHeaderModification', `${field}: response header modification`))
+      if (!supported(scope, issues, 'HTTPRouteResponseHeaderModification', `${field}: response header modification`))
         return undefined;
       const m = headerModifier(f.responseHeaderModifier, `${field}.responseHeaderModifier`, issues);
       return m && { type, ...m };
@@ -299,10 +304,10 @@ function buildFilter(
     case 'URLRewrite':
       return rewrite(f.urlRewrite, `${field}.urlRewrite`, issues, scope);
     case 'RequestMirror':
-      if (!needs(scope, issues, 'HTTPRouteRequestMirror', `${field}: request mirroring`)) return undefined;
+      if (!supported(scope, issues, 'HTTPRouteRequestMirror', `${field}: request mirroring`)) return undefined;
       return mirror(f.requestMirror, `${field}.requestMirror`, issues, scope);
     case 'CORS':
-      if (!needs(scope, issues, 'HTTPRouteCORS', `${field}: CORS`)) return undefined;
+      if (!supported(scope, issues, 'HTTPRouteCORS', `${field}: CORS`)) return undefined;
       return cors(f.cors, `${field}.cors`, issues);
     case 'ExtensionRef': {
       const ref = objectAt(f.extensionRef);
@@ -338,7 +343,7 @@ export function buildHttpFilters(raw: unknown, field: string, issues: RuleIssues
       seen.add(type);
     }
     if (type === 'RequestMirror' && ++mirrors === 2)
-      needs(scope, issues, 'HTTPRouteRequestMultipleMirrors', `${where}: a second RequestMirror`);
+      supported(scope, issues, 'HTTPRouteRequestMultipleMirrors', `${where}: a second RequestMirror`);
     const filter = buildFilter(entry, where, issues, scope);
     if (filter === 'extension') failClosed = true;
     else if (filter !== undefined) filters.push(filter);

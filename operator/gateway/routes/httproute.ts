@@ -179,7 +179,7 @@ function buildRule(
   return issues.invalid.length === 0 ? { rule, issues } : { issues };
 }
 
-function checkRouteHostnames(node: HttpRouteNode, raw: unknown): void {
+function applyRouteHostnames(node: HttpRouteNode, raw: unknown): void {
   if (raw !== undefined && !Array.isArray(raw)) {
     node.rejection = { reason: 'UnsupportedValue', message: `spec.hostnames must be a list; it is ${show(raw)}` };
     return;
@@ -212,7 +212,7 @@ export function buildHttpRouteNode(
     resolvedBackends: new Map(),
   };
   const tlsPorts = new Set<string>();
-  checkRouteHostnames(node, spec.hostnames);
+  applyRouteHostnames(node, spec.hostnames);
   // The CRD defaults an absent rule list to one rule matching everything (which, with no backend, answers 500).
   const rules = spec.rules === undefined ? [{}] : spec.rules;
   if (!Array.isArray(rules)) {

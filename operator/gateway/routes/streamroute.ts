@@ -30,7 +30,7 @@ export interface StreamRouteNode {
   resolvedBackends: Map<string, BackendSpec>;
 }
 
-function readHostnames(node: StreamRouteNode, raw: unknown): void {
+function applyHostnames(node: StreamRouteNode, raw: unknown): void {
   if (raw !== undefined && !Array.isArray(raw)) {
     node.rejection = { reason: 'UnsupportedValue', message: `spec.hostnames must be a list; it is ${show(raw)}` };
     return;
@@ -43,7 +43,7 @@ function readHostnames(node: StreamRouteNode, raw: unknown): void {
   }
 }
 
-function readBackends(context: TranslateContext, node: StreamRouteNode, rule: Record<string, unknown>): void {
+function applyBackends(context: TranslateContext, node: StreamRouteNode, rule: Record<string, unknown>): void {
   const field = 'spec.rules[0].backendRefs';
   if (rule.backendRefs !== undefined && !Array.isArray(rule.backendRefs)) {
     node.rejection ??= {
@@ -88,7 +88,7 @@ export function buildStreamRouteNode(
     refProblems: [],
     resolvedBackends: new Map(),
   };
-  if (kind === 'TLSRoute') readHostnames(node, spec.hostnames);
+  if (kind === 'TLSRoute') applyHostnames(node, spec.hostnames);
   const rules = spec.rules;
   if (!Array.isArray(rules) || rules.length === 0 || !isObject(rules[0])) {
     node.rejection ??= {
@@ -97,7 +97,7 @@ export function buildStreamRouteNode(
     };
     return node;
   }
-  readBackends(context, node, rules[0]);
+  applyBackends(context, node, rules[0]);
   for (let i = 1; i < rules.length; i++) {
     node.dropped.push({
       reason: 'UnsupportedValue',
