@@ -54,6 +54,7 @@ const SINGLETONS = new Set([
   'CORS',
 ]);
 
+/** Whether the installation supports `feature`; when it does not, records why `what` cannot be used. */
 function supported(scope: FilterScope, issues: RuleIssues, feature: string, what: string): boolean {
   if (scope.context.options.supportedFeatures.has(feature)) return true;
   issues.unsupported(`${what} is not supported by this installation (feature ${feature})`);
