@@ -14,7 +14,7 @@ import { parseRecordRef, recordRef } from '../ir/keys.ts';
 import { IR_VERSION, RECORD_KINDS } from '../ir/snapshot.ts';
 import type { RecordKind } from '../ir/snapshot.ts';
 import type { Problem } from './problem.ts';
-import { REFERRING_KINDS, checkRecordReferences, referencesOf, validateListenerSockets } from './references.ts';
+import { REFERRING_KINDS, validateRecordReferences, referencesOf, validateListenerSockets } from './references.ts';
 import type { ReadonlyRecordIndex } from '../ir/delta.ts';
 import type { ReferringKind } from './references.ts';
 import { validateIndex, validateRecord } from './snapshot.ts';
@@ -90,7 +90,7 @@ export class IndexChecker {
     for (const [id, kind] of recheck) {
       const record = next[kind].get(parseRecordRef(id).key);
       if (record === undefined) continue;
-      checkRecordReferences(next, kind, record, out);
+      validateRecordReferences(next, kind, record, out);
       if (out.length > 0) return false;
     }
     // It passed: bring the referrer index and the listener protocols up to the new index.

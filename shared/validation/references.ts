@@ -90,21 +90,21 @@ export function validateListenerSockets(index: ReadonlyRecordIndex, out: Problem
   }
 }
 
-function checkBackendRef(index: ReadonlyRecordIndex, key: string | null, at: string, out: Problem[]): void {
+function validateBackendRef(index: ReadonlyRecordIndex, key: string | null, at: string, out: Problem[]): void {
   if (key !== null && !index.backends.has(key))
     out.push(problem('UnknownReference', at, `${at} names backend "${key}", which is not in the snapshot`));
 }
 
-function checkFilterRefs(index: ReadonlyRecordIndex, filters: HttpFilter[], at: string, out: Problem[]): void {
+function validateFilterRefs(index: ReadonlyRecordIndex, filters: HttpFilter[], at: string, out: Problem[]): void {
   filters.forEach((filter, i) => {
-    if (filter.type === 'RequestMirror') checkBackendRef(index, filter.backendKey, `${at}[${i}].backendKey`, out);
+    if (filter.type === 'RequestMirror') validateBackendRef(index, filter.backendKey, `${at}[${i}].backendKey`, out);
   });
 }
 
-function checkBackends(index: ReadonlyRecordIndex, backends: WeightedBackend[], at: string, out: Problem[]): void {
+function validateBackends(index: ReadonlyRecordIndex, backends: WeightedBackend[], at: string, out: Problem[]): void {
   backends.forEach((b, i) => {
-    checkBackendRef(index, b.backendKey, `${at}[${i}].backendKey`, out);
-    if (b.filters) checkFilterRefs(index, b.filters, `${at}[${i}].filters`, out);
+    validateBackendRef(index, b.backendKey, `${at}[${i}].backendKey`, out);
+    if (b.filters) validateFilterRefs(index, b.filters, `${at}[${i}].filters`, out);
   });
 }
 
@@ -115,7 +115,7 @@ const STREAM_LISTENERS = new Set(['TCP', 'UDP', 'TLS']);
 export type ReferringKind = 'listeners' | 'httpRoutes' | 'streamRoutes' | 'backends';
 export const REFERRING_KINDS: readonly ReferringKind[] = ['listeners', 'httpRoutes', 'streamRoutes', 'backends'];
 
-function checkParents(
+function validateParents(
   index: ReadonlyRecordIndex,
   route: HttpRoute | StreamRoute,
   at: string,
@@ -146,7 +146,7 @@ function checkParents(
 }
 
 /** The reference checks of one record (well-formed, see records.ts) against the index it belongs to. */
-export function checkRecordReferences(
+export function validateRecordReferences(
   index: ReadonlyRecordIndex,
   kind: ReferringKind,
   // biome-ignore lint/suspicious/noExplicitAny: a record from the wire, already checked for shape by records.ts
@@ -172,18 +172,18 @@ export function checkRecordReferences(
     case 'httpRoutes': {
       const route = record as HttpRoute;
       const at = `httpRoutes[${route.key}]`;
-      checkParents(index, route, at, HTTP_LISTENERS, 'an HTTP route', out);
+      validateParents(index, route, at, HTTP_LISTENERS, 'an HTTP route', out);
       route.rules.forEach((rule, r) => {
-        checkFilterRefs(index, rule.filters, `${at}.rules[${r}].filters`, out);
-        checkBackends(index, rule.backends, `${at}.rules[${r}].backends`, out);
+        validateFilterRefs(index, rule.filters, `${at}.rules[${r}].filters`, out);
+        validateBackends(index, rule.backends, `${at}.rules[${r}].backends`, out);
       });
       return;
     }
     case 'streamRoutes': {
       const route = record as StreamRoute;
       const at = `streamRoutes[${route.key}]`;
-      checkParents(index, route, at, STREAM_LISTENERS, 'a stream route', out);
-      checkBackends(index, route.backends, `${at}.backends`, out);
+      validateParents(index, route, at, STREAM_LISTENERS, 'a stream route', out);
+      validateBackends(index, route.backends, `${at}.backends`, out);
       return;
     }
     case 'backends': {
@@ -240,8 +240,8 @@ export function referencesOf(kind: ReferringKind, record: any): string[] {
 }
 
 export function validateReferences(index: ReadonlyRecordIndex, out: Problem[]): void {
-  for (const listener of index.listeners.values()) checkRecordReferences(index, 'listeners', listener, out);
-  for (const route of index.httpRoutes.values()) checkRecordReferences(index, 'httpRoutes', route, out);
-  for (const route of index.streamRoutes.values()) checkRecordReferences(index, 'streamRoutes', route, out);
-  for (const backend of index.backends.values()) checkRecordReferences(index, 'backends', backend, out);
+  for (const listener of index.listeners.values()) validateRecordReferences(index, 'listeners', listener, out);
+  for (const route of index.httpRoutes.values()) validateRecordReferences(index, 'httpRoutes', route, out);
+  for (const route of index.streamRoutes.values()) validateRecordReferences(index, 'streamRoutes', route, out);
+  for (const backend of index.backends.values()) validateRecordReferences(index, 'backends', backend, out);
 }
