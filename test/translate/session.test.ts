@@ -240,4 +240,32 @@ describe('translation session: the same as translate, at the cost of the change'
       ),
     );
   });
+  it('a CA ConfigMap edit re-checks its BackendTLSPolicy, and the routes and statuses that read the check follow', () => {
+    const base = cases.find((c) => c.area === 'backendtlspolicy' && c.name === 'accepted')!;
+    const options = { now: FIXED_NOW, ...base.options };
+    const session = new TranslationSession();
+    const objects = structuredClone(base.objects).map((o: any) => deepFreeze(o));
+    session.apply(objects, []);
+    session.run(options);
+    const accepted = (s: any) =>
+      s.kind === 'BackendTLSPolicy' && s.name === 'normative'
+        ? s.status.ancestors[0].conditions.find((c: any) => c.type === 'Accepted').status
+        : undefined;
+    expect(session.result().statuses.map(accepted).filter(Boolean)).to.deep.equal(['True']);
+    expect(session.result().ir.backends.some((b) => b.tls?.caCertificates !== undefined)).to.equal(true);
+
+    const configMap = structuredClone(objects.find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'tls-ca'));
+    configMap.data = { 'ca.crt': 'not a certificate' };
+    session.apply([deepFreeze(configMap)], []);
+    const output = session.run(options);
+    expect(output.mode).to.equal('incremental');
+    expect(output.translatedRoutes, 'the routes that reach the policy are built again').to.be.greaterThan(0);
+    expect(output.statuses.upsert.map(accepted).filter(Boolean)).to.deep.equal(['False']);
+    expect(session.result().ir.backends.some((b) => b.tls?.caCertificates !== undefined)).to.equal(false);
+    const fresh = translate(
+      buildResourceSnapshot([...objects.filter((o: any) => keyOf(o) !== keyOf(configMap)), configMap]),
+      options,
+    );
+    expect(session.result()).to.deep.equal(fresh);
+  });
 });
