@@ -1,9 +1,10 @@
 // The lookups of the translate context (context.ts), kept up to date object by object instead of rebuilt per run,
-// for the translation session (session.ts). Each lookup has a dependency key, `<lookup>|<key>` (`svc|ns/name`,
+// for the translation session (session.ts). Each lookup has a dependency key (keys.ts `dependencyKey`: `svc|ns/name`,
 // `grants|ns`, …): the index says which keys an object change altered, and a tracked context records which keys a
 // translation read, so that the session translates again exactly what read something that changed.
-// Values are the ones `buildContext` would give for the same objects: lists in precedence order, the first Service,
-// Secret or ConfigMap of a namespace/name, the last Namespace of a name.
+// Lists are in precedence order whatever the order objects arrive in; a lookup by name holds one object (objects are
+// kept by `objectKey`, so two with one namespace/name cannot both be here).
+// Must not translate anything: it only files objects.
 
 import type { TranslateContext } from '../context.ts';
 import { stringRecord } from '../context.ts';

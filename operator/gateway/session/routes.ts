@@ -1,12 +1,12 @@
 // The routes of a translation session (session.ts), each remembered with what its translation read, so that a run
 // translates a route again only when something it depends on changed, and only as far as needed:
-//   3. the route object, or a lookup its rules read (Service, ReferenceGrant, BackendTLSPolicy, CA ConfigMap/Secret):
-//      build the node again (routes.ts `buildRouteNode`: rules, matches, filters, backend references);
+//   3. the route object, or a lookup its rules read (Service, ReferenceGrant, the checked BackendTLSPolicies of a
+//      namespace): build the node again (routes/routes.ts `buildRouteNode`: rules, matches, filters, backend refs);
 //   2. a Gateway or ListenerSet it names changed what attachment sees, or a Namespace's labels it was checked
 //      against: attach again (parents, attachedRoutes contributions, status);
 //   1. its rank, whether a listener it reaches is programmed, or the backend client certificate of a listener's
 //      Gateway: assemble its IR records again (one per client certificate, gateway-backend-tls.ts).
-// The functions that do each step are the ones `translate` uses, so a remembered route is what `translate` would
+// A fresh session (`translate`) runs every step for every route, so a remembered route is what a fresh run would
 // build for it. EndpointSlices are not read here at all (session/backends.ts).
 
 import type { HttpRoute, StreamRoute } from '../../../shared/ir/route.ts';
