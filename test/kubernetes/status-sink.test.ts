@@ -18,111 +18,28 @@ import { objectPath } from '../../operator/framework/resource.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import { StatusWriter } from '../../operator/framework/status-writer.ts';
 import type { Condition } from '../../operator/gateway/conditions.ts';
-import { statusKey } from '../../operator/gateway/keys.ts';
-import type { ObjectStatus } from '../../operator/gateway/status.ts';
 import { FIELD_MANAGER } from '../../operator/kubernetes/operator.ts';
 import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesStatusSink } from '../../operator/kubernetes/status-sink.ts';
 import { CONTROLLER, RESOURCES, adminClient, apply, eventually, getObject } from './support/kube.ts';
 import { startLiveCache } from './support/live-cache.ts';
-
-const GATEWAY_API = 'gateway.networking.k8s.io';
-const OTHER = 'example.com/other';
-/** The field manager of the other controller whose status entries must survive ours. */
-const OTHER_MANAGER = 'example-other-controller';
-const STATUS_KINDS = ['Gateway', 'HTTPRoute', 'BackendTLSPolicy', 'ListenerSet'];
-/** Condition times as the translator stamps them: RFC 3339, which the CRDs validate. */
-const T = (n: number) => `2024-01-01T00:00:0${n}Z`;
-
-function condition(type: string, status: 'True' | 'False', reason: string, time: string): Condition {
-  return { type, status, reason, message: reason, observedGeneration: 1, lastTransitionTime: time };
-}
-
-/** A parentRef as the translator echoes it: from the spec as the API server defaulted it (group and kind set). */
-const parentRef = (name: string) => ({ group: GATEWAY_API, kind: 'Gateway', name });
-
-function gatewayStatus(namespace: string, time: string, programmed: 'True' | 'False' = 'True'): ObjectStatus {
-  return {
-    kind: 'Gateway',
-    apiVersion: `${GATEWAY_API}/v1`,
-    namespace,
-    name: 'gw',
-    generation: 1,
-    status: {
-      conditions: [
-        condition('Accepted', 'True', 'Accepted', time),
-        condition('Programmed', programmed, programmed === 'True' ? 'Programmed' : 'Pending', time),
-      ],
-      addresses: [],
-      listeners: [],
-    },
-  };
-}
-
-function routeStatus(namespace: string, time: string): ObjectStatus {
-  return {
-    kind: 'HTTPRoute',
-    apiVersion: `${GATEWAY_API}/v1`,
-    namespace,
-    name: 'r',
-    generation: 1,
-    status: {
-      parents: [
-        {
-          parentRef: parentRef('gw'),
-          controllerName: CONTROLLER,
-          conditions: [condition('Accepted', 'True', 'Accepted', time)],
-        },
-      ],
-    },
-  };
-}
-
-function policyStatus(namespace: string, time: string, gateways: string[]): ObjectStatus {
-  return {
-    kind: 'BackendTLSPolicy',
-    apiVersion: `${GATEWAY_API}/v1`,
-    namespace,
-    name: 'p',
-    generation: 1,
-    status: {
-      ancestors: gateways.map((name) => ({
-        ancestorRef: { group: GATEWAY_API, kind: 'Gateway', namespace, name },
-        controllerName: CONTROLLER,
-        conditions: [condition('Accepted', 'True', 'Accepted', time)],
-      })),
-    },
-  };
-}
-
-// Valid specs, so that the API server takes the objects; nothing here reads them.
-const gateway = (namespace: string): ApiObject => ({
-  apiVersion: `${GATEWAY_API}/v1`,
-  kind: 'Gateway',
-  metadata: { namespace, name: 'gw' },
-  spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
-});
-const route = (namespace: string): ApiObject => ({
-  apiVersion: `${GATEWAY_API}/v1`,
-  kind: 'HTTPRoute',
-  metadata: { namespace, name: 'r' },
-  spec: { parentRefs: [{ name: 'gw' }] },
-});
-const policy = (namespace: string): ApiObject => ({
-  apiVersion: `${GATEWAY_API}/v1`,
-  kind: 'BackendTLSPolicy',
-  metadata: { namespace, name: 'p' },
-  spec: {
-    targetRefs: [{ group: '', kind: 'Service', name: 'backend' }],
-    validation: { hostname: 'backend.example.com', wellKnownCACertificates: 'System' },
-  },
-});
-const listenerSet = (namespace: string): ApiObject => ({
-  apiVersion: `${GATEWAY_API}/v1`,
-  kind: 'ListenerSet',
-  metadata: { namespace, name: 'ls' },
-  spec: { parentRef: { name: 'gw' }, listeners: [{ name: 'l', port: 8080, protocol: 'HTTP' }] },
-});
+import {
+  GATEWAY_API,
+  OTHER,
+  OTHER_MANAGER,
+  STATUS_KINDS,
+  T,
+  condition,
+  gateway,
+  gatewayStatus,
+  listenerSet,
+  parentRef,
+  policy,
+  policyStatus,
+  report,
+  route,
+  routeStatus,
+} from './support/status-fixtures.ts';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,16 +56,6 @@ function ownedKeys(list: Record<string, unknown> | undefined, field: string): st
     .filter((k) => k.startsWith('k:'))
     .map((k) => JSON.parse(k.slice(2))[field] as string)
     .sort();
-}
-
-/** What the sink has been told, per sink: `report` hands over a whole set as the reconciler does, as changes. */
-const reported = new WeakMap<KubernetesStatusSink, Set<string>>();
-
-function report(sink: KubernetesStatusSink, statuses: ObjectStatus[]): void {
-  const before = reported.get(sink) ?? new Set<string>();
-  const after = new Set(statuses.map(statusKey));
-  reported.set(sink, after);
-  sink.updateChanges({ upsert: statuses, remove: [...before].filter((key) => !after.has(key)) });
 }
 
 describe('kubernetes/status-sink (real API server)', function () {
