@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { appendFileSync } from 'node:fs';
 import pino from 'pino';
 import { request } from 'undici';
-import { startStandalone } from '../operator/standalone/operator.ts';
+import { startStandalone } from '../operator/standalone.ts';
 import { start } from './lib/processes.ts';
 import type { PassReport } from '../operator/runtime/reconciler.ts';
 

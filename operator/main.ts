@@ -2,13 +2,13 @@
 
 import pino from 'pino';
 import { readOperatorConfig } from './config.ts';
-import { startStandalone } from './standalone/operator.ts';
+import { startStandalone } from './standalone.ts';
 
 const config = readOperatorConfig(process.argv.slice(2), process.env);
 const log = pino({ level: config.logLevel, base: { component: 'operator' } });
 
 if (config.mode === 'kubernetes') {
-  const { startKubernetes } = await import('./kubernetes/operator.ts');
+  const { startKubernetes } = await import('./kubernetes.ts');
   const running = await startKubernetes(config, log);
   stopOnSignal(() => running.stop());
 } else {

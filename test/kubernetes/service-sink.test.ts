@@ -4,7 +4,7 @@
 // their uid as a precondition) only after a complete list, others' Services never; a Gateway that cannot be served
 // keeps its Service.
 //
-// Wired as operator/kubernetes/operator.ts wires it: the sink writes through a real KubeClient and reads live Services from
+// Wired as operator/kubernetes.ts wires it: the sink writes through a real KubeClient and reads live Services from
 // the real KubernetesProvider (its reflector's cache), whose live-change callback goes to the sink's liveChanged.
 // The sink's client is the real one with a record of the requests it sent (each still goes to the API server), so
 // that a test can say which writes were made; the results are read back from the API server. One namespace per test
@@ -20,7 +20,7 @@ import type { RequestOptions } from '../../operator/framework/kube-client.ts';
 import { collectionPath, objectPath } from '../../operator/framework/resource.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import type { GatewayService } from '../../operator/gateway/gateways/gateway-service.ts';
-import { FIELD_MANAGER } from '../../operator/kubernetes/operator.ts';
+import { FIELD_MANAGER } from '../../operator/kubernetes.ts';
 import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesServiceSink, serviceBody, serviceMatches } from '../../operator/kubernetes/services.ts';
 import { RESOURCES, adminClient, apply, eventually, getObject, kubeConfigFor } from './support/kube.ts';
@@ -59,7 +59,7 @@ describe('kubernetes/services: KubernetesServiceSink (real API server)', functio
   /** The tests' own client (and the provider's): its requests are not the sink's. */
   let client: KubeClient;
   let provider: KubernetesProvider | undefined;
-  /** The sink of the running test: the provider's live changes go to it, as in operator/kubernetes/operator.ts. */
+  /** The sink of the running test: the provider's live changes go to it, as in operator/kubernetes.ts. */
   let sink: KubernetesServiceSink | undefined;
   let sinkClient: RecordingClient | undefined;
   let testCount = 0;

@@ -3,7 +3,7 @@
 // our condition types only; route parents and policy ancestors of other controllers are kept and ours removed when we
 // stop reporting them; a live object someone else changed is looked at again.
 //
-// Wired as operator/kubernetes/operator.ts wires it: the real StatusWriter writes, and the sink's synchronous `live` lookups
+// Wired as operator/kubernetes.ts wires it: the real StatusWriter writes, and the sink's synchronous `live` lookups
 // are the real KubernetesProvider (its reflectors' caches), whose live-change callback goes to the sink's
 // liveChanged. Writes are counted with the writer's stats and unchanged resourceVersions; what was written is read
 // back from the API server. One namespace per test; the cluster (and everything in it) is stopped in `after`.
@@ -18,7 +18,7 @@ import { objectPath } from '../../operator/framework/resource.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import { StatusWriter } from '../../operator/framework/status-writer.ts';
 import type { Condition } from '../../operator/gateway/conditions.ts';
-import { FIELD_MANAGER } from '../../operator/kubernetes/operator.ts';
+import { FIELD_MANAGER } from '../../operator/kubernetes.ts';
 import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesStatusSink } from '../../operator/kubernetes/status-sink.ts';
 import { CONTROLLER, RESOURCES, adminClient, apply, eventually, getObject } from './support/kube.ts';
@@ -64,7 +64,7 @@ describe('kubernetes/status-sink (real API server)', function () {
   let cluster: Cluster | undefined;
   let client: KubeClient;
   let provider: KubernetesProvider | undefined;
-  /** The sink of the running test: the provider's live changes go to it, as in operator/kubernetes/operator.ts. */
+  /** The sink of the running test: the provider's live changes go to it, as in operator/kubernetes.ts. */
   let sink: KubernetesStatusSink | undefined;
   let testCount = 0;
   /** This test's namespace, and the status-kind objects created in it (kind, name). */

@@ -1,4 +1,4 @@
-// The sinks' `live` view in tests, as operator/kubernetes/operator.ts wires it: the real provider's reflector caches of the
+// The sinks' `live` view in tests, as operator/kubernetes.ts wires it: the real provider's reflector caches of the
 // kinds a sink reads, with every change passed on to the sink. A map refreshed by hand would skip the very lag between
 // a write and its echo that the sinks must cope with.
 

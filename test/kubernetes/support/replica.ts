@@ -10,8 +10,8 @@ import type { Logger } from 'pino';
 import { startDataPlane } from '../../../dataplane/supervisor/supervisor.ts';
 import type { DataPlane } from '../../../dataplane/supervisor/supervisor.ts';
 import type { OperatorConfig } from '../../../operator/config.ts';
-import { startKubernetes } from '../../../operator/kubernetes/operator.ts';
-import type { KubernetesOperator, KubernetesOverrides } from '../../../operator/kubernetes/operator.ts';
+import { startKubernetes } from '../../../operator/kubernetes.ts';
+import type { KubernetesOperator, KubernetesOverrides } from '../../../operator/kubernetes.ts';
 import { CONTROLLER } from './kube.ts';
 
 export interface Replica {

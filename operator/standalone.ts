@@ -2,16 +2,16 @@
 // the Unix socket; statuses served on the admin endpoint and logged. `main.ts` runs it; tests run it in-process.
 
 import type { Logger } from 'pino';
-import type { OperatorConfig } from '../config.ts';
-import { SUPPORTED_FEATURES } from '../../shared/features.ts';
-import { FileProvider } from './file-provider.ts';
-import { startOperatorAdmin } from '../runtime/admin-server.ts';
-import { OperatorMetrics } from '../runtime/metrics.ts';
-import { linkDataPlane } from '../runtime/dataplane-link.ts';
-import { Reconciler } from '../runtime/reconciler.ts';
-import { createTranslator } from '../runtime/translator-pool.ts';
-import { StatusBoard } from '../status/status-board.ts';
-import { ResourceStore } from '../store/resource-store.ts';
+import type { OperatorConfig } from './config.ts';
+import { SUPPORTED_FEATURES } from '../shared/features.ts';
+import { FileProvider } from './standalone/file-provider.ts';
+import { startOperatorAdmin } from './runtime/admin-server.ts';
+import { OperatorMetrics } from './runtime/metrics.ts';
+import { linkDataPlane } from './runtime/dataplane-link.ts';
+import { Reconciler } from './runtime/reconciler.ts';
+import { createTranslator } from './runtime/translator-pool.ts';
+import { StatusBoard } from './status/status-board.ts';
+import { ResourceStore } from './store/resource-store.ts';
 
 export interface Standalone {
   store: ResourceStore;

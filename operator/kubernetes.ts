@@ -12,27 +12,27 @@
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { OperatorConfig } from '../config.ts';
-import { EventRecorder } from '../framework/events.ts';
-import { KubeClient } from '../framework/kube-client.ts';
-import { LeaderElector } from '../framework/leader-election.ts';
-import { Shutdown } from '../framework/shutdown.ts';
-import { StatusWriter } from '../framework/status-writer.ts';
-import { contextNamespace, loadKubeConfig } from './kubeconfig.ts';
-import { registerKubernetesMetrics } from './metrics.ts';
-import { KubernetesProvider } from './provider.ts';
-import type { ReflectorTuning } from './provider.ts';
-import { KubernetesServiceSink } from './services.ts';
-import { KubernetesStatusSink } from './status-sink.ts';
-import { DEFAULT_SERVICE_SELECTOR } from '../config.ts';
-import type { TranslateOptions } from '../gateway/options.ts';
-import { startOperatorAdmin } from '../runtime/admin-server.ts';
-import { OperatorMetrics } from '../runtime/metrics.ts';
-import { linkDataPlane } from '../runtime/dataplane-link.ts';
-import { Reconciler } from '../runtime/reconciler.ts';
-import { createTranslator } from '../runtime/translator-pool.ts';
-import { supportedFeatures } from '../standalone/operator.ts';
-import { ResourceStore } from '../store/resource-store.ts';
+import type { OperatorConfig } from './config.ts';
+import { EventRecorder } from './framework/events.ts';
+import { KubeClient } from './framework/kube-client.ts';
+import { LeaderElector } from './framework/leader-election.ts';
+import { Shutdown } from './framework/shutdown.ts';
+import { StatusWriter } from './framework/status-writer.ts';
+import { contextNamespace, loadKubeConfig } from './kubernetes/kubeconfig.ts';
+import { registerKubernetesMetrics } from './kubernetes/metrics.ts';
+import { KubernetesProvider } from './kubernetes/provider.ts';
+import type { ReflectorTuning } from './kubernetes/provider.ts';
+import { KubernetesServiceSink } from './kubernetes/services.ts';
+import { KubernetesStatusSink } from './kubernetes/status-sink.ts';
+import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
+import type { TranslateOptions } from './gateway/options.ts';
+import { startOperatorAdmin } from './runtime/admin-server.ts';
+import { OperatorMetrics } from './runtime/metrics.ts';
+import { linkDataPlane } from './runtime/dataplane-link.ts';
+import { Reconciler } from './runtime/reconciler.ts';
+import { createTranslator } from './runtime/translator-pool.ts';
+import { supportedFeatures } from './standalone.ts';
+import { ResourceStore } from './store/resource-store.ts';
 
 /** Server-side apply field manager of our status writes. */
 export const FIELD_MANAGER = 'portico-operator';
