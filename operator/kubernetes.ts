@@ -141,6 +141,7 @@ async function assemble(
     ready: () => provider?.synced === true && reconciler !== null && reconciler.lastAckedRevision >= 0,
     statuses: () => statuses.all(),
     fileErrors: () => [],
+    servedRecords: () => reconciler?.servedRecords() ?? null,
     registry: metrics.registry,
   });
   shutdown.add('admin endpoint', async () => {

@@ -54,6 +54,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     ready: () => reconciler.lastAckedRevision >= 0,
     statuses: () => statuses.all(),
     fileErrors: () => files.errors(),
+    servedRecords: () => reconciler.servedRecords(),
     registry: metrics.registry,
   });
   log.info(
