@@ -77,7 +77,12 @@ export function wholeLookupKey(lookup: Lookup): string {
 
 /** The entry a dependency key names, when it is one of `lookup` and not a walk over it; undefined otherwise. */
 export function dependencyEntry(dependency: string, lookup: Lookup): string | undefined {
-  const prefix = `${lookup}|`;
-  if (!dependency.startsWith(prefix) || dependency === wholeLookupKey(lookup)) return undefined;
-  return dependency.slice(prefix.length);
+  // Called for every changed key of a run: no string is made unless it is an entry of `lookup`.
+  const at = lookup.length;
+  if (!dependency.startsWith(lookup) || dependency.charCodeAt(at) !== BAR) return undefined;
+  if (dependency.length === at + 2 && dependency.charCodeAt(at + 1) === STAR) return undefined;
+  return dependency.slice(at + 1);
 }
+
+const BAR = '|'.charCodeAt(0);
+const STAR = '*'.charCodeAt(0);

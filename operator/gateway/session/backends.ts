@@ -13,7 +13,8 @@ interface BackendEntry {
   /** Route records that use it. */
   refs: number;
   spec: BackendSpec;
-  specJson: string;
+  /** `spec` as JSON, made when a second spec object of the key arrives (most keys never get one). */
+  specJson: string | undefined;
 }
 
 export class BackendTable {
@@ -26,7 +27,7 @@ export class BackendTable {
   addRef(spec: BackendSpec): void {
     const entry = this.#entries.get(spec.key);
     if (entry === undefined) {
-      this.#entries.set(spec.key, { refs: 1, spec, specJson: JSON.stringify(spec) });
+      this.#entries.set(spec.key, { refs: 1, spec, specJson: undefined });
       const service = namespacedKey(spec.namespace, spec.name);
       let keys = this.#byService.get(service);
       if (keys === undefined) this.#byService.set(service, (keys = new Set()));
@@ -39,6 +40,7 @@ export class BackendTable {
     // Specs of one key from routes translated against the same objects are equal; one from a newer translation
     // (the Service, a BackendTLSPolicy changed) replaces the old one.
     const specJson = JSON.stringify(spec);
+    entry.specJson ??= JSON.stringify(entry.spec);
     entry.spec = spec;
     if (specJson === entry.specJson) return;
     entry.specJson = specJson;
