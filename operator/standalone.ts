@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.ts';
 import { SUPPORTED_FEATURES } from '../shared/features.ts';
 import { ConsoleHub } from './console/hub.ts';
-import { FileProvider } from './providers/file-provider.ts';
+import { FileProvider } from './standalone/file-provider.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';

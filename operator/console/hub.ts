@@ -10,7 +10,7 @@
 
 import type { PublishResult } from '../publisher/publisher.ts';
 import type { StatsMessage } from '../../shared/protocol/messages.ts';
-import type { FileError } from '../providers/file-provider.ts';
+import type { FileError } from '../standalone/file-provider.ts';
 import type { StoredStatus } from '../status/status-board.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import { buildMap } from './model.ts';

@@ -17,7 +17,7 @@ import type { ReflectorOptions } from '../framework/reflector.ts';
 import type { KubeClient } from '../framework/kube-client.ts';
 import { keyOfRef } from '../framework/resource.ts';
 import type { ApiObject, ResourceType } from '../framework/resource.ts';
-import { objectKey } from '../store/resource-store.ts';
+import { objectKey } from '../gateway/keys.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import { STATUS_KINDS, WATCHED_KINDS, discoverKinds } from './kinds.ts';
 import type { WatchedKind } from './kinds.ts';

@@ -12,7 +12,7 @@ import { explain } from '../../shared/explain/explain.ts';
 import { explainRequestFromQuery } from '../../shared/explain/request.ts';
 import { createConsoleHandler } from '../console/server.ts';
 import type { ConsoleHub } from '../console/hub.ts';
-import type { FileError } from '../providers/file-provider.ts';
+import type { FileError } from '../standalone/file-provider.ts';
 import type { StoredStatus } from '../status/status-board.ts';
 
 export interface OperatorAdminSources {

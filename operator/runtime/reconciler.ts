@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import { applyDataPlaneState, followsDataPlane, restamp } from '../gateway/dataplane-state.ts';
 import { timestamp } from '../gateway/options.ts';
 import type { DataPlaneState } from '../gateway/dataplane-state.ts';
-import { compareStatuses } from '../gateway/translate.ts';
-import type { GatewayService } from '../gateway/gateway-service.ts';
+import { compareStatuses } from '../gateway/status.ts';
+import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import type { PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';
 import type { ReadonlyRecordIndex } from '../../shared/ir/delta.ts';
@@ -190,14 +190,6 @@ export class Reconciler {
       update.gatewayStatuses.map((s) => restamp(s, time)),
       state,
     );
-    if (sink.updateChanges === undefined) {
-      const all = applyDataPlaneState(
-        [...update.statuses.values()].map((s) => (followsDataPlane(s) ? restamp(s, time) : s)).sort(compareStatuses),
-        state,
-      );
-      sink.update(all);
-      return;
-    }
     const upsert = changed
       ? [...update.statusChanges.upsert.filter((s) => !followsDataPlane(s)), ...gateways].sort(compareStatuses)
       : gateways;
