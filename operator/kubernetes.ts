@@ -166,7 +166,10 @@ async function assemble(
       reconciler?.trigger();
     },
     events,
-    eventsAbout: { apiVersion: 'v1', kind: 'Pod', namespace: ownNamespace, name: config.instance },
+    // On the operator's pod; outside a pod (no POD_NAME: the instance is host/pid) there is none to put them on.
+    eventsAbout: config.instance.includes('/')
+      ? undefined
+      : { apiVersion: 'v1', kind: 'Pod', namespace: ownNamespace, name: config.instance },
     reflector: overrides.reflector,
   });
   shutdown.add('reflectors', () => provider!.stop());
