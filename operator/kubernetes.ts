@@ -32,7 +32,7 @@ import { OperatorMetrics } from './runtime/metrics.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
-import { supportedFeatures } from './standalone.ts';
+import { versionOptions } from './kubernetes/crds.ts';
 import { ResourceStore } from './store/resource-store.ts';
 
 /** Server-side apply field manager of our status writes. */
@@ -169,16 +169,27 @@ async function assemble(
       statuses.liveChanged(kind, key);
       services?.liveChanged(kind, key);
     },
+    // The installed Gateway API release: the GatewayClass's SupportedVersion, and the feature names it publishes.
+    onCrdChange: (summary) => {
+      if (summary.bundleVersion === options.crdBundleVersion) return;
+      log.info({ from: options.crdBundleVersion ?? null, to: summary.bundleVersion ?? null }, 'Gateway API version');
+      Object.assign(options, versionOptions(summary.bundleVersion));
+      reconciler?.trigger();
+    },
+    events,
+    // On the operator's pod; outside a pod (no POD_NAME: the instance is host/pid) there is none to put them on.
+    eventsAbout: config.instance.includes('/')
+      ? undefined
+      : { apiVersion: 'v1', kind: 'Pod', namespace: ownNamespace, name: config.instance },
     reflector: overrides.reflector,
   });
   shutdown.add('reflectors', () => provider!.stop());
-  await provider.start();
-
   const options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'> = {
     controllerName: config.controllerName,
     addressPool: config.addressPool,
-    supportedFeatures: supportedFeatures(),
   };
+  await provider.start();
+  Object.assign(options, versionOptions(provider.crdSummary().bundleVersion));
   if (serviceMode)
     Object.assign(options, {
       addressMode: 'service',

@@ -87,7 +87,9 @@ function buildRetry(
   features: ReadonlySet<string>,
 ): RetryPolicy | undefined {
   if (raw === undefined) return undefined;
-  if (!features.has('HTTPRouteRetry')) return issues.unsupported(`${field} is not supported by this installation`);
+  // v1.7 calls it HTTPRouteRetryCodes, v1.6 HTTPRouteRetry (shared/features.ts: the names follow the installed CRDs).
+  if (!features.has('HTTPRouteRetryCodes') && !features.has('HTTPRouteRetry'))
+    return issues.unsupported(`${field} is not supported by this installation`);
   if (!isObject(raw)) return issues.unsupported(`${field} must be an object; it is ${show(raw)}`);
   const codes: number[] = [];
   for (const [i, code] of listAt(raw.codes).entries()) {
@@ -107,6 +109,7 @@ function buildRetry(
     codes,
     backoffMs,
     onConnectionError: features.has('HTTPRouteRetryConnectionError'),
+    // v1.6 semantics only: v1.7 retries only what the backend did not process, and a timed-out request may have been.
     onBackendTimeout: features.has('HTTPRouteRetryBackendTimeout'),
   };
 }
