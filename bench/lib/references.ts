@@ -1,7 +1,7 @@
 // Configurations of the reference servers, written to a scratch directory: the nginx backend every proxy forwards
 // to, and nginx and HAProxy as proxies with the same worker count as Portico's shards and upstream keep-alive on.
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BACKEND_PORT = 19000;
@@ -59,6 +59,25 @@ http {
   server_names_hash_bucket_size 128;
   upstream be { server 127.0.0.1:${BACKEND_PORT}; keepalive 128; keepalive_requests 100000000; }
   ${servers}
+}
+`,
+  );
+  return path;
+}
+
+const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+/** nginx `stream` as a TCP proxy to the backend (Debian's libnginx-mod-stream), the reference for TCPRoute. */
+export function nginxStreamConf(dir: string, port: number, workers: number): string {
+  const path = join(dir, `stream-${port}.conf`);
+  writeFileSync(
+    path,
+    `${existsSync(STREAM_MODULE) ? `load_module ${STREAM_MODULE};\n` : ''}worker_processes ${workers};
+pid ${dir}/stream-${port}.pid;
+error_log ${dir}/stream-${port}-error.log warn;
+events { worker_connections 8192; }
+stream {
+  server { listen 127.0.0.1:${port} reuseport backlog=4096; proxy_pass 127.0.0.1:${BACKEND_PORT}; }
 }
 `,
   );
