@@ -309,13 +309,14 @@ class ClientConnection {
       const result = this.parser.execute(data);
       if (result instanceof Error) {
         socket.end(BAD_REQUEST);
-        this.parser.close();
+        socket.removeAllListeners('data');
       }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       for (const ex of this.queue) ex.upstream?.socket.destroy();
       this.queue.length = 0;
+      this.parser.close(); // frees llhttp's native state now rather than at a later garbage collection
     });
   }
 
