@@ -1,11 +1,12 @@
 // `node bench/tcp-relay.ts`: how a Node TCP proxy should copy bytes, measured rather than guessed. One proxy process
 // per variant (one thread, no routing: only the copy loop), in front of the bench's nginx backend, driven by wrk over
-// keep-alive connections and with a new connection per request; alternating rounds, medians of the proxy's CPU time per
-// request (less sensitive to a busy machine than requests/s) and requests/s. The variant Portico uses is in
-// dataplane/l4/tcp-proxy.ts; this script is the evidence for it.
+// keep-alive connections, with a new connection per request, and with 1 MiB responses; alternating rounds, medians of
+// the proxy's CPU time per request (less sensitive to a busy machine than requests/s) and requests/s. Variants:
+// `pipe`; `relay` (`data`/`write` with explicit backpressure: what dataplane/l4/tcp-proxy.ts does); `onread` (the
+// upstream socket reads into a 16 KiB buffer of its own instead of a Readable stream). Results: bench/RESULTS.md.
 //
 //   node bench/tcp-relay.ts [--seconds 4] [--rounds 3]
-//   node bench/tcp-relay.ts --serve pipe|relay --port N   (one proxy; what the benchmark starts)
+//   node bench/tcp-relay.ts --serve pipe|relay|onread --port N   (one proxy; what the benchmark starts)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -28,7 +29,7 @@ const { values } = parseArgs({
   },
 });
 
-const VARIANTS = ['pipe', 'relay'] as const;
+const VARIANTS = ['pipe', 'relay', 'onread'] as const;
 
 function pipeVariant(client: Socket, upstream: Socket): void {
   client.pipe(upstream);
@@ -80,20 +81,32 @@ async function measureAll(): Promise<void> {
     await waitForPort('127.0.0.1', BACKEND_PORT);
     const seconds = Number(values.seconds);
     const results = new Map<string, Array<{ rps: number; cpuUs: number }>>();
+    const modes = [
+      { name: 'keep-alive', path: '/', close: false, connections: 64 },
+      { name: 'new connection per request', path: '/', close: true, connections: 64 },
+      { name: '1 MiB responses, 8 keep-alive connections', path: '/1m', close: false, connections: 8 },
+    ];
     for (let round = 0; round < Number(values.rounds); round++) {
-      for (const close of [false, true]) {
+      for (const mode of modes) {
         const order = round % 2 === 0 ? proxies : [...proxies].reverse();
         for (const p of order) {
           const before = cpuSeconds(p.proc.pids());
-          const r = await wrk(`http://127.0.0.1:${p.port}/`, { threads: 2, connections: 64, seconds, close });
+          const r = await wrk(`http://127.0.0.1:${p.port}${mode.path}`, {
+            threads: 2,
+            connections: mode.connections,
+            seconds,
+            close: mode.close,
+          });
           const cpu = cpuSeconds(p.proc.pids()) - before;
-          const key = `${p.variant} ${close ? 'new connection per request' : 'keep-alive'}`;
+          if (r.errors > 0 || r.non2xx > 0)
+            console.warn(`  ${p.variant}: ${r.errors} socket errors, ${r.non2xx} non-2xx`);
+          const key = `${mode.name}: ${p.variant}`;
           results.set(key, [...(results.get(key) ?? []), { rps: r.rps, cpuUs: (cpu / r.requests) * 1e6 }]);
         }
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    console.log('| variant | requests/s | proxy CPU µs per request |\n|---|---|---|');
+    console.log('| scenario: variant | requests/s | proxy CPU µs per request |\n|---|---|---|');
     for (const [key, xs] of results)
       console.log(
         `| ${key} | ${median(xs.map((x) => x.rps)).toFixed(0)} | ${median(xs.map((x) => x.cpuUs)).toFixed(1)} |`,

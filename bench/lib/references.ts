@@ -1,13 +1,17 @@
 // Configurations of the reference servers, written to a scratch directory: the nginx backend every proxy forwards
 // to, and nginx and HAProxy as proxies with the same worker count as Portico's shards and upstream keep-alive on.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BACKEND_PORT = 19000;
 
 export function nginxBackendConf(dir: string): string {
   const path = join(dir, 'backend.conf');
+  // /1m: a 1 MiB body, for bulk transfers (bench/tcp-relay.ts).
+  // nginx's workers run as an unprivileged user: they must be able to read it.
+  writeFileSync(join(dir, '1m.bin'), Buffer.alloc(1024 * 1024, 0x61), { mode: 0o644 });
+  chmodSync(dir, 0o755);
   writeFileSync(
     path,
     `worker_processes 1;
@@ -17,7 +21,11 @@ events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 100000000;
-  server { listen 127.0.0.1:${BACKEND_PORT} reuseport backlog=4096; location / { return 200 "hello world\\n"; } }
+  server {
+    listen 127.0.0.1:${BACKEND_PORT} reuseport backlog=4096;
+    location / { return 200 "hello world\\n"; }
+    location = /1m { alias ${dir}/1m.bin; default_type application/octet-stream; }
+  }
 }
 `,
   );
