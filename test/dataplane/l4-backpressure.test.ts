@@ -4,10 +4,14 @@
 
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { expect } from 'chai';
 import type { Listener } from '../../shared/ir/listener.ts';
 import type { StreamRoute } from '../../shared/ir/route.ts';
 import { backend, httpListener } from '../../shared/testing/ir-builders.ts';
+import { makeCa, makeLeaf } from '../support/certs.ts';
+import type { Pem } from '../support/certs.ts';
 import { startHarness, testAddress } from '../support/dataplane-harness.ts';
 import type { Harness } from '../support/dataplane-harness.ts';
 
@@ -21,12 +25,12 @@ const FLOOD_LIMIT = 384 * MiB;
  */
 const IN_FLIGHT_BOUND = 96 * MiB;
 
-function streamRoute(key: string, listenerKey: string, backendKey: string): StreamRoute {
+function streamRoute(key: string, listenerKey: string, backendKey: string, hostnames: string[] = []): StreamRoute {
   return {
     key,
-    source: { kind: 'TCPRoute', namespace: 'ns', name: key },
+    source: { kind: hostnames.length > 0 ? 'TLSRoute' : 'TCPRoute', namespace: 'ns', name: key },
     rank: 0,
-    parents: [{ listenerKey, hostnames: [] }],
+    parents: [{ listenerKey, hostnames }],
     backends: [{ backendKey, weight: 1, filters: [] }],
   };
 }
@@ -96,8 +100,13 @@ describe('data plane: TCP forwarding with slow peers, half-closes and resets', f
   this.timeout(60_000);
   const address = testAddress();
   const port = 19321;
+  const tlsPort = 19322;
   let h: Harness;
   let server: Server;
+  let tlsServer: TlsServer;
+  let ca: Pem;
+  /** What the TLS backend does with the next connection (after its handshake). */
+  let onTlsBackend: (socket: TLSSocket) => void = (s) => s.destroy();
   /** What the backend does with the next connection; each test sets it before connecting. */
   let onBackend: (socket: Socket) => void = (s) => s.destroy();
 
@@ -107,19 +116,39 @@ describe('data plane: TCP forwarding with slow peers, half-closes and resets', f
       onBackend(s);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    ca = makeCa();
+    const leaf = makeLeaf(ca, ['pass.example.com']);
+    tlsServer = createTlsServer({ cert: leaf.cert, key: leaf.key, allowHalfOpen: true }, (s) => {
+      s.on('error', () => undefined);
+      onTlsBackend(s);
+    });
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
     h = await startHarness();
     const tcp: Listener = httpListener('ns/gw/tcp', port, { address, protocol: 'TCP' });
+    const pass: Listener = httpListener('ns/gw/pass', tlsPort, {
+      address,
+      protocol: 'TLS',
+      hostname: 'pass.example.com',
+      tls: { mode: 'Passthrough', certificateKeys: [] },
+    });
     const b = backend('ns/sink:1/tcp', [['127.0.0.1', (server.address() as AddressInfo).port]], { protocol: 'tcp' });
+    const tb = backend('ns/tls:443/tcp', [['127.0.0.1', (tlsServer.address() as AddressInfo).port]], {
+      protocol: 'tcp',
+    });
     const result = await h.publish({
-      listeners: [tcp],
-      backends: [b],
-      streamRoutes: [streamRoute('tcproute/ns/t', tcp.key, b.key)],
+      listeners: [tcp, pass],
+      backends: [b, tb],
+      streamRoutes: [
+        streamRoute('tcproute/ns/t', tcp.key, b.key),
+        streamRoute('tlsroute/ns/p', pass.key, tb.key, ['pass.example.com']),
+      ],
     });
     expect(result.outcome, JSON.stringify(result)).to.equal('ack');
   });
   after(async () => {
     await h?.stop();
     server?.close();
+    tlsServer?.close();
   });
 
   const backendConnection = () => new Promise<Socket>((resolve) => (onBackend = resolve));
@@ -228,5 +257,27 @@ describe('data plane: TCP forwarding with slow peers, half-closes and resets', f
     c.resetAndDestroy();
     const r = await outcome;
     expect(r.error, 'the backend saw a clean close, not a reset').to.equal('ECONNRESET');
+  });
+
+  it('passes TLS through with half-closes both ways: the end of each side’s stream reaches the other', async () => {
+    const atBackend = new Promise<{ got: string; socket: TLSSocket }>((resolve) => {
+      onTlsBackend = (s) => {
+        let got = '';
+        s.on('data', (d: Buffer) => (got += d.toString()));
+        s.once('end', () => resolve({ got, socket: s }));
+      };
+    });
+    // A TLS socket is as half-open as the TCP socket under it.
+    const raw = netConnect({ port: tlsPort, host: address, allowHalfOpen: true });
+    const c = tlsConnect({ socket: raw, servername: 'pass.example.com', ca: ca.cert });
+    c.on('error', () => undefined);
+    await new Promise((r) => c.once('secureConnect', r));
+    const received = readAll(c, true);
+    c.end('request, then end of stream');
+    const { got, socket } = await atBackend;
+    expect(got).to.equal('request, then end of stream');
+    socket.end('answer after the client’s end');
+    const r = await received;
+    expect(r).to.deep.include({ text: 'answer after the client’s end', ended: true });
   });
 });
