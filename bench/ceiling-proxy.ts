@@ -199,6 +199,7 @@ class Upstream {
   }
 
   waitFor(client: Socket): void {
+    if (this.socket.isPaused()) return;
     this.socket.pause();
     client.once('drain', () => this.socket.resume());
   }
@@ -294,9 +295,12 @@ class ClientConnection {
       if (upstream === undefined || upstream === null) return;
       const chunked = this.current?.chunked;
       if (chunked) upstream.socket.write(`${b.length.toString(16)}\r\n`);
-      if (!upstream.socket.write(Buffer.from(b))) upstream.socket.once('drain', () => this.socket.resume());
+      upstream.socket.write(Buffer.from(b));
       if (chunked) upstream.socket.write('\r\n');
-      if (upstream.socket.writableNeedDrain) this.socket.pause();
+      if (upstream.socket.writableNeedDrain && !this.socket.isPaused()) {
+        this.socket.pause();
+        upstream.socket.once('drain', () => this.socket.resume());
+      }
     };
     this.parser[HTTPParser.kOnMessageComplete] = () => {
       const ex = this.current;
