@@ -73,7 +73,9 @@ async function measure(target: Running, url: string, o: Parameters<typeof wrk>[1
   const result = await wrk(url, o);
   const cpu = (cpuSeconds(target.pids()) - before) / o.seconds;
   if (result.errors > 0 || result.non2xx > 0)
-    console.warn(`  ${target.name}: ${result.errors} socket errors, ${result.non2xx} non-2xx`);
+    console.warn(
+      `  ${target.name} (${url}, ${o.connections} connections${o.close ? ', a new one per request' : ''}): ${result.errors} socket errors, ${result.non2xx} non-2xx`,
+    );
   return { ...result, cpu };
 }
 
