@@ -55,3 +55,29 @@ describe('telemetry/sampler', () => {
     expect(share(sampler, 'garbage')).to.equal(1);
   });
 });
+
+describe('telemetry/sampler decideHeader', () => {
+  const configs = [
+    { ratio: 0, parentBased: true, parentRatio: 1 },
+    { ratio: 0, parentBased: true, parentRatio: 0.5 },
+    { ratio: 1, parentBased: true, parentRatio: 1 },
+    { ratio: 0, parentBased: false, parentRatio: 1 },
+    { ratio: 1, parentBased: false, parentRatio: 0 },
+  ];
+  const headers = [
+    undefined,
+    sampledParent,
+    unsampledParent,
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-01', // invalid ids, sampled flag
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-00', // invalid ids, unsampled flag
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7',
+  ];
+  it('agrees with decide(traceparentFlags(h)) for every config and header (random draws fixed)', () => {
+    for (const config of configs)
+      for (const header of headers) {
+        const a = new Sampler(config, () => 0.3).decideHeader(header);
+        const b = new Sampler(config, () => 0.3).decide(traceparentFlags(header), header);
+        expect(a, `${JSON.stringify(config)} ${header}`).to.equal(b);
+      }
+  });
+});

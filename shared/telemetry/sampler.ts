@@ -6,7 +6,7 @@
 //    every tier deciding on the same trace id agrees.
 // Must not: allocate, read a clock, or look at anything but the flags and (when not parent-based) the trace id.
 
-import { FLAG_SAMPLED, NO_PARENT, traceIdFraction } from './trace-context.ts';
+import { FLAG_SAMPLED, NO_PARENT, traceIdFraction, traceparentFlags, traceparentShapeFlags } from './trace-context.ts';
 
 export interface SamplerConfig {
   /** Share of new traces (no valid parent) that are sampled, in [0, 1]. */
@@ -40,6 +40,18 @@ export class Sampler {
   /** True when nothing can ever be sampled (the caller may skip reading the header at all). */
   get off(): boolean {
     return this.#ratio === 0 && (!this.#parentBased || this.#parentRatio === 0);
+  }
+
+  /**
+   * The decision for a request's `traceparent` header. Reads the 48 hex digits of the ids only when the answer
+   * depends on them: an unsampled-flag header under parent-based sampling with a 0 % ratio is "no" either way.
+   */
+  decideHeader(traceparent: string | undefined): boolean {
+    if (this.#parentBased && this.#ratio === 0) {
+      const shape = traceparentShapeFlags(traceparent);
+      if (shape === NO_PARENT || (shape & FLAG_SAMPLED) === 0) return false;
+    }
+    return this.decide(traceparentFlags(traceparent), traceparent);
   }
 
   /**

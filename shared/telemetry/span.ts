@@ -113,7 +113,7 @@ export class Tracer {
    * startServer() with the same header. `false`: forward the request's trace headers unchanged and trace nothing.
    */
   sampled(traceparent: string | undefined): boolean {
-    return this.#sampler.decide(traceparentFlags(traceparent), traceparent);
+    return this.#sampler.decideHeader(traceparent);
   }
 
   /**

@@ -10,11 +10,13 @@ export const FLAG_SAMPLED = 0x01;
 
 const DASH = 0x2d;
 
-/** Value of one lowercase hex digit, or -1 (uppercase is invalid in traceparent). */
+/** Lowercase hex digit values by char code, -1 elsewhere (uppercase is invalid in traceparent). */
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
+for (let i = 0; i < 6; i++) HEX[0x61 + i] = 10 + i;
+
 function hexValue(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x61 && code <= 0x66) return code - 0x61 + 10;
-  return -1;
+  return code < 128 ? HEX[code] : -1;
 }
 
 /** Whether `s[from, to)` is lowercase hex and not all zeros. */
@@ -29,25 +31,33 @@ function nonZeroHex(s: string, from: number, to: number): boolean {
 }
 
 /**
+ * The trace-flags of a header that has the shape of a `traceparent` (length, version, dashes, flags), without checking
+ * the 48 hex digits of the ids: enough when the answer does not depend on them (an unsampled flag under parent-based
+ * sampling with a 0 % ratio is "not sampled" whether the ids are valid or not). NO_PARENT when the shape is wrong.
+ */
+export function traceparentShapeFlags(header: string | undefined): number {
+  if (header === undefined || header.length < 55) return NO_PARENT;
+  const v0 = hexValue(header.charCodeAt(0));
+  const v1 = hexValue(header.charCodeAt(1));
+  if (v0 < 0 || v1 < 0 || v0 * 16 + v1 === 0xff) return NO_PARENT;
+  if (v0 + v1 === 0 ? header.length !== 55 : header.length > 55 && header.charCodeAt(55) !== DASH) return NO_PARENT;
+  if (header.charCodeAt(2) !== DASH || header.charCodeAt(35) !== DASH || header.charCodeAt(52) !== DASH)
+    return NO_PARENT;
+  const f0 = hexValue(header.charCodeAt(53));
+  const f1 = hexValue(header.charCodeAt(54));
+  return f0 < 0 || f1 < 0 ? NO_PARENT : f0 * 16 + f1;
+}
+
+/**
  * Checks a `traceparent` header and returns its trace-flags (0–255), or NO_PARENT when it is absent or invalid.
  * Version 00 must be exactly 55 characters; a higher version may carry more fields after a dash (the spec's forward
  * compatibility rule); version ff is invalid.
  */
 export function traceparentFlags(header: string | undefined): number {
-  if (header === undefined || header.length < 55) return NO_PARENT;
-  const v0 = hexValue(header.charCodeAt(0));
-  const v1 = hexValue(header.charCodeAt(1));
-  if (v0 < 0 || v1 < 0) return NO_PARENT;
-  const version = v0 * 16 + v1;
-  if (version === 0xff) return NO_PARENT;
-  if (version === 0 ? header.length !== 55 : header.length > 55 && header.charCodeAt(55) !== DASH) return NO_PARENT;
-  if (header.charCodeAt(2) !== DASH || header.charCodeAt(35) !== DASH || header.charCodeAt(52) !== DASH)
+  const flags = traceparentShapeFlags(header);
+  if (flags === NO_PARENT || !nonZeroHex(header as string, 3, 35) || !nonZeroHex(header as string, 36, 52))
     return NO_PARENT;
-  if (!nonZeroHex(header, 3, 35) || !nonZeroHex(header, 36, 52)) return NO_PARENT;
-  const f0 = hexValue(header.charCodeAt(53));
-  const f1 = hexValue(header.charCodeAt(54));
-  if (f0 < 0 || f1 < 0) return NO_PARENT;
-  return f0 * 16 + f1;
+  return flags;
 }
 
 /** The trace id of a header `traceparentFlags` accepted (32 hex digits). Allocates: call it for sampled requests. */
