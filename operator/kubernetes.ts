@@ -27,6 +27,7 @@ import { KubernetesStatusSink } from './kubernetes/status-sink.ts';
 import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
 import type { TranslateOptions } from './gateway/options.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
+import { ListenerCertificates } from './runtime/certificates.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
@@ -87,10 +88,11 @@ async function assemble(
 ): Promise<KubernetesOperator> {
   const store = new ResourceStore();
   const metrics = new OperatorMetrics();
+  const certificates = new ListenerCertificates(store);
   const translator = createTranslator(config.translatorThreads);
   shutdown.add('translator', () => translator.close());
 
-  const writer = new StatusWriter({ client, fieldManager: FIELD_MANAGER, log });
+  const writer = new StatusWriter({ client, fieldManager: FIELD_MANAGER, log, observe: metrics.statusWrite });
   const events = new EventRecorder({
     client,
     reportingController: config.controllerName,
@@ -131,6 +133,8 @@ async function assemble(
 
   let reconciler: Reconciler | null = null;
   let elector: LeaderElector | null = null;
+  metrics.statusQueue(() => statuses.depth);
+  metrics.certificates(() => certificates.list());
   registerKubernetesMetrics(metrics.registry, { elector: () => elector, provider: () => provider, writer, events });
   const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
   shutdown.add('publisher', () => publisher.close());

@@ -6,6 +6,7 @@ import type { OperatorConfig } from './config.ts';
 import { SUPPORTED_FEATURES } from '../shared/features.ts';
 import { FileProvider } from './providers/file-provider.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
+import { ListenerCertificates } from './runtime/certificates.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
@@ -30,6 +31,8 @@ export function supportedFeatures(): string[] {
 export async function startStandalone(config: Readonly<OperatorConfig>, log: Logger): Promise<Standalone> {
   const store = new ResourceStore();
   const metrics = new OperatorMetrics();
+  const certificates = new ListenerCertificates(store);
+  metrics.certificates(() => certificates.list());
   const statuses = new StatusBoard(log, config.controllerName);
   const translator = createTranslator(config.translatorThreads);
   let reconciler: Reconciler | null = null;

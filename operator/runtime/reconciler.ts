@@ -129,7 +129,7 @@ export class Reconciler {
         'the data plane refused the configuration; it keeps serving the previous one',
       );
     }
-    metrics.observePass(published.outcome, translateMs, publishMs);
+    metrics.observePass(published.outcome, translateMs, publishMs, applyMs);
     log.debug(
       {
         revision,
