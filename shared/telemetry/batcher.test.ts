@@ -54,6 +54,21 @@ describe('telemetry/batcher', () => {
     expect(batcher.lastError).to.equal('');
   });
 
+  it('keeps its defaults for options passed as undefined', async () => {
+    let sends = 0;
+    const batcher = new SpanBatcher({
+      resource,
+      send: async () => void sends++,
+      maxQueue: undefined,
+      maxBatch: undefined,
+    });
+    for (let i = 0; i < 600; i++) batcher.push(span());
+    expect(batcher.stats.dropped).to.equal(0);
+    expect(sends).to.equal(1); // the 512th push sent a full batch
+    await batcher.shutdown();
+    expect(batcher.stats.exported).to.equal(600);
+  });
+
   it('wraps around its ring in order', async () => {
     const names: string[] = [];
     const batcher = new SpanBatcher({

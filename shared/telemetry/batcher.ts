@@ -45,7 +45,13 @@ export class SpanBatcher implements SpanSink {
   #lastError = '';
 
   constructor(options: BatcherOptions) {
-    this.#options = { maxQueue: 2048, maxBatch: 512, intervalMs: 1000, ...options };
+    // `??` rather than a spread of defaults: an option passed as undefined (a config without it) keeps the default.
+    this.#options = {
+      ...options,
+      maxQueue: options.maxQueue ?? 2048,
+      maxBatch: options.maxBatch ?? 512,
+      intervalMs: options.intervalMs ?? 1000,
+    };
     this.#ring = new Array(this.#options.maxQueue).fill(undefined);
   }
 
