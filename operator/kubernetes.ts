@@ -29,6 +29,7 @@ import type { TranslateOptions } from './gateway/options.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { ListenerCertificates } from './runtime/certificates.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import { OperatorTracing } from './runtime/tracing.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
@@ -91,6 +92,9 @@ async function assemble(
   const certificates = new ListenerCertificates(store);
   const translator = createTranslator(config.translatorThreads);
   shutdown.add('translator', () => translator.close());
+  const tracing =
+    config.tracesEndpoint === undefined ? undefined : new OperatorTracing(config.tracesEndpoint, config.instance);
+  if (tracing !== undefined) shutdown.add('trace export', () => tracing.shutdown(), 3000);
 
   const writer = new StatusWriter({ client, fieldManager: FIELD_MANAGER, log, observe: metrics.statusWrite });
   const events = new EventRecorder({
@@ -186,6 +190,7 @@ async function assemble(
     statuses,
     services: services ?? undefined,
     metrics,
+    tracing,
     log,
     options,
   });

@@ -8,6 +8,7 @@ import { FileProvider } from './providers/file-provider.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { ListenerCertificates } from './runtime/certificates.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import { OperatorTracing } from './runtime/tracing.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
@@ -35,6 +36,8 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
   metrics.certificates(() => certificates.list());
   const statuses = new StatusBoard(log, config.controllerName);
   const translator = createTranslator(config.translatorThreads);
+  const tracing =
+    config.tracesEndpoint === undefined ? undefined : new OperatorTracing(config.tracesEndpoint, config.instance);
   let reconciler: Reconciler | null = null;
   const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
   reconciler = new Reconciler({
@@ -43,6 +46,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     publisher,
     statuses,
     metrics,
+    tracing,
     log,
     options: {
       controllerName: config.controllerName,
@@ -75,6 +79,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
       await new Promise<void>((resolve) => admin.server.close(() => resolve()));
       admin.server.closeAllConnections();
       await translator.close();
+      await tracing?.shutdown();
     },
   };
 }
