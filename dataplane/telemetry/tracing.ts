@@ -137,7 +137,7 @@ export class ShardTracing {
 
   /** Step 3, once a rule matched: the route on the server span (and its name becomes `{method} {http.route}`). */
   routed(span: Span, route: RouteInfo): void {
-    span.set('portico.gateway', route.gateway).set('portico.route', route.route).set('portico.route.rule', route.rule);
+    span.set('portico.gateway', route.gateway).set('portico.route', route.route).set('portico.rule', route.rule);
     if (route.httpRoute !== undefined) {
       span.set('http.route', route.httpRoute);
       span.name = `${span.name} ${route.httpRoute}`;

@@ -75,7 +75,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = Object.freeze([
   a('portico.gateway', 'string', 'Portico', 'when-known', 'S', 'namespace/name of the Gateway.'),
   a('portico.listener', 'string', 'Portico', 'always', 'S', 'Listener key (namespace/gateway/listener).'),
   a('portico.route', 'string', 'Portico', 'when-known', 'S', 'namespace/name of the matched route.'),
-  a('portico.route.rule', 'string', 'Portico', 'when-known', 'S', 'Rule name, or its index when unnamed.'),
+  a('portico.rule', 'string', 'Portico', 'when-known', 'S', 'Rule name, or its index when unnamed.'),
   a('portico.backend', 'string', 'Portico', 'when-known', 'SC', 'Backend key (namespace/service:port).'),
   a('portico.upstream.address', 'string', 'Portico', 'when-known', 'C', 'Endpoint of the last attempt (ip:port).'),
   a('portico.upstream.duration_ms', 'double', 'Portico', 'when-known', '', 'Upstream time of the last attempt, ms.'),

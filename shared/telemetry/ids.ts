@@ -1,7 +1,7 @@
 // Random trace and span ids for sampled spans: random bytes are drawn from a pooled buffer refilled in blocks (one
 // getrandom call per 256 span ids rather than one per id), then written as lowercase hex.
 
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 
 const POOL_SIZE = 4096;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
@@ -29,4 +29,9 @@ export function newTraceId(): string {
 /** 8 random bytes as 16 hex digits. */
 export function newSpanId(): string {
   return take(8);
+}
+
+/** An `x-request-id` for a request that came without one (a UUID v4, as Envoy generates). */
+export function newRequestId(): string {
+  return randomUUID();
 }
