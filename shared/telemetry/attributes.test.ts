@@ -145,6 +145,16 @@ describe('telemetry/attributes: the access-log dictionary', () => {
     for (const a of keys) for (const b of keys) expect(b.startsWith(`${a}.`), `${a} and ${b}`).to.equal(false);
   });
 
+  it("README's Observability section documents every access-log field with its type", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const spec of ATTRIBUTES.filter((a) => a.log !== 'no')) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${spec.key}\` |`));
+      expect(row, spec.key).to.be.a('string');
+      expect(row?.split('|')[2].trim(), spec.key).to.equal(spec.type);
+      expect(row?.split('|')[3].trim(), spec.key).to.equal(spec.log === 'always' ? 'yes' : 'when known');
+    }
+  });
+
   it('the committed Elasticsearch index template is the one the dictionary gives', () => {
     const committed = JSON.parse(
       readFileSync(new URL('../../manifests/observability/elastic/index-template.json', import.meta.url), 'utf8'),
