@@ -151,11 +151,8 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
 
 function tracesSettings(endpoint: string | undefined): { tracesEndpoint?: string } {
   if (endpoint === undefined || endpoint === '') return {};
-  try {
-    new URL(endpoint);
-  } catch {
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol))
     throw new Error(`--traces-endpoint must be a URL like http://jaeger:4318, got "${endpoint}"`);
-  }
   return { tracesEndpoint: endpoint };
 }
 

@@ -6,7 +6,6 @@
 // path (export runs from the batcher's timer); know about sockets, Fastify or the engine (it takes plain values).
 
 import { SpanBatcher } from '../../shared/telemetry/batcher.ts';
-import type { BatcherStats } from '../../shared/telemetry/batcher.ts';
 import { otlpHttpSender } from '../../shared/telemetry/otlp-http.ts';
 import type { SamplerConfig } from '../../shared/telemetry/sampler.ts';
 import { SPAN_KIND, Tracer } from '../../shared/telemetry/span.ts';
@@ -83,7 +82,8 @@ export class ShardTracing {
   readonly batcher: SpanBatcher;
   readonly #attributes: Array<[string, AttributeValue]>;
 
-  constructor(config: TracingConfig, shard: number, sink?: SpanSink & { stats?: BatcherStats }) {
+  /** `sink`: where ended spans go instead of the exporter (tests). */
+  constructor(config: TracingConfig, shard: number, sink?: SpanSink) {
     this.batcher = new SpanBatcher({
       resource: {
         attributes: { 'service.name': config.serviceName ?? 'portico-gateway', 'portico.shard': shard },
