@@ -5,7 +5,8 @@
 // its socket), a certificate expiring within 14 days (a listener certificate valid for 5 days).
 // Not produced here, and said so in the assertions: no ready shards (the supervisor respawns a shard that dies; the
 // expression is evaluated and its metric checked present) and leader lost (Kubernetes mode only: its metric does not
-// exist in standalone mode, nor do the other Kubernetes-mode panels listed in KUBERNETES_ONLY).
+// exist in standalone mode, nor do the other Kubernetes-mode panels listed in KUBERNETES_ONLY; both are covered by
+// prometheus-kubernetes.test.ts).
 // The rules are loaded with `for` set to 0s so that firing needs no waiting; the expressions are the manifest's.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -340,8 +341,8 @@ describe('observability: Prometheus scrapes a running Portico; dashboard and ale
     // No ready shards: not produced; its metric is there (2 shards ready), so the expression is not vacuous.
     const shards = await prometheus.query('portico_dataplane_shards_ready');
     expect(shards.map((s) => s.value[1])).to.deep.equal(['2']);
-    // Leader lost: Kubernetes mode only; in standalone mode the metric does not exist (for the lead: cover it in
-    // test/kubernetes, where the leader Lease can be taken away).
+    // Leader lost: Kubernetes mode only; in standalone mode the metric does not exist (prometheus-kubernetes.test.ts
+    // takes the Lease away and sees it fire).
     expect(await prometheus.query('portico_operator_leader')).to.deep.equal([]);
     // Certificate expiry: days left is about 5.
     const days = await prometheus.query('(portico_listener_certificate_expiry_timestamp_seconds - time()) / 86400');
