@@ -63,6 +63,8 @@ describe('telemetry/sampler decideHeader', () => {
     { ratio: 1, parentBased: true, parentRatio: 1 },
     { ratio: 0, parentBased: false, parentRatio: 1 },
     { ratio: 1, parentBased: false, parentRatio: 0 },
+    { ratio: 0.5, parentBased: true, parentRatio: 1 },
+    { ratio: 0.2, parentBased: true, parentRatio: 1 },
   ];
   const headers = [
     undefined,
@@ -72,12 +74,13 @@ describe('telemetry/sampler decideHeader', () => {
     '00-00000000000000000000000000000000-00f067aa0ba902b7-00', // invalid ids, unsampled flag
     '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7',
   ];
-  it('agrees with decide(traceparentFlags(h)) for every config and header (random draws fixed)', () => {
-    for (const config of configs)
-      for (const header of headers) {
-        const a = new Sampler(config, () => 0.3).decideHeader(header);
-        const b = new Sampler(config, () => 0.3).decide(traceparentFlags(header), header);
-        expect(a, `${JSON.stringify(config)} ${header}`).to.equal(b);
-      }
+  it('agrees with decide(traceparentFlags(h)) for every config, header and draw', () => {
+    for (const draw of [0, 0.1, 0.3, 0.7, 0.999])
+      for (const config of configs)
+        for (const header of headers) {
+          const a = new Sampler(config, () => draw).decideHeader(header);
+          const b = new Sampler(config, () => draw).decide(traceparentFlags(header), header);
+          expect(a, `${JSON.stringify(config)} ${header} draw ${draw}`).to.equal(b);
+        }
   });
 });

@@ -43,13 +43,18 @@ export class Sampler {
   }
 
   /**
-   * The decision for a request's `traceparent` header. Reads the 48 hex digits of the ids only when the answer
-   * depends on them: an unsampled-flag header under parent-based sampling with a 0 % ratio is "no" either way.
+   * The decision for a request's `traceparent` header, the same as decide(traceparentFlags(h), h), but reading the
+   * 48 hex digits of the ids only when the answer depends on them (see below).
    */
   decideHeader(traceparent: string | undefined): boolean {
-    if (this.#parentBased && this.#ratio === 0) {
+    if (this.#parentBased) {
       const shape = traceparentShapeFlags(traceparent);
-      if (shape === NO_PARENT || (shape & FLAG_SAMPLED) === 0) return false;
+      if (shape !== NO_PARENT && (shape & FLAG_SAMPLED) === 0) {
+        // A valid unsampled parent says no; a malformed header is a new trace, sampled at `ratio`. Only a draw under
+        // the ratio needs to know which of the two it is, so most requests never read the ids' 48 hex digits.
+        if (this.#ratio <= 0 || (this.#ratio < 1 && this.#random() >= this.#ratio)) return false;
+        return traceparentFlags(traceparent) === NO_PARENT;
+      }
     }
     return this.decide(traceparentFlags(traceparent), traceparent);
   }
