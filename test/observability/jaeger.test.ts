@@ -136,12 +136,15 @@ describe('observability: spans of a request chain in a real Jaeger', function ()
   });
 
   after(async () => {
-    await Promise.all([
-      new Promise((resolve) => gateway?.close(resolve)),
-      new Promise((resolve) => backend?.close(resolve)),
-    ]);
-    await gatewayTracing?.shutdown();
-    await jaeger?.stop();
+    try {
+      await Promise.all([
+        new Promise((resolve) => gateway?.close(resolve)),
+        new Promise((resolve) => backend?.close(resolve)),
+      ]);
+      await gatewayTracing?.shutdown();
+    } finally {
+      await jaeger?.stop(); // even when the above failed: never leave Jaeger running
+    }
   });
 
   /** The client's own span around one request through the gateway; returns the trace id. */

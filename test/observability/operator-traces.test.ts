@@ -85,10 +85,13 @@ spec:
   });
 
   after(async () => {
-    await operator?.stop(); // flushes the operator's spans
-    await dataPlane?.stop();
-    await jaeger?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      await operator?.stop(); // flushes the operator's spans
+      await dataPlane?.stop();
+    } finally {
+      await jaeger?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a pass is a reconcile span with translate, publish and the data plane apply under it', async () => {

@@ -68,9 +68,12 @@ describe('observability: Prometheus scrapes Portico in Kubernetes mode (real API
 
   after(async () => {
     await prometheus?.stop();
-    await replica?.stop();
-    await client?.close();
-    await cluster?.stop();
+    try {
+      await replica?.stop();
+      await client?.close();
+    } finally {
+      await cluster?.stop();
+    }
   });
 
   it("the dashboard's Kubernetes-mode queries return data", async () => {

@@ -203,11 +203,14 @@ describe('observability: Prometheus scrapes a running Portico; dashboard and ale
 
   after(async () => {
     await prometheus?.stop();
-    await operator?.stop();
-    await dataPlane?.stop();
-    await ok?.close();
-    await new Promise((resolve) => failing?.close(resolve));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      await operator?.stop();
+      await dataPlane?.stop();
+      await ok?.close();
+      await new Promise((resolve) => failing?.close(resolve));
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('promtool accepts the PrometheusRule group', () => {
