@@ -26,6 +26,7 @@ import { KubernetesServiceSink } from './kubernetes/services.ts';
 import { KubernetesStatusSink } from './kubernetes/status-sink.ts';
 import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
 import type { TranslateOptions } from './gateway/options.ts';
+import { ConsoleHub } from './console/hub.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { ListenerCertificates } from './runtime/certificates.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
@@ -140,7 +141,13 @@ async function assemble(
   metrics.statusQueue(() => statuses.depth);
   metrics.certificates(() => certificates.list());
   registerKubernetesMetrics(metrics.registry, { elector: () => elector, provider: () => provider, writer, events });
-  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
+  const consoleHub = new ConsoleHub({
+    mode: 'kubernetes',
+    store,
+    statuses: () => statuses.all(),
+    fileErrors: () => [],
+  });
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler, consoleHub.observer);
   shutdown.add('publisher', () => publisher.close());
 
   // Up before the first list, which can take long on a big cluster: liveness is answered meanwhile, readiness says
@@ -149,12 +156,16 @@ async function assemble(
     ready: () => provider?.synced === true && reconciler !== null && reconciler.lastAckedRevision >= 0,
     statuses: () => statuses.all(),
     fileErrors: () => [],
+    servedRecords: () => reconciler?.servedRecords() ?? null,
     registry: metrics.registry,
+    console: consoleHub,
   });
   shutdown.add('admin endpoint', async () => {
     await new Promise<void>((resolve) => admin.server.close(() => resolve()));
     admin.server.closeAllConnections();
   });
+  // Runs before the admin endpoint closes (shutdown runs in reverse): its event streams would hold the server open.
+  shutdown.add('console', () => consoleHub.stop());
 
   provider = new KubernetesProvider({
     client,

@@ -12,6 +12,7 @@ import { compareStatuses } from '../gateway/translate.ts';
 import type { GatewayService } from '../gateway/gateway-service.ts';
 import type { PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';
+import type { ReadonlyRecordIndex } from '../../shared/ir/delta.ts';
 import type { StatsMessage } from '../../shared/protocol/messages.ts';
 import type { StatusSink } from '../status/status-board.ts';
 import type { ChangeFeed, ResourceStore } from '../store/resource-store.ts';
@@ -65,6 +66,11 @@ export class Reconciler {
   /** Revision of the store last published and acknowledged (-1 before the first). */
   get lastAckedRevision(): number {
     return this.#lastAcked;
+  }
+
+  /** The records the data plane last acknowledged (what it serves), or null before the first acknowledgement. */
+  servedRecords(): ReadonlyRecordIndex | null {
+    return this.#acked?.update.ir ?? null;
   }
 
   /** Asks for a pass (coalesced with any pending one). */
