@@ -10,7 +10,18 @@ import { otlpHttpSender } from '../../shared/telemetry/otlp-http.ts';
 import type { SamplerConfig } from '../../shared/telemetry/sampler.ts';
 import { SPAN_KIND, Tracer } from '../../shared/telemetry/span.ts';
 import type { AttributeValue, Span, SpanSink } from '../../shared/telemetry/span.ts';
-import type { MetricJson } from '../shard/metrics.ts';
+
+/**
+ * prom-client's MetricObjectWithValues, as the shard's metrics (shard/metrics.ts) hand them to the supervisor's
+ * aggregator. Declared here rather than imported so that this module does not depend on the shard's files.
+ */
+export interface MetricJson {
+  name: string;
+  help: string;
+  type: 'counter';
+  aggregator: 'sum';
+  values: Array<{ labels: Record<string, string>; value: number }>;
+}
 
 export interface TracingConfig {
   /** OTLP/HTTP collector URL (e.g. http://jaeger-collector:4318). */

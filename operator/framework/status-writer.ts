@@ -26,7 +26,7 @@ export interface StatusWriterOptions {
   observe?: (
     request: 'apply' | 'update' | 'read',
     outcome: 'written' | 'conflict' | 'gone' | 'error',
-    s: number,
+    seconds: number,
   ) => void;
 }
 
