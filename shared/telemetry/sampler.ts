@@ -47,6 +47,7 @@ export class Sampler {
    * 48 hex digits of the ids only when the answer depends on them (see below).
    */
   decideHeader(traceparent: string | undefined): boolean {
+    if (!this.#parentBased && this.#ratio <= 0) return false; // nothing can be sampled: nothing to read
     if (this.#parentBased) {
       const shape = traceparentShapeFlags(traceparent);
       if (shape !== NO_PARENT && (shape & FLAG_SAMPLED) === 0) {
