@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `portico` command: `portico status` prints the status of every object the operator handles (standalone mode
-// has no API server to hold them), `portico operator …` and `portico dataplane …` run the two processes.
+// has no API server to hold them), `portico explain …` says how a request is routed and why, `portico operator …`
+// and `portico dataplane …` run the two processes.
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -19,6 +20,11 @@ switch (command) {
   case 'status':
     await status();
     break;
+  case 'explain': {
+    const { runExplain } = await import('../operator/cli/explain-command.ts');
+    process.exit(await runExplain(rest));
+    break;
+  }
   case 'operator':
     process.argv = [process.argv[0], process.argv[1], ...rest];
     await import('../operator/main.ts');
@@ -28,6 +34,8 @@ switch (command) {
     await import('../dataplane/main.ts');
     break;
   default:
-    console.log('usage: portico status [ADMIN_HOST:PORT] | portico operator [--help] | portico dataplane [--help]');
+    console.log(
+      'usage: portico status [ADMIN_HOST:PORT] | portico explain [--help] | portico operator [--help] | portico dataplane [--help]',
+    );
     process.exit(command === undefined || command === 'help' || command === '--help' ? 0 : 2);
 }

@@ -4,9 +4,12 @@
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.ts';
 import { SUPPORTED_FEATURES } from '../shared/features.ts';
-import { FileProvider } from './providers/file-provider.ts';
+import { ConsoleHub } from './console/hub.ts';
+import { FileProvider } from './standalone/file-provider.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
+import { ListenerCertificates } from './runtime/certificates.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import { OperatorTracing } from './runtime/tracing.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
@@ -30,16 +33,28 @@ export function supportedFeatures(): string[] {
 export async function startStandalone(config: Readonly<OperatorConfig>, log: Logger): Promise<Standalone> {
   const store = new ResourceStore();
   const metrics = new OperatorMetrics();
+  const certificates = new ListenerCertificates(store);
+  metrics.certificates(() => certificates.list());
   const statuses = new StatusBoard(log, config.controllerName);
   const translator = createTranslator(config.translatorThreads);
+  const tracing =
+    config.tracesEndpoint === undefined ? undefined : new OperatorTracing(config.tracesEndpoint, config.instance);
   let reconciler: Reconciler | null = null;
-  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
+  const files = new FileProvider(config.dir, store, log);
+  const consoleHub = new ConsoleHub({
+    mode: 'file',
+    store,
+    statuses: () => statuses.all(),
+    fileErrors: () => files.errors(),
+  });
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler, consoleHub.observer);
   reconciler = new Reconciler({
     store,
     translator,
     publisher,
     statuses,
     metrics,
+    tracing,
     log,
     options: {
       controllerName: config.controllerName,
@@ -47,14 +62,15 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
       supportedFeatures: supportedFeatures(),
     },
   });
-  const files = new FileProvider(config.dir, store, log);
   await files.start();
   reconciler.trigger();
   const admin = await startOperatorAdmin(config.adminAddress, config.adminPort, {
     ready: () => reconciler.lastAckedRevision >= 0,
     statuses: () => statuses.all(),
     fileErrors: () => files.errors(),
+    servedRecords: () => reconciler.servedRecords(),
     registry: metrics.registry,
+    console: consoleHub,
   });
   log.info(
     { dir: config.dir, socket: config.socketPath, admin: `${config.adminAddress}:${admin.port}` },
@@ -69,9 +85,11 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     async stop() {
       files.stop();
       publisher.close();
+      consoleHub.stop();
       await new Promise<void>((resolve) => admin.server.close(() => resolve()));
       admin.server.closeAllConnections();
       await translator.close();
+      await tracing?.shutdown();
     },
   };
 }

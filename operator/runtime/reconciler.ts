@@ -8,15 +8,17 @@ import type { Logger } from 'pino';
 import { applyDataPlaneState, followsDataPlane, restamp } from '../gateway/dataplane-state.ts';
 import { timestamp } from '../gateway/options.ts';
 import type { DataPlaneState } from '../gateway/dataplane-state.ts';
-import { compareStatuses } from '../gateway/translate.ts';
-import type { GatewayService } from '../gateway/gateway-service.ts';
+import { compareStatuses } from '../gateway/status.ts';
+import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import type { PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';
+import type { ReadonlyRecordIndex } from '../../shared/ir/delta.ts';
 import type { StatsMessage } from '../../shared/protocol/messages.ts';
 import type { StatusSink } from '../status/status-board.ts';
 import type { ChangeFeed, ResourceStore } from '../store/resource-store.ts';
 import type { TranslationUpdate, Translator } from './translator.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { OperatorTracing } from './tracing.ts';
 
 export interface ReconcilerDeps {
   store: ResourceStore;
@@ -26,6 +28,8 @@ export interface ReconcilerDeps {
   /** Where the Gateways' Services go (service mode, Kubernetes): every Service after every pass. */
   services?: { update(services: readonly GatewayService[]): void };
   metrics: OperatorMetrics;
+  /** A trace per pass (translate, publish, the data plane's apply) when tracing is configured. */
+  tracing?: OperatorTracing;
   log: Logger;
   /** Options for every translation; `now`, `previousAddresses` and `previousPorts` are filled in per pass. */
   options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'>;
@@ -64,6 +68,11 @@ export class Reconciler {
     return this.#lastAcked;
   }
 
+  /** The records the data plane last acknowledged (what it serves), or null before the first acknowledgement. */
+  servedRecords(): ReadonlyRecordIndex | null {
+    return this.#acked?.update.ir ?? null;
+  }
+
   /** Asks for a pass (coalesced with any pending one). */
   trigger(): void {
     if (this.#running) {
@@ -96,6 +105,7 @@ export class Reconciler {
     const { store, translator, publisher, metrics, log, options } = this.#deps;
     const revision = store.revision;
     const started = performance.now();
+    const tracedStart = this.#deps.tracing?.now() ?? 0;
     const now = (this.#deps.clock ?? (() => new Date()))();
     const update = await translator.translate(this.#feed, {
       ...options,
@@ -104,6 +114,7 @@ export class Reconciler {
       previousPorts: this.#ports,
     });
     const translateMs = performance.now() - started;
+    const translatedAt = this.#deps.tracing?.now() ?? 0;
     this.#addresses = update.addresses;
     this.#ports = update.ports;
     this.#deps.services?.update(update.services);
@@ -129,7 +140,19 @@ export class Reconciler {
         'the data plane refused the configuration; it keeps serving the previous one',
       );
     }
-    metrics.observePass(published.outcome, translateMs, publishMs);
+    metrics.observePass(published.outcome, translateMs, publishMs, applyMs);
+    this.#deps.tracing?.pass({
+      revision,
+      startMs: tracedStart,
+      translatedMs: translatedAt,
+      answeredMs: this.#deps.tracing.now(),
+      applyMs,
+      outcome: published.outcome,
+      generation: published.outcome === 'ack' ? published.ack.generation : undefined,
+      nackReason: published.outcome === 'nack' ? published.nack.reason : undefined,
+      mode: update.mode,
+      translatedRoutes: update.translatedRoutes,
+    });
     log.debug(
       {
         revision,
@@ -184,14 +207,6 @@ export class Reconciler {
       update.gatewayStatuses.map((s) => restamp(s, time)),
       state,
     );
-    if (sink.updateChanges === undefined) {
-      const all = applyDataPlaneState(
-        [...update.statuses.values()].map((s) => (followsDataPlane(s) ? restamp(s, time) : s)).sort(compareStatuses),
-        state,
-      );
-      sink.update(all);
-      return;
-    }
     const upsert = changed
       ? [...update.statusChanges.upsert.filter((s) => !followsDataPlane(s)), ...gateways].sort(compareStatuses)
       : gateways;

@@ -11,7 +11,8 @@
 import { ConfigState } from '../../dataplane/supervisor/config-state.ts';
 import { buildResourceSnapshot, nameOf, namespaceOf } from '../../operator/gateway/resources.ts';
 import type { KubeObject, ResourceSnapshot } from '../../operator/gateway/resources.ts';
-import { TranslationSession, statusKey } from '../../operator/gateway/session.ts';
+import { objectKey, statusKey } from '../../operator/gateway/keys.ts';
+import { TranslationSession } from '../../operator/gateway/session.ts';
 import { translate } from '../../operator/gateway/translate.ts';
 import type { TranslateResult } from '../../operator/gateway/translate.ts';
 import { indexSnapshot } from '../../shared/ir/delta.ts';
@@ -35,6 +36,14 @@ function errorText(error: unknown): string {
     : String(error);
 }
 
+/**
+ * Of objects with one identity (a missing namespace is `default`), the one the translator keeps: the last in
+ * precedence order replaces the others (operator/gateway/keys.ts `objectKey`).
+ */
+function lastOfEachIdentity(objects: readonly KubeObject[]): KubeObject[] {
+  return [...new Map(objects.map((o) => [`${namespaceOf(o)}/${nameOf(o)}`, o])).values()];
+}
+
 /** The status keys the translator owes: our classes, their Gateways, and the routes that name those Gateways. */
 export function expectedStatusKeys(snapshot: ResourceSnapshot): Set<string> {
   const classes = new Map<string, boolean>();
@@ -45,14 +54,14 @@ export function expectedStatusKeys(snapshot: ResourceSnapshot): Set<string> {
   const keys = new Set<string>();
   for (const [name, ours] of classes) if (ours) keys.add(`GatewayClass//${name}`);
   const gateways = new Set<string>();
-  for (const g of snapshot.gateways) {
+  for (const g of lastOfEachIdentity(snapshot.gateways)) {
     const spec = (g as { spec?: unknown }).spec;
     if (!isObject(spec) || typeof spec.gatewayClassName !== 'string' || !classes.get(spec.gatewayClassName)) continue;
     gateways.add(`${namespaceOf(g)}/${nameOf(g)}`);
     keys.add(`Gateway/${namespaceOf(g)}/${nameOf(g)}`);
   }
   for (const list of ROUTE_LISTS) {
-    for (const route of snapshot[list] as readonly KubeObject[]) {
+    for (const route of lastOfEachIdentity(snapshot[list] as readonly KubeObject[])) {
       const spec = (route as { spec?: unknown }).spec;
       const refs = isObject(spec) && Array.isArray(spec.parentRefs) ? spec.parentRefs : [];
       const names = refs.some((ref) => {
@@ -90,12 +99,13 @@ function checkResult(result: TranslateResult, snapshot: ResourceSnapshot, out: s
   }
 }
 
-/** The store's key (operator/store/resource-store.ts) for any value the generators leave in those fields. */
+/** The session's key of an object (operator/gateway/keys.ts), for any value the generators leave in its fields. */
 function storeKey(object: any): string {
-  const meta = isObject(object?.metadata) ? object.metadata : {};
-  const text = (value: unknown) =>
-    typeof value === 'string' ? value : value === undefined || value === null ? '' : (JSON.stringify(value) ?? '?');
-  return `${text(object?.kind)}/${text(meta.namespace)}/${text(meta.name)}`;
+  try {
+    return objectKey(object);
+  } catch {
+    return JSON.stringify([object?.kind, object?.metadata?.namespace, object?.metadata?.name]) ?? '?';
+  }
 }
 
 function sameIr(a: TranslateResult, b: TranslateResult): boolean {
@@ -114,7 +124,7 @@ function checkSession(objects: readonly unknown[], seed: number, edits: number, 
   const model = new Map<string, KubeObject>();
   let generation = 0;
   for (const object of objects) model.set(storeKey(object), object as KubeObject);
-  session.apply(model, []);
+  session.apply(model.values(), []);
   for (let step = 0; step <= edits; step++) {
     const where = `session step ${step}`;
     if (step > 0) {
@@ -133,7 +143,7 @@ function checkSession(objects: readonly unknown[], seed: number, edits: number, 
           session.apply([], [key]);
         }
         model.set(newKey, copy);
-        session.apply([[newKey, copy]], []);
+        session.apply([copy], []);
       }
     }
     let output: ReturnType<TranslationSession['run']>;

@@ -133,10 +133,7 @@ describe('defects found by the configuration fuzzer', () => {
     // The GRPCRoute first: the session meets them in the order of its input, translate in the order of its lists.
     const objects = [gatewayClass, gateway, service, route('GRPCRoute'), route('HTTPRoute')];
     const session = new TranslationSession();
-    session.apply(
-      objects.map((o, i) => [String(i), o] as const),
-      [],
-    );
+    session.apply(objects, []);
     session.run({ now: NOW });
     const expected = translate(buildResourceSnapshot(objects), { now: NOW }).ir.httpRoutes;
     expect(expected.map((r) => [r.key, r.rank])).to.deep.equal([
