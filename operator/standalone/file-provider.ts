@@ -193,7 +193,7 @@ export class FileProvider {
     for (const document of split ?? []) {
       let parsed = known.get(document) ?? documents.get(document);
       if (parsed === undefined) {
-        const docs = parseAllDocuments(document, { prettyErrors: true });
+        const docs = parseAllDocuments(document, { prettyErrors: false });
         if (docs.some((doc) => doc.errors.length > 0)) {
           values = null;
           break;
@@ -206,8 +206,10 @@ export class FileProvider {
     if (values === null) {
       documents.clear();
       values = [];
-      for (const doc of parseAllDocuments(text, { prettyErrors: true })) {
-        if (doc.errors.length > 0) return { error: doc.errors[0].message };
+      // Not prettyErrors: a pretty message quotes the offending line, which may hold a Secret's data, and the error
+      // is logged and served on /status. The position is enough to find it.
+      for (const doc of parseAllDocuments(text, { prettyErrors: false })) {
+        if (doc.errors.length > 0) return { error: positioned(text, doc.errors[0].message, doc.errors[0].pos[0]) };
         values.push(doc.toJS({ maxAliasCount: 100 }) as unknown);
       }
     }
@@ -272,4 +274,17 @@ export class FileProvider {
     this.#stamped.set(object, { object: stamped, spec });
     return stamped;
   }
+}
+
+/** A parse error with its line and column (1-based) instead of the text around it. */
+function positioned(text: string, message: string, offset: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return `${message} at line ${line}, column ${offset - lineStart + 1}`;
 }

@@ -7,9 +7,9 @@ import type { HttpRoute, StreamRoute } from './route.ts';
 
 /**
  * Bumped when a record changes shape incompatibly; the data plane NACKs a version it does not know. 2: `Listener.bindPort`;
- * 3: `RetryPolicy.onBackendTimeout`.
+ * 3: `RetryPolicy.onBackendTimeout`; 4: `ListenerTls.options` (an older data plane would ignore a minimum TLS version).
  */
-export const IR_VERSION = 3;
+export const IR_VERSION = 4;
 
 export interface SnapshotRecords {
   listeners: Listener[];
