@@ -1,9 +1,12 @@
 // TCP forwarding for TCPRoute, TLSRoute passthrough and terminated TLSRoute: one upstream connection per client
-// connection, bytes copied both ways with backpressure (pipe), either side's close or error closing the other.
+// connection, bytes copied both ways with backpressure (pipe), either side's close or error closing the other. A
+// terminated TLSRoute whose backend has a BackendTLSPolicy re-encrypts: TLS to the backend, verified as for HTTP.
 
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { serverIdentityCheck } from '../upstream/registry.ts';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
 import type { StreamMetrics } from './metrics.ts';
 import { pickStreamBackend } from './stream-tables.ts';
@@ -18,29 +21,42 @@ export interface StreamContext {
 
 /**
  * Forwards `client` along `route` (none: the connection is refused by closing it). `head` holds bytes already read
- * from the client (a peeked ClientHello) that must reach the upstream first.
+ * from the client (a peeked ClientHello) that must reach the upstream first. `terminated`: the client's TLS ended
+ * here, so a backend's TLS settings (BackendTLSPolicy) apply; a passthrough stream is the client's own TLS already.
  */
 export function forwardStream(
   client: Duplex,
   route: CompiledStreamRoute | undefined,
   ctx: StreamContext,
   head: Buffer | null,
+  terminated = false,
 ): void {
   const routeName = route?.routeName ?? '';
   const backendKey = route === undefined ? null : pickStreamBackend(route);
-  const endpoint = backendKey === null ? undefined : ctx.registry.backend(backendKey)?.endpoints.pick();
-  if (endpoint === undefined) {
+  const runtime = backendKey === null ? undefined : ctx.registry.backend(backendKey);
+  const endpoint = runtime?.endpoints.pick();
+  if (runtime === undefined || endpoint === undefined) {
     ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'refused');
     client.destroy();
     return;
   }
-  const upstream: Socket = connect({
-    host: endpoint.host,
-    port: endpoint.port,
-    noDelay: true,
-    timeout: ctx.connectTimeoutMs,
-  });
-  upstream.once('connect', () => {
+  const tls = terminated ? runtime.record.tls : undefined;
+  const upstream: Socket =
+    tls === undefined
+      ? connect({ host: endpoint.host, port: endpoint.port, noDelay: true, timeout: ctx.connectTimeoutMs })
+      : connectTls({
+          host: endpoint.host,
+          port: endpoint.port,
+          servername: tls.hostname,
+          ca: tls.caCertificates,
+          cert: runtime.client?.certificatePem,
+          key: runtime.client?.privateKeyPem,
+          rejectUnauthorized: true,
+          checkServerIdentity: serverIdentityCheck(tls.hostname, tls.subjectAltNames),
+        })
+          .setNoDelay(true)
+          .setTimeout(ctx.connectTimeoutMs);
+  upstream.once(tls === undefined ? 'connect' : 'secureConnect', () => {
     upstream.setTimeout(0);
     ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'forwarded');
   });

@@ -30,7 +30,7 @@ export function createTlsListener(
   terminator.on('secureConnection', (socket: TLSSocket) => {
     const sni = normalizeHost(typeof socket.servername === 'string' ? socket.servername : '');
     const listener = binding.table.listeners.lookup(sni);
-    forwardStream(socket, listener?.stream?.lookup(sni), { ...context, listenerKey: listener?.key ?? '' }, null);
+    forwardStream(socket, listener?.stream?.lookup(sni), { ...context, listenerKey: listener?.key ?? '' }, null, true);
   });
   terminator.on('tlsClientError', (_error, socket) => socket.destroy());
 
