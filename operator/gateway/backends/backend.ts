@@ -33,8 +33,8 @@ export type BackendFamily = 'http' | 'grpc' | 'tls' | 'tcp' | 'udp';
 
 /**
  * What a reference resolved to: the backend's key and spec, or the problem. `tlsPort`: the Service port it reaches
- * (HTTP, gRPC and TLSRoute references) when a BackendTLSPolicy targets it, whether or not the policy can be met — the policy's
- * ancestors are the Gateways of the routes that reach it.
+ * (HTTP, gRPC and TLSRoute references) when a BackendTLSPolicy targets it, whether or not the policy can be met —
+ * the policy's ancestors are the Gateways of the routes that reach it.
  */
 export type BackendResolution =
   | { key: string; spec: BackendSpec; problem?: undefined; tlsPort?: string }

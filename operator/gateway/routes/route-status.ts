@@ -28,7 +28,7 @@ export interface RouteNodeCommon {
   rejection?: RuleProblem;
   dropped: RuleProblem[];
   refProblems: ConditionDraft[];
-  /** HTTP kinds and TLSRoute: Service ports its backends reach that a BackendTLSPolicy targets (the policies' ancestors). */
+  /** HTTP kinds and TLSRoute: Service ports its backends reach that a BackendTLSPolicy targets (policy ancestors). */
   backendTlsPorts?: readonly string[];
   /** The backends its references resolved to, by key (rules dropped or not). */
   resolvedBackends: Map<string, BackendSpec>;
