@@ -7,9 +7,13 @@
 //     direction keeps flowing until it ends too (both sockets are half-open capable);
 //   - a reset is propagated as a reset (RST), any other failure as a close;
 //   - either side closing before it ended closes the other.
+// A terminated TLSRoute whose backend has a BackendTLSPolicy re-encrypts: TLS to the backend, verified as for HTTP.
 
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
+import { serverIdentityCheck } from '../upstream/registry.ts';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
 import type { StreamMetrics } from './metrics.ts';
 import { pickStreamBackend } from './stream-tables.ts';
@@ -49,30 +53,51 @@ function abort(peer: Socket, error?: NodeJS.ErrnoException): void {
  * Forwards `client` along `route` (none: the connection is refused by closing it). `head` holds bytes already read
  * from the client (a peeked ClientHello) that must reach the upstream first. The client socket should allow half-open
  * connections (`allowHalfOpen` on its server) for a client's FIN to be forwarded rather than answered.
+ * `terminated`: the client's TLS ended here, so a backend's TLS settings (BackendTLSPolicy) apply; a passthrough
+ * stream is the client's own TLS already.
  */
 export function forwardStream(
   client: Socket,
   route: CompiledStreamRoute | undefined,
   ctx: StreamContext,
   head: Buffer | null,
+  terminated = false,
 ): void {
   const routeName = route?.routeName ?? '';
   const backendKey = route === undefined ? null : pickStreamBackend(route);
-  const endpoint = backendKey === null ? undefined : ctx.registry.backend(backendKey)?.endpoints.pick();
-  if (endpoint === undefined) {
+  const runtime = backendKey === null ? undefined : ctx.registry.backend(backendKey);
+  const endpoint = runtime?.endpoints.pick();
+  if (runtime === undefined || endpoint === undefined) {
     ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'refused');
     client.destroy();
     return;
   }
-  const upstream: Socket = connect({
-    host: endpoint.host,
-    port: endpoint.port,
-    noDelay: true,
-    allowHalfOpen: true,
-    timeout: ctx.connectTimeoutMs,
-  });
+  const tls = terminated ? runtime.record.tls : undefined;
+  const upstream: Socket =
+    tls === undefined
+      ? connect({
+          host: endpoint.host,
+          port: endpoint.port,
+          noDelay: true,
+          allowHalfOpen: true,
+          timeout: ctx.connectTimeoutMs,
+        })
+      : connectTls({
+          host: endpoint.host,
+          port: endpoint.port,
+          // Passed on to the TLS socket by tls.connect (_tls_wrap.js), though @types/node leaves it out.
+          ...({ allowHalfOpen: true } as ConnectionOptions),
+          servername: tls.hostname,
+          ca: tls.caCertificates,
+          cert: runtime.client?.certificatePem,
+          key: runtime.client?.privateKeyPem,
+          rejectUnauthorized: true,
+          checkServerIdentity: serverIdentityCheck(tls.hostname, tls.subjectAltNames),
+        })
+          .setNoDelay(true)
+          .setTimeout(ctx.connectTimeoutMs);
   let connected = false;
-  upstream.once('connect', () => {
+  upstream.once(tls === undefined ? 'connect' : 'secureConnect', () => {
     connected = true;
     upstream.setTimeout(0);
     ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'forwarded');

@@ -222,7 +222,10 @@ function clientOf(record: Backend, certificates: Map<string, CertificateRecord>)
 }
 
 /** BackendTLSPolicy: subjectAltNames, when given, replace the hostname check (any one of them must match). */
-function serverIdentityCheck(hostname: string, sans: Array<{ type: 'Hostname' | 'URI'; value: string }> | undefined) {
+export function serverIdentityCheck(
+  hostname: string,
+  sans: Array<{ type: 'Hostname' | 'URI'; value: string }> | undefined,
+) {
   if (sans === undefined || sans.length === 0)
     return (_host: string, cert: PeerCertificate) => checkServerIdentity(hostname, cert);
   return (_host: string, cert: PeerCertificate): Error | undefined => {

@@ -10,9 +10,16 @@ function within(name: string, pattern: string): boolean {
 }
 
 /**
- * The hostnames a route gets on a listener: each route hostname intersected with the listener's. `null` when the
- * route named hostnames and none intersects (the route does not attach); `[]` when either side has no hostnames
- * (the route takes whatever the listener accepts).
+ * The hostnames a route gets on a listener: the route's own hostnames that intersect the listener's, as the route
+ * wrote them. `null` when the route named hostnames and none intersects (the route does not attach); `[]` when the
+ * route has no hostnames (it takes whatever the listener accepts).
+ *
+ * A route hostname wider than the listener's (`*.example.com` on a listener for `abc.example.com`) is kept as
+ * written, not narrowed to the intersection: precedence between routes goes by their own hostnames
+ * (GatewayRouteHostnameIntersectionPrecedence, Gateway API v1.7), so a route for `abc.example.com` beats an older one
+ * for `*.example.com` on that listener, and a request its rules do not match falls through to the wider one. Serving
+ * the wider name admits nothing more: the data plane gives a listener only requests (Host or SNI) its own hostname
+ * accepts, and the route's name must match them too.
  */
 export function intersectHostnames(
   listenerHostname: string | undefined,
@@ -23,7 +30,7 @@ export function intersectHostnames(
   const out = new Set<string>();
   for (const hostname of routeHostnames) {
     if (within(hostname, listenerHostname)) out.add(hostname);
-    else if (within(listenerHostname, hostname)) out.add(listenerHostname);
+    else if (within(listenerHostname, hostname)) out.add(hostname);
   }
   return out.size === 0 ? null : [...out];
 }

@@ -1,6 +1,6 @@
 // Route records of the IR. HTTPRoute and GRPCRoute both become `HttpRoute` (a GRPCRoute method match is a path
 // match on `/<service>/<method>`); TCPRoute, UDPRoute and TLSRoute (passthrough) become `StreamRoute`.
-// Each record names the listeners it is attached to, with hostnames already intersected with each listener's.
+// Each record names the listeners it is attached to, with the route hostnames that intersect each listener's.
 
 import type { SourceRef } from './listener.ts';
 
@@ -8,8 +8,9 @@ import type { SourceRef } from './listener.ts';
 export interface RouteAttachment {
   listenerKey: string;
   /**
-   * The route's `spec.hostnames` intersected with the listener's hostname. Empty: every host the listener accepts
-   * (the route named no hostnames, so it takes the listener's).
+   * The route's `spec.hostnames` that intersect the listener's hostname, as the route wrote them (a wider route name
+   * is not narrowed to the listener's: route precedence goes by the route's own hostnames, and the listener already
+   * admits only its own hosts). Empty: every host the listener accepts (the route named no hostnames).
    */
   hostnames: string[];
 }

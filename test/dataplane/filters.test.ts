@@ -95,6 +95,23 @@ describe('data plane: filters over real sockets', () => {
               allowCredentials: true,
             },
           ]),
+          // URLRewrite on a backendRef (HTTPRouteBackendURLRewrite) wins over the rule's for that backend.
+          rule([prefix('/backendrewrite')], [], {
+            filters: [{ type: 'URLRewrite', path: { type: 'ReplaceFullPath', value: '/from-rule' } }],
+            backends: [
+              {
+                backendKey: 'ns/main:80',
+                weight: 1,
+                filters: [
+                  {
+                    type: 'URLRewrite',
+                    hostname: 'backend.example.com',
+                    path: { type: 'ReplacePrefixMatch', value: '/from-backend' },
+                  },
+                ],
+              },
+            ],
+          }),
           rule([prefix('/backendfilter')], [], {
             backends: [
               {
@@ -136,6 +153,11 @@ describe('data plane: filters over real sockets', () => {
     expect((await get(`${base}/backendfilter`, { headers: { host: 'a.test' } })).echo?.headers['x-backend']).to.equal(
       'main',
     );
+  });
+
+  it('applies a backend-level URLRewrite instead of the rule’s', async () => {
+    const reply = await get(`${base}/backendrewrite/items/7?q=1`, { headers: { host: 'a.test' } });
+    expect(reply.echo).to.include({ host: 'backend.example.com', path: '/from-backend/items/7', query: 'q=1' });
   });
 
   it('sets X-Forwarded-For (appending), X-Forwarded-Proto and X-Forwarded-Host, and keeps Host', async () => {

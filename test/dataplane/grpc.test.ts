@@ -1,6 +1,7 @@
 // gRPC through the gateway with a real gRPC client and server (@grpc/grpc-js): HTTP/2 with prior knowledge on the
 // plain listener, routing by service and method (GRPCRoute becomes path matches), h2c to the backend, metadata
-// (headers) and trailers (grpc-status) carried through, and an unrouted method failing as UNIMPLEMENTED.
+// (headers) and trailers (grpc-status) carried through, a RequestHeaderModifier applied to the metadata, and an
+// unrouted method failing as UNIMPLEMENTED.
 
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
@@ -29,6 +30,15 @@ const definition = {
     responseSerialize: raw.serialize,
     responseDeserialize: raw.deserialize,
   },
+  Meta: {
+    path: '/echo.v1.Echo/Meta',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: raw.serialize,
+    requestDeserialize: raw.deserialize,
+    responseSerialize: raw.serialize,
+    responseDeserialize: raw.deserialize,
+  },
   Hidden: {
     path: '/echo.v1.Echo/Hidden',
     requestStream: false,
@@ -49,6 +59,13 @@ async function startGrpcServer(name: string): Promise<{ server: grpc.Server; por
     },
     Fail: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       callback({ code: grpc.status.FAILED_PRECONDITION, details: 'not today' } as grpc.ServiceError);
+    },
+    // Answers with the metadata the backend received under the names the header-modifier test uses.
+    Meta: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      const seen = Object.fromEntries(
+        ['x-set', 'x-add', 'x-remove', 'x-kept'].map((name) => [name, call.metadata.get(name).map(String)]),
+      );
+      callback(null, Buffer.from(JSON.stringify(seen)));
     },
     Hidden: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
       callback(null, Buffer.from('hidden')),
@@ -78,7 +95,20 @@ describe('data plane: gRPC', () => {
       httpRoute(
         'grpcroute/ns/echo',
         [l.key],
-        [rule([exact('/echo.v1.Echo/Say'), exact('/echo.v1.Echo/Fail')], [b.key])],
+        [
+          rule([exact('/echo.v1.Echo/Say'), exact('/echo.v1.Echo/Fail')], [b.key]),
+          // GRPCRoute RequestHeaderModifier (GRPCRouteRequestHeaderModifier): metadata are HTTP/2 headers.
+          rule([exact('/echo.v1.Echo/Meta')], [b.key], {
+            filters: [
+              {
+                type: 'RequestHeaderModifier',
+                set: [{ name: 'X-Set', value: 'from-gateway' }],
+                add: [{ name: 'X-Add', value: 'added' }],
+                remove: ['X-Remove'],
+              },
+            ],
+          }),
+        ],
         { source: { kind: 'GRPCRoute', namespace: 'ns', name: 'echo' } },
       ),
     ];
@@ -115,6 +145,22 @@ describe('data plane: gRPC', () => {
     const { error, reply } = await call('Say', 'ping', metadata);
     expect(error).to.equal(null);
     expect(reply).to.equal('echo-1 says hello to portico: ping');
+  });
+
+  it('applies a RequestHeaderModifier to the call’s metadata: set overwrites, add appends, remove removes', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-set', 'from-client');
+    metadata.set('x-add', 'original');
+    metadata.set('x-remove', 'secret');
+    metadata.set('x-kept', 'kept');
+    const { error, reply } = await call('Meta', 'x', metadata);
+    expect(error).to.equal(null);
+    const seen = JSON.parse(reply as string);
+    expect(seen['x-set']).to.deep.equal(['from-gateway']);
+    // HTTP/2 carries repeated values either as two fields or one joined field; both mean the same to gRPC.
+    expect(seen['x-add'].join(',').split(/,\s*/)).to.deep.equal(['original', 'added']);
+    expect(seen['x-remove']).to.deep.equal([]);
+    expect(seen['x-kept']).to.deep.equal(['kept']);
   });
 
   it('carries the backend’s grpc-status and message back in the trailers', async () => {

@@ -122,6 +122,15 @@ describe('data plane: TCP, UDP and TLS streams', function () {
       backend('ns/udp:1/udp', [['127.0.0.1', portOf(udp)]], { protocol: 'udp' }),
       backend('ns/tls:443/tcp', [['127.0.0.1', portOf(tlsBackend)]], { protocol: 'tcp' }),
       backend('ns/plain:1/tcp', [['127.0.0.1', portOf(tcpA)]], { protocol: 'tcp' }),
+      // BackendTLSPolicy on a TLSRoute's backend: a Terminate listener re-encrypts, verifying the backend.
+      backend('ns/reenc:443/tcp', [['127.0.0.1', portOf(tlsBackend)]], {
+        protocol: 'tcp',
+        tls: { hostname: 'pass.example.com', caCertificates: [ca.cert] },
+      }),
+      backend('ns/wrong-name:443/tcp', [['127.0.0.1', portOf(tlsBackend)]], {
+        protocol: 'tcp',
+        tls: { hostname: 'other.example.com', caCertificates: [ca.cert] },
+      }),
       backend('ns/web:80', [['127.0.0.1', web.port]]),
     ];
     const result = await h.publish({
@@ -133,6 +142,8 @@ describe('data plane: TCP, UDP and TLS streams', function () {
         streamRoute('udproute/ns/u', [udpL.key], ['ns/udp:1/udp']),
         streamRoute('tlsroute/ns/p', [passthrough.key], ['ns/tls:443/tcp'], ['pass.example.com']),
         streamRoute('tlsroute/ns/term', [terminate.key], ['ns/plain:1/tcp'], ['term.example.com']),
+        streamRoute('tlsroute/ns/reenc', [terminate.key], ['ns/reenc:443/tcp'], ['reenc.example.com']),
+        streamRoute('tlsroute/ns/wrong', [terminate.key], ['ns/wrong-name:443/tcp'], ['wrong.example.com']),
       ],
       httpRoutes: [httpRoute('httproute/ns/web', [https.key], [rule([prefix('/')], ['ns/web:80'])])],
     });
@@ -197,6 +208,26 @@ describe('data plane: TCP, UDP and TLS streams', function () {
     expect(socket.getPeerX509Certificate()?.subject).to.include('CN=*.example.com');
     expect(await exchange(socket, 'plain')).to.equal('a:plain');
     socket.destroy();
+  });
+
+  it('re-encrypts a terminated stream to a backend under a BackendTLSPolicy, verifying its certificate', async () => {
+    const socket = tlsConnect({ host: address, port: 19444, servername: 'reenc.example.com', ca: ca.cert });
+    await new Promise((r) => socket.once('secureConnect', r));
+    expect(socket.getPeerX509Certificate()?.subject).to.include('CN=*.example.com');
+    expect(await exchange(socket, 'again')).to.equal('tls-backend:again');
+    socket.destroy();
+  });
+
+  it('closes a terminated stream whose backend fails the policy’s hostname check, sending it nothing', async () => {
+    const socket = tlsConnect({ host: address, port: 19444, servername: 'wrong.example.com', ca: ca.cert });
+    await new Promise((r) => socket.once('secureConnect', r));
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('data', (d: Buffer) => resolve(`answered ${d.toString()}`));
+      socket.once('close', () => resolve('closed'));
+      socket.once('error', () => resolve('closed'));
+      socket.write('must-not-arrive');
+    });
+    expect(outcome).to.equal('closed');
   });
 
   it('refuses a TLS connection whose name no listener takes', async () => {

@@ -24,13 +24,17 @@ import { integerAt, listAt, nonEmptyString, objectAt, show, stringAt } from '../
 import { GATEWAY_GROUP, isReferenceAllowed } from '../referencegrant.ts';
 import type { Service } from '../resources.ts';
 
-/** How the route kind talks to its backends: HTTPRoute over HTTP (version from appProtocol), GRPCRoute over h2c. */
-export type BackendFamily = 'http' | 'grpc' | 'tcp' | 'udp';
+/**
+ * How the route kind talks to its backends: HTTPRoute over HTTP (version from appProtocol), GRPCRoute over h2c,
+ * TLSRoute and TCPRoute over a byte stream (a TLSRoute's may be TLS: a Terminate listener re-encrypts to a backend
+ * under a BackendTLSPolicy), UDPRoute over datagrams.
+ */
+export type BackendFamily = 'http' | 'grpc' | 'tls' | 'tcp' | 'udp';
 
 /**
  * What a reference resolved to: the backend's key and spec, or the problem. `tlsPort`: the Service port it reaches
- * (HTTP and gRPC references) when a BackendTLSPolicy targets it, whether or not the policy can be met — the policy's
- * ancestors are the Gateways of the routes that reach it.
+ * (HTTP, gRPC and TLSRoute references) when a BackendTLSPolicy targets it, whether or not the policy can be met —
+ * the policy's ancestors are the Gateways of the routes that reach it.
  */
 export type BackendResolution =
   | { key: string; spec: BackendSpec; problem?: undefined; tlsPort?: string }
@@ -71,6 +75,7 @@ function protocolFor(family: BackendFamily, appProtocol: string | undefined): Ba
         : Object.hasOwn(GRPC_APP_PROTOCOLS, appProtocol)
           ? GRPC_APP_PROTOCOLS[appProtocol]
           : undefined;
+    case 'tls':
     case 'tcp':
       return 'tcp';
     case 'udp':
@@ -230,7 +235,7 @@ export function resolveBackendRef(
   }
   const tls = resolveBackendTls(context, namespace, name, servicePort.name);
   const tlsPort =
-    (family === 'http' || family === 'grpc') && ('problem' in tls || tls.tls !== undefined)
+    family !== 'tcp' && family !== 'udp' && ('problem' in tls || tls.tls !== undefined)
       ? servicePortKey(namespace, name, servicePort.name)
       : undefined;
   if ('problem' in tls) return { key: null, problem: routeUnsupportedProtocol(`${field}: ${tls.problem}`), tlsPort };

@@ -27,7 +27,7 @@ import type { ParentReference } from '../status.ts';
 
 export interface Attachment {
   listener: ListenerNode;
-  /** Route hostnames intersected with the listener's; [] = whatever the listener accepts. */
+  /** The route's hostnames that intersect the listener's, as written (hostname.ts); [] = any the listener takes. */
   hostnames: string[];
 }
 

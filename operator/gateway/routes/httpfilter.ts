@@ -282,6 +282,11 @@ function buildFilter(
   switch (type) {
     case 'RequestHeaderModifier': {
       if (
+        scope.family === 'grpc' &&
+        !supported(scope, issues, 'GRPCRouteRequestHeaderModifier', `${field}: request header modification`)
+      )
+        return undefined;
+      if (
         scope.perBackend &&
         !supported(
           scope,
@@ -303,6 +308,12 @@ function buildFilter(
     case 'RequestRedirect':
       return redirect(f.requestRedirect, `${field}.requestRedirect`, issues, scope);
     case 'URLRewrite':
+      // On a backendRef it takes the place of the rule's URLRewrite for the requests sent to that backend.
+      if (
+        scope.perBackend &&
+        !supported(scope, issues, 'HTTPRouteBackendURLRewrite', `${field}: URL rewrite per backend`)
+      )
+        return undefined;
       return rewrite(f.urlRewrite, `${field}.urlRewrite`, issues, scope);
     case 'RequestMirror':
       if (!supported(scope, issues, 'HTTPRouteRequestMirror', `${field}: request mirroring`)) return undefined;

@@ -3,7 +3,7 @@
 // rules keep working (Gateway API "PartiallyInvalid", approach 1: Dropped Rule). A reference that does not resolve
 // keeps the rule and puts 500 in its place. Attachment to listeners is attach.ts's job, done afterwards.
 
-import type { HttpRule, RetryPolicy, WeightedBackend } from '../../../shared/ir/route.ts';
+import type { HttpFilter, HttpRule, RetryPolicy, WeightedBackend } from '../../../shared/ir/route.ts';
 import { checkHostname, parseGatewayDuration } from '../../../shared/validation/fields.ts';
 import { resolveBackendRef } from '../backends/backend.ts';
 import type { BackendFamily, BackendSpec } from '../backends/backend.ts';
@@ -138,6 +138,27 @@ function buildBackends(raw: unknown, field: string, issues: RuleIssues, scope: F
   return backends;
 }
 
+/**
+ * A backendRef's URLRewrite replaces the rule's for requests sent to that backend, field by field: what the backend's
+ * filter leaves out (the hostname, the path) still comes from the rule's, so the data plane needs to read only one.
+ */
+function inheritRuleRewrite(rule: HttpFilter[], backends: WeightedBackend[]): void {
+  type Rewrite = Extract<HttpFilter, { type: 'URLRewrite' }>;
+  const ruleRewrite = rule.find((f): f is Rewrite => f.type === 'URLRewrite');
+  if (ruleRewrite === undefined) return;
+  for (const backend of backends) {
+    const at = backend.filters.findIndex((f) => f.type === 'URLRewrite');
+    const own = backend.filters[at];
+    if (own?.type !== 'URLRewrite') continue;
+    const merged: Rewrite = { type: 'URLRewrite' };
+    const hostname = own.hostname ?? ruleRewrite.hostname;
+    const path = own.path ?? ruleRewrite.path;
+    if (hostname !== undefined) merged.hostname = hostname;
+    if (path !== undefined) merged.path = path;
+    backend.filters[at] = merged;
+  }
+}
+
 function buildRule(
   context: TranslateContext,
   node: HttpRouteNode,
@@ -165,6 +186,7 @@ function buildRule(
   };
   const { filters, failClosed } = buildHttpFilters(raw.filters, `${field}.filters`, issues, scope);
   const backends = buildBackends(raw.backendRefs, `${field}.backendRefs`, issues, scope);
+  inheritRuleRewrite(filters, backends);
   const rule: HttpRule = { index, matches, filters, backends };
   if (raw.name !== undefined) {
     const name = stringAt(raw.name);

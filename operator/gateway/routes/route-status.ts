@@ -28,7 +28,7 @@ export interface RouteNodeCommon {
   rejection?: RuleProblem;
   dropped: RuleProblem[];
   refProblems: ConditionDraft[];
-  /** HTTP kinds: Service ports its backends reach that a BackendTLSPolicy targets (the policies' ancestors). */
+  /** HTTP kinds and TLSRoute: Service ports its backends reach that a BackendTLSPolicy targets (policy ancestors). */
   backendTlsPorts?: readonly string[];
   /** The backends its references resolved to, by key (rules dropped or not). */
   resolvedBackends: Map<string, BackendSpec>;
@@ -71,10 +71,17 @@ export function routeStatus(
   };
 }
 
-/** The Gateways (keys) where a route is accepted: those its BackendTLSPolicy ports are reached from. */
+/**
+ * The Gateways (keys) where a route is accepted: those its BackendTLSPolicy ports are reached from. A TLSRoute counts
+ * only through Terminate listeners: a Passthrough listener forwards the client's own TLS and opens none.
+ */
 function acceptedGateways(route: RouteNodeCommon, parents: readonly ParentResult[]): string[] {
   const keys = new Set<string>();
-  for (const parent of parents) if (parentAccepted(route, parent).status === 'True') keys.add(parent.gateway.key);
+  for (const parent of parents) {
+    if (parentAccepted(route, parent).status !== 'True') continue;
+    if (route.kind === 'TLSRoute' && !parent.attachments.some((a) => a.listener.tlsMode === 'Terminate')) continue;
+    keys.add(parent.gateway.key);
+  }
   return [...keys];
 }
 

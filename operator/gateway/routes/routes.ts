@@ -61,7 +61,7 @@ export function buildRouteNode(
   try {
     return buildStreamRouteNode(context, route, kind);
   } catch (error) {
-    return failedNode<StreamRouteNode>({ ...base, kind, backends: [] }, error);
+    return failedNode<StreamRouteNode>({ ...base, kind, backends: [], backendTlsPorts: [] }, error);
   }
 }
 

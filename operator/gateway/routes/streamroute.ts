@@ -28,6 +28,8 @@ export interface StreamRouteNode {
   refProblems: ConditionDraft[];
   /** The backends its references resolved to, by key. */
   resolvedBackends: Map<string, BackendSpec>;
+  /** TLSRoute: Service ports its backends reach that a BackendTLSPolicy targets (the policies' ancestors). */
+  backendTlsPorts: string[];
 }
 
 function applyHostnames(node: StreamRouteNode, raw: unknown): void {
@@ -52,7 +54,7 @@ function applyBackends(context: TranslateContext, node: StreamRouteNode, rule: R
     };
     return;
   }
-  const family = node.kind === 'UDPRoute' ? 'udp' : 'tcp';
+  const family = node.kind === 'UDPRoute' ? 'udp' : node.kind === 'TLSRoute' ? 'tls' : 'tcp';
   for (const [i, entry] of listAt(rule.backendRefs).entries()) {
     const where = at(field, i);
     const ref = objectAt(entry);
@@ -65,6 +67,8 @@ function applyBackends(context: TranslateContext, node: StreamRouteNode, rule: R
       continue;
     }
     const resolved = resolveBackendRef(context, entry, where, { kind: node.kind, namespace: node.namespace }, family);
+    if (resolved.tlsPort !== undefined && !node.backendTlsPorts.includes(resolved.tlsPort))
+      node.backendTlsPorts.push(resolved.tlsPort);
     if (resolved.key === null) node.refProblems.push(resolved.problem);
     else if (!node.resolvedBackends.has(resolved.key)) node.resolvedBackends.set(resolved.key, resolved.spec);
     node.backends.push({ backendKey: resolved.key, weight, filters: [] });
@@ -87,6 +91,7 @@ export function buildStreamRouteNode(
     backends: [],
     refProblems: [],
     resolvedBackends: new Map(),
+    backendTlsPorts: [],
   };
   if (kind === 'TLSRoute') applyHostnames(node, spec.hostnames);
   const rules = spec.rules;
