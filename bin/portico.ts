@@ -1,24 +1,21 @@
 #!/usr/bin/env node
-// The `portico` command: `portico status` prints the status of every object the operator handles (standalone mode
-// has no API server to hold them), `portico operator …` and `portico dataplane …` run the two processes.
+// The `portico` command: `portico status` prints the status of the objects the operator handles (standalone mode has
+// no API server to hold them; filters and exit status in status.ts), `portico operator …` and `portico dataplane …`
+// run the two processes.
 
 const [command, ...rest] = process.argv.slice(2);
 
-async function status(): Promise<void> {
-  const admin = rest[0] ?? process.env.PORTICO_OPERATOR_ADMIN ?? '127.0.0.1:9902';
-  try {
-    const res = await fetch(`http://${admin}/status`);
-    process.stdout.write(await res.text());
-  } catch (error) {
-    console.error(`cannot reach the operator's admin endpoint at ${admin}: ${(error as Error).message}`);
-    process.exit(1);
-  }
-}
-
 switch (command) {
-  case 'status':
-    await status();
+  case 'status': {
+    const { runStatus } = await import('./status.ts');
+    process.exitCode = await runStatus(
+      rest,
+      process.env,
+      (text) => process.stdout.write(text),
+      (text) => process.stderr.write(text),
+    );
     break;
+  }
   case 'operator':
     process.argv = [process.argv[0], process.argv[1], ...rest];
     await import('../operator/main.ts');
@@ -28,6 +25,8 @@ switch (command) {
     await import('../dataplane/main.ts');
     break;
   default:
-    console.log('usage: portico status [ADMIN_HOST:PORT] | portico operator [--help] | portico dataplane [--help]');
+    console.log(
+      'usage: portico status [ADMIN_HOST:PORT] [--kind K] [-n NS] [--name N] [-o wide] (--help) | portico operator [--help] | portico dataplane [--help]',
+    );
     process.exit(command === undefined || command === 'help' || command === '--help' ? 0 : 2);
 }
