@@ -48,6 +48,7 @@ export async function helm(args: string[], opts: { binary?: 'helm' | 'helm3'; en
       maxBuffer: 64 << 20,
       env: {
         PATH: process.env.PATH,
+        HOME: home, // the API discovery cache goes to $HOME/.kube/cache
         HELM_CONFIG_HOME: join(home, 'config'),
         HELM_CACHE_HOME: join(home, 'cache'),
         HELM_DATA_HOME: join(home, 'data'),
