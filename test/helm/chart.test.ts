@@ -17,6 +17,7 @@ import {
   helm,
   helmBinDir,
   helmPresent,
+  previousChart,
   renderVariant,
 } from './chart.ts';
 
@@ -236,6 +237,26 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
       const listed = parse(readFileSync(join(ROOT, dir, 'kustomization.yaml'), 'utf8')).resources;
       expect([...listed, 'kustomization.yaml'].sort()).to.deep.equal([...rendered.keys()].sort());
     }
+  });
+
+  it('has a newer version than the previous release whenever it renders differently (test/helm/previous)', async () => {
+    const version = async (chart: string) => parse((await helm(['show', 'chart', chart])).stdout).version as string;
+    const render = async (chart: string) => {
+      const result = await helm(['template', 'portico', chart, '--namespace', 'portico-system']);
+      expect(result.code, result.stderr).to.equal(0);
+      return result.stdout.replace(/portico:[0-9][^\s"]*/g, 'portico:APP'); // the image tag follows appVersion
+    };
+    const [current, previous] = [await version(CHART), await version(previousChart())];
+    const newer = (a: string, b: string) => {
+      const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+      for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] > y[i];
+      return false;
+    };
+    expect(current === previous || newer(current, previous), `${current} is older than ${previous}`).to.equal(true);
+    if (current === previous)
+      expect(await render(CHART), `the chart changed since ${previous}: raise its version`).to.equal(
+        await render(previousChart()),
+      );
   });
 
   it('ships the Gateway API CRDs of the test bed, of the version in Chart.yaml (npm run chart:sync)', () => {

@@ -30,6 +30,15 @@ export function helmBinDir(): string {
   return join(cache, `helm-${version('HELM_VERSION')}-${version('HELM3_VERSION')}`, 'bin');
 }
 
+/** The packaged previous release of the chart (test/helm/previous/README.md). */
+export function previousChart(): string {
+  const dir = join(HELM_DIR, 'previous');
+  const packages = readdirSync(dir).filter((f) => /^portico-.*\.tgz$/.test(f));
+  if (packages.length !== 1)
+    throw new Error(`test/helm/previous must hold one chart package, found ${packages.join(', ')}`);
+  return join(dir, packages[0]);
+}
+
 export function helmPresent(): boolean {
   return existsSync(join(helmBinDir(), 'helm')) && existsSync(join(helmBinDir(), 'helm3'));
 }

@@ -26,7 +26,7 @@ import {
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
-import { CHART, helm, helmBinDir, helmPresent } from './chart.ts';
+import { CHART, helm, helmBinDir, helmPresent, previousChart } from './chart.ts';
 import { startPod } from './pod.ts';
 import type { Pod } from './pod.ts';
 
@@ -97,11 +97,12 @@ describe('the Helm chart installed on a real API server (Helm 4)', function () {
     return kubectl(cluster!, ['apply', '--server-side', '--dry-run=server', '--validate=strict', '-f', file]);
   }
 
-  it('installs the default values: the CRDs from crds/, then every object, ready for Gateways', async () => {
+  it('installs the previous release with default values: the CRDs from crds/, then every object', async () => {
+    // The previous release (test/helm/previous): the upgrade below goes from it to the working tree's chart.
     const install = await helm([
       'install',
       'portico',
-      CHART,
+      previousChart(),
       ...kube(),
       '--namespace',
       'portico-system',
@@ -235,7 +236,7 @@ describe('the Helm chart installed on a real API server (Helm 4)', function () {
     expect(forbidden(pod), forbidden(pod).join('\n')).to.deep.equal([]);
   });
 
-  it('keeps serving through `helm upgrade` (changed values, same chart objects)', async () => {
+  it('keeps serving through `helm upgrade` from the previous release to this chart, with changed values', async () => {
     const pod = pods[0];
     const service = await getObject(client, 'Service', 'portico-system', serviceNameOf('default', 'web'));
     const port = (service!.spec as { ports: Array<{ targetPort: number }> }).ports[0].targetPort;
@@ -254,7 +255,7 @@ describe('the Helm chart installed on a real API server (Helm 4)', function () {
       ...kube(),
       '--namespace',
       'portico-system',
-      '--reuse-values',
+      '--reset-then-reuse-values', // the new chart's defaults, with the values given at install
       '--set',
       'replicas=3',
       '--set',
@@ -267,6 +268,9 @@ describe('the Helm chart installed on a real API server (Helm 4)', function () {
     await load;
     expect(upgrade.code, upgrade.stderr).to.equal(0);
     expect(upgrade.stdout).to.match(/REVISION: 2/);
+    const releases = JSON.parse((await helm(['list', ...kube(), '-n', 'portico-system', '-o', 'json'])).stdout);
+    const chartYaml = readFileSync(join(CHART, 'Chart.yaml'), 'utf8');
+    expect(releases[0].chart).to.equal(`portico-${/^version: (\S+)$/m.exec(chartYaml)![1]}`);
     expect(statuses.length).to.be.greaterThan(10);
     expect(
       statuses.filter((s) => s !== 200),
