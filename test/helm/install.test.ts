@@ -30,8 +30,11 @@ import { CHART, helm, helmBinDir, helmPresent, previousChart } from './chart.ts'
 import { startPod } from './pod.ts';
 import type { Pod } from './pod.ts';
 
-/** Internal ports of this run: apart from other test files' ranges (rbac 30000+, services 20000+). */
-const FIRST_PORT = 40_000 + (process.pid % 100) * 40;
+/**
+ * Internal ports of this run: below the ephemeral range (32768+, where clients' ports would collide with them) and
+ * apart from other test files' ranges (services 20000-29999, rbac 30000-30999).
+ */
+const FIRST_PORT = 31_000 + (process.pid % 40) * 40;
 
 function fixture(vars: Record<string, string | number>): ApiObject[] {
   const text = readFileSync(new URL('./fixtures/app.yaml', import.meta.url), 'utf8').replace(
