@@ -168,8 +168,12 @@ export async function runStatus(
     opts = parseStatusArgs(argv, env);
   } catch (error) {
     const message = (error as Error).message;
-    err(`${message ? `${message}\n` : ''}${STATUS_USAGE}\n`);
-    return message ? EXIT.usage : EXIT.ok;
+    if (message === '') {
+      out(`${STATUS_USAGE}\n`); // --help
+      return EXIT.ok;
+    }
+    err(`${message}\n${STATUS_USAGE}\n`);
+    return EXIT.usage;
   }
   let text: string;
   try {
