@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `portico` command: `portico status` prints the status of the objects the operator handles (standalone mode has
-// no API server to hold them; filters and exit status in status.ts), `portico operator …` and `portico dataplane …`
-// run the two processes.
+// no API server to hold them; filters and exit status in status.ts), `portico explain …` says how a request is routed
+// and why, `portico operator …` and `portico dataplane …` run the two processes.
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -16,6 +16,11 @@ switch (command) {
     );
     break;
   }
+  case 'explain': {
+    const { runExplain } = await import('../operator/cli/explain-command.ts');
+    process.exit(await runExplain(rest));
+    break;
+  }
   case 'operator':
     process.argv = [process.argv[0], process.argv[1], ...rest];
     await import('../operator/main.ts');
@@ -26,7 +31,7 @@ switch (command) {
     break;
   default:
     console.log(
-      'usage: portico status [ADMIN_HOST:PORT] [--kind K] [-n NS] [--name N] [-o wide] (--help) | portico operator [--help] | portico dataplane [--help]',
+      'usage: portico status [ADMIN_HOST:PORT] [--kind K] [-n NS] [--name N] [-o wide] (--help) | portico explain [--help] | portico operator [--help] | portico dataplane [--help]',
     );
     process.exit(command === undefined || command === 'help' || command === '--help' ? 0 : 2);
 }

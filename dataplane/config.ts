@@ -74,7 +74,7 @@ export function readDataPlaneConfig(argv: string[], env: NodeJS.ProcessEnv): Rea
     connectTimeoutMs: 5_000,
     upstreamKeepAliveMs: 30_000,
     udpIdleMs: 60_000,
-    statsIntervalMs: 5_000,
+    statsIntervalMs: 1_000, // the console's live charts move once a second
     accessLog: values['access-log'] ?? env.PORTICO_ACCESS_LOG === '1',
     logLevel: values['log-level'] ?? env.PORTICO_LOG_LEVEL ?? 'info',
   });

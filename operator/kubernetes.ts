@@ -26,12 +26,13 @@ import { KubernetesServiceSink } from './kubernetes/services.ts';
 import { KubernetesStatusSink } from './kubernetes/status-sink.ts';
 import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
 import type { TranslateOptions } from './gateway/options.ts';
+import { ConsoleHub } from './console/hub.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
-import { supportedFeatures } from './standalone.ts';
+import { versionOptions } from './kubernetes/crds.ts';
 import { ResourceStore } from './store/resource-store.ts';
 
 /** Server-side apply field manager of our status writes. */
@@ -132,7 +133,13 @@ async function assemble(
   let reconciler: Reconciler | null = null;
   let elector: LeaderElector | null = null;
   registerKubernetesMetrics(metrics.registry, { elector: () => elector, provider: () => provider, writer, events });
-  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
+  const consoleHub = new ConsoleHub({
+    mode: 'kubernetes',
+    store,
+    statuses: () => statuses.all(),
+    fileErrors: () => [],
+  });
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler, consoleHub.observer);
   shutdown.add('publisher', () => publisher.close());
 
   // Up before the first list, which can take long on a big cluster: liveness is answered meanwhile, readiness says
@@ -141,12 +148,16 @@ async function assemble(
     ready: () => provider?.synced === true && reconciler !== null && reconciler.lastAckedRevision >= 0,
     statuses: () => statuses.all(),
     fileErrors: () => [],
+    servedRecords: () => reconciler?.servedRecords() ?? null,
     registry: metrics.registry,
+    console: consoleHub,
   });
   shutdown.add('admin endpoint', async () => {
     await new Promise<void>((resolve) => admin.server.close(() => resolve()));
     admin.server.closeAllConnections();
   });
+  // Runs before the admin endpoint closes (shutdown runs in reverse): its event streams would hold the server open.
+  shutdown.add('console', () => consoleHub.stop());
 
   provider = new KubernetesProvider({
     client,
@@ -158,16 +169,27 @@ async function assemble(
       statuses.liveChanged(kind, key);
       services?.liveChanged(kind, key);
     },
+    // The installed Gateway API release: the GatewayClass's SupportedVersion, and the feature names it publishes.
+    onCrdChange: (summary) => {
+      if (summary.bundleVersion === options.crdBundleVersion) return;
+      log.info({ from: options.crdBundleVersion ?? null, to: summary.bundleVersion ?? null }, 'Gateway API version');
+      Object.assign(options, versionOptions(summary.bundleVersion));
+      reconciler?.trigger();
+    },
+    events,
+    // On the operator's pod; outside a pod (no POD_NAME: the instance is host/pid) there is none to put them on.
+    eventsAbout: config.instance.includes('/')
+      ? undefined
+      : { apiVersion: 'v1', kind: 'Pod', namespace: ownNamespace, name: config.instance },
     reflector: overrides.reflector,
   });
   shutdown.add('reflectors', () => provider!.stop());
-  await provider.start();
-
   const options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'> = {
     controllerName: config.controllerName,
     addressPool: config.addressPool,
-    supportedFeatures: supportedFeatures(),
   };
+  await provider.start();
+  Object.assign(options, versionOptions(provider.crdSummary().bundleVersion));
   if (serviceMode)
     Object.assign(options, {
       addressMode: 'service',

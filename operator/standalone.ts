@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.ts';
 import { SUPPORTED_FEATURES } from '../shared/features.ts';
-import { FileProvider } from './providers/file-provider.ts';
+import { ConsoleHub } from './console/hub.ts';
+import { FileProvider } from './standalone/file-provider.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
@@ -33,7 +34,14 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
   const statuses = new StatusBoard(log, config.controllerName);
   const translator = createTranslator(config.translatorThreads);
   let reconciler: Reconciler | null = null;
-  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler);
+  const files = new FileProvider(config.dir, store, log);
+  const consoleHub = new ConsoleHub({
+    mode: 'file',
+    store,
+    statuses: () => statuses.all(),
+    fileErrors: () => files.errors(),
+  });
+  const publisher = linkDataPlane(config.socketPath, config.instance, log, () => reconciler, consoleHub.observer);
   reconciler = new Reconciler({
     store,
     translator,
@@ -47,14 +55,15 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
       supportedFeatures: supportedFeatures(),
     },
   });
-  const files = new FileProvider(config.dir, store, log);
   await files.start();
   reconciler.trigger();
   const admin = await startOperatorAdmin(config.adminAddress, config.adminPort, {
     ready: () => reconciler.lastAckedRevision >= 0,
     statuses: () => statuses.all(),
     fileErrors: () => files.errors(),
+    servedRecords: () => reconciler.servedRecords(),
     registry: metrics.registry,
+    console: consoleHub,
   });
   log.info(
     { dir: config.dir, socket: config.socketPath, admin: `${config.adminAddress}:${admin.port}` },
@@ -69,6 +78,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     async stop() {
       files.stop();
       publisher.close();
+      consoleHub.stop();
       await new Promise<void>((resolve) => admin.server.close(() => resolve()));
       admin.server.closeAllConnections();
       await translator.close();

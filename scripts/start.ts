@@ -68,6 +68,7 @@ Portico is serving ${dir}
   curl -i -H 'Host: api.example.com' http://127.10.0.1:8080/health            # x-served-by: portico
   curl -i -H 'Host: old.example.com' http://127.10.0.1:8080/some/page         # 301 to web.example.com
   npx portico status                                                          # every object's status
+Console (map, statuses, live traffic): http://127.0.0.1:9902/console/
 Edit the YAML in ${dir}: changes apply at once. Ctrl-C stops.
 `);
 }

@@ -14,7 +14,8 @@ export interface ControlHandlers {
   hello(): DataPlaneMessage;
   /** Applies one config message; resolves with the ack or nack to send back. */
   config(message: ConfigMessage): Promise<DataPlaneMessage>;
-  stats(): DataPlaneMessage;
+  /** The periodic stats message (it may take a moment: traffic is read from the shards). */
+  stats(): DataPlaneMessage | Promise<DataPlaneMessage>;
 }
 
 export interface ControlServer {
@@ -71,7 +72,15 @@ function serve(
   const write = (message: DataPlaneMessage) => {
     if (!socket.destroyed) socket.write(encodeFrame(message));
   };
-  const stats = setInterval(() => greeted && write(handlers.stats()), statsIntervalMs);
+  let statsInFlight = false;
+  const stats = setInterval(() => {
+    // A tick that finds the previous one still reading the shards is skipped rather than queued.
+    if (!greeted || statsInFlight) return;
+    statsInFlight = true;
+    Promise.resolve(handlers.stats())
+      .then(write, (error: Error) => log.warn({ err: error }, 'could not gather stats'))
+      .finally(() => (statsInFlight = false));
+  }, statsIntervalMs);
   stats.unref();
   socket.on('close', () => {
     clearInterval(stats);

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import type { FromShard, ShardSettings, ToShard } from '../shard/messages.ts';
+import type { ShardTraffic, TrafficReply, TrafficRequest } from '../shard/metrics.ts';
 import type { BindError } from '../shard/sockets.ts';
 
 /**
@@ -30,6 +31,7 @@ interface Shard {
   restarts: number;
   pending: Map<number, (result: ShardResult) => void>;
   metricRequests: Map<number, (metrics: unknown) => void>;
+  trafficRequests: Map<number, (traffic: ShardTraffic | null) => void>;
 }
 
 export interface ShardPoolOptions {
@@ -64,6 +66,7 @@ export class ShardPool {
         restarts: 0,
         pending: new Map(),
         metricRequests: new Map(),
+        trafficRequests: new Map(),
       };
       this.#shards.push(shard);
       this.#start(shard);
@@ -94,13 +97,17 @@ export class ShardPool {
       resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GENERATION_MB },
     });
     shard.worker = worker;
-    worker.on('message', (message: FromShard) => this.#onMessage(shard, message));
+    worker.on('message', (message: FromShard | TrafficReply) => this.#onMessage(shard, message));
     worker.on('error', (error) => this.#options.log.error({ err: error, shard: shard.id }, 'shard crashed'));
     worker.on('exit', (code) => this.#onExit(shard, worker, code));
   }
 
-  #onMessage(shard: Shard, message: FromShard): void {
+  #onMessage(shard: Shard, message: FromShard | TrafficReply): void {
     switch (message.type) {
+      case 'traffic':
+        shard.trafficRequests.get(message.requestId)?.(message.traffic);
+        shard.trafficRequests.delete(message.requestId);
+        return;
       case 'started':
         return void this.#load(shard);
       case 'applied':
@@ -176,6 +183,8 @@ export class ShardPool {
     shard.pending.clear();
     for (const resolve of shard.metricRequests.values()) resolve([]);
     shard.metricRequests.clear();
+    for (const resolve of shard.trafficRequests.values()) resolve(null);
+    shard.trafficRequests.clear();
     this.#options.onChange();
     this.#wakeWaiters();
     if (this.#stopping) return;
@@ -233,6 +242,27 @@ export class ShardPool {
       ),
     );
     return parts;
+  }
+
+  /**
+   * Each live shard's traffic since the previous call (null for a shard that is down or did not answer within a
+   * second: its increments then show in the next call, or are lost if it answers late).
+   */
+  collectTraffic(): Promise<Array<ShardTraffic | null>> {
+    return Promise.all(
+      this.#shards.map(
+        (shard) =>
+          new Promise<ShardTraffic | null>((resolve) => {
+            if (shard.worker === null) return resolve(null);
+            const requestId = this.#nextRequest++;
+            shard.trafficRequests.set(requestId, resolve);
+            shard.worker.postMessage({ type: 'traffic', requestId } satisfies TrafficRequest);
+            setTimeout(() => {
+              if (shard.trafficRequests.delete(requestId)) resolve(null);
+            }, 1000).unref();
+          }),
+      ),
+    );
   }
 
   async stop(): Promise<void> {

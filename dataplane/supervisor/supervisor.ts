@@ -14,6 +14,7 @@ import { startAdminServer } from './admin-server.ts';
 import { ConfigState } from './config-state.ts';
 import { startControlServer } from './control-server.ts';
 import { ShardPool } from './shards.ts';
+import { TrafficCounter } from './traffic.ts';
 
 export interface DataPlane {
   adminPort: number;
@@ -142,6 +143,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     };
   }
 
+  const trafficCounter = new TrafficCounter();
   const control = await startControlServer(
     config.socketPath,
     {
@@ -154,14 +156,18 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
         shards: shards.size,
       }),
       config: applyConfig,
-      stats: () => ({
-        type: 'stats',
-        generation: state.generation,
-        shardsReady: shards.readyCount,
-        shards: shards.size,
-        listenersBound: state.index.listeners.size - lastListenerErrors.length,
-        bindErrors: lastListenerErrors,
-      }),
+      stats: async () => {
+        const traffic = trafficCounter.next(await shards.collectTraffic());
+        return {
+          type: 'stats',
+          generation: state.generation,
+          shardsReady: shards.readyCount,
+          shards: shards.size,
+          listenersBound: state.index.listeners.size - lastListenerErrors.length,
+          bindErrors: lastListenerErrors,
+          traffic,
+        };
+      },
     },
     log,
     config.statsIntervalMs,

@@ -48,6 +48,16 @@ export interface ReflectorOptions<T extends ApiObject> {
   backoff?: BackoffOptions;
   /** A watch that lasted this long counts as healthy and resets the backoff. Default 10 s. */
   healthyAfterMs?: number;
+  /**
+   * Told about every failed list/watch attempt before the backoff (the reflector keeps retrying until stop()). When it
+   * returns true the caller has reported the failure itself and the reflector logs it at debug level only: a caller
+   * that knows what a 403 or a 404 means (a namespace not granted, a CRD deleted) says so once, not every 30 s.
+   * The next attempt then lists afresh: the caller may have dropped what it held, and a watch from the old
+   * resourceVersion would not give it back.
+   */
+  onFailure?(error: unknown, consecutive: number): boolean;
+  /** Told when a list succeeds after failures (the condition onFailure reported is over). */
+  onRecovered?(): void;
 }
 
 export interface ReflectorStats {
@@ -88,6 +98,8 @@ export class Reflector<T extends ApiObject = ApiObject> {
   readonly #stop = new AbortController();
   #markSynced!: () => void;
   #hasSynced = false;
+  /** Failed attempts since the last successful list. */
+  #failures = 0;
   #resourceVersion: string | undefined;
   #running: Promise<void> | null = null;
   #stream: AbortController | null = null;
@@ -142,9 +154,13 @@ export class Reflector<T extends ApiObject = ApiObject> {
           continue;
         }
         this.stats.errors++;
+        this.#failures++;
         const delay = this.#backoff.next();
         const err = error as ApiError;
-        log.warn(
+        const reported = this.#options.onFailure?.(error, this.#failures) === true;
+        if (reported) this.#resourceVersion = undefined;
+        (reported ? log.debug : log.warn).call(
+          log,
           { resource: this.name, code: err.code, reason: err.reason, err: err.message, retryInMs: delay },
           'list/watch failed; retrying',
         );
@@ -198,6 +214,10 @@ export class Reflector<T extends ApiObject = ApiObject> {
     const diff = this.cache.replace(objects);
     this.#resourceVersion = listVersion;
     this.stats.lists++;
+    if (this.#failures > 0) {
+      this.#failures = 0;
+      this.#notify(() => this.#options.onRecovered?.());
+    }
     this.#notify(() => this.#options.handler?.replaced?.(objects, diff));
     if (!this.#hasSynced) {
       this.#hasSynced = true;

@@ -78,6 +78,12 @@ export function keyOfRef(ref: ObjectRef): string {
   return ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name;
 }
 
+/** The reference a cache key (`keyOf`, `keyOfRef`) stands for. */
+export function refOfKey(key: string): ObjectRef {
+  const slash = key.indexOf('/');
+  return slash === -1 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
 export function refOf(object: ApiObject): ObjectRef {
   const namespace = object.metadata?.namespace;
   return namespace ? { namespace, name: object.metadata?.name ?? '' } : { name: object.metadata?.name ?? '' };

@@ -6,7 +6,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { CertificateRecord } from '../../shared/ir/listener.ts';
 import { certificateKey } from '../../shared/ir/keys.ts';
-import { objectKey } from './context.ts';
+import { namespacedKey } from './keys.ts';
 import type { TranslateContext } from './context.ts';
 import { isObject, nonEmptyString, objectAt, show, stringAt } from './read.ts';
 import { GATEWAY_GROUP, isReferenceAllowed } from './referencegrant.ts';
@@ -85,7 +85,7 @@ export function resolveCertificateRef(
       message: `${field} refers to Secret ${namespace}/${name}, and no ReferenceGrant in ${namespace} allows ${referrer}s from ${gateway.namespace} to refer to it`,
     };
   }
-  const secret = context.secrets.get(objectKey(namespace, name));
+  const secret = context.secrets.get(namespacedKey(namespace, name));
   if (secret === undefined)
     return {
       ok: false,
@@ -148,7 +148,7 @@ export function resolveCaCertificateRef(
       message: `${field} refers to ConfigMap ${namespace}/${name}, and no ReferenceGrant in ${namespace} allows Gateways from ${gateway.namespace} to refer to it`,
     };
   }
-  const configMap = context.configMaps.get(objectKey(namespace, name));
+  const configMap = context.configMaps.get(namespacedKey(namespace, name));
   if (configMap === undefined)
     return {
       ok: false,

@@ -1,48 +1,43 @@
-// Lookups over the resource snapshot, built once per run before any pass needs them: objects by namespace/name,
-// EndpointSlices by Service, namespace labels, ReferenceGrants. Read-only for the passes, except the memo of
-// resolved backends, which only ever grows within one run.
+// What every pass reads: the options and the lookups over the objects (kept up to date by context-index.ts): objects
+// by namespace/name, EndpointSlices by Service, namespace labels, ReferenceGrants, BackendTLSPolicies. Read-only
+// during a pass: a pass returns what it found (a route's node keeps its resolved backends), it writes nothing here.
 
-import type { BackendSpec } from './backend.ts';
-import type { ResolvedOptions } from './options.ts';
-import { isObject, objectAt, stringAt } from './read.ts';
-import { buildReferenceGrantIndex } from './referencegrant.ts';
+import type { BackendTls } from '../../shared/ir/backend.ts';
+import type { CompleteOptions } from './options.ts';
+import { isObject } from './read.ts';
 import type { ReferenceGrantIndex } from './referencegrant.ts';
-import { nameOf, namespaceOf } from './resources.ts';
-import type { ConfigMap, EndpointSlice, KubeObject, ResourceSnapshot, Secret, Service } from './resources.ts';
+import type { BackendTLSPolicy, ConfigMap, EndpointSlice, Secret, Service } from './resources.ts';
 
 export interface TranslateContext {
-  options: ResolvedOptions;
-  services: ReadonlyMap<string, Service>;
-  secrets: ReadonlyMap<string, Secret>;
-  configMaps: ReadonlyMap<string, ConfigMap>;
+  readonly options: CompleteOptions;
+  readonly services: ReadonlyMap<string, Service>;
+  readonly secrets: ReadonlyMap<string, Secret>;
+  readonly configMaps: ReadonlyMap<string, ConfigMap>;
   /** EndpointSlices by `<namespace>/<service>` (label `kubernetes.io/service-name`), in precedence order. */
-  endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
+  readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
   /** Labels of each Namespace object, by name. */
-  namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
-  grants: ReferenceGrantIndex;
-  /** BackendTLSPolicies by namespace, in precedence order. */
-  backendTlsPolicies: ReadonlyMap<string, readonly KubeObject[]>;
-  /** Backends resolved so far in this run, by key; a Service port is resolved once however many routes use it. */
-  backends: Map<string, BackendSpec>;
-  /**
-   * Set only while one route's node is built (routes.ts `buildRouteNode`): the Service ports (`<namespace>/<service>/
-   * <port name>`) its HTTP or gRPC backends reach that a BackendTLSPolicy targets, for the policies' status.
-   */
-  backendTlsPorts?: Set<string>;
+  readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  readonly grants: ReferenceGrantIndex;
+  /** BackendTLSPolicies by namespace, in precedence order, checked by the policies pass (session/policies.ts). */
+  readonly backendTlsPolicies: ReadonlyMap<string, readonly CheckedPolicy[]>;
 }
 
-export function objectKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+// What the policies pass (policies/backendtlspolicy.ts) hands the routes through the context.
+
+/** What a policy says, checked: the TLS settings when it can be applied, and what is wrong with it. */
+export interface PolicyCheck {
+  tls?: BackendTls;
+  /** Accepted=False: the policy cannot be applied at all. */
+  rejection?: { reason: 'Invalid' | 'NoValidCACertificate'; message: string };
+  /** ResolvedRefs=False: `caCertificateRefs` entries that cannot be used, in order. */
+  refProblems: Array<{ reason: 'InvalidCACertificateRef' | 'InvalidKind'; message: string }>;
 }
 
-function byNamespacedName<T extends KubeObject>(objects: readonly T[]): Map<string, T> {
-  const map = new Map<string, T>();
-  // Lists are in precedence order; the first object of a namespace/name (there should be only one) wins.
-  for (const object of objects) {
-    const key = objectKey(namespaceOf(object), nameOf(object));
-    if (!map.has(key)) map.set(key, object);
-  }
-  return map;
+/** A policy with its check and, when an older policy takes its target, the conflict. */
+export interface CheckedPolicy {
+  policy: BackendTLSPolicy;
+  check: PolicyCheck;
+  conflict?: string;
 }
 
 export function stringRecord(value: unknown): Record<string, string> {
@@ -50,39 +45,6 @@ export function stringRecord(value: unknown): Record<string, string> {
   if (!isObject(value)) return out;
   for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
   return out;
-}
-
-export function buildContext(snapshot: ResourceSnapshot, options: ResolvedOptions): TranslateContext {
-  const endpointSlices = new Map<string, EndpointSlice[]>();
-  for (const slice of snapshot.endpointSlices) {
-    const service = stringAt(objectAt(objectAt(slice.metadata).labels)['kubernetes.io/service-name']);
-    if (!service) continue;
-    const key = objectKey(namespaceOf(slice), service);
-    const list = endpointSlices.get(key) ?? [];
-    list.push(slice);
-    endpointSlices.set(key, list);
-  }
-  const namespaceLabels = new Map<string, Record<string, string>>();
-  for (const namespace of snapshot.namespaces) {
-    namespaceLabels.set(nameOf(namespace), stringRecord(objectAt(namespace.metadata).labels));
-  }
-  const backendTlsPolicies = new Map<string, KubeObject[]>();
-  for (const policy of snapshot.backendTlsPolicies) {
-    const list = backendTlsPolicies.get(namespaceOf(policy)) ?? [];
-    list.push(policy);
-    backendTlsPolicies.set(namespaceOf(policy), list);
-  }
-  return {
-    options,
-    backendTlsPolicies,
-    services: byNamespacedName(snapshot.services),
-    secrets: byNamespacedName(snapshot.secrets),
-    configMaps: byNamespacedName(snapshot.configMaps),
-    endpointSlices,
-    namespaceLabels,
-    grants: buildReferenceGrantIndex(snapshot.referenceGrants),
-    backends: new Map(),
-  };
 }
 
 /**

@@ -53,7 +53,7 @@ export interface TranslateOptions {
   crdBundleVersion?: string;
 }
 
-export interface ResolvedOptions {
+export interface CompleteOptions {
   controllerName: string;
   /** RFC 3339, seconds precision (`metav1.Time`). */
   now: string;
@@ -82,7 +82,7 @@ export function timestamp(now: Date | string | undefined): string {
  * Fills in defaults. Without `now` the clock is the epoch rather than the wall clock: the translator must not read
  * ambient state, so a caller that forgets the clock gets an obviously wrong time rather than a nondeterministic one.
  */
-export function resolveOptions(options: TranslateOptions = {}): ResolvedOptions {
+export function completeOptions(options: TranslateOptions = {}): CompleteOptions {
   const features = [...new Set(options.supportedFeatures ?? SUPPORTED_FEATURES)]
     .filter((f) => typeof f === 'string')
     .sort();

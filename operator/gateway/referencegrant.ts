@@ -4,7 +4,6 @@
 // Entries with missing or mistyped fields match nothing, so a malformed grant never grants more than it says.
 
 import { listAt, objectAt, stringAt } from './read.ts';
-import { namespaceOf } from './resources.ts';
 import type { ReferenceGrant } from './resources.ts';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -50,17 +49,6 @@ export function parseGrant(grant: ReferenceGrant): GrantRule {
     if (group !== undefined && kind) to.push({ group, kind, name: name === '' ? undefined : name });
   }
   return { from, to };
-}
-
-export function buildReferenceGrantIndex(grants: readonly ReferenceGrant[]): ReferenceGrantIndex {
-  const index = new Map<string, GrantRule[]>();
-  for (const grant of grants) {
-    const namespace = namespaceOf(grant);
-    const rules = index.get(namespace) ?? [];
-    rules.push(parseGrant(grant));
-    index.set(namespace, rules);
-  }
-  return index;
 }
 
 export function isReferenceAllowed(index: ReferenceGrantIndex, from: ReferenceFrom, to: ReferenceTo): boolean {

@@ -229,3 +229,24 @@ export function statusEquals(a: unknown, b: unknown): boolean {
   const rightCount = Object.values(right).filter((v) => v !== undefined).length;
   return left.length === rightCount && left.every(([k, v]) => statusEquals(v, right[k]));
 }
+
+const KIND_ORDER = [
+  'GatewayClass',
+  'Gateway',
+  'ListenerSet',
+  'HTTPRoute',
+  'GRPCRoute',
+  'TLSRoute',
+  'TCPRoute',
+  'UDPRoute',
+  'BackendTLSPolicy',
+];
+
+/** The order of `TranslateResult.statuses`: by kind (classes, Gateways, routes, policies), then namespace/name. */
+export function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
+  const byKind = KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind);
+  if (byKind !== 0) return byKind;
+  const left = `${'namespace' in a ? a.namespace : ''}/${a.name}`;
+  const right = `${'namespace' in b ? b.namespace : ''}/${b.name}`;
+  return left < right ? -1 : left > right ? 1 : 0;
+}

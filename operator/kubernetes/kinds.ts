@@ -1,5 +1,5 @@
 // The kinds the Kubernetes provider watches, and which version of each it reads. Gateway API kinds are looked up
-// in the API server's discovery, newest version first (the v1.6.1 CRDs serve v1 for all of them; older installs
+// in the API server's discovery, newest version first (the v1.6.1 and v1.7.0 CRDs serve v1 for all of them; older installs
 // serve v1beta1 / v1alpha3 / v1alpha2 for some): a kind whose CRD is not installed is simply absent. Core kinds are
 // always served at the versions named here.
 

@@ -1,5 +1,6 @@
 // Kubernetes-mode metrics, read from the parts' own counters at scrape time (nothing on the hot path): leadership,
-// status writes, the status queue, and per-kind watch health (lists, relists after 410, watchdog aborts, errors).
+// status writes, the status queue, per-kind watch health (lists, relists after 410, watchdog aborts, errors), which
+// kinds are served and which watched namespaces can be read.
 
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -52,6 +53,31 @@ export function registerKubernetesMetrics(registry: Registry, sources: Kubernete
         failed: s.failed,
       }))
         this.labels(outcome).set(value);
+    },
+  });
+  new Gauge({
+    name: 'portico_operator_namespace_readable',
+    help: 'Namespaced mode: 1 for each watched namespace whose objects can be read, 0 for one that answers 403.',
+    labelNames: ['namespace'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const provider = sources.provider();
+      const unreadable = new Set(provider?.unreadableNamespaces() ?? []);
+      for (const namespace of provider?.watchedNamespaces() ?? [])
+        this.labels(namespace).set(unreadable.has(namespace) ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'portico_operator_kind_served',
+    help: 'Per watched kind: 1 while the API server serves it (its CRD is installed), 0 when it does not.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const provider = sources.provider();
+      if (provider === null) return;
+      const missing = new Set(provider.missingKinds());
+      for (const kind of provider.watchedKinds()) this.labels(kind).set(missing.has(kind) ? 0 : 1);
     },
   });
   new Gauge({

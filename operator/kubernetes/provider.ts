@@ -4,21 +4,31 @@
 //  - start() resolves once every served kind has been listed: the first translation must see the whole cluster, or
 //    it would publish a configuration with routes missing.
 //  - A kind whose CRD is not installed is logged once and skipped; discovery is retried every `rediscoverMs` and
-//    the kind is watched from the moment it appears.
+//    the kind is watched from the moment it appears. A kind whose CRD is deleted while we run (the CRD watch says so,
+//    or a list answers 404) is "not served": logged once, its reflectors stopped and its objects dropped, and it is
+//    watched again when the CRD returns (at once when the CRD watch sees it, else at the next rediscovery).
+//  - Namespaced mode degrades, it does not stop: a namespace whose list answers 403 (its Role not granted, or
+//    revoked) is reported once (log, `portico_operator_namespace_readable` 0, a Warning Event on the operator's pod),
+//    its objects are dropped so that nothing stale is served from it, the other namespaces are served, and readiness
+//    does not wait for it. Its reflectors keep retrying (with backoff, quietly): the grant is picked up when it comes.
 //  - Changes to an object of a kind we write status for that touch nothing but its status (our own writes, mostly)
 //    do not reach the store, so a status write does not cause another translation. They are still reported through
 //    `onLiveChange`, so the status writer sees the live object change.
 //  - The reflector caches hold the live objects (status included) the status writer compares against.
 
 import type { Logger } from 'pino';
+import type { EventRecorder } from '../framework/events.ts';
+import { isApiError } from '../framework/kube-client.ts';
 import type { KubeObject } from '../gateway/resources.ts';
 import { Reflector } from '../framework/reflector.ts';
 import type { ReflectorOptions } from '../framework/reflector.ts';
 import type { KubeClient } from '../framework/kube-client.ts';
 import { keyOfRef } from '../framework/resource.ts';
 import type { ApiObject, ResourceType } from '../framework/resource.ts';
-import { objectKey } from '../store/resource-store.ts';
+import { objectKey } from '../gateway/keys.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
+import { CrdWatch, gatewayCrdNames } from './crds.ts';
+import type { CrdSummary } from './crds.ts';
 import { STATUS_KINDS, WATCHED_KINDS, discoverKinds } from './kinds.ts';
 import type { WatchedKind } from './kinds.ts';
 
@@ -45,6 +55,11 @@ export interface KubernetesProviderOptions {
   rediscoverMs?: number;
   reflector?: ReflectorTuning;
   kinds?: readonly WatchedKind[];
+  /** Called when what the Gateway API CRDs say changes (bundle version; a CRD added or deleted), and once at start. */
+  onCrdChange?(summary: CrdSummary): void;
+  /** Warning Events about namespaces that cannot be read go on this object (the operator's pod). */
+  events?: EventRecorder;
+  eventsAbout?: { apiVersion: string; kind: string; namespace: string; name: string };
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -82,14 +97,31 @@ export class KubernetesProvider {
   #missing: WatchedKind[] = [];
   #rediscover: NodeJS.Timeout | null = null;
   #stopped = false;
+  readonly #crds: CrdWatch;
+  /** Reflectors whose last list failed with 403 (namespaced mode: a namespace not granted), by reflector. */
+  readonly #forbidden = new Map<Reflector, string>();
+  /** Namespaces reported unreadable (each reported once until readable again). */
+  readonly #unreadable = new Set<string>();
+  /** Reflectors that have settled (listed, or failed with 403) since they started: what readiness waits for. */
+  readonly #settled = new WeakMap<Reflector, Promise<void>>();
+  /** Store keys of each reflector's objects, so that a relist replaces exactly its own objects. */
+  readonly #keys = new Map<Reflector, Set<string>>();
 
   constructor(options: KubernetesProviderOptions) {
     this.#options = options;
+    this.#crds = new CrdWatch({
+      client: options.client,
+      log: options.log,
+      names: gatewayCrdNames(options.kinds ?? WATCHED_KINDS),
+      reflector: options.reflector,
+      onChange: (summary, change) => this.#crdChanged(summary, change),
+    });
   }
 
-  /** Discovers the kinds, starts their reflectors and resolves when all have listed. */
+  /** Discovers the kinds, starts their reflectors and resolves when all have listed (or cannot be read: 403). */
   async start(): Promise<void> {
     const { client, log } = this.#options;
+    const crdsRead = this.#crds.start();
     const discovered = await this.#discoverUntilOk();
     this.#missing = discovered.missing;
     for (const kind of discovered.missing)
@@ -98,9 +130,14 @@ export class KubernetesProvider {
         'kind not served by the API server (CRD not installed?); carrying on without it',
       );
     for (const resource of discovered.resources.values()) this.#watch(resource);
-    await Promise.all(this.reflectors().map((r) => r.synced));
+    await Promise.all([crdsRead, ...this.reflectors().map((r) => this.#settled.get(r) ?? r.synced)]);
     log.info(
-      { kinds: [...this.#resources.keys()], namespaces: this.#options.namespaces ?? 'all', server: client.server },
+      {
+        kinds: [...this.#resources.keys()],
+        namespaces: this.#options.namespaces ?? 'all',
+        unreadableNamespaces: [...this.#unreadable],
+        server: client.server,
+      },
       'kubernetes provider synced',
     );
     this.#scheduleRediscovery();
@@ -109,7 +146,27 @@ export class KubernetesProvider {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#rediscover !== null) clearTimeout(this.#rediscover);
-    await Promise.all(this.reflectors().map((r) => r.stop()));
+    await Promise.all([this.#crds.stop(), ...this.reflectors().map((r) => r.stop())]);
+  }
+
+  /** What the installed Gateway API CRDs say (bundle version), as last seen. */
+  crdSummary(): CrdSummary {
+    return this.#crds.summary();
+  }
+
+  /** Namespaces whose objects cannot be read (403), as last seen. */
+  unreadableNamespaces(): string[] {
+    return [...this.#unreadable].sort();
+  }
+
+  /** Every kind this provider would watch, served or not. */
+  watchedKinds(): string[] {
+    return (this.#options.kinds ?? WATCHED_KINDS).map((k) => k.kind);
+  }
+
+  /** The namespaces watched (namespaced mode), or undefined for all. */
+  watchedNamespaces(): readonly string[] | undefined {
+    return this.#options.namespaces;
   }
 
   /** The resource (version) a kind is read and written at; undefined when not served. */
@@ -140,8 +197,9 @@ export class KubernetesProvider {
     return [...this.#reflectors.values()].flatMap((m) => [...m.values()]);
   }
 
+  /** Every reflector has listed, except those of namespaces that cannot be read (they do not hold readiness). */
   get synced(): boolean {
-    return this.reflectors().every((r) => r.hasSynced);
+    return this.reflectors().every((r) => r.hasSynced || this.#forbidden.has(r));
   }
 
   /** Kinds not served at the last discovery. */
@@ -162,8 +220,9 @@ export class KubernetesProvider {
     }
   }
 
-  #scheduleRediscovery(): void {
+  #scheduleRediscovery(delayMs = this.#options.rediscoverMs ?? 60_000): void {
     if (this.#stopped || this.#missing.length === 0) return;
+    if (this.#rediscover !== null) clearTimeout(this.#rediscover);
     this.#rediscover = setTimeout(async () => {
       this.#rediscover = null;
       try {
@@ -178,8 +237,80 @@ export class KubernetesProvider {
         this.#options.log.debug({ err: (error as Error).message }, 'rediscovery failed');
       }
       this.#scheduleRediscovery();
-    }, this.#options.rediscoverMs ?? 60_000);
+    }, delayMs);
     this.#rediscover.unref();
+  }
+
+  /** A CRD added, deleted or re-annotated (CrdWatch). */
+  #crdChanged(summary: CrdSummary, change: { name: string; present: boolean } | undefined): void {
+    if (change !== undefined && !this.#stopped) {
+      const kind = (this.#options.kinds ?? WATCHED_KINDS).find((k) => `${k.plural}.${k.group}` === change.name);
+      if (kind !== undefined && !change.present) void this.#kindGone(kind.kind, 'its CRD was deleted');
+      // Discovery lags a new CRD by a moment (until it is Established): look now, and again shortly.
+      if (kind !== undefined && change.present && this.#missing.some((k) => k.kind === kind.kind))
+        this.#scheduleRediscovery(1000);
+    }
+    try {
+      this.#options.onCrdChange?.(summary);
+    } catch (error) {
+      this.#options.log.error({ err: (error as Error).message }, 'CRD change listener failed');
+    }
+  }
+
+  /**
+   * A kind no longer served: stop its reflectors, drop its objects (the API server deleted them with the CRD), and
+   * look for it again at rediscovery. Logged once per disappearance.
+   */
+  async #kindGone(kind: string, why: string): Promise<void> {
+    const resource = this.#resources.get(kind);
+    const byNamespace = this.#reflectors.get(kind);
+    if (resource === undefined || byNamespace === undefined || this.#stopped) return;
+    this.#resources.delete(kind);
+    this.#reflectors.delete(kind);
+    const watched = (this.#options.kinds ?? WATCHED_KINDS).find((k) => k.kind === kind);
+    if (watched !== undefined && !this.#missing.includes(watched)) this.#missing.push(watched);
+    this.#options.log.warn(
+      { kind, group: resource.group, version: resource.version },
+      `kind no longer served (${why}); stopped watching it, and will watch it again when it is served`,
+    );
+    await Promise.all([...byNamespace.values()].map((r) => r.stop()));
+    for (const reflector of byNamespace.values()) this.#forbidden.delete(reflector);
+    for (const reflector of byNamespace.values()) this.#dropReflectorObjects(reflector);
+    this.#scheduleRediscovery();
+  }
+
+  /** A 403 on one namespace's list: report it once, drop what we held from it, keep serving the others. */
+  #namespaceForbidden(reflector: Reflector, namespace: string, kind: string, error: Error): void {
+    this.#forbidden.set(reflector, namespace);
+    const dropped = this.#dropReflectorObjects(reflector);
+    if (this.#unreadable.has(namespace)) return;
+    this.#unreadable.add(namespace);
+    const { log, events, eventsAbout } = this.#options;
+    const note = `Cannot read ${kind} in namespace ${namespace} (403 Forbidden: no Role granting it?); namespace not served, the others are`;
+    log.warn({ namespace, kind, dropped, err: error.message }, note);
+    if (events !== undefined && eventsAbout !== undefined)
+      events.record(eventsAbout, 'Warning', 'NamespaceUnreadable', 'Watch', note);
+  }
+
+  /** Removes from the store every object this reflector put there; returns how many. */
+  #dropReflectorObjects(reflector: Reflector): number {
+    const keys = this.#keys.get(reflector);
+    if (keys === undefined) return 0;
+    const count = keys.size;
+    for (const key of keys) this.#options.store.delete(key);
+    keys.clear();
+    return count;
+  }
+
+  #namespaceReadable(reflector: Reflector): void {
+    const namespace = this.#forbidden.get(reflector);
+    if (namespace === undefined) return;
+    this.#forbidden.delete(reflector);
+    if ([...this.#forbidden.values()].includes(namespace) || !this.#unreadable.delete(namespace)) return;
+    this.#options.log.info({ namespace }, 'namespace readable again; serving it');
+    const { events, eventsAbout } = this.#options;
+    if (events !== undefined && eventsAbout !== undefined)
+      events.record(eventsAbout, 'Normal', 'NamespaceReadable', 'Watch', `Namespace ${namespace} is readable again`);
   }
 
   /** Starts the reflector(s) of one kind: one for all namespaces, or one per namespace in namespaced mode. */
@@ -201,16 +332,25 @@ export class KubernetesProvider {
       // Only the watched Namespaces (allowedRoutes selectors read their labels): a field selector per name, which a
       // Role-scoped install can grant with resourceNames.
       for (const namespace of namespaces)
-        byNamespace.set(namespace, this.#reflector(resource, { fieldSelector: `metadata.name=${namespace}` }));
+        byNamespace.set(
+          namespace,
+          this.#reflector(resource, { fieldSelector: `metadata.name=${namespace}` }, namespace),
+        );
     } else {
       byNamespace.set('', this.#reflector(resource, {}));
     }
   }
 
-  #reflector(resource: ResourceType, scope: { namespace?: string; fieldSelector?: string }): Reflector {
+  /** `servedNamespace`: the namespace a 403 on this reflector means cannot be read (default `scope.namespace`). */
+  #reflector(
+    resource: ResourceType,
+    scope: { namespace?: string; fieldSelector?: string },
+    servedNamespace = scope.namespace,
+  ): Reflector {
     const { client, store, log, onLiveChange } = this.#options;
-    // Store keys of this reflector's objects, so that a relist replaces exactly its own objects.
     const keys = new Set<string>();
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
     const statusKind = STATUS_KINDS.has(resource.kind);
     const live = (object: ApiObject) => {
       try {
@@ -229,6 +369,19 @@ export class KubernetesProvider {
       log,
       ...this.#options.reflector,
       transform: trimObject,
+      onFailure: (error) => {
+        if (isApiError(error, 404)) {
+          void this.#kindGone(resource.kind, 'the API server answers 404 for it');
+          return true;
+        }
+        if (isApiError(error, 403) && servedNamespace !== undefined) {
+          this.#namespaceForbidden(reflector, servedNamespace, resource.kind, error);
+          settle();
+          return true;
+        }
+        return false;
+      },
+      onRecovered: () => this.#namespaceReadable(reflector),
       handler: {
         replaced: (objects) => {
           const next = store.replace(keys, objects as KubeObject[]);
@@ -251,6 +404,9 @@ export class KubernetesProvider {
         },
       },
     });
+    this.#keys.set(reflector, keys);
+    void reflector.synced.then(settle);
+    this.#settled.set(reflector, settled);
     return reflector.start();
   }
 }

@@ -22,9 +22,11 @@ import type { EventRecorder, EventType } from '../framework/events.ts';
 import { CONTENT_TYPE, isApiError } from '../framework/kube-client.ts';
 import type { KubeClient } from '../framework/kube-client.ts';
 import { WorkQueue } from '../framework/workqueue.ts';
+import { refOfKey } from '../framework/resource.ts';
 import type { ApiObject } from '../framework/resource.ts';
-import { GATEWAY_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL } from '../gateway/gateway-service.ts';
-import type { GatewayService } from '../gateway/gateway-service.ts';
+import { GATEWAY_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL } from '../gateway/gateways/gateway-service.ts';
+import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
+import { parseNamespacedKey } from '../gateway/keys.ts';
 
 /** The hash of the last apply, on the Service. */
 export const APPLIED_ANNOTATION = 'portico.dev/applied';
@@ -186,8 +188,8 @@ export class KubernetesServiceSink {
 
   /** The provider saw a live object change: a Service of our namespace is looked at again. */
   liveChanged(kind: string, cacheKey: string): void {
-    const prefix = `${this.#options.namespace}/`;
-    if (kind === 'Service' && cacheKey.startsWith(prefix)) this.#enqueue(cacheKey.slice(prefix.length));
+    const ref = refOfKey(cacheKey);
+    if (kind === 'Service' && ref.namespace === this.#options.namespace) this.#enqueue(ref.name);
   }
 
   setLeader(leader: boolean): void {
@@ -313,10 +315,8 @@ export class KubernetesServiceSink {
   /** An Event on the Gateway `namespace/name` (with its uid when the cache has it). */
   #recordOnGateway(gateway: string, type: EventType, reason: string, note: string): void {
     const events = this.#options.events;
-    const slash = gateway.indexOf('/');
-    if (events === undefined || slash < 0) return;
-    const namespace = gateway.slice(0, slash);
-    const name = gateway.slice(slash + 1);
+    const { namespace, name } = parseNamespacedKey(gateway);
+    if (events === undefined || namespace === '') return;
     const uid = this.#options.live.get('Gateway', namespace, name)?.metadata?.uid;
     events.record(
       { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace, name, uid },

@@ -1,5 +1,5 @@
 // Where statuses go in Kubernetes mode: the API server, written by the leader only. The reconciler hands over the
-// statuses that changed in each translation (`updateChanges`; `update` takes a complete set); this sink remembers
+// statuses that changed in each translation (`updateChanges`); this sink remembers
 // them and a work queue writes each object's status, one key at a time:
 //  - GatewayClass, Gateway and ListenerSet: server-side apply with force under our fieldManager (we alone own those
 //    statuses);
@@ -19,7 +19,9 @@ import type { Logger } from 'pino';
 import type { EventRecorder } from '../framework/events.ts';
 import type { StatusWriter } from '../framework/status-writer.ts';
 import { WorkQueue } from '../framework/workqueue.ts';
+import { refOfKey } from '../framework/resource.ts';
 import type { ApiObject, ResourceType } from '../framework/resource.ts';
+import { statusKey } from '../gateway/keys.ts';
 import { mergeStatus, statusEquals } from '../gateway/status.ts';
 import type { ObjectStatus } from '../gateway/status.ts';
 import type { StatusChanges } from '../gateway/session.ts';
@@ -60,7 +62,7 @@ interface Settled {
 const SSA_KINDS = new Set(['GatewayClass', 'Gateway', 'ListenerSet']);
 
 function keyOf(t: Target): string {
-  return `${t.kind}/${t.namespace ?? ''}/${t.name}`;
+  return statusKey(t);
 }
 
 function targetOf(s: ObjectStatus): Target {
@@ -119,12 +121,6 @@ export class KubernetesStatusSink implements StatusSink {
     return this.#leader;
   }
 
-  update(statuses: readonly ObjectStatus[]): void {
-    const seen = new Set<string>();
-    for (const next of statuses) seen.add(this.#want(next));
-    for (const key of [...this.#desired.keys()]) if (!seen.has(key)) this.#unwant(key);
-  }
-
   /** Only what changed since the previous call (see StatusSink): a pass costs what changed, not every status. */
   updateChanges(changes: StatusChanges): void {
     for (const next of changes.upsert) this.#want(next);
@@ -160,11 +156,7 @@ export class KubernetesStatusSink implements StatusSink {
 
   /** The provider saw a live object change: look at it again if it is not as we last left it. */
   liveChanged(kind: string, cacheKey: string): void {
-    const slash = cacheKey.indexOf('/');
-    const target: Target =
-      slash === -1
-        ? { kind, name: cacheKey }
-        : { kind, namespace: cacheKey.slice(0, slash), name: cacheKey.slice(slash + 1) };
+    const target: Target = { kind, ...refOfKey(cacheKey) };
     const key = keyOf(target);
     if (!this.#desired.has(key) && !this.#released.has(key)) return;
     const live = this.#options.live.get(kind, target.namespace, target.name);

@@ -31,6 +31,8 @@ export interface PublisherEvents {
   connected?(hello: DataPlaneHello): void;
   disconnected?(error: Error | null): void;
   stats?(stats: StatsMessage): void;
+  /** The data plane's answer to a publish (after the publisher's own bookkeeping), for observers such as the console. */
+  published?(result: PublishResult): void;
 }
 
 export interface PublisherOptions {
@@ -201,11 +203,12 @@ export class Publisher {
         if (pending === null || pending.generation !== message.generation) return;
         this.#pending = null;
         const sendMs = performance.now() - pending.sentAt;
-        pending.resolve(
+        const result: PublishResult =
           message.type === 'ack'
             ? { outcome: 'ack', ack: message, sendMs }
-            : { outcome: 'nack', nack: message, sendMs },
-        );
+            : { outcome: 'nack', nack: message, sendMs };
+        pending.resolve(result);
+        this.#options.events?.published?.(result);
         return;
       }
       case 'stats':

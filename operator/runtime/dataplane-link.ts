@@ -3,6 +3,7 @@
 
 import type { Logger } from 'pino';
 import { Publisher } from '../publisher/publisher.ts';
+import type { PublisherEvents } from '../publisher/publisher.ts';
 import type { Reconciler } from './reconciler.ts';
 
 export function linkDataPlane(
@@ -10,6 +11,8 @@ export function linkDataPlane(
   instance: string,
   log: Logger,
   reconciler: () => Reconciler | null,
+  /** Also told of stats and of each publish's answer (the console). */
+  observer?: Pick<PublisherEvents, 'stats' | 'published'>,
 ): Publisher {
   return new Publisher({
     socketPath,
@@ -25,7 +28,11 @@ export function linkDataPlane(
       },
       disconnected: () => log.warn('lost the data plane connection; reconnecting'),
       // Bind errors and retries of the data plane feed Programmed of the Gateways concerned.
-      stats: (stats) => reconciler()?.dataPlaneStats(stats),
+      stats: (stats) => {
+        reconciler()?.dataPlaneStats(stats);
+        observer?.stats?.(stats);
+      },
+      published: observer?.published,
     },
   });
 }

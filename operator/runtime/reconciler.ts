@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import { applyDataPlaneState, followsDataPlane, restamp } from '../gateway/dataplane-state.ts';
 import { timestamp } from '../gateway/options.ts';
 import type { DataPlaneState } from '../gateway/dataplane-state.ts';
-import { compareStatuses } from '../gateway/translate.ts';
-import type { GatewayService } from '../gateway/gateway-service.ts';
+import { compareStatuses } from '../gateway/status.ts';
+import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import type { PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';
+import type { ReadonlyRecordIndex } from '../../shared/ir/delta.ts';
 import type { StatsMessage } from '../../shared/protocol/messages.ts';
 import type { StatusSink } from '../status/status-board.ts';
 import type { ChangeFeed, ResourceStore } from '../store/resource-store.ts';
@@ -62,6 +63,11 @@ export class Reconciler {
   /** Revision of the store last published and acknowledged (-1 before the first). */
   get lastAckedRevision(): number {
     return this.#lastAcked;
+  }
+
+  /** The records the data plane last acknowledged (what it serves), or null before the first acknowledgement. */
+  servedRecords(): ReadonlyRecordIndex | null {
+    return this.#acked?.update.ir ?? null;
   }
 
   /** Asks for a pass (coalesced with any pending one). */
@@ -184,14 +190,6 @@ export class Reconciler {
       update.gatewayStatuses.map((s) => restamp(s, time)),
       state,
     );
-    if (sink.updateChanges === undefined) {
-      const all = applyDataPlaneState(
-        [...update.statuses.values()].map((s) => (followsDataPlane(s) ? restamp(s, time) : s)).sort(compareStatuses),
-        state,
-      );
-      sink.update(all);
-      return;
-    }
     const upsert = changed
       ? [...update.statusChanges.upsert.filter((s) => !followsDataPlane(s)), ...gateways].sort(compareStatuses)
       : gateways;

@@ -4,7 +4,7 @@
 // it the changed objects. One thread whatever `threads` says (above 0): the session is one, and passes are serial.
 // `threads: 0` translates in the main thread (tests, small folders).
 
-import { TranslatorPool } from '../gateway/pool.ts';
+import { TranslatorPool } from './translator-threads.ts';
 import type { Translator } from './translator.ts';
 import { SessionTranslator, inThreadTranslator } from './translator.ts';
 

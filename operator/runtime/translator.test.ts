@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { FIXED_NOW, loadCases } from '../../test/translate/golden.ts';
-import { TranslatorPool } from '../gateway/pool.ts';
-import { createSessionHost } from '../gateway/session-task.ts';
+import { TranslatorPool } from './translator-threads.ts';
+import { createSessionHost } from './translator-task.ts';
 import { translate } from '../gateway/translate.ts';
 import type { ObjectStatus } from '../gateway/status.ts';
 import { ResourceStore } from '../store/resource-store.ts';

@@ -10,13 +10,14 @@ import type { KeysByKind, ReadonlyRecordIndex, RecordIndex } from '../../shared/
 import { RECORD_KINDS } from '../../shared/ir/snapshot.ts';
 import type { RecordKind } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
-import type { GatewayService } from '../gateway/gateway-service.ts';
+import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import type { AddressAllocations, PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import { followsDataPlane } from '../gateway/dataplane-state.ts';
-import { createSessionHost } from '../gateway/session-task.ts';
-import type { SessionReply, SessionTask } from '../gateway/session-task.ts';
-import { statusKey } from '../gateway/session.ts';
+import { createSessionHost } from './translator-task.ts';
+import type { SessionReply, SessionTask } from './translator-task.ts';
+import { statusKey } from '../gateway/keys.ts';
 import type { SessionOutput, StatusChanges } from '../gateway/session.ts';
+import type { KubeObject } from '../gateway/resources.ts';
 import type { ObjectStatus } from '../gateway/status.ts';
 import type { ChangeFeed } from '../store/resource-store.ts';
 
@@ -71,7 +72,7 @@ export class SessionTranslator implements Translator {
     try {
       reply = fresh
         ? await this.#full(feed, options)
-        : await this.#run(this.#task(this.#version, changes.upserted, changes.removed, options));
+        : await this.#run(this.#task(this.#version, objectsOf(changes.upserted), changes.removed, options));
       if (reply.resync) {
         fresh = true;
         reply = await this.#full(feed, options);
@@ -97,7 +98,7 @@ export class SessionTranslator implements Translator {
   }
 
   #full(feed: ChangeFeed, options: TranslateOptions): Promise<SessionReply> {
-    return this.#run(this.#task(0, feed.all(), [], options));
+    return this.#run(this.#task(0, objectsOf(feed.all()), [], options));
   }
 
   /** Applies a session output to the mirror; after a new session (`fresh`), whatever it did not hand out is gone. */
@@ -145,6 +146,11 @@ export class SessionTranslator implements Translator {
       translatedRoutes: output.translatedRoutes,
     };
   }
+}
+
+/** The objects of the store's `[key, object]` pairs (the store keys by `objectKey`, as the session does). */
+function objectsOf(entries: ReadonlyArray<readonly [string, KubeObject]>): KubeObject[] {
+  return entries.map(([, object]) => object);
 }
 
 /** A session in this thread: nothing is copied, the work blocks the event loop (tests, small folders). */

@@ -6,17 +6,15 @@ import type { Logger } from 'pino';
 import type { Condition } from '../gateway/conditions.ts';
 import { mergeStatus, statusEquals } from '../gateway/status.ts';
 import type { ObjectStatus } from '../gateway/status.ts';
-import { statusKey } from '../gateway/session.ts';
+import { statusKey } from '../gateway/keys.ts';
 import type { StatusChanges } from '../gateway/session.ts';
 
 export interface StatusSink {
-  /** The complete set of statuses of one translation (objects absent from it have none of ours any more). */
-  update(statuses: readonly ObjectStatus[]): void;
   /**
-   * Optional, and preferred when present: only what changed since the previous call (statuses set, and the keys,
-   * `<kind>/<namespace>/<name>`, of those gone), so that a pass costs what changed rather than every status.
+   * What changed since the previous call: statuses set, and the keys (`statusKey`) of those gone, so that a pass
+   * costs what changed rather than every status.
    */
-  updateChanges?(changes: StatusChanges): void;
+  updateChanges(changes: StatusChanges): void;
 }
 
 export interface StoredStatus {
@@ -56,12 +54,6 @@ export class StatusBoard implements StatusSink {
   constructor(log: Logger, controllerName: string) {
     this.#log = log;
     this.#controllerName = controllerName;
-  }
-
-  update(statuses: readonly ObjectStatus[]): void {
-    const seen = new Set<string>();
-    for (const next of statuses) seen.add(this.#set(next));
-    for (const key of [...this.#statuses.keys()]) if (!seen.has(key)) this.#remove(key);
   }
 
   updateChanges(changes: StatusChanges): void {

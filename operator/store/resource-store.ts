@@ -4,13 +4,9 @@
 // An object replaced by an equal one (a file read again, a relist) keeps its identity and is not a change for the
 // feeds: downstream, work follows identity (the translation session translates again only objects that changed).
 
+import { objectKey } from '../gateway/keys.ts';
 import { buildResourceSnapshot } from '../gateway/resources.ts';
 import type { KubeObject, ResourceSnapshot } from '../gateway/resources.ts';
-
-export function objectKey(object: KubeObject): string {
-  const meta = object.metadata ?? {};
-  return `${object.kind ?? ''}/${meta.namespace ?? ''}/${meta.name ?? ''}`;
-}
 
 /** Objects that changed since a feed was last read, by store key. */
 export interface ObjectChanges {

@@ -88,8 +88,6 @@ export type HttpFilter =
     }
   | ({ type: 'CORS' } & CorsPolicy);
 
-export type HttpFilterType = HttpFilter['type'];
-
 /** A `backendRefs[]` entry. `backendKey: null` stands for an invalid reference: its share of requests gets 500. */
 export interface WeightedBackend {
   backendKey: string | null;

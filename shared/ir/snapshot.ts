@@ -37,7 +37,3 @@ export interface ConfigSnapshot extends SnapshotRecords {
 export function emptyRecords(): SnapshotRecords {
   return { listeners: [], httpRoutes: [], streamRoutes: [], backends: [], certificates: [] };
 }
-
-export function emptySnapshot(generation = 0): ConfigSnapshot {
-  return { irVersion: IR_VERSION, generation, ...emptyRecords() };
-}

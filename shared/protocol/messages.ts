@@ -5,6 +5,10 @@
 // generation the data plane holds, or a full snapshot with baseGeneration 0) → data plane answers `ack` once every
 // shard applied it, or `nack` with the problems, keeping the previous generation in force. `stats` flow every few
 // seconds from the data plane.
+//
+// Compatible additions keep PROTOCOL_VERSION: a new optional field is ignored by an older reader and may be absent
+// for a newer one. `StatsMessage.traffic` is one (a data plane from before it sends none; the console then shows no
+// traffic).
 
 import type { ConfigDelta } from '../ir/delta.ts';
 import type { Problem } from '../validation/problem.ts';
@@ -70,6 +74,24 @@ export interface StatsMessage {
   listenersBound: number;
   /** Listener keys whose socket could not be bound (address in use, address not local), with the reason. */
   bindErrors: Array<{ listenerKey: string; message: string }>;
+  /** Traffic since the previous stats message, summed over the shards (optional: see the top of this file). */
+  traffic?: TrafficStats;
+}
+
+/**
+ * What the data plane served since its previous stats message: one entry per route and per backend that saw traffic
+ * (idle ones are left out, so the frame costs what is busy). Counts are increments, not totals, so a shard restart
+ * or a forgotten series cannot make a rate negative. Latency is a histogram over `bucketsSeconds` (per bucket, not
+ * cumulative; one more slot for above the last bound), enough for percentiles at the operator.
+ */
+export interface TrafficStats {
+  /** Milliseconds the increments cover. */
+  intervalMs: number;
+  bucketsSeconds: number[];
+  /** By route (`namespace/name`; '' for requests no route matched). `errors`: responses with a 5xx status. */
+  routes: Array<{ route: string; requests: number; errors: number; latency: number[] }>;
+  /** By backend key. `errors`: upstream requests that failed without a response (refused, reset, timed out). */
+  backends: Array<{ backend: string; responses: number; errors: number; latency: number[] }>;
 }
 
 export type DataPlaneMessage = DataPlaneHello | AckMessage | NackMessage | StatsMessage;

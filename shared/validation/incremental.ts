@@ -10,10 +10,11 @@
 // Whenever the quick path finds anything, or there is no clean index to build on, the full `validateIndex` runs, so
 // the problems reported (and their order) are exactly the full check's.
 
+import { parseRecordRef, recordRef } from '../ir/keys.ts';
 import { IR_VERSION, RECORD_KINDS } from '../ir/snapshot.ts';
 import type { RecordKind } from '../ir/snapshot.ts';
 import type { Problem } from './problem.ts';
-import { REFERRING_KINDS, checkRecordReferences, referencesOf, validateListenerSockets } from './references.ts';
+import { REFERRING_KINDS, validateRecordReferences, referencesOf, validateListenerSockets } from './references.ts';
 import type { ReadonlyRecordIndex } from '../ir/delta.ts';
 import type { ReferringKind } from './references.ts';
 import { validateIndex, validateRecord } from './snapshot.ts';
@@ -72,13 +73,13 @@ export class IndexChecker {
           if (out.length > 0) return false;
           this.#known.add(record);
         }
-        if (record !== undefined && kind !== 'certificates') recheck.set(`${kind}|${key}`, kind as ReferringKind);
+        if (record !== undefined && kind !== 'certificates') recheck.set(recordRef(kind, key), kind as ReferringKind);
         // Who names this record must be checked again if it went away, or (a listener) changed protocol.
         const protocolChanged =
           kind === 'listeners' && (record as { protocol?: string } | undefined)?.protocol !== this.#protocols.get(key);
         if (record === undefined || protocolChanged) {
-          for (const referrer of this.#referrers.get(`${kind}|${key}`) ?? [])
-            recheck.set(referrer, referrer.slice(0, referrer.indexOf('|')) as ReferringKind);
+          for (const referrer of this.#referrers.get(recordRef(kind, key)) ?? [])
+            recheck.set(referrer, parseRecordRef(referrer).kind as ReferringKind);
         }
       }
     }
@@ -87,9 +88,9 @@ export class IndexChecker {
       if (out.length > 0) return false;
     }
     for (const [id, kind] of recheck) {
-      const record = next[kind].get(id.slice(id.indexOf('|') + 1));
+      const record = next[kind].get(parseRecordRef(id).key);
       if (record === undefined) continue;
-      checkRecordReferences(next, kind, record, out);
+      validateRecordReferences(next, kind, record, out);
       if (out.length > 0) return false;
     }
     // It passed: bring the referrer index and the listener protocols up to the new index.
@@ -101,7 +102,7 @@ export class IndexChecker {
           else this.#protocols.set(key, (record as { protocol: string }).protocol);
         }
         if (kind === 'certificates') continue;
-        this.#unindex(`${kind}|${key}`);
+        this.#unindex(recordRef(kind, key));
         if (record !== undefined) this.#index(kind as ReferringKind, record);
       }
     }
@@ -109,7 +110,7 @@ export class IndexChecker {
   }
 
   #index(kind: ReferringKind, record: { key: string }): void {
-    const id = `${kind}|${record.key}`;
+    const id = recordRef(kind, record.key);
     const targets = referencesOf(kind, record);
     if (targets.length === 0) return;
     this.#references.set(id, targets);

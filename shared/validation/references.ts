@@ -1,6 +1,7 @@
 // Whole-snapshot checks: references between records resolve, and listeners that share a socket can share it.
 
 import type { ReadonlyRecordIndex } from '../ir/delta.ts';
+import { recordRef } from '../ir/keys.ts';
 import type { Listener } from '../ir/listener.ts';
 import type { Backend } from '../ir/backend.ts';
 import type { HttpFilter, HttpRoute, StreamRoute, WeightedBackend } from '../ir/route.ts';
@@ -89,21 +90,21 @@ export function validateListenerSockets(index: ReadonlyRecordIndex, out: Problem
   }
 }
 
-function checkBackendRef(index: ReadonlyRecordIndex, key: string | null, at: string, out: Problem[]): void {
+function validateBackendRef(index: ReadonlyRecordIndex, key: string | null, at: string, out: Problem[]): void {
   if (key !== null && !index.backends.has(key))
     out.push(problem('UnknownReference', at, `${at} names backend "${key}", which is not in the snapshot`));
 }
 
-function checkFilterRefs(index: ReadonlyRecordIndex, filters: HttpFilter[], at: string, out: Problem[]): void {
+function validateFilterRefs(index: ReadonlyRecordIndex, filters: HttpFilter[], at: string, out: Problem[]): void {
   filters.forEach((filter, i) => {
-    if (filter.type === 'RequestMirror') checkBackendRef(index, filter.backendKey, `${at}[${i}].backendKey`, out);
+    if (filter.type === 'RequestMirror') validateBackendRef(index, filter.backendKey, `${at}[${i}].backendKey`, out);
   });
 }
 
-function checkBackends(index: ReadonlyRecordIndex, backends: WeightedBackend[], at: string, out: Problem[]): void {
+function validateBackends(index: ReadonlyRecordIndex, backends: WeightedBackend[], at: string, out: Problem[]): void {
   backends.forEach((b, i) => {
-    checkBackendRef(index, b.backendKey, `${at}[${i}].backendKey`, out);
-    if (b.filters) checkFilterRefs(index, b.filters, `${at}[${i}].filters`, out);
+    validateBackendRef(index, b.backendKey, `${at}[${i}].backendKey`, out);
+    if (b.filters) validateFilterRefs(index, b.filters, `${at}[${i}].filters`, out);
   });
 }
 
@@ -114,7 +115,7 @@ const STREAM_LISTENERS = new Set(['TCP', 'UDP', 'TLS']);
 export type ReferringKind = 'listeners' | 'httpRoutes' | 'streamRoutes' | 'backends';
 export const REFERRING_KINDS: readonly ReferringKind[] = ['listeners', 'httpRoutes', 'streamRoutes', 'backends'];
 
-function checkParents(
+function validateParents(
   index: ReadonlyRecordIndex,
   route: HttpRoute | StreamRoute,
   at: string,
@@ -145,7 +146,7 @@ function checkParents(
 }
 
 /** The reference checks of one record (well-formed, see records.ts) against the index it belongs to. */
-export function checkRecordReferences(
+export function validateRecordReferences(
   index: ReadonlyRecordIndex,
   kind: ReferringKind,
   // biome-ignore lint/suspicious/noExplicitAny: a record from the wire, already checked for shape by records.ts
@@ -171,18 +172,18 @@ export function checkRecordReferences(
     case 'httpRoutes': {
       const route = record as HttpRoute;
       const at = `httpRoutes[${route.key}]`;
-      checkParents(index, route, at, HTTP_LISTENERS, 'an HTTP route', out);
+      validateParents(index, route, at, HTTP_LISTENERS, 'an HTTP route', out);
       route.rules.forEach((rule, r) => {
-        checkFilterRefs(index, rule.filters, `${at}.rules[${r}].filters`, out);
-        checkBackends(index, rule.backends, `${at}.rules[${r}].backends`, out);
+        validateFilterRefs(index, rule.filters, `${at}.rules[${r}].filters`, out);
+        validateBackends(index, rule.backends, `${at}.rules[${r}].backends`, out);
       });
       return;
     }
     case 'streamRoutes': {
       const route = record as StreamRoute;
       const at = `streamRoutes[${route.key}]`;
-      checkParents(index, route, at, STREAM_LISTENERS, 'a stream route', out);
-      checkBackends(index, route.backends, `${at}.backends`, out);
+      validateParents(index, route, at, STREAM_LISTENERS, 'a stream route', out);
+      validateBackends(index, route.backends, `${at}.backends`, out);
       return;
     }
     case 'backends': {
@@ -211,27 +212,27 @@ export function checkRecordReferences(
 export function referencesOf(kind: ReferringKind, record: any): string[] {
   const out: string[] = [];
   const backendsOf = (backends: WeightedBackend[], filters: HttpFilter[]) => {
-    for (const f of filters) if (f.type === 'RequestMirror') out.push(`backends|${f.backendKey}`);
+    for (const f of filters) if (f.type === 'RequestMirror') out.push(recordRef('backends', f.backendKey));
     for (const b of backends) {
-      if (b.backendKey !== null) out.push(`backends|${b.backendKey}`);
-      for (const f of b.filters ?? []) if (f.type === 'RequestMirror') out.push(`backends|${f.backendKey}`);
+      if (b.backendKey !== null) out.push(recordRef('backends', b.backendKey));
+      for (const f of b.filters ?? []) if (f.type === 'RequestMirror') out.push(recordRef('backends', f.backendKey));
     }
   };
   switch (kind) {
     case 'listeners':
-      for (const key of (record as Listener).tls?.certificateKeys ?? []) out.push(`certificates|${key}`);
+      for (const key of (record as Listener).tls?.certificateKeys ?? []) out.push(recordRef('certificates', key));
       break;
     case 'httpRoutes':
-      for (const parent of (record as HttpRoute).parents) out.push(`listeners|${parent.listenerKey}`);
+      for (const parent of (record as HttpRoute).parents) out.push(recordRef('listeners', parent.listenerKey));
       for (const rule of (record as HttpRoute).rules) backendsOf(rule.backends, rule.filters);
       break;
     case 'streamRoutes':
-      for (const parent of (record as StreamRoute).parents) out.push(`listeners|${parent.listenerKey}`);
+      for (const parent of (record as StreamRoute).parents) out.push(recordRef('listeners', parent.listenerKey));
       backendsOf((record as StreamRoute).backends, []);
       break;
     case 'backends': {
       const clientKey = (record as Backend).tls?.clientCertificateKey;
-      if (clientKey !== undefined) out.push(`certificates|${clientKey}`);
+      if (clientKey !== undefined) out.push(recordRef('certificates', clientKey));
       break;
     }
   }
@@ -239,8 +240,8 @@ export function referencesOf(kind: ReferringKind, record: any): string[] {
 }
 
 export function validateReferences(index: ReadonlyRecordIndex, out: Problem[]): void {
-  for (const listener of index.listeners.values()) checkRecordReferences(index, 'listeners', listener, out);
-  for (const route of index.httpRoutes.values()) checkRecordReferences(index, 'httpRoutes', route, out);
-  for (const route of index.streamRoutes.values()) checkRecordReferences(index, 'streamRoutes', route, out);
-  for (const backend of index.backends.values()) checkRecordReferences(index, 'backends', backend, out);
+  for (const listener of index.listeners.values()) validateRecordReferences(index, 'listeners', listener, out);
+  for (const route of index.httpRoutes.values()) validateRecordReferences(index, 'httpRoutes', route, out);
+  for (const route of index.streamRoutes.values()) validateRecordReferences(index, 'streamRoutes', route, out);
+  for (const backend of index.backends.values()) validateRecordReferences(index, 'backends', backend, out);
 }

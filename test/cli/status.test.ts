@@ -95,6 +95,7 @@ describe('portico status (filters, -o wide, exit status) against the operator ad
       ready: () => true,
       statuses: () => STATUSES,
       fileErrors: () => [],
+      servedRecords: () => null,
       registry: new Registry(),
     });
     server = started.server;

@@ -20,7 +20,9 @@
 #   APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT  fixed ports; by default free ones are chosen at start
 #   CLUSTER_BIND_ADDRESS address everything listens on (default 127.0.0.1)
 #   CLUSTER_START_TIMEOUT  seconds to wait for each component (default 60)
-#   CLUSTER_CRDS=0       do not install the vendored Gateway API CRDs (crds/experimental, v1.6.1)
+#   CLUSTER_CRDS=0       do not install the vendored Gateway API CRDs
+#   CLUSTER_CRDS_DIR     which vendored CRD set to install (a kustomization dir; default crds/experimental, v1.7.0;
+#                        crds/standard is v1.7.0's standard channel, crds/v1.6.1/experimental the previous release)
 set -euo pipefail
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,7 +63,8 @@ LOG_DIR=$RUN_DIR/logs
 KUBECONFIG_PATH=$RUN_DIR/kubeconfig
 CONFIG=$RUN_DIR/cluster.env   # also the marker that a directory is a run dir that stop may delete
 START_TIMEOUT=${CLUSTER_START_TIMEOUT:-60}
-CRD_DIR=$CLUSTER_DIR/crds/experimental
+CRD_DIR=${CLUSTER_CRDS_DIR:-$CLUSTER_DIR/crds/experimental}
+case $CRD_DIR in /*) ;; *) CRD_DIR=$PWD/$CRD_DIR ;; esac
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
 NETNS=${CLUSTER_NETNS:-}

@@ -11,7 +11,7 @@ import * as k8s from '@kubernetes/client-node';
 import { isRunning, startCluster, type Cluster } from './cluster.ts';
 
 const group = 'gateway.networking.k8s.io';
-// Every CRD of the v1.6.1 experimental install (crds/experimental/kustomization.yaml).
+// Every CRD of the v1.7.0 experimental install (crds/experimental/kustomization.yaml).
 const expectedCrds = [
   'backendtlspolicies',
   'gatewayclasses',
@@ -25,7 +25,11 @@ const expectedCrds = [
   'udproutes',
 ]
   .map((p) => `${p}.${group}`)
-  .concat(['xbackendtrafficpolicies', 'xmeshes'].map((p) => `${p}.gateway.networking.x-k8s.io`));
+  .concat(
+    ['xbackends', 'xbackendtrafficpolicies', 'xmeshes', 'xtelemetrypolicies'].map(
+      (p) => `${p}.gateway.networking.x-k8s.io`,
+    ),
+  );
 
 const route = {
   apiVersion: `${group}/v1`,
@@ -57,14 +61,14 @@ describe('test cluster: real etcd + kube-apiserver', function () {
     await cluster?.stop();
   });
 
-  it('serves every Gateway API CRD of the v1.6.1 experimental channel, Established', async function () {
+  it('serves every Gateway API CRD of the v1.7.0 experimental channel, Established', async function () {
     const { items } = await clients(cluster!).crds.listCustomResourceDefinition();
     const gatewayCrds = items.filter((c) => c.spec.group.startsWith('gateway.networking.'));
     assert.deepEqual(gatewayCrds.map((c) => c.metadata!.name).sort(), [...expectedCrds].sort());
     for (const crd of gatewayCrds) {
       const established = crd.status?.conditions?.find((c) => c.type === 'Established');
       assert.equal(established?.status, 'True', `${crd.metadata!.name} is not Established`);
-      assert.equal(crd.metadata!.annotations?.[`${group}/bundle-version`], 'v1.6.1');
+      assert.equal(crd.metadata!.annotations?.[`${group}/bundle-version`], 'v1.7.0');
       assert.equal(crd.metadata!.annotations?.[`${group}/channel`], 'experimental');
     }
   });

@@ -10,7 +10,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cluster.sh');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const script = path.join(here, 'cluster.sh');
+
+/** The vendored Gateway API CRD sets (kustomization dirs under crds/), for `startCluster({ crdsDir })`. */
+export const crdDirs = Object.freeze({
+  /** v1.7.0, experimental channel: the default. */
+  experimental: path.join(here, 'crds', 'experimental'),
+  /** v1.7.0, standard channel. */
+  standard: path.join(here, 'crds', 'standard'),
+  /** v1.6.1, experimental channel: a cluster that has not upgraded yet. */
+  v161Experimental: path.join(here, 'crds', 'v1.6.1', 'experimental'),
+});
 
 export interface ClusterOptions {
   /** Cluster name (lower-case, digits, '-'); default unique per process and call. */
@@ -23,6 +34,8 @@ export interface ClusterOptions {
   netns?: string;
   /** Install the vendored Gateway API CRDs. Default true. */
   crds?: boolean;
+  /** Which vendored CRD set (a kustomization dir): default `crds/experimental` (v1.7.0); `crdDirs` names them. */
+  crdsDir?: string;
   /** More environment for cluster.sh, e.g. APISERVER_PORT or PORTICO_CACHE. */
   env?: Record<string, string>;
 }
@@ -86,6 +99,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     CLUSTER_RUN_DIR: runDir,
     CLUSTER_KCM: opts.kcm ? '1' : '0',
     CLUSTER_CRDS: opts.crds === false ? '0' : '1',
+    ...(opts.crdsDir === undefined ? {} : { CLUSTER_CRDS_DIR: opts.crdsDir }),
     CLUSTER_NETNS: opts.netns ?? '',
   };
   const handle = { env };

@@ -11,9 +11,11 @@
 #   run.sh --selfcheck           the harness without Portico: base pods Ready, endpoints, traffic, logs, namespace deletion
 #   run.sh --no-portico [FLAGS]  the suite without starting Portico (it then waits for a GatewayClass nobody accepts)
 #   run.sh --build-only          build/check the cached binaries and stop
+#   run.sh --gateway-api=v1.6.1 [...]  the previous release: its suite, its CRDs (test/cluster/crds/v1.6.1), coredns
+#                                (default v1.7.0; also CONFORMANCE_GATEWAY_API=v1.6.1)
 #
 # Environment: PORTICO_CACHE (binary cache root, default ~/.cache/portico), CONFORMANCE_TIMEOUT (go test -timeout of the
-# suite, default 80m), CONFORMANCE_SHARDS (data plane threads, default 2).
+# suite, default 80m), CONFORMANCE_SHARDS (data plane threads, default 2), CONFORMANCE_GATEWAY_API.
 # Needs root (network namespaces), Go, iproute2, nsenter, openssl, curl; Node 24 from `npm ci` for Portico.
 set -euo pipefail
 
@@ -23,10 +25,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/versions.env"
 # shellcheck source=../cluster/kube/versions.env
 source "$ROOT/test/cluster/kube/versions.env"
-GWAPI_VERSION=$(sed -n 's#^[[:space:]]*sigs.k8s.io/gateway-api/conformance \(v[^ ]*\).*#\1#p' "$HERE/go.mod")
 CACHE=${PORTICO_CACHE:-$HOME/.cache/portico}
-BIN=$CACHE/conformance-$GWAPI_VERSION/bin
-COREDNS=$CACHE/coredns-$COREDNS_VERSION/bin/coredns
 KUBECTL=$CACHE/k8s-$KUBE_VERSION/bin/kubectl
 CLUSTER_SH=$ROOT/test/cluster/cluster.sh
 GATEWAY_CLASS=portico
@@ -48,8 +47,10 @@ step() { local t; t=$(now); local what=$1; shift; "$@"; say "$what ($(secs "$t")
 MODE=suite
 PORTICO=1
 SUITE_ARGS=()
+GATEWAY_API=${CONFORMANCE_GATEWAY_API:-$GATEWAY_API_DEFAULT}
 for a in "$@"; do
   case $a in
+    --gateway-api=*) GATEWAY_API=${a#--gateway-api=} ;;
     --selfcheck) MODE=selfcheck; PORTICO=0 ;;
     --build-only) MODE=build ;;
     --no-portico) PORTICO=0 ;;
@@ -58,6 +59,21 @@ for a in "$@"; do
     *) die "unexpected argument '$a' (suite flags take the form --name=value)" ;;
   esac
 done
+# Which release of the suite, and everything that goes with it (versions.env): the module file, the Go toolchain, where
+# echo-basic comes from, the CRDs the cluster installs (the suite requires their bundle-version to equal its own), and
+# coredns (v1.6.1's base manifests run it; v1.7.0's do not).
+case $GATEWAY_API in
+  v1.7.0) MODFILE=go.mod; GO_TOOLCHAIN=$GOTOOLCHAIN_V1_7; ECHO_PKG=$ECHO_PKG_V1_7; COREDNS_VERSION=
+    CRDS_DIR=$ROOT/test/cluster/crds/experimental ;;
+  v1.6.1) MODFILE=go.v1.6.1.mod; GO_TOOLCHAIN=local; ECHO_PKG=$ECHO_PKG_V1_6; COREDNS_VERSION=$COREDNS_VERSION_V1_6
+    CRDS_DIR=$ROOT/test/cluster/crds/v1.6.1/experimental ;;
+  *) die "--gateway-api=$GATEWAY_API: this harness runs v1.7.0 (default) or v1.6.1" ;;
+esac
+GWAPI_VERSION=$(sed -n 's#^[[:space:]]*sigs.k8s.io/gateway-api/conformance \(v[^ ]*\).*#\1#p' "$HERE/$MODFILE")
+[ "$GWAPI_VERSION" = "$GATEWAY_API" ] || die "$MODFILE requires the suite at '$GWAPI_VERSION', not $GATEWAY_API"
+BIN=$CACHE/conformance-$GWAPI_VERSION/bin
+COREDNS=${COREDNS_VERSION:+$CACHE/coredns-$COREDNS_VERSION/bin/coredns}
+export GOTOOLCHAIN=$GO_TOOLCHAIN
 has_flag() { local f; for f in "${SUITE_ARGS[@]}"; do case $f in --$1 | --$1=* | -$1 | -$1=*) return 0 ;; esac; done; return 1; }
 
 # Long steps run in their own process group in the background while this shell waits, so that Ctrl-C or SIGTERM
@@ -89,19 +105,19 @@ trap 'exit 143' TERM
 # conformance-<suite v> (echo-basic, the podlet, the suite's test binary, the log summarizer, test2json), the latter
 # with a stamp of the module's inputs so that an edited podlet or go.sum rebuilds.
 harness_stamp() {
-  ( cd "$HERE" && { go version; cat go.mod go.sum; find . -name '*.go' -not -path './_out/*' | LC_ALL=C sort | xargs cat; } ) \
+  ( cd "$HERE" && { go version; echo "$ECHO_PKG"; cat "$MODFILE" "${MODFILE%.mod}.sum"; find . -name '*.go' -not -path './_out/*' | LC_ALL=C sort | xargs cat; } ) \
     | sha256sum | cut -d' ' -f1
 }
 
 build_coredns() {
-  if [ -x "$COREDNS" ]; then return 0; fi
+  if [ -z "$COREDNS" ] || [ -x "$COREDNS" ]; then return 0; fi
   say "building coredns $COREDNS_VERSION into $(dirname "$COREDNS") (about 4.5 min cold on 2 cores)"
   local tmp
   mkdir -p "$CACHE"
   tmp=$(mktemp -d "$CACHE/coredns.tmp.XXXXXX")
   BUILD_TMP=$tmp
   # `go install module@version` builds exactly the module's own go.mod/go.sum (verified against the checksum DB).
-  bg_run env -C "$tmp" CGO_ENABLED=0 GOBIN="$tmp/bin" GOFLAGS=-mod=mod go install -trimpath -ldflags='-s -w' \
+  bg_run env -C "$tmp" CGO_ENABLED=0 GOBIN="$tmp/bin" GOFLAGS=-mod=mod GOTOOLCHAIN=local go install -trimpath -ldflags='-s -w' \
     "github.com/coredns/coredns@$COREDNS_VERSION" || die "coredns build failed"
   chmod 755 "$tmp"
   rm -rf "$CACHE/coredns-$COREDNS_VERSION"
@@ -118,9 +134,9 @@ build_harness() {
   mkdir -p "$(dirname "$BIN")"
   tmp=$(mktemp -d "$(dirname "$BIN")/bin.tmp.XXXXXX")
   BUILD_TMP=$tmp
-  bg_run env -C "$HERE" CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags='-s -w' -o "$tmp/" \
-    sigs.k8s.io/gateway-api/conformance/echo-basic ./podlet ./summarize cmd/test2json || die "harness build failed"
-  bg_run env -C "$HERE" CGO_ENABLED=0 go test -c -mod=readonly -trimpath -tags conformance \
+  bg_run env -C "$HERE" CGO_ENABLED=0 go build -modfile="$MODFILE" -mod=readonly -trimpath -ldflags='-s -w' \
+    -o "$tmp/" "$ECHO_PKG" ./podlet ./summarize cmd/test2json || die "harness build failed"
+  bg_run env -C "$HERE" CGO_ENABLED=0 go test -c -modfile="$MODFILE" -mod=readonly -trimpath -tags conformance \
     -o "$tmp/conformance.test" . || die "harness build failed"
   chmod 755 "$tmp"
   echo "$stamp" >"$tmp/.stamp"
@@ -132,7 +148,7 @@ build_harness() {
 build_all() {
   command -v go >/dev/null || die "go is not on PATH"
   step "Kubernetes binaries ready" bg_run bash "$CLUSTER_SH" build
-  step "coredns ready" build_coredns
+  [ -z "$COREDNS" ] || step "coredns ready" build_coredns
   step "harness binaries ready" build_harness
 }
 
@@ -258,7 +274,8 @@ step "network namespace $NS (lo, bridge gwc0 $BRIDGE_IP/${POD_CIDR#*/}, no uplin
 
 start_cluster() {
   CLUSTER_STARTED=1
-  CLUSTER_NAME=$RUN_ID CLUSTER_RUN_DIR=$RUN_DIR/cluster CLUSTER_NETNS=$NS CLUSTER_KCM=1 bash "$CLUSTER_SH" start \
+  CLUSTER_NAME=$RUN_ID CLUSTER_RUN_DIR=$RUN_DIR/cluster CLUSTER_NETNS=$NS CLUSTER_KCM=1 CLUSTER_CRDS_DIR=$CRDS_DIR \
+    bash "$CLUSTER_SH" start \
     >"$LOGS/cluster-start.log" 2>&1 || { cat "$LOGS/cluster-start.log" >&2; die "cluster start failed"; }
 }
 step "etcd, kube-apiserver, CRDs, kube-controller-manager" start_cluster
@@ -272,7 +289,7 @@ start_podlet() {
     --state-dir="$RUN_DIR/podlet" --ca-cert="$RUN_DIR/cluster/pki/ca.crt" --ca-key="$RUN_DIR/cluster/pki/ca.key" \
     --image="registry.k8s.io/gateway-api/echo-basic=$BIN/echo-basic" \
     --image="registry.k8s.io/gateway-api/conformance/echo-basic=$BIN/echo-basic" \
-    --image="registry.k8s.io/coredns/coredns=$COREDNS"
+    ${COREDNS:+--image="registry.k8s.io/coredns/coredns=$COREDNS"}
   wait_for "Ready Node" 30 podlet node_ready
   wait_for "kubelet API" 10 podlet in_ns curl -fsS --cacert "$RUN_DIR/cluster/pki/ca.crt" "https://$BRIDGE_IP:10250/healthz"
 }
@@ -318,7 +335,7 @@ else
   fi
   if ! has_flag report-output; then
     if has_flag run-test; then REPORT=$RUN_DIR/report.yaml
-    else mkdir -p "$HERE/reports"; REPORT=$HERE/reports/experimental-$VERSION-default-report.yaml; fi
+    else mkdir -p "$HERE/reports/$GATEWAY_API"; REPORT=$HERE/reports/$GATEWAY_API/experimental-$VERSION-default-report.yaml; fi
     FLAGS+=(--report-output="$REPORT")
   fi
 fi
@@ -352,6 +369,6 @@ if [ "$MODE" = suite ]; then
   fi
   say "work list of failed and skipped tests: $RUN_DIR/worklist.md"
   # beside a report in reports/, the work list of that run
-  case ${REPORT:-} in "$HERE"/reports/*-report.yaml) cp "$RUN_DIR/worklist.md" "${REPORT%-report.yaml}-worklist.md" ;; esac
+  case ${REPORT:-} in "$HERE"/reports/*/*-report.yaml) cp "$RUN_DIR/worklist.md" "${REPORT%-report.yaml}-worklist.md" ;; esac
 fi
 exit "$SUITE_RC"

@@ -180,7 +180,16 @@ func TestHarnessSelfCheck(t *testing.T) {
 		}
 		addr := p.Status.PodIP
 		switch {
-		case app == "udp":
+		case env["UDP_ECHO_SERVER"] != "": // v1.7: echo-basic's UDP echo, a JSON envelope naming the pod
+			body, err := udpEcho(net.JoinHostPort(addr, "8080"), "selfcheck")
+			var got struct{ Request, Pod, Namespace string }
+			if err == nil {
+				err = json.Unmarshal(body, &got)
+			}
+			if err != nil || got.Request != "selfcheck" || got.Pod != p.Name || got.Namespace != p.Namespace {
+				t.Errorf("udp echo %s/%s answered %q (%v): want the request, its own pod name and namespace", p.Namespace, p.Name, body, err)
+			}
+		case app == "udp": // v1.6: coredns
 			m := new(dns.Msg)
 			m.SetQuestion("foo.bar.com.", dns.TypeA)
 			r, err := dns.Exchange(m, net.JoinHostPort(addr, "53"))
@@ -227,7 +236,7 @@ func TestHarnessSelfCheck(t *testing.T) {
 		}
 		checked++
 	}
-	logf("%d backends answered on their pod IPs (HTTP echo with pod/namespace from fieldRef, TLS with mounted certs, gRPC, TCP/TLS echo, DNS)", checked)
+	logf("%d backends answered on their pod IPs (HTTP echo with pod/namespace from fieldRef, TLS with mounted certs, gRPC, TCP/TLS echo, DNS or UDP echo)", checked)
 
 	// Pod logs through the apiserver and the podlet's kubelet API, read the way the mirror tests read them.
 	must(t, wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
@@ -346,4 +355,22 @@ func must(t *testing.T, err error, what string) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return fmt.Sprint(string(b))
+}
+
+// udpEcho sends one datagram and returns the answer (5 s at most).
+func udpEcho(addr, payload string) ([]byte, error) {
+	conn, err := net.DialTimeout("udp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		return nil, err
+	}
+	if _, err := conn.Write([]byte(payload)); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 64*1024)
+	n, err := conn.Read(buf)
+	return buf[:n], err
 }

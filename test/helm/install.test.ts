@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import { serviceNameOf } from '../../operator/gateway/gateway-service.ts';
+import { serviceNameOf } from '../../operator/gateway/gateways/gateway-service.ts';
 import { startCluster } from '../cluster/cluster.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { kubectl } from '../kubernetes/support/kubectl.ts';
@@ -236,7 +236,10 @@ describe('the Helm chart installed on a real API server (Helm 4)', function () {
       60_000,
     );
     expect(reply.echo?.path).to.equal('/echo/helm');
-    expect(forbidden(pod), forbidden(pod).join('\n')).to.deep.equal([]);
+    // The previous release may grant less than this operator reads (0.1.0 has no right on CRDs, which the operator
+    // reads since Gateway API v1.7.0 support, and tolerates): anything else refused is a fault of the chart.
+    const refused = forbidden(pod).filter((l) => !l.includes('customresourcedefinitions'));
+    expect(refused, refused.join('\n')).to.deep.equal([]);
   });
 
   it('keeps serving through `helm upgrade` from the previous release to this chart, with changed values', async () => {
@@ -262,7 +265,7 @@ describe('the Helm chart installed on a real API server (Helm 4)', function () {
       '--set',
       'replicas=3',
       '--set',
-      'logLevel=info',
+      'dataplane.drainMs=20000',
       '--set',
       'image.tag=0.1.1',
     ]);
@@ -290,8 +293,25 @@ describe('the Helm chart installed on a real API server (Helm 4)', function () {
     expect(conditionOf((await getObject(client, 'Gateway', 'default', 'web'))?.status, 'Programmed')?.status).to.equal(
       'True',
     );
-    expect(forbidden(pod), forbidden(pod).join('\n')).to.deep.equal([]);
+    // Then the rolling update's new pod, from the upgraded Deployment: on the same Service and internal port, with the
+    // new chart's rights, and not one request refused.
     await pod.stop();
+    const next = await startPod(cluster!, {
+      namespace: 'portico-system',
+      deployment: 'portico',
+      serviceAccount: 'portico',
+      internalPorts: `${FIRST_PORT}-${FIRST_PORT + 19}`,
+    });
+    pods.push(next);
+    expect(next.args.dataplane).to.include('--drain-ms=20000');
+    expect(next.args.operator).to.include('--log-level=debug'); // kept by --reset-then-reuse-values
+    await eventually(
+      'a 200 from the new pod',
+      async () => (await get(`http://127.0.0.1:${port}/echo/next`).catch(() => undefined))?.status === 200,
+      150_000,
+    );
+    expect(forbidden(next), forbidden(next).join('\n')).to.deep.equal([]);
+    await next.stop();
   });
 
   it('installs the namespaced values: an operator that serves its watched namespaces with its Roles alone', async () => {

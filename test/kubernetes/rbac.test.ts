@@ -15,7 +15,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, isApiError } from '../../operator/framework/kube-client.ts';
 import { kubectl } from './support/kubectl.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import { serviceNameOf } from '../../operator/gateway/gateway-service.ts';
+import { serviceNameOf } from '../../operator/gateway/gateways/gateway-service.ts';
 import {
   CONTROLLER,
   adminClient,

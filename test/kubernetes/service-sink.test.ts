@@ -19,7 +19,7 @@ import { CONTENT_TYPE, KubeClient } from '../../operator/framework/kube-client.t
 import type { RequestOptions } from '../../operator/framework/kube-client.ts';
 import { collectionPath, objectPath } from '../../operator/framework/resource.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import type { GatewayService } from '../../operator/gateway/gateway-service.ts';
+import type { GatewayService } from '../../operator/gateway/gateways/gateway-service.ts';
 import { FIELD_MANAGER } from '../../operator/kubernetes.ts';
 import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesServiceSink, serviceBody, serviceMatches } from '../../operator/kubernetes/services.ts';

@@ -15,7 +15,7 @@ import { get } from '../support/http-client.ts';
 import { CONTENT_TYPE } from '../../operator/framework/kube-client.ts';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
-import { serviceNameOf } from '../../operator/gateway/gateway-service.ts';
+import { serviceNameOf } from '../../operator/gateway/gateways/gateway-service.ts';
 import {
   adminClient,
   apply,

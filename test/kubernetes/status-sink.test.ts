@@ -18,110 +18,28 @@ import { objectPath } from '../../operator/framework/resource.ts';
 import type { ApiObject } from '../../operator/framework/resource.ts';
 import { StatusWriter } from '../../operator/framework/status-writer.ts';
 import type { Condition } from '../../operator/gateway/conditions.ts';
-import type { ObjectStatus } from '../../operator/gateway/status.ts';
 import { FIELD_MANAGER } from '../../operator/kubernetes.ts';
 import type { KubernetesProvider } from '../../operator/kubernetes/provider.ts';
 import { KubernetesStatusSink } from '../../operator/kubernetes/status-sink.ts';
 import { CONTROLLER, RESOURCES, adminClient, apply, eventually, getObject } from './support/kube.ts';
 import { startLiveCache } from './support/live-cache.ts';
-
-const GATEWAY_API = 'gateway.networking.k8s.io';
-const OTHER = 'example.com/other';
-/** The field manager of the other controller whose status entries must survive ours. */
-const OTHER_MANAGER = 'example-other-controller';
-const STATUS_KINDS = ['Gateway', 'HTTPRoute', 'BackendTLSPolicy', 'ListenerSet'];
-/** Condition times as the translator stamps them: RFC 3339, which the CRDs validate. */
-const T = (n: number) => `2024-01-01T00:00:0${n}Z`;
-
-function condition(type: string, status: 'True' | 'False', reason: string, time: string): Condition {
-  return { type, status, reason, message: reason, observedGeneration: 1, lastTransitionTime: time };
-}
-
-/** A parentRef as the translator echoes it: from the spec as the API server defaulted it (group and kind set). */
-const parentRef = (name: string) => ({ group: GATEWAY_API, kind: 'Gateway', name });
-
-function gatewayStatus(namespace: string, time: string, programmed: 'True' | 'False' = 'True'): ObjectStatus {
-  return {
-    kind: 'Gateway',
-    apiVersion: `${GATEWAY_API}/v1`,
-    namespace,
-    name: 'gw',
-    generation: 1,
-    status: {
-      conditions: [
-        condition('Accepted', 'True', 'Accepted', time),
-        condition('Programmed', programmed, programmed === 'True' ? 'Programmed' : 'Pending', time),
-      ],
-      addresses: [],
-      listeners: [],
-    },
-  };
-}
-
-function routeStatus(namespace: string, time: string): ObjectStatus {
-  return {
-    kind: 'HTTPRoute',
-    apiVersion: `${GATEWAY_API}/v1`,
-    namespace,
-    name: 'r',
-    generation: 1,
-    status: {
-      parents: [
-        {
-          parentRef: parentRef('gw'),
-          controllerName: CONTROLLER,
-          conditions: [condition('Accepted', 'True', 'Accepted', time)],
-        },
-      ],
-    },
-  };
-}
-
-function policyStatus(namespace: string, time: string, gateways: string[]): ObjectStatus {
-  return {
-    kind: 'BackendTLSPolicy',
-    apiVersion: `${GATEWAY_API}/v1`,
-    namespace,
-    name: 'p',
-    generation: 1,
-    status: {
-      ancestors: gateways.map((name) => ({
-        ancestorRef: { group: GATEWAY_API, kind: 'Gateway', namespace, name },
-        controllerName: CONTROLLER,
-        conditions: [condition('Accepted', 'True', 'Accepted', time)],
-      })),
-    },
-  };
-}
-
-// Valid specs, so that the API server takes the objects; nothing here reads them.
-const gateway = (namespace: string): ApiObject => ({
-  apiVersion: `${GATEWAY_API}/v1`,
-  kind: 'Gateway',
-  metadata: { namespace, name: 'gw' },
-  spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
-});
-const route = (namespace: string): ApiObject => ({
-  apiVersion: `${GATEWAY_API}/v1`,
-  kind: 'HTTPRoute',
-  metadata: { namespace, name: 'r' },
-  spec: { parentRefs: [{ name: 'gw' }] },
-});
-const policy = (namespace: string): ApiObject => ({
-  apiVersion: `${GATEWAY_API}/v1`,
-  kind: 'BackendTLSPolicy',
-  metadata: { namespace, name: 'p' },
-  spec: {
-    targetRefs: [{ group: '', kind: 'Service', name: 'backend' }],
-    validation: { hostname: 'backend.example.com', wellKnownCACertificates: 'System' },
-  },
-});
-const listenerSet = (namespace: string): ApiObject => ({
-  apiVersion: `${GATEWAY_API}/v1`,
-  kind: 'ListenerSet',
-  metadata: { namespace, name: 'ls' },
-  spec: { parentRef: { name: 'gw' }, listeners: [{ name: 'l', port: 8080, protocol: 'HTTP' }] },
-});
+import {
+  GATEWAY_API,
+  OTHER,
+  OTHER_MANAGER,
+  STATUS_KINDS,
+  T,
+  condition,
+  gateway,
+  gatewayStatus,
+  listenerSet,
+  parentRef,
+  policy,
+  policyStatus,
+  report,
+  route,
+  routeStatus,
+} from './support/status-fixtures.ts';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -255,7 +173,7 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('writes nothing while it does not lead, and everything it holds once it does', async () => {
     const { sink, writer } = await startSink();
     const untouched = await versions();
-    sink.update([gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
+    report(sink, [gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
     await settled();
     expect([writer.stats.applies, writer.stats.updates], 'applies, updates').to.deep.equal([0, 0]);
     expect(await versions()).to.deep.equal(untouched);
@@ -274,7 +192,7 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('applies only our condition types to a Gateway, and keeps other controllers route entries', async () => {
     const { sink } = await startSink();
     sink.setLeader(true);
-    sink.update([gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
+    report(sink, [gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
     await settled();
     const gw = await read('Gateway', 'gw');
     // What we applied is what our field manager owns: had the sink sent the merged status, it would own Theirs too.
@@ -295,12 +213,12 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('does not write a status that did not change, whatever the time the translator stamped on it', async () => {
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    sink.update([gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
+    report(sink, [gatewayStatus(ns, T(1)), routeStatus(ns, T(1))]);
     await settled();
     const written = { ...writer.stats };
     const after = await versions();
     for (const time of [T(2), T(3), T(4)]) {
-      sink.update([gatewayStatus(ns, time), routeStatus(ns, time)]);
+      report(sink, [gatewayStatus(ns, time), routeStatus(ns, time)]);
       // Leadership regained re-checks everything against the live objects: still nothing to write.
       sink.setLeader(true);
       await settled();
@@ -313,9 +231,9 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('writes a real change, keeping lastTransitionTime of conditions that did not change', async () => {
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    sink.update([gatewayStatus(ns, T(1), 'False')]);
+    report(sink, [gatewayStatus(ns, T(1), 'False')]);
     await settled();
-    sink.update([gatewayStatus(ns, T(2), 'True')]);
+    report(sink, [gatewayStatus(ns, T(2), 'True')]);
     await settled();
     expect(writer.stats.applies).to.equal(2);
     const { conditions } = await statusOf<{ conditions: Condition[] }>('Gateway', 'gw');
@@ -330,20 +248,20 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('removes its entries from a route it no longer reports, leaving the others', async () => {
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    sink.update([routeStatus(ns, T(1))]);
+    report(sink, [routeStatus(ns, T(1))]);
     await settled();
     expect(
       (await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r')).parents.map(
         (p) => p.controllerName,
       ),
     ).to.deep.equal([OTHER, CONTROLLER]);
-    sink.update([]);
+    report(sink, []);
     await settled();
     const status = await statusOf<{ parents: Array<{ controllerName: string }> }>('HTTPRoute', 'r');
     expect(status.parents.map((p) => p.controllerName)).to.deep.equal([OTHER]);
     const written = { ...writer.stats };
     const after = await versions();
-    sink.update([]);
+    report(sink, []);
     sink.setLeader(true);
     await settled();
     expect(writer.stats, 'nothing left to remove').to.deep.equal(written);
@@ -360,7 +278,7 @@ describe('kubernetes/status-sink (real API server)', function () {
     await writeStatusAsOther('BackendTLSPolicy', 'p', { ancestors: [theirs] });
     const { sink } = await startSink();
     sink.setLeader(true);
-    sink.update([policyStatus(ns, T(1), ['gw', 'gw2'])]);
+    report(sink, [policyStatus(ns, T(1), ['gw', 'gw2'])]);
     await settled();
     const written = await statusOf<{ ancestors: Array<{ controllerName: string; ancestorRef: { name: string } }> }>(
       'BackendTLSPolicy',
@@ -371,7 +289,7 @@ describe('kubernetes/status-sink (real API server)', function () {
       `${CONTROLLER} gw`,
       `${CONTROLLER} gw2`,
     ]);
-    sink.update([]);
+    report(sink, []);
     await settled();
     const released = await statusOf<{ ancestors: unknown[] }>('BackendTLSPolicy', 'p');
     expect(released.ancestors).to.deep.equal([theirs]);
@@ -388,7 +306,7 @@ describe('kubernetes/status-sink (real API server)', function () {
       attachedRoutes: 0,
       conditions: [condition('Accepted', 'True', 'Accepted', T(1))],
     };
-    sink.update([
+    report(sink, [
       {
         kind: 'ListenerSet',
         apiVersion: `${GATEWAY_API}/v1`,
@@ -419,7 +337,7 @@ describe('kubernetes/status-sink (real API server)', function () {
   it('looks again when the live object changed under it (someone removed our entry)', async () => {
     const { sink, writer } = await startSink();
     sink.setLeader(true);
-    sink.update([routeStatus(ns, T(1))]);
+    report(sink, [routeStatus(ns, T(1))]);
     await settled();
     const removed = await writeStatusAsOther('HTTPRoute', 'r', { parents: [] });
     expect((removed.status as { parents: unknown[] }).parents).to.deep.equal([]);

@@ -1,6 +1,7 @@
 // Golden translator cases (see golden.ts for the file format). For every case: the Gateway API fixtures match the
 // CRD schemas (or are marked as meant not to), the translator runs on frozen input, its IR passes the data plane's
-// validator, and its output equals the `# Output` part of the file. `UPDATE_GOLDEN=1` rewrites the outputs instead;
+// validator, its output equals the `# Output` part of the file, and a session fed the objects change by change
+// ends with the same output. `UPDATE_GOLDEN=1` rewrites the outputs instead;
 // review the diff, it is the evidence of the change. `GOLDEN_CASE=<area/name part>` runs matching cases only.
 
 import { expect } from 'chai';
@@ -8,7 +9,7 @@ import { indexSnapshot } from '../../shared/ir/delta.ts';
 import { IR_VERSION } from '../../shared/ir/snapshot.ts';
 import { validateIndex } from '../../shared/validation/snapshot.ts';
 import { loadCrdValidator } from './crd-schema.ts';
-import { SCHEMA_INVALID_ANNOTATION, loadCases, renderOutput, runCase, writeOutput } from './golden.ts';
+import { SCHEMA_INVALID_ANNOTATION, loadCases, renderOutput, replayCase, runCase, writeOutput } from './golden.ts';
 
 const update = process.env.UPDATE_GOLDEN === '1';
 const cases = loadCases();
@@ -49,6 +50,12 @@ describe('translator golden cases', () => {
           undefined,
         );
         expect(output).to.equal(testCase.expectedText);
+      });
+
+      it('gives the same output replayed incrementally (objects one by one, then each removed and added back)', () => {
+        expect(renderOutput(replayCase(testCase), testCase.area)).to.equal(
+          renderOutput(runCase(testCase), testCase.area),
+        );
       });
     });
   }

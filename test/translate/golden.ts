@@ -8,7 +8,10 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { objectKey } from '../../operator/gateway/keys.ts';
 import { buildResourceSnapshot } from '../../operator/gateway/resources.ts';
+import type { KubeObject } from '../../operator/gateway/resources.ts';
+import { TranslationSession } from '../../operator/gateway/session.ts';
 import type { TranslateOptions } from '../../operator/gateway/options.ts';
 import { translate } from '../../operator/gateway/translate.ts';
 import type { TranslateResult } from '../../operator/gateway/translate.ts';
@@ -98,6 +101,27 @@ export function deepFreeze<T>(value: T): T {
 export function runCase(testCase: GoldenCase): TranslateResult {
   const snapshot = buildResourceSnapshot(deepFreeze(structuredClone(testCase.objects)));
   return translate(deepFreeze(snapshot), { now: FIXED_NOW, ...testCase.options });
+}
+
+/**
+ * The case replayed through one session, change by change: its objects applied one at a time (a run after each),
+ * then each removed and added back (a run after each). The result must be the fresh run's (`runCase`).
+ */
+export function replayCase(testCase: GoldenCase): TranslateResult {
+  const options = { now: FIXED_NOW, ...testCase.options };
+  const objects: KubeObject[] = deepFreeze(structuredClone(testCase.objects));
+  const session = new TranslationSession();
+  for (const object of objects) {
+    session.apply([object], []);
+    session.run(options);
+  }
+  for (const object of objects) {
+    session.apply([], [objectKey(object)]);
+    session.run(options);
+    session.apply([object], []);
+    session.run(options);
+  }
+  return session.result();
 }
 
 /**

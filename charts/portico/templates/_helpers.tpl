@@ -64,10 +64,23 @@ rbac-cluster.yaml and rbac-namespaced.yaml, so a new kind or verb is added once.
 - apiGroups: [discovery.k8s.io]
   resources: [endpointslices]
   verbs: [list, watch]
+{{- if .cluster }}
+{{ include "portico.crdRules" . }}
+{{- end }}
 # Events about the Gateway API objects, in their own namespaces{{ if .cluster }} (about GatewayClasses: in `default`){{ end }}.
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- end -}}
+
+{{/* Reading the Gateway API CRDs Portico serves, by name (cluster-scoped: in a ClusterRole only). */}}
+{{- define "portico.crdRules" -}}
+# The installed Gateway API release (the GatewayClass's SupportedVersion, from the CRDs' bundle-version annotation)
+# and whether a kind's CRD is installed: only the Gateway API CRDs Portico reads, by name (operator/kubernetes/crds.ts).
+- apiGroups: [apiextensions.k8s.io]
+  resources: [customresourcedefinitions]
+  resourceNames: [gatewayclasses.gateway.networking.k8s.io, gateways.gateway.networking.k8s.io, httproutes.gateway.networking.k8s.io, grpcroutes.gateway.networking.k8s.io, tlsroutes.gateway.networking.k8s.io, tcproutes.gateway.networking.k8s.io, udproutes.gateway.networking.k8s.io, listenersets.gateway.networking.k8s.io, referencegrants.gateway.networking.k8s.io, backendtlspolicies.gateway.networking.k8s.io]
+  verbs: [list, watch]
 {{- end -}}
 
 {{/* The ServiceAccount as an RBAC subject. */}}

@@ -1,0 +1,311 @@
+// Gateway: the gateway-level checks (class, parametersRef, spec.addresses), its listener nodes, and at the end its
+// status in Gateway API shape. Listener checks live in listener.ts; address allocation in address.ts (pool mode) and
+// gateway-service.ts (service mode).
+
+import { checkIpAddress } from '../../../shared/validation/fields.ts';
+import type { AddressOutcome } from './address.ts';
+import {
+  gatewayAccepted,
+  gatewayAddressNotAssigned,
+  gatewayAddressNotUsable,
+  gatewayInvalid,
+  gatewayInsecureFrontendValidationMode,
+  gatewayInvalidParameters,
+  gatewayListenersNotResolved,
+  gatewayListenersNotValid,
+  gatewayNotProgrammedInvalid,
+  gatewayProgrammed,
+  gatewayResolvedRefs,
+  gatewayInvalidClientCertificateRef,
+  gatewayRefNotPermitted,
+  gatewayUnsupportedAddress,
+  listenerAccepted,
+  listenerConflicted,
+  listenerInvalidCACertificateKind,
+  listenerInvalidCACertificateRef,
+  listenerInvalidCertificateRef,
+  listenerInvalidRouteKinds,
+  listenerNoConflicts,
+  listenerNoValidCACertificate,
+  listenerNotAcceptedForConflict,
+  listenerNotProgrammedForConflict,
+  listenerNotProgrammedInvalid,
+  listenerOverlappingHostnames,
+  listenerPortUnavailable,
+  listenerProgrammed,
+  listenerRefNotPermitted,
+  listenerResolvedRefs,
+  listenerUnsupportedProtocol,
+  listenerUnsupportedValue,
+  stampConditions,
+} from '../conditions.ts';
+import type { ConditionDraft } from '../conditions.ts';
+import { stringRecord } from '../context.ts';
+import { namespacedKey } from '../keys.ts';
+import type { TranslateContext } from '../context.ts';
+import type { GatewayClassNode } from './gatewayclass.ts';
+import type { GatewayInfrastructure, GatewayService } from './gateway-service.ts';
+import { resolveBackendClientCertificate } from './gateway-backend-tls.ts';
+import type { BackendTlsOutcome } from './gateway-backend-tls.ts';
+import type { ListenerSetNode } from './listenerset.ts';
+import { detectListenerConflicts } from './listener.ts';
+import { readListenerList } from './listener-list.ts';
+import type { ListenerNode } from './listener.ts';
+import { isObject, listAt, nonEmptyString, objectAt, show, stringAt } from '../read.ts';
+import { generationOf, nameOf, namespaceOf } from '../resources.ts';
+import type { Gateway } from '../resources.ts';
+import type { ListenerStatus, ObjectStatus } from '../status.ts';
+
+export interface GatewayNode {
+  source: Gateway;
+  namespace: string;
+  name: string;
+  /** `<namespace>/<name>`. */
+  key: string;
+  /** Accepted=False for a reason of the Gateway as a whole (class, parameters, addresses). */
+  rejection?: ConditionDraft;
+  /** `spec.tls.backend`: the client certificate presented to TLS backends, or why there is none. */
+  backendTls?: BackendTlsOutcome;
+  /** ListenerSets whose parentRef names this Gateway, in precedence order (listenerset.ts); set when supported. */
+  listenerSets?: ListenerSetNode[];
+  /** IP addresses asked for in `spec.addresses`. */
+  requestedAddresses: string[];
+  /** `spec.addresses` has an entry without a value: "assign me one" (GatewayAddressEmpty). */
+  wantsAssignedAddress: boolean;
+  listeners: ListenerNode[];
+  /** Listener entries left out of the status (no name, or a name used twice), with why. */
+  unnamedListeners: string[];
+  /** The class and `spec.infrastructure` (what the Gateway's Service is made of in service mode). */
+  infrastructure?: GatewayInfrastructure;
+  /** Filled by the address pass. */
+  address?: AddressOutcome;
+  /** Service mode: filled by the address pass. */
+  service?: GatewayService;
+}
+
+function applyAddresses(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
+  const features = context.options.supportedFeatures;
+  if (spec.addresses !== undefined && !Array.isArray(spec.addresses)) {
+    node.rejection ??= gatewayInvalid(`spec.addresses must be a list; it is ${show(spec.addresses)}`);
+    return;
+  }
+  for (const [i, entry] of listAt(spec.addresses).entries()) {
+    const field = `spec.addresses[${i}]`;
+    const a = objectAt(entry);
+    const type = a.type === undefined ? 'IPAddress' : a.type;
+    if (type !== 'IPAddress') {
+      node.rejection ??= gatewayUnsupportedAddress(
+        `${field}.type ${show(type)} is not supported; only IPAddress addresses can be bound`,
+      );
+      continue;
+    }
+    const value = a.value === undefined ? '' : stringAt(a.value);
+    if (value === '') {
+      node.wantsAssignedAddress = true;
+      continue;
+    }
+    const problem = checkIpAddress(value);
+    if (value === undefined || problem !== null) {
+      node.rejection ??= gatewayInvalid(`${field}.value ${show(a.value)} ${problem ?? 'must be a string'}`);
+    } else if (!features.has('GatewayStaticAddresses')) {
+      node.rejection ??= gatewayUnsupportedAddress(
+        `${field}: requesting a specific address is not supported by this installation`,
+      );
+    } else node.requestedAddresses.push(value);
+  }
+}
+
+function applyListeners(node: GatewayNode, spec: Record<string, unknown>, context: TranslateContext): void {
+  const { listeners, unnamed } = readListenerList(context, node, spec, spec.listeners);
+  node.listeners.push(...listeners);
+  node.unnamedListeners.push(...unnamed);
+  detectListenerConflicts(node.listeners, context.options.supportedFeatures.has('TLSRouteModeMixed'));
+}
+
+export function buildGatewayNode(
+  context: TranslateContext,
+  gateway: Gateway,
+  gatewayClass: GatewayClassNode,
+): GatewayNode {
+  const namespace = namespaceOf(gateway);
+  const name = nameOf(gateway);
+  const spec = objectAt(gateway.spec);
+  const node: GatewayNode = {
+    source: gateway,
+    namespace,
+    name,
+    key: namespacedKey(namespace, name),
+    requestedAddresses: [],
+    wantsAssignedAddress: false,
+    listeners: [],
+    unnamedListeners: [],
+  };
+  if (!gatewayClass.accepted) node.rejection = gatewayInvalid(`GatewayClass ${gatewayClass.name} is not accepted`);
+  const infrastructure = objectAt(spec.infrastructure);
+  node.infrastructure = {
+    className: gatewayClass.name,
+    serviceType: gatewayClass.parameters.serviceType,
+    labels: stringRecord(infrastructure.labels),
+    annotations: stringRecord(infrastructure.annotations),
+  };
+  const parametersRef = infrastructure.parametersRef;
+  if (parametersRef !== undefined && parametersRef !== null) {
+    node.rejection ??= gatewayInvalidParameters(
+      `spec.infrastructure.parametersRef ${show(parametersRef)} is not supported: a Gateway takes no parameters (its GatewayClass may name a ConfigMap)`,
+    );
+  }
+  applyAddresses(node, spec, context);
+  applyListeners(node, spec, context);
+  node.backendTls = resolveBackendClientCertificate(context, node, spec);
+  return node;
+}
+
+function acceptedCondition(node: GatewayNode): ConditionDraft {
+  if (node.rejection !== undefined) return node.rejection;
+  const invalid = node.listeners.filter((l) => l.rejection !== undefined || l.conflict !== undefined);
+  const valid = node.listeners.length - invalid.length;
+  if (invalid.length === 0 && node.unnamedListeners.length === 0) {
+    return valid > 0 ? gatewayAccepted() : gatewayListenersNotValid(false, 'The Gateway has no listeners');
+  }
+  const reasons = [
+    ...invalid.map((l) => `${l.name} (${(l.rejection ?? l.conflict)?.reason})`),
+    ...node.unnamedListeners,
+  ];
+  const accepted = node.listeners.filter((l) => !invalid.includes(l)).map((l) => l.name);
+  return gatewayListenersNotValid(
+    valid > 0,
+    `Invalid listeners: ${reasons.join(', ')}; accepted listeners: ${accepted.join(', ') || 'none'}`,
+  );
+}
+
+export function isGatewayAccepted(node: GatewayNode): boolean {
+  return acceptedCondition(node).status === 'True';
+}
+
+/** Can this Gateway's listeners go into the IR at all (accepted, with an address to bind)? */
+export function isGatewayServable(node: GatewayNode): boolean {
+  return isGatewayAccepted(node) && node.address?.address !== undefined;
+}
+
+function programmedCondition(node: GatewayNode, accepted: ConditionDraft, programmedCount: number): ConditionDraft {
+  if (accepted.status !== 'True') return gatewayNotProgrammedInvalid('The Gateway is not accepted');
+  const outcome = node.address;
+  if (outcome?.address === undefined) {
+    const problem = outcome?.problem;
+    if (problem?.reason === 'AddressNotUsable') return gatewayAddressNotUsable(problem.message);
+    return gatewayAddressNotAssigned(problem?.message ?? 'No address was assigned');
+  }
+  if (programmedCount === 0) return gatewayNotProgrammedInvalid('No listener of the Gateway can be programmed');
+  if (outcome.published.length === 0) {
+    const why = [outcome.pending ?? 'No address was assigned', outcome.problem?.message].filter((m) => m !== undefined);
+    return gatewayAddressNotAssigned(why.join('; '));
+  }
+  if (outcome.problem !== undefined) return gatewayAddressNotUsable(outcome.problem.message);
+  return gatewayProgrammed(`The Gateway is programmed on ${outcome.published.map((a) => a.value).join(', ')}`);
+}
+
+/** The conditions of one listener (of the Gateway, or of a ListenerSet attached to it). */
+export function listenerConditions(node: GatewayNode, listener: ListenerNode, programmed: boolean): ConditionDraft[] {
+  const drafts: ConditionDraft[] = [];
+  const { rejection, conflict } = listener;
+  if (rejection !== undefined) {
+    const build = {
+      PortUnavailable: listenerPortUnavailable,
+      UnsupportedProtocol: listenerUnsupportedProtocol,
+      UnsupportedValue: listenerUnsupportedValue,
+      NoValidCACertificate: listenerNoValidCACertificate,
+    }[rejection.reason];
+    drafts.push(build(rejection.message));
+  } else if (conflict !== undefined) drafts.push(listenerNotAcceptedForConflict(conflict.reason, conflict.message));
+  else drafts.push(listenerAccepted());
+
+  if (programmed) drafts.push(listenerProgrammed());
+  else if (conflict !== undefined && rejection === undefined)
+    drafts.push(listenerNotProgrammedForConflict(conflict.reason, conflict.message));
+  else if (rejection !== undefined) drafts.push(listenerNotProgrammedInvalid('The listener is not accepted'));
+  else if (!isGatewayServable(node))
+    drafts.push(listenerNotProgrammedInvalid('The Gateway is not accepted or has no address'));
+  else drafts.push(listenerNotProgrammedInvalid('The listener has no usable certificate'));
+
+  const first = listener.refProblems[0];
+  if (first === undefined) drafts.push(listenerResolvedRefs());
+  else {
+    const message = listener.refProblems.map((p) => p.message).join('; ');
+    const build = {
+      InvalidCertificateRef: listenerInvalidCertificateRef,
+      RefNotPermitted: listenerRefNotPermitted,
+      InvalidRouteKinds: listenerInvalidRouteKinds,
+      InvalidCACertificateRef: listenerInvalidCACertificateRef,
+      InvalidCACertificateKind: listenerInvalidCACertificateKind,
+    }[first.reason];
+    drafts.push(build(message));
+  }
+  drafts.push(conflict === undefined ? listenerNoConflicts() : listenerConflicted(conflict.reason, conflict.message));
+  if (listener.overlapsWith.length > 0) {
+    drafts.push(
+      listenerOverlappingHostnames(
+        `The hostname of this listener overlaps with that of listeners ${listener.overlapsWith.join(', ')} on port ${listener.port}`,
+      ),
+    );
+  }
+  return drafts;
+}
+
+/** ResolvedRefs: the Gateway's own references (spec.tls.backend) first, then a summary of its listeners'. */
+function resolvedRefsCondition(node: GatewayNode, unresolved: readonly string[]): ConditionDraft {
+  const listeners =
+    unresolved.length === 0 ? undefined : `Listeners with unresolved references: ${unresolved.join(', ')}`;
+  const backend = node.backendTls;
+  if (backend !== undefined && !backend.ok) {
+    const message = [backend.message, listeners].filter((m) => m !== undefined).join('; ');
+    return backend.reason === 'RefNotPermitted'
+      ? gatewayRefNotPermitted(message)
+      : gatewayInvalidClientCertificateRef(message);
+  }
+  return listeners === undefined ? gatewayResolvedRefs() : gatewayListenersNotResolved(listeners);
+}
+
+/** The Gateway's status; `programmed` holds the keys of the listeners that went into the IR. */
+export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>, now: string): ObjectStatus {
+  const generation = generationOf(node.source);
+  const accepted = acceptedCondition(node);
+  const programmedCount = node.listeners.filter((l) => programmed.has(l.key)).length;
+  const unresolved = node.listeners.filter((l) => l.refProblems.length > 0).map((l) => l.name);
+  const drafts = [
+    accepted,
+    programmedCondition(node, accepted, programmedCount),
+    resolvedRefsCondition(node, unresolved),
+  ];
+  const insecure = node.listeners
+    .filter((l) => l.clientValidation?.mode === 'AllowInsecureFallback')
+    .map((l) => l.name);
+  if (insecure.length > 0) {
+    drafts.push(
+      gatewayInsecureFrontendValidationMode(
+        `Listeners ${insecure.join(', ')} let clients in without a valid certificate (AllowInsecureFallback)`,
+      ),
+    );
+  }
+  const conditions = stampConditions(drafts, generation, now);
+  const listeners: ListenerStatus[] = node.listeners.map((l) => ({
+    name: l.name,
+    supportedKinds: l.supportedKinds,
+    attachedRoutes: l.attachedRoutes,
+    conditions: stampConditions(listenerConditions(node, l, programmed.has(l.key)), generation, now),
+  }));
+  // status.addresses lists what is bound: nothing while no listener is programmed.
+  const addresses = programmedCount > 0 ? (node.address?.published ?? []) : [];
+  return {
+    kind: 'Gateway',
+    apiVersion: stringAt(node.source.apiVersion) ?? 'gateway.networking.k8s.io/v1',
+    namespace: node.namespace,
+    name: node.name,
+    generation,
+    status: { conditions, addresses: addresses.map((a) => ({ ...a })), listeners },
+  };
+}
+
+/** `spec.gatewayClassName`, when it is a string. */
+export function gatewayClassNameOf(gateway: Gateway): string | undefined {
+  return isObject(gateway.spec) ? nonEmptyString(gateway.spec.gatewayClassName) : undefined;
+}
