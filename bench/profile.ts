@@ -1,5 +1,7 @@
 // `npm run bench:profile`: a CPU profile of the data plane's shards under the keep-alive load of `npm run bench`,
 // summarised as the functions with the most self time. Use it before and after a hot-path change.
+//   npm run bench:profile -- [N] [--tcp] [--close]   N functions; --tcp: through the TCPRoute listener instead of the
+//   HTTP one; --close: a new connection per request.
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,16 +18,21 @@ interface Node {
   hitCount: number;
 }
 
+const tcp = process.argv.includes('--tcp');
+const close = process.argv.includes('--close');
+const topCount = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 40);
+
 ensureTools();
 const dir = mkdtempSync(join(tmpdir(), 'portico-prof-'));
 process.env.PORTICO_PROF = dir;
 const backend = start('backend', binary('nginx'), ['-p', dir, '-c', nginxBackendConf(dir), '-g', 'daemon off;']);
 const portico = await startPortico(dir, 1);
 try {
-  await portico.configure(singleRoute(19013));
+  await portico.configure(singleRoute(19013, 19014));
   await waitForPort('127.0.0.1', BACKEND_PORT);
-  await wrk('http://127.0.0.1:19013/', { threads: 2, connections: 64, seconds: 2 });
-  const result = await wrk('http://127.0.0.1:19013/', { threads: 2, connections: 64, seconds: 8 });
+  const url = `http://127.0.0.1:${tcp ? 19014 : 19013}/`;
+  await wrk(url, { threads: 2, connections: 64, seconds: 2, close });
+  const result = await wrk(url, { threads: 2, connections: 64, seconds: 8, close });
   console.log(`requests/s under profile (1 shard): ${result.rps}, non-2xx ${result.non2xx}`);
 } finally {
   portico.publisher.close();
@@ -74,7 +81,7 @@ console.log('self time by owner:');
 for (const [owner, hits] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 10))
   console.log(`${((100 * hits) / total).toFixed(1).padStart(5)}%  ${owner}`);
 console.log('hottest functions:');
-const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.argv[2] ?? 40));
+const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, topCount);
 for (const [key, hits] of top) console.log(`${((100 * hits) / total).toFixed(1).padStart(5)}%  ${key}`);
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

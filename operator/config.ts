@@ -50,6 +50,8 @@ export interface OperatorConfig {
   internalPorts?: string;
   /** Where the data plane binds them (default 0.0.0.0; `::` for IPv6 or dual-stack pods). */
   bindAddress?: string;
+  /** OTLP/HTTP collector for the operator's reconcile traces (e.g. http://jaeger:4318); absent: no traces. */
+  tracesEndpoint?: string;
 }
 
 export const DEFAULT_SERVICE_SELECTOR: Readonly<Record<string, string>> = Object.freeze({
@@ -79,7 +81,9 @@ export const OPERATOR_USAGE = `portico operator
   --service-namespace NS     where the Gateways' Services go: the data-plane pods' namespace (env POD_NAMESPACE)
   --service-selector K=V,..  labels of the data-plane pods (default app.kubernetes.io/name=portico)
   --internal-ports A-B       ports the data plane binds for listener ports (default ${DEFAULT_INTERNAL_PORTS})
-  --bind-address IP          where it binds them (default ${DEFAULT_BIND_ADDRESS}; :: for IPv6 pods)`;
+  --bind-address IP          where it binds them (default ${DEFAULT_BIND_ADDRESS}; :: for IPv6 pods)
+  --traces-endpoint URL      OTLP/HTTP collector for a trace per reconcile pass (env OTEL_EXPORTER_OTLP_ENDPOINT;
+                             default none: no traces)`;
 
 /** "15s", "500ms", "1m" or a number of milliseconds. */
 export function parseDuration(text: string, flag: string): number {
@@ -113,6 +117,7 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
       'service-selector': { type: 'string' },
       'internal-ports': { type: 'string' },
       'bind-address': { type: 'string' },
+      'traces-endpoint': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -140,7 +145,15 @@ export function readOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Read
     logLevel: values['log-level'] ?? env.PORTICO_LOG_LEVEL ?? 'info',
     ...kubernetesSettings(values, env),
     ...serviceSettings(values, env, mode),
+    ...tracesSettings(values['traces-endpoint'] ?? env.OTEL_EXPORTER_OTLP_ENDPOINT),
   });
+}
+
+function tracesSettings(endpoint: string | undefined): { tracesEndpoint?: string } {
+  if (endpoint === undefined || endpoint === '') return {};
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol))
+    throw new Error(`--traces-endpoint must be a URL like http://jaeger:4318, got "${endpoint}"`);
+  return { tracesEndpoint: endpoint };
 }
 
 /** `k=v,k2=v2` → labels. */

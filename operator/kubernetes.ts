@@ -28,7 +28,9 @@ import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
 import type { TranslateOptions } from './gateway/options.ts';
 import { ConsoleHub } from './console/hub.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
+import { ListenerCertificates } from './runtime/certificates.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import { OperatorTracing } from './runtime/tracing.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
@@ -88,10 +90,14 @@ async function assemble(
 ): Promise<KubernetesOperator> {
   const store = new ResourceStore();
   const metrics = new OperatorMetrics();
+  const certificates = new ListenerCertificates(store);
   const translator = createTranslator(config.translatorThreads);
   shutdown.add('translator', () => translator.close());
+  const tracing =
+    config.tracesEndpoint === undefined ? undefined : new OperatorTracing(config.tracesEndpoint, config.instance);
+  if (tracing !== undefined) shutdown.add('trace export', () => tracing.shutdown(), 3000);
 
-  const writer = new StatusWriter({ client, fieldManager: FIELD_MANAGER, log });
+  const writer = new StatusWriter({ client, fieldManager: FIELD_MANAGER, log, observe: metrics.statusWrite });
   const events = new EventRecorder({
     client,
     reportingController: config.controllerName,
@@ -132,6 +138,8 @@ async function assemble(
 
   let reconciler: Reconciler | null = null;
   let elector: LeaderElector | null = null;
+  metrics.statusQueue(() => statuses.depth);
+  metrics.certificates(() => certificates.list());
   registerKubernetesMetrics(metrics.registry, { elector: () => elector, provider: () => provider, writer, events });
   const consoleHub = new ConsoleHub({
     mode: 'kubernetes',
@@ -204,6 +212,7 @@ async function assemble(
     statuses,
     services: services ?? undefined,
     metrics,
+    tracing,
     log,
     options,
   });

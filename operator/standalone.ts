@@ -7,7 +7,9 @@ import { SUPPORTED_FEATURES } from '../shared/features.ts';
 import { ConsoleHub } from './console/hub.ts';
 import { FileProvider } from './standalone/file-provider.ts';
 import { startOperatorAdmin } from './runtime/admin-server.ts';
+import { ListenerCertificates } from './runtime/certificates.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import { OperatorTracing } from './runtime/tracing.ts';
 import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
@@ -31,8 +33,12 @@ export function supportedFeatures(): string[] {
 export async function startStandalone(config: Readonly<OperatorConfig>, log: Logger): Promise<Standalone> {
   const store = new ResourceStore();
   const metrics = new OperatorMetrics();
+  const certificates = new ListenerCertificates(store);
+  metrics.certificates(() => certificates.list());
   const statuses = new StatusBoard(log, config.controllerName);
   const translator = createTranslator(config.translatorThreads);
+  const tracing =
+    config.tracesEndpoint === undefined ? undefined : new OperatorTracing(config.tracesEndpoint, config.instance);
   let reconciler: Reconciler | null = null;
   const files = new FileProvider(config.dir, store, log);
   const consoleHub = new ConsoleHub({
@@ -48,6 +54,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
     publisher,
     statuses,
     metrics,
+    tracing,
     log,
     options: {
       controllerName: config.controllerName,
@@ -82,6 +89,7 @@ export async function startStandalone(config: Readonly<OperatorConfig>, log: Log
       await new Promise<void>((resolve) => admin.server.close(() => resolve()));
       admin.server.closeAllConnections();
       await translator.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -19,9 +19,11 @@ export interface PorticoUnderTest {
 
 export async function startPortico(dir: string, shards: number): Promise<PorticoUnderTest> {
   const socket = join(dir, 'dataplane.sock');
+  // Through the `portico` command, as a user runs it: the bench keeps working whatever serves HTTP/1.1 inside.
   const process_ = start('portico', process.execPath, [
     ...(process.env.PORTICO_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PORTICO_PROF] : []),
-    join(ROOT, 'dataplane/main.ts'),
+    join(ROOT, 'bin/portico.ts'),
+    'dataplane',
     '--shards',
     String(shards),
     '--socket',
@@ -80,16 +82,36 @@ function route(
   };
 }
 
-/** One listener, one catch-all route. */
-export function singleRoute(port: number): SnapshotRecords {
+const tcpBackendRecord = {
+  key: 'bench/backend:80/tcp',
+  source: { kind: 'Service', namespace: 'bench', name: 'backend', port: 80 },
+  protocol: 'tcp' as const,
+  endpoints: [{ address: '127.0.0.1', port: BACKEND_PORT }],
+};
+
+/** One listener, one catch-all route; with `tcpPort`, also a TCP listener whose TCPRoute goes to the same backend. */
+export function singleRoute(port: number, tcpPort?: number): SnapshotRecords {
   const l = listener(port);
-  return {
+  const records: SnapshotRecords = {
     listeners: [l],
     httpRoutes: [route('httproute/bench/all', l.key, [], { type: 'PathPrefix', value: '/' }, 0)],
     streamRoutes: [],
     backends: [backendRecord],
     certificates: [],
   };
+  if (tcpPort !== undefined) {
+    const t = { ...listener(tcpPort), protocol: 'TCP' as const };
+    records.listeners.push(t);
+    records.backends.push(tcpBackendRecord);
+    records.streamRoutes.push({
+      key: 'tcproute/bench/all',
+      source: { kind: 'TCPRoute', namespace: 'bench', name: 'all' },
+      rank: 0,
+      parents: [{ listenerKey: t.key, hostnames: [] }],
+      backends: [{ backendKey: tcpBackendRecord.key, weight: 1, filters: [] }],
+    });
+  }
+  return records;
 }
 
 /** `hosts` × `pathsPerHost` routes: a third Exact, the rest PathPrefix, a third of those with a header match too. */

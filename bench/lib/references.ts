@@ -1,13 +1,17 @@
 // Configurations of the reference servers, written to a scratch directory: the nginx backend every proxy forwards
 // to, and nginx and HAProxy as proxies with the same worker count as Portico's shards and upstream keep-alive on.
 
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BACKEND_PORT = 19000;
 
 export function nginxBackendConf(dir: string): string {
   const path = join(dir, 'backend.conf');
+  // /1m: a 1 MiB body, for bulk transfers (bench/tcp-relay.ts).
+  // nginx's workers run as an unprivileged user: they must be able to read it.
+  writeFileSync(join(dir, '1m.bin'), Buffer.alloc(1024 * 1024, 0x61), { mode: 0o644 });
+  chmodSync(dir, 0o755);
   writeFileSync(
     path,
     `worker_processes 1;
@@ -17,7 +21,11 @@ events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 100000000;
-  server { listen 127.0.0.1:${BACKEND_PORT} reuseport backlog=4096; location / { return 200 "hello world\\n"; } }
+  server {
+    listen 127.0.0.1:${BACKEND_PORT} reuseport backlog=4096;
+    location / { return 200 "hello world\\n"; }
+    location = /1m { alias ${dir}/1m.bin; default_type application/octet-stream; }
+  }
 }
 `,
   );
@@ -59,6 +67,25 @@ http {
   server_names_hash_bucket_size 128;
   upstream be { server 127.0.0.1:${BACKEND_PORT}; keepalive 128; keepalive_requests 100000000; }
   ${servers}
+}
+`,
+  );
+  return path;
+}
+
+const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+/** nginx `stream` as a TCP proxy to the backend (Debian's libnginx-mod-stream), the reference for TCPRoute. */
+export function nginxStreamConf(dir: string, port: number, workers: number): string {
+  const path = join(dir, `stream-${port}.conf`);
+  writeFileSync(
+    path,
+    `${existsSync(STREAM_MODULE) ? `load_module ${STREAM_MODULE};\n` : ''}worker_processes ${workers};
+pid ${dir}/stream-${port}.pid;
+error_log ${dir}/stream-${port}-error.log warn;
+events { worker_connections 8192; }
+stream {
+  server { listen 127.0.0.1:${port} reuseport backlog=4096; proxy_pass 127.0.0.1:${BACKEND_PORT}; }
 }
 `,
   );

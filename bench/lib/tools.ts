@@ -2,8 +2,15 @@
 // not (the benchmark compares Portico with nginx and HAProxy in the same run, on the same machine).
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
-const PACKAGES: Record<string, string> = { wrk: 'wrk', nginx: 'nginx-light', haproxy: 'haproxy' };
+// nginx's stream module (the TCP reference) is a separate package on Debian.
+const PACKAGES: Record<string, string[]> = {
+  wrk: ['wrk'],
+  nginx: ['nginx'],
+  haproxy: ['haproxy'],
+  'nginx-stream': ['libnginx-mod-stream'],
+};
 
 function has(command: string): boolean {
   return (
@@ -12,9 +19,12 @@ function has(command: string): boolean {
 }
 
 export function ensureTools(): void {
-  const missing = Object.keys(PACKAGES).filter((c) => !has(c));
+  const missing = Object.keys(PACKAGES).filter((c) =>
+    c === 'nginx-stream' ? !existsSync('/usr/lib/nginx/modules/ngx_stream_module.so') && has('apt-get') : !has(c),
+  );
   if (missing.length === 0) return;
-  console.log(`installing ${missing.map((m) => PACKAGES[m]).join(' ')} from Debian's packages…`);
+  const packages = missing.flatMap((m) => PACKAGES[m]);
+  console.log(`installing ${packages.join(' ')} from Debian's packages…`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], {
@@ -23,7 +33,7 @@ export function ensureTools(): void {
   });
   execFileSync(
     sudo[0] ?? 'apt-get',
-    [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', ...missing.map((m) => PACKAGES[m])],
+    [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', ...packages],
     { stdio: 'inherit', env },
   );
 }

@@ -1,4 +1,5 @@
-// TCP listener sockets: every connection goes to the listener's route (TCPRoute).
+// TCP listener sockets: every connection goes to the listener's route (TCPRoute). Half-open connections are allowed,
+// so that a client's FIN is forwarded to the backend instead of being answered here (see tcp-proxy.ts).
 
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
@@ -12,7 +13,7 @@ export function createTcpListener(
   context: Omit<StreamContext, 'listenerKey'>,
 ): ListeningServer {
   const connections = new Set<Socket>();
-  const server = createServer({ noDelay: true }, (socket) => {
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
     const listener = binding.table.listenerList[0];

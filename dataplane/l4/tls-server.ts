@@ -34,17 +34,22 @@ export function createTlsListener(
   });
   terminator.on('tlsClientError', (_error, socket) => socket.destroy());
 
-  const server = createServer({ noDelay: true }, (socket) => {
+  // Half-open connections are allowed for the forwarded streams (a FIN is relayed, not answered); a connection handed
+  // to the HTTPS server gets Node's default back.
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.setTimeout(HELLO_TIMEOUT_MS, () => socket.destroy());
+    const onEnd = () => socket.destroy();
+    socket.once('end', onEnd);
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
       const hello = parseClientHello(head);
       if (hello.state === 'incomplete' && head.length <= MAX_CLIENT_HELLO + 5) return;
       socket.off('data', onData);
+      socket.off('end', onEnd);
       socket.setTimeout(0);
       if (hello.state !== 'ok') return void socket.destroy();
       const sni = hello.serverName ?? '';
@@ -53,6 +58,7 @@ export function createTlsListener(
       const protocol = listener.listener.protocol;
       if (protocol === 'HTTPS' && https !== null) {
         socket.pause();
+        socket.allowHalfOpen = false;
         socket.unshift(head);
         (https.server as unknown as { emit(e: 'connection', s: Socket): void }).emit('connection', socket);
       } else if (protocol === 'TLS' && listener.listener.tls?.mode === 'Passthrough') {

@@ -22,6 +22,31 @@ export interface StatusWriterOptions {
   maxConflicts?: number;
   /** Time to the response of each write. Default 10 s. */
   timeoutMs?: number;
+  /** Called after every request with its kind, outcome and duration (the operator's status-write histogram). */
+  observe?: (
+    request: 'apply' | 'update' | 'read',
+    outcome: 'written' | 'conflict' | 'gone' | 'error',
+    seconds: number,
+  ) => void;
+}
+
+/** Times `run` and reports it to `observe`: written, or the outcome its error means (404 gone, 409 conflict). */
+async function timed<T>(
+  observe: StatusWriterOptions['observe'],
+  request: 'apply' | 'update' | 'read',
+  run: () => Promise<T>,
+): Promise<T> {
+  if (observe === undefined) return run();
+  const started = performance.now();
+  try {
+    const result = await run();
+    observe(request, 'written', (performance.now() - started) / 1000);
+    return result;
+  } catch (error) {
+    const outcome = isApiError(error, 404) ? 'gone' : isApiError(error, 409) ? 'conflict' : 'error';
+    observe(request, outcome, (performance.now() - started) / 1000);
+    throw error;
+  }
 }
 
 export interface StatusWriterStats {
@@ -50,12 +75,14 @@ export class StatusWriter {
     const metadata = resource.namespaced ? { name: ref.name, namespace: ref.namespace } : { name: ref.name };
     this.stats.applies++;
     try {
-      return await client.request<ApiObject>('PATCH', objectPath(resource, ref, 'status'), {
-        query: { fieldManager, force: true },
-        body: { apiVersion: apiVersionOf(resource), kind: resource.kind, metadata, status },
-        contentType: CONTENT_TYPE.apply,
-        timeoutMs: this.#options.timeoutMs ?? 10_000,
-      });
+      return await timed(this.#options.observe, 'apply', () =>
+        client.request<ApiObject>('PATCH', objectPath(resource, ref, 'status'), {
+          query: { fieldManager, force: true },
+          body: { apiVersion: apiVersionOf(resource), kind: resource.kind, metadata, status },
+          contentType: CONTENT_TYPE.apply,
+          timeoutMs: this.#options.timeoutMs ?? 10_000,
+        }),
+      );
     } catch (error) {
       if (isApiError(error, 404)) {
         this.stats.gone++;
@@ -82,7 +109,9 @@ export class StatusWriter {
     for (let conflicts = 0; ; ) {
       if (object === undefined) {
         try {
-          object = await client.request<ApiObject>('GET', objectPath(resource, ref), { timeoutMs });
+          object = await timed(this.#options.observe, 'read', () =>
+            client.request<ApiObject>('GET', objectPath(resource, ref), { timeoutMs }),
+          );
         } catch (error) {
           if (!isApiError(error, 404)) throw error;
           this.stats.gone++;
@@ -93,12 +122,15 @@ export class StatusWriter {
       if (next === undefined) return { written: false, object };
       this.stats.updates++;
       try {
-        const written = await client.request<ApiObject>('PATCH', objectPath(resource, ref, 'status'), {
-          query: { fieldManager },
-          body: { metadata: { resourceVersion: object.metadata?.resourceVersion }, status: next },
-          contentType: CONTENT_TYPE.mergePatch,
-          timeoutMs,
-        });
+        const patch = { metadata: { resourceVersion: object.metadata?.resourceVersion }, status: next };
+        const written = await timed(this.#options.observe, 'update', () =>
+          client.request<ApiObject>('PATCH', objectPath(resource, ref, 'status'), {
+            query: { fieldManager },
+            body: patch,
+            contentType: CONTENT_TYPE.mergePatch,
+            timeoutMs,
+          }),
+        );
         return { written: true, object: written };
       } catch (error) {
         if (isApiError(error, 404)) {

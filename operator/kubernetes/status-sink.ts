@@ -117,6 +117,11 @@ export class KubernetesStatusSink implements StatusSink {
     });
   }
 
+  /** Status writes queued or running (the operator's status-queue-depth gauge). */
+  get depth(): number {
+    return this.#queue.length + this.#queue.processing;
+  }
+
   get isLeader(): boolean {
     return this.#leader;
   }

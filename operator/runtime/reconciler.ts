@@ -18,6 +18,7 @@ import type { StatusSink } from '../status/status-board.ts';
 import type { ChangeFeed, ResourceStore } from '../store/resource-store.ts';
 import type { TranslationUpdate, Translator } from './translator.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { OperatorTracing } from './tracing.ts';
 
 export interface ReconcilerDeps {
   store: ResourceStore;
@@ -27,6 +28,8 @@ export interface ReconcilerDeps {
   /** Where the Gateways' Services go (service mode, Kubernetes): every Service after every pass. */
   services?: { update(services: readonly GatewayService[]): void };
   metrics: OperatorMetrics;
+  /** A trace per pass (translate, publish, the data plane's apply) when tracing is configured. */
+  tracing?: OperatorTracing;
   log: Logger;
   /** Options for every translation; `now`, `previousAddresses` and `previousPorts` are filled in per pass. */
   options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'>;
@@ -102,6 +105,7 @@ export class Reconciler {
     const { store, translator, publisher, metrics, log, options } = this.#deps;
     const revision = store.revision;
     const started = performance.now();
+    const tracedStart = this.#deps.tracing?.now() ?? 0;
     const now = (this.#deps.clock ?? (() => new Date()))();
     const update = await translator.translate(this.#feed, {
       ...options,
@@ -110,6 +114,7 @@ export class Reconciler {
       previousPorts: this.#ports,
     });
     const translateMs = performance.now() - started;
+    const translatedAt = this.#deps.tracing?.now() ?? 0;
     this.#addresses = update.addresses;
     this.#ports = update.ports;
     this.#deps.services?.update(update.services);
@@ -135,7 +140,19 @@ export class Reconciler {
         'the data plane refused the configuration; it keeps serving the previous one',
       );
     }
-    metrics.observePass(published.outcome, translateMs, publishMs);
+    metrics.observePass(published.outcome, translateMs, publishMs, applyMs);
+    this.#deps.tracing?.pass({
+      revision,
+      startMs: tracedStart,
+      translatedMs: translatedAt,
+      answeredMs: this.#deps.tracing.now(),
+      applyMs,
+      outcome: published.outcome,
+      generation: published.outcome === 'ack' ? published.ack.generation : undefined,
+      nackReason: published.outcome === 'nack' ? published.nack.reason : undefined,
+      mode: update.mode,
+      translatedRoutes: update.translatedRoutes,
+    });
     log.debug(
       {
         revision,

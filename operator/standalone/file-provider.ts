@@ -77,6 +77,7 @@ export class FileProvider {
   #burstStart = 0;
   #timer: NodeJS.Timeout | null = null;
   #clock: () => Date;
+  #flushing = false;
 
   constructor(dir: string, store: ResourceStore, log: Logger, clock: () => Date = () => new Date()) {
     this.#dir = dir;
@@ -110,6 +111,11 @@ export class FileProvider {
     });
   }
 
+  /** True while changed files wait to be read or are being read (tests wait for the folder to be read). */
+  get busy(): boolean {
+    return this.#timer !== null || this.#flushing;
+  }
+
   stop(): void {
     this.#watcher?.close();
     if (this.#timer !== null) clearTimeout(this.#timer);
@@ -119,7 +125,12 @@ export class FileProvider {
     this.#timer = null;
     const files = [...this.#pending];
     this.#pending.clear();
-    for (const file of files) await this.#load(file);
+    this.#flushing = true;
+    try {
+      for (const file of files) await this.#load(file);
+    } finally {
+      this.#flushing = false;
+    }
   }
 
   async #list(dir: string): Promise<string[]> {

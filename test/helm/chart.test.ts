@@ -69,6 +69,7 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
       [['--set', 'watchNamespaces[0]=Team_A'], /\/watchNamespaces\/0/],
       [['--set', 'operator.resources.requests.memory=lots'], /memory/],
       [['--set', 'controllerName=no-slash'], /\/controllerName/],
+      [['--set', 'tracing.endpoint=jaeger:4318'], /\/tracing\/endpoint/],
     ];
     for (const binary of ['helm', 'helm3'] as const)
       for (const [args, message] of cases) {
@@ -147,6 +148,7 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
         gatewayClass: { name: 'edge' },
         logLevel: 'debug',
         accessLog: true,
+        tracing: { endpoint: 'http://jaeger:4318' },
         metrics: { serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'prom' } } },
         operator: { extraArgs: ['--translator-threads=0'], extraEnv: [{ name: 'A', value: 'b' }] },
         dataplaneContainer: { extraArgs: ['--shards=4'], readinessProbe: null },
@@ -170,6 +172,7 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
       '--bind-address=::',
       '--log-level=debug',
       '--translator-threads=0',
+      '--traces-endpoint=http://jaeger:4318',
     ]);
     expect(operator.env.at(-1)).to.deep.equal({ name: 'A', value: 'b' });
     const dataplane = container(objects, 'dataplane');

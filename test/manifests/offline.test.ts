@@ -106,11 +106,19 @@ describe('install files (offline checks)', () => {
       'portico_dataplane_config_total',
       'portico_dataplane_shards_ready',
       'portico_operator_reconcile_seconds_bucket',
+      'portico_operator_reconcile_total',
+      'portico_operator_config_refused',
+      'portico_operator_status_write_seconds_bucket',
+      'portico_operator_status_queue_depth',
+      'portico_operator_leader',
+      'portico_operator_watch',
+      'portico_listener_certificate_expiry_timestamp_seconds',
     ]);
     const sources = [
       read('dataplane/shard/metrics.ts'),
       read('dataplane/supervisor/supervisor.ts'),
       read('operator/runtime/metrics.ts'),
+      read('operator/kubernetes/metrics.ts'),
     ].join('\n');
     for (const panel of dashboard.panels) {
       for (const target of panel.targets) {

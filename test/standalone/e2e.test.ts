@@ -67,8 +67,15 @@ describe('standalone mode end to end', function () {
   let b: EchoServer;
 
   async function settled(): Promise<void> {
-    // Wait until the reconciler has published what the store holds now (file events settle first).
+    // Wait until the reconciler has published what the store holds now. File events settle first: at least 150 ms,
+    // then until the provider has read what changed and the store stops moving (under load an event can arrive late).
     await new Promise((r) => setTimeout(r, 150));
+    for (let stable = 0, last = -1, deadline = Date.now() + 5000; stable < 3 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 30));
+      const revision = operator.store.revision;
+      stable = operator.files.busy || revision !== last ? 0 : stable + 1;
+      last = revision;
+    }
     await operator.reconciler.whenPublished(operator.store.revision);
   }
 
@@ -242,6 +249,8 @@ ${routeYaml('blocked-route', '/', 'svc-a').replace('name: gw', 'name: blocked')}
       )?.listeners?.[0];
       return listener?.conditions.find((c) => c.type === 'Programmed');
     };
+    for (const until = Date.now() + 10_000; programmed()?.status !== 'False' && Date.now() < until; )
+      await new Promise((r) => setTimeout(r, 100));
     expect(programmed()?.status).to.equal('False');
     expect(programmed()?.message).to.match(/EADDRINUSE/);
     await new Promise<void>((r) => blocker.close(() => r()));

@@ -1,0 +1,86 @@
+// The certificates Gateway listeners reference, with their expiry, for the certificate-expiry metric and alert. Read
+// from the store at scrape time: the Gateways' `spec.listeners[].tls.certificateRefs` (core Secrets), each Secret's
+// `tls.crt` parsed once per content (node:crypto X509Certificate; the first certificate of the chain, the leaf).
+// It does not judge the Gateway (accepted or not, class ours or not): the translator does that; a certificate that is
+// referenced and expires is worth an alert either way. ListenerSet listeners are not covered yet.
+// Must not: write to the store; parse a Secret again when it did not change.
+
+import { X509Certificate } from 'node:crypto';
+import type { KubeObject } from '../gateway/resources.ts';
+import type { ChangeFeed, ResourceStore } from '../store/resource-store.ts';
+import type { CertificateExpiry } from './metrics.ts';
+
+interface CertificateRef {
+  group?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
+function secretText(secret: KubeObject): string | undefined {
+  const data = secret.data?.['tls.crt'];
+  if (typeof data === 'string') return Buffer.from(data, 'base64').toString('utf8');
+  const plain = secret.stringData?.['tls.crt'];
+  return typeof plain === 'string' ? plain : undefined;
+}
+
+export class ListenerCertificates {
+  readonly #store: ResourceStore;
+  readonly #feed: ChangeFeed;
+  readonly #gateways = new Set<string>();
+  /** Secret key → [the tls.crt it was parsed from, notAfter]. */
+  readonly #parsed = new Map<string, [string, number]>();
+
+  constructor(store: ResourceStore) {
+    this.#store = store;
+    this.#feed = store.feed();
+  }
+
+  list(): CertificateExpiry[] {
+    const changes = this.#feed.take();
+    for (const [key, object] of changes.upserted) if (object.kind === 'Gateway') this.#gateways.add(key);
+    for (const key of changes.removed) {
+      this.#gateways.delete(key);
+      this.#parsed.delete(key);
+    }
+    const out: CertificateExpiry[] = [];
+    for (const key of this.#gateways) {
+      const gateway = this.#store.get(key);
+      const namespace = gateway?.metadata?.namespace ?? 'default';
+      const name = `${namespace}/${gateway?.metadata?.name ?? ''}`;
+      const listeners: unknown = gateway?.spec?.listeners;
+      if (!Array.isArray(listeners)) continue;
+      for (const listener of listeners) {
+        const refs: unknown = listener?.tls?.certificateRefs;
+        if (!Array.isArray(refs)) continue;
+        for (const ref of refs as CertificateRef[]) {
+          if ((ref.group ?? '') !== '' || (ref.kind ?? 'Secret') !== 'Secret' || ref.name === undefined) continue;
+          const secretKey = `Secret/${ref.namespace ?? namespace}/${ref.name}`;
+          out.push({
+            gateway: name,
+            listener: String(listener.name),
+            secret: `${ref.namespace ?? namespace}/${ref.name}`,
+            notAfter: this.#notAfter(secretKey),
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  #notAfter(secretKey: string): number {
+    const secret = this.#store.get(secretKey);
+    const text = secret === undefined ? undefined : secretText(secret);
+    if (text === undefined) return Number.NaN;
+    const cached = this.#parsed.get(secretKey);
+    if (cached !== undefined && cached[0] === text) return cached[1];
+    let notAfter = Number.NaN;
+    try {
+      notAfter = Math.floor(Date.parse(new X509Certificate(text).validTo) / 1000);
+    } catch {
+      // not a certificate: NaN, and the translator reports the listener's invalid reference
+    }
+    this.#parsed.set(secretKey, [text, notAfter]);
+    return notAfter;
+  }
+}
