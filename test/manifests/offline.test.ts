@@ -26,6 +26,35 @@ describe('install files (offline checks)', () => {
     expect(check(config), JSON.stringify(check.errors, null, 1)).to.equal(true);
   });
 
+  it('skaffold.yaml has a helm profile installing charts/portico in place of the kustomize manifests', () => {
+    const config = parse(read('skaffold.yaml'));
+    const profile = config.profiles.find((p: { name: string }) => p.name === 'helm');
+    expect(profile, 'profile helm').to.be.an('object');
+    // Skaffold applies a profile's JSON patches to the main config: each removed path must exist there.
+    for (const patch of profile.patches) {
+      expect(patch.op).to.equal('remove');
+      const [section, field] = patch.path.split('/').slice(1);
+      expect(config[section], patch.path).to.have.property(field);
+    }
+    expect(profile.patches.map((p: { path: string }) => p.path)).to.have.members([
+      '/manifests/kustomize',
+      '/deploy/kubectl',
+    ]);
+    const [release] = profile.deploy.helm.releases;
+    expect(release.chartPath).to.equal('charts/portico');
+    expect(parse(read(`${release.chartPath}/Chart.yaml`)).name).to.equal('portico');
+    // The values it sets exist in the chart (its schema refuses unknown keys, so a stale name would fail the deploy).
+    const schema = JSON.parse(read(`${release.chartPath}/values.schema.json`));
+    for (const key of Object.keys(release.setValueTemplates)) {
+      const [top, sub] = key.split('.');
+      expect(schema.properties[top]?.properties?.[sub], key).to.be.an('object');
+    }
+    expect(release.setValueTemplates['image.repository']).to.equal('{{.IMAGE_REPO_portico}}');
+    const check = new Ajv({ strict: false }).compile(JSON.parse(read('test/manifests/schemas/skaffold-v4beta14.json')));
+    release.chartPth = release.chartPath; // a misspelt release field is refused by the schema
+    expect(check(config)).to.equal(false);
+  });
+
   it('the schema check can fail (a misspelt field is refused)', () => {
     const schema = JSON.parse(read('test/manifests/schemas/skaffold-v4beta14.json'));
     const check = new Ajv({ strict: false }).compile(schema);
