@@ -109,6 +109,8 @@ export class ClientConnection {
   headBytes = false;
   #paused = 0;
   #inMessage = false;
+  /** The client half-closed: no request comes after the ones already received. */
+  #peerEnded = false;
   #sawLineEnd = false;
   #failed: ProxyErrorCode | null = null;
   #rawHeaders: RawHeaders = [];
@@ -197,8 +199,9 @@ export class ClientConnection {
     keepAlive: boolean,
   ): number {
     if (this.#failed !== null) return 1;
+    // Heads longer than one read arrive in parts (kOnHeaders) and the last part here, as node:http reassembles them.
     const all = raw === undefined ? this.#rawHeaders : raw;
-    const target = url === undefined ? this.#url : this.#url + url;
+    const target = url === undefined || url === '' ? this.#url : url;
     this.#rawHeaders = [];
     this.#url = '';
     this.#inMessage = true;
@@ -210,7 +213,6 @@ export class ClientConnection {
     // RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with more than one, is refused.
     if (hostCount > 1) return this.#refuse(request, 'DUPLICATE_HOST');
     if (hostCount === 0 && minor === 1) return this.#refuse(request, 'BAD_REQUEST');
-    if (!keepAlive) this.closing = true;
     const websocket = upgrade && typeof headers.upgrade === 'string' && headers.upgrade.toLowerCase() === 'websocket';
     if (this.current === null) {
       this.current = request;
@@ -247,6 +249,9 @@ export class ClientConnection {
   }
 
   #onMessageComplete(): void {
+    // Request trailers arrive through kOnHeaders too: they are not forwarded, and must not leak into the next head.
+    this.#rawHeaders = [];
+    this.#url = '';
     this.#inMessage = false;
     this.#sawLineEnd = false;
     const request = this.#parsing;
@@ -263,7 +268,14 @@ export class ClientConnection {
     this.pause(PAUSE_PIPELINE);
     const current = this.current;
     if (current === null) return this.#answerFailure();
-    if (current !== this.#parsing) return; // a later pipelined request failed: answered after the ones before it
+    if (current !== this.#parsing) {
+      // A later pipelined request failed (its body, or the end of input in it): it is never served; the 400 comes
+      // after the responses to the requests before it.
+      const i = this.#parsing === null ? -1 : this.queue.indexOf(this.#parsing);
+      if (i !== -1) this.queue.splice(i, 1);
+      this.#parsing = null;
+      return;
+    }
     // The body of the request being served is malformed: it cannot be forwarded; answer now if nothing was sent.
     this.#parsing = null;
     current.sink?.onClientClose();
@@ -306,6 +318,8 @@ export class ClientConnection {
   /** The response to `request` is complete on the wire. */
   finish(request: H1Request): void {
     request.responded = true;
+    // `Connection: close` (or HTTP/1.0 without keep-alive): this was the last request of the connection.
+    if (!request.keepAlive) this.closing = true;
     this.engine.logRequest(request, true);
     if (request !== this.current) return;
     // The next request starts once this one's body is read too (its bytes precede the next request's).
@@ -314,7 +328,11 @@ export class ClientConnection {
 
   #next(): void {
     this.current = null;
+    // Bytes after the last request that llhttp refused (data after `Connection: close` included) get their 400
+    // before the connection ends, as node:http answers them.
+    if (this.closing && this.queue.length === 0 && this.#failed !== null) return this.#answerFailure();
     if (this.closing) return void this.socket.end();
+    if (this.#peerEnded && this.queue.length === 0 && this.#failed === null) return void this.socket.end();
     const next = this.queue.shift();
     if (next !== undefined) {
       this.current = next;
@@ -327,9 +345,21 @@ export class ClientConnection {
   }
 
   #onEnd(): void {
-    // A client that half-closes gets the responses it is owed, then the connection ends.
-    this.closing = true;
-    if (this.current === null) this.socket.end();
+    // A client that half-closes gets the responses it is owed (pipelined ones included), then the connection ends;
+    // a request it left unfinished is refused as node:http refuses it (llhttp's verdict on the end of input).
+    this.#peerEnded = true;
+    if (this.#sniffed !== null) {
+      // The input ended inside what could have been the HTTP/2 preface: it is an HTTP/1.1 request after all.
+      const bytes = this.#sniffed;
+      this.#sniffed = null;
+      this.#h2c = null;
+      this.onData(bytes);
+    }
+    if (this.#failed === null) {
+      const error = this.parser.finish();
+      if (error !== undefined) return this.#fail(error.code);
+    }
+    if (this.current === null && this.queue.length === 0) this.socket.end();
   }
 
   #onClose(): void {

@@ -28,7 +28,8 @@ export function createHttpListener(binding: SocketBinding, engine: Engine, routi
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
-  const server = createNetServer({ noDelay: true }, (socket: Socket) => {
+  // Half-open: a client that half-closes after its requests still gets its responses (as node:http allows).
+  const server = createNetServer({ noDelay: true, allowHalfOpen: true }, (socket: Socket) => {
     (socket as unknown as BoundSocket)[kBinding] = binding;
     engine.accept(socket, binding, h2c);
   });
