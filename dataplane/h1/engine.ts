@@ -73,8 +73,19 @@ export class Engine {
     new ClientConnection(this, socket, binding, h2c);
   }
 
-  /** Routes a request and answers it, forwards it, or opens its tunnel. */
+  /** Routes a request and answers it or forwards it; a bug of ours answers 500 and is logged, never a crash. */
   serve(request: H1Request): void {
+    try {
+      this.#serve(request);
+    } catch (error) {
+      this.log.error({ err: error, target: clip(request.target) }, 'request handler failed');
+      if (request.responseStarted) return void request.connection.socket.destroy();
+      const answer = PROXY_ERRORS.INTERNAL;
+      this.answer(request, null, answer.status, null, answer.body);
+    }
+  }
+
+  #serve(request: H1Request): void {
     const connection = request.connection;
     const headers = request.headers;
     const routed = routeRequest(
