@@ -111,6 +111,14 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     this.request.connection.resumeBody();
   }
 
+  onUpstreamReadStart(): void {
+    this.request.connection.socket.cork();
+  }
+
+  onUpstreamReadEnd(): void {
+    this.request.connection.socket.uncork();
+  }
+
   onClientDrain(): void {
     this.connection?.socket.resume();
   }

@@ -20,6 +20,9 @@ export interface UpstreamHandler {
   /** The connection failed; `code` is a socket error code, or an llhttp one (HPE_…) for a malformed response. */
   onUpstreamError(code: string): void;
   onUpstreamDrain(): void;
+  /** Around each read of the upstream: what it writes to the client in between goes out in one system call. */
+  onUpstreamReadStart(): void;
+  onUpstreamReadEnd(): void;
 }
 
 export interface PoolClient {
@@ -86,9 +89,12 @@ export class UpstreamConnection {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.handler === null) return void this.socket.destroy(); // bytes nobody asked for: not reusable
+    const handler = this.handler;
+    if (handler === null) return void this.socket.destroy(); // bytes nobody asked for: not reusable
     this.received += chunk.length;
+    handler.onUpstreamReadStart();
     const result = this.parser.execute(chunk);
+    handler.onUpstreamReadEnd();
     if (typeof result !== 'number') this.#fail((result as ParserError).code);
   }
 
