@@ -48,6 +48,8 @@ describe('data plane: the HTTP/1.1 engine', function () {
   let stale: NetServer;
   let firehose: Server;
   let written = 0;
+  let sink: Server;
+  let sinkRequest: import('node:http').IncomingMessage | null = null;
 
   before(async () => {
     h = await startHarness();
@@ -78,6 +80,12 @@ describe('data plane: the HTTP/1.1 engine', function () {
       pump();
     });
     await new Promise<void>((r) => firehose.listen(0, '127.0.0.1', r));
+    // Takes an upload and never reads it: the gateway must stop reading from the client, not buffer the upload.
+    sink = createServer((req) => {
+      sinkRequest = req;
+      req.pause();
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     const l = httpListener('ns/gw/engine', port, { address });
     const backends = [
       backend('ns/echo:80', [['127.0.0.1', echo.port]]),
@@ -85,6 +93,7 @@ describe('data plane: the HTTP/1.1 engine', function () {
       backend('ns/split:80', [['127.0.0.1', portOf(splitter)]]),
       backend('ns/stale:80', [['127.0.0.1', portOf(stale)]]),
       backend('ns/firehose:80', [['127.0.0.1', portOf(firehose)]]),
+      backend('ns/sink:80', [['127.0.0.1', portOf(sink)]]),
     ];
     const routes = [
       httpRoute(
@@ -95,6 +104,7 @@ describe('data plane: the HTTP/1.1 engine', function () {
           rule([prefix('/split')], ['ns/split:80']),
           rule([prefix('/stale')], ['ns/stale:80']),
           rule([prefix('/firehose')], ['ns/firehose:80']),
+          rule([prefix('/sink')], ['ns/sink:80']),
           rule([prefix('/')], ['ns/echo:80']),
         ],
       ),
@@ -105,8 +115,10 @@ describe('data plane: the HTTP/1.1 engine', function () {
     await h?.stop();
     await echo?.close();
     for (const s of [early, splitter, stale]) s?.close();
-    firehose?.closeAllConnections();
-    firehose?.close();
+    for (const s of [firehose, sink]) {
+      s?.closeAllConnections();
+      s?.close();
+    }
   });
 
   it('answers pipelined requests in the order they came, the slow one first', async () => {
@@ -206,5 +218,31 @@ describe('data plane: the HTTP/1.1 engine', function () {
     expect(stalled).to.be.greaterThan(0);
     expect(stalled).to.be.below(48 * 1024 * 1024);
     expect(written - stalled).to.be.below(1024 * 1024);
+  });
+
+  it('holds the client back when the backend stops reading an upload (memory stays bounded)', async () => {
+    const socket = connect(port, address);
+    socket.on('error', () => undefined);
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('POST /sink HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n');
+    const chunk = Buffer.alloc(64 * 1024, 121);
+    let sent = 0;
+    let stop = false;
+    const pump = () => {
+      while (!stop && sent < 1024 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once('drain', pump);
+      }
+    };
+    pump();
+    await new Promise((r) => setTimeout(r, 1500));
+    const stalled = sent;
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    socket.destroy();
+    expect(sinkRequest, 'the upload reached the backend').to.not.equal(null);
+    // A 1 GiB upload stops after the socket buffers on the way fill: the gateway reads no faster than the backend.
+    expect(stalled).to.be.below(48 * 1024 * 1024);
+    expect(sent - stalled).to.be.below(1024 * 1024);
   });
 });
