@@ -105,6 +105,8 @@ export class ClientConnection {
   /** performance.now() when the head in progress began (0: no head in progress). */
   headStart = 0;
   idleSince = 0;
+  /** performance.now() when the engine ended its side of the connection (0: not ended). */
+  endedAt = 0;
   /** Some bytes of the head in progress arrived (a timeout then answers 408 rather than closing silently). */
   headBytes = false;
   #paused = 0;
@@ -288,7 +290,14 @@ export class ClientConnection {
   #answerFailure(): void {
     const error = PROXY_ERRORS[this.#failed as ProxyErrorCode];
     this.engine.countParserError(this.binding, error.status);
-    if (!this.socket.destroyed) this.socket.end(localResponse(error.status, null, error.body, true, false));
+    if (!this.socket.destroyed) this.socket.write(localResponse(error.status, null, error.body, true, false));
+    this.#end();
+  }
+
+  /** Ends our side; a client that keeps its side open (or keeps sending) is cut by the sweep after a grace time. */
+  #end(): void {
+    if (this.endedAt === 0) this.endedAt = performance.now();
+    this.socket.end();
   }
 
   pause(reason: number): void {
@@ -331,8 +340,8 @@ export class ClientConnection {
     // Bytes after the last request that llhttp refused (data after `Connection: close` included) get their 400
     // before the connection ends, as node:http answers them.
     if (this.closing && this.queue.length === 0 && this.#failed !== null) return this.#answerFailure();
-    if (this.closing) return void this.socket.end();
-    if (this.#peerEnded && this.queue.length === 0 && this.#failed === null) return void this.socket.end();
+    if (this.closing) return this.#end();
+    if (this.#peerEnded && this.queue.length === 0 && this.#failed === null) return this.#end();
     const next = this.queue.shift();
     if (next !== undefined) {
       this.current = next;
@@ -348,6 +357,7 @@ export class ClientConnection {
     // A client that half-closes gets the responses it is owed (pipelined ones included), then the connection ends;
     // a request it left unfinished is refused as node:http refuses it (llhttp's verdict on the end of input).
     this.#peerEnded = true;
+    if (this.endedAt !== 0) return void this.socket.destroy();
     if (this.#sniffed !== null) {
       // The input ended inside what could have been the HTTP/2 preface: it is an HTTP/1.1 request after all.
       const bytes = this.#sniffed;
@@ -359,7 +369,7 @@ export class ClientConnection {
       const error = this.parser.finish();
       if (error !== undefined) return this.#fail(error.code);
     }
-    if (this.current === null && this.queue.length === 0) this.socket.end();
+    if (this.current === null && this.queue.length === 0) this.#end();
   }
 
   #onClose(): void {

@@ -172,6 +172,10 @@ export class Engine {
     const headersTimeout = this.options.headersTimeoutMs;
     const keepAlive = this.options.keepAliveTimeoutMs;
     for (const connection of this.connections) {
+      if (connection.endedAt > 0) {
+        if (now - connection.endedAt > headersTimeout) connection.socket.destroy();
+        continue;
+      }
       if (connection.headStart > 0 && now - connection.headStart > headersTimeout && connection.current === null) {
         // A head begun and not finished gets 408 (as node:http answers); a connection that sent nothing is closed.
         this.connections.delete(connection);
