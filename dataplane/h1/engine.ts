@@ -7,6 +7,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { clip, writeAccessLine } from '../core/access-log.ts';
 import { countResponse, routeRequest } from '../core/route.ts';
 import type { Routed } from '../core/route.ts';
 import { PROXY_ERRORS } from '../errors.ts';
@@ -148,22 +149,18 @@ export class Engine {
 
   logRequest(request: H1Request, completed: boolean): void {
     if (!this.accessLog) return;
-    const socket = request.connection.socket;
-    this.log.info(
-      {
-        listener: request.listenerKey,
-        route: request.routeName,
-        method: request.method,
-        host: clip(request.headers.host as string | undefined, 256),
-        path: clip(request.target),
-        status: request.status,
-        ms: Math.round((performance.now() - request.started) * 100) / 100,
-        client: socket.remoteAddress,
-        completed,
-        protocol: `HTTP/1.${request.versionMinor}`,
-      },
-      'access',
-    );
+    writeAccessLine(this.log, {
+      listener: request.listenerKey,
+      route: request.routeName,
+      method: request.method,
+      host: request.headers.host as string | undefined,
+      target: request.target,
+      status: request.status,
+      started: request.started,
+      client: request.connection.socket.remoteAddress,
+      completed,
+      protocol: `HTTP/1.${request.versionMinor}`,
+    });
   }
 
   /** Headers timeout (408, then close) and keep-alive timeout (close) of every connection. */
@@ -214,9 +211,4 @@ export class Engine {
   close(): void {
     clearInterval(this.#timer);
   }
-}
-
-/** Truncated so that one line stays far below PIPE_BUF and cannot be split between threads (see DESIGN.md). */
-function clip(value: string | undefined, max = 512): string | undefined {
-  return value === undefined || value.length <= max ? value : `${value.slice(0, max)}…`;
 }

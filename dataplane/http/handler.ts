@@ -39,7 +39,6 @@ export function createHandler(deps: HandlerDeps) {
     const raw = request.raw;
     const binding = (raw.socket as unknown as BoundSocket)[kBinding];
     if (binding?.draining && raw.httpVersionMajor === 1) reply.header('connection', 'close');
-    if (accessLog && binding !== undefined) logWhenFinished(log, raw, reply.raw, binding.key);
     const routed = routeRequest(
       binding,
       {
@@ -52,6 +51,7 @@ export function createHandler(deps: HandlerDeps) {
       },
       registry,
     );
+    if (accessLog && binding !== undefined) logWhenFinished(log, raw, reply.raw, binding.key, () => routed.routeName);
     if (routed.error !== null) {
       countResponse(metrics, routed, PROXY_ERRORS[routed.error].status);
       return plain(reply, routed.error);
