@@ -252,6 +252,16 @@ export class ClientConnection {
     this.pause(PAUSE_BODY);
   }
 
+  /**
+   * Decides, as the response to `request` starts, whether the connection ends after it (the client asked with
+   * `Connection: close` or HTTP/1.0 without keep-alive, the listener drains, or it was already decided): the
+   * response then says `Connection: close`.
+   */
+  closesAfter(request: H1Request): boolean {
+    if (!request.keepAlive || this.binding.draining) this.closing = true;
+    return this.closing;
+  }
+
   write(data: string | Buffer): boolean {
     return this.socket.write(data);
   }

@@ -134,7 +134,8 @@ export class Engine {
     request.responseStarted = true;
     // A request whose body is still coming cannot leave the connection in step unless it is read: close after.
     if (!request.bodyDone && request.hasBody) connection.closing = true;
-    connection.write(localResponse(status, headers, body, connection.closing, request.method === 'HEAD'));
+    const close = connection.closesAfter(request);
+    connection.write(localResponse(status, headers, body, close, request.method === 'HEAD'));
     connection.finish(request);
   }
 

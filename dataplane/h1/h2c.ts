@@ -80,9 +80,8 @@ class H2cForward implements RequestSink {
     countResponse(this.engine.metrics, this.routed, response.statusCode);
     request.status = response.statusCode;
     request.responseStarted = true;
-    if (connection.binding.draining) connection.closing = true;
     let head = statusLine(response.statusCode) + headerLines(headers);
-    if (connection.closing) head += 'connection: close\r\n';
+    if (connection.closesAfter(request)) head += 'connection: close\r\n';
     const body = response.body;
     if (body instanceof BufferedBody) {
       connection.write(`${head}content-length: ${body.length}\r\n\r\n`);

@@ -180,8 +180,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
         this.chunkedOut = true;
       } else connection.closing = true;
     }
-    if (connection.closing || connection.binding.draining) {
-      connection.closing = true;
+    if (connection.closesAfter(request)) {
       head += 'connection: close\r\n';
     } else if (request.versionMinor === 0) head += 'connection: keep-alive\r\n';
     connection.write(`${head}\r\n`);

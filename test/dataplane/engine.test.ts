@@ -157,6 +157,27 @@ describe('data plane: the HTTP/1.1 engine', function () {
     expect(res).to.not.include('"path":"/head"');
   });
 
+  it('answers a Connection: close request (and an HTTP/1.0 one) with Connection: close, then closes', async () => {
+    for (const request of [
+      'GET /close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      'GET /close HTTP/1.0\r\nHost: x\r\n\r\n',
+    ]) {
+      // A long endAfterMs: the close must come from the gateway.
+      const res = await rawExchange(address, port, request, 10_000);
+      expect(statusesOf(res), request).to.deep.equal([200]);
+      expect(res.slice(0, res.indexOf('\r\n\r\n'))).to.match(/\r\nconnection: close/i);
+    }
+    // A request sent after one that closes the connection is refused as node:http refuses it, and never forwarded.
+    const res = await rawExchange(
+      address,
+      port,
+      'GET /close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n',
+      10_000,
+    );
+    expect(statusesOf(res)).to.deep.equal([200, 400]);
+    expect(echo.received.some((r) => r.path === '/never')).to.equal(false);
+  });
+
   it('relays a 103 Early Hints before the final response', async () => {
     const res = await rawExchange(address, port, 'GET /early HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(statusesOf(res)).to.deep.equal([103, 200]);
