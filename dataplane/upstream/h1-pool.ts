@@ -50,6 +50,8 @@ export class UpstreamConnection {
   /** Bytes of the current response received. */
   received = 0;
   connected = false;
+  /** The backend's `Keep-Alive: timeout=N` hint, less a margin, in ms (0: none): idle longer and it may close. */
+  idleHintMs = 0;
   #trailers: RawHeaders = [];
   #inMessage = false;
 
@@ -65,6 +67,7 @@ export class UpstreamConnection {
       this.#inMessage = status >= 200;
       const all = headers ?? this.#trailers;
       this.#trailers = [];
+      this.idleHintMs = keepAliveHint(all);
       return this.handler === null ? 0 : this.handler.onUpstreamHead(status, all, keepAlive);
     }) as HeadersCompleteCallback;
     parser[HTTPParser.kOnBody] = (chunk: Buffer) => this.handler?.onUpstreamBody(chunk);
@@ -133,6 +136,20 @@ export class UpstreamConnection {
     this.handler = null;
     this.socket.destroy();
   }
+}
+
+/**
+ * A backend that says `Keep-Alive: timeout=N` closes idle connections after N seconds; reusing one at that moment
+ * fails the request (only an idempotent one without a body can be retried). The pool keeps such a connection idle
+ * for at most N seconds less one, as undici does.
+ */
+function keepAliveHint(raw: RawHeaders): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== 10 || raw[i].toLowerCase() !== 'keep-alive') continue;
+    const m = /timeout=(\d+)/i.exec(raw[i + 1]);
+    if (m !== null) return Math.max(Number(m[1]) * 1000 - 1000, 1);
+  }
+  return 0;
 }
 
 function onConnected(this: Socket): void {
@@ -206,7 +223,9 @@ export class H1Pool {
       connection.reused = true;
       return next.onPoolConnection(connection);
     }
-    connection.socket.setTimeout(this.#options.keepAliveTimeoutMs);
+    const hint = connection.idleHintMs;
+    const idle = this.#options.keepAliveTimeoutMs;
+    connection.socket.setTimeout(hint > 0 && hint < idle ? hint : idle);
     this.#idle.push(connection);
   }
 

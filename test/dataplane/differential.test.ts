@@ -158,6 +158,8 @@ describe('data plane: the HTTP/1.1 engine against node:http on generated request
     };
     await Promise.all(Array.from({ length: LANES }, (_, n) => lane(n)));
     console.log(`      ${cases} cases: node:http refused ${refused}, the engine forwarded ${forwarded} requests`);
+    if (mismatches.length > 0)
+      console.log(`      replay with DIFF_SEED=${seed}:\n${mismatches.slice(0, 5).join('\n')}`);
     expect(mismatches.slice(0, 10), `seed ${seed}: ${mismatches.length} mismatches`).to.deep.equal([]);
     // The generator must exercise both outcomes, or the comparison proves little.
     expect(refused).to.be.greaterThan(cases / 10);
