@@ -14,6 +14,7 @@ import { startHarness, testAddress } from '../support/dataplane-harness.ts';
 import type { Harness } from '../support/dataplane-harness.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
+import { get } from '../support/http-client.ts';
 import { rawExchange, statusOf, statusesOf } from '../support/raw-http.ts';
 
 /** A backend written byte by byte: `onRequest(socket, n)` for the n-th request head seen on each connection. */
@@ -223,6 +224,19 @@ describe('data plane: the HTTP/1.1 engine', function () {
     const res = await rawExchange(address, port, 'GET /split HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(statusOf(res)).to.equal(502);
     expect(res).to.not.include('evil');
+  });
+
+  it('counts the answers it sends and the upstream errors it sees, once each, in /metrics', async () => {
+    for (let i = 0; i < 3; i++) await rawExchange(address, port, 'GET /split HTTP/1.1\r\nHost: x\r\n\r\n', 50);
+    const metrics = (await get(`${h.adminUrl}/metrics`)).text;
+    const count = (prefixText: string, ...parts: string[]) =>
+      metrics
+        .split('\n')
+        .filter((line) => line.startsWith(prefixText) && parts.every((p) => line.includes(p)))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    expect(count('portico_upstream_errors_total{', 'ns/split:80', 'HPE_')).to.be.at.least(3);
+    // Every upstream failure answered here was a 502 (the split backend's, the stale POST's): one count each.
+    expect(count('portico_http_requests_total{', 'code="502"')).to.equal(count('portico_upstream_errors_total{'));
   });
 
   it('holds the upstream back when the client stops reading (memory stays bounded)', async () => {
