@@ -142,11 +142,11 @@ export class ClientConnection {
     this.headStart = 0;
     this.headBytes = false;
     const headers = headersOf(all);
+    // RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with more than one, is refused.
+    if (hostCount > 1) return this.#refuse('DUPLICATE_HOST');
+    if (hostCount === 0 && minor === 1) return this.#refuse('BAD_REQUEST');
     const request = new H1Request(this, METHODS[method], target, headers, minor, keepAlive, upgrade);
     this.#parsing = request;
-    // RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with more than one, is refused.
-    if (hostCount > 1) return this.#refuse(request, 'DUPLICATE_HOST');
-    if (hostCount === 0 && minor === 1) return this.#refuse(request, 'BAD_REQUEST');
     const websocket = upgrade && typeof headers.upgrade === 'string' && headers.upgrade.toLowerCase() === 'websocket';
     if (this.current === null) {
       this.current = request;
@@ -163,12 +163,11 @@ export class ClientConnection {
   }
 
   /** A request refused before routing: answered in turn, then the connection closes (its framing is suspect). */
-  #refuse(request: H1Request, code: ProxyErrorCode): number {
+  #refuse(code: ProxyErrorCode): number {
     this.#failed = code;
     this.#parsing = null;
     this.pause(PAUSE_PIPELINE);
     if (this.current === null) this.#answerFailure();
-    void request;
     return 1;
   }
 
