@@ -11,6 +11,7 @@ import type { SocketBinding } from '../http/binding.ts';
 import { isPreflight, originAllowed, preflightHeaders } from '../http/cors.ts';
 import { normalizeHost } from '../http/hostnames.ts';
 import { matchRequest } from '../http/matcher.ts';
+import type { RequestView } from '../http/matcher.ts';
 import type { HttpMetrics } from '../http/metrics.ts';
 import { modifyPath, redirectLocation } from '../http/redirect.ts';
 import type { CompiledBackendRef, CompiledRule } from '../http/rules.ts';
@@ -109,6 +110,10 @@ function splitTarget(routed: Routed, target: string, host: string | undefined): 
   routed.query = q === -1 ? '' : rest.slice(q + 1);
 }
 
+// Reused across requests (a shard thread routes one request at a time, synchronously): no view object per request.
+const NO_HEADERS: IncomingHttpHeaders = {};
+const VIEW: RequestView = { host: '', method: '', path: '', query: '', headers: NO_HEADERS };
+
 /** Routes one request on the table of its connection's socket; see `Routed`. */
 export function routeRequest(
   binding: SocketBinding | undefined,
@@ -138,13 +143,14 @@ export function routeRequest(
     routed.error = 'BAD_PATH';
     return routed;
   }
-  const entry = matchRequest(listener, {
-    host,
-    method: request.method,
-    path: routed.path,
-    query: routed.query,
-    headers: request.headers,
-  });
+  const view = VIEW;
+  view.host = host;
+  view.method = request.method;
+  view.path = routed.path;
+  view.query = routed.query;
+  view.headers = request.headers;
+  const entry = matchRequest(listener, view);
+  view.headers = NO_HEADERS; // not kept past the match
   if (entry === null) {
     routed.error = 'NO_ROUTE';
     return routed;

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { clip, writeAccessLine } from '../core/access-log.ts';
 import { countResponse, routeRequest } from '../core/route.ts';
-import type { Routed } from '../core/route.ts';
+import type { RouteRequest, Routed } from '../core/route.ts';
 import { PROXY_ERRORS } from '../errors.ts';
 import type { SocketBinding } from '../http/binding.ts';
 import type { HttpMetrics } from '../http/metrics.ts';
@@ -56,6 +56,14 @@ export class Engine {
   readonly accessLog: boolean;
   readonly connections = new Set<ClientConnection>();
   readonly #timer: NodeJS.Timeout;
+  readonly #route: RouteRequest = {
+    method: '',
+    target: '',
+    host: undefined,
+    headers: {},
+    servername: undefined,
+    upgrade: false,
+  };
 
   constructor(deps: EngineDeps, options: EngineOptions) {
     this.options = options;
@@ -89,18 +97,14 @@ export class Engine {
   #serve(request: H1Request): void {
     const connection = request.connection;
     const headers = request.headers;
-    const routed = routeRequest(
-      connection.binding,
-      {
-        method: request.method,
-        target: request.target,
-        host: headers.host as string | undefined,
-        headers,
-        servername: (connection.socket as { servername?: string | false }).servername,
-        upgrade: false,
-      },
-      this.registry,
-    );
+    // One RouteRequest for the engine, refilled per request: routeRequest reads it synchronously and keeps nothing.
+    const route = this.#route;
+    route.method = request.method;
+    route.target = request.target;
+    route.host = headers.host as string | undefined;
+    route.headers = headers;
+    route.servername = (connection.socket as { servername?: string | false }).servername;
+    const routed = routeRequest(connection.binding, route, this.registry);
     if (connection.binding.draining) connection.closing = true;
     request.listenerKey = routed.listenerKey;
     request.routeName = routed.routeName;
