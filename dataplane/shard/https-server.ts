@@ -63,7 +63,11 @@ export function createHttpsListener(
   server.on('secureConnection', (socket: TLSSocket) => {
     if (!clientCertificateAccepted(binding, socket)) return void socket.destroy();
     (socket as unknown as BoundSocket)[kBinding] = binding;
-    if (socket.alpnProtocol !== 'h2') return engine.accept(socket, binding, null);
+    if (socket.alpnProtocol !== 'h2') {
+      // As on plain sockets: a client that half-closes after its request still gets the response.
+      socket.allowHalfOpen = true;
+      return engine.accept(socket, binding, null);
+    }
     for (const listener of http2Listeners) listener.call(server, socket);
     sockets.add(socket);
     // An idle connection (no bytes either way) is closed after the keep-alive timeout.
