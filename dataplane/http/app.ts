@@ -5,6 +5,7 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import replyFrom from '@fastify/reply-from';
+import { PROXY_ERRORS } from '../errors.ts';
 import { createGatewayDispatcher } from '../upstream/dispatcher.ts';
 import { createHandler } from './handler.ts';
 import type { HandlerDeps } from './handler.ts';
@@ -37,7 +38,8 @@ export async function createHttpApp(deps: HandlerDeps): Promise<FastifyInstance>
   // A bug in our handler must not take the connection down without a word: answer 500 and say why in the log.
   app.setErrorHandler((error, request, reply) => {
     deps.log.error({ err: error, url: request.raw.url }, 'request handler failed');
-    if (!reply.sent) reply.code(500).header('content-type', 'text/plain; charset=utf-8').send('internal error\n');
+    const answer = PROXY_ERRORS.INTERNAL;
+    if (!reply.sent) reply.code(answer.status).header('content-type', 'text/plain; charset=utf-8').send(answer.body);
   });
   await app.ready();
   return app;

@@ -10,10 +10,16 @@ import { applyHeaderOps, setForwardedHeaders, stripHopByHop } from './headers.ts
 import type { HeaderBag } from './headers.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { HttpMetrics } from './metrics.ts';
-import { BACKEND_TIMEOUT, type BufferedBody } from '../upstream/exchange.ts';
+import {
+  BACKEND_TIMEOUT,
+  PROXY_ERRORS,
+  isConnectionError,
+  proxyErrorForUpstream,
+  upstreamErrorCode,
+} from '../errors.ts';
+import type { BufferedBody } from '../upstream/exchange.ts';
 import type { StreamedBody } from '../upstream/exchange.ts';
 import { sendUpstreamResponse } from './respond.ts';
-import { isConnectionError, statusForUpstreamError, upstreamErrorCode } from './upstream-errors.ts';
 
 type FromOptions = FastifyReplyFromHooks & { timeout?: number; retryDelay?: (args: RetryArgs) => number | null };
 interface RetryArgs {
@@ -68,12 +74,9 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
       if (ctx.timedOut || reply.sent) return;
       const code = upstreamErrorCode(error);
       metrics.upstreamError(ctx.backend.key, code);
-      const status = statusForUpstreamError(code);
-      metrics.response(ctx.listener.key, ctx.rule.routeName, status);
-      reply
-        .code(status)
-        .header('content-type', 'text/plain')
-        .send(`upstream ${status === 504 ? 'timed out' : 'failed'}: ${code}\n`);
+      const answer = PROXY_ERRORS[proxyErrorForUpstream(code)];
+      metrics.response(ctx.listener.key, ctx.rule.routeName, answer.status);
+      reply.code(answer.status).header('content-type', 'text/plain; charset=utf-8').send(answer.body);
     },
     retryDelay: ({ err, req, res, attempt }: RetryArgs): number | null => {
       if (retry === null || attempt >= retry.attempts) return null;

@@ -72,7 +72,10 @@ export function sendMirrors(
       metrics.mirror(mirror.backendKey, 'failed');
       continue;
     }
-    const headers: Record<string, string | string[] | undefined> = { ...request.headers, host: request.upstreamHost };
+    const headers: Record<string, string | string[] | undefined> = {};
+    // HTTP/2 pseudo-headers (:method, :path, :authority…) are not headers of the mirrored HTTP/1.1 request.
+    for (const name in request.headers) if (name.charCodeAt(0) !== 58) headers[name] = request.headers[name];
+    headers.host = request.upstreamHost;
     delete headers.connection;
     delete headers['keep-alive'];
     // A chunked body is re-chunked by undici; a body of known length keeps its Content-Length.

@@ -1,6 +1,6 @@
-// HTTPS listener sockets: TLS terminated here with the certificate chosen by SNI, then HTTP/2 or HTTP/1.1 as the
-// client negotiates with ALPN, both served by the shard's Fastify app. The server lives as long as the socket; a new
-// generation only changes the table it reads (certificates included).
+// HTTPS listener sockets: TLS terminated here with the certificate chosen by SNI, then, as the client negotiates with
+// ALPN, HTTP/2 served by the shard's Fastify app, or HTTP/1.1 (ALPN `http/1.1` or none) served by the shard's engine.
+// The server lives as long as the socket; a new generation only changes the table it reads (certificates included).
 
 import { createSecureServer } from 'node:http2';
 import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
@@ -8,7 +8,8 @@ import type { TLSSocket } from 'node:tls';
 import { kBinding } from '../http/binding.ts';
 import type { BoundSocket, SocketBinding } from '../http/binding.ts';
 import { normalizeHost } from '../http/hostnames.ts';
-import type { RequestListener, UpgradeListener } from './http-server.ts';
+import type { Engine } from '../h1/engine.ts';
+import type { RequestListener } from './http-server.ts';
 import { guardH2Sessions, h2ServerOptions } from './h2-limits.ts';
 import type { ListeningServer } from './sockets.ts';
 import { TLS_DEFAULTS, rotateTicketKeys, tlsPolicyAccepted } from '../tls-defaults.ts';
@@ -31,8 +32,8 @@ export function clientCertificateAccepted(binding: SocketBinding, socket: TLSSoc
 
 export function createHttpsListener(
   binding: SocketBinding,
+  engine: Engine,
   routing: RequestListener,
-  onUpgrade: UpgradeListener,
   options: HttpsServerOptions,
 ): ListeningServer {
   const fallback = binding.table.tls?.fallback ?? undefined;
@@ -58,13 +59,21 @@ export function createHttpsListener(
   guardH2Sessions(server, options);
   rotateTicketKeys(server);
   server.on('request', routing as never);
-  server.on('upgrade', onUpgrade as never);
+  // The HTTP/2 server's own handler of a finished handshake: called for h2 connections only.
+  const http2Listeners = server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
+  server.removeAllListeners('secureConnection');
   const sockets = new Set<TLSSocket>();
   const sessions = new Set<ServerHttp2Session>();
   server.on('secureConnection', (socket: TLSSocket) => {
     if (!clientCertificateAccepted(binding, socket) || !tlsPolicyAccepted(binding.table.listeners, socket))
       return void socket.destroy();
     (socket as unknown as BoundSocket)[kBinding] = binding;
+    if (socket.alpnProtocol !== 'h2') {
+      // As on plain sockets: a client that half-closes after its request still gets the response.
+      socket.allowHalfOpen = true;
+      return engine.accept(socket, binding, null);
+    }
+    for (const listener of http2Listeners) listener.call(server, socket);
     sockets.add(socket);
     // An idle connection (no bytes either way) is closed after the keep-alive timeout.
     socket.setTimeout(options.keepAliveTimeoutMs, () => socket.destroy());
@@ -92,10 +101,14 @@ export function createHttpsListener(
           for (const socket of sockets) socket.destroy();
         }, drainMs);
         force.unref();
-        server.close(() => {
+        let left = 2;
+        const done = () => {
+          if (--left > 0) return;
           clearTimeout(force);
           resolve();
-        });
+        };
+        server.close(done);
+        void engine.drain(binding, drainMs).then(done);
         // HTTP/2 clients get GOAWAY and finish their streams; HTTP/1.1 ones get `Connection: close` on their next
         // response (the binding is draining).
         for (const session of sessions) session.close();

@@ -8,7 +8,7 @@ import type { ConfigDelta, RecordIndex } from '../../shared/ir/delta.ts';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import { createHttpApp } from '../http/app.ts';
 import { HttpTableCompiler } from '../http/tables.ts';
-import { createUpgradeHandler } from '../http/websocket.ts';
+import { Engine } from '../h1/engine.ts';
 import type { HttpTables } from '../http/tables.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { createHttpListener } from './http-server.ts';
@@ -32,29 +32,28 @@ const registry = new UpstreamRegistry({
   connectionsPerEndpoint: settings.connectionsPerEndpoint,
   connectTimeoutMs: settings.connectTimeoutMs,
   keepAliveTimeoutMs: settings.upstreamKeepAliveMs,
+  maxHeaderBytes: 64 * 1024,
 });
 const app = await createHttpApp({ registry, metrics, log, accessLog: settings.accessLog });
-const onUpgrade = createUpgradeHandler(registry, metrics);
 const httpOptions = {
   keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
   headersTimeoutMs: settings.headersTimeoutMs,
   maxHeaderBytes: settings.maxHeaderBytes,
 };
+// HTTP/1.1 (plain and over TLS) is served by the engine; HTTP/2 and gRPC by the Fastify app. Both route with
+// dataplane/core/route.ts.
+const engine = new Engine({ registry, metrics, log, accessLog: settings.accessLog }, httpOptions);
 
 const streamContext = { registry, metrics, connectTimeoutMs: settings.connectTimeoutMs };
 
 const factory: ServerFactory = (table, binding) => {
   switch (table.kind) {
     case 'HTTP':
-      return createHttpListener(binding, app.routing, onUpgrade, httpOptions);
+      return createHttpListener(binding, engine, app.routing, httpOptions);
     case 'HTTPS':
-      return createHttpsListener(binding, app.routing, onUpgrade, httpOptions);
+      return createHttpsListener(binding, engine, app.routing, httpOptions);
     case 'TLS':
-      return createTlsListener(
-        binding,
-        createHttpsListener(binding, app.routing, onUpgrade, httpOptions),
-        streamContext,
-      );
+      return createTlsListener(binding, createHttpsListener(binding, engine, app.routing, httpOptions), streamContext);
     case 'TCP':
       return createTcpListener(binding, streamContext);
     case 'UDP':
@@ -137,6 +136,7 @@ async function handle(message: ToShard): Promise<void> {
       await sockets.close();
       await registry.close();
       await app.close();
+      engine.close();
       send({ type: 'stopped' });
       port.close();
       return;

@@ -3,12 +3,13 @@
 // runs the exchange on that endpoint's pool (see exchange.ts for why it is not `pool.request()`).
 
 import type { Dispatcher } from 'undici';
+import { NO_ENDPOINTS } from '../errors.ts';
 import { Exchange } from './exchange.ts';
 import type { ExchangeCallback } from './exchange.ts';
 import type { UpstreamRegistry } from './registry.ts';
 
 function noEndpoint(origin: string): Error {
-  return Object.assign(new Error(`no endpoint available for ${origin}`), { code: 'PORTICO_NO_ENDPOINTS' });
+  return Object.assign(new Error(`no endpoint available for ${origin}`), { code: NO_ENDPOINTS });
 }
 
 export function createGatewayDispatcher(registry: UpstreamRegistry) {

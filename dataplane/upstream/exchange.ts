@@ -5,6 +5,7 @@
 
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { BACKEND_TIMEOUT } from '../errors.ts';
 
 /** Bodies up to this size with a Content-Length are buffered (nginx's default proxy buffers are 8 × 4–8 KiB). */
 export const BUFFER_LIMIT = 64 * 1024;
@@ -48,9 +49,6 @@ export interface ExchangeResponse {
 }
 
 export type ExchangeCallback = (error: Error | null, response?: ExchangeResponse) => void;
-
-/** The error of an attempt that ran out its backend request timeout (answered 504, retried if the rule says so). */
-export const BACKEND_TIMEOUT = 'PORTICO_BACKEND_TIMEOUT';
 
 function expire(exchange: Exchange): void {
   exchange.expire();

@@ -13,12 +13,15 @@ import { Pool, buildConnector } from 'undici';
 import type { Backend } from '../../shared/ir/backend.ts';
 import type { CertificateRecord } from '../../shared/ir/listener.ts';
 import { EndpointPicker } from './endpoints.ts';
+import { H1Pool } from './h1-pool.ts';
 
 export interface UpstreamOptions {
   /** Keep-alive connections per endpoint and shard. */
   connectionsPerEndpoint: number;
   connectTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** The largest upstream response head the engine's pool accepts. */
+  maxHeaderBytes?: number;
 }
 
 export interface EndpointPool {
@@ -26,8 +29,10 @@ export interface EndpointPool {
   origin: string;
   host: string;
   port: number;
-  /** An undici pool for HTTP backends; null for TCP and UDP backends, which connect per client connection. */
+  /** An undici pool for HTTP backends (HTTP/2 front end, mirrors, h2c); null for TCP and UDP backends. */
   pool: Pool | null;
+  /** The HTTP/1.1 engine's own pool, for http1 and ws backends; null for the others. */
+  h1: H1Pool | null;
   users: number;
 }
 
@@ -160,6 +165,8 @@ export class UpstreamRegistry {
         host: address,
         port,
         pool: stream ? null : new Pool(origin, this.#poolOptions(record, certificates)),
+        h1:
+          record.protocol === 'http1' || record.protocol === 'ws' ? this.#h1Pool(record, address, port, client) : null,
         users: 0,
       };
       this.#pools.set(id, entry);
@@ -173,6 +180,31 @@ export class UpstreamRegistry {
     this.#pools.delete(entry.id);
     const pool = entry.pool;
     pool?.close().catch(() => pool.destroy());
+    entry.h1?.close();
+  }
+
+  #h1Pool(record: Backend, address: string, port: number, client: CertificateRecord | undefined): H1Pool {
+    const tls = record.tls;
+    return new H1Pool({
+      host: address,
+      port,
+      tls:
+        tls === undefined
+          ? undefined
+          : {
+              servername: tls.hostname,
+              ca: tls.caCertificates,
+              cert: client?.certificatePem,
+              key: client?.privateKeyPem,
+              rejectUnauthorized: true,
+              checkServerIdentity: serverIdentityCheck(tls.hostname, tls.subjectAltNames),
+              ALPNProtocols: ['http/1.1'],
+            },
+      maxConnections: this.#options.connectionsPerEndpoint,
+      connectTimeoutMs: this.#options.connectTimeoutMs,
+      keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
+      maxHeaderBytes: this.#options.maxHeaderBytes ?? 64 * 1024,
+    });
   }
 
   #poolOptions(record: Backend, certificates: Map<string, CertificateRecord>): Pool.Options {
@@ -211,6 +243,7 @@ export class UpstreamRegistry {
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
+    for (const p of pools) p.h1?.close();
     await Promise.allSettled(pools.map((p) => p.pool?.close()));
   }
 }

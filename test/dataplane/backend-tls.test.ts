@@ -12,129 +12,132 @@ import { backend, httpListener, httpRoute, prefix, rule } from '../../shared/tes
 import { makeCa, makeLeaf } from '../support/certs.ts';
 import { startHarness, testAddress } from '../support/dataplane-harness.ts';
 import type { Harness } from '../support/dataplane-harness.ts';
-import { get } from '../support/http-client.ts';
+import { CLIENT_PROTOCOLS, getWith } from '../support/http-client.ts';
 
-describe('data plane: TLS to backends', () => {
-  const address = testAddress();
-  const port = 18092;
-  let h: Harness;
-  let server: Server;
-  let mtls: Server;
-  let publish: (client: CertificateRecord) => Promise<string>;
-  const ca = makeCa();
-  const otherCa = makeCa('Someone Else');
-  const leaf = makeLeaf(ca, ['backend.internal', 'spiffe://cluster.local/ns/app/sa/api']);
-  const clientCa = makeCa('Gateway Clients');
-  const client1 = makeLeaf(clientCa, ['client-1']);
-  const client2 = makeLeaf(clientCa, ['client-2']);
+for (const [run, protocol] of CLIENT_PROTOCOLS.entries()) {
+  const get = getWith(protocol);
+  describe(`data plane: TLS to backends (${protocol})`, () => {
+    const address = testAddress();
+    const port = 18092 + 100 * run;
+    let h: Harness;
+    let server: Server;
+    let mtls: Server;
+    let publish: (client: CertificateRecord) => Promise<string>;
+    const ca = makeCa();
+    const otherCa = makeCa('Someone Else');
+    const leaf = makeLeaf(ca, ['backend.internal', 'spiffe://cluster.local/ns/app/sa/api']);
+    const clientCa = makeCa('Gateway Clients');
+    const client1 = makeLeaf(clientCa, ['client-1']);
+    const client2 = makeLeaf(clientCa, ['client-2']);
 
-  before(async () => {
-    server = createServer({ cert: leaf.cert, key: leaf.key }, (req, res) =>
-      res.end(`tls backend saw sni ${(req.socket as unknown as { servername: string }).servername}`),
-    );
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const backendPort = (server.address() as AddressInfo).port;
-    // A backend that requires a client certificate from clientCa and says whose it got.
-    mtls = createServer(
-      { cert: leaf.cert, key: leaf.key, requestCert: true, rejectUnauthorized: true, ca: clientCa.cert },
-      (req, res) => {
-        res.end(`client ${(req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN}`);
-      },
-    );
-    await new Promise<void>((r) => mtls.listen(0, '127.0.0.1', r));
-    const mtlsPort = (mtls.address() as AddressInfo).port;
-    h = await startHarness();
-    const l = httpListener('ns/gw/http', port, { address });
-    const tlsBackend = (key: string, tls: BackendTls) => backend(key, [['127.0.0.1', backendPort]], { tls });
-    const backends = [
-      tlsBackend('ns/good:443', { hostname: 'backend.internal', caCertificates: [ca.cert] }),
-      tlsBackend('ns/wrong-name:443', { hostname: 'other.internal', caCertificates: [ca.cert] }),
-      tlsBackend('ns/wrong-ca:443', { hostname: 'backend.internal', caCertificates: [otherCa.cert] }),
-      tlsBackend('ns/san:443', {
-        hostname: 'backend.internal',
-        caCertificates: [ca.cert],
-        subjectAltNames: [{ type: 'URI', value: 'spiffe://cluster.local/ns/app/sa/api' }],
-      }),
-      tlsBackend('ns/bad-san:443', {
-        hostname: 'backend.internal',
-        caCertificates: [ca.cert],
-        subjectAltNames: [{ type: 'URI', value: 'spiffe://cluster.local/ns/app/sa/other' }],
-      }),
-    ];
-    const mtlsBackends: Backend[] = [
-      backend('ns/mtls:443|client=ns/client', [['127.0.0.1', mtlsPort]], {
-        tls: { hostname: 'backend.internal', caCertificates: [ca.cert], clientCertificateKey: 'ns/client' },
-      }),
-      backend('ns/mtls:443', [['127.0.0.1', mtlsPort]], {
-        tls: { hostname: 'backend.internal', caCertificates: [ca.cert] },
-      }),
-    ];
-    const r = (path: string, key: string) => rule([prefix(path)], [key]);
-    const routes = [
-      httpRoute(
-        'httproute/ns/tls',
-        [l.key],
-        [
-          r('/good', 'ns/good:443'),
-          r('/wrong-name', 'ns/wrong-name:443'),
-          r('/wrong-ca', 'ns/wrong-ca:443'),
-          r('/san', 'ns/san:443'),
-          r('/bad-san', 'ns/bad-san:443'),
-          r('/mtls', 'ns/mtls:443|client=ns/client'),
-          r('/no-client-certificate', 'ns/mtls:443'),
-        ],
-      ),
-    ];
-    publish = async (client) =>
-      (
-        await h.publish({
-          listeners: [l],
-          backends: [...backends, ...mtlsBackends],
-          httpRoutes: routes,
-          certificates: [client],
-        })
-      ).outcome;
-    expect(await publish({ key: 'ns/client', certificatePem: client1.cert, privateKeyPem: client1.key })).to.equal(
-      'ack',
-    );
-  });
-  after(async () => {
-    await h?.stop();
-    server?.close();
-    mtls?.close();
-  });
+    before(async () => {
+      server = createServer({ cert: leaf.cert, key: leaf.key }, (req, res) =>
+        res.end(`tls backend saw sni ${(req.socket as unknown as { servername: string }).servername}`),
+      );
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const backendPort = (server.address() as AddressInfo).port;
+      // A backend that requires a client certificate from clientCa and says whose it got.
+      mtls = createServer(
+        { cert: leaf.cert, key: leaf.key, requestCert: true, rejectUnauthorized: true, ca: clientCa.cert },
+        (req, res) => {
+          res.end(`client ${(req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN}`);
+        },
+      );
+      await new Promise<void>((r) => mtls.listen(0, '127.0.0.1', r));
+      const mtlsPort = (mtls.address() as AddressInfo).port;
+      h = await startHarness();
+      const l = httpListener('ns/gw/http', port, { address });
+      const tlsBackend = (key: string, tls: BackendTls) => backend(key, [['127.0.0.1', backendPort]], { tls });
+      const backends = [
+        tlsBackend('ns/good:443', { hostname: 'backend.internal', caCertificates: [ca.cert] }),
+        tlsBackend('ns/wrong-name:443', { hostname: 'other.internal', caCertificates: [ca.cert] }),
+        tlsBackend('ns/wrong-ca:443', { hostname: 'backend.internal', caCertificates: [otherCa.cert] }),
+        tlsBackend('ns/san:443', {
+          hostname: 'backend.internal',
+          caCertificates: [ca.cert],
+          subjectAltNames: [{ type: 'URI', value: 'spiffe://cluster.local/ns/app/sa/api' }],
+        }),
+        tlsBackend('ns/bad-san:443', {
+          hostname: 'backend.internal',
+          caCertificates: [ca.cert],
+          subjectAltNames: [{ type: 'URI', value: 'spiffe://cluster.local/ns/app/sa/other' }],
+        }),
+      ];
+      const mtlsBackends: Backend[] = [
+        backend('ns/mtls:443|client=ns/client', [['127.0.0.1', mtlsPort]], {
+          tls: { hostname: 'backend.internal', caCertificates: [ca.cert], clientCertificateKey: 'ns/client' },
+        }),
+        backend('ns/mtls:443', [['127.0.0.1', mtlsPort]], {
+          tls: { hostname: 'backend.internal', caCertificates: [ca.cert] },
+        }),
+      ];
+      const r = (path: string, key: string) => rule([prefix(path)], [key]);
+      const routes = [
+        httpRoute(
+          'httproute/ns/tls',
+          [l.key],
+          [
+            r('/good', 'ns/good:443'),
+            r('/wrong-name', 'ns/wrong-name:443'),
+            r('/wrong-ca', 'ns/wrong-ca:443'),
+            r('/san', 'ns/san:443'),
+            r('/bad-san', 'ns/bad-san:443'),
+            r('/mtls', 'ns/mtls:443|client=ns/client'),
+            r('/no-client-certificate', 'ns/mtls:443'),
+          ],
+        ),
+      ];
+      publish = async (client) =>
+        (
+          await h.publish({
+            listeners: [l],
+            backends: [...backends, ...mtlsBackends],
+            httpRoutes: routes,
+            certificates: [client],
+          })
+        ).outcome;
+      expect(await publish({ key: 'ns/client', certificatePem: client1.cert, privateKeyPem: client1.key })).to.equal(
+        'ack',
+      );
+    });
+    after(async () => {
+      await h?.stop();
+      server?.close();
+      mtls?.close();
+    });
 
-  it('verifies the backend against the policy CA and hostname, sending the hostname as SNI', async () => {
-    const reply = await get(`http://${address}:${port}/good`, { headers: { host: 'x' } });
-    expect(reply.status).to.equal(200);
-    expect(reply.text).to.equal('tls backend saw sni backend.internal');
-  });
+    it('verifies the backend against the policy CA and hostname, sending the hostname as SNI', async () => {
+      const reply = await get(`http://${address}:${port}/good`, { headers: { host: 'x' } });
+      expect(reply.status).to.equal(200);
+      expect(reply.text).to.equal('tls backend saw sni backend.internal');
+    });
 
-  it('refuses a backend whose certificate names another host, or comes from another CA', async () => {
-    expect((await get(`http://${address}:${port}/wrong-name`, { headers: { host: 'x' } })).status).to.equal(502);
-    expect((await get(`http://${address}:${port}/wrong-ca`, { headers: { host: 'x' } })).status).to.equal(502);
-  });
+    it('refuses a backend whose certificate names another host, or comes from another CA', async () => {
+      expect((await get(`http://${address}:${port}/wrong-name`, { headers: { host: 'x' } })).status).to.equal(502);
+      expect((await get(`http://${address}:${port}/wrong-ca`, { headers: { host: 'x' } })).status).to.equal(502);
+    });
 
-  it('checks subjectAltNames instead of the hostname when the policy lists them', async () => {
-    expect((await get(`http://${address}:${port}/san`, { headers: { host: 'x' } })).status).to.equal(200);
-    expect((await get(`http://${address}:${port}/bad-san`, { headers: { host: 'x' } })).status).to.equal(502);
-  });
+    it('checks subjectAltNames instead of the hostname when the policy lists them', async () => {
+      expect((await get(`http://${address}:${port}/san`, { headers: { host: 'x' } })).status).to.equal(200);
+      expect((await get(`http://${address}:${port}/bad-san`, { headers: { host: 'x' } })).status).to.equal(502);
+    });
 
-  it('presents the client certificate to a backend that requires one, and none where the record names none (502)', async () => {
-    const reply = await get(`http://${address}:${port}/mtls`, { headers: { host: 'x' } });
-    expect(reply.status).to.equal(200);
-    expect(reply.text).to.equal('client client-1');
-    expect((await get(`http://${address}:${port}/no-client-certificate`, { headers: { host: 'x' } })).status).to.equal(
-      502,
-    );
-  });
+    it('presents the client certificate to a backend that requires one, and none where the record names none (502)', async () => {
+      const reply = await get(`http://${address}:${port}/mtls`, { headers: { host: 'x' } });
+      expect(reply.status).to.equal(200);
+      expect(reply.text).to.equal('client client-1');
+      expect(
+        (await get(`http://${address}:${port}/no-client-certificate`, { headers: { host: 'x' } })).status,
+      ).to.equal(502);
+    });
 
-  it('presents a rotated client certificate once its record changes, the backend record unchanged', async () => {
-    expect(await publish({ key: 'ns/client', certificatePem: client2.cert, privateKeyPem: client2.key })).to.equal(
-      'ack',
-    );
-    const reply = await get(`http://${address}:${port}/mtls`, { headers: { host: 'x' } });
-    expect(reply.status).to.equal(200);
-    expect(reply.text).to.equal('client client-2');
+    it('presents a rotated client certificate once its record changes, the backend record unchanged', async () => {
+      expect(await publish({ key: 'ns/client', certificatePem: client2.cert, privateKeyPem: client2.key })).to.equal(
+        'ack',
+      );
+      const reply = await get(`http://${address}:${port}/mtls`, { headers: { host: 'x' } });
+      expect(reply.status).to.equal(200);
+      expect(reply.text).to.equal('client client-2');
+    });
   });
-});
+}

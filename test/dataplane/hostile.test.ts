@@ -31,18 +31,27 @@ describe('data plane: hostile requests', () => {
   const port = 18085;
   let h: Harness;
   let echo: EchoServer;
+  let abs: EchoServer;
 
   before(async () => {
     h = await startHarness({ headersTimeoutMs: 1500 });
     echo = await startEchoServer('echo');
+    abs = await startEchoServer('abs');
     const l = httpListener('ns/gw/http', port, { address });
+    const la = httpListener('ns/gw/abs', port, { address, hostname: 'abs.example.com' });
     const b = backend('ns/echo:80', [['127.0.0.1', echo.port]]);
-    const routes = [httpRoute('httproute/ns/r', [l.key], [rule([prefix('/')], [b.key])])];
-    expect((await h.publish({ listeners: [l], backends: [b], httpRoutes: routes })).outcome).to.equal('ack');
+    const ba = backend('ns/abs:80', [['127.0.0.1', abs.port]]);
+    const routes = [
+      httpRoute('httproute/ns/r', [l.key], [rule([prefix('/')], [b.key])]),
+      httpRoute('httproute/ns/abs', [la.key], [rule([prefix('/')], [ba.key])]),
+    ];
+    const result = await h.publish({ listeners: [l, la], backends: [b, ba], httpRoutes: routes });
+    expect(result.outcome).to.equal('ack');
   });
   after(async () => {
     await h?.stop();
     await echo?.close();
+    await abs?.close();
   });
 
   it('refuses oversized headers with 431', async () => {
@@ -91,6 +100,61 @@ describe('data plane: hostile requests', () => {
     halfClosed.on('connect', () => halfClosed.end());
     await halfClosedGone;
     expect(await silentClosed).to.be.within(1000, 5000);
+  });
+
+  it('refuses a request with two Host headers with 400, and forwards nothing (RFC 9112 §3.2)', async () => {
+    const before = echo.received.length;
+    const res = await raw(address, port, 'GET /two-hosts HTTP/1.1\r\nHost: x\r\nHost: evil.example\r\n\r\n');
+    expect(statusOf(res)).to.equal(400);
+    expect(echo.received.slice(before).some((r) => r.path === '/two-hosts')).to.equal(false);
+  });
+
+  it('answers a 70 KiB request target with 414, a header block over the limit with 431', async () => {
+    expect(statusOf(await raw(address, port, `GET /${'a'.repeat(70 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`))).to.equal(
+      414,
+    );
+    const many = Array.from({ length: 400 }, (_, i) => `X-H${i}: ${'v'.repeat(40)}\r\n`).join('');
+    expect(statusOf(await raw(address, port, `GET / HTTP/1.1\r\nHost: x\r\n${many}\r\n`))).to.equal(431);
+  });
+
+  it('routes an absolute-form target by its own authority and path, whatever the Host header says', async () => {
+    const res = await raw(address, port, 'GET http://abs.example.com/p/q?x=1 HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(statusOf(res)).to.equal(200);
+    // The echo body is chunked: its JSON is the one brace-delimited run of it.
+    const reply = JSON.parse(/\{.*\}/s.exec(res)?.[0] ?? 'null') as {
+      backend: string;
+      path: string;
+      query: string;
+      host: string;
+    };
+    expect(reply).to.include({ backend: 'abs', path: '/p/q', query: 'x=1', host: 'abs.example.com' });
+  });
+
+  it('never forwards an Upgrade: h2c (the request is served as HTTP/1.1, without its upgrade headers)', async () => {
+    const res = await raw(
+      address,
+      port,
+      'GET /h2c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
+    );
+    expect(statusOf(res)).to.equal(200);
+    const seen = echo.received.findLast((r) => r.path === '/h2c');
+    expect(seen?.headers).to.not.have.any.keys('upgrade', 'http2-settings');
+    expect(seen?.headers.connection ?? '').to.not.match(/upgrade/i);
+  });
+
+  it('closes with 408 a connection that sends its headers too slowly (slowloris)', async () => {
+    const socket = connect(port, address);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', () => undefined);
+    const started = Date.now();
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - started)));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    const drip = setInterval(() => socket.writable && socket.write('X: y\r\n'), 200);
+    const elapsed = await closed;
+    clearInterval(drip);
+    expect(statusOf(Buffer.concat(chunks).toString('latin1'))).to.equal(408);
+    expect(elapsed).to.be.within(1000, 5000);
   });
 
   it('keeps serving after all of that', async () => {

@@ -109,6 +109,21 @@ describe('data plane: HTTPS', () => {
     expect(body.headers['x-forwarded-proto']).to.equal('https');
   });
 
+  it('serves HTTP/1.1 over TLS to a client that offers no ALPN at all (the engine takes it)', async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: address, port, servername: 'a.example.com', ca: ca.cert }, () => {
+        expect(socket.alpnProtocol).to.equal(false);
+        socket.end('GET /no-alpn HTTP/1.1\r\nHost: a.example.com\r\nConnection: close\r\n\r\n');
+      });
+      let received = '';
+      socket.on('data', (c) => (received += c.toString('latin1')));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+    });
+    expect(text).to.match(/^HTTP\/1\.1 200 /);
+    expect(text).to.include('"path":"/no-alpn"');
+  });
+
   it('serves HTTP/2 when the client negotiates h2', async () => {
     const session = http2Connect(`https://${address}:${port}`, { ca: ca.cert, servername: 'x.wild.example.com' });
     const { status, body, alpn } = await new Promise<{

@@ -1,0 +1,219 @@
+// The HTTP/1.1 engine of one shard (DESIGN.md decision 11): connections accepted on `net`/`tls` sockets are parsed
+// by llhttp (connection.ts), routed by the routing core (core/route.ts, the same as the HTTP/2 front end's), and
+// answered here or forwarded: to HTTP/1.1 backends through the engine's own pool (proxy.ts), to h2c backends
+// through undici (h2c.ts), and WebSocket upgrades as byte tunnels (tunnel.ts). One sweep timer per shard enforces the
+// headers and keep-alive timeouts of every connection, instead of a timer per request.
+
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { clip, writeAccessLine } from '../core/access-log.ts';
+import { countResponse, routeRequest } from '../core/route.ts';
+import type { RouteRequest, Routed } from '../core/route.ts';
+import { PROXY_ERRORS } from '../errors.ts';
+import type { SocketBinding } from '../http/binding.ts';
+import type { HttpMetrics } from '../http/metrics.ts';
+import type { UpstreamRegistry } from '../upstream/registry.ts';
+import { ClientConnection } from './connection.ts';
+import type { H1Request, H2cHandoff, RequestSink } from './connection.ts';
+import { forwardH2c } from './h2c.ts';
+import { localResponse } from './head.ts';
+import { ProxyExchange } from './proxy.ts';
+import { buildRequestHead } from './request-head.ts';
+import { sendMirrorsOf } from './mirrors.ts';
+import { openTunnel } from './tunnel.ts';
+
+export interface EngineOptions {
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+export interface EngineDeps {
+  registry: UpstreamRegistry;
+  metrics: HttpMetrics;
+  log: Logger;
+  accessLog: boolean;
+}
+
+/** The body of a request answered without a backend is read and dropped, so the next request can be parsed. */
+const DISCARD: RequestSink = {
+  onRequestBody() {},
+  onRequestEnd() {},
+  onClientDrain() {},
+  onClientClose() {},
+};
+
+function sweep(engine: Engine): void {
+  engine.sweep();
+}
+
+export class Engine {
+  readonly options: EngineOptions;
+  readonly registry: UpstreamRegistry;
+  readonly metrics: HttpMetrics;
+  readonly log: Logger;
+  readonly accessLog: boolean;
+  readonly connections = new Set<ClientConnection>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #route: RouteRequest = {
+    method: '',
+    target: '',
+    host: undefined,
+    headers: {},
+    servername: undefined,
+    upgrade: false,
+  };
+
+  constructor(deps: EngineDeps, options: EngineOptions) {
+    this.options = options;
+    this.registry = deps.registry;
+    this.metrics = deps.metrics;
+    this.log = deps.log;
+    this.accessLog = deps.accessLog;
+    const every = Math.max(50, Math.min(1000, Math.floor(options.headersTimeoutMs / 4)));
+    this.#timer = setInterval(sweep, every, this);
+    this.#timer.unref();
+  }
+
+  /** A new client connection of `binding`'s socket (plain, or TLS after the handshake) speaking HTTP/1.1. */
+  accept(socket: Socket, binding: SocketBinding, h2c: H2cHandoff | null): void {
+    socket.setNoDelay(true);
+    new ClientConnection(this, socket, binding, h2c);
+  }
+
+  /** Routes a request and answers it or forwards it; a bug of ours answers 500 and is logged, never a crash. */
+  serve(request: H1Request): void {
+    try {
+      this.#serve(request);
+    } catch (error) {
+      this.log.error({ err: error, target: clip(request.target) }, 'request handler failed');
+      if (request.responseStarted) return void request.connection.socket.destroy();
+      const answer = PROXY_ERRORS.INTERNAL;
+      this.answer(request, null, answer.status, null, answer.body);
+    }
+  }
+
+  #serve(request: H1Request): void {
+    const connection = request.connection;
+    const headers = request.headers;
+    // One RouteRequest for the engine, refilled per request: routeRequest reads it synchronously and keeps nothing.
+    const route = this.#route;
+    route.method = request.method;
+    route.target = request.target;
+    route.host = headers.host as string | undefined;
+    route.headers = headers;
+    route.servername = (connection.socket as { servername?: string | false }).servername;
+    const routed = routeRequest(connection.binding, route, this.registry);
+    if (connection.binding.draining) connection.closing = true;
+    request.listenerKey = routed.listenerKey;
+    request.routeName = routed.routeName;
+    if (routed.error !== null) {
+      const error = PROXY_ERRORS[routed.error];
+      return this.answer(request, routed, error.status, null, error.body);
+    }
+    if (routed.status !== 0) return this.answer(request, routed, routed.status, routed.headers, '');
+    const protocol = (routed.backend as NonNullable<Routed['backend']>).record.protocol;
+    // Mirrors read the request as the client sent it, before the upstream head is built from its headers.
+    const mirrors = sendMirrorsOf(this, request, routed);
+    const head = buildRequestHead(request, routed, protocol !== 'h2c');
+    if (protocol === 'h2c') return forwardH2c(this, request, routed, mirrors);
+    const exchange = new ProxyExchange(this, request, routed, head);
+    if (mirrors !== null) exchange.sink = mirrors.wrap(exchange);
+    exchange.attempt();
+  }
+
+  /** The gateway's own answer to `request`, counted once. */
+  answer(
+    request: H1Request,
+    routed: Routed | null,
+    status: number,
+    headers: OutgoingHttpHeaders | null,
+    body: string,
+  ): void {
+    const connection = request.connection;
+    if (request.sink === null) request.setSink(DISCARD);
+    if (routed !== null) countResponse(this.metrics, routed, status);
+    request.status = status;
+    request.responseStarted = true;
+    // A request whose body is still coming cannot leave the connection in step unless it is read: close after.
+    if (!request.bodyDone && request.hasBody) connection.closing = true;
+    const close = connection.closesAfter(request);
+    connection.write(localResponse(status, headers, body, close, request.method === 'HEAD'));
+    connection.finish(request);
+  }
+
+  /** An accepted WebSocket upgrade: routed like a request, then bytes both ways. */
+  tunnel(request: H1Request, head: Buffer): void {
+    openTunnel(this, request, head);
+  }
+
+  countParserError(binding: SocketBinding, status: number): void {
+    this.log.debug({ listener: binding.key, status }, 'request refused by the parser');
+  }
+
+  logRequest(request: H1Request, completed: boolean): void {
+    if (!this.accessLog) return;
+    writeAccessLine(this.log, {
+      listener: request.listenerKey,
+      route: request.routeName,
+      method: request.method,
+      host: request.headers.host as string | undefined,
+      target: request.target,
+      status: request.status,
+      started: request.started,
+      client: request.connection.socket.remoteAddress,
+      completed,
+      protocol: `HTTP/1.${request.versionMinor}`,
+    });
+  }
+
+  /** Headers timeout (408, then close) and keep-alive timeout (close) of every connection. */
+  sweep(): void {
+    const now = performance.now();
+    const headersTimeout = this.options.headersTimeoutMs;
+    const keepAlive = this.options.keepAliveTimeoutMs;
+    for (const connection of this.connections) {
+      if (connection.endedAt > 0) {
+        if (now - connection.endedAt > headersTimeout) connection.socket.destroy();
+        continue;
+      }
+      if (connection.headStart > 0 && now - connection.headStart > headersTimeout && connection.current === null) {
+        // A head begun and not finished gets 408 (as node:http answers); a connection that sent nothing is closed.
+        this.connections.delete(connection);
+        if (connection.headBytes) {
+          const error = PROXY_ERRORS.HEADERS_TIMEOUT;
+          connection.socket.end(localResponse(error.status, null, error.body, true, false));
+          connection.socket.destroySoon();
+        } else connection.socket.destroy();
+      } else if (connection.idle && now - connection.idleSince > keepAlive) {
+        this.connections.delete(connection);
+        connection.socket.destroy();
+      }
+    }
+  }
+
+  /** Ends `binding`'s idle connections now and the others after their response; resolves when none is left. */
+  drain(binding: SocketBinding, drainMs: number): Promise<void> {
+    const deadline = performance.now() + drainMs;
+    return new Promise((resolve) => {
+      const check = () => {
+        let left = 0;
+        const force = performance.now() >= deadline;
+        for (const connection of this.connections) {
+          if (connection.binding !== binding) continue;
+          connection.closing = true;
+          if (force || connection.idle) connection.socket.destroy();
+          else left++;
+        }
+        if (left === 0) return resolve();
+        setTimeout(check, 100).unref();
+      };
+      check();
+    });
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}

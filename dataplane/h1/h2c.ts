@@ -1,0 +1,141 @@
+// An engine request for an h2c backend (HTTP/2 with prior knowledge, e.g. a gRPC-capable service reached from an
+// HTTP/1.1 client): forwarded through the backend's undici pool (HTTP/2 upstream) with the dispatcher's exchange.
+// Off the hot path: a stream for the body, a closure per request.
+
+import { PassThrough } from 'node:stream';
+import type { Routed } from '../core/route.ts';
+import { countResponse } from '../core/route.ts';
+import { NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream, upstreamErrorCode } from '../errors.ts';
+import { addResponseCorsHeaders } from '../http/cors.ts';
+import { applyHeaderOps } from '../http/headers.ts';
+import type { HeaderBag } from '../http/headers.ts';
+import { BufferedBody, Exchange } from '../upstream/exchange.ts';
+import type { ExchangeResponse } from '../upstream/exchange.ts';
+import type { H1Request, RequestSink } from './connection.ts';
+import type { Engine } from './engine.ts';
+import { headerLines, statusLine, stripHopByHop } from './head.ts';
+import type { MirrorTee } from './mirrors.ts';
+
+class H2cForward implements RequestSink {
+  readonly engine: Engine;
+  readonly request: H1Request;
+  readonly routed: Routed;
+  body: PassThrough | null = null;
+  /** The response body being relayed, paused while the client's socket is full. */
+  stream: NodeJS.ReadableStream | null = null;
+  exchange: Exchange | null = null;
+  done = false;
+  timer: NodeJS.Timeout | null = null;
+
+  constructor(engine: Engine, request: H1Request, routed: Routed) {
+    this.engine = engine;
+    this.request = request;
+    this.routed = routed;
+  }
+
+  onRequestBody(chunk: Buffer): void {
+    if (this.body !== null && !this.body.write(chunk)) this.request.connection.pauseBody();
+  }
+  onRequestEnd(): void {
+    this.body?.end();
+  }
+  onClientDrain(): void {
+    this.stream?.resume();
+  }
+  onClientClose(): void {
+    this.stop();
+  }
+
+  stop(): void {
+    this.done = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.exchange?.abort(new Error('request over'));
+    this.body?.destroy();
+  }
+
+  answerError(code: keyof typeof PROXY_ERRORS): void {
+    this.stop();
+    const error = PROXY_ERRORS[code];
+    this.engine.answer(this.request, this.routed, error.status, null, error.body);
+  }
+
+  respond(error: Error | null, response: ExchangeResponse | undefined): void {
+    if (this.done) return void response?.body.destroy();
+    const backend = this.routed.backend as NonNullable<Routed['backend']>;
+    if (error !== null || response === undefined) {
+      const code = upstreamErrorCode(error);
+      this.engine.metrics.upstreamError(backend.key, code);
+      return this.answerError(proxyErrorForUpstream(code));
+    }
+    const request = this.request;
+    const connection = request.connection;
+    const rule = this.routed.rule as NonNullable<Routed['rule']>;
+    const ref = this.routed.ref as NonNullable<Routed['ref']>;
+    const headers = response.headers as HeaderBag;
+    stripHopByHop(headers);
+    if (rule.responseHeaders !== null) applyHeaderOps(headers, rule.responseHeaders);
+    if (ref.responseHeaders !== null) applyHeaderOps(headers, ref.responseHeaders);
+    if (this.routed.corsOrigin !== null && rule.cors !== null)
+      addResponseCorsHeaders(rule.cors, this.routed.corsOrigin, headers);
+    countResponse(this.engine.metrics, this.routed, response.statusCode);
+    request.status = response.statusCode;
+    request.responseStarted = true;
+    let head = statusLine(response.statusCode) + headerLines(headers);
+    if (connection.closesAfter(request)) head += 'connection: close\r\n';
+    const body = response.body;
+    if (body instanceof BufferedBody) {
+      connection.write(`${head}content-length: ${body.length}\r\n\r\n`);
+      if (request.method !== 'HEAD' && body.length > 0) connection.write(body.buffer());
+      this.stop();
+      return connection.finish(request);
+    }
+    connection.write(`${head}transfer-encoding: chunked\r\n\r\n`);
+    body.on('data', (chunk: Buffer) => {
+      connection.write(`${chunk.length.toString(16)}\r\n`);
+      connection.write(chunk);
+      if (!connection.write('\r\n')) body.pause();
+    });
+    this.stream = body;
+    body.once('end', () => {
+      connection.write('0\r\n\r\n');
+      this.stop();
+      connection.finish(request);
+    });
+    body.once('error', () => connection.socket.destroy());
+  }
+}
+
+export function forwardH2c(engine: Engine, request: H1Request, routed: Routed, mirrors: MirrorTee | null): void {
+  const forward = new H2cForward(engine, request, routed);
+  const rule = routed.rule as NonNullable<Routed['rule']>;
+  const endpoint = routed.backend?.endpoints.pick();
+  if (endpoint === undefined || endpoint.pool === null) {
+    engine.metrics.upstreamError(routed.backend?.key ?? '', NO_ENDPOINTS);
+    return forward.answerError('UPSTREAM_UNAVAILABLE');
+  }
+  if (request.hasBody) forward.body = new PassThrough();
+  request.setSink(mirrors === null ? forward : mirrors.wrap(forward));
+  if (rule.requestTimeoutMs > 0) {
+    forward.timer = setTimeout(() => {
+      if (!request.responseStarted) forward.answerError('REQUEST_TIMEOUT');
+      else request.connection.socket.destroy();
+    }, rule.requestTimeoutMs);
+  }
+  const exchange = new Exchange(
+    request.method,
+    true,
+    (error, response) => forward.respond(error, response),
+    rule.backendTimeoutMs,
+  );
+  forward.exchange = exchange;
+  endpoint.pool.dispatch(
+    {
+      origin: endpoint.origin,
+      path: routed.upstreamTarget,
+      method: request.method as 'GET',
+      headers: request.headers as Record<string, string>,
+      body: forward.body ?? undefined,
+    },
+    exchange,
+  );
+}
