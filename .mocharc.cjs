@@ -57,8 +57,10 @@ module.exports = {
   extension: ['ts'],
   spec: ['shared/**/*.test.ts', 'operator/**/*.test.ts', 'dataplane/**/*.test.ts', 'test/**/*.test.ts'],
   ignore,
-  // Only when there is something to say: an empty `require` list makes mocha try to load a module named ''.
-  ...(skipped.length > 0 ? { require: [join(__dirname, 'test/skipped.cjs')] } : {}),
+  require: [
+    join(__dirname, 'test/support/leak-report.cjs'),
+    ...(skipped.length > 0 ? [join(__dirname, 'test/skipped.cjs')] : []),
+  ],
   timeout: 20000,
   exit: false,
 };
