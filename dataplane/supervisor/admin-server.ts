@@ -1,15 +1,20 @@
 // The data plane's admin endpoint: /healthz (the process and at least one shard are alive), /readyz (a config was
-// applied and a shard serves it), /metrics (every shard's prom-client registry summed, plus the supervisor's own).
+// applied and a shard serves it), /metrics (every shard's prom-client registry summed, plus the supervisor's own),
+// /explain (which listener and route match take a request: `portico explain --dataplane`).
 
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { AggregatorRegistry, Registry } from 'prom-client';
+import { explainRequestFromQuery } from '../../shared/explain/request.ts';
+import type { ExplainRequest } from '../../shared/explain/request.ts';
+import type { DataPlaneDecision } from '../../shared/explain/decision.ts';
 
 export interface AdminSources {
   healthy(): boolean;
   ready(): boolean;
   shardMetrics(): Promise<unknown[]>;
   ownRegistry: Registry;
+  explain(request: ExplainRequest): DataPlaneDecision;
 }
 
 export async function startAdminServer(
@@ -18,7 +23,17 @@ export async function startAdminServer(
   sources: AdminSources,
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path === '/explain') {
+      const request = explainRequestFromQuery(new URLSearchParams(q === -1 ? '' : url.slice(q + 1)));
+      const body = 'error' in request ? request : sources.explain(request);
+      res
+        .writeHead('error' in request ? 400 : 200, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify(body)}\n`);
+      return;
+    }
     if (path === '/healthz' || path === '/readyz') {
       const ok = path === '/healthz' ? sources.healthy() : sources.ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
@@ -35,7 +50,7 @@ export async function startAdminServer(
         .catch((error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`));
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz, /readyz or /metrics\n');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz, /readyz, /explain or /metrics\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

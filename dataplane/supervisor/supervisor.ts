@@ -12,6 +12,7 @@ import type { DataPlaneConfig } from '../config.ts';
 import type { BindError } from '../shard/sockets.ts';
 import { startAdminServer } from './admin-server.ts';
 import { ConfigState } from './config-state.ts';
+import { DataPlaneExplainer } from './explain.ts';
 import { startControlServer } from './control-server.ts';
 import { ShardPool } from './shards.ts';
 import { TrafficCounter } from './traffic.ts';
@@ -48,6 +49,7 @@ function ownMetrics() {
 
 export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Logger): Promise<DataPlane> {
   const state = new ConfigState();
+  const explainer = new DataPlaneExplainer();
   const metrics = ownMetrics();
   let lastListenerErrors: BindError[] = [];
   /** Unbound listeners per shard: a listener is unbound if any shard failed to bind it. */
@@ -177,6 +179,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     ready: () => state.generation > 0 && shards.readyCount > 0,
     shardMetrics: () => shards.collectMetrics(),
     ownRegistry: metrics.registry,
+    explain: (request) => explainer.decide(state.index, state.generation, request),
   });
   log.info(
     {

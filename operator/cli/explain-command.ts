@@ -9,6 +9,7 @@ import type { Explanation } from '../../shared/explain/explain.ts';
 import { formatExplanation } from '../../shared/explain/format.ts';
 import { explainRequestToQuery } from '../../shared/explain/request.ts';
 import type { ExplainRequest } from '../../shared/explain/request.ts';
+import type { DataPlaneDecision } from '../../shared/explain/decision.ts';
 
 export const EXPLAIN_USAGE = `usage: portico explain [URL] [options]
   URL                 http(s)://HOST[:PORT]/PATH[?QUERY]; an IP address as HOST is the address the request is sent to
@@ -21,12 +22,16 @@ export const EXPLAIN_USAGE = `usage: portico explain [URL] [options]
   --https             the request arrives over TLS (an HTTPS listener)
   -H 'Name: value'    a request header (repeat)
   -o text|json|yaml   output format (default text)
-  --admin HOST:PORT   the operator's admin endpoint (default $PORTICO_OPERATOR_ADMIN or 127.0.0.1:9902)`;
+  --admin HOST:PORT   the operator's admin endpoint (default $PORTICO_OPERATOR_ADMIN or 127.0.0.1:9902)
+  --dataplane HOST:PORT  also ask the data plane's admin endpoint (default port 9901) what it does with the request;
+                      the two must agree (exit 1 when they do not)`;
 
 export interface ExplainArgs {
   request: ExplainRequest;
   output: 'text' | 'json' | 'yaml';
   admin: string;
+  /** The data plane's admin endpoint, when its own decision is asked for too. */
+  dataplane?: string;
 }
 
 const IP = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])$/;
@@ -39,6 +44,7 @@ export function parseExplainArgs(
   const request: ExplainRequest = { scheme: 'http', host: '', path: '/', method: 'GET', query: '', headers: {} };
   let output: ExplainArgs['output'] = 'text';
   let admin = env.PORTICO_OPERATOR_ADMIN ?? '127.0.0.1:9902';
+  let dataplane: string | undefined;
   let hostFlag: string | undefined;
   let urlHost: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -101,6 +107,9 @@ export function parseExplainArgs(
         case '--admin':
           admin = value();
           break;
+        case '--dataplane':
+          dataplane = value();
+          break;
         default: {
           if (arg.startsWith('-')) return { error: `unknown option ${arg}` };
           let url: URL;
@@ -130,7 +139,7 @@ export function parseExplainArgs(
     return { error: 'say where the request is sent: --gateway NS/NAME, --address IP, or a URL with an IP address' };
   }
   if (!request.path.startsWith('/')) return { error: `the path must start with '/': ${request.path}` };
-  return { request, output, admin };
+  return { request, output, admin, ...(dataplane !== undefined ? { dataplane } : {}) };
 }
 
 /** Runs the command; returns the exit status (0: the request is routed; 1: it is not, or an error). */
@@ -156,8 +165,52 @@ export async function runExplain(args: readonly string[]): Promise<number> {
     console.error(`portico explain: ${body.error}`);
     return 1;
   }
-  if (parsed.output === 'json') process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-  else if (parsed.output === 'yaml') process.stdout.write(stringify(body));
-  else process.stdout.write(formatExplanation(body));
+  const check = parsed.dataplane === undefined ? null : await askDataPlane(parsed.dataplane, parsed.request, body);
+  if (check !== null && 'error' in check) {
+    console.error(`portico explain: ${check.error}`);
+    return 1;
+  }
+  const answer = check === null ? body : { ...body, dataplane: check };
+  if (parsed.output === 'json') process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  else if (parsed.output === 'yaml') process.stdout.write(stringify(answer));
+  else {
+    process.stdout.write(formatExplanation(body));
+    if (check !== null) process.stdout.write(formatDataPlaneCheck(check));
+  }
+  if (check !== null && !check.agrees) return 1;
   return body.winner !== null ? 0 : 1;
+}
+
+export interface DataPlaneCheck {
+  decision: DataPlaneDecision;
+  /** The data plane picked the listener and route match the operator's explanation names. */
+  agrees: boolean;
+}
+
+async function askDataPlane(
+  address: string,
+  request: ExplainRequest,
+  operator: Explanation,
+): Promise<DataPlaneCheck | { error: string }> {
+  const target = address.includes(':') ? address : `${address}:9901`;
+  let decision: DataPlaneDecision | { error: string };
+  try {
+    const res = await fetch(`http://${target}/explain?${explainRequestToQuery(request)}`);
+    decision = (await res.json()) as DataPlaneDecision | { error: string };
+  } catch (error) {
+    return { error: `cannot reach the data plane's admin endpoint at ${target}: ${(error as Error).message}` };
+  }
+  if ('error' in decision) return decision;
+  const winner =
+    operator.winner === null
+      ? null
+      : `${operator.winner.route} rule ${operator.winner.rule} match ${operator.winner.match}`;
+  return { decision, agrees: decision.listener === operator.listener && decision.winner === winner };
+}
+
+function formatDataPlaneCheck(check: DataPlaneCheck): string {
+  const d = check.decision;
+  const what = d.winner ?? d.answer ?? 'nothing';
+  const verdict = check.agrees ? 'agrees' : 'DISAGREES with the operator';
+  return `\nData plane (generation ${d.generation}): listener ${d.listener ?? 'none'}, ${what} — ${verdict}\n`;
 }

@@ -106,7 +106,15 @@ describe('portico explain', function () {
 
   it('names the winning rule, the losing one and why, the filters and the backend — and the data plane agrees', async () => {
     const url = `http://${address}:18190/v1/items?page=2`;
-    const out = await cli(url, '-H', 'Host: api.shop.test', '-H', 'x-canary: true');
+    const out = await cli(
+      url,
+      '-H',
+      'Host: api.shop.test',
+      '-H',
+      'x-canary: true',
+      '--dataplane',
+      `127.0.0.1:${dataPlane.adminPort}`,
+    );
     expect(out.code, out.stderr).to.equal(0);
     expect(out.stdout).to.include('✔ default/shop/api (HTTP) — hostname api.shop.test is the most specific match');
     expect(out.stdout).to.include(
@@ -119,6 +127,9 @@ describe('portico explain', function () {
     expect(out.stdout).to.include('filter  RequestHeaderModifier (set x-via: canary)');
     expect(out.stdout).to.match(/backend Service default\/canary:80 — weight 1 \(100%\) http1/);
     expect(out.stdout).to.include(`endpoints: 127.0.0.1:${canary.port}`);
+    expect(out.stdout).to.match(
+      /Data plane \(generation \d+\): listener default\/shop\/api, httproute\/default\/canary rule 0 match 0 — agrees/,
+    );
     const served = await get(url, { headers: { host: 'api.shop.test', 'x-canary': 'true' } });
     expect(served.echo?.backend).to.equal('canary');
     expect(served.echo?.headers['x-via']).to.equal('canary');
@@ -141,6 +152,25 @@ describe('portico explain', function () {
     expect(noRoute.code).to.equal(1);
     expect(noRoute.stdout).to.include('path /v2 does not match PathPrefix /v1');
     expect(noRoute.stdout).to.include('Answer: 404');
+    const both = await cli(
+      '--gateway',
+      'default/shop',
+      '--host',
+      'api.shop.test',
+      '--path',
+      '/v2',
+      '-o',
+      'json',
+      '--dataplane',
+      `127.0.0.1:${dataPlane.adminPort}`,
+    );
+    expect(both.code).to.equal(1);
+    expect(JSON.parse(both.stdout).dataplane).to.deep.include({ agrees: true });
+    expect(JSON.parse(both.stdout).dataplane.decision).to.include({
+      listener: 'default/shop/api',
+      winner: null,
+      answer: '404: no matching route',
+    });
     expect((await get(`http://${address}:18190/v2`, { headers: { host: 'api.shop.test' } })).status).to.equal(404);
     const bad = await cli('--gateway', 'default/nope', '--host', 'x');
     expect(bad.code).to.equal(1);

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { compileHttpTables } from '../../dataplane/http/tables.ts';
 import { matchRequest } from '../../dataplane/http/matcher.ts';
 import { normalizeHost } from '../../dataplane/http/hostnames.ts';
+import { DataPlaneExplainer } from '../../dataplane/supervisor/explain.ts';
 import { explain } from '../../shared/explain/explain.ts';
 import { indexSnapshot } from '../../shared/ir/delta.ts';
 import type { ReadonlyRecordIndex } from '../../shared/ir/delta.ts';
@@ -89,6 +90,8 @@ describe('portico explain agrees with the data plane over the golden cases', fun
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
     let compared = 0;
     let routed = 0;
+    const dataPlane = new DataPlaneExplainer();
+    let generation = 0;
     for (const testCase of loadCases()) {
       const result = runCase(testCase);
       if (result.ir.httpRoutes.length === 0) continue;
@@ -155,6 +158,14 @@ describe('portico explain agrees with the data plane over the golden cases', fun
               ? null
               : `${answer.winner.route} rule ${answer.winner.rule} match ${answer.winner.match}`;
           expect(explained, `winner for ${context}`).to.equal(dpWinner);
+          // And through the data plane's admin answer (`portico explain --dataplane`), which must say the same.
+          const request = { address: sample.address, port: sample.port, host, path, method, query, headers };
+          const viaAdmin = dataPlane.decide(index, n === 0 ? ++generation : generation, {
+            ...request,
+            scheme: sample.protocol === 'HTTPS' ? 'https' : 'http',
+          });
+          expect(viaAdmin.listener, `data plane admin listener for ${context}`).to.equal(answer.listener);
+          expect(viaAdmin.winner, `data plane admin winner for ${context}`).to.equal(explained);
           compared++;
           if (dpWinner !== null) routed++;
         }
