@@ -24,6 +24,8 @@ for (const [run, protocol] of CLIENT_PROTOCOLS.entries()) {
     let h: Harness;
     let server: Server;
     let mtls: Server;
+    /** What the client-certificate backend received: `<path> <client CN>`. */
+    const mtlsSeen: string[] = [];
     let publish: (client: CertificateRecord, listenerCertificate?: string) => Promise<string>;
     const ca = makeCa();
     const otherCa = makeCa('Someone Else');
@@ -43,7 +45,9 @@ for (const [run, protocol] of CLIENT_PROTOCOLS.entries()) {
       mtls = createServer(
         { cert: leaf.cert, key: leaf.key, requestCert: true, rejectUnauthorized: true, ca: clientCa.cert },
         (req, res) => {
-          res.end(`client ${(req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN}`);
+          const cn = (req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN;
+          mtlsSeen.push(`${req.url} ${cn}`);
+          res.end(`client ${cn}`);
         },
       );
       await new Promise<void>((r) => mtls.listen(0, '127.0.0.1', r));
@@ -86,6 +90,9 @@ for (const [run, protocol] of CLIENT_PROTOCOLS.entries()) {
             r('/san', 'ns/san:443'),
             r('/bad-san', 'ns/bad-san:443'),
             r('/mtls', 'ns/mtls:443'),
+            rule([prefix('/mirror')], ['ns/good:443'], {
+              filters: [{ type: 'RequestMirror', backendKey: 'ns/mtls:443', percent: 100 }],
+            }),
           ],
         ),
       ];
@@ -141,6 +148,15 @@ for (const [run, protocol] of CLIENT_PROTOCOLS.entries()) {
       expect((await get(`http://${address}:${port}/mtls`, { headers: { host: 'mtls.test' } })).text).to.equal(
         'client client-1',
       );
+    });
+
+    it("presents the listener's client certificate on a mirrored request", async () => {
+      const reply = await get(`http://${address}:${port}/mirror`, { headers: { host: 'mtls.test' } });
+      expect(reply.status).to.equal(200);
+      expect(reply.text).to.equal('tls backend saw sni backend.internal');
+      for (let i = 0; i < 100 && !mtlsSeen.includes('/mirror client-1'); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(mtlsSeen).to.include('/mirror client-1');
     });
 
     it('presents a rotated client certificate once its record changes, the backend record unchanged', async () => {
