@@ -193,7 +193,11 @@ export function routeRequest(
     return routed;
   }
   const ref = pickBackendRef(rule);
-  const backend = ref === null || ref.backendKey === null ? undefined : registry.backend(ref.backendKey);
+  // The listener's client certificate (Gateway `spec.tls.backend`) picks the backend's pools: one per pair.
+  const backend =
+    ref === null || ref.backendKey === null
+      ? undefined
+      : registry.backend(ref.backendKey, listener.listener.backendClientCertificateKey);
   if (ref === null || backend === undefined) {
     routed.error = 'NO_BACKEND';
     return routed;

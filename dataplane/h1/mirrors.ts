@@ -57,6 +57,7 @@ export function sendMirrorsOf(engine: Engine, request: H1Request, routed: Routed
     mirrors,
     tee === null ? null : tee.copies,
     engine.registry,
+    routed.listener?.listener.backendClientCertificateKey,
     {
       method: request.method,
       path: routed.upstreamTarget,

@@ -110,6 +110,7 @@ export function createHandler(deps: HandlerDeps) {
         mirrors,
         mirrorBodies,
         registry,
+        routed.listener?.listener.backendClientCertificateKey,
         {
           method: request.raw.method ?? 'GET',
           path: routed.upstreamTarget,

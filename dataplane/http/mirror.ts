@@ -60,13 +60,15 @@ export function sendMirrors(
   mirrors: Mirror[],
   bodies: PassThrough[] | null,
   registry: UpstreamRegistry,
+  /** The client certificate of the listener the request came in on (`Listener.backendClientCertificateKey`). */
+  clientCertificateKey: string | undefined,
   request: { method: string; path: string; query: string; headers: IncomingHttpHeaders; upstreamHost: string },
   metrics: HttpMetrics,
 ): void {
   for (let i = 0; i < mirrors.length; i++) {
     const mirror = mirrors[i];
     const body = bodies === null ? null : bodies[i];
-    const endpoint = registry.backend(mirror.backendKey)?.endpoints.pick();
+    const endpoint = registry.backend(mirror.backendKey, clientCertificateKey)?.endpoints.pick();
     if (endpoint === undefined || endpoint.pool === null) {
       body?.destroy();
       metrics.mirror(mirror.backendKey, 'failed');

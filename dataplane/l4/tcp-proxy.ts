@@ -21,6 +21,8 @@ import type { CompiledStreamRoute } from './stream-tables.ts';
 
 export interface StreamContext {
   listenerKey: string;
+  /** The listener's `backendClientCertificateKey`: presented when the stream is re-encrypted to a TLS backend. */
+  clientCertificateKey?: string;
   registry: UpstreamRegistry;
   metrics: StreamMetrics;
   connectTimeoutMs: number;
@@ -65,7 +67,10 @@ export function forwardStream(
 ): void {
   const routeName = route?.routeName ?? '';
   const backendKey = route === undefined ? null : pickStreamBackend(route);
-  const runtime = backendKey === null ? undefined : ctx.registry.backend(backendKey);
+  const runtime =
+    backendKey === null
+      ? undefined
+      : ctx.registry.backend(backendKey, terminated ? ctx.clientCertificateKey : undefined);
   const endpoint = runtime?.endpoints.pick();
   if (runtime === undefined || endpoint === undefined) {
     ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'refused');

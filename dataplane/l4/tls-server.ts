@@ -34,7 +34,17 @@ export function createTlsListener(
     if (!tlsPolicyAccepted(binding.table.listeners, socket)) return void socket.destroy();
     const sni = normalizeHost(typeof socket.servername === 'string' ? socket.servername : '');
     const listener = binding.table.listeners.lookup(sni);
-    forwardStream(socket, listener?.stream?.lookup(sni), { ...context, listenerKey: listener?.key ?? '' }, null, true);
+    forwardStream(
+      socket,
+      listener?.stream?.lookup(sni),
+      {
+        ...context,
+        listenerKey: listener?.key ?? '',
+        clientCertificateKey: listener?.listener.backendClientCertificateKey,
+      },
+      null,
+      true,
+    );
   });
   terminator.on('tlsClientError', (_error, socket) => socket.destroy());
 

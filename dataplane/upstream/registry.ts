@@ -2,6 +2,11 @@
 // with keep-alive connections, shared by every backend that lists it and reused across generations; a pool is closed
 // (gracefully: queued and in-flight requests finish) once no backend of the generation in force uses it.
 //
+// A TLS backend reached from a listener whose Gateway presents a client certificate (Gateway
+// `spec.tls.backend.clientCertificateRef`, `Listener.backendClientCertificateKey`) is reached through a runtime of its
+// own for that (backend, certificate) pair, made on first use (`backend(key, certificateKey)`) with pools that present
+// the certificate; the IR keeps one backend record. A rotated certificate retires the pair's runtime at the commit.
+//
 // Backends are addressed by a short synthetic origin, `http://b<id>`, which is what @fastify/reply-from sees; the
 // `GatewayDispatcher` resolves that origin to the backend and picks an endpoint for every attempt, so a retry can
 // land on another endpoint.
@@ -43,9 +48,14 @@ export interface BackendRuntime {
   record: Backend;
   /** One pool per endpoint of the record, in order. */
   pools: EndpointPool[];
-  /** The client certificate its TLS connections present (`tls.clientCertificateKey`), as it was when they were made. */
+  /** The client certificate its TLS connections present (a listener's), as it was when they were made. */
   client: CertificateRecord | undefined;
   endpoints: EndpointPicker<EndpointPool>;
+  /**
+   * The runtimes of this TLS backend for the client certificates of the listeners that reached it, by certificate key
+   * (made on first use); null for a backend without TLS, and for such a runtime itself.
+   */
+  variants: Map<string, BackendRuntime> | null;
 }
 
 export class UpstreamRegistry {
@@ -56,18 +66,38 @@ export class UpstreamRegistry {
   /** Runtimes of the generation being installed (new or replaced ones only), until its commit. */
   #staged: Map<string, BackendRuntime> | null = null;
   #stagedOrigins: Map<string, BackendRuntime> | null = null;
+  /** The (backend, client certificate) runtimes by origin, and the runtimes in force that have some. */
+  readonly #variantOrigins = new Map<string, BackendRuntime>();
+  readonly #withVariants = new Set<BackendRuntime>();
+  /** The certificates of the generation staged or in force, for the client certificates of listeners. */
+  #certificates: ReadonlyMap<string, CertificateRecord> = new Map();
   #nextId = 1;
 
   constructor(options: UpstreamOptions) {
     this.#options = options;
   }
 
-  backend(key: string): BackendRuntime | undefined {
-    return this.#staged?.get(key) ?? this.#backends.get(key);
+  /**
+   * The runtime of backend `key` as reached from a listener that presents the client certificate
+   * `clientCertificateKey` (`Listener.backendClientCertificateKey`; undefined: none). Without TLS the certificate
+   * does not matter and the backend's own runtime answers.
+   */
+  backend(key: string, clientCertificateKey?: string): BackendRuntime | undefined {
+    const base = this.#staged?.get(key) ?? this.#backends.get(key);
+    if (base === undefined || clientCertificateKey === undefined || base.variants === null) return base;
+    const client = this.#certificates.get(clientCertificateKey);
+    let variant = base.variants.get(clientCertificateKey);
+    if (variant !== undefined && sameCertificate(variant.client, client)) return variant;
+    if (variant !== undefined) this.#retire(variant);
+    variant = this.#newRuntime(base.record, client, undefined, null);
+    base.variants.set(clientCertificateKey, variant);
+    this.#variantOrigins.set(variant.origin, variant);
+    this.#withVariants.add(base);
+    return variant;
   }
 
   byOrigin(origin: string): BackendRuntime | undefined {
-    return this.#stagedOrigins?.get(origin) ?? this.#byOrigin.get(origin);
+    return this.#stagedOrigins?.get(origin) ?? this.#byOrigin.get(origin) ?? this.#variantOrigins.get(origin);
   }
 
   /**
@@ -77,9 +107,10 @@ export class UpstreamRegistry {
    * round-robin position. The commit releases the pools nobody uses any more, closing them after their in-flight
    * requests.
    */
-  prepare(backends: Iterable<Backend>, certificates: Map<string, CertificateRecord>): () => void {
+  prepare(backends: Iterable<Backend>, certificates: ReadonlyMap<string, CertificateRecord>): () => void {
+    this.#certificates = certificates;
     const next = new Map<string, BackendRuntime>();
-    for (const record of backends) next.set(record.key, this.#runtimeFor(record, certificates));
+    for (const record of backends) next.set(record.key, this.#runtimeFor(record));
     const removed = [...this.#backends.keys()].filter((key) => !next.has(key));
     return this.#stage(next, removed);
   }
@@ -88,17 +119,11 @@ export class UpstreamRegistry {
   prepareChanges(
     upserted: readonly Backend[],
     removed: readonly string[],
-    certificates: Map<string, CertificateRecord>,
+    certificates: ReadonlyMap<string, CertificateRecord>,
   ): () => void {
+    this.#certificates = certificates;
     const next = new Map<string, BackendRuntime>();
-    for (const record of upserted) next.set(record.key, this.#runtimeFor(record, certificates));
-    // A client certificate that changed (a rotated Secret) under an unchanged backend: its connections are made anew.
-    const gone = new Set(removed);
-    for (const [key, runtime] of this.#backends) {
-      if (runtime.client === undefined || next.has(key) || gone.has(key)) continue;
-      if (clientOf(runtime.record, certificates) !== runtime.client)
-        next.set(key, this.#runtimeFor(runtime.record, certificates));
-    }
+    for (const record of upserted) next.set(record.key, this.#runtimeFor(record));
     return this.#stage(
       next,
       removed.filter((key) => !next.has(key)),
@@ -106,15 +131,45 @@ export class UpstreamRegistry {
   }
 
   /** The runtime of a record: the one in force when the record is the same object, a new one otherwise. */
-  #runtimeFor(record: Backend, certificates: Map<string, CertificateRecord>): BackendRuntime {
+  #runtimeFor(record: Backend): BackendRuntime {
     const old = this.#backends.get(record.key);
-    const client = clientOf(record, certificates);
-    if (old !== undefined && old.record === record && old.client === client) return old;
-    const pools = record.endpoints.map((endpoint) =>
-      this.#acquire(record, endpoint.address, endpoint.port, certificates),
-    );
-    const origin = old?.origin ?? `http://b${this.#nextId++}`;
-    return { key: record.key, origin, record, pools, endpoints: new EndpointPicker(pools, record.endpoints), client };
+    if (old !== undefined && old.record === record) return old;
+    return this.#newRuntime(record, undefined, old?.origin, record.tls === undefined ? null : new Map());
+  }
+
+  #newRuntime(
+    record: Backend,
+    client: CertificateRecord | undefined,
+    origin: string | undefined,
+    variants: Map<string, BackendRuntime> | null,
+  ): BackendRuntime {
+    const pools = record.endpoints.map((endpoint) => this.#acquire(record, endpoint.address, endpoint.port, client));
+    return {
+      key: record.key,
+      origin: origin ?? `http://b${this.#nextId++}`,
+      record,
+      pools,
+      endpoints: new EndpointPicker(pools, record.endpoints),
+      client,
+      variants,
+    };
+  }
+
+  /** Releases a (backend, client certificate) runtime's pools; it is no longer found by its origin. */
+  #retire(variant: BackendRuntime): void {
+    this.#variantOrigins.delete(variant.origin);
+    for (const pool of variant.pools) this.#release(pool);
+  }
+
+  /** Retires every (backend, certificate) runtime of `runtime`, or those whose certificate is no longer `certificates`'. */
+  #retireVariants(runtime: BackendRuntime, all: boolean): void {
+    if (runtime.variants === null) return;
+    for (const [key, variant] of runtime.variants) {
+      if (!all && sameCertificate(variant.client, this.#certificates.get(key))) continue;
+      runtime.variants.delete(key);
+      this.#retire(variant);
+    }
+    if (runtime.variants.size === 0) this.#withVariants.delete(runtime);
   }
 
   /**
@@ -123,11 +178,16 @@ export class UpstreamRegistry {
    */
   #stage(changed: Map<string, BackendRuntime>, removed: readonly string[]): () => void {
     const retired: EndpointPool[] = [];
+    const replaced: BackendRuntime[] = [];
     for (const [key, runtime] of changed) {
       const old = this.#backends.get(key);
-      if (old !== undefined && old !== runtime) retired.push(...old.pools);
+      if (old !== undefined && old !== runtime) replaced.push(old);
     }
-    for (const key of removed) retired.push(...(this.#backends.get(key)?.pools ?? []));
+    for (const key of removed) {
+      const old = this.#backends.get(key);
+      if (old !== undefined) replaced.push(old);
+    }
+    for (const old of replaced) retired.push(...old.pools);
     this.#staged = changed;
     this.#stagedOrigins = new Map([...changed.values()].map((r) => [r.origin, r]));
     return () => {
@@ -146,14 +206,16 @@ export class UpstreamRegistry {
         this.#byOrigin.delete(old.origin);
       }
       for (const pool of retired) this.#release(pool);
+      for (const old of replaced) this.#retireVariants(old, true);
+      // A rotated (or dropped) client certificate under a backend that stayed: its connections are made anew.
+      for (const runtime of [...this.#withVariants]) this.#retireVariants(runtime, false);
     };
   }
 
-  #acquire(record: Backend, address: string, port: number, certificates: Map<string, CertificateRecord>): EndpointPool {
+  #acquire(record: Backend, address: string, port: number, client: CertificateRecord | undefined): EndpointPool {
     const tls = record.tls;
     const host = address.includes(':') ? `[${address}]` : address;
     const origin = `${tls ? 'https' : 'http'}://${host}:${port}`;
-    const client = clientOf(record, certificates);
     // The client certificate's content is part of the pool's identity: a rotated certificate gets new connections.
     const id = `${origin}|${record.protocol}|${tls ? JSON.stringify(tls) : ''}|${client ? createHash('sha256').update(client.certificatePem).update(client.privateKeyPem).digest('hex') : ''}`;
     let entry = this.#pools.get(id);
@@ -164,7 +226,7 @@ export class UpstreamRegistry {
         origin,
         host: address,
         port,
-        pool: stream ? null : new Pool(origin, this.#poolOptions(record, certificates)),
+        pool: stream ? null : new Pool(origin, this.#poolOptions(record, client)),
         h1:
           record.protocol === 'http1' || record.protocol === 'ws' ? this.#h1Pool(record, address, port, client) : null,
         users: 0,
@@ -207,7 +269,7 @@ export class UpstreamRegistry {
     });
   }
 
-  #poolOptions(record: Backend, certificates: Map<string, CertificateRecord>): Pool.Options {
+  #poolOptions(record: Backend, client: CertificateRecord | undefined): Pool.Options {
     const options: Pool.Options = {
       connections: this.#options.connectionsPerEndpoint,
       pipelining: 1,
@@ -221,7 +283,6 @@ export class UpstreamRegistry {
       Object.assign(options, { allowH2: true, useH2c: true, pipelining: 100, connections: 4 });
     const tls = record.tls;
     if (tls !== undefined) {
-      const client = tls.clientCertificateKey ? certificates.get(tls.clientCertificateKey) : undefined;
       const allowH2 = record.protocol === 'h2c';
       const connector = buildConnector({
         allowH2,
@@ -248,10 +309,9 @@ export class UpstreamRegistry {
   }
 }
 
-/** The certificate a backend's TLS connections present (Gateway `spec.tls.backend`), if any. */
-function clientOf(record: Backend, certificates: Map<string, CertificateRecord>): CertificateRecord | undefined {
-  const key = record.tls?.clientCertificateKey;
-  return key === undefined ? undefined : certificates.get(key);
+/** Whether two certificate records hold the same key pair (a whole snapshot brings new objects of the same). */
+function sameCertificate(a: CertificateRecord | undefined, b: CertificateRecord | undefined): boolean {
+  return a === b || (a?.certificatePem === b?.certificatePem && a?.privateKeyPem === b?.privateKeyPem);
 }
 
 /** BackendTLSPolicy: subjectAltNames, when given, replace the hostname check (any one of them must match). */

@@ -82,8 +82,6 @@ class PassTables {
   readonly gateways = new GatewayTable();
   readonly routes = new RouteTable();
   programmed = new Set<string>();
-  /** Listener key → the client certificate its Gateway presents to TLS backends. */
-  clientCertificates = new Map<string, string>();
   readonly policies = new PolicyTable();
 }
 
@@ -144,14 +142,12 @@ export class TranslationSession {
     ({ addresses: this.#addresses, ports: this.#ports } = assignAddresses(gateways, context));
     this.#services = gatewayServices(gateways);
     // 6. programmed listeners.
-    const { listeners, programmed, certificates, clientCertificates } = programListeners(gateways);
+    // A Gateway's backend client certificate is on its listener records only: no route or backend record depends on it.
+    const { listeners, programmed, certificates } = programListeners(gateways);
     const changedListeners = new Set<string>();
-    for (const key of programmed)
-      if (!tables.programmed.has(key) || tables.clientCertificates.get(key) !== clientCertificates.get(key))
-        changedListeners.add(key);
+    for (const key of programmed) if (!tables.programmed.has(key)) changedListeners.add(key);
     for (const key of tables.programmed) if (!programmed.has(key)) changedListeners.add(key);
     tables.programmed = programmed;
-    tables.clientCertificates = clientCertificates;
     this.#ir.replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
     this.#ir.replaceAll('certificates', certificates);
     // 7. routes.
@@ -160,7 +156,6 @@ export class TranslationSession {
       gateways: tables.gateways.nodes,
       listenerSets: tables.gateways.listenerSets.nodes,
       programmed,
-      clientCertificates,
       changedDeps,
       changedListeners,
       controllerName: resolved.controllerName,

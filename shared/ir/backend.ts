@@ -26,8 +26,8 @@ export interface BackendTls {
   caCertificates?: string[];
   /** `validation.subjectAltNames`: when present they replace the hostname check. */
   subjectAltNames?: Array<{ type: 'Hostname' | 'URI'; value: string }>;
-  /** Gateway `spec.tls.backend.clientCertificateRef`: the certificate the data plane presents to the backend. */
-  clientCertificateKey?: string;
+  // The client certificate presented is not the backend's: it is the Gateway's, on the listener the request came in
+  // on (`Listener.backendClientCertificateKey`), so one backend record serves every Gateway.
 }
 
 export interface Backend {

@@ -25,22 +25,6 @@ export function certificateKey(namespace: string, secret: string): string {
 }
 
 /**
- * A TLS backend as reached from a Gateway that presents a client certificate (Gateway `spec.tls.backend`): its own
- * record, since the certificate is part of how the data plane connects.
- */
-export function clientCertificateBackendKey(backendKey: string, certificateKey: string): string {
-  return `${backendKey}|client=${certificateKey}`;
-}
-
-/**
- * A route's record for the listeners whose Gateway presents one client certificate, when its listeners present
- * different ones (gateway-backend-tls.ts): `<route key>|client=<certificate key>`.
- */
-export function clientCertificateRouteKey(routeKey: string, certificateKey: string): string {
-  return `${routeKey}|client=${certificateKey}`;
-}
-
-/**
  * A Service port as reached with one backend protocol. Routes of different kinds can reach the same port differently
  * (an HTTPRoute over HTTP/1.1, a GRPCRoute over h2c, a TCPRoute as a raw stream), so each way gets its own record;
  * HTTP/1.1 keeps the plain `backendKey()` form.

@@ -58,6 +58,12 @@ export interface Listener {
   hostname?: string;
   /** `spec.listeners[].tls`; required for HTTPS, and for TLS listeners that terminate. */
   tls?: ListenerTls;
+  /**
+   * Gateway `spec.tls.backend.clientCertificateRef`: the key of the `CertificateRecord` the data plane presents when
+   * it opens TLS to a backend (one a BackendTLSPolicy targets) for traffic that came in on this listener. Absent: no
+   * client certificate. The data plane keeps one connection pool per (backend, certificate) pair.
+   */
+  backendClientCertificateKey?: string;
 }
 
 /**

@@ -7,9 +7,11 @@ import type { HttpRoute, StreamRoute } from './route.ts';
 
 /**
  * Bumped when a record changes shape incompatibly; the data plane NACKs a version it does not know. 2: `Listener.bindPort`;
- * 3: `RetryPolicy.onBackendTimeout`; 4: `ListenerTls.options` (an older data plane would ignore a minimum TLS version).
+ * 3: `RetryPolicy.onBackendTimeout`; 4: `ListenerTls.options` (an older data plane would ignore a minimum TLS version);
+ * 5: `Listener.backendClientCertificateKey` in place of `BackendTls.clientCertificateKey` and the per-certificate
+ * backend and route records (an older data plane would connect without the Gateway's client certificate).
  */
-export const IR_VERSION = 4;
+export const IR_VERSION = 5;
 
 export interface SnapshotRecords {
   listeners: Listener[];

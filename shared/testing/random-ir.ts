@@ -58,6 +58,7 @@ export class RandomIr {
     };
     if (protocol !== 'TCP') listener.hostname = this.chance(0.5) ? `l${i}.example.com` : `*.l${i}.example.com`;
     if (protocol === 'HTTPS') listener.tls = { mode: 'Terminate', certificateKeys: [`ns/c${this.int(3)}`] };
+    if (this.chance(0.1)) listener.backendClientCertificateKey = `ns/c${this.int(3)}`;
     return listener;
   }
 
@@ -75,7 +76,7 @@ export class RandomIr {
         port: this.chance(this.#faults) ? 0 : 8080,
       })),
     };
-    if (this.chance(0.1)) record.tls = { hostname: `b${i}.example.com`, clientCertificateKey: `ns/c${this.int(3)}` };
+    if (this.chance(0.1)) record.tls = { hostname: `b${i}.example.com` };
     return record;
   }
 

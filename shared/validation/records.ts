@@ -57,6 +57,9 @@ export function validateListener(listener: Listener, at: string, out: Sink): voi
     );
   }
   if (listener.hostname !== undefined) check(out, `${at}.hostname`, checkHostname(listener.hostname));
+  const clientKey = listener.backendClientCertificateKey;
+  if (clientKey !== undefined && (typeof clientKey !== 'string' || clientKey === ''))
+    check(out, `${at}.backendClientCertificateKey`, 'must be a non-empty key');
   const needsTls = listener.protocol === 'HTTPS' || listener.protocol === 'TLS';
   if (needsTls && !isObject(listener.tls)) {
     out.push(problem('MissingField', `${at}.tls`, `${at}.tls is required for protocol ${listener.protocol}`));
@@ -118,9 +121,6 @@ export function validateBackend(backend: Backend, at: string, out: Sink): void {
   });
   if (backend.tls !== undefined) {
     check(out, `${at}.tls.hostname`, checkHostname(backend.tls.hostname, false));
-    const clientKey = backend.tls.clientCertificateKey;
-    if (clientKey !== undefined && (typeof clientKey !== 'string' || clientKey === ''))
-      check(out, `${at}.tls.clientCertificateKey`, 'must be a non-empty key');
     for (const [i, pem] of (backend.tls.caCertificates ?? []).entries()) {
       if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) {
         out.push(

@@ -3,7 +3,6 @@
 import type { ReadonlyRecordIndex } from '../ir/delta.ts';
 import { recordRef } from '../ir/keys.ts';
 import type { Listener } from '../ir/listener.ts';
-import type { Backend } from '../ir/backend.ts';
 import type { HttpFilter, HttpRoute, StreamRoute, WeightedBackend } from '../ir/route.ts';
 import { problem } from './problem.ts';
 import type { Problem } from './problem.ts';
@@ -167,6 +166,16 @@ export function validateRecordReferences(
           );
         }
       }
+      const clientKey = listener.backendClientCertificateKey;
+      if (clientKey !== undefined && !index.certificates.has(clientKey)) {
+        out.push(
+          problem(
+            'UnknownReference',
+            `listeners[${listener.key}].backendClientCertificateKey`,
+            `listener ${listener.key} names backend client certificate "${clientKey}", which is not in the snapshot`,
+          ),
+        );
+      }
       return;
     }
     case 'httpRoutes': {
@@ -186,20 +195,9 @@ export function validateRecordReferences(
       validateBackends(index, route.backends, `${at}.backends`, out);
       return;
     }
-    case 'backends': {
-      const backend = record as Backend;
-      const clientKey = backend.tls?.clientCertificateKey;
-      if (clientKey !== undefined && !index.certificates.has(clientKey)) {
-        out.push(
-          problem(
-            'UnknownReference',
-            `backends[${backend.key}].tls.clientCertificateKey`,
-            `backend ${backend.key} names client certificate "${clientKey}", which is not in the snapshot`,
-          ),
-        );
-      }
+    case 'backends':
+      // A backend refers to nothing: the client certificate it is reached with is the listener's.
       return;
-    }
     default: {
       const never: never = kind;
       return never;
@@ -219,9 +217,12 @@ export function referencesOf(kind: ReferringKind, record: any): string[] {
     }
   };
   switch (kind) {
-    case 'listeners':
+    case 'listeners': {
       for (const key of (record as Listener).tls?.certificateKeys ?? []) out.push(recordRef('certificates', key));
+      const clientKey = (record as Listener).backendClientCertificateKey;
+      if (clientKey !== undefined) out.push(recordRef('certificates', clientKey));
       break;
+    }
     case 'httpRoutes':
       for (const parent of (record as HttpRoute).parents) out.push(recordRef('listeners', parent.listenerKey));
       for (const rule of (record as HttpRoute).rules) backendsOf(rule.backends, rule.filters);
@@ -230,11 +231,6 @@ export function referencesOf(kind: ReferringKind, record: any): string[] {
       for (const parent of (record as StreamRoute).parents) out.push(recordRef('listeners', parent.listenerKey));
       backendsOf((record as StreamRoute).backends, []);
       break;
-    case 'backends': {
-      const clientKey = (record as Backend).tls?.clientCertificateKey;
-      if (clientKey !== undefined) out.push(recordRef('certificates', clientKey));
-      break;
-    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // L4 over real sockets: TCP forwarding, UDP sessions, TLS passthrough by SNI (the backend's own certificate reaches
-// the client), TLS terminated at the gateway, and HTTPS and TLS passthrough listeners sharing one port.
+// the client), TLS terminated at the gateway (re-encrypted to a backend under a BackendTLSPolicy, with the listener's
+// backend client certificate), and HTTPS and TLS passthrough listeners sharing one port.
 
 import { createSocket } from 'node:dgram';
 import type { Socket as DatagramSocket } from 'node:dgram';
@@ -67,6 +68,7 @@ describe('data plane: TCP, UDP and TLS streams', function () {
   let tcpB: Server;
   let udp: DatagramSocket;
   let tlsBackend: Server;
+  let mtlsBackend: Server;
   let web: EchoServer;
   let ca: Pem;
   let passCert: Pem;
@@ -85,6 +87,13 @@ describe('data plane: TCP, UDP and TLS streams', function () {
       s.on('data', (d) => s.write(`tls-backend:${d.toString()}`)),
     );
     await new Promise<void>((r) => tlsBackend.listen(0, '127.0.0.1', r));
+    // A backend that requires a client certificate from ca and says whose it got.
+    const gatewayClient = makeLeaf(ca, ['gateway-client']);
+    mtlsBackend = createTlsServer(
+      { cert: passCert.cert, key: passCert.key, requestCert: true, rejectUnauthorized: true, ca: ca.cert },
+      (s: TLSSocket) => s.on('data', (d) => s.write(`mtls:${s.getPeerCertificate().subject?.CN}:${d.toString()}`)),
+    );
+    await new Promise<void>((r) => mtlsBackend.listen(0, '127.0.0.1', r));
 
     const tcp: Listener = httpListener('ns/gw/tcp', 19301, { address, protocol: 'TCP' });
     const udpL: Listener = httpListener('ns/gw/udp', 19302, { address, protocol: 'UDP' });
@@ -104,6 +113,7 @@ describe('data plane: TCP, UDP and TLS streams', function () {
       address,
       protocol: 'TLS',
       tls: { mode: 'Terminate', certificateKeys: ['ns/gw-cert'] },
+      backendClientCertificateKey: 'ns/gw-client',
     });
     const cert: CertificateRecord = {
       key: 'ns/gw-cert',
@@ -131,12 +141,21 @@ describe('data plane: TCP, UDP and TLS streams', function () {
         protocol: 'tcp',
         tls: { hostname: 'other.example.com', caCertificates: [ca.cert] },
       }),
+      backend('ns/mtls:443/tcp', [['127.0.0.1', portOf(mtlsBackend)]], {
+        protocol: 'tcp',
+        tls: { hostname: 'pass.example.com', caCertificates: [ca.cert] },
+      }),
       backend('ns/web:80', [['127.0.0.1', web.port]]),
     ];
+    const client: CertificateRecord = {
+      key: 'ns/gw-client',
+      certificatePem: gatewayClient.cert,
+      privateKeyPem: gatewayClient.key,
+    };
     const result = await h.publish({
       listeners: [tcp, udpL, passthrough, https, terminate],
       backends,
-      certificates: [cert],
+      certificates: [cert, client],
       streamRoutes: [
         streamRoute('tcproute/ns/t', [tcp.key], ['ns/tcp:1/tcp']),
         streamRoute('udproute/ns/u', [udpL.key], ['ns/udp:1/udp']),
@@ -144,6 +163,7 @@ describe('data plane: TCP, UDP and TLS streams', function () {
         streamRoute('tlsroute/ns/term', [terminate.key], ['ns/plain:1/tcp'], ['term.example.com']),
         streamRoute('tlsroute/ns/reenc', [terminate.key], ['ns/reenc:443/tcp'], ['reenc.example.com']),
         streamRoute('tlsroute/ns/wrong', [terminate.key], ['ns/wrong-name:443/tcp'], ['wrong.example.com']),
+        streamRoute('tlsroute/ns/mtls', [terminate.key], ['ns/mtls:443/tcp'], ['mtls.example.com']),
       ],
       httpRoutes: [httpRoute('httproute/ns/web', [https.key], [rule([prefix('/')], ['ns/web:80'])])],
     });
@@ -155,6 +175,7 @@ describe('data plane: TCP, UDP and TLS streams', function () {
     tcpB?.close();
     udp?.close();
     tlsBackend?.close();
+    mtlsBackend?.close();
     await web?.close();
   });
 
@@ -215,6 +236,18 @@ describe('data plane: TCP, UDP and TLS streams', function () {
     await new Promise((r) => socket.once('secureConnect', r));
     expect(socket.getPeerX509Certificate()?.subject).to.include('CN=*.example.com');
     expect(await exchange(socket, 'again')).to.equal('tls-backend:again');
+    socket.destroy();
+  });
+
+  it("re-encrypts a terminated stream presenting the listener's backend client certificate", async () => {
+    const socket = tlsConnect({ host: address, port: 19444, servername: 'mtls.example.com', ca: ca.cert });
+    await new Promise((r) => socket.once('secureConnect', r));
+    // Without the certificate the backend refuses the handshake and the gateway closes the stream.
+    const answer = await new Promise<string>((resolve) => {
+      socket.once('close', () => resolve('closed'));
+      resolve(exchange(socket, 'hello'));
+    });
+    expect(answer).to.equal('mtls:gateway-client:hello');
     socket.destroy();
   });
 

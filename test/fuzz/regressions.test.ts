@@ -117,9 +117,9 @@ describe('defects found by the configuration fuzzer', () => {
         r.listeners[0].tls = { mode: 'Terminate', certificateKeys: [hostile] };
       }),
     ).to.deep.equal(['listeners[ns/gw/http].tls.certificateKeys[0]']);
-    expect(
-      admitChange((r) => (r.backends[0].tls = { hostname: 'b.example.com', clientCertificateKey: hostile })),
-    ).to.deep.equal(['backends[ns/b:80].tls.clientCertificateKey']);
+    expect(admitChange((r) => (r.listeners[0].backendClientCertificateKey = hostile))).to.deep.equal([
+      'listeners[ns/gw/http].backendClientCertificateKey',
+    ]);
   });
 
   it('session: an HTTPRoute and a GRPCRoute of one namespace/name and creation second get the ranks translate gives them', () => {

@@ -268,4 +268,57 @@ describe('translation session: the same as translate, at the cost of the change'
     );
     expect(session.result()).to.deep.equal(fresh);
   });
+
+  it("a Gateway's backend client certificate, rotated or replaced, changes its listener and certificate records only", () => {
+    const base = cases.find(
+      (c) => c.area === 'backendtlspolicy' && c.name === 'gateway-client-certificate-two-gateways',
+    )!;
+    const options = { now: FIXED_NOW, ...base.options };
+    const session = new TranslationSession();
+    let objects = structuredClone(base.objects).map((o: any) => deepFreeze(o));
+    session.apply(objects, []);
+    session.run(options);
+    const changed = (output: SessionOutput) =>
+      Object.fromEntries(
+        RECORD_KINDS.map((kind) => [
+          kind,
+          [...(output.ir.upsert[kind] as Array<{ key: string }>).map((r) => r.key), ...output.ir.remove[kind]].sort(),
+        ]),
+      );
+    const edit = (object: any) => {
+      objects = [...objects.filter((o: any) => keyOf(o) !== keyOf(object)), deepFreeze(object)];
+      session.apply([object], []);
+      const output = session.run(options);
+      expect(output.mode).to.equal('incremental');
+      expect(output.translatedRoutes).to.equal(0);
+      expect(session.result()).to.deep.equal(translate(buildResourceSnapshot(objects), options));
+      return output;
+    };
+    const secret = (name: string) => objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === name);
+
+    // The Secret rotated (client-1 now holds client-2's key pair): the certificate record, nothing else.
+    const rotated = structuredClone(secret('client-1'));
+    rotated.data = structuredClone(secret('client-2').data);
+    expect(changed(edit(rotated))).to.deep.equal({
+      listeners: [],
+      httpRoutes: [],
+      streamRoutes: [],
+      backends: [],
+      certificates: ['infra/client-1'],
+    });
+
+    // Gateway `one` presents client-2 instead: its listener record; client-1 is no longer used.
+    const gateway = structuredClone(objects.find((o: any) => o.kind === 'Gateway' && o.metadata.name === 'one'));
+    gateway.spec.tls.backend.clientCertificateRef.name = 'client-2';
+    const replaced = edit(gateway);
+    expect(changed(replaced)).to.deep.equal({
+      listeners: ['infra/one/http'],
+      httpRoutes: [],
+      streamRoutes: [],
+      backends: [],
+      certificates: ['infra/client-1'],
+    });
+    expect(replaced.ir.upsert.listeners[0].backendClientCertificateKey).to.equal('infra/client-2');
+    expect(replaced.ir.remove.certificates).to.deep.equal(['infra/client-1']);
+  });
 });

@@ -48,6 +48,9 @@ export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, add
     if (listener.tlsOptions !== undefined) tls.options = listener.tlsOptions;
     record.tls = tls;
   }
+  // Gateway `spec.tls.backend.clientCertificateRef`, when it resolved: every listener of the Gateway (and of its
+  // ListenerSets) presents it to TLS backends.
+  if (gateway.backendTls?.ok) record.backendClientCertificateKey = gateway.backendTls.certificate.key;
   return record;
 }
 
@@ -92,20 +95,13 @@ export interface ProgrammedListeners {
   listeners: Listener[];
   /** Their keys (Programmed=True). */
   programmed: Set<string>;
-  /** Certificates the listeners use, by key. */
+  /** Certificates the listeners use (to terminate TLS, and to present to TLS backends), by key. */
   certificates: Map<string, CertificateRecord>;
-  /** Listener key → the certificate key its Gateway presents to TLS backends (`spec.tls.backend`), when it has one. */
-  clientCertificates: Map<string, string>;
 }
 
 /** The listeners that go into the IR: those of Gateways that can be served (accepted, with an address). */
 export function programListeners(gateways: readonly GatewayNode[]): ProgrammedListeners {
-  const out: ProgrammedListeners = {
-    listeners: [],
-    programmed: new Set(),
-    certificates: new Map(),
-    clientCertificates: new Map(),
-  };
+  const out: ProgrammedListeners = { listeners: [], programmed: new Set(), certificates: new Map() };
   for (const gateway of gateways) {
     const address = gateway.address?.address;
     if (address === undefined || !isGatewayServable(gateway)) continue;
@@ -115,10 +111,8 @@ export function programListeners(gateways: readonly GatewayNode[]): ProgrammedLi
       out.listeners.push(listenerRecord(gateway, listener, address));
       out.programmed.add(listener.key);
       for (const certificate of listener.certificates) out.certificates.set(certificate.key, certificate);
-      if (gateway.backendTls?.ok) {
-        out.clientCertificates.set(listener.key, gateway.backendTls.certificate.key);
+      if (gateway.backendTls?.ok)
         out.certificates.set(gateway.backendTls.certificate.key, gateway.backendTls.certificate);
-      }
     }
   }
   return out;

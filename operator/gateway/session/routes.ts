@@ -4,8 +4,7 @@
 //      namespace): build the node again (routes/routes.ts `buildRouteNode`: rules, matches, filters, backend refs);
 //   2. a Gateway or ListenerSet it names changed what attachment sees, or a Namespace's labels it was checked
 //      against: attach again (parents, attachedRoutes contributions, status);
-//   1. its rank, whether a listener it reaches is programmed, or the backend client certificate of a listener's
-//      Gateway: assemble its IR records again (one per client certificate, gateway-backend-tls.ts).
+//   1. its rank, or whether a listener it reaches is programmed: assemble its IR record again.
 // A fresh session (`translate`) runs every step for every route, so a remembered route is what a fresh run would
 // build for it. EndpointSlices are not read here at all (session/backends.ts).
 
@@ -26,7 +25,6 @@ import { attachRoute, buildRouteNode, countedListeners, isHttpRouteKind } from '
 import type { HttpRouteKind, RouteNode } from '../routes/routes.ts';
 import { createdAt } from '../resources.ts';
 import type { KubeObject } from '../resources.ts';
-import { withClientCertificates } from '../gateways/gateway-backend-tls.ts';
 import { BackendTable } from './backends.ts';
 import { TlsUseCounts } from './policies.ts';
 import type { ObjectStatus } from '../status.ts';
@@ -43,8 +41,8 @@ interface RouteEntry {
   parents: ParentResult[] | undefined;
   /** Listener keys that count the route in attachedRoutes. */
   counted: string[];
-  /** Its IR records: none, one, or one per backend client certificate of the Gateways serving it. */
-  records: Array<HttpRoute | StreamRoute>;
+  /** Its IR record, when it has one. */
+  record: HttpRoute | StreamRoute | undefined;
   backendKeys: string[];
   /** (Service port, Gateway) pairs it adds to the BackendTLSPolicy uses. */
   tlsPairs: Array<[string, string]>;
@@ -58,8 +56,6 @@ export interface RouteRunInput {
   listenerSets: ReadonlyMap<string, ListenerSetNode>;
   /** Keys of the listeners in the IR. */
   programmed: ReadonlySet<string>;
-  /** Listener key → the client certificate its Gateway presents to TLS backends. */
-  clientCertificates: ReadonlyMap<string, string>;
   /** Dependency keys (context-index.ts) whose value changed since the last run. */
   changedDeps: ReadonlySet<string>;
   /** Listener keys that went into or out of the IR since the last run. */
@@ -189,21 +185,12 @@ export class RouteTable {
         : node.kind === 'HTTPRoute' || node.kind === 'GRPCRoute'
           ? httpRouteRecord(node as HttpRouteNode, parents, rank, input.programmed)
           : streamRouteRecord(node as StreamRouteNode, parents, rank, input.programmed);
-    const split =
-      record === undefined
-        ? { records: [], variants: new Map<string, BackendSpec>() }
-        : withClientCertificates(record, (key) => specs.get(key), input.clientCertificates, routeBackendKeys(record));
-    const backendKeys = [...new Set(split.records.flatMap((r) => [...routeBackendKeys(r)]))];
-    for (const key of backendKeys) this.backends.addRef((specs.get(key) ?? split.variants.get(key)) as BackendSpec);
+    const backendKeys = record === undefined ? [] : [...routeBackendKeys(record)];
+    for (const key of backendKeys) this.backends.addRef(specs.get(key) as BackendSpec);
     for (const key of entry?.backendKeys ?? []) this.backends.removeRef(key);
     const list = isHttpRouteKind(kind) ? 'httpRoutes' : 'streamRoutes';
-    const keys = new Set(split.records.map((r) => r.key));
-    for (const r of split.records) out.records.push({ list, key: r.key, record: r });
-    for (const r of entry?.records ?? [])
-      if (!keys.has(r.key)) out.records.push({ list, key: r.key, record: undefined });
-    if (split.records.length === 0)
-      out.records.push({ list, key: routeKey(node.kind, node.namespace, node.name), record: undefined });
-    this.#entries.set(id, { kind, node, specs, parents, counted, records: split.records, backendKeys, tlsPairs });
+    out.records.push({ list, key: routeKey(node.kind, node.namespace, node.name), record });
+    this.#entries.set(id, { kind, node, specs, parents, counted, record, backendKeys, tlsPairs });
   }
 
   #drop(id: string, entry: RouteEntry, out: RouteRunOutput): void {
@@ -216,7 +203,6 @@ export class RouteTable {
     this.tlsUses.count(entry.tlsPairs, -1);
     for (const key of entry.backendKeys) this.backends.removeRef(key);
     const list = isHttpRouteKind(entry.kind) ? 'httpRoutes' : 'streamRoutes';
-    for (const r of entry.records) out.records.push({ list, key: r.key, record: undefined });
     out.records.push({
       list,
       key: routeKey(entry.node.kind, entry.node.namespace, entry.node.name),
