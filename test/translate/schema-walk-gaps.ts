@@ -44,6 +44,10 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
     reason: 'UnsupportedValue',
     why: 'GEP-1494 on a backendRef: the rule is dropped',
   },
+  'BackendTLSPolicy spec.options': {
+    reason: 'Invalid',
+    why: 'implementation-specific options, none defined for backends: the policy is refused, its backends answer 500',
+  },
   'HTTPRoute spec.rules[].filters[].extensionRef': {
     reason: 'InvalidKind',
     why: 'no extension filter exists: ResolvedRefs=False, and the requests it would handle answer 500',
@@ -56,8 +60,6 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
 
 /** What the walk finds neither implemented nor refused nor allowed, as `Kind path (verdict)`: the work left. */
 export const KNOWN_GAPS: Record<string, string> = {
-  'BackendTLSPolicy spec.options (unprobed)':
-    'implementation-specific TLS options: not read and not refused; should be refused when set',
   'GRPCRoute spec.parentRefs[].group (unprobed)': 'no golden case sets it yet: add one to prove it is read',
   'GRPCRoute spec.parentRefs[].kind (unprobed)': 'no golden case sets it yet: add one to prove it is read',
   'GRPCRoute spec.parentRefs[].namespace (unprobed)': 'no golden case sets it yet: add one to prove it is read',
