@@ -71,64 +71,13 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
 
 /** What the walk finds neither implemented nor refused nor allowed, as `Kind path (verdict)`: the work left. */
 export const KNOWN_GAPS: Record<string, string> = {
-  'GRPCRoute spec.rules[].backendRefs[].filters[].requestMirror.percent (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'GRPCRoute spec.rules[].filters[].requestMirror.percent (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
   'GRPCRoute spec.useDefaultGateways (unprobed)':
     'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
   'Gateway spec.addresses[].routability (unprobed)': 'GEP-5093: not read; to implement or refuse (issue 11 item 2)',
-  'Gateway spec.allowedListeners.namespaces.selector.matchExpressions (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'Gateway spec.allowedListeners.namespaces.selector.matchExpressions[].key (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'Gateway spec.allowedListeners.namespaces.selector.matchExpressions[].operator (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'Gateway spec.allowedListeners.namespaces.selector.matchExpressions[].values (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
   'Gateway spec.defaultScope (unprobed)':
     'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-  'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchLabels (no-effect)':
-    'set in a case, but neither removing nor changing it changed the output there (a probe limit or ignored: check)',
-  'Gateway spec.tls.frontend.default.validation.caCertificateRefs[].namespace (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'Gateway spec.tls.frontend.perPort[].tls.validation.caCertificateRefs[].name (no-effect)':
-    'set in a case, but neither removing nor changing it changed the output there (a probe limit or ignored: check)',
-  'Gateway spec.tls.frontend.perPort[].tls.validation.mode (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'HTTPRoute spec.rules[].backendRefs[].filters[].requestRedirect.path.replacePrefixMatch (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'HTTPRoute spec.rules[].backendRefs[].group (no-effect)':
-    'set in a case, but neither removing nor changing it changed the output there (a probe limit or ignored: check)',
-  'HTTPRoute spec.rules[].backendRefs[].kind (no-effect)':
-    'set in a case, but neither removing nor changing it changed the output there (a probe limit or ignored: check)',
-  'HTTPRoute spec.rules[].filters[].requestMirror.backendRef.group (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'HTTPRoute spec.rules[].filters[].requestMirror.backendRef.kind (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'HTTPRoute spec.rules[].filters[].responseHeaderModifier.remove (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'HTTPRoute spec.rules[].filters[].responseHeaderModifier.set (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'HTTPRoute spec.rules[].filters[].responseHeaderModifier.set[].name (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'HTTPRoute spec.rules[].filters[].responseHeaderModifier.set[].value (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
   'HTTPRoute spec.useDefaultGateways (unprobed)':
     'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-  'ListenerSet spec.listeners[].allowedRoutes.kinds[].group (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'ListenerSet spec.listeners[].allowedRoutes.kinds[].kind (no-effect)':
-    'set in a case, but neither removing nor changing it changed the output there (a probe limit or ignored: check)',
-  'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].key (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].operator (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].values (unprobed)':
-    'no golden case sets it yet: add one to prove it is read',
-  'ListenerSet spec.listeners[].tls.options (unprobed)': 'no golden case sets it yet: add one to prove it is read',
   'TCPRoute spec.useDefaultGateways (unprobed)':
     'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
   'TLSRoute spec.useDefaultGateways (unprobed)':

@@ -79,6 +79,13 @@ function otherValues(value: unknown, schema: any): unknown[] {
   if (typeof value === 'number') return [value + 1, value - 1, 1, 2];
   if (typeof value === 'string')
     return [`${value}x`, `x${value}`, `1${value}`, `${value}1`, `/x${value}`, 'x', '1s', '', 'Service'];
+  if (
+    schema?.additionalProperties !== undefined &&
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value)
+  )
+    return [Object.fromEntries(Object.entries(value).map(([k, v]) => [k, `${v}x`])), {}];
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))
     return [value.map((v) => `x${v}`), value.map((v) => `${v}x`), ...(value.length > 1 ? [value.slice(1)] : [])];
   if (Array.isArray(value) && value.length > 1) return [value.slice(0, -1), value.slice(1)];
@@ -137,7 +144,7 @@ export function probeField(
   cases: readonly GoldenCase[],
   schema: SchemaValidator,
   baselines: Map<GoldenCase, string>,
-  tries = 6,
+  tries = 12,
 ): Probe {
   const tried: string[] = [];
   for (const testCase of cases) {
