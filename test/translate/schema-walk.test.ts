@@ -1,9 +1,11 @@
 // Nothing silently ignored (issue 11 item 4): every field under `spec` of the Gateway API CRDs Portico reads is either
-// implemented (setting it, or changing its value, in a golden case changes the IR or a status: schema-walk.ts), or
-// refused with the condition its GEP names (REFUSED: a golden case sets it and shows that reason, naming the field),
-// or changes nothing on purpose (ALLOWED, with the reason). What is none of these is a gap, listed in
-// schema-walk-gaps.ts: the list must match exactly, so a new gap fails the test and a closed one must be struck off.
-// A field is covered through its fields (an object whose fields have effects) or through a refused or allowed
+// applied (removing it, or changing it to another schema-valid value, in a golden case changes an IR record that is
+// there either way, or changes the IR with every condition as it was: schema-walk.ts), or refused with the condition
+// its GEP names (REFUSED: a golden case sets it and shows that reason, naming the field), or changes nothing on purpose
+// (ALLOWED, with the reason). A field whose changes only make refusals or whole records come and go is "checked":
+// read, but no case shows it applied; those are listed exactly in CHECKED_ONLY. What is none of these is a gap,
+// listed exactly in KNOWN_GAPS. Both lists must match: a new entry fails the test, a closed one must be struck off
+// (all in schema-walk-gaps.ts). An object is covered through its fields, a field through a refused or allowed
 // ancestor. Kinds Portico does not read get no status at all: they must be listed in NOT_READ and not be watched.
 // `SCHEMA_WALK_CRDS=<dir>` walks another CRD version (e.g. the next release's experimental CRDs): the failure then
 // lists what is new.
@@ -17,7 +19,7 @@ import { loadCases } from './golden.ts';
 import type { GoldenCase } from './golden.ts';
 import { loadCrdSpecs, probeField, setsField, walkFields } from './schema-walk.ts';
 import type { FieldPath, Probe } from './schema-walk.ts';
-import { ALLOWED, KNOWN_GAPS, NOT_READ, REFUSED } from './schema-walk-gaps.ts';
+import { ALLOWED, CHECKED_ONLY, KNOWN_GAPS, NOT_READ, REFUSED } from './schema-walk-gaps.ts';
 
 const EXPERIMENTAL = fileURLToPath(new URL('../cluster/crds/experimental/', import.meta.url));
 const STANDARD = fileURLToPath(new URL('../cluster/crds/standard/', import.meta.url));
@@ -51,7 +53,7 @@ const specs = loadCrdSpecs(dir);
 const readKinds = [...specs.keys()].filter((k) => !(k in NOT_READ)).sort();
 const cases = loadCases('');
 const schema = loadCrdValidator();
-const baselines = new Map<GoldenCase, string>();
+const baselines: Parameters<typeof probeField>[3] = new Map();
 const fields = readKinds.flatMap((kind) => walkFields(kind, specs.get(kind)));
 const probes = new Map<string, Probe>(fields.map((f) => [idOf(f), probeField(f, cases, schema, baselines)]));
 
@@ -103,22 +105,25 @@ describe('schema walk: every CRD field is implemented or refused with its condit
     expect(stale).to.deep.equal([]);
   });
 
-  it('finds no field silently ignored but the known gaps (listed with why in schema-walk-gaps.ts)', () => {
-    const effective = [...probes].filter(([, p]) => p.verdict === 'effect').map(([id]) => id);
+  it('finds no field silently ignored but the known gaps, and none only checked but those listed', () => {
+    const applied = [...probes].filter(([, p]) => p.verdict === 'applied').map(([id]) => id);
+    const checkedIds = [...probes].filter(([, p]) => p.verdict === 'checked').map(([id]) => id);
     const gaps: string[] = [];
+    const checked: string[] = [];
     for (const [id, probe] of probes) {
-      if (probe.verdict === 'effect') continue;
+      if (probe.verdict === 'applied') continue;
       if (Object.keys(REFUSED).some((e) => under(id, e)) || Object.keys(ALLOWED).some((e) => under(id, e))) continue;
-      if (effective.some((e) => e !== id && under(e, id))) continue; // an object whose fields have effects
-      gaps.push(`${id} (${probe.verdict})`);
+      if (applied.some((e) => e !== id && under(e, id))) continue; // an object whose fields are applied
+      if (probe.verdict === 'checked' || checkedIds.some((e) => e !== id && under(e, id))) checked.push(id);
+      else gaps.push(`${id} (${probe.verdict})`);
     }
-    const known = Object.keys(KNOWN_GAPS).sort();
-    const fresh = gaps.filter((g) => !known.includes(g));
-    const closed = known.filter((g) => !gaps.includes(g));
-    const listing = `new gaps (implement or refuse them):\n  ${fresh.join('\n  ')}\nclosed (strike them off):\n  ${closed.join('\n  ')}\n`;
-    expect({ fresh, closed }, listing).to.deep.equal({
-      fresh: [],
-      closed: [],
-    });
+    const compare = (found: string[], listed: string[], what: string): void => {
+      const fresh = found.filter((g) => !listed.includes(g));
+      const closed = listed.filter((g) => !found.includes(g));
+      const listing = `new ${what}:\n  ${fresh.join('\n  ')}\nclosed (strike them off):\n  ${closed.join('\n  ')}\n`;
+      expect({ fresh, closed }, listing).to.deep.equal({ fresh: [], closed: [] });
+    };
+    compare(gaps, Object.keys(KNOWN_GAPS), 'gaps (implement or refuse them)');
+    compare(checked, CHECKED_ONLY, 'fields only checked (show them applied in a case, or list them)');
   });
 });

@@ -1,7 +1,7 @@
 // The schema walk behind schema-walk.test.ts: every field path under `spec` of the Gateway API CRDs, and for each a
 // probe over the golden cases: take a case whose input sets the field, remove it (or change its value to another
-// schema-valid one), translate again, and say whether the IR or the statuses changed. Statuses are compared without
-// their messages, so a value only echoed in a message does not count as an effect. A variant the CRD schema refuses
+// schema-valid one), translate again, and say whether the IR changed with the conditions as they were (applied), or
+// only conditions came and went (checked). Messages are not compared: a value echoed in one is no effect. A variant the CRD schema refuses
 // is not tried (CEL rules are not checked: the translator must tolerate what they would refuse anyway).
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -92,7 +92,12 @@ function otherValues(value: unknown, schema: any): unknown[] {
   return [];
 }
 
-export type Verdict = 'effect' | 'no-effect' | 'unprobed';
+/**
+ * applied: some change of the field changed an IR record that is there with and without the change, or changed the
+ * IR and left every condition's type, status and reason as they were (the field does something); checked: only refusals came and went (the field is validated, but no case shows it
+ * applied); no-effect: nothing changed; unprobed: no golden case sets it.
+ */
+export type Verdict = 'applied' | 'checked' | 'no-effect' | 'unprobed';
 
 export interface Probe {
   verdict: Verdict;
@@ -100,20 +105,41 @@ export interface Probe {
   detail: string;
 }
 
-function observable(result: ReturnType<typeof translate>): string {
-  const statuses = result.statuses.map((s: any) =>
-    JSON.stringify(s, (k, v) => (k === 'message' || k === 'lastTransitionTime' ? undefined : v)),
-  );
-  return JSON.stringify({
-    ir: result.ir,
-    statuses,
-    addresses: result.addresses,
-    ports: result.ports,
-    services: result.services,
-  });
+interface Outcome {
+  ir: string;
+  /** Each IR record by its list and key. */
+  records: Map<string, string>;
+  conditions: string;
+  rest: string;
 }
 
-function run(testCase: GoldenCase, objects: any[]): string {
+function observable(result: ReturnType<typeof translate>): Outcome {
+  const conditions: string[] = [];
+  const visit = (value: unknown, at: string): void => {
+    if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${at}[${i}]`));
+    else if (typeof value === 'object' && value !== null) {
+      const v = value as Record<string, unknown>;
+      if (typeof v.type === 'string' && typeof v.reason === 'string')
+        conditions.push(`${at} ${v.type}/${v.status}/${v.reason}`);
+      else for (const [k, child] of Object.entries(v)) visit(child, `${at}.${k}`);
+    }
+  };
+  for (const s of result.statuses as any[]) visit(s.status, `${s.kind}/${s.namespace ?? ''}/${s.name}`);
+  const rest = result.statuses.map((s: any) =>
+    JSON.stringify(s, (k, v) => (k === 'message' || k === 'lastTransitionTime' ? undefined : v)),
+  );
+  const records = new Map<string, string>();
+  for (const [list, entries] of Object.entries(result.ir as unknown as Record<string, unknown>))
+    if (Array.isArray(entries)) for (const r of entries) records.set(`${list} ${r.key}`, JSON.stringify(r));
+  return {
+    ir: JSON.stringify(result.ir),
+    records,
+    conditions: conditions.sort().join('\n'),
+    rest: JSON.stringify({ rest, addresses: result.addresses, ports: result.ports, services: result.services }),
+  };
+}
+
+function run(testCase: GoldenCase, objects: any[]): Outcome {
   const snapshot = buildResourceSnapshot(deepFreeze(objects));
   return observable(translate(deepFreeze(snapshot), { now: FIXED_NOW, ...testCase.options }));
 }
@@ -125,28 +151,46 @@ function usable(testCase: GoldenCase, schema: SchemaValidator): boolean {
   );
 }
 
-/** Variants of `object` without the field, then with each other value at every place it is set. */
+/**
+ * Variants of `object`: without the field, then with each other value, first at every place it is set, then (when it
+ * is set in several places, e.g. on each listener) at each place alone.
+ */
 function* variants(object: any, field: FieldPath): Generator<{ object: any; change: string }> {
-  const removed = structuredClone(object);
-  for (const { parent, key } of locations(removed, field.segments).reverse()) delete parent[key];
-  yield { object: removed, change: 'removed' };
-  const first = locations(object, field.segments)[0];
-  for (const value of otherValues(first.parent[first.key], field.schema)) {
-    const changed = structuredClone(object);
-    for (const { parent, key } of locations(changed, field.segments)) parent[key] = structuredClone(value);
-    yield { object: changed, change: `set to ${JSON.stringify(value)}` };
+  const places = locations(object, field.segments).length;
+  const only = places > 1 ? [undefined, ...Array.from({ length: places }, (_, i) => i)] : [undefined];
+  for (const at of only) {
+    const where = at === undefined ? '' : ` at place ${at}`;
+    const removed = structuredClone(object);
+    const spots = locations(removed, field.segments);
+    for (const [i, { parent, key }] of [...spots.entries()].reverse())
+      if (at === undefined || i === at) delete parent[key];
+    yield { object: removed, change: `removed${where}` };
+    const original = locations(object, field.segments)[at ?? 0];
+    for (const value of otherValues(original.parent[original.key], field.schema)) {
+      const changed = structuredClone(object);
+      for (const [i, { parent, key }] of locations(changed, field.segments).entries())
+        if (at === undefined || i === at) parent[key] = structuredClone(value);
+      yield { object: changed, change: `set to ${JSON.stringify(value)}${where}` };
+    }
   }
 }
 
-/** Does setting `field` change the translation in some golden case (at most `tries` cases setting it are tried)? */
+/** Does a record present in both outcomes differ (a field applied to what is served, not just a refusal)? */
+function changesRecord(a: Outcome, b: Outcome): boolean {
+  for (const [key, record] of a.records) if (b.records.has(key) && b.records.get(key) !== record) return true;
+  return false;
+}
+
+/** What setting `field` does in the golden cases that set it (at most `tries` of them are tried). */
 export function probeField(
   field: FieldPath,
   cases: readonly GoldenCase[],
   schema: SchemaValidator,
-  baselines: Map<GoldenCase, string>,
+  baselines: Map<GoldenCase, Outcome>,
   tries = 12,
 ): Probe {
   const tried: string[] = [];
+  let checked: string | undefined;
   for (const testCase of cases) {
     if (tried.length === tries) break;
     const index = testCase.objects.findIndex((o) => setsField(o, field));
@@ -157,9 +201,14 @@ export function probeField(
     for (const { object, change } of variants(testCase.objects[index], field)) {
       if ((schema.validate(object) ?? []).length > 0) continue;
       const objects = testCase.objects.map((o, i) => (i === index ? object : structuredClone(o)));
-      if (run(testCase, objects) !== base) return { verdict: 'effect', detail: `${tried.at(-1)}: ${change}` };
+      const outcome = run(testCase, objects);
+      if (outcome.ir !== base.ir && (outcome.conditions === base.conditions || changesRecord(base, outcome)))
+        return { verdict: 'applied', detail: `${tried.at(-1)}: ${change}` };
+      if (outcome.ir !== base.ir || outcome.conditions !== base.conditions || outcome.rest !== base.rest)
+        checked ??= `${tried.at(-1)}: ${change}`;
     }
   }
+  if (checked !== undefined) return { verdict: 'checked', detail: checked };
   return tried.length === 0
     ? { verdict: 'unprobed', detail: 'no golden case sets it' }
     : { verdict: 'no-effect', detail: `no change in ${tried.join(', ')}` };
