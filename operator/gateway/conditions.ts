@@ -52,7 +52,8 @@ export type ListenerReason =
   | 'OverlappingHostnames'
   | 'NoValidCACertificate'
   | 'InvalidCACertificateRef'
-  | 'InvalidCACertificateKind';
+  | 'InvalidCACertificateKind'
+  | 'InvalidListenerFilterRef';
 export type RouteReason =
   | 'Accepted'
   | 'NotAllowedByListeners'
@@ -166,6 +167,9 @@ export const listenerInvalidCACertificateRef = (message: string): ConditionDraft
   draft<ListenerReason>('ResolvedRefs', 'False', 'InvalidCACertificateRef', message);
 export const listenerInvalidCACertificateKind = (message: string): ConditionDraft =>
   draft<ListenerReason>('ResolvedRefs', 'False', 'InvalidCACertificateKind', message);
+/** GEP-5224: a `filters.requests[]` ExternalAuth backendRef or ExtensionRef that names nothing usable. */
+export const listenerInvalidListenerFilterRef = (message: string): ConditionDraft =>
+  draft<ListenerReason>('ResolvedRefs', 'False', 'InvalidListenerFilterRef', message);
 export const listenerResolvedRefs = (): ConditionDraft =>
   draft<ListenerReason>('ResolvedRefs', 'True', 'ResolvedRefs', 'All references are resolved');
 export const listenerInvalidCertificateRef = (message: string): ConditionDraft =>

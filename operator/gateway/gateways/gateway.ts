@@ -22,6 +22,7 @@ import {
   listenerAccepted,
   listenerConflicted,
   listenerInvalidCACertificateKind,
+  listenerInvalidListenerFilterRef,
   listenerInvalidCACertificateRef,
   listenerInvalidCertificateRef,
   listenerInvalidRouteKinds,
@@ -237,6 +238,7 @@ export function listenerConditions(node: GatewayNode, listener: ListenerNode, pr
       InvalidRouteKinds: listenerInvalidRouteKinds,
       InvalidCACertificateRef: listenerInvalidCACertificateRef,
       InvalidCACertificateKind: listenerInvalidCACertificateKind,
+      InvalidListenerFilterRef: listenerInvalidListenerFilterRef,
     }[first.reason];
     drafts.push(build(message));
   }

@@ -10,6 +10,7 @@ import { resolveCertificateRef } from '../certificate.ts';
 import type { TranslateContext } from '../context.ts';
 import { labelsOfNamespace } from '../context.ts';
 import { hostnamesOverlap } from '../hostname.ts';
+import { applyListenerFilters } from './listener-filters.ts';
 import { at, listAt, objectAt, show, stringAt } from '../read.ts';
 import { GATEWAY_GROUP } from '../referencegrant.ts';
 import { matchesLabels, parseLabelSelector } from '../selector.ts';
@@ -24,7 +25,8 @@ export type ListenerRefProblem =
   | 'RefNotPermitted'
   | 'InvalidRouteKinds'
   | 'InvalidCACertificateRef'
-  | 'InvalidCACertificateKind';
+  | 'InvalidCACertificateKind'
+  | 'InvalidListenerFilterRef';
 
 /** Route kinds each protocol can carry, in the order they are listed in `supportedKinds` by default. */
 const KINDS_OF_PROTOCOL: Record<ListenerProtocol, readonly RouteKind[]> = {
@@ -257,6 +259,7 @@ export function buildListenerNode(
   buildSupportedKinds(node, allowedRoutes, context);
   applyAllowedNamespaces(node, allowedRoutes);
   if (node.rejection === undefined) applyTls(node, raw, context);
+  applyListenerFilters(node, raw, context);
   return node;
 }
 

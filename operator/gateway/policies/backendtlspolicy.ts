@@ -143,6 +143,11 @@ function checkPolicy(context: TranslateContext, policy: BackendTLSPolicy): Polic
     sans.push({ type: e.type as 'Hostname' | 'URI', value });
   }
   if (sans.length > 0) tls.subjectAltNames = sans;
+  // `spec.options` (implementation-specific): Portico defines none for backends. A minimum version or a cipher list
+  // dropped without a word would weaken the connection, so the policy is refused instead (its backends answer 500).
+  const options = Object.keys(objectAt(policy.spec.options));
+  if (options.length > 0)
+    return reject('Invalid', `spec.options ${options.join(', ')}: no BackendTLSPolicy options are supported`);
   if (refs.length > 0) {
     if (pems === undefined)
       return reject(

@@ -199,6 +199,10 @@ function buildRule(
     const retry = buildRetry(raw.retry, `${field}.retry`, issues, features);
     if (retry !== undefined) rule.retry = retry;
   }
+  // GEP-1619 session persistence is not implemented: the rule is refused (UnsupportedValue) rather than served
+  // without the stickiness it asks for.
+  if (raw.sessionPersistence !== undefined)
+    issues.unsupported(`${field}.sessionPersistence: session persistence is not supported`);
   const redirects = filters.some((f) => f.type === 'RequestRedirect');
   if (failClosed || (backends.length === 0 && !redirects)) rule.directResponse = { status: 500 };
   return issues.invalid.length === 0 ? { rule, issues } : { issues };

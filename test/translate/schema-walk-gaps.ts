@@ -1,0 +1,175 @@
+// The lists schema-walk.test.ts judges the CRD fields against; each entry says why. Review a change here as you would
+// a change of behaviour: an entry moved out of KNOWN_GAPS is a field now implemented or refused.
+
+/** Gateway API kinds Portico does not watch: it writes no status for them (documented, not silently half-read). */
+export const NOT_READ: Record<string, string> = {
+  XBackend: 'experimental backend kind (gateway.networking.x-k8s.io); a backendRef to it is refused as InvalidKind',
+  XBackendTrafficPolicy: 'experimental policy (retry budgets, session persistence); not watched, so it gets no status',
+  XMesh: 'mesh (GAMMA) is out of scope: Portico is a gateway',
+  XTelemetryPolicy: 'experimental telemetry policy; not watched, so it gets no status (Portico has its own tracing)',
+};
+
+/** Fields that change nothing observable in the translation, on purpose. Covers the fields below each entry. */
+export const ALLOWED: Record<string, string> = {
+  'GatewayClass spec.description': 'free text for humans; nothing reads it',
+  'TCPRoute spec.rules[].name': 'names the rule for status and policies; no Portico policy targets one, no L4 IR field',
+  'TLSRoute spec.rules[].name': 'names the rule for status and policies; no Portico policy targets one, no L4 IR field',
+  'UDPRoute spec.rules[].name': 'names the rule for status and policies; no Portico policy targets one, no L4 IR field',
+};
+
+/** Fields refused with the condition their GEP or API doc names; a golden case shows it. Covers their fields. */
+export const REFUSED: Record<string, { reason: string; why: string }> = {
+  'Gateway spec.listeners[].filters': {
+    reason: 'UnsupportedValue',
+    why: 'GEP-5224: no listener request filter runs yet; the listener is refused and not programmed',
+  },
+  'ListenerSet spec.listeners[].filters': {
+    reason: 'UnsupportedValue',
+    why: 'GEP-5224, on a ListenerSet listener: refused and not programmed',
+  },
+  'Gateway spec.infrastructure.parametersRef': {
+    reason: 'InvalidParameters',
+    why: 'a Gateway takes no parameters (its GatewayClass may name a ConfigMap)',
+  },
+  'HTTPRoute spec.rules[].sessionPersistence': {
+    reason: 'UnsupportedValue',
+    why: 'GEP-1619 not implemented: the rule is dropped rather than served without stickiness',
+  },
+  'GRPCRoute spec.rules[].sessionPersistence': {
+    reason: 'UnsupportedValue',
+    why: 'GEP-1619 not implemented: the rule is dropped',
+  },
+  'HTTPRoute spec.rules[].filters[].externalAuth': {
+    reason: 'UnsupportedValue',
+    why: 'GEP-1494 not implemented yet: the rule is dropped, never served unauthorized',
+  },
+  'HTTPRoute spec.rules[].backendRefs[].filters[].externalAuth': {
+    reason: 'UnsupportedValue',
+    why: 'GEP-1494 on a backendRef: the rule is dropped',
+  },
+  'BackendTLSPolicy spec.options': {
+    reason: 'Invalid',
+    why: 'implementation-specific options, none defined for backends: the policy is refused, its backends answer 500',
+  },
+  'GRPCRoute spec.rules[].filters[].extensionRef': {
+    reason: 'InvalidKind',
+    why: 'no extension filter exists: ResolvedRefs=False, and the requests it would handle answer 500',
+  },
+  'GRPCRoute spec.rules[].backendRefs[].filters[].extensionRef': {
+    reason: 'InvalidKind',
+    why: 'no extension filter exists: that backend share answers 500',
+  },
+  'HTTPRoute spec.rules[].filters[].extensionRef': {
+    reason: 'InvalidKind',
+    why: 'no extension filter exists: ResolvedRefs=False, and the requests it would handle answer 500',
+  },
+  'HTTPRoute spec.rules[].backendRefs[].filters[].extensionRef': {
+    reason: 'InvalidKind',
+    why: 'no extension filter exists: that backend share answers 500',
+  },
+};
+
+/** What the walk finds neither implemented nor refused nor allowed, as `Kind path (verdict)`: the work left. */
+export const KNOWN_GAPS: Record<string, string> = {
+  'GRPCRoute spec.useDefaultGateways (unprobed)':
+    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
+  'Gateway spec.addresses[].routability (unprobed)': 'GEP-5093: not read; to implement or refuse (issue 11 item 2)',
+  'Gateway spec.defaultScope (unprobed)':
+    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
+  'HTTPRoute spec.useDefaultGateways (unprobed)':
+    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
+  'TCPRoute spec.useDefaultGateways (unprobed)':
+    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
+  'TLSRoute spec.useDefaultGateways (unprobed)':
+    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
+  'UDPRoute spec.useDefaultGateways (unprobed)':
+    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
+};
+
+/**
+ * Fields no case shows applied: changing them only makes a refusal come or go, or a record appear or disappear
+ * (references that resolve or not, attachment, selectors that admit or not). They are read and checked; a field
+ * validated and then dropped would look the same, so this list is exact too: review what enters it.
+ */
+export const CHECKED_ONLY: string[] = [
+  'GRPCRoute spec.parentRefs[].group',
+  'GRPCRoute spec.parentRefs[].kind',
+  'GRPCRoute spec.parentRefs[].name',
+  'GRPCRoute spec.parentRefs[].namespace',
+  'GRPCRoute spec.parentRefs[].port',
+  'Gateway spec.allowedListeners.namespaces.selector',
+  'Gateway spec.allowedListeners.namespaces.selector.matchExpressions',
+  'Gateway spec.allowedListeners.namespaces.selector.matchExpressions[].key',
+  'Gateway spec.allowedListeners.namespaces.selector.matchExpressions[].operator',
+  'Gateway spec.allowedListeners.namespaces.selector.matchExpressions[].values',
+  'Gateway spec.allowedListeners.namespaces.selector.matchLabels',
+  'Gateway spec.infrastructure',
+  'Gateway spec.infrastructure.annotations',
+  'Gateway spec.infrastructure.labels',
+  'Gateway spec.listeners[].allowedRoutes.kinds',
+  'Gateway spec.listeners[].allowedRoutes.kinds[].group',
+  'Gateway spec.listeners[].allowedRoutes.kinds[].kind',
+  'Gateway spec.listeners[].allowedRoutes.namespaces.selector',
+  'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions',
+  'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].key',
+  'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].operator',
+  'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].values',
+  'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchLabels',
+  'Gateway spec.listeners[].tls.certificateRefs',
+  'Gateway spec.listeners[].tls.certificateRefs[].group',
+  'Gateway spec.listeners[].tls.certificateRefs[].kind',
+  'Gateway spec.listeners[].tls.certificateRefs[].name',
+  'Gateway spec.listeners[].tls.certificateRefs[].namespace',
+  'Gateway spec.tls.backend.clientCertificateRef.namespace',
+  'Gateway spec.tls.frontend.default.validation.caCertificateRefs',
+  'Gateway spec.tls.frontend.default.validation.caCertificateRefs[].group',
+  'Gateway spec.tls.frontend.default.validation.caCertificateRefs[].kind',
+  'Gateway spec.tls.frontend.default.validation.caCertificateRefs[].name',
+  'Gateway spec.tls.frontend.default.validation.caCertificateRefs[].namespace',
+  'Gateway spec.tls.frontend.perPort[].tls.validation.caCertificateRefs',
+  'Gateway spec.tls.frontend.perPort[].tls.validation.caCertificateRefs[].group',
+  'Gateway spec.tls.frontend.perPort[].tls.validation.caCertificateRefs[].kind',
+  'Gateway spec.tls.frontend.perPort[].tls.validation.caCertificateRefs[].name',
+  'Gateway spec.tls.frontend.perPort[].tls.validation.caCertificateRefs[].namespace',
+  'GatewayClass spec.controllerName',
+  'GatewayClass spec.parametersRef',
+  'GatewayClass spec.parametersRef.group',
+  'GatewayClass spec.parametersRef.kind',
+  'GatewayClass spec.parametersRef.name',
+  'GatewayClass spec.parametersRef.namespace',
+  'ListenerSet spec.listeners[].allowedRoutes.kinds',
+  'ListenerSet spec.listeners[].allowedRoutes.kinds[].group',
+  'ListenerSet spec.listeners[].allowedRoutes.kinds[].kind',
+  'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions',
+  'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].key',
+  'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].operator',
+  'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].values',
+  'ListenerSet spec.listeners[].tls.certificateRefs',
+  'ListenerSet spec.listeners[].tls.certificateRefs[].group',
+  'ListenerSet spec.listeners[].tls.certificateRefs[].kind',
+  'ListenerSet spec.listeners[].tls.certificateRefs[].name',
+  'ListenerSet spec.listeners[].tls.certificateRefs[].namespace',
+  'ListenerSet spec.listeners[].tls.mode',
+  'TCPRoute spec.parentRefs',
+  'TCPRoute spec.parentRefs[].group',
+  'TCPRoute spec.parentRefs[].kind',
+  'TCPRoute spec.parentRefs[].name',
+  'TCPRoute spec.parentRefs[].namespace',
+  'TCPRoute spec.parentRefs[].port',
+  'TCPRoute spec.parentRefs[].sectionName',
+  'TLSRoute spec.parentRefs',
+  'TLSRoute spec.parentRefs[].group',
+  'TLSRoute spec.parentRefs[].kind',
+  'TLSRoute spec.parentRefs[].name',
+  'TLSRoute spec.parentRefs[].namespace',
+  'TLSRoute spec.parentRefs[].port',
+  'TLSRoute spec.parentRefs[].sectionName',
+  'UDPRoute spec.parentRefs',
+  'UDPRoute spec.parentRefs[].group',
+  'UDPRoute spec.parentRefs[].kind',
+  'UDPRoute spec.parentRefs[].name',
+  'UDPRoute spec.parentRefs[].namespace',
+  'UDPRoute spec.parentRefs[].port',
+  'UDPRoute spec.parentRefs[].sectionName',
+  'UDPRoute spec.rules[].backendRefs[].namespace',
+];
