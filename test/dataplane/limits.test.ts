@@ -192,13 +192,18 @@ describe('data plane: limits that protect tenants from each other', function () 
       tls: { mode: 'Passthrough', certificateKeys: [] },
     });
     const udp: Listener = httpListener('ns/gw/udp', 19506, { address, protocol: 'UDP' });
+    const term: Listener = httpListener('ns/gw/term', 19507, {
+      address,
+      protocol: 'TLS',
+      tls: { mode: 'Terminate', certificateKeys: ['ns/gw-cert'] },
+    });
     const cert: CertificateRecord = {
       key: 'ns/gw-cert',
       certificatePem: gatewayCert.cert,
       privateKeyPem: gatewayCert.key,
     };
     const result = await h.publish({
-      listeners: [a, b, https, tcp, pass, udp],
+      listeners: [a, b, https, tcp, pass, udp, term],
       certificates: [cert],
       backends: [
         backend('ns/web:80', [['127.0.0.1', web.port]]),
@@ -215,6 +220,7 @@ describe('data plane: limits that protect tenants from each other', function () 
         streamRoute('tcproute/ns/t', [tcp.key], ['ns/tcp:1/tcp']),
         streamRoute('tlsroute/ns/p', [pass.key], ['ns/tls:443/tcp'], ['pass.example.com']),
         streamRoute('udproute/ns/u', [udp.key], ['ns/udp:1/udp']),
+        streamRoute('tlsroute/ns/term', [term.key], ['ns/tcp:1/tcp'], ['web.example.com']),
       ],
     });
     expect(result.outcome, JSON.stringify(result)).to.equal('ack');
@@ -296,12 +302,15 @@ describe('data plane: limits that protect tenants from each other', function () 
     await httpConnection(19502);
   });
 
-  it('closes a TCP or TLS passthrough stream with no byte either way for the idle timeout, not a busy one', async () => {
+  it('closes a TCP, TLS passthrough or TLS-terminated stream with no byte either way for the idle timeout, not a busy one', async () => {
     const idle = keep(netConnect(19504, address));
     expect(await ask(idle, 'hi')).to.equal('tcp:hi');
     const pass = keep(tlsConnect({ ...tlsOptions('pass.example.com'), port: 19505, ALPNProtocols: undefined }));
     await new Promise((r) => pass.once('secureConnect', r));
     expect(await ask(pass, 'hi')).to.equal('tls:hi');
+    const term = keep(tlsConnect({ ...tlsOptions('web.example.com'), port: 19507, ALPNProtocols: undefined }));
+    await new Promise((r) => term.once('secureConnect', r));
+    expect(await ask(term, 'hi')).to.equal('tcp:hi');
     const busy = keep(netConnect(19504, address));
     expect(await ask(busy, 'hi')).to.equal('tcp:hi');
     let busyClosed = false;
@@ -317,11 +326,11 @@ describe('data plane: limits that protect tenants from each other', function () 
         await sleep(STREAM_IDLE_MS / 6);
       }
     })();
-    await Promise.all([closed(idle), closed(pass)]);
+    await Promise.all([closed(idle), closed(pass), closed(term)]);
     talking = false;
     await talk;
     expect(busyClosed, 'a stream with traffic stays open').to.equal(false);
-    expect(await metric('portico_stream_connections_total', 'outcome="idle"')).to.equal(2);
+    expect(await metric('portico_stream_connections_total', 'outcome="idle"')).to.equal(3);
     await closeAll();
   });
 
