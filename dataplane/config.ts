@@ -20,6 +20,14 @@ export interface DataPlaneConfig {
   upstreamKeepAliveMs: number;
   /** A UDP session ends after this long without a datagram (default 60 s). */
   udpIdleMs?: number;
+  /** UDP sessions per listening socket and shard; past it the least recently active one is evicted (default 10,000). */
+  udpMaxSessions?: number;
+  /** Client connections per shard, every listener together; past it a new connection is closed at once (0: no limit). */
+  maxConnectionsPerShard?: number;
+  /** Client connections per listening socket (address:port) and shard (0: no limit). */
+  maxConnectionsPerListener?: number;
+  /** A TCP or TLS stream with no byte either way for this long is closed on both sides (0: never). */
+  streamIdleMs?: number;
   statsIntervalMs: number;
   accessLog: boolean;
   logLevel: string;
@@ -30,6 +38,16 @@ export const DATAPLANE_USAGE = `portico data plane
   --shards N               worker threads (env PORTICO_SHARDS, default: CPU count)
   --admin HOST:PORT        /healthz /readyz /metrics (env PORTICO_DATAPLANE_ADMIN, default 127.0.0.1:9901; port 0 = any)
   --drain-ms MS            drain time of a removed listener (default 30000)
+  --max-connections-per-shard N
+                           client connections a shard holds, all listeners together; a connection past it is
+                           closed at once (env PORTICO_MAX_CONNECTIONS_PER_SHARD, default 50000, 0 = no limit)
+  --max-connections-per-listener N
+                           client connections per listening socket (address:port) and shard
+                           (env PORTICO_MAX_CONNECTIONS_PER_LISTENER, default 20000, 0 = no limit)
+  --stream-idle-ms MS      TCP/TLS streams with no byte either way for this long are closed
+                           (env PORTICO_STREAM_IDLE_MS, default 600000, 0 = never)
+  --udp-max-sessions N     UDP sessions per listener and shard; past it the least recently active is evicted
+                           (env PORTICO_UDP_MAX_SESSIONS, default 10000)
   --access-log             log every request (env PORTICO_ACCESS_LOG=1)
   --log-level LEVEL        pino level (env PORTICO_LOG_LEVEL, default info)`;
 
@@ -48,6 +66,10 @@ export function readDataPlaneConfig(argv: string[], env: NodeJS.ProcessEnv): Rea
       shards: { type: 'string' },
       admin: { type: 'string' },
       'drain-ms': { type: 'string' },
+      'max-connections-per-shard': { type: 'string' },
+      'max-connections-per-listener': { type: 'string' },
+      'stream-idle-ms': { type: 'string' },
+      'udp-max-sessions': { type: 'string' },
       'access-log': { type: 'boolean' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
@@ -74,6 +96,21 @@ export function readDataPlaneConfig(argv: string[], env: NodeJS.ProcessEnv): Rea
     connectTimeoutMs: 5_000,
     upstreamKeepAliveMs: 30_000,
     udpIdleMs: 60_000,
+    udpMaxSessions: Math.max(
+      1,
+      int(values['udp-max-sessions'] ?? env.PORTICO_UDP_MAX_SESSIONS, 10_000, 'udp-max-sessions'),
+    ),
+    maxConnectionsPerShard: int(
+      values['max-connections-per-shard'] ?? env.PORTICO_MAX_CONNECTIONS_PER_SHARD,
+      50_000,
+      'max-connections-per-shard',
+    ),
+    maxConnectionsPerListener: int(
+      values['max-connections-per-listener'] ?? env.PORTICO_MAX_CONNECTIONS_PER_LISTENER,
+      20_000,
+      'max-connections-per-listener',
+    ),
+    streamIdleMs: int(values['stream-idle-ms'] ?? env.PORTICO_STREAM_IDLE_MS, 600_000, 'stream-idle-ms'),
     statsIntervalMs: 1_000, // the console's live charts move once a second
     accessLog: values['access-log'] ?? env.PORTICO_ACCESS_LOG === '1',
     logLevel: values['log-level'] ?? env.PORTICO_LOG_LEVEL ?? 'info',

@@ -54,6 +54,13 @@ export class ClientConnection {
   #sniffed: Buffer | null = null;
   /** Set by an Upgrade request accepted as a tunnel: the rest of the bytes belong to the tunnel. */
   #upgraded: H1Request | null = null;
+  /** The socket listeners of the engine, removed by `detach`. */
+  readonly #handlers = {
+    data: (chunk: Buffer) => this.onData(chunk),
+    drain: () => this.current?.sink?.onClientDrain(),
+    end: () => this.#onEnd(),
+    close: () => this.#onClose(),
+  };
 
   constructor(engine: Engine, socket: Socket, binding: SocketBinding, h2c: H2cHandoff | null) {
     this.engine = engine;
@@ -71,11 +78,11 @@ export class ClientConnection {
       this.#onHead(minor, headers, method, url, upgrade, keepAlive)) as HeadersCompleteCallback;
     parser[HTTPParser.kOnBody] = (chunk: Buffer) => this.#onBody(chunk);
     parser[HTTPParser.kOnMessageComplete] = () => this.#onMessageComplete();
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.current?.sink?.onClientDrain());
-    socket.on('end', () => this.#onEnd());
+    socket.on('data', this.#handlers.data);
+    socket.on('drain', this.#handlers.drain);
+    socket.on('end', this.#handlers.end);
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.#onClose());
+    socket.on('close', this.#handlers.close);
     engine.connections.add(this);
   }
 
@@ -329,10 +336,11 @@ export class ClientConnection {
   /** Takes the socket away from the engine (an upgrade became a tunnel). */
   detach(): void {
     this.engine.connections.delete(this);
-    this.socket.removeAllListeners('data');
-    this.socket.removeAllListeners('drain');
-    this.socket.removeAllListeners('end');
-    this.socket.removeAllListeners('close');
+    // Only the engine's own listeners: others on the socket (the shard's connection count) stay.
+    this.socket.off('data', this.#handlers.data);
+    this.socket.off('drain', this.#handlers.drain);
+    this.socket.off('end', this.#handlers.end);
+    this.socket.off('close', this.#handlers.close);
     this.parser.free();
     this.current = null;
   }

@@ -6,7 +6,10 @@
 //   - half-close is propagated both ways: a FIN from one side ends the other side's write half, and the other
 //     direction keeps flowing until it ends too (both sockets are half-open capable);
 //   - a reset is propagated as a reset (RST), any other failure as a close;
-//   - either side closing before it ended closes the other.
+//   - either side closing before it ended closes the other;
+//   - a stream with no byte either way for `idleTimeoutMs` (nginx stream's `proxy_timeout`) is closed on both sides,
+//     so a client or backend that goes silent without a FIN does not hold two sockets for ever. Every byte either
+//     way passes through the client socket (read from it, or written to it), so its timer alone measures that.
 // A terminated TLSRoute whose backend has a BackendTLSPolicy re-encrypts: TLS to the backend, verified as for HTTP.
 
 import { connect } from 'node:net';
@@ -26,6 +29,10 @@ export interface StreamContext {
   registry: UpstreamRegistry;
   metrics: StreamMetrics;
   connectTimeoutMs: number;
+  /** No byte either way for this long closes both sides (0 or absent: never). */
+  idleTimeoutMs?: number;
+  /** UDP listeners: sessions per listener; past it the least recently active session is evicted. */
+  udpMaxSessions?: number;
 }
 
 /** Copies `from`'s bytes to `to`, pausing `from` while `to`'s write buffer is full; `from`'s FIN ends `to`. */
@@ -107,6 +114,14 @@ export function forwardStream(
     upstream.setTimeout(0);
     ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'forwarded');
   });
+  const idleMs = ctx.idleTimeoutMs ?? 0;
+  if (idleMs > 0) {
+    client.setTimeout(idleMs, () => {
+      ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'idle');
+      client.destroy();
+      upstream.destroy();
+    });
+  }
   upstream.once('timeout', () => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
   if (head !== null && head.length > 0) upstream.write(head);
   relay(client, upstream);

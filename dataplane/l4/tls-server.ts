@@ -27,6 +27,8 @@ export function createTlsListener(
   let terminatorOptions = binding.table.tls?.fallback ?? TLS_DEFAULTS;
   const terminator = createTlsServer({
     ...terminatorOptions,
+    // As on HTTPS listeners (Node's default is 120 s): a handshake begun and not finished holds a socket not for long.
+    handshakeTimeout: HELLO_TIMEOUT_MS,
     SNICallback: (servername, callback) => callback(null, binding.table.tls?.byHost.lookup(normalizeHost(servername))),
   });
   rotateTicketKeys(terminator);

@@ -1,6 +1,10 @@
 // UDP listener sockets (UDPRoute): datagrams from one client address form a session with its own upstream socket,
 // connected to one endpoint, so that replies find their way back and one client's flow sticks to one endpoint.
-// Sessions end after an idle time. Each shard binds the port with SO_REUSEPORT; the kernel keeps a client's
+// Sessions end after an idle time. The table is bounded (`udpMaxSessions` per listener and shard): a datagram from a
+// new client when it is full evicts the least recently active session (counted in
+// `portico_udp_sessions_evicted_total`), so a client spraying source ports cannot grow it, or the shard's sockets,
+// without bound. The map is kept in order of last activity (a session is moved to the end on each datagram), so the
+// one to evict is the first. Each shard binds the port with SO_REUSEPORT; the kernel keeps a client's
 // datagrams on one shard (it hashes the addresses), so a session lives in one shard.
 
 import { createSocket } from 'node:dgram';
@@ -26,6 +30,7 @@ export function createUdpListener(
   const type = isIPv6(binding.table.address) ? 'udp6' : 'udp4';
   const socket = createSocket({ type, reusePort: true });
   const sessions = new Map<string, Session>();
+  const maxSessions = Math.max(1, context.udpMaxSessions ?? 10_000);
 
   function open(client: RemoteInfo): Session | null {
     const listener = binding.table.listenerList[0];
@@ -39,6 +44,11 @@ export function createUdpListener(
     const upstream = createSocket({ type: isIPv6(endpoint.host) ? 'udp6' : 'udp4' });
     upstream.on('message', (reply) => {
       session.lastSeen = Date.now();
+      const key = `${client.address}|${client.port}`;
+      if (sessions.get(key) === session) {
+        sessions.delete(key);
+        sessions.set(key, session);
+      }
       socket.send(reply, client.port, client.address);
     });
     upstream.on('error', (error: NodeJS.ErrnoException) =>
@@ -60,7 +70,17 @@ export function createUdpListener(
     if (session === undefined) {
       const opened = open(client);
       if (opened === null) return;
+      while (sessions.size >= maxSessions) {
+        const [oldestKey, oldest] = sessions.entries().next().value as [string, Session];
+        oldest.upstream.close();
+        sessions.delete(oldestKey);
+        context.metrics.udpSessionEvicted(binding.table.listenerList[0]?.key ?? '');
+      }
       sessions.set(key, (session = opened));
+    } else {
+      // Most recently active last: the first entry is the one to evict.
+      sessions.delete(key);
+      sessions.set(key, session);
     }
     session.lastSeen = Date.now();
     if (session.pending !== null) {

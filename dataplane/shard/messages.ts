@@ -18,7 +18,14 @@ export type ShardSettings = Pick<
   | 'upstreamKeepAliveMs'
   | 'accessLog'
   | 'logLevel'
-> & { shardId: number; udpIdleMs: number };
+> & {
+  shardId: number;
+  udpIdleMs: number;
+  udpMaxSessions: number;
+  maxConnectionsPerShard: number;
+  maxConnectionsPerListener: number;
+  streamIdleMs: number;
+};
 
 export type ToShard =
   /** Replace whatever the shard holds with these records (first start, restart, rollback). */

@@ -17,6 +17,7 @@ import { parentPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { HttpMetrics } from '../http/metrics.ts';
 import type { StreamMetrics } from '../l4/metrics.ts';
+import type { ConnectionMetrics } from './connection-limits.ts';
 
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -30,7 +31,7 @@ interface Histogram {
 export interface MetricJson {
   name: string;
   help: string;
-  type: 'counter' | 'histogram';
+  type: 'counter' | 'histogram' | 'gauge';
   aggregator: 'sum';
   values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }>;
 }
@@ -113,7 +114,7 @@ function nested<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return value;
 }
 
-export class ShardMetrics implements HttpMetrics, StreamMetrics {
+export class ShardMetrics implements HttpMetrics, StreamMetrics, ConnectionMetrics {
   /** listener → route → status → count */
   readonly #responses = new Map<string, Map<string, Map<number, number>>>();
   readonly #latency = new Map<string, Histogram>();
@@ -126,6 +127,12 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
   readonly #mirrors = new Map<string, Map<string, number>>();
   /** listener → route → outcome → count */
   readonly #streams = new Map<string, Map<string, Map<string, number>>>();
+  /** listening socket → reason → connections refused by a connection limit */
+  readonly #refused = new Map<string, Map<string, number>>();
+  /** listening socket → open client connections */
+  readonly #active = new Map<string, number>();
+  /** listener → UDP sessions evicted from a full table */
+  readonly #udpEvicted = new Map<string, number>();
   /** Increments since the last `takeTraffic`, by route and by backend. */
   readonly #windowRoutes = new Map<string, WindowEntry>();
   readonly #windowBackends = new Map<string, WindowEntry>();
@@ -151,7 +158,23 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
     return { routes: takeWindow(this.#windowRoutes), backends: takeWindow(this.#windowBackends) };
   }
 
-  streamConnection(listenerKey: string, route: string, outcome: 'forwarded' | 'refused' | 'failed'): void {
+  connectionRefused(socketKey: string, reason: 'shard' | 'listener'): void {
+    bump(
+      nested(this.#refused, socketKey, () => new Map<string, number>()),
+      reason,
+    );
+  }
+
+  activeConnections(socketKey: string, count: number): void {
+    if (count === 0) this.#active.delete(socketKey);
+    else this.#active.set(socketKey, count);
+  }
+
+  udpSessionEvicted(listenerKey: string): void {
+    bump(this.#udpEvicted, listenerKey);
+  }
+
+  streamConnection(listenerKey: string, route: string, outcome: 'forwarded' | 'refused' | 'failed' | 'idle'): void {
     bump(
       nested(
         nested(this.#streams, listenerKey, () => new Map<string, Map<string, number>>()),
@@ -214,6 +237,7 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
     for (const listener of removed.listeners) {
       this.#responses.delete(listener);
       this.#streams.delete(listener);
+      this.#udpEvicted.delete(listener);
     }
     if (removed.routes.length > 0) {
       for (const byRoute of this.#responses.values()) for (const route of removed.routes) byRoute.delete(route);
@@ -279,7 +303,7 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
       for (const [outcome, value] of byOutcome) mirrors.values.push({ labels: { backend, outcome }, value });
     const streams: MetricJson = {
       name: 'portico_stream_connections_total',
-      help: 'TCP/TLS connections and UDP sessions by listener, route and outcome (forwarded, refused, failed).',
+      help: 'TCP/TLS connections and UDP sessions by listener, route and outcome (forwarded, refused, failed; idle: closed by the idle timeout).',
       type: 'counter',
       aggregator: 'sum',
       values: [],
@@ -288,6 +312,31 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics {
       for (const [route, byOutcome] of byRoute)
         for (const [outcome, value] of byOutcome) streams.values.push({ labels: { listener, route, outcome }, value });
     }
-    return [requests, latency, routeLatency, errors, mirrors, streams];
+    const refused: MetricJson = {
+      name: 'portico_connections_refused_total',
+      help: 'Client connections closed at accept by a connection limit, by listening socket (address:port) and limit (shard, listener).',
+      type: 'counter',
+      aggregator: 'sum',
+      values: [],
+    };
+    for (const [listener, byReason] of this.#refused)
+      for (const [reason, value] of byReason) refused.values.push({ labels: { listener, reason }, value });
+    const active: MetricJson = {
+      name: 'portico_connections_active',
+      help: 'Open client connections by listening socket (address:port), summed over shards.',
+      type: 'gauge',
+      aggregator: 'sum',
+      values: [],
+    };
+    for (const [listener, value] of this.#active) active.values.push({ labels: { listener }, value });
+    const evicted: MetricJson = {
+      name: 'portico_udp_sessions_evicted_total',
+      help: 'UDP sessions evicted (the least recently active) because the listener’s session table was full.',
+      type: 'counter',
+      aggregator: 'sum',
+      values: [],
+    };
+    for (const [listener, value] of this.#udpEvicted) evicted.values.push({ labels: { listener }, value });
+    return [requests, latency, routeLatency, errors, mirrors, streams, refused, active, evicted];
   }
 }

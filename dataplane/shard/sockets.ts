@@ -4,10 +4,11 @@
 // point every socket at its new table, then drain the sockets that are gone (stop accepting, answer in-flight
 // requests with `Connection: close`, close idle connections, force-close after the drain timeout).
 
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Socket as DatagramSocket } from 'node:dgram';
 import type { SocketBinding } from '../http/binding.ts';
 import type { SocketTable } from '../http/tables.ts';
+import type { ConnectionLimiter } from './connection-limits.ts';
 
 export interface ListeningServer {
   /** A stream server (bound with listen), or a datagram socket (bound with bind). */
@@ -57,6 +58,19 @@ function listen(server: Server | DatagramSocket, table: SocketTable): Promise<Er
   });
 }
 
+/**
+ * Puts `limiter` in front of a stream server's own `connection` handlers (a net server's, or a TLS server's, which
+ * starts the handshake): a connection past a limit is closed before any of them sees it.
+ */
+function limitConnections(server: Server, key: string, limiter: ConnectionLimiter): void {
+  const handlers = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    if (!limiter.admit(key, socket)) return;
+    for (const handler of handlers) handler.call(server, socket);
+  });
+}
+
 function bindErrors(table: SocketTable, error: Error): BindError[] {
   return table.listenerList.map((l) => ({
     listenerKey: l.key,
@@ -72,10 +86,12 @@ export class ShardSockets {
   readonly #drainMs: number;
   /** Sockets being drained, so that shutdown can wait for them. */
   readonly #draining = new Set<Promise<void>>();
+  readonly #limiter: ConnectionLimiter | null;
 
-  constructor(factory: ServerFactory, drainMs: number) {
+  constructor(factory: ServerFactory, drainMs: number, limiter: ConnectionLimiter | null = null) {
     this.#factory = factory;
     this.#drainMs = drainMs;
+    this.#limiter = limiter;
   }
 
   get size(): number {
@@ -90,6 +106,7 @@ export class ShardSockets {
   async #open1(key: string, table: SocketTable): Promise<Error | null> {
     const binding: SocketBinding = { key, table, draining: false };
     const listening = this.#factory(table, binding);
+    if (this.#limiter !== null && !('bind' in listening.server)) limitConnections(listening.server, key, this.#limiter);
     const error = await listen(listening.server, table);
     if (error === null) this.#open.set(key, { binding, listening });
     return error;

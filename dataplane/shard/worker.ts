@@ -21,6 +21,7 @@ import type { TlsContextCache } from '../http/tls-contexts.ts';
 import { ShardMetrics } from './metrics.ts';
 import type { FromShard, ShardSettings, ToShard } from './messages.ts';
 import { ShardSockets } from './sockets.ts';
+import { ConnectionLimiter } from './connection-limits.ts';
 import type { ServerFactory } from './sockets.ts';
 
 const settings = workerData as ShardSettings;
@@ -44,7 +45,13 @@ const httpOptions = {
 // dataplane/core/route.ts.
 const engine = new Engine({ registry, metrics, log, accessLog: settings.accessLog }, httpOptions);
 
-const streamContext = { registry, metrics, connectTimeoutMs: settings.connectTimeoutMs };
+const streamContext = {
+  registry,
+  metrics,
+  connectTimeoutMs: settings.connectTimeoutMs,
+  idleTimeoutMs: settings.streamIdleMs,
+  udpMaxSessions: settings.udpMaxSessions,
+};
 
 const factory: ServerFactory = (table, binding) => {
   switch (table.kind) {
@@ -60,7 +67,8 @@ const factory: ServerFactory = (table, binding) => {
       return createUdpListener(binding, streamContext, settings.udpIdleMs);
   }
 };
-const sockets = new ShardSockets(factory, settings.drainMs);
+const limits = { perShard: settings.maxConnectionsPerShard, perListener: settings.maxConnectionsPerListener };
+const sockets = new ShardSockets(factory, settings.drainMs, new ConnectionLimiter(limits, metrics));
 
 let index: RecordIndex = emptyIndex();
 const compiler = new HttpTableCompiler();
