@@ -73,6 +73,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       udpIdleMs: config.udpIdleMs ?? 60_000,
       accessLog: config.accessLog,
       logLevel: config.logLevel,
+      tracing: config.tracing,
     },
     current: () => ({ generation: state.generation, records: state.records() }),
     onChange: () => metrics.shardsReady.set(shards.readyCount),
