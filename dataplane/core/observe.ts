@@ -10,6 +10,7 @@ import type { ResponseFlag } from '../../shared/telemetry/attributes.ts';
 import { newRequestId } from '../../shared/telemetry/ids.ts';
 import type { Span } from '../../shared/telemetry/span.ts';
 import { NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream } from '../errors.ts';
+import { replaceAttribute } from '../telemetry/attempts.ts';
 import type { ShardTracing } from '../telemetry/tracing.ts';
 import { writeAccessLine } from './access-log.ts';
 import type { Routed } from './route.ts';
@@ -101,7 +102,8 @@ export class Observation {
 
 /** The route on the server span, once a rule matched. */
 export function traceRouted(tracing: ShardTracing, server: Span, routed: Routed): void {
-  if (routed.listener !== null) server.set('portico.listener', routed.listenerKey);
+  // The server span was started with the socket's key: the listener is known once the Host chose it.
+  if (routed.listener !== null) replaceAttribute(server, 'portico.listener', routed.listenerKey);
   const rule = routed.rule;
   if (rule === null) return;
   tracing.routed(server, {

@@ -216,6 +216,7 @@ export function createHandler(deps: HandlerDeps) {
           upstreamHost,
         },
         metrics,
+        obs.server !== null && tracing !== null ? { tracing, server: obs.server } : null,
       );
     }
   }

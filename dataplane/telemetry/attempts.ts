@@ -7,6 +7,18 @@ import type { Span } from '../../shared/telemetry/span.ts';
 
 const pending = new Map<string, Span>();
 
+/** Sets `key` on `span`, replacing a value set before (Span.set appends: a key must not appear twice). */
+export function replaceAttribute(span: Span, key: string, value: string | number): void {
+  const attributes = span.attributes as unknown[];
+  for (let i = 0; i < attributes.length; i += 2) {
+    if (attributes[i] === key) {
+      attributes[i + 1] = value;
+      return;
+    }
+  }
+  span.set(key, value);
+}
+
 export function awaitEndpoint(traceparent: string, span: Span): void {
   pending.set(traceparent, span);
 }
