@@ -86,6 +86,7 @@ describe('observability: spans of a request chain through the real data plane, i
   let backendTracing: { tracer: Tracer; batcher: SpanBatcher };
   const flakyCalls = new Map<string, number>();
   const seenByBackend: Array<Record<string, string | string[] | undefined>> = [];
+  let mirrored = 0;
 
   /** A backend span continuing the trace the gateway sent. */
   function backendSpan(name: string, traceparent: string | undefined, tracestate: string | undefined, status: number) {
@@ -112,6 +113,7 @@ describe('observability: spans of a request chain through the real data plane, i
     });
     mirrorServer = await listen((req, res) => {
       backendSpan(`MIRROR ${req.url}`, req.headers.traceparent as string, req.headers.tracestate as string, 200);
+      mirrored++;
       res.writeHead(200).end('mirror');
     });
     grpcServer = new grpc.Server();
@@ -268,6 +270,10 @@ describe('observability: spans of a request chain through the real data plane, i
 
   it('a mirrored request: the mirror has its own upstream span (portico.mirror) and backend span', async () => {
     const { traceId } = await call('/mirrored', 'req-mirrored');
+    // The mirror may arrive after the main response: its backend's span is flushed once it has.
+    for (let i = 0; i < 100 && mirrored === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(mirrored, 'mirror requests received').to.equal(1);
+    await backendTracing.batcher.flush();
     const trace = await jaeger.waitForTrace(traceId, 6).catch(async (error: Error) => {
       const partial = await jaeger.trace(traceId);
       const names = partial?.spans.map((s) => `${partial.processes[s.processID].serviceName}:${s.operationName}`);
