@@ -6,6 +6,7 @@
 
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { connect as connectHttp2 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
@@ -264,6 +265,41 @@ describe('observability: spans of a request chain through the real data plane, i
     expect(tagsOf(attempts[1]).error).to.equal(undefined);
     expect(tagsOf(server)).to.include({ 'portico.retries': 1, 'http.response.status_code': 200, 'portico.rule': '0' });
     // each backend span hangs under the attempt that reached it
+    const backendParents = byService(trace, 'test-backend').map(parentOf).sort();
+    expect(backendParents).to.deep.equal(attempts.map((s) => s.spanID).sort());
+  });
+
+  it('a retried request over HTTP/2 (the Fastify front end): two upstream spans, each with its own context', async () => {
+    const span = client.tracer.startRoot('GET /flaky', SPAN_KIND.client);
+    const session = connectHttp2(`http://${address}:${port}`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({
+        ':path': '/flaky',
+        ':authority': 'gateway.test',
+        traceparent: span.traceparent(),
+        'x-request-id': 'req-flaky-h2',
+      });
+      let code = 0;
+      stream.on('response', (headers) => (code = Number(headers[':status'])));
+      stream.on('error', reject);
+      stream.resume();
+      stream.on('end', () => resolve(code));
+    });
+    session.close();
+    expect(status).to.equal(200);
+    client.tracer.end(span);
+    await Promise.all([client.batcher.flush(), backendTracing.batcher.flush()]);
+    const trace = await jaeger.waitForTrace(span.traceId, 6);
+    const gatewaySpans = byService(trace, 'portico-gateway');
+    const server = gatewaySpans.find((s) => kindOf(s) === 'server') as JaegerSpan;
+    expect(tagsOf(server)).to.include({ 'network.protocol.version': '2', 'portico.retries': 1 });
+    const attempts = gatewaySpans
+      .filter((s) => kindOf(s) === 'client')
+      .sort((a, b) => Number(tagsOf(a)['portico.attempt']) - Number(tagsOf(b)['portico.attempt']));
+    expect(attempts.map((s) => tagsOf(s)['portico.attempt'])).to.deep.equal([1, 2]);
+    expect(attempts.map((s) => tagsOf(s)['http.response.status_code'])).to.deep.equal([503, 200]);
+    expect(attempts.map((s) => tagsOf(s)['server.port'])).to.deep.equal([portOf(backendServer), portOf(backendServer)]);
+    expect(attempts.map(parentOf)).to.deep.equal([server.spanID, server.spanID]);
     const backendParents = byService(trace, 'test-backend').map(parentOf).sort();
     expect(backendParents).to.deep.equal(attempts.map((s) => s.spanID).sort());
   });
