@@ -369,6 +369,14 @@ describe('observability: spans of a request chain through the real data plane, i
     });
   });
 
+  it("the shards' exporter counters are in the data plane's /metrics", async () => {
+    const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    const exported = /^portico_tracing_spans_total\{outcome="exported"\} (\d+)/m.exec(text);
+    expect(exported, 'portico_tracing_spans_total{outcome="exported"}').to.not.equal(null);
+    expect(Number(exported?.[1])).to.be.greaterThan(0);
+    expect(text).to.match(/^portico_tracing_spans_total\{outcome="dropped"\} 0$/m);
+  });
+
   it('an unsampled request (traceparent flag 00, parent-based) exports nothing and keeps its traceparent', async () => {
     const traceId = 'aaaabbbbccccddddeeeeffff00001111';
     const res = await get(address, port, '/chain', {
