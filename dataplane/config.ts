@@ -3,6 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { TracingConfig } from './telemetry/tracing.ts';
 
 export interface DataPlaneConfig {
   /** Unix socket the operator connects to (mode 0600). */
@@ -31,6 +32,8 @@ export interface DataPlaneConfig {
   statsIntervalMs: number;
   accessLog: boolean;
   logLevel: string;
+  /** OTLP trace export; undefined: tracing off (the request path makes no tracing call at all). */
+  tracing?: TracingConfig;
 }
 
 export const DATAPLANE_USAGE = `portico data plane
@@ -49,7 +52,12 @@ export const DATAPLANE_USAGE = `portico data plane
   --udp-max-sessions N     UDP sessions per listener and shard; past it the least recently active is evicted
                            (env PORTICO_UDP_MAX_SESSIONS, default 10000)
   --access-log             log every request (env PORTICO_ACCESS_LOG=1)
-  --log-level LEVEL        pino level (env PORTICO_LOG_LEVEL, default info)`;
+  --log-level LEVEL        pino level (env PORTICO_LOG_LEVEL, default info)
+  --otlp-endpoint URL      export traces over OTLP/HTTP to URL, e.g. http://jaeger:4318 (env PORTICO_OTLP_ENDPOINT;
+                           default: none, tracing off)
+  --trace-sampling RATIO   share of new traces sampled, 0..1 (env PORTICO_TRACE_SAMPLING, default 0.01)
+  --trace-parent-based on|off
+                           follow the caller's traceparent sampled flag (env PORTICO_TRACE_PARENT_BASED, default on)`;
 
 function int(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -72,6 +80,9 @@ export function readDataPlaneConfig(argv: string[], env: NodeJS.ProcessEnv): Rea
       'udp-max-sessions': { type: 'string' },
       'access-log': { type: 'boolean' },
       'log-level': { type: 'string' },
+      'otlp-endpoint': { type: 'string' },
+      'trace-sampling': { type: 'string' },
+      'trace-parent-based': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -114,5 +125,36 @@ export function readDataPlaneConfig(argv: string[], env: NodeJS.ProcessEnv): Rea
     statsIntervalMs: 1_000, // the console's live charts move once a second
     accessLog: values['access-log'] ?? env.PORTICO_ACCESS_LOG === '1',
     logLevel: values['log-level'] ?? env.PORTICO_LOG_LEVEL ?? 'info',
+    tracing: readTracing(
+      values['otlp-endpoint'] ?? env.PORTICO_OTLP_ENDPOINT,
+      values['trace-sampling'] ?? env.PORTICO_TRACE_SAMPLING,
+      values['trace-parent-based'] ?? env.PORTICO_TRACE_PARENT_BASED,
+    ),
+  });
+}
+
+/** The tracing flags; no endpoint: undefined (off). */
+export function readTracing(
+  endpoint: string | undefined,
+  sampling: string | undefined,
+  parentBased: string | undefined,
+): TracingConfig | undefined {
+  if (endpoint === undefined || endpoint === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`otlp-endpoint must be a URL, got "${endpoint}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`otlp-endpoint must be http(s), got "${endpoint}"`);
+  const ratio = sampling === undefined || sampling === '' ? 0.01 : Number(sampling);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1)
+    throw new Error(`trace-sampling must be a number in [0, 1], got "${sampling}"`);
+  const mode = parentBased === undefined || parentBased === '' ? 'on' : parentBased;
+  if (mode !== 'on' && mode !== 'off') throw new Error(`trace-parent-based must be on or off, got "${parentBased}"`);
+  return Object.freeze({
+    endpoint: endpoint.replace(/\/+$/, ''),
+    sampler: Object.freeze({ ratio, parentBased: mode === 'on', parentRatio: 1 }),
   });
 }

@@ -1,23 +1,12 @@
 // The access log line, on demand (`--access-log`): one JSON line per finished request or upgrade, written by the shard
-// that served it, with the same fields whichever front end served it (the engine, or Fastify for HTTP/2). Off by
-// default: a line per request costs more than the rest of the request path at high rates.
+// that served it, with the same fields whichever front end served it (the engine, or Fastify for HTTP/2): the
+// dictionary's (shared/telemetry/attributes.ts), built by shared/telemetry/access-record.ts. The logger is a pino
+// instance with `base: null` and `timestamp: false` (the record carries `time`); a line is `level`, `msg: "access"`
+// and the record. Off by default: a line per request costs more than the rest of the request path at high rates.
 
 import type { Logger } from 'pino';
-
-export interface AccessEntry {
-  listener: string;
-  route: string;
-  method: string;
-  host: string | undefined;
-  target: string;
-  status: number;
-  /** performance.now() when the request's head was read. */
-  started: number;
-  client: string | undefined;
-  /** The response went out whole (false: the client or the upstream went away first). */
-  completed: boolean;
-  protocol: string;
-}
+import { buildAccessRecord } from '../../shared/telemetry/access-record.ts';
+import type { AccessEntry } from '../../shared/telemetry/access-record.ts';
 
 /** Truncated so that one line stays far below PIPE_BUF and cannot be split between threads (see DESIGN.md). */
 export function clip(value: string | undefined, max = 512): string | undefined {
@@ -25,19 +14,5 @@ export function clip(value: string | undefined, max = 512): string | undefined {
 }
 
 export function writeAccessLine(log: Logger, entry: AccessEntry): void {
-  log.info(
-    {
-      listener: entry.listener,
-      route: entry.route,
-      method: entry.method,
-      host: clip(entry.host, 256),
-      path: clip(entry.target),
-      status: entry.status,
-      ms: Math.round((performance.now() - entry.started) * 100) / 100,
-      client: entry.client,
-      completed: entry.completed,
-      protocol: entry.protocol,
-    },
-    'access',
-  );
+  log.info(buildAccessRecord(entry), 'access');
 }

@@ -182,6 +182,7 @@ export class ClientConnection {
   #onBody(chunk: Buffer): void {
     const request = this.#parsing;
     if (request === null) return;
+    request.bytesIn += chunk.length;
     if (request.sink !== null) return request.sink.onRequestBody(chunk);
     if (request.buffered === null) request.buffered = [];
     request.buffered.push(chunk);

@@ -7,7 +7,9 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { clip, writeAccessLine } from '../core/access-log.ts';
+import { clip } from '../core/access-log.ts';
+import { Observation, finishObservation, requestIdOf, tlsVersionOf, traceRouted } from '../core/observe.ts';
+import type { Telemetry } from '../core/observe.ts';
 import { countResponse, routeRequest } from '../core/route.ts';
 import type { RouteRequest, Routed } from '../core/route.ts';
 import { PROXY_ERRORS } from '../errors.ts';
@@ -34,6 +36,8 @@ export interface EngineDeps {
   metrics: HttpMetrics;
   log: Logger;
   accessLog: boolean;
+  /** Tracing and the access-log writer; absent: neither. */
+  telemetry?: Telemetry;
 }
 
 /** The body of a request answered without a backend is read and dropped, so the next request can be parsed. */
@@ -43,6 +47,13 @@ const DISCARD: RequestSink = {
   onClientDrain() {},
   onClientClose() {},
 };
+
+/** `host:port` → `host` (an IPv6 literal keeps its brackets). */
+export function hostWithoutPort(host: string | undefined): string {
+  if (host === undefined) return '';
+  const colon = host.lastIndexOf(':');
+  return colon === -1 || colon < host.lastIndexOf(']') ? host : host.slice(0, colon);
+}
 
 function sweep(engine: Engine): void {
   engine.sweep();
@@ -54,6 +65,7 @@ export class Engine {
   readonly metrics: HttpMetrics;
   readonly log: Logger;
   readonly accessLog: boolean;
+  readonly telemetry: Telemetry;
   readonly connections = new Set<ClientConnection>();
   readonly #timer: NodeJS.Timeout;
   readonly #route: RouteRequest = {
@@ -70,7 +82,8 @@ export class Engine {
     this.registry = deps.registry;
     this.metrics = deps.metrics;
     this.log = deps.log;
-    this.accessLog = deps.accessLog;
+    this.telemetry = deps.telemetry ?? { tracing: null, accessLog: deps.accessLog ? deps.log : null };
+    this.accessLog = this.telemetry.accessLog !== null;
     const every = Math.max(50, Math.min(1000, Math.floor(options.headersTimeoutMs / 4)));
     this.#timer = setInterval(sweep, every, this);
     this.#timer.unref();
@@ -104,11 +117,19 @@ export class Engine {
     route.host = headers.host as string | undefined;
     route.headers = headers;
     route.servername = (connection.socket as { servername?: string | false }).servername;
+    const obs = new Observation(requestIdOf(headers), request.started);
+    request.obs = obs;
+    const tracing = this.telemetry.tracing;
+    // The one tracing call of an unsampled request: the decision on its traceparent, nothing else.
+    if (tracing?.sampled(headers.traceparent as string | undefined)) this.#startTrace(request, obs);
     const routed = routeRequest(connection.binding, route, this.registry);
     if (connection.binding.draining) connection.closing = true;
     request.listenerKey = routed.listenerKey;
     request.routeName = routed.routeName;
+    request.routed = routed;
+    if (obs.server !== null && tracing !== null) traceRouted(tracing, obs.server, routed);
     if (routed.error !== null) {
+      obs.flag(routed.error);
       const error = PROXY_ERRORS[routed.error];
       return this.answer(request, routed, error.status, null, error.body);
     }
@@ -121,6 +142,42 @@ export class Engine {
     const exchange = new ProxyExchange(this, request, routed, head);
     if (mirrors !== null) exchange.sink = mirrors.wrap(exchange);
     exchange.attempt();
+  }
+
+  /** The server span of a sampled request, continuing the client's trace. */
+  #startTrace(request: H1Request, obs: Observation): void {
+    const tracing = this.telemetry.tracing as NonNullable<Telemetry['tracing']>;
+    const headers = request.headers;
+    const socket = request.connection.socket as Socket & { encrypted?: boolean; servername?: string | false };
+    const tls = socket.encrypted === true;
+    const traceparent = headers.traceparent as string | undefined;
+    const tracestate = typeof headers.tracestate === 'string' ? headers.tracestate : undefined;
+    obs.tracestate = tracestate;
+    const target = request.target;
+    const q = target.indexOf('?');
+    obs.server = tracing.serverSpan(
+      traceparent,
+      tracestate,
+      {
+        method: request.method,
+        scheme: tls ? 'https' : 'http',
+        host: hostWithoutPort(headers.host as string | undefined),
+        port: request.connection.binding.table.port,
+        path: q === -1 ? target : target.slice(0, q),
+        query: q === -1 ? '' : target.slice(q + 1),
+        protocolVersion: `1.${request.versionMinor}`,
+        clientAddress: socket.remoteAddress ?? '',
+        clientPort: socket.remotePort ?? 0,
+        listener: request.connection.binding.key,
+        userAgent: headers['user-agent'] as string | undefined,
+        requestId: obs.requestId,
+        tlsVersion: tls
+          ? tlsVersionOf((socket as unknown as { getProtocol(): string | null }).getProtocol())
+          : undefined,
+        sni: tls && typeof socket.servername === 'string' ? socket.servername : undefined,
+      },
+      performance.timeOrigin + request.started,
+    );
   }
 
   /** The gateway's own answer to `request`, counted once. */
@@ -136,6 +193,7 @@ export class Engine {
     if (routed !== null) countResponse(this.metrics, routed, status);
     request.status = status;
     request.responseStarted = true;
+    if (request.method !== 'HEAD') request.bytesOut += Buffer.byteLength(body);
     // A request whose body is still coming cannot leave the connection in step unless it is read: close after.
     if (!request.bodyDone && request.hasBody) connection.closing = true;
     const close = connection.closesAfter(request);
@@ -152,19 +210,37 @@ export class Engine {
     this.log.debug({ listener: binding.key, status }, 'request refused by the parser');
   }
 
+  /** The request is over (answered whole, or its client went away): its server span ends, its access line. */
   logRequest(request: H1Request, completed: boolean): void {
-    if (!this.accessLog) return;
-    writeAccessLine(this.log, {
-      listener: request.listenerKey,
-      route: request.routeName,
+    const telemetry = this.telemetry;
+    let obs = request.obs;
+    if (obs === null) {
+      if (telemetry.accessLog === null) return;
+      obs = request.obs = new Observation(requestIdOf(request.headers), request.started);
+    }
+    if (obs.server === null && telemetry.accessLog === null) return;
+    obs.bytesIn = request.bytesIn;
+    obs.bytesOut = request.bytesOut;
+    const socket = request.connection.socket as Socket & { encrypted?: boolean; servername?: string | false };
+    const tls = socket.encrypted === true;
+    const target = request.target;
+    const q = target.indexOf('?');
+    finishObservation(telemetry, obs, {
       method: request.method,
-      host: request.headers.host as string | undefined,
-      target: request.target,
+      host: hostWithoutPort(request.headers.host as string | undefined),
+      port: request.connection.binding.table.port,
+      scheme: tls ? 'https' : 'http',
+      path: q === -1 ? target : target.slice(0, q),
+      query: q === -1 ? '' : target.slice(q + 1),
+      protocolVersion: `1.${request.versionMinor}`,
+      userAgent: request.headers['user-agent'] as string | undefined,
+      clientAddress: socket.remoteAddress ?? '',
+      clientPort: socket.remotePort ?? 0,
       status: request.status,
-      started: request.started,
-      client: request.connection.socket.remoteAddress,
       completed,
-      protocol: `HTTP/1.${request.versionMinor}`,
+      routed: request.routed,
+      tlsVersion: tls ? tlsVersionOf((socket as unknown as { getProtocol(): string | null }).getProtocol()) : undefined,
+      sni: tls && typeof socket.servername === 'string' ? socket.servername : undefined,
     });
   }
 

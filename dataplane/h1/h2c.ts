@@ -15,6 +15,7 @@ import type { H1Request, RequestSink } from './connection.ts';
 import type { Engine } from './engine.ts';
 import { headerLines, statusLine, stripHopByHop } from './head.ts';
 import type { MirrorTee } from './mirrors.ts';
+import type { Span } from '../../shared/telemetry/span.ts';
 
 class H2cForward implements RequestSink {
   readonly engine: Engine;
@@ -24,6 +25,8 @@ class H2cForward implements RequestSink {
   /** The response body being relayed, paused while the client's socket is full. */
   stream: NodeJS.ReadableStream | null = null;
   exchange: Exchange | null = null;
+  /** The upstream attempt's client span (sampled requests only). */
+  span: Span | null = null;
   done = false;
   timer: NodeJS.Timeout | null = null;
 
@@ -46,7 +49,13 @@ class H2cForward implements RequestSink {
     this.stop();
   }
 
+  endAttempt(status: number, errorCode?: string): void {
+    this.request.obs?.attemptEnded(this.engine.telemetry.tracing, this.span, status, errorCode);
+    this.span = null;
+  }
+
   stop(): void {
+    if (this.span !== null) this.endAttempt(0, 'upstream_reset');
     this.done = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.exchange?.abort(new Error('request over'));
@@ -64,6 +73,8 @@ class H2cForward implements RequestSink {
     const backend = this.routed.backend as NonNullable<Routed['backend']>;
     if (error !== null || response === undefined) {
       const code = upstreamErrorCode(error);
+      this.endAttempt(0, code);
+      this.request.obs?.flag(code);
       this.engine.metrics.upstreamError(backend.key, code);
       return this.answerError(proxyErrorForUpstream(code));
     }
@@ -71,6 +82,7 @@ class H2cForward implements RequestSink {
     const connection = request.connection;
     const rule = this.routed.rule as NonNullable<Routed['rule']>;
     const ref = this.routed.ref as NonNullable<Routed['ref']>;
+    this.endAttempt(response.statusCode);
     const headers = response.headers as HeaderBag;
     stripHopByHop(headers);
     if (rule.responseHeaders !== null) applyHeaderOps(headers, rule.responseHeaders);
@@ -85,12 +97,16 @@ class H2cForward implements RequestSink {
     const body = response.body;
     if (body instanceof BufferedBody) {
       connection.write(`${head}content-length: ${body.length}\r\n\r\n`);
-      if (request.method !== 'HEAD' && body.length > 0) connection.write(body.buffer());
+      if (request.method !== 'HEAD' && body.length > 0) {
+        request.bytesOut += body.length;
+        connection.write(body.buffer());
+      }
       this.stop();
       return connection.finish(request);
     }
     connection.write(`${head}transfer-encoding: chunked\r\n\r\n`);
     body.on('data', (chunk: Buffer) => {
+      request.bytesOut += chunk.length;
       connection.write(`${chunk.length.toString(16)}\r\n`);
       connection.write(chunk);
       if (!connection.write('\r\n')) body.pause();
@@ -120,6 +136,23 @@ export function forwardH2c(engine: Engine, request: H1Request, routed: Routed, m
       if (!request.responseStarted) forward.answerError('REQUEST_TIMEOUT');
       else request.connection.socket.destroy();
     }, rule.requestTimeoutMs);
+  }
+  const obs = request.obs;
+  if (obs !== null) {
+    obs.attemptStarted(endpoint.host, endpoint.port);
+    const tracing = engine.telemetry.tracing;
+    if (obs.server !== null && tracing !== null) {
+      forward.span = tracing.upstreamSpan(obs.server, {
+        method: request.method,
+        scheme: endpoint.origin.startsWith('https:') ? 'https' : 'http',
+        backend: (routed.backend as NonNullable<Routed['backend']>).key,
+        address: endpoint.host,
+        port: endpoint.port,
+        path: routed.path,
+        attempt: 1,
+      });
+      request.headers.traceparent = forward.span.traceparent();
+    }
   }
   const exchange = new Exchange(
     request.method,

@@ -66,6 +66,9 @@ export function sendMirrorsOf(engine: Engine, request: H1Request, routed: Routed
       upstreamHost: routed.upstreamHost,
     },
     engine.metrics,
+    request.obs?.server != null && engine.telemetry.tracing !== null
+      ? { tracing: engine.telemetry.tracing, server: request.obs.server }
+      : null,
   );
   return tee;
 }

@@ -7,6 +7,7 @@
 // closures.
 
 import { countResponse } from '../core/route.ts';
+import type { Span } from '../../shared/telemetry/span.ts';
 import type { Routed } from '../core/route.ts';
 import { BACKEND_TIMEOUT, NO_ENDPOINTS, PROXY_ERRORS, isConnectionError, proxyErrorForUpstream } from '../errors.ts';
 import { addResponseCorsHeaders } from '../http/cors.ts';
@@ -56,6 +57,10 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   requestSent = false;
   trailers = '';
   upstreamStart = 0;
+  /** The client span of the attempt in flight (sampled requests only). */
+  span: Span | null = null;
+  /** Attempts made so far (first try, retries, the stale-connection retry). */
+  attempts = 0;
   requestTimer: NodeJS.Timeout | null = null;
   attemptTimer: NodeJS.Timeout | null = null;
 
@@ -74,7 +79,35 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     const endpoint = this.routed.backend?.endpoints.pick();
     if (endpoint === undefined || endpoint.h1 === null) return this.fail(NO_ENDPOINTS);
     this.endpoint = endpoint;
+    this.#startAttempt(endpoint);
     endpoint.h1.acquire(this);
+  }
+
+  /** An attempt's timing and endpoint for the log line, and its client span when the request is sampled. */
+  #startAttempt(endpoint: EndpointPool): void {
+    this.attempts++;
+    const obs = this.request.obs;
+    if (obs === null) return;
+    obs.attemptStarted(endpoint.host, endpoint.port);
+    const tracing = this.engine.telemetry.tracing;
+    if (obs.server === null || tracing === null) return;
+    this.span = tracing.upstreamSpan(obs.server, {
+      method: this.request.method,
+      scheme: endpoint.origin.startsWith('https:') ? 'https' : 'http',
+      backend: (this.routed.backend as NonNullable<Routed['backend']>).key,
+      address: endpoint.host,
+      port: endpoint.port,
+      path: this.routed.path,
+      attempt: this.attempts,
+    });
+  }
+
+  /** Ends the attempt in flight: `status` its response (0 with `errorCode` when none came). */
+  #endAttempt(status: number, errorCode?: string): void {
+    const obs = this.request.obs;
+    if (obs === null) return;
+    obs.attemptEnded(this.engine.telemetry.tracing, this.span, status, errorCode);
+    this.span = null;
   }
 
   onPoolConnection(connection: UpstreamConnection): void {
@@ -84,7 +117,11 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     this.discarding = false;
     const ms = (this.routed.rule as NonNullable<Routed['rule']>).backendTimeoutMs;
     if (ms > 0) this.attemptTimer = setTimeout(onBackendTimeout, ms, this);
-    connection.socket.write(this.head);
+    // A sampled request: the head carries this attempt's span context (built without a traceparent).
+    const span = this.span;
+    connection.socket.write(
+      span === null ? this.head : `${this.head.slice(0, -2)}traceparent: ${span.traceparent()}\r\n\r\n`,
+    );
     if (this.request.sink === null) this.request.setSink(this.sink);
     else if (this.request.bodyDone) this.requestSent = true;
   }
@@ -140,8 +177,10 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     if (retry !== null && this.retries < retry.attempts && !request.hasBody && retry.codes.includes(status)) {
       this.discarding = true;
       this.upstreamKeepAlive = keepAlive;
+      this.#endAttempt(status);
       return 0;
     }
+    this.#endAttempt(status);
     this.engine.metrics.upstreamResponse(
       (this.routed.backend as NonNullable<Routed['backend']>).key,
       status,
@@ -188,6 +227,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
 
   onUpstreamBody(chunk: Buffer): void {
     if (this.discarding || this.done) return;
+    this.request.bytesOut += chunk.length;
     const client = this.request.connection;
     let flushed: boolean;
     if (this.chunkedOut) {
@@ -212,6 +252,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     if (this.done) return;
     if (this.discarding) {
       this.retries++;
+      if (this.request.obs !== null) this.request.obs.retries = this.retries;
       const backoff = Math.max((this.routed.rule as NonNullable<Routed['rule']>).retry?.backoffMs ?? 1, 1);
       this.attemptTimer = setTimeout(onRetry, backoff, this);
       return;
@@ -226,6 +267,8 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     this.#clearAttemptTimer();
     if (this.done) return;
     const request = this.request;
+    if (this.span !== null) this.#endAttempt(0, code);
+    request.obs?.flag(code);
     if (request.responseStarted && !this.discarding) {
       this.engine.metrics.upstreamError((this.routed.backend as NonNullable<Routed['backend']>).key, code);
       this.#cut();
@@ -235,6 +278,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     const nothingSent = !request.hasBody && IDEMPOTENT.has(request.method);
     if (connection?.reused && connection.received === 0 && nothingSent && !this.staleRetried) {
       this.staleRetried = true;
+      if (this.endpoint !== null) this.#startAttempt(this.endpoint);
       return this.endpoint?.h1?.acquire(this, true);
     }
     const retry = (this.routed.rule as NonNullable<Routed['rule']>).retry;
@@ -245,6 +289,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
       ((retry.onConnectionError && isConnectionError(code)) || (retry.onBackendTimeout && code === BACKEND_TIMEOUT))
     ) {
       this.retries++;
+      if (request.obs !== null) request.obs.retries = this.retries;
       this.attemptTimer = setTimeout(onRetry, Math.max(retry.backoffMs, 1), this);
       return;
     }
@@ -253,6 +298,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
 
   /** Answers the upstream failure `code` (no response has started). */
   fail(code: string): void {
+    this.request.obs?.flag(code);
     const backend = this.routed.backend as NonNullable<Routed['backend']>;
     this.engine.metrics.upstreamError(backend.key, code);
     this.#answerError(proxyErrorForUpstream(code));
@@ -280,6 +326,8 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   requestTimedOut(): void {
     this.requestTimer = null;
     if (this.done) return;
+    if (this.span !== null) this.#endAttempt(0, 'REQUEST_TIMEOUT');
+    this.request.obs?.flag('REQUEST_TIMEOUT');
     if (this.request.responseStarted) return this.#cut();
     this.#answerError('REQUEST_TIMEOUT');
   }
@@ -296,10 +344,12 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   }
 
   abort(): void {
+    if (this.span !== null) this.#endAttempt(0, 'downstream_reset');
     this.#stop();
   }
 
   #stop(): void {
+    if (this.span !== null) this.#endAttempt(0, 'upstream_reset');
     this.done = true;
     if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     this.requestTimer = null;

@@ -24,6 +24,8 @@ export function upstreamHeaders(request: H1Request, routed: Routed): HeaderBag {
   const ref = routed.ref;
   if (rule !== null && rule.requestHeaders !== null) applyHeaderOps(headers, rule.requestHeaders);
   if (ref !== null && ref.requestHeaders !== null) applyHeaderOps(headers, ref.requestHeaders);
+  // A sampled request's traceparent is each attempt's own (proxy.ts adds it); tracestate goes as the client sent it.
+  if (request.obs !== null && request.obs.server !== null) delete headers.traceparent;
   return headers;
 }
 

@@ -2,6 +2,8 @@
 // and the exchange read (method, target, lower-case headers, framing), its body on its way to a sink, and the state
 // the connection needs to answer in order and write the access log.
 
+import type { Observation } from '../core/observe.ts';
+import type { Routed } from '../core/route.ts';
 import type { ClientConnection } from './connection.ts';
 
 /** Why a connection's socket is paused (a bit each): a body waiting for its sink, requests pipelined behind. */
@@ -38,6 +40,12 @@ export class H1Request {
   responseStarted = false;
   listenerKey = '';
   routeName = '';
+  /** Request id, trace and access-log fields (set when the request is served; null for a refused one). */
+  obs: Observation | null = null;
+  routed: Routed | null = null;
+  /** Body bytes received and sent (the access log's sizes). */
+  bytesIn = 0;
+  bytesOut = 0;
 
   constructor(
     connection: ClientConnection,

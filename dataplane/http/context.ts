@@ -1,6 +1,9 @@
 // Per-request state carried from the handler to the @fastify/reply-from hooks (which only receive the Fastify
 // request). One object per proxied request, with a fixed shape.
 
+import type { Observation } from '../core/observe.ts';
+import type { Span } from '../../shared/telemetry/span.ts';
+import type { ShardTracing } from '../telemetry/tracing.ts';
 import type { BackendRuntime } from '../upstream/registry.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { CompiledListener } from './tables.ts';
@@ -21,6 +24,15 @@ export interface RequestContext {
   /** Set when the request timeout answered 504 before the upstream did. */
   timedOut: boolean;
   timer: NodeJS.Timeout | null;
+  /** Request id, trace and access-log fields. */
+  obs: Observation;
+  /** The shard's tracing when this request is sampled; null otherwise. */
+  tracing: ShardTracing | null;
+  /** The client span of the attempt in flight (sampled requests only). */
+  span: Span | null;
+  /** The upstream path and the method (for client spans). */
+  path: string;
+  method: string;
 }
 
 declare module 'fastify' {

@@ -20,11 +20,43 @@ import {
 import type { BufferedBody } from '../upstream/exchange.ts';
 import type { StreamedBody } from '../upstream/exchange.ts';
 import { sendUpstreamResponse } from './respond.ts';
+import type { RequestContext } from './context.ts';
+import { awaitEndpoint, forgetEndpoint } from '../telemetry/attempts.ts';
+
+/** The request context of reply-from's request object (its `headers` are the same object on every attempt). */
+const contextOfHeaders = new WeakMap<object, RequestContext>();
+
+/** A sampled request's next attempt: its client span, whose context the upstream request carries. */
+function startAttempt(ctx: RequestContext, headers: HeaderBag, attempt: number): void {
+  const tracing = ctx.tracing;
+  if (tracing === null || ctx.obs.server === null) return;
+  const span = tracing.upstreamSpan(ctx.obs.server, {
+    method: ctx.method,
+    scheme: 'http',
+    backend: ctx.backend.key,
+    address: '',
+    port: 0,
+    path: ctx.path,
+    attempt,
+  });
+  ctx.span = span;
+  const traceparent = span.traceparent();
+  headers.traceparent = traceparent;
+  awaitEndpoint(traceparent, span);
+}
+
+function endAttempt(ctx: RequestContext, status: number, errorCode?: string): void {
+  const span = ctx.span;
+  if (span === null) return;
+  ctx.span = null;
+  forgetEndpoint(span.traceparent());
+  ctx.obs.attemptEnded(ctx.tracing, span, status, errorCode);
+}
 
 type FromOptions = FastifyReplyFromHooks & { timeout?: number; retryDelay?: (args: RetryArgs) => number | null };
 interface RetryArgs {
   err: { code?: string } | null;
-  req: { body?: unknown };
+  req: { body?: unknown; headers?: object };
   res: { statusCode: number; stream: NodeJS.ReadableStream } | null;
   attempt: number;
 }
@@ -41,6 +73,11 @@ function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderBag): Hea
   setForwardedHeaders(headers, request.raw.socket.remoteAddress, ctx.listener.scheme, ctx.clientHost);
   if (ctx.rule.requestHeaders !== null) applyHeaderOps(headers, ctx.rule.requestHeaders);
   if (ctx.ref.requestHeaders !== null) applyHeaderOps(headers, ctx.ref.requestHeaders);
+  ctx.obs.upstreamStart = performance.now();
+  if (ctx.tracing !== null) {
+    contextOfHeaders.set(headers, ctx);
+    startAttempt(ctx, headers, 1);
+  }
   return headers;
 }
 
@@ -64,6 +101,9 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
       const r = res as { statusCode: number; stream: StreamedBody | BufferedBody };
       if (ctx.timer !== null) clearTimeout(ctx.timer);
       if (ctx.timedOut) return void r.stream.destroy();
+      endAttempt(ctx, r.statusCode);
+      if (ctx.span === null && ctx.obs.upstreamStart > 0)
+        ctx.obs.upstreamMs = performance.now() - ctx.obs.upstreamStart;
       metrics.upstreamResponse(ctx.backend.key, r.statusCode, (performance.now() - ctx.upstreamStart) / 1000);
       metrics.response(ctx.listener.key, ctx.rule.routeName, r.statusCode);
       sendUpstreamResponse(reply, r.statusCode, r.stream);
@@ -73,28 +113,44 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
       if (ctx.timer !== null) clearTimeout(ctx.timer);
       if (ctx.timedOut || reply.sent) return;
       const code = upstreamErrorCode(error);
+      endAttempt(ctx, 0, code);
+      ctx.obs.flag(code);
       metrics.upstreamError(ctx.backend.key, code);
       const answer = PROXY_ERRORS[proxyErrorForUpstream(code)];
       metrics.response(ctx.listener.key, ctx.rule.routeName, answer.status);
       reply.code(answer.status).header('content-type', 'text/plain; charset=utf-8').send(answer.body);
     },
-    retryDelay: ({ err, req, res, attempt }: RetryArgs): number | null => {
-      if (retry === null || attempt >= retry.attempts) return null;
-      // A streamed request body cannot be sent twice.
-      if (req.body !== undefined && req.body !== '' && req.body !== null) return null;
-      if (res !== null && res !== undefined) {
-        if (!retry.codes.includes(res.statusCode)) return null;
-        res.stream.resume(); // drain the failed response so its connection can be reused
-        return Math.max(retry.backoffMs, 1);
+    retryDelay: (args: RetryArgs): number | null => {
+      const delay = retryDelayOf(args);
+      if (delay === null) return null;
+      const ctx = contextOfHeaders.get(args.req.headers ?? {});
+      if (ctx !== undefined) {
+        // The attempt that failed ends here; the next one gets its own span and traceparent.
+        const code = args.err === null ? undefined : (args.err.code ?? 'UNKNOWN');
+        endAttempt(ctx, args.res?.statusCode ?? 0, code);
+        ctx.obs.retries = args.attempt + 1;
+        startAttempt(ctx, args.req.headers as HeaderBag, args.attempt + 2);
       }
-      if (err !== null && retry.onConnectionError && isConnectionError(err.code ?? ''))
-        return Math.max(retry.backoffMs, 1);
-      if (err !== null && retry.onBackendTimeout && err.code === BACKEND_TIMEOUT) return Math.max(retry.backoffMs, 1);
-      return null;
+      return delay;
     },
   } as unknown as FromOptions;
   if (rule.backendTimeoutMs > 0) options.timeout = rule.backendTimeoutMs;
   return options;
+
+  function retryDelayOf({ err, req, res, attempt }: RetryArgs): number | null {
+    if (retry === null || attempt >= retry.attempts) return null;
+    // A streamed request body cannot be sent twice.
+    if (req.body !== undefined && req.body !== '' && req.body !== null) return null;
+    if (res !== null && res !== undefined) {
+      if (!retry.codes.includes(res.statusCode)) return null;
+      res.stream.resume(); // drain the failed response so its connection can be reused
+      return Math.max(retry.backoffMs, 1);
+    }
+    if (err !== null && retry.onConnectionError && isConnectionError(err.code ?? ''))
+      return Math.max(retry.backoffMs, 1);
+    if (err !== null && retry.onBackendTimeout && err.code === BACKEND_TIMEOUT) return Math.max(retry.backoffMs, 1);
+    return null;
+  }
 }
 
 const fromOptionsCache = new WeakMap<CompiledBackendRef, FromOptions>();

@@ -15,7 +15,9 @@ import type { RequestContext } from './context.ts';
 import { fromOptionsFor } from './forward.ts';
 import { chooseMirrors, hasBody, sendMirrors, teeBody } from './mirror.ts';
 import type { HttpMetrics } from './metrics.ts';
-import { logWhenFinished } from './access-log.ts';
+import { Observation, finishObservation, requestIdOf, tlsVersionOf, traceRouted } from '../core/observe.ts';
+import type { Telemetry } from '../core/observe.ts';
+import { hostWithoutPort } from '../h1/engine.ts';
 import type { CompiledRule } from './rules.ts';
 import type { CompiledListener } from './tables.ts';
 
@@ -25,6 +27,8 @@ export interface HandlerDeps {
   log: import('pino').Logger;
   /** Log one line per request (`--access-log`). */
   accessLog: boolean;
+  /** Tracing and the access-log writer (default: no tracing, `log` when `accessLog`). */
+  telemetry?: Telemetry;
 }
 
 function plain(reply: FastifyReply, code: ProxyErrorCode): void {
@@ -34,11 +38,16 @@ function plain(reply: FastifyReply, code: ProxyErrorCode): void {
 
 export function createHandler(deps: HandlerDeps) {
   const { registry, metrics, log, accessLog } = deps;
+  const telemetry: Telemetry = deps.telemetry ?? { tracing: null, accessLog: accessLog ? log : null };
+  const tracing = telemetry.tracing;
 
   return function handle(request: FastifyRequest, reply: FastifyReply): void {
     const raw = request.raw;
     const binding = (raw.socket as unknown as BoundSocket)[kBinding];
     if (binding?.draining && raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    const obs = new Observation(requestIdOf(raw.headers), performance.now());
+    // The one tracing call of an unsampled request: the decision on its traceparent.
+    if (tracing?.sampled(raw.headers.traceparent as string | undefined)) startTrace(request, obs);
     const routed = routeRequest(
       binding,
       {
@@ -51,8 +60,10 @@ export function createHandler(deps: HandlerDeps) {
       },
       registry,
     );
-    if (accessLog && binding !== undefined) logWhenFinished(log, raw, reply.raw, binding.key, () => routed.routeName);
+    if (obs.server !== null && tracing !== null) traceRouted(tracing, obs.server, routed);
+    if (obs.server !== null || telemetry.accessLog !== null) finishWhenClosed(request, reply, obs, routed);
     if (routed.error !== null) {
+      obs.flag(routed.error);
       countResponse(metrics, routed, PROXY_ERRORS[routed.error].status);
       return plain(reply, routed.error);
     }
@@ -63,10 +74,92 @@ export function createHandler(deps: HandlerDeps) {
       reply.send();
       return;
     }
-    forward(request, reply, routed);
+    forward(request, reply, routed, obs);
   };
 
-  function forward(request: FastifyRequest, reply: FastifyReply, routed: Routed): void {
+  function startTrace(request: FastifyRequest, obs: Observation): void {
+    const raw = request.raw;
+    const headers = raw.headers;
+    const socket = raw.socket as unknown as {
+      encrypted?: boolean;
+      servername?: string | false;
+      remoteAddress?: string;
+      remotePort?: number;
+      localPort?: number;
+      getProtocol?: () => string | null;
+    };
+    const tls = socket.encrypted === true;
+    const url = raw.url ?? '/';
+    const q = url.indexOf('?');
+    obs.tracestate = typeof headers.tracestate === 'string' ? headers.tracestate : undefined;
+    obs.server = (tracing as NonNullable<typeof tracing>).serverSpan(
+      headers.traceparent as string | undefined,
+      obs.tracestate,
+      {
+        method: raw.method ?? 'GET',
+        scheme: tls ? 'https' : 'http',
+        host: hostWithoutPort((headers[':authority'] ?? headers.host) as string | undefined),
+        port: socket.localPort ?? 0,
+        path: q === -1 ? url : url.slice(0, q),
+        query: q === -1 ? '' : url.slice(q + 1),
+        protocolVersion: raw.httpVersionMajor === 2 ? '2' : raw.httpVersion,
+        clientAddress: socket.remoteAddress ?? '',
+        clientPort: socket.remotePort ?? 0,
+        listener: '',
+        userAgent: headers['user-agent'],
+        requestId: obs.requestId,
+        tlsVersion: tls ? tlsVersionOf(socket.getProtocol?.()) : undefined,
+        sni: tls && typeof socket.servername === 'string' ? socket.servername : undefined,
+      },
+      performance.timeOrigin + obs.started,
+    );
+  }
+
+  function finishWhenClosed(request: FastifyRequest, reply: FastifyReply, obs: Observation, routed: Routed): void {
+    const raw = request.raw;
+    const res = reply.raw;
+    res.once('close', () => {
+      const headers = raw.headers;
+      const socket = raw.socket as unknown as {
+        encrypted?: boolean;
+        servername?: string | false;
+        remoteAddress?: string;
+        remotePort?: number;
+        localPort?: number;
+        getProtocol?: () => string | null;
+      };
+      const tls = socket.encrypted === true;
+      const url = raw.url ?? '/';
+      const q = url.indexOf('?');
+      // Body sizes as declared (Content-Length): the HTTP/2 front end streams bodies without counting them.
+      obs.bytesIn = Number(headers['content-length'] ?? 0) || 0;
+      obs.bytesOut = raw.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0) || 0;
+      const span = request.portico?.span ?? null;
+      if (span !== null) {
+        request.portico!.span = null;
+        obs.attemptEnded(tracing, span, 0, 'downstream_reset');
+      }
+      finishObservation(telemetry, obs, {
+        method: raw.method ?? 'GET',
+        host: hostWithoutPort((headers[':authority'] ?? headers.host) as string | undefined),
+        port: socket.localPort ?? 0,
+        scheme: tls ? 'https' : 'http',
+        path: q === -1 ? url : url.slice(0, q),
+        query: q === -1 ? '' : url.slice(q + 1),
+        protocolVersion: raw.httpVersionMajor === 2 ? '2' : raw.httpVersion,
+        userAgent: headers['user-agent'],
+        clientAddress: socket.remoteAddress ?? '',
+        clientPort: socket.remotePort ?? 0,
+        status: res.statusCode,
+        completed: res.writableFinished,
+        routed,
+        tlsVersion: tls ? tlsVersionOf(socket.getProtocol?.()) : undefined,
+        sni: tls && typeof socket.servername === 'string' ? socket.servername : undefined,
+      });
+    });
+  }
+
+  function forward(request: FastifyRequest, reply: FastifyReply, routed: Routed, obs: Observation): void {
     const listener = routed.listener as CompiledListener;
     const rule = routed.rule as CompiledRule;
     const ref = routed.ref as NonNullable<Routed['ref']>;
@@ -83,6 +176,11 @@ export function createHandler(deps: HandlerDeps) {
       upstreamStart: performance.now(),
       timedOut: false,
       timer: null,
+      obs,
+      tracing: obs.server === null ? null : tracing,
+      span: null,
+      path: routed.path,
+      method: request.raw.method ?? 'GET',
     };
     request.portico = ctx;
     if (rule.requestTimeoutMs > 0) {
@@ -119,6 +217,7 @@ export function createHandler(deps: HandlerDeps) {
           upstreamHost,
         },
         metrics,
+        obs.server !== null && tracing !== null ? { tracing, server: obs.server } : null,
       );
     }
   }
@@ -129,6 +228,9 @@ function onRequestTimeout(reply: FastifyReply, metrics: HttpMetrics): void {
   if (ctx === null || reply.sent) return;
   ctx.timedOut = true;
   ctx.timer = null;
+  ctx.obs.flag('REQUEST_TIMEOUT');
+  if (ctx.span !== null) ctx.obs.attemptEnded(ctx.tracing, ctx.span, 0, 'REQUEST_TIMEOUT');
+  ctx.span = null;
   metrics.response(ctx.listener.key, ctx.rule.routeName, PROXY_ERRORS.REQUEST_TIMEOUT.status);
   plain(reply, 'REQUEST_TIMEOUT');
 }

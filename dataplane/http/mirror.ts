@@ -8,6 +8,15 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
 import type { HttpMetrics } from './metrics.ts';
 import type { Mirror } from './rules.ts';
+import type { Span } from '../../shared/telemetry/span.ts';
+import type { ShardTracing } from '../telemetry/tracing.ts';
+import { upstreamErrorCode } from '../errors.ts';
+
+/** A sampled request's tracing: each mirror gets a client span (`portico.mirror: true`) and its own traceparent. */
+export interface MirrorTrace {
+  tracing: ShardTracing;
+  server: Span;
+}
 
 /** How far a mirror's copy of a body may lag before the mirror is given up. */
 export const MIRROR_BUFFER_LIMIT = 1024 * 1024;
@@ -64,6 +73,7 @@ export function sendMirrors(
   clientCertificateKey: string | undefined,
   request: { method: string; path: string; query: string; headers: IncomingHttpHeaders; upstreamHost: string },
   metrics: HttpMetrics,
+  trace: MirrorTrace | null = null,
 ): void {
   for (let i = 0; i < mirrors.length; i++) {
     const mirror = mirrors[i];
@@ -83,6 +93,21 @@ export function sendMirrors(
     // A chunked body is re-chunked by undici; a body of known length keeps its Content-Length.
     delete headers['transfer-encoding'];
     if (body === null) delete headers['content-length'];
+    // Ended when the mirror's response arrives, even after the server span (a child may outlive its parent).
+    const span =
+      trace === null
+        ? null
+        : trace.tracing.upstreamSpan(trace.server, {
+            method: request.method,
+            scheme: endpoint.origin.startsWith('https:') ? 'https' : 'http',
+            backend: mirror.backendKey,
+            address: endpoint.host,
+            port: endpoint.port,
+            path: request.path,
+            attempt: 1,
+            mirror: true,
+          });
+    if (span !== null) headers.traceparent = span.traceparent();
     endpoint.pool
       .request({
         path: request.query.length > 0 ? `${request.path}?${request.query}` : request.path,
@@ -93,9 +118,13 @@ export function sendMirrors(
       .then(
         (res) => {
           res.body.resume();
+          if (span !== null) trace?.tracing.endUpstream(span, res.statusCode);
           metrics.mirror(mirror.backendKey, 'sent');
         },
-        () => metrics.mirror(mirror.backendKey, 'failed'),
+        (error: unknown) => {
+          if (span !== null) trace?.tracing.endUpstream(span, 0, upstreamErrorCode(error));
+          metrics.mirror(mirror.backendKey, 'failed');
+        },
       );
   }
 }

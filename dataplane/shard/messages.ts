@@ -18,6 +18,7 @@ export type ShardSettings = Pick<
   | 'upstreamKeepAliveMs'
   | 'accessLog'
   | 'logLevel'
+  | 'tracing'
 > & {
   shardId: number;
   udpIdleMs: number;

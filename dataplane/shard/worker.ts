@@ -11,6 +11,8 @@ import { HttpTableCompiler } from '../http/tables.ts';
 import { Engine } from '../h1/engine.ts';
 import type { HttpTables } from '../http/tables.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
+import { ShardTracing } from '../telemetry/tracing.ts';
+import type { Telemetry } from '../core/observe.ts';
 import { createHttpListener } from './http-server.ts';
 import { createHttpsListener } from './https-server.ts';
 import { createTcpListener } from '../l4/tcp-server.ts';
@@ -35,7 +37,14 @@ const registry = new UpstreamRegistry({
   keepAliveTimeoutMs: settings.upstreamKeepAliveMs,
   maxHeaderBytes: 64 * 1024,
 });
-const app = await createHttpApp({ registry, metrics, log, accessLog: settings.accessLog });
+// Tracing (absent: off, the request path skips every tracing call) and the access log, shared by both front ends.
+// Access lines carry the dictionary's fields only (shared/telemetry/attributes.ts): no pino base, no pino time.
+const tracing = settings.tracing === undefined ? null : new ShardTracing(settings.tracing, settings.shardId).start();
+const telemetry: Telemetry = {
+  tracing,
+  accessLog: settings.accessLog ? pino({ level: 'info', base: null, timestamp: false }) : null,
+};
+const app = await createHttpApp({ registry, metrics, log, accessLog: settings.accessLog, telemetry });
 const httpOptions = {
   keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
   headersTimeoutMs: settings.headersTimeoutMs,
@@ -43,7 +52,7 @@ const httpOptions = {
 };
 // HTTP/1.1 (plain and over TLS) is served by the engine; HTTP/2 and gRPC by the Fastify app. Both route with
 // dataplane/core/route.ts.
-const engine = new Engine({ registry, metrics, log, accessLog: settings.accessLog }, httpOptions);
+const engine = new Engine({ registry, metrics, log, accessLog: settings.accessLog, telemetry }, httpOptions);
 
 const streamContext = {
   registry,
@@ -139,12 +148,17 @@ async function handle(message: ToShard): Promise<void> {
     case 'apply':
       return apply(message.generation, message.delta);
     case 'metrics':
-      return send({ type: 'metrics', requestId: message.requestId, metrics: metrics.toJson() });
+      return send({
+        type: 'metrics',
+        requestId: message.requestId,
+        metrics: tracing === null ? metrics.toJson() : [...metrics.toJson(), ...tracing.metricsJson()],
+      });
     case 'shutdown':
       await sockets.close();
       await registry.close();
       await app.close();
       engine.close();
+      await tracing?.shutdown();
       send({ type: 'stopped' });
       port.close();
       return;

@@ -77,6 +77,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       streamIdleMs: config.streamIdleMs ?? 600_000,
       accessLog: config.accessLog,
       logLevel: config.logLevel,
+      tracing: config.tracing,
     },
     current: () => ({ generation: state.generation, records: state.records() }),
     onChange: () => metrics.shardsReady.set(shards.readyCount),

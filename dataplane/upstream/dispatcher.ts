@@ -7,6 +7,7 @@ import { NO_ENDPOINTS } from '../errors.ts';
 import { Exchange } from './exchange.ts';
 import type { ExchangeCallback } from './exchange.ts';
 import type { UpstreamRegistry } from './registry.ts';
+import { endpointChosen } from '../telemetry/attempts.ts';
 
 function noEndpoint(origin: string): Error {
   return Object.assign(new Error(`no endpoint available for ${origin}`), { code: NO_ENDPOINTS });
@@ -20,6 +21,7 @@ export function createGatewayDispatcher(registry: UpstreamRegistry) {
       if (backend === undefined || endpoint === undefined || endpoint.pool === null)
         return void process.nextTick(callback, noEndpoint(options.origin));
       options.origin = endpoint.origin;
+      endpointChosen(options.headers, endpoint.host, endpoint.port); // a sampled attempt's client span
       // reply-from hands the rule's backend timeout over as headersTimeout (and bodyTimeout); the exchange keeps it
       // with a precise timer of its own over the whole attempt, so undici's coarse ones are switched off.
       const timeoutMs = options.headersTimeout ?? 0;

@@ -13,6 +13,7 @@ import { testAddress } from '../support/dataplane-harness.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
+import { validateAccessRecord } from '../../shared/telemetry/attributes.ts';
 
 const MAIN = new URL('../../dataplane/main.ts', import.meta.url).pathname;
 
@@ -63,18 +64,44 @@ describe('data plane process', function () {
     expect((await get(`http://${address}:18093/logged/path?q=1`, { headers: { host: 'log.test' } })).status).to.equal(
       200,
     );
+    const given = await get(`http://${address}:18093/given`, {
+      headers: { host: 'log.test', 'x-request-id': 'req-given-1', 'user-agent': 'process-test' },
+    });
+    expect(given.status).to.equal(200);
+    expect((await get(`http://${address}:18093/x`, { headers: { host: 'other.test' } })).status).to.equal(200);
     const deadline = Date.now() + 5000;
-    while (!lines.some((l) => l.includes('"access"')) && Date.now() < deadline)
+    while (lines.filter((l) => l.includes('"access"')).length < 3 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const access = parsed.find((l) => l.msg === 'access');
-    expect(access).to.include({
-      method: 'GET',
-      host: 'log.test',
-      path: '/logged/path?q=1',
-      status: 200,
-      completed: true,
+    const access = parsed.filter((l) => l.msg === 'access');
+    expect(access).to.have.length(3);
+    // Every line the real data plane wrote follows the dictionary: documented fields present, with their types.
+    for (const line of access) expect(validateAccessRecord(line), JSON.stringify(line)).to.deep.equal([]);
+    expect(access[0]).to.include({
+      'http.request.method': 'GET',
+      'server.address': 'log.test',
+      'server.port': 18093,
+      'url.path': '/logged/path',
+      'url.query': 'q=1',
+      'http.response.status_code': 200,
+      'network.protocol.version': '1.1',
+      'portico.listener': 'ns/gw/http',
+      'portico.gateway': 'ns/gw',
+      'portico.route': 'test/httproute/ns/r',
+      'portico.rule': '0',
+      'portico.backend': 'ns/echo:80',
+      'portico.upstream.address': `127.0.0.1:${echo.port}`,
+      'portico.retries': 0,
     });
+    expect(access[0]['http.response.body.size']).to.be.greaterThan(0);
+    expect(access[0]['portico.response_flags']).to.deep.equal([]);
+    // x-request-id: generated when missing (and forwarded upstream), kept when given.
+    const generated = (access[0]['http.request.header.x-request-id'] as string[])[0];
+    expect(generated).to.match(/^[0-9a-f-]{36}$/);
+    expect(echo.received[0].headers['x-request-id']).to.equal(generated);
+    expect(access[1]['http.request.header.x-request-id']).to.deep.equal(['req-given-1']);
+    expect(access[1]).to.include({ 'user_agent.original': 'process-test' });
+    expect(echo.received[1].headers['x-request-id']).to.equal('req-given-1');
     expect(parsed.some((l) => l.msg === 'data plane started')).to.equal(true);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
