@@ -13,6 +13,7 @@ import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
+import { rebuild } from './ceiling-heads.ts';
 
 interface Parser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -35,15 +36,6 @@ interface ParserModule {
 }
 const { HTTPParser, methods } = createRequire(import.meta.url)('node:_http_common') as ParserModule;
 const MAX_HEADER_BYTES = 16 * 1024;
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-]);
 const BAD_REQUEST = Buffer.from('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
 const BAD_GATEWAY = Buffer.from('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
 const NOT_FOUND = Buffer.from('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
@@ -61,22 +53,6 @@ export interface CeilingOptions {
   routes: Map<string, Target>;
   /** Upstream for any other host; none: 404. */
   fallback?: Target;
-}
-
-/** Rebuilds a head without hop-by-hop headers; says whether it kept a content-length. */
-function rebuild(first: string, headers: string[], out: { contentLength: boolean; host: string }): string {
-  let head = first;
-  out.contentLength = false;
-  out.host = '';
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i];
-    const lower = name.length <= 17 ? name.toLowerCase() : name;
-    if (HOP_BY_HOP.has(lower)) continue;
-    if (lower === 'content-length') out.contentLength = true;
-    else if (lower === 'host') out.host = headers[i + 1];
-    head += `${name}: ${headers[i + 1]}\r\n`;
-  }
-  return head;
 }
 
 /** One request and its response, in the client connection's queue. */

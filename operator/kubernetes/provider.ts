@@ -30,6 +30,7 @@ import type { ResourceStore } from '../store/resource-store.ts';
 import { CrdWatch, gatewayCrdNames } from './crds.ts';
 import type { CrdSummary } from './crds.ts';
 import { STATUS_KINDS, WATCHED_KINDS, discoverKinds } from './kinds.ts';
+import { onlyStatusChanged, trimObject } from './trim.ts';
 import type { WatchedKind } from './kinds.ts';
 
 /** Reflector settings a test may shorten. */
@@ -62,32 +63,8 @@ export interface KubernetesProviderOptions {
   eventsAbout?: { apiVersion: string; kind: string; namespace: string; name: string };
 }
 
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 /** Kinds also watched in the operator's own namespace in namespaced mode (see `ownNamespace`). */
 const OWN_NAMESPACE_KINDS: ReadonlySet<string> = new Set(['Service', 'ConfigMap']);
-
-/** What we keep of an object: everything but managedFields and kubectl's copy of the last applied manifest. */
-export function trimObject(object: ApiObject): ApiObject {
-  const metadata = object.metadata;
-  if (
-    metadata === undefined ||
-    (metadata.managedFields === undefined && metadata.annotations?.[LAST_APPLIED] === undefined)
-  )
-    return object;
-  const { managedFields: _dropped, ...rest } = metadata;
-  if (rest.annotations?.[LAST_APPLIED] !== undefined) {
-    const { [LAST_APPLIED]: _applied, ...annotations } = rest.annotations;
-    rest.annotations = annotations;
-  }
-  return { ...object, metadata: rest };
-}
-
-/** True when two versions of an object differ in nothing but status and resourceVersion. */
-export function onlyStatusChanged(previous: ApiObject, current: ApiObject): boolean {
-  const strip = (o: ApiObject) =>
-    JSON.stringify({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return strip(previous) === strip(current);
-}
 
 export class KubernetesProvider {
   readonly #options: KubernetesProviderOptions;

@@ -23,7 +23,6 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { isRunning, startCluster } from '../cluster/cluster.ts';
 import type { Cluster } from '../cluster/cluster.ts';
@@ -45,77 +44,13 @@ import {
 } from '../kubernetes/support/kube.ts';
 import { startTcpProxy } from '../kubernetes/support/tcp-proxy.ts';
 import type { TcpProxy } from '../kubernetes/support/tcp-proxy.ts';
+import { Load } from './load.ts';
+import { startDataPlane, startOperator } from './pods.ts';
+import type { Pod } from './pods.ts';
 
-const PORTICO = fileURLToPath(new URL('../../bin/portico.ts', import.meta.url));
 const PORT = 18_377;
 const LOAD_WORKERS = Number(process.env.CHAOS_WORKERS ?? 6);
 const SETTLE_MS = Number(process.env.CHAOS_SETTLE_MS ?? 5000);
-
-interface Pod {
-  name: string;
-  dir: string;
-  socket: string;
-  operator: ChildProcess | null;
-  dataPlane: ChildProcess | null;
-}
-
-function run(args: string[], name: string): ChildProcess {
-  const child = spawn(process.execPath, [PORTICO, ...args], {
-    env: { ...process.env, POD_NAME: name },
-    stdio: ['ignore', 'ignore', process.env.CHAOS_LOG ? 'inherit' : 'ignore'],
-  });
-  return child;
-}
-
-function startDataPlane(pod: Pod): void {
-  pod.dataPlane = run(
-    [
-      'dataplane',
-      '--socket',
-      pod.socket,
-      '--admin',
-      '127.0.0.1:0',
-      '--shards',
-      '1',
-      '--drain-ms',
-      '1000',
-      '--log-level',
-      'warn',
-    ],
-    pod.name,
-  );
-}
-
-function startOperator(pod: Pod, kubeconfig: string): void {
-  pod.operator = run(
-    [
-      'operator',
-      '--mode',
-      'kubernetes',
-      '--kubeconfig',
-      kubeconfig,
-      '--socket',
-      pod.socket,
-      '--admin',
-      '127.0.0.1:0',
-      '--translator-threads',
-      '0',
-      '--address-pool',
-      '127.0.0.0/8',
-      '--lease-namespace',
-      'default',
-      '--lease-duration',
-      '3s',
-      '--renew-deadline',
-      '2s',
-      '--retry-period',
-      '500ms',
-      '--log-level',
-      'warn',
-    ],
-    pod.name,
-  );
-}
 
 async function kill(child: ChildProcess | null, signal: NodeJS.Signals): Promise<void> {
   if (child === null || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
@@ -148,43 +83,6 @@ async function restartEtcd(cluster: Cluster): Promise<{ child: ChildProcess; dow
     100,
   );
   return { child, downMs: Date.now() - at };
-}
-
-/** Requests on fresh connections to a route that exists throughout, counted by the phase they were sent in. */
-class Load {
-  phase = 'warm-up';
-  readonly counts = new Map<string, { sent: number; failed: number; errors: Map<string, number> }>();
-  #running = true;
-  readonly #done: Promise<void>[] = [];
-
-  constructor(url: string, workers: number) {
-    for (let i = 0; i < workers; i++) this.#done.push(this.#worker(url));
-  }
-
-  async #worker(url: string): Promise<void> {
-    while (this.#running) {
-      const phase = this.phase;
-      let count = this.counts.get(phase);
-      if (count === undefined) this.counts.set(phase, (count = { sent: 0, failed: 0, errors: new Map() }));
-      count.sent++;
-      let outcome = 'ok';
-      try {
-        const reply = await get(url, { headers: { connection: 'close' } });
-        if (reply.status !== 200) outcome = `status ${reply.status}`;
-      } catch (error) {
-        outcome = (error as { code?: string }).code ?? (error as Error).message;
-      }
-      if (outcome !== 'ok') {
-        count.failed++;
-        count.errors.set(outcome, (count.errors.get(outcome) ?? 0) + 1);
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    await Promise.all(this.#done);
-  }
 }
 
 const results: Array<{

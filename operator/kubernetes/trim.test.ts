@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { onlyStatusChanged, trimObject } from './provider.ts';
+import { onlyStatusChanged, trimObject } from './trim.ts';
 
 describe('kubernetes/provider helpers', () => {
   it('trimObject drops managedFields and the last-applied annotation, and nothing else', () => {
