@@ -29,6 +29,8 @@ export interface EngineOptions {
   keepAliveTimeoutMs: number;
   headersTimeoutMs: number;
   maxHeaderBytes: number;
+  /** An upgraded connection (WebSocket tunnel) with no bytes either way for this long is closed; 0: never. */
+  tunnelIdleMs?: number;
 }
 
 export interface EngineDeps {

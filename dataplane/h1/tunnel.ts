@@ -57,6 +57,26 @@ export function openTunnel(engine: Engine, request: H1Request, head: Buffer): vo
   });
   upstream.pipe(client);
   client.pipe(upstream);
+  // A tunnel with no bytes either way for the idle limit is closed, as an L4 stream is (nginx's proxy_timeout).
+  const idleMs = engine.options.tunnelIdleMs ?? 0;
+  if (idleMs > 0) {
+    let last = performance.now();
+    const touch = () => {
+      last = performance.now();
+    };
+    client.on('data', touch);
+    upstream.on('data', touch);
+    const check = setInterval(
+      () => {
+        if (performance.now() - last < idleMs) return;
+        client.destroy();
+        upstream.destroy();
+      },
+      Math.max(50, Math.min(idleMs / 4, 10_000)),
+    );
+    check.unref();
+    client.once('close', () => clearInterval(check));
+  }
   upstream.on('error', (error: NodeJS.ErrnoException) => {
     engine.metrics.upstreamError(backend.key, error.code ?? 'UNKNOWN');
     if (upstream.bytesRead === 0 && !client.destroyed) refuse(engine, request, routed, 'UPSTREAM_FAILED');

@@ -49,6 +49,8 @@ const httpOptions = {
   keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
   headersTimeoutMs: settings.headersTimeoutMs,
   maxHeaderBytes: settings.maxHeaderBytes,
+  // The idle limit of L4 streams (`--stream-idle-ms`) also bounds a WebSocket tunnel that carries nothing.
+  tunnelIdleMs: settings.streamIdleMs,
 };
 // HTTP/1.1 (plain and over TLS) is served by the engine; HTTP/2 and gRPC by the Fastify app. Both route with
 // dataplane/core/route.ts.

@@ -334,6 +334,18 @@ describe('data plane: limits that protect tenants from each other', function () 
     await closeAll();
   });
 
+  it('closes a WebSocket tunnel with no byte either way for the idle timeout', async () => {
+    const upgrade =
+      'GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    const tunnel = keep(netConnect(19502, address));
+    expect(await ask(tunnel, upgrade)).to.match(/^HTTP\/1\.1 101 /);
+    const opened = Date.now();
+    await new Promise((r) => (tunnel.destroyed ? r(null) : tunnel.once('close', r)));
+    // Closed by the gateway's idle check (the backend keeps an idle WebSocket open), not before the limit.
+    expect(Date.now() - opened).to.be.at.least(STREAM_IDLE_MS - 100);
+  });
+
   it('bounds the UDP session table: many source ports evict the least recently active session', async () => {
     const clients: DatagramSocket[] = [];
     const reply = (client: DatagramSocket, message: string) =>

@@ -49,4 +49,6 @@ export function acceptWebSocket(name: string, req: IncomingMessage, socket: Sock
     }
   });
   socket.on('error', () => socket.destroy());
+  // The peer's FIN ends our side too: an upgraded socket is no longer the HTTP server's, so server.close() waits for it.
+  socket.on('end', () => socket.end());
 }
