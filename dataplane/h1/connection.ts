@@ -9,7 +9,7 @@ import { PROXY_ERRORS, proxyErrorForParser } from '../errors.ts';
 import type { ProxyErrorCode } from '../errors.ts';
 import type { SocketBinding } from '../http/binding.ts';
 import { headersOf, hostCount, localResponse } from './head.ts';
-import { HTTPParser, METHODS, newParser } from './llhttp.ts';
+import { HTTPParser, METHODS, newParser, releaseParser } from './llhttp.ts';
 import type { HeadersCompleteCallback, HttpParser, ParserError, RawHeaders } from './llhttp.ts';
 import type { Engine } from './engine.ts';
 import { H1Request, PAUSE_BODY, PAUSE_PIPELINE } from './request.ts';
@@ -324,7 +324,7 @@ export class ClientConnection {
 
   #onClose(): void {
     this.engine.connections.delete(this);
-    this.parser.free();
+    releaseParser(this.parser);
     const current = this.current;
     this.current = null;
     if (current !== null && !current.responded) {
@@ -342,7 +342,7 @@ export class ClientConnection {
     this.socket.off('drain', this.#handlers.drain);
     this.socket.off('end', this.#handlers.end);
     this.socket.off('close', this.#handlers.close);
-    this.parser.free();
+    releaseParser(this.parser);
     this.current = null;
   }
 

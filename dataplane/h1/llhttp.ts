@@ -58,3 +58,19 @@ export function newParser(type: number, maxHeaderBytes: number): HttpParser {
   parser.initialize(type, {}, maxHeaderBytes, HTTPParser.kLenientNone);
   return parser;
 }
+
+/**
+ * Releases a parser whose connection is over. `free()` only ends its async-hooks life; the native parser (llhttp's
+ * state and its buffers, some kilobytes) goes with `close()`, which node:http also calls once a parser leaves use.
+ * Without it, a connection per request left that memory behind every connection (the data plane's RSS grew by
+ * ~8 KiB per connection). Deferred to the next turn, as node:http does, so that no parser is closed from inside its
+ * own `execute()`.
+ */
+export function releaseParser(parser: HttpParser): void {
+  parser.free();
+  setImmediate(closeParser, parser);
+}
+
+function closeParser(parser: HttpParser): void {
+  parser.close();
+}

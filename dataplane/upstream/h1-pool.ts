@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
-import { HTTPParser, newParser } from '../h1/llhttp.ts';
+import { HTTPParser, newParser, releaseParser } from '../h1/llhttp.ts';
 import type { HeadersCompleteCallback, HttpParser, ParserError, RawHeaders } from '../h1/llhttp.ts';
 
 export interface UpstreamHandler {
@@ -85,7 +85,7 @@ export class UpstreamConnection {
     socket.on('error', (error: NodeJS.ErrnoException) => this.#fail(error.code ?? 'ECONNRESET'));
     socket.on('end', () => this.#onEnd());
     socket.on('close', () => {
-      this.parser.free();
+      releaseParser(this.parser);
       this.pool.forget(this);
       this.#fail('ECONNRESET');
     });
