@@ -192,6 +192,10 @@ describe('the console, in a browser', function () {
     await page.focus(`${card('HTTPRoute/team-b/intruder')} button.title`);
     await page.keyboard.press('Enter');
     await page.waitForSelector('aside[data-details="HTTPRoute/team-b/intruder"]');
+    // Focus moves to the panel's title once it has rendered (an effect after the render): wait for it, bounded.
+    await page
+      .waitForFunction("document.activeElement?.id === 'details-title'", { timeout: 5000 })
+      .catch(() => undefined);
     const focused = await page.evaluate('document.activeElement?.id');
     expect(focused).to.equal('details-title');
     const text = await page.$eval('aside', (el) => el.textContent ?? '');
