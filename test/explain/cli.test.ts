@@ -9,13 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import pino from 'pino';
-import { startDataPlane } from '../../dataplane/supervisor/supervisor.ts';
 import type { DataPlane } from '../../dataplane/supervisor/supervisor.ts';
 import { parseExplainArgs } from '../../operator/cli/explain-command.ts';
-import { startStandalone } from '../../operator/standalone.ts';
 import type { Standalone } from '../../operator/standalone.ts';
 import { testAddress } from '../support/dataplane-harness.ts';
+import { startStandalonePortico } from '../support/standalone-portico.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
@@ -59,43 +57,10 @@ describe('portico explain', function () {
       .replaceAll('PORT_A', String(stable.port))
       .replaceAll('PORT_B', String(canary.port));
     writeFileSync(join(dir, 'shop.yaml'), yaml);
-    const log = pino({ level: 'silent' });
-    const socketPath = join(dir, 'dp.sock');
-    dataPlane = await startDataPlane(
-      Object.freeze({
-        socketPath,
-        shards: 1,
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        drainMs: 1000,
-        keepAliveTimeoutMs: 5000,
-        headersTimeoutMs: 10000,
-        maxHeaderBytes: 16384,
-        connectionsPerEndpoint: 4,
-        connectTimeoutMs: 2000,
-        upstreamKeepAliveMs: 4000,
-        statsIntervalMs: 1000,
-        accessLog: false,
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    operator = await startStandalone(
-      Object.freeze({
-        mode: 'file' as const,
-        dir,
-        socketPath,
-        controllerName: 'portico.dev/gateway-controller',
-        addressPool: '127.0.0.0/8',
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        translatorThreads: 0,
-        instance: 'explain',
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    await operator.reconciler.whenPublished(operator.store.revision);
+    ({ dataPlane, operator } = await startStandalonePortico(dir, {
+      dataPlane: { shards: 1, drainMs: 1000, connectionsPerEndpoint: 4 },
+      operator: { instance: 'explain' },
+    }));
   });
   after(async () => {
     await operator?.stop();

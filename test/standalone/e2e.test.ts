@@ -8,15 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { expect } from 'chai';
-import pino from 'pino';
-import { startDataPlane } from '../../dataplane/supervisor/supervisor.ts';
 import type { DataPlane } from '../../dataplane/supervisor/supervisor.ts';
-import { startStandalone } from '../../operator/standalone.ts';
 import type { Standalone } from '../../operator/standalone.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 import { get } from '../support/http-client.ts';
 import { testAddress } from '../support/dataplane-harness.ts';
+import { startStandalonePortico } from '../support/standalone-portico.ts';
 
 const gatewayYaml = (address: string) => `
 apiVersion: gateway.networking.k8s.io/v1
@@ -87,43 +85,7 @@ describe('standalone mode end to end', function () {
     writeFileSync(join(dir, 'services.yaml'), `${serviceYaml('svc-a', a.port)}---${serviceYaml('svc-b', b.port)}`);
     writeFileSync(join(dir, 'stable.yaml'), routeYaml('stable', '/stable', 'svc-a'));
     writeFileSync(join(dir, 'moving.yaml'), routeYaml('moving', '/moving', 'svc-a'));
-    const log = pino({ level: process.env.PORTICO_TEST_LOG ?? 'silent' });
-    const socketPath = join(dir, 'dp.sock');
-    dataPlane = await startDataPlane(
-      Object.freeze({
-        socketPath,
-        shards: 2,
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        drainMs: 2000,
-        keepAliveTimeoutMs: 5000,
-        headersTimeoutMs: 10000,
-        maxHeaderBytes: 16384,
-        connectionsPerEndpoint: 8,
-        connectTimeoutMs: 2000,
-        upstreamKeepAliveMs: 4000,
-        statsIntervalMs: 1000,
-        accessLog: false,
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    operator = await startStandalone(
-      Object.freeze({
-        mode: 'file' as const,
-        dir,
-        socketPath,
-        controllerName: 'portico.dev/gateway-controller',
-        addressPool: '127.0.0.0/8',
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        translatorThreads: 0,
-        instance: 'e2e',
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    await operator.reconciler.whenPublished(operator.store.revision);
+    ({ dataPlane, operator } = await startStandalonePortico(dir, { operator: { instance: 'e2e' } }));
   });
   after(async () => {
     await operator?.stop();
