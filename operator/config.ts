@@ -64,7 +64,7 @@ export const OPERATOR_USAGE = `portico operator
   --socket PATH              the data plane's socket (env PORTICO_SOCKET, default /tmp/portico/dataplane.sock)
   --controller-name NAME     GatewayClasses with this controllerName are ours (default ${DEFAULT_CONTROLLER_NAME})
   --address-pool CIDR        addresses handed to Gateways that name none (env PORTICO_ADDRESS_POOL, default ${DEFAULT_ADDRESS_POOL})
-  --admin HOST:PORT          /healthz /readyz /status /metrics (env PORTICO_OPERATOR_ADMIN, default 127.0.0.1:9902)
+  --admin HOST:PORT          /healthz /readyz /status /explain /metrics and the console at /console/ (env PORTICO_OPERATOR_ADMIN, default 127.0.0.1:9902)
   --translator-threads N     0 translates in the main thread; otherwise in one piscina thread (default 1)
   --log-level LEVEL          pino level (env PORTICO_LOG_LEVEL, default info)
  kubernetes mode:
