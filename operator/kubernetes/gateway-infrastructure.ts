@@ -288,6 +288,8 @@ export class KubernetesInfrastructureSink {
       written.push(kind);
     }
     if (written.length === 0) return;
+    if (objects.desired?.unusable !== undefined)
+      this.#recordOnGateway(objects.gateway, 'Warning', 'InfrastructureAddressUnusable', objects.desired.unusable);
     const creating = live.Service === undefined;
     this.#options.log.info(
       { gateway: objects.gateway, objects: key, written },

@@ -45,6 +45,8 @@ export interface InfrastructureDraft {
   addressType: 'IPv4' | 'IPv6';
   /** The EndpointSlice's endpoints, one address each; empty while the data plane has none ready. */
   addresses: string[];
+  /** Why an address of the Gateway is not among them (the API server refuses it in an EndpointSlice). */
+  unusable?: string;
 }
 
 /** The Service and EndpointSlice (one name) of one Gateway in its namespace. */
@@ -73,6 +75,20 @@ export function infrastructureNameOf(gateway: string, className: string): string
     .slice(0, 63 - 9)
     .replace(/-+$/, '');
   return `${base}-${hash}`;
+}
+
+/**
+ * Why the API server would refuse `address` as an endpoint (it refuses the unspecified, loopback, link-local and
+ * link-local multicast ranges), or undefined. A pool of loopback addresses (standalone-like set-ups, the conformance
+ * harness) thus leaves the Service without endpoints, and says so.
+ */
+export function endpointAddressProblem(address: string): string | undefined {
+  const a = address.toLowerCase();
+  if (a === '0.0.0.0' || a === '::') return 'unspecified';
+  if (a.startsWith('127.') || a === '::1') return 'a loopback address';
+  if (a.startsWith('169.254.') || /^fe[89ab][0-9a-f]?:/.test(a)) return 'a link-local address';
+  if (a.startsWith('224.0.0.') || a.startsWith('ff02:')) return 'a link-local multicast address';
+  return undefined;
 }
 
 /** Service mode: the ready addresses of the data-plane pods behind the Gateway's Service (its EndpointSlices). */
@@ -107,9 +123,11 @@ function buildDraft(node: GatewayNode, context: TranslateContext): Infrastructur
       if (set.has(protocol)) ports.push({ name: `${protocol.toLowerCase()}-${port}`, protocol, port, targetPort });
   }
   const addressType = address.address.includes(':') ? 'IPv6' : 'IPv4';
-  const addresses = serviceMode ? dataPlaneAddresses(node, context, addressType) : [address.address];
+  const candidates = serviceMode ? dataPlaneAddresses(node, context, addressType) : [address.address];
+  const addresses = candidates.filter((a) => endpointAddressProblem(a) === undefined);
+  const refused = candidates.filter((a) => endpointAddressProblem(a) !== undefined);
   const uid = stringAt(objectAt(node.source.metadata).uid);
-  return {
+  const draft: InfrastructureDraft = {
     owner: uid === undefined ? { name: node.name } : { name: node.name, uid },
     labels: { ...serviceLabels(node, infrastructure), [INFRASTRUCTURE_LABEL]: INFRASTRUCTURE_VALUE },
     annotations: { ...infrastructure.annotations, [GATEWAY_ANNOTATION]: node.key },
@@ -117,6 +135,9 @@ function buildDraft(node: GatewayNode, context: TranslateContext): Infrastructur
     addressType,
     addresses,
   };
+  if (refused.length > 0)
+    draft.unusable = `${refused.map((a) => `${a} is ${endpointAddressProblem(a)}`).join('; ')}, which an EndpointSlice cannot hold: the Service has no endpoint there`;
+  return draft;
 }
 
 /** `TranslateResult.infrastructure`: the objects of every Gateway of a class in the mode, in precedence order. */
