@@ -289,3 +289,92 @@ describe('the GatewayInfrastructure mode: a Service and EndpointSlice in the Gat
     await eventually('EndpointSlice api-portico once granted', () => slice('api-portico'), 60_000);
   });
 });
+
+// Service mode: the Gateway's own Service in the operator's namespace selects the data-plane pods; Kubernetes' EndpointSlice
+// controller would write that Service's EndpointSlice from the pods. There are no pods here (no kubelet), so the test
+// writes it as that controller would (this machine's address as the one ready pod, the internal port), plus a pod that
+// is not ready; the mode's EndpointSlice in the Gateway's namespace must copy the ready one, on the internal port.
+describe('the GatewayInfrastructure mode in service mode: endpoints are the data-plane pods (real API server)', function () {
+  this.timeout(120_000);
+  const OPERATOR_NS = 'portico-system';
+  const FIRST_PORT = 26_000 + (process.pid % 200) * 10;
+  let cluster: Cluster | undefined;
+  let client: KubeClient;
+  let replica: Replica | undefined;
+  let address: string;
+
+  before(async function () {
+    address = backendAddressOrSkip(this);
+    cluster = await startCluster();
+    client = adminClient(cluster.kubeconfigPath);
+    for (const name of [NS, OPERATOR_NS])
+      await apply(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const object of classObjects(true)) await apply(client, object);
+    await apply(client, gateway('svc', { labels: { team: 'payments' } }, [8080]));
+    replica = await startReplica({
+      name: 'infrastructure-service-mode',
+      kubeconfigPath: cluster.kubeconfigPath,
+      config: {
+        addressMode: 'service',
+        serviceNamespace: OPERATOR_NS,
+        internalPorts: `${FIRST_PORT}-${FIRST_PORT + 9}`,
+      },
+    });
+    await replica.operator.elector.whenLeading();
+  });
+
+  after(async () => {
+    await replica?.stop();
+    await client?.close();
+    await cluster?.stop();
+  });
+
+  it('copies the ready data-plane pods behind the Gateway’s Service, on its internal port, and serves there', async () => {
+    const gatewayService = await eventually('the Gateway’s Service in the operator’s namespace', async () => {
+      const { items } = await client.request<{ items: ServiceLike[] }>(
+        'GET',
+        `/api/v1/namespaces/${OPERATOR_NS}/services`,
+      );
+      return items.find((s) => s.metadata.annotations?.['portico.dev/gateway'] === `${NS}/svc`);
+    });
+    const internalPort = gatewayService.spec.ports[0].targetPort;
+    expect(internalPort).to.be.within(FIRST_PORT, FIRST_PORT + 9);
+    const empty = await eventually('EndpointSlice svc-portico', () =>
+      getObject(client, 'EndpointSlice', NS, 'svc-portico'),
+    );
+    expect((empty as SliceLike).endpoints ?? [], 'no data-plane pod is known yet').to.deep.equal([]);
+
+    // What the EndpointSlice controller writes for the Gateway's Service (the test stands in for it: no pods here).
+    await apply(client, {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: `${gatewayService.metadata.name}-abcde`,
+        namespace: OPERATOR_NS,
+        labels: { 'kubernetes.io/service-name': gatewayService.metadata.name! },
+      },
+      addressType: 'IPv4',
+      endpoints: [
+        { addresses: [address], conditions: { ready: true } },
+        { addresses: ['10.244.9.9'], conditions: { ready: false } },
+      ],
+      ports: [{ name: 'tcp-8080', protocol: 'TCP', port: internalPort }],
+    } as ApiObject);
+    const copied = await eventually('EndpointSlice svc-portico with the ready pod', async () => {
+      const s = (await getObject(client, 'EndpointSlice', NS, 'svc-portico')) as SliceLike | undefined;
+      return (s?.endpoints ?? []).length > 0 ? s : undefined;
+    });
+    expect(copied!.endpoints.map((e) => e.addresses)).to.deep.equal([[address]]);
+    expect(copied!.ports).to.deep.equal([{ name: 'tcp-8080', port: internalPort, protocol: 'TCP' }]);
+    const svc = (await getObject(client, 'Service', NS, 'svc-portico')) as ServiceLike;
+    expect(svc.spec.ports.map((p) => [p.port, p.targetPort])).to.deep.equal([[8080, internalPort]]);
+    expect(svc.metadata.labels).to.include({ team: 'payments', 'gateway.networking.k8s.io/gateway-name': 'svc' });
+    // The Service sink of service mode leaves the mode's Service alone, and the other way round.
+    expect(await getObject(client, 'Service', OPERATOR_NS, gatewayService.metadata.name!)).to.not.equal(undefined);
+
+    const reply = await eventually('an HTTP reply at the copied endpoint', () =>
+      get(`http://${address}:${internalPort}/nothing-here`).catch(() => undefined),
+    );
+    expect(reply.status).to.equal(404);
+  });
+});
