@@ -64,10 +64,12 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /**
  * `<gateway>-<class>` (GEP-1762's naming) when that is a DNS-1035 label (a Service name); otherwise cut and cleaned,
  * with a hash of the pair, so that two Gateways of one namespace never share a name however they are spelt or cut.
+ * `hashed` forces the second form (for the rare pair whose plain name another pair already has: `a-b` of class `c`
+ * and `a` of class `b-c`).
  */
-export function infrastructureNameOf(gateway: string, className: string): string {
+export function infrastructureNameOf(gateway: string, className: string, hashed = false): string {
   const plain = `${gateway}-${className}`;
-  if (plain.length <= 63 && DNS_LABEL.test(plain)) return plain;
+  if (!hashed && plain.length <= 63 && DNS_LABEL.test(plain)) return plain;
   const hash = createHash('sha256').update(`${gateway}/${className}`).digest('hex').slice(0, 8);
   const base = `gw-${plain}`
     .toLowerCase()
@@ -146,14 +148,16 @@ export function gatewayNamespaceObjects(
   context: TranslateContext,
 ): GatewayNamespaceObjects[] {
   const out: GatewayNamespaceObjects[] = [];
+  const taken = new Set<string>();
   for (const node of gateways) {
     const infrastructure = node.infrastructure;
     if (infrastructure === undefined || infrastructure.mode !== 'GatewayNamespace') continue;
-    const objects: GatewayNamespaceObjects = {
-      gateway: node.key,
-      namespace: node.namespace,
-      name: infrastructureNameOf(node.name, infrastructure.className),
-    };
+    // In precedence order: the older Gateway keeps the plain name when two would share it.
+    let name = infrastructureNameOf(node.name, infrastructure.className);
+    if (taken.has(namespacedKey(node.namespace, name)))
+      name = infrastructureNameOf(node.name, infrastructure.className, true);
+    taken.add(namespacedKey(node.namespace, name));
+    const objects: GatewayNamespaceObjects = { gateway: node.key, namespace: node.namespace, name };
     const desired = buildDraft(node, context);
     if (desired !== undefined) objects.desired = desired;
     out.push(objects);
