@@ -22,6 +22,7 @@ import { contextNamespace, loadKubeConfig } from './kubernetes/kubeconfig.ts';
 import { registerKubernetesMetrics } from './kubernetes/metrics.ts';
 import { KubernetesProvider } from './kubernetes/provider.ts';
 import type { ReflectorTuning } from './kubernetes/provider.ts';
+import { KubernetesInfrastructureSink } from './kubernetes/gateway-infrastructure.ts';
 import { KubernetesServiceSink } from './kubernetes/services.ts';
 import { KubernetesStatusSink } from './kubernetes/status-sink.ts';
 import { DEFAULT_SERVICE_SELECTOR } from './config.ts';
@@ -47,6 +48,8 @@ export interface KubernetesOperator {
   statuses: KubernetesStatusSink;
   /** Service mode only. */
   services: KubernetesServiceSink | null;
+  /** The GatewayInfrastructure mode's objects (written only for classes in that mode). */
+  infrastructure: KubernetesInfrastructureSink;
   elector: LeaderElector;
   writer: StatusWriter;
   events: EventRecorder;
@@ -136,6 +139,17 @@ async function assemble(
       })
     : null;
 
+  // Always there, idle unless a GatewayClass turns the GatewayInfrastructure mode on (its parameters); the rights it
+  // needs are granted only by the installs that enable the mode.
+  const infrastructure = new KubernetesInfrastructureSink({
+    client,
+    live: { get: (kind, namespace, name) => provider?.get(kind, namespace, name) },
+    fieldManager: FIELD_MANAGER,
+    log,
+    namespaces: config.namespaces,
+    events,
+  });
+
   let reconciler: Reconciler | null = null;
   let elector: LeaderElector | null = null;
   metrics.statusQueue(() => statuses.depth);
@@ -176,6 +190,7 @@ async function assemble(
     onLiveChange: (kind, key) => {
       statuses.liveChanged(kind, key);
       services?.liveChanged(kind, key);
+      infrastructure.liveChanged(kind, key);
     },
     // The installed Gateway API release: the GatewayClass's SupportedVersion, and the feature names it publishes.
     onCrdChange: (summary) => {
@@ -211,6 +226,7 @@ async function assemble(
     publisher,
     statuses,
     services: services ?? undefined,
+    infrastructure,
     metrics,
     tracing,
     log,
@@ -234,10 +250,12 @@ async function assemble(
     onStartedLeading: () => {
       statuses.setLeader(true);
       services?.setLeader(true);
+      infrastructure.setLeader(true);
     },
     onStoppedLeading: () => {
       statuses.setLeader(false);
       services?.setLeader(false);
+      infrastructure.setLeader(false);
     },
     onNewLeader: (identity) => log.info({ leader: identity || '(none)' }, 'leader observed'),
   }).start();
@@ -246,6 +264,7 @@ async function assemble(
   // Registered after the elector, so it runs before it: queued writes drain while we still lead, then the Lease goes.
   shutdown.add('status writes', () => statuses.stop(), 5000);
   if (services !== null) shutdown.add('Service writes', () => services.stop(), 5000);
+  shutdown.add('GatewayInfrastructure writes', () => infrastructure.stop(), 5000);
 
   log.info(
     {
@@ -264,6 +283,7 @@ async function assemble(
     reconciler,
     statuses,
     services,
+    infrastructure,
     elector,
     writer,
     events,

@@ -16,6 +16,8 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'GatewayFrontendClientCertificateValidation',
   'GatewayFrontendClientCertificateValidationInsecureFallback',
   'GatewayHTTPListenerIsolation',
+  // Listed only on classes in the opt-in GatewayInfrastructure mode (gatewayclass.ts): only those write its objects.
+  'GatewayInfrastructure',
   'GatewayHTTPSListenerDetectMisdirectedRequests',
   'GatewayPort8080',
   'GatewayRouteHostnameIntersectionPrecedence',
@@ -63,8 +65,10 @@ export const SUPPORTED_FEATURES: readonly string[] = [
  * v1.7.0 renamed or removed these; a v1.6.x install names the same capability the old way. `HTTPRouteRetryCodes`
  * (v1.7: retry on the listed codes and on connection errors, never on a backend timeout, which may have been
  * processed) was v1.6's `HTTPRouteRetry`, and Portico's v1.6 retry on a backend timeout was `HTTPRouteRetryBackendTimeout`.
+ * `GatewayInfrastructure` was `GatewayInfrastructurePropagation` (the same test of the same labels and annotations).
  */
 const V1_6_NAMES: Readonly<Record<string, readonly string[]>> = {
+  GatewayInfrastructure: ['GatewayInfrastructurePropagation'],
   HTTPRouteRetryCodes: ['HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout'],
 };
 

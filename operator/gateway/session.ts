@@ -33,6 +33,8 @@ import type { CheckedPolicy } from './context.ts';
 import { ContextIndex } from './session/context-index.ts';
 import type { TranslateContext } from './context.ts';
 import { gatewayStatus } from './gateways/gateway.ts';
+import { gatewayNamespaceObjects } from './gateways/gateway-infrastructure.ts';
+import type { GatewayNamespaceObjects } from './gateways/gateway-infrastructure.ts';
 import { gatewayServices } from './gateways/gateway-service.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
 import { dependencyEntry, namespacedKey, objectKey, parseNamespacedKey, statusKey } from './keys.ts';
@@ -62,6 +64,8 @@ export interface SessionOutput {
   ports: PortAllocations;
   /** Every Gateway's Service (service mode; few, so always all of them). */
   services: GatewayService[];
+  /** Every Gateway's objects in its own namespace (classes in the GatewayInfrastructure mode; few, so all of them). */
+  infrastructure: GatewayNamespaceObjects[];
   dropped: Problem[];
   /** incremental: from what was remembered; rebuilt: everything translated again (first run, new options). */
   mode: 'incremental' | 'rebuilt';
@@ -102,6 +106,7 @@ export class TranslationSession {
   #addresses: AddressAllocations = {};
   #ports: PortAllocations = {};
   #services: GatewayService[] = [];
+  #infrastructure: GatewayNamespaceObjects[] = [];
   readonly #source: GatewaySource = {
     classes: () => [...(this.#lists.get('gatewayClasses')?.values() ?? [])],
     gatewayKeys: () => [...(this.#lists.get('gateways')?.values() ?? [])].map(gatewayKeyOf),
@@ -141,6 +146,8 @@ export class TranslationSession {
     const gateways = tables.gateways.order;
     ({ addresses: this.#addresses, ports: this.#ports } = assignAddresses(gateways, context));
     this.#services = gatewayServices(gateways);
+    // After the addresses: the mode's EndpointSlices point at what the address pass chose.
+    this.#infrastructure = gatewayNamespaceObjects(gateways, context);
     // 6. programmed listeners.
     // A Gateway's backend client certificate is on its listener records only: no route or backend record depends on it.
     const { listeners, programmed, certificates } = programListeners(gateways);
@@ -194,6 +201,7 @@ export class TranslationSession {
       addresses: this.#addresses,
       ports: this.#ports,
       services: this.#services,
+      infrastructure: this.#infrastructure,
       dropped: this.#ir.dropped,
       mode: rebuilt ? 'rebuilt' : 'incremental',
       translatedRoutes: routes.translated,
@@ -208,6 +216,7 @@ export class TranslationSession {
       addresses: this.#addresses,
       ports: this.#ports,
       services: this.#services,
+      infrastructure: this.#infrastructure,
       dropped: this.#ir.dropped,
     };
   }

@@ -7,6 +7,7 @@
 
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
+import type { GatewayNamespaceObjects } from './gateways/gateway-infrastructure.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
 import type { AddressAllocations, PortAllocations, TranslateOptions } from './options.ts';
 import type { KubeObject, ResourceSnapshot } from './resources.ts';
@@ -23,6 +24,8 @@ export interface TranslateResult {
   ports: PortAllocations;
   /** Service mode: the Service of every Gateway of ours (empty in pool mode). */
   services: GatewayService[];
+  /** GatewayInfrastructure mode: every such Gateway's Service and EndpointSlice in its namespace (else empty). */
+  infrastructure: GatewayNamespaceObjects[];
   /** IR records the final validation refused: a translator bug to log; empty in a correct run. */
   dropped: Problem[];
 }

@@ -24,6 +24,7 @@ import type { KubeClient } from '../framework/kube-client.ts';
 import { WorkQueue } from '../framework/workqueue.ts';
 import { refOfKey } from '../framework/resource.ts';
 import type { ApiObject } from '../framework/resource.ts';
+import { INFRASTRUCTURE_LABEL } from '../gateway/gateways/gateway-infrastructure.ts';
 import { GATEWAY_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL } from '../gateway/gateways/gateway-service.ts';
 import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import { parseNamespacedKey } from '../gateway/keys.ts';
@@ -129,9 +130,13 @@ export function serviceMatches(live: ApiObject, body: ServiceBody): boolean {
   return Object.entries(body.metadata.labels).every(([k, v]) => meta.labels?.[k] === v);
 }
 
-/** Ours: carries our managed-by label, or the annotation naming its Gateway. */
+/**
+ * Ours: carries our managed-by label, or the annotation naming its Gateway — and is not a GatewayInfrastructure
+ * Service (gateway-infrastructure.ts), which a Gateway in this very namespace may have and another sink owns.
+ */
 function isOurs(live: ApiObject): boolean {
   const meta = live.metadata ?? {};
+  if (meta.labels?.[INFRASTRUCTURE_LABEL] !== undefined) return false;
   return meta.labels?.[MANAGED_BY_LABEL] === MANAGED_BY || meta.annotations?.[GATEWAY_ANNOTATION] !== undefined;
 }
 

@@ -9,6 +9,7 @@ import { applyDataPlaneState, followsDataPlane, restamp } from '../gateway/datap
 import { timestamp } from '../gateway/options.ts';
 import type { DataPlaneState } from '../gateway/dataplane-state.ts';
 import { compareStatuses } from '../gateway/status.ts';
+import type { GatewayNamespaceObjects } from '../gateway/gateways/gateway-infrastructure.ts';
 import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import type { PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import type { Publisher, PublishResult } from '../publisher/publisher.ts';
@@ -27,6 +28,8 @@ export interface ReconcilerDeps {
   statuses: StatusSink;
   /** Where the Gateways' Services go (service mode, Kubernetes): every Service after every pass. */
   services?: { update(services: readonly GatewayService[]): void };
+  /** Where the GatewayInfrastructure mode's objects go (Kubernetes): all of them after every pass. */
+  infrastructure?: { update(objects: readonly GatewayNamespaceObjects[]): void };
   metrics: OperatorMetrics;
   /** A trace per pass (translate, publish, the data plane's apply) when tracing is configured. */
   tracing?: OperatorTracing;
@@ -118,6 +121,7 @@ export class Reconciler {
     this.#addresses = update.addresses;
     this.#ports = update.ports;
     this.#deps.services?.update(update.services);
+    this.#deps.infrastructure?.update(update.infrastructure);
     if (update.dropped.length > 0)
       log.error(
         { problems: update.dropped.slice(0, 10) },

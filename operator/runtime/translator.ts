@@ -10,6 +10,7 @@ import type { KeysByKind, ReadonlyRecordIndex, RecordIndex } from '../../shared/
 import { RECORD_KINDS } from '../../shared/ir/snapshot.ts';
 import type { RecordKind } from '../../shared/ir/snapshot.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
+import type { GatewayNamespaceObjects } from '../gateway/gateways/gateway-infrastructure.ts';
 import type { GatewayService } from '../gateway/gateways/gateway-service.ts';
 import type { AddressAllocations, PortAllocations, TranslateOptions } from '../gateway/options.ts';
 import { followsDataPlane } from '../gateway/dataplane-state.ts';
@@ -36,6 +37,8 @@ export interface TranslationUpdate {
   ports: PortAllocations;
   /** Service mode: every Gateway's Service. */
   services: readonly GatewayService[];
+  /** GatewayInfrastructure mode: every such Gateway's objects in its namespace. */
+  infrastructure: readonly GatewayNamespaceObjects[];
   dropped: Problem[];
   mode: SessionOutput['mode'];
   translatedRoutes: number;
@@ -141,6 +144,7 @@ export class SessionTranslator implements Translator {
       addresses: output.addresses,
       ports: output.ports,
       services: output.services,
+      infrastructure: output.infrastructure,
       dropped: output.dropped,
       mode: output.mode,
       translatedRoutes: output.translatedRoutes,

@@ -299,8 +299,26 @@ step "podlet (Node 'podlet', kubelet API on $BRIDGE_IP:10250)" start_podlet
 VERSION=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD 2>/dev/null || VERSION=$VERSION-dirty
 FEATURES=
-# Portico's GatewayClass (the project's own manifest); in --no-portico mode too, for a Portico run elsewhere.
-[ "$MODE" = selfcheck ] || kc apply -f "$ROOT/manifests/base/gatewayclass.yaml" >/dev/null
+# Portico's GatewayClass (the project's own manifest); in --no-portico mode too, for a Portico run elsewhere. Its
+# parameters turn on the GatewayInfrastructure mode (README "GatewayInfrastructure"), whose tests look for each
+# Gateway's generated objects in the Gateway's own namespace; the class then claims the feature. The operator here runs
+# with the admin kubeconfig, so the mode's extra rights (manifests/components/gateway-infrastructure) are not needed.
+create_class() {
+  kc apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: { name: portico-system }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: portico-conformance, namespace: portico-system }
+data: { infrastructure: GatewayNamespace }
+YAML
+  kc apply -f "$ROOT/manifests/base/gatewayclass.yaml" >/dev/null
+  kc patch gatewayclass "$GATEWAY_CLASS" --type=merge -p '{"spec":{"parametersRef":{"group":"","kind":"ConfigMap",
+    "name":"portico-conformance","namespace":"portico-system"}}}' >/dev/null
+}
+[ "$MODE" = selfcheck ] || create_class
 if [ "$PORTICO" = 1 ]; then
   SOCK=$RUN_DIR/portico/dataplane.sock
   mkdir -p "$RUN_DIR/portico"

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
 import {
   CHART,
+  COMPONENT,
   ROOT,
   VARIANTS,
   actualCrds,
@@ -18,6 +19,7 @@ import {
   helmBinDir,
   helmPresent,
   previousChart,
+  renderComponent,
   renderVariant,
 } from './chart.ts';
 
@@ -229,6 +231,60 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
         .filter((p: string) => !/^(gatewayclasses|namespaces|customresourcedefinitions)/.test(p))
         .sort();
     expect(scoped(watched[0].rules)).to.deep.equal(scoped(cluster.rules));
+  });
+
+  it('grants the GatewayInfrastructure rights, and turns the mode on, only with gatewayInfrastructure.enabled', async () => {
+    const name = 'portico-gateway-infrastructure';
+    const off = await template();
+    expect(find(off, 'ClusterRole', name)).to.equal(undefined);
+    expect(find(off, 'ClusterRoleBinding', name)).to.equal(undefined);
+    expect(find(off, 'GatewayClass').spec.parametersRef).to.equal(undefined);
+    // The default install writes Services in its own namespace only (role.yaml), never cluster-wide.
+    expect(off.filter((o) => o.kind === 'ClusterRole').flatMap((r) => r.rules)).to.not.deep.include.members([
+      { apiGroups: [''], resources: ['services'], verbs: ['get', 'create', 'patch', 'delete'] },
+    ]);
+
+    const on = await template('--set', 'gatewayInfrastructure.enabled=true', '--set', 'service.type=ClusterIP');
+    const role = find(on, 'ClusterRole', name);
+    expect(role.rules).to.deep.equal([
+      { apiGroups: [''], resources: ['services'], verbs: ['get', 'create', 'patch', 'delete'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'create', 'patch', 'delete'] },
+    ]);
+    const binding = find(on, 'ClusterRoleBinding', name);
+    expect(binding.roleRef.name).to.equal(name);
+    expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'portico', namespace: 'portico-system' }]);
+    const ref = find(on, 'GatewayClass').spec.parametersRef;
+    const parameters = find(on, 'ConfigMap', ref.name);
+    expect(ref.namespace).to.equal(parameters.metadata.namespace);
+    expect(parameters.data).to.deep.equal({ serviceType: 'ClusterIP', infrastructure: 'GatewayNamespace' });
+
+    // Namespace-scoped: the same ClusterRole, bound in each watched namespace only.
+    const scoped = await template(
+      '--set',
+      'gatewayInfrastructure.enabled=true',
+      '--set',
+      'watchNamespaces={team-a,team-b}',
+    );
+    expect(find(scoped, 'ClusterRoleBinding', name)).to.equal(undefined);
+    const bindings = scoped.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === name);
+    expect(bindings.map((b) => [b.metadata.namespace, b.roleRef.kind, b.roleRef.name])).to.deep.equal([
+      ['team-a', 'ClusterRole', name],
+      ['team-b', 'ClusterRole', name],
+    ]);
+  });
+
+  it('keeps manifests/components/gateway-infrastructure equal to the chart rendered (npm run chart:sync)', async () => {
+    const rendered = await renderComponent();
+    for (const [file, text] of rendered)
+      expect(
+        readFileSync(join(ROOT, COMPONENT.dir, file), 'utf8'),
+        `${COMPONENT.dir}/${file}: run npm run chart:sync`,
+      ).to.equal(text);
+    const kustomization = parse(readFileSync(join(ROOT, COMPONENT.dir, 'kustomization.yaml'), 'utf8'));
+    expect(kustomization.kind).to.equal('Component');
+    expect(
+      [...kustomization.resources, ...kustomization.patches.map((p: Obj) => p.path), 'kustomization.yaml'].sort(),
+    ).to.deep.equal([...rendered.keys()].sort());
   });
 
   it('keeps manifests/base and manifests/namespaced equal to the chart rendered (npm run chart:sync)', async () => {

@@ -138,3 +138,46 @@ export async function renderVariant(variant: string): Promise<Map<string, string
   );
   return files;
 }
+
+/** The kustomize component of the GatewayInfrastructure mode, rendered with these values (over base's). */
+export const COMPONENT = {
+  dir: 'manifests/components/gateway-infrastructure',
+  values: [join(HELM_DIR, 'values/base.yaml'), join(HELM_DIR, 'values/gateway-infrastructure.yaml')],
+};
+
+/**
+ * The files of the GatewayInfrastructure component (`components: [../components/gateway-infrastructure]` in an
+ * overlay of manifests/base): the mode's ClusterRole and binding, the class's parameters ConfigMap, and the
+ * GatewayClass as a patch that adds the parametersRef to base's (a component may not add an object base has).
+ */
+export async function renderComponent(): Promise<Map<string, string>> {
+  const args = ['template', 'portico', CHART, '--namespace', 'portico-system'];
+  const result = await helm([...args, ...COMPONENT.values.flatMap((v) => ['-f', v])]);
+  if (result.code !== 0) throw new Error(`helm template failed: ${result.stderr}`);
+  const header =
+    '# Rendered from charts/portico with test/helm/values/gateway-infrastructure.yaml by `npm run chart:sync`: edit\n' +
+    '# the chart, not this file (test/helm/chart.test.ts fails when they differ).\n';
+  const rbac: string[] = [];
+  const parameters: string[] = [];
+  const patch: string[] = [];
+  for (const doc of result.stdout.split(/^---\n/m)) {
+    const source = /^# Source: portico\/templates\/(\S+)\n/.exec(doc)?.[1];
+    const body = doc.replace(/^# Source: .*\n/, '').trimEnd();
+    if (!/^kind: /m.test(body)) continue;
+    if (source === 'gateway-infrastructure.yaml') rbac.push(`${body}\n`);
+    else if (source === 'gatewayclass.yaml' && /^kind: ConfigMap$/m.test(body)) parameters.push(`${body}\n`);
+    else if (source === 'gatewayclass.yaml') patch.push(`${body.replace(/^#.*\n/gm, '')}\n`);
+  }
+  return new Map([
+    ['gateway-infrastructure.yaml', header + rbac.join('---\n')],
+    ['gatewayclass-parameters.yaml', header + parameters.join('---\n')],
+    ['gatewayclass-patch.yaml', header + patch.join('---\n')],
+    [
+      'kustomization.yaml',
+      `${header}# The GatewayInfrastructure mode, opt-in: an overlay with \`resources: [../../base]\` (or your copy) and\n` +
+        '# `components: [../components/gateway-infrastructure]` (README "GatewayInfrastructure").\n' +
+        'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n' +
+        '  - gateway-infrastructure.yaml\n  - gatewayclass-parameters.yaml\npatches:\n  - path: gatewayclass-patch.yaml\n',
+    ],
+  ]);
+}

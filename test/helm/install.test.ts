@@ -182,6 +182,7 @@ describe('the Helm chart installed on a real API server (Helm 4)', function () {
         priorityClassName: '',
         service: { bindAddress: '::' },
         accessLog: true,
+        gatewayInfrastructure: { enabled: true },
         operator: { extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=400' }] },
       }),
     );

@@ -3,7 +3,17 @@
 
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHART, ROOT, VARIANTS, expectedCrds, helmBinDir, helmPresent, renderVariant } from './chart.ts';
+import {
+  CHART,
+  COMPONENT,
+  ROOT,
+  VARIANTS,
+  expectedCrds,
+  helmBinDir,
+  helmPresent,
+  renderComponent,
+  renderVariant,
+} from './chart.ts';
 
 const crdDir = join(CHART, 'crds');
 rmSync(crdDir, { recursive: true, force: true });
@@ -28,4 +38,12 @@ for (const [variant, { dir }] of Object.entries(VARIANTS)) {
   for (const old of readdirSync(target).filter((f) => f.endsWith('.yaml'))) rmSync(join(target, old));
   for (const [file, text] of files) writeFileSync(join(target, file), text);
   console.log(`chart: ${dir} rendered (${[...files.keys()].join(', ')})`);
+}
+{
+  const files = await renderComponent();
+  const target = join(ROOT, COMPONENT.dir);
+  mkdirSync(target, { recursive: true });
+  for (const old of readdirSync(target).filter((f) => f.endsWith('.yaml'))) rmSync(join(target, old));
+  for (const [file, text] of files) writeFileSync(join(target, file), text);
+  console.log(`chart: ${COMPONENT.dir} rendered (${[...files.keys()].join(', ')})`);
 }

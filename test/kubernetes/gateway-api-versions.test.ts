@@ -23,8 +23,8 @@ describe('Gateway API versions under a running operator (real API server)', func
   let replica: Replica | undefined;
   const lines: Array<{ level: number; msg: string; kind?: string; resource?: string }> = [];
 
-  const supportedVersion = async () => {
-    const status = (await getObject(client, 'GatewayClass', undefined, 'portico'))?.status as
+  const supportedVersion = async (className = 'portico') => {
+    const status = (await getObject(client, 'GatewayClass', undefined, className))?.status as
       | { supportedFeatures?: Array<{ name: string }> }
       | undefined;
     return {
@@ -41,6 +41,23 @@ describe('Gateway API versions under a running operator (real API server)', func
       kind: 'GatewayClass',
       metadata: { name: 'portico' },
       spec: { controllerName: 'portico.dev/gateway-controller' },
+    });
+    // A class in the GatewayInfrastructure mode: it claims that feature, under the release's name.
+    await apply(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'portico-system' } });
+    await apply(client, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'infra', namespace: 'portico-system' },
+      data: { infrastructure: 'GatewayNamespace' },
+    });
+    await apply(client, {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: 'portico-infra' },
+      spec: {
+        controllerName: 'portico.dev/gateway-controller',
+        parametersRef: { group: '', kind: 'ConfigMap', name: 'infra', namespace: 'portico-system' },
+      },
     });
     replica = await startReplica({
       name: 'versions',
@@ -66,6 +83,13 @@ describe('Gateway API versions under a running operator (real API server)', func
     expect(seen.condition?.reason).to.equal('SupportedVersion');
     expect(seen.features).to.include.members(['HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout']);
     expect(seen.features).to.not.include('HTTPRouteRetryCodes');
+    expect(seen.features, 'a class not in the mode').to.not.include.members(['GatewayInfrastructurePropagation']);
+    const infra = await eventually('the class in the mode on v1.6.1', async () => {
+      const s = await supportedVersion('portico-infra');
+      return s.condition?.message?.includes('v1.6.1') ? s : undefined;
+    });
+    expect(infra.features).to.include('GatewayInfrastructurePropagation');
+    expect(infra.features).to.not.include('GatewayInfrastructure');
   });
 
   it('after the CRDs are upgraded to v1.7.0 under it: v1.7.0 and v1.7 names, without a restart', async () => {
@@ -84,6 +108,12 @@ describe('Gateway API versions under a running operator (real API server)', func
     expect(seen.condition?.status).to.equal('True');
     expect(seen.features).to.include('HTTPRouteRetryCodes');
     expect(seen.features).to.not.include.members(['HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout']);
+    const infra = await eventually('the class in the mode on v1.7.0', async () => {
+      const s = await supportedVersion('portico-infra');
+      return s.condition?.message?.includes('v1.7.0') ? s : undefined;
+    });
+    expect(infra.features).to.include('GatewayInfrastructure');
+    expect(infra.features).to.not.include('GatewayInfrastructurePropagation');
   });
 
   it('a CRD deleted while it runs: the kind is not served, said once, its objects dropped; watched again on return', async () => {

@@ -81,6 +81,45 @@ describe('install manifests on a real API server', function () {
     expect(gatewayClass.stdout).to.equal('portico.dev/gateway-controller');
   });
 
+  it('adds the GatewayInfrastructure rights and class parameter only through its overlay (applied for real)', async () => {
+    // Before: base alone (applied above) grants no write of Services outside portico-system.
+    const can = async () =>
+      (
+        await kubectl(cluster, [
+          'auth',
+          'can-i',
+          'create',
+          'services',
+          '-n',
+          'default',
+          '--as',
+          'system:serviceaccount:portico-system:portico',
+        ])
+      ).stdout.trim();
+    expect(await can()).to.equal('no');
+    const overlay = await kubectl(cluster, [
+      'apply',
+      '--server-side',
+      '-k',
+      join(ROOT, 'manifests/with-gateway-infrastructure'),
+    ]);
+    expect(overlay.code, overlay.stderr).to.equal(0);
+    expect(overlay.stdout).to.match(
+      /clusterrole.rbac.authorization.k8s.io\/portico-gateway-infrastructure serverside-applied/,
+    );
+    expect(await can()).to.equal('yes');
+    const parameters = await kubectl(cluster, [
+      'get',
+      'gatewayclass',
+      'portico',
+      '-o',
+      'jsonpath={.spec.parametersRef.namespace}/{.spec.parametersRef.name}',
+    ]);
+    const [ns, name] = parameters.stdout.split('/');
+    const mode = await kubectl(cluster, ['get', 'configmap', name, '-n', ns, '-o', 'jsonpath={.data.infrastructure}']);
+    expect(mode.stdout).to.equal('GatewayNamespace');
+  });
+
   it('refuses what a broken manifest would do (the dry run can fail)', async () => {
     writeFileSync(
       join(dir, 'broken.yaml'),

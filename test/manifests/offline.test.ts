@@ -74,7 +74,12 @@ describe('install files (offline checks)', () => {
   });
 
   it('every manifest is a Kubernetes object with apiVersion, kind and name', () => {
-    for (const dir of ['manifests/base', 'manifests/namespaced', 'manifests/app-team']) {
+    for (const dir of [
+      'manifests/base',
+      'manifests/namespaced',
+      'manifests/app-team',
+      'manifests/components/gateway-infrastructure',
+    ]) {
       for (const file of readdirSync(join(ROOT, dir)).filter(
         (f) => f.endsWith('.yaml') && f !== 'kustomization.yaml',
       )) {
@@ -94,6 +99,20 @@ describe('install files (offline checks)', () => {
       const allStatusOrEvents = rule.resources.every((r: string) => r.endsWith('/status') || r === 'events');
       expect(allStatusOrEvents, JSON.stringify(rule)).to.equal(true);
     }
+  });
+
+  it('the GatewayInfrastructure component adds writes of Services and EndpointSlices only, in a role of its own', () => {
+    const dir = 'manifests/components/gateway-infrastructure';
+    const role = docs(`${dir}/gateway-infrastructure.yaml`).find((o) => o.kind === 'ClusterRole');
+    expect(role.metadata.name).to.equal('portico-gateway-infrastructure');
+    const resources = role.rules.flatMap((r: { resources: string[] }) => r.resources).sort();
+    expect(resources).to.deep.equal(['endpointslices', 'services']);
+    for (const rule of role.rules) expect(rule.verbs).to.have.members(['get', 'create', 'patch', 'delete']);
+    const binding = docs(`${dir}/gateway-infrastructure.yaml`).find((o) => o.kind === 'ClusterRoleBinding');
+    expect(binding.roleRef.name).to.equal(role.metadata.name);
+    expect(docs(`${dir}/gatewayclass-parameters.yaml`)[0].data).to.deep.equal({ infrastructure: 'GatewayNamespace' });
+    // base itself does not grant them.
+    expect(read('manifests/base/clusterrole.yaml')).to.not.include('gateway-infrastructure');
   });
 
   it('the Grafana dashboard only queries metrics Portico exports', () => {

@@ -134,6 +134,8 @@ export function renderOutput(result: TranslateResult, area: string): string {
   // Service mode only (pool-mode cases have neither).
   if (Object.keys(result.ports).length > 0) output.ports = result.ports;
   if (result.services.length > 0) output.services = result.services;
+  // Classes in the GatewayInfrastructure mode only.
+  if (result.infrastructure.length > 0) output.infrastructure = result.infrastructure;
   if (result.dropped.length > 0) output.dropped = result.dropped;
   return stringify(output, { sortMapEntries: true, lineWidth: 0 });
 }

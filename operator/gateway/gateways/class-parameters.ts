@@ -1,6 +1,9 @@
 // GatewayClass parameters: `spec.parametersRef` may name a ConfigMap (group "", kind ConfigMap, with a namespace)
-// whose data configures the Gateways of the class. One key today:
-//   serviceType: LoadBalancer (default) | ClusterIP | NodePort — the type of each Gateway's Service (service mode).
+// whose data configures the Gateways of the class. Two keys:
+//   serviceType: LoadBalancer (default) | ClusterIP | NodePort — the type of each Gateway's Service (service mode);
+//   infrastructure: GatewayNamespace — the opt-in GatewayInfrastructure mode (gateway-infrastructure.ts): each
+//     Gateway also gets a selector-less Service and an EndpointSlice in its own namespace. Absent: none (the default,
+//     which needs no rights in the Gateways' namespaces).
 // Anything else is refused as Gateway API asks (a referent that cannot be found, of an unsupported kind, or with
 // malformed data: InvalidParameters), unknown keys included, so that a misspelt key is an error rather than ignored.
 
@@ -10,14 +13,22 @@ import { objectAt, show, stringAt } from '../read.ts';
 
 export type ServiceType = 'LoadBalancer' | 'ClusterIP' | 'NodePort';
 
+/** Where a Gateway's generated infrastructure goes besides its address: nowhere else, or its own namespace. */
+export type InfrastructureMode = 'None' | 'GatewayNamespace';
+
 export interface ClassParameters {
   serviceType: ServiceType;
+  infrastructure: InfrastructureMode;
 }
 
-export const DEFAULT_CLASS_PARAMETERS: Readonly<ClassParameters> = Object.freeze({ serviceType: 'LoadBalancer' });
+export const DEFAULT_CLASS_PARAMETERS: Readonly<ClassParameters> = Object.freeze({
+  serviceType: 'LoadBalancer',
+  infrastructure: 'None',
+});
 
 const SERVICE_TYPES: readonly string[] = ['LoadBalancer', 'ClusterIP', 'NodePort'];
-const KEYS: readonly string[] = ['serviceType'];
+const INFRASTRUCTURE_MODES: readonly string[] = ['None', 'GatewayNamespace'];
+const KEYS: readonly string[] = ['serviceType', 'infrastructure'];
 
 export type ClassParametersResolution = { ok: true; parameters: ClassParameters } | { ok: false; message: string };
 
@@ -52,5 +63,15 @@ export function resolveClassParameters(context: TranslateContext, parametersRef:
       `ConfigMap ${namespace}/${name}: serviceType ${show(serviceType)} must be one of ${SERVICE_TYPES.join(', ')}`,
     );
   }
-  return { ok: true, parameters: { serviceType: serviceType as ServiceType } };
+  const infrastructure =
+    data.infrastructure === undefined ? DEFAULT_CLASS_PARAMETERS.infrastructure : data.infrastructure;
+  if (typeof infrastructure !== 'string' || !INFRASTRUCTURE_MODES.includes(infrastructure)) {
+    return refused(
+      `ConfigMap ${namespace}/${name}: infrastructure ${show(infrastructure)} must be one of ${INFRASTRUCTURE_MODES.join(', ')}`,
+    );
+  }
+  return {
+    ok: true,
+    parameters: { serviceType: serviceType as ServiceType, infrastructure: infrastructure as InfrastructureMode },
+  };
 }

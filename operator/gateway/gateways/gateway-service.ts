@@ -15,7 +15,7 @@
 
 import { createHash } from 'node:crypto';
 import type { StatusAddress } from './address.ts';
-import type { ServiceType } from './class-parameters.ts';
+import type { InfrastructureMode, ServiceType } from './class-parameters.ts';
 import type { TranslateContext } from '../context.ts';
 import { namespacedKey } from '../keys.ts';
 import { isGatewayAccepted } from './gateway.ts';
@@ -73,6 +73,8 @@ export interface GatewayService {
 export interface GatewayInfrastructure {
   className: string;
   serviceType: ServiceType;
+  /** The class's `infrastructure` parameter: GatewayNamespace adds a Service in the Gateway's own namespace. */
+  mode: InfrastructureMode;
   /** `spec.infrastructure.labels` and `annotations`. */
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -80,7 +82,7 @@ export interface GatewayInfrastructure {
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-function labelValue(text: string): string | undefined {
+export function labelValue(text: string): string | undefined {
   return text.length <= 63 && LABEL_VALUE.test(text) ? text : undefined;
 }
 
@@ -110,8 +112,8 @@ interface Candidate {
   ports: Map<number, Set<'TCP' | 'UDP'>>;
 }
 
-function candidateOf(node: GatewayNode, live: Service | undefined): Candidate | undefined {
-  if (node.infrastructure === undefined || !isGatewayAccepted(node)) return undefined;
+/** The listener ports of a Gateway's valid listeners (its ListenerSets' included), ascending, with their transports. */
+export function listenerTransports(node: GatewayNode): Map<number, Set<'TCP' | 'UDP'>> {
   const ports = new Map<number, Set<'TCP' | 'UDP'>>();
   for (const listener of boundListeners(node).sort((a, b) => a.port - b.port)) {
     if (listener.rejection !== undefined) continue;
@@ -119,6 +121,12 @@ function candidateOf(node: GatewayNode, live: Service | undefined): Candidate | 
     transports.add(listener.protocol === 'UDP' ? 'UDP' : 'TCP');
     ports.set(listener.port, transports);
   }
+  return ports;
+}
+
+function candidateOf(node: GatewayNode, live: Service | undefined): Candidate | undefined {
+  if (node.infrastructure === undefined || !isGatewayAccepted(node)) return undefined;
+  const ports = listenerTransports(node);
   return ports.size === 0 ? undefined : { node, live, ports };
 }
 
@@ -169,7 +177,8 @@ function allocatePorts(
   return { ports, exhausted };
 }
 
-function serviceLabels(node: GatewayNode, infrastructure: GatewayInfrastructure): Record<string, string> {
+/** The labels of a Gateway's generated objects: spec.infrastructure's, then ours (which win). */
+export function serviceLabels(node: GatewayNode, infrastructure: GatewayInfrastructure): Record<string, string> {
   const labels: Record<string, string> = { ...infrastructure.labels, [MANAGED_BY_LABEL]: MANAGED_BY };
   const name = labelValue(node.name);
   const className = labelValue(infrastructure.className);

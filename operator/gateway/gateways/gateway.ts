@@ -146,6 +146,7 @@ export function buildGatewayNode(
   node.infrastructure = {
     className: gatewayClass.name,
     serviceType: gatewayClass.parameters.serviceType,
+    mode: gatewayClass.parameters.infrastructure,
     labels: stringRecord(infrastructure.labels),
     annotations: stringRecord(infrastructure.annotations),
   };

@@ -21,6 +21,15 @@ import { generationOf, nameOf } from '../resources.ts';
 import type { GatewayClass } from '../resources.ts';
 import type { ObjectStatus } from '../status.ts';
 
+/**
+ * Claimed only on a class whose parameters turn the mode on (`infrastructure: GatewayNamespace`): its conformance
+ * tests look for generated objects in the Gateway's namespace, which only that mode writes. Both releases' names.
+ */
+const INFRASTRUCTURE_FEATURES: ReadonlySet<string> = new Set([
+  'GatewayInfrastructure',
+  'GatewayInfrastructurePropagation',
+]);
+
 /** CRD bundle versions this translator understands: v1.6 and later v1 minors (fields it does not know are ignored). */
 const SUPPORTED_BUNDLE = /^v1\.(\d+)\.\d+/;
 const OLDEST_MINOR = 6;
@@ -74,7 +83,9 @@ export function gatewayClassStatus(node: GatewayClassNode, options: CompleteOpti
     generation: generationOf(node.source),
     status: {
       conditions: stampConditions(node.conditions, generationOf(node.source), options.now),
-      supportedFeatures: options.supportedFeatureList.map((name) => ({ name })),
+      supportedFeatures: options.supportedFeatureList
+        .filter((name) => node.parameters.infrastructure === 'GatewayNamespace' || !INFRASTRUCTURE_FEATURES.has(name))
+        .map((name) => ({ name })),
     },
   };
 }
