@@ -46,6 +46,8 @@ export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
 /** The error of an attempt that ran out its backend request timeout (answered 504, retried if the rule says so). */
 export const BACKEND_TIMEOUT = 'PORTICO_BACKEND_TIMEOUT';
+/** The client went away (an HTTP/2 stream reset, a closed connection) while an attempt was in flight. */
+export const DOWNSTREAM_RESET = 'PORTICO_DOWNSTREAM_RESET';
 /** No endpoint could take the request. */
 export const NO_ENDPOINTS = 'PORTICO_NO_ENDPOINTS';
 /** The upstream's response could not be parsed (llhttp refused it) or broke the rules of a response. */
