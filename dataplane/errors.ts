@@ -21,6 +21,11 @@ export const PROXY_ERRORS = {
   URI_TOO_LONG: { status: 414, body: 'request target too long\n', reason: 'uri_too_long' },
   HEADERS_TOO_LARGE: { status: 431, body: 'request header fields too large\n', reason: 'headers_too_large' },
   HEADERS_TIMEOUT: { status: 408, body: 'request headers took too long\n', reason: 'headers_timeout' },
+  TRANSFER_CODING_NOT_IMPLEMENTED: {
+    status: 501,
+    body: 'transfer coding not implemented: a request body may only be chunked\n',
+    reason: 'transfer_coding_not_implemented',
+  },
   // Routing.
   LISTENER_NOT_READY: { status: 503, body: 'listener not ready\n', reason: 'listener_not_ready' },
   NO_LISTENER: { status: 404, body: 'no listener for this host\n', reason: 'no_listener' },

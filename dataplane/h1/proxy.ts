@@ -18,7 +18,7 @@ import type { EndpointPool } from '../upstream/registry.ts';
 import type { PoolClient, UpstreamConnection, UpstreamHandler } from '../upstream/h1-pool.ts';
 import type { H1Request, RequestSink } from './connection.ts';
 import type { Engine } from './engine.ts';
-import { headerLines, rawHeaderLines, responseHeaderBag, statusLine } from './head.ts';
+import { headerLines, rawHeaderLines, responseHeaderBag, statusLine, trailerLines } from './head.ts';
 import type { RawHeaders } from './llhttp.ts';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -147,7 +147,13 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   }
 
   onRequestEnd(): void {
-    if (this.connection !== null && this.request.bodyKind === 2) this.connection.socket.write('0\r\n\r\n');
+    const request = this.request;
+    if (this.connection !== null && request.bodyKind === 2) {
+      // The last chunk, and the client's trailers (RFC 9112 §7.1.2) when it sent any.
+      this.connection.socket.write(
+        request.trailers === null ? '0\r\n\r\n' : `0\r\n${trailerLines(request.trailers)}\r\n`,
+      );
+    }
     this.requestSent = true;
   }
 
