@@ -198,7 +198,7 @@ export class H1Pool {
     const socket =
       o.tls === undefined
         ? connect({ host: o.host, port: o.port, noDelay: true })
-        : tlsConnect({ ...o.tls, host: o.host, port: o.port });
+        : tlsConnect({ ...o.tls, host: o.host, port: o.port }).setNoDelay(true);
     socket.setTimeout(o.connectTimeoutMs, onTimeout);
     socket.once(o.tls === undefined ? 'connect' : 'secureConnect', onConnected);
     return new UpstreamConnection(this, socket, o.maxHeaderBytes);
@@ -210,7 +210,7 @@ export class H1Pool {
     const socket =
       o.tls === undefined
         ? connect({ host: o.host, port: o.port, noDelay: true })
-        : tlsConnect({ ...o.tls, host: o.host, port: o.port });
+        : tlsConnect({ ...o.tls, host: o.host, port: o.port }).setNoDelay(true);
     socket.setTimeout(o.connectTimeoutMs, onTimeout);
     socket.once(o.tls === undefined ? 'connect' : 'secureConnect', onConnected);
     return socket;

@@ -62,7 +62,8 @@ describe('data plane: WebSocket', () => {
   });
 
   it('serves an upgrade pipelined behind a plain request as a tunnel, in its turn', async () => {
-    // One write: a plain GET, then the upgrade and a first (masked) WebSocket frame right after its head.
+    // One write: a plain GET, then the upgrade and a first (masked) WebSocket frame right after its head (early, as
+    // a client that does not wait for the 101 sends it): the frame must be held for the tunnel, not parsed.
     const mask = Buffer.from([1, 2, 3, 4]);
     const payload = Buffer.from('piped');
     const frame = Buffer.concat([

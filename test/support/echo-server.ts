@@ -88,9 +88,9 @@ export async function startEchoServer(name: string, address = '127.0.0.1', port 
       answer(name, req, res, seen.body);
     });
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
-    acceptWebSocket(name, req, socket);
+    acceptWebSocket(name, req, socket, head);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
