@@ -13,6 +13,7 @@ import { addResponseCorsHeaders } from '../http/cors.ts';
 import { applyHeaderOps } from '../http/headers.ts';
 import type { HeaderBag } from '../http/headers.ts';
 import { BufferedBody, Exchange } from '../upstream/exchange.ts';
+import type { EndpointPool } from '../upstream/registry.ts';
 import type { ExchangeResponse } from '../upstream/exchange.ts';
 import type { H1Request, RequestSink } from './connection.ts';
 import type { Engine } from './engine.ts';
@@ -107,7 +108,8 @@ class H2cForward implements RequestSink {
     );
   }
 
-  startSpan(endpoint: NonNullable<ReturnType<NonNullable<Routed['backend']>['endpoints']['pick']>>): void {
+  /** The attempt's timing and endpoint for the log line, and its client span when the request is sampled. */
+  startSpan(endpoint: EndpointPool): void {
     const obs = this.request.obs;
     if (obs === null) return;
     obs.attemptStarted(endpoint.host, endpoint.port);

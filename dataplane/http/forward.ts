@@ -94,7 +94,8 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
       const ctx = request.portico!;
       const r = res as { statusCode: number; stream: StreamedBody | BufferedBody };
       if (ctx.timer !== null) clearTimeout(ctx.timer);
-      if (ctx.timedOut) return void r.stream.destroy();
+      // Answered already (timed out) or nobody to answer (the client reset): the response is dropped.
+      if (ctx.timedOut || ctx.cancelled) return void r.stream.destroy();
       endAttempt(ctx, r.statusCode);
       if (ctx.span === null && ctx.obs.upstreamStart > 0)
         ctx.obs.upstreamMs = performance.now() - ctx.obs.upstreamStart;
