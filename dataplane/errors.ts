@@ -21,6 +21,11 @@ export const PROXY_ERRORS = {
   URI_TOO_LONG: { status: 414, body: 'request target too long\n', reason: 'uri_too_long' },
   HEADERS_TOO_LARGE: { status: 431, body: 'request header fields too large\n', reason: 'headers_too_large' },
   HEADERS_TIMEOUT: { status: 408, body: 'request headers took too long\n', reason: 'headers_timeout' },
+  TRANSFER_CODING_NOT_IMPLEMENTED: {
+    status: 501,
+    body: 'transfer coding not implemented: a request body may only be chunked\n',
+    reason: 'transfer_coding_not_implemented',
+  },
   // Routing.
   LISTENER_NOT_READY: { status: 503, body: 'listener not ready\n', reason: 'listener_not_ready' },
   NO_LISTENER: { status: 404, body: 'no listener for this host\n', reason: 'no_listener' },
@@ -46,6 +51,8 @@ export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
 /** The error of an attempt that ran out its backend request timeout (answered 504, retried if the rule says so). */
 export const BACKEND_TIMEOUT = 'PORTICO_BACKEND_TIMEOUT';
+/** The client went away (an HTTP/2 stream reset, a closed connection) while an attempt was in flight. */
+export const DOWNSTREAM_RESET = 'PORTICO_DOWNSTREAM_RESET';
 /** No endpoint could take the request. */
 export const NO_ENDPOINTS = 'PORTICO_NO_ENDPOINTS';
 /** The upstream's response could not be parsed (llhttp refused it) or broke the rules of a response. */

@@ -24,6 +24,11 @@ export interface H2cHandoff {
 
 const BODY_BUFFER_LIMIT = 64 * 1024;
 
+/** `Transfer-Encoding` naming exactly one coding, chunked (any case, optional whitespace), as a request may. */
+function isChunkedOnly(te: string): boolean {
+  return te.length === 7 ? te.toLowerCase() === 'chunked' : te.trim().toLowerCase() === 'chunked';
+}
+
 export class ClientConnection {
   readonly socket: Socket;
   readonly binding: SocketBinding;
@@ -54,6 +59,9 @@ export class ClientConnection {
   #sniffed: Buffer | null = null;
   /** Set by an Upgrade request accepted as a tunnel: the rest of the bytes belong to the tunnel. */
   #upgraded: H1Request | null = null;
+  /** A WebSocket upgrade waiting in the queue for its turn, and the tunnel bytes that came after its head. */
+  #pendingUpgrade: H1Request | null = null;
+  #tunnelBytes: Buffer[] = [];
   /** The socket listeners of the engine, removed by `detach`. */
   readonly #handlers = {
     data: (chunk: Buffer) => this.onData(chunk),
@@ -112,6 +120,7 @@ export class ClientConnection {
       chunk = head;
     }
     if (this.#failed !== null) return;
+    if (this.#pendingUpgrade !== null) return void this.#tunnelBytes.push(chunk);
     if (!this.#inMessage) {
       if (this.headStart === 0) this.headStart = performance.now();
       this.headBytes = true;
@@ -128,7 +137,8 @@ export class ClientConnection {
     const upgraded = this.#upgraded;
     if (upgraded !== null) {
       this.#upgraded = null;
-      this.engine.tunnel(upgraded, chunk.subarray(result));
+      if (upgraded === this.#pendingUpgrade) this.#tunnelBytes.push(chunk.subarray(result));
+      else this.engine.tunnel(upgraded, chunk.subarray(result));
     }
   }
 
@@ -153,6 +163,10 @@ export class ClientConnection {
     // RFC 9112 §3.2: an HTTP/1.1 request without a Host, or with more than one, is refused.
     if (hostCount > 1) return this.#refuse('DUPLICATE_HOST');
     if (hostCount === 0 && minor === 1) return this.#refuse('BAD_REQUEST');
+    // RFC 9112 §6.1: a transfer coding the server does not understand gets 501. The engine re-frames bodies itself and
+    // decodes no coding but chunked, so any other (gzip, "chunked, chunked", …) is refused rather than relabelled.
+    const te = headers['transfer-encoding'];
+    if (te !== undefined && !isChunkedOnly(te as string)) return this.#refuse('TRANSFER_CODING_NOT_IMPLEMENTED');
     const request = new H1Request(this, METHODS[method], target, headers, minor, keepAlive, upgrade);
     this.#parsing = request;
     const websocket = upgrade && typeof headers.upgrade === 'string' && headers.upgrade.toLowerCase() === 'websocket';
@@ -166,6 +180,12 @@ export class ClientConnection {
     } else {
       this.queue.push(request);
       this.pause(PAUSE_PIPELINE);
+      // A WebSocket upgrade pipelined behind other requests becomes a tunnel in its turn: the bytes after its head
+      // are the tunnel's and are held, unparsed, until the responses before it are written.
+      if (websocket && request.bodyKind === 0) {
+        this.#upgraded = request;
+        this.#pendingUpgrade = request;
+      }
     }
     return 0;
   }
@@ -191,7 +211,9 @@ export class ClientConnection {
   }
 
   #onMessageComplete(): void {
-    // Request trailers arrive through kOnHeaders too: they are not forwarded, and must not leak into the next head.
+    // Request trailers arrive through kOnHeaders too (a chunked body's last part): they go to the request, for the
+    // exchange to forward after the body, and must not leak into the next head.
+    const trailers = this.#rawHeaders;
     this.#rawHeaders = [];
     this.#url = '';
     this.#inMessage = false;
@@ -199,6 +221,7 @@ export class ClientConnection {
     const request = this.#parsing;
     this.#parsing = null;
     if (request === null) return;
+    if (trailers.length > 0 && request.bodyKind === 2) request.trailers = trailers;
     request.bodyDone = true;
     request.sink?.onRequestEnd();
     if (request.responded && request === this.current) this.#next();
@@ -295,6 +318,13 @@ export class ClientConnection {
     const next = this.queue.shift();
     if (next !== undefined) {
       this.current = next;
+      if (next === this.#pendingUpgrade) {
+        // Its turn: the tunnel takes the socket and the bytes held since its head.
+        this.#pendingUpgrade = null;
+        const held = this.#tunnelBytes;
+        this.#tunnelBytes = [];
+        return this.engine.tunnel(next, held.length === 1 ? held[0] : Buffer.concat(held));
+      }
       if (this.queue.length === 0) this.resume(PAUSE_PIPELINE);
       return this.engine.serve(next);
     }

@@ -1,15 +1,19 @@
 // An engine request for an h2c backend (HTTP/2 with prior knowledge, e.g. a gRPC-capable service reached from an
 // HTTP/1.1 client): forwarded through the backend's undici pool (HTTP/2 upstream) with the dispatcher's exchange.
-// Off the hot path: a stream for the body, a closure per request.
+// HTTPRoute retries and both timeouts come from the routing core's one policy (core/retry.ts), as on the engine's
+// HTTP/1.1 path and the HTTP/2 front end: a request without a body is sent again, on an endpoint picked anew.
+// Off the hot path: a stream for the body, a closure per attempt.
 
 import { PassThrough } from 'node:stream';
 import type { Routed } from '../core/route.ts';
 import { countResponse } from '../core/route.ts';
+import { NO_RETRY, armDeadline, clearDeadline, retryDelay } from '../core/retry.ts';
 import { NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream, upstreamErrorCode } from '../errors.ts';
 import { addResponseCorsHeaders } from '../http/cors.ts';
 import { applyHeaderOps } from '../http/headers.ts';
 import type { HeaderBag } from '../http/headers.ts';
 import { BufferedBody, Exchange } from '../upstream/exchange.ts';
+import type { EndpointPool } from '../upstream/registry.ts';
 import type { ExchangeResponse } from '../upstream/exchange.ts';
 import type { H1Request, RequestSink } from './connection.ts';
 import type { Engine } from './engine.ts';
@@ -28,7 +32,11 @@ class H2cForward implements RequestSink {
   /** The upstream attempt's client span (sampled requests only). */
   span: Span | null = null;
   done = false;
+  /** The request deadline (`timeouts.request`), over every attempt. */
   timer: NodeJS.Timeout | null = null;
+  /** The backoff before the next attempt. */
+  retryTimer: NodeJS.Timeout | null = null;
+  retries = 0;
 
   constructor(engine: Engine, request: H1Request, routed: Routed) {
     this.engine = engine;
@@ -37,7 +45,7 @@ class H2cForward implements RequestSink {
   }
 
   onRequestBody(chunk: Buffer): void {
-    if (this.body !== null && !this.body.write(chunk)) this.request.connection.pauseBody();
+    if (this.body !== null && !this.done && !this.body.write(chunk)) this.request.connection.pauseBody();
   }
   onRequestEnd(): void {
     this.body?.end();
@@ -57,7 +65,8 @@ class H2cForward implements RequestSink {
   stop(): void {
     if (this.span !== null) this.endAttempt(0, 'upstream_reset');
     this.done = true;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = clearDeadline(this.timer);
+    this.retryTimer = clearDeadline(this.retryTimer);
     this.exchange?.abort(new Error('request over'));
     this.body?.destroy();
   }
@@ -68,12 +77,74 @@ class H2cForward implements RequestSink {
     this.engine.answer(this.request, this.routed, error.status, null, error.body);
   }
 
-  respond(error: Error | null, response: ExchangeResponse | undefined): void {
-    if (this.done) return void response?.body.destroy();
+  /** One attempt on an endpoint picked now (each retry may land on another). */
+  attempt(): void {
+    this.retryTimer = null;
+    if (this.done) return;
+    const request = this.request;
+    const routed = this.routed;
+    const endpoint = routed.backend?.endpoints.pick();
+    if (endpoint === undefined || endpoint.pool === null) {
+      this.engine.metrics.upstreamError(routed.backend?.key ?? '', NO_ENDPOINTS);
+      return this.answerError('UPSTREAM_UNAVAILABLE');
+    }
+    this.startSpan(endpoint);
+    const exchange = new Exchange(
+      request.method,
+      true,
+      (error, response) => this.respond(exchange, error, response),
+      (routed.rule as NonNullable<Routed['rule']>).backendTimeoutMs,
+    );
+    this.exchange = exchange;
+    endpoint.pool.dispatch(
+      {
+        origin: endpoint.origin,
+        path: routed.upstreamTarget,
+        method: request.method as 'GET',
+        headers: request.headers as Record<string, string>,
+        body: this.body ?? undefined,
+      },
+      exchange,
+    );
+  }
+
+  /** The attempt's timing and endpoint for the log line, and its client span when the request is sampled. */
+  startSpan(endpoint: EndpointPool): void {
+    const obs = this.request.obs;
+    if (obs === null) return;
+    obs.attemptStarted(endpoint.host, endpoint.port);
+    const tracing = this.engine.telemetry.tracing;
+    if (obs.server === null || tracing === null) return;
+    this.span = tracing.upstreamSpan(obs.server, {
+      method: this.request.method,
+      scheme: endpoint.origin.startsWith('https:') ? 'https' : 'http',
+      backend: (this.routed.backend as NonNullable<Routed['backend']>).key,
+      address: endpoint.host,
+      port: endpoint.port,
+      path: this.routed.path,
+      attempt: this.retries + 1,
+    });
+    this.request.headers.traceparent = this.span.traceparent();
+  }
+
+  /** After a failed attempt (`status`, or `code` when no response came): true when another attempt is scheduled. */
+  retried(status: number, code: string): boolean {
+    const rule = this.routed.rule as NonNullable<Routed['rule']>;
+    const delay = retryDelay(rule.retry, this.retries, status, code, !this.request.hasBody);
+    if (delay === NO_RETRY) return false;
+    this.retries++;
+    if (this.request.obs !== null) this.request.obs.retries = this.retries;
+    this.retryTimer = setTimeout(onRetry, delay, this);
+    return true;
+  }
+
+  respond(exchange: Exchange, error: Error | null, response: ExchangeResponse | undefined): void {
+    if (this.done || exchange !== this.exchange) return void response?.body.destroy();
     const backend = this.routed.backend as NonNullable<Routed['backend']>;
     if (error !== null || response === undefined) {
       const code = upstreamErrorCode(error);
       this.endAttempt(0, code);
+      if (this.retried(0, code)) return;
       this.request.obs?.flag(code);
       this.engine.metrics.upstreamError(backend.key, code);
       return this.answerError(proxyErrorForUpstream(code));
@@ -83,6 +154,11 @@ class H2cForward implements RequestSink {
     const rule = this.routed.rule as NonNullable<Routed['rule']>;
     const ref = this.routed.ref as NonNullable<Routed['ref']>;
     this.endAttempt(response.statusCode);
+    if (this.retried(response.statusCode, '')) {
+      // A retried status: its body is dropped (an HTTP/2 stream reset, the connection stays).
+      response.body.destroy();
+      return;
+    }
     const headers = response.headers as HeaderBag;
     stripHopByHop(headers);
     if (rule.responseHeaders !== null) applyHeaderOps(headers, rule.responseHeaders);
@@ -121,54 +197,25 @@ class H2cForward implements RequestSink {
   }
 }
 
+function onRetry(forward: H2cForward): void {
+  forward.attempt();
+}
+
+function onRequestTimeout(forward: H2cForward): void {
+  forward.timer = null;
+  if (forward.done) return;
+  forward.request.obs?.flag('REQUEST_TIMEOUT');
+  if (!forward.request.responseStarted) forward.answerError('REQUEST_TIMEOUT');
+  else {
+    forward.stop();
+    forward.request.connection.socket.destroy();
+  }
+}
+
 export function forwardH2c(engine: Engine, request: H1Request, routed: Routed, mirrors: MirrorTee | null): void {
   const forward = new H2cForward(engine, request, routed);
-  const rule = routed.rule as NonNullable<Routed['rule']>;
-  const endpoint = routed.backend?.endpoints.pick();
-  if (endpoint === undefined || endpoint.pool === null) {
-    engine.metrics.upstreamError(routed.backend?.key ?? '', NO_ENDPOINTS);
-    return forward.answerError('UPSTREAM_UNAVAILABLE');
-  }
   if (request.hasBody) forward.body = new PassThrough();
   request.setSink(mirrors === null ? forward : mirrors.wrap(forward));
-  if (rule.requestTimeoutMs > 0) {
-    forward.timer = setTimeout(() => {
-      if (!request.responseStarted) forward.answerError('REQUEST_TIMEOUT');
-      else request.connection.socket.destroy();
-    }, rule.requestTimeoutMs);
-  }
-  const obs = request.obs;
-  if (obs !== null) {
-    obs.attemptStarted(endpoint.host, endpoint.port);
-    const tracing = engine.telemetry.tracing;
-    if (obs.server !== null && tracing !== null) {
-      forward.span = tracing.upstreamSpan(obs.server, {
-        method: request.method,
-        scheme: endpoint.origin.startsWith('https:') ? 'https' : 'http',
-        backend: (routed.backend as NonNullable<Routed['backend']>).key,
-        address: endpoint.host,
-        port: endpoint.port,
-        path: routed.path,
-        attempt: 1,
-      });
-      request.headers.traceparent = forward.span.traceparent();
-    }
-  }
-  const exchange = new Exchange(
-    request.method,
-    true,
-    (error, response) => forward.respond(error, response),
-    rule.backendTimeoutMs,
-  );
-  forward.exchange = exchange;
-  endpoint.pool.dispatch(
-    {
-      origin: endpoint.origin,
-      path: routed.upstreamTarget,
-      method: request.method as 'GET',
-      headers: request.headers as Record<string, string>,
-      body: forward.body ?? undefined,
-    },
-    exchange,
-  );
+  forward.timer = armDeadline((routed.rule as NonNullable<Routed['rule']>).requestTimeoutMs, onRequestTimeout, forward);
+  forward.attempt();
 }

@@ -84,6 +84,29 @@ export function rawHeaderLines(raw: RawHeaders): string {
   return out;
 }
 
+/**
+ * Fields a trailer section must not carry (RFC 9110 §6.5.1: framing, routing, authentication, content metadata):
+ * dropped from forwarded request trailers, with the hop-by-hop ones, so a trailer can never re-frame or re-route the
+ * message at the backend.
+ */
+const NOT_IN_TRAILERS = new Set([
+  'host',
+  'authorization',
+  'cookie',
+  'content-encoding',
+  'content-type',
+  'content-range',
+]);
+
+/** A chunked request's trailer lines to forward (after `0\r\n`), as received minus the fields above. */
+export function trailerLines(raw: RawHeaders): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!isDropped(raw[i]) && !NOT_IN_TRAILERS.has(raw[i].toLowerCase())) out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  return out;
+}
+
 /** The object of a raw upstream header list minus hop-by-hop and framing headers, for response filters. */
 export function responseHeaderBag(raw: RawHeaders): HeaderBag {
   const headers: HeaderBag = {};

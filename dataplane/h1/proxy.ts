@@ -1,22 +1,24 @@
 // One request forwarded by the HTTP/1.1 engine to an HTTP/1.1 backend through the engine's own pool: the request
 // head is built once (filters, X-Forwarded-*, the engine's own framing), the body streams with backpressure both
 // ways, the response head is rebuilt from llhttp's raw list (as received when no response filter applies) and its
-// body relayed. Retries (rule codes, connection errors, backend timeouts) and one retry of a stale keep-alive
-// connection run here, only for requests without a body (a streamed body cannot be sent twice).
+// body relayed. Retries (rule codes, connection errors, backend timeouts: the decision is core/retry.ts's, shared
+// with the HTTP/2 front end) and one retry of a stale keep-alive connection run here; the request and attempt
+// deadlines are armed through the same module.
 // The exchange is the pool client, the upstream handler and the request's body sink: one object per request, no
 // closures.
 
 import { countResponse } from '../core/route.ts';
 import type { Span } from '../../shared/telemetry/span.ts';
 import type { Routed } from '../core/route.ts';
-import { BACKEND_TIMEOUT, NO_ENDPOINTS, PROXY_ERRORS, isConnectionError, proxyErrorForUpstream } from '../errors.ts';
+import { NO_RETRY, armDeadline, clearDeadline, retryDelay } from '../core/retry.ts';
+import { BACKEND_TIMEOUT, NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream } from '../errors.ts';
 import { addResponseCorsHeaders } from '../http/cors.ts';
 import { applyHeaderOps } from '../http/headers.ts';
 import type { EndpointPool } from '../upstream/registry.ts';
 import type { PoolClient, UpstreamConnection, UpstreamHandler } from '../upstream/h1-pool.ts';
 import type { H1Request, RequestSink } from './connection.ts';
 import type { Engine } from './engine.ts';
-import { headerLines, rawHeaderLines, responseHeaderBag, statusLine } from './head.ts';
+import { headerLines, rawHeaderLines, responseHeaderBag, statusLine, trailerLines } from './head.ts';
 import type { RawHeaders } from './llhttp.ts';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -48,6 +50,8 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   endpoint: EndpointPool | null = null;
   connection: UpstreamConnection | null = null;
   retries = 0;
+  /** The backoff before the next attempt, decided when the attempt failed (NO_RETRY: none). */
+  nextDelay = NO_RETRY;
   staleRetried = false;
   done = false;
   /** The response being read is a retried status: its body is read and dropped. */
@@ -69,8 +73,11 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     this.request = request;
     this.routed = routed;
     this.head = head;
-    const ms = (routed.rule as NonNullable<Routed['rule']>).requestTimeoutMs;
-    if (ms > 0) this.requestTimer = setTimeout(onRequestTimeout, ms, this);
+    this.requestTimer = armDeadline(
+      (routed.rule as NonNullable<Routed['rule']>).requestTimeoutMs,
+      onRequestTimeout,
+      this,
+    );
     this.upstreamStart = performance.now();
   }
 
@@ -115,8 +122,8 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     connection.attach(this);
     this.connection = connection;
     this.discarding = false;
-    const ms = (this.routed.rule as NonNullable<Routed['rule']>).backendTimeoutMs;
-    if (ms > 0) this.attemptTimer = setTimeout(onBackendTimeout, ms, this);
+    const rule = this.routed.rule as NonNullable<Routed['rule']>;
+    this.attemptTimer = armDeadline(rule.backendTimeoutMs, onBackendTimeout, this);
     // A sampled request: the head carries this attempt's span context (built without a traceparent).
     const span = this.span;
     connection.socket.write(
@@ -140,7 +147,13 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   }
 
   onRequestEnd(): void {
-    if (this.connection !== null && this.request.bodyKind === 2) this.connection.socket.write('0\r\n\r\n');
+    const request = this.request;
+    if (this.connection !== null && request.bodyKind === 2) {
+      // The last chunk, and the client's trailers (RFC 9112 §7.1.2) when it sent any.
+      this.connection.socket.write(
+        request.trailers === null ? '0\r\n\r\n' : `0\r\n${trailerLines(request.trailers)}\r\n`,
+      );
+    }
     this.requestSent = true;
   }
 
@@ -172,9 +185,10 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
         request.connection.write(`${statusLine(status)}${rawHeaderLines(raw)}\r\n`);
       return 0;
     }
-    const rule = this.routed.rule as NonNullable<Routed['rule']>;
-    const retry = rule.retry;
-    if (retry !== null && this.retries < retry.attempts && !request.hasBody && retry.codes.includes(status)) {
+    const retry = (this.routed.rule as NonNullable<Routed['rule']>).retry;
+    const delay = retryDelay(retry, this.retries, status, '', !request.hasBody);
+    if (delay !== NO_RETRY) {
+      this.nextDelay = delay;
       this.discarding = true;
       this.upstreamKeepAlive = keepAlive;
       this.#endAttempt(status);
@@ -253,8 +267,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     if (this.discarding) {
       this.retries++;
       if (this.request.obs !== null) this.request.obs.retries = this.retries;
-      const backoff = Math.max((this.routed.rule as NonNullable<Routed['rule']>).retry?.backoffMs ?? 1, 1);
-      this.attemptTimer = setTimeout(onRetry, backoff, this);
+      this.attemptTimer = setTimeout(onRetry, this.nextDelay, this);
       return;
     }
     if (this.chunkedOut) this.request.connection.write(`0\r\n${this.trailers}\r\n`);
@@ -281,16 +294,17 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
       if (this.endpoint !== null) this.#startAttempt(this.endpoint);
       return this.endpoint?.h1?.acquire(this, true);
     }
-    const retry = (this.routed.rule as NonNullable<Routed['rule']>).retry;
-    if (
-      retry !== null &&
-      this.retries < retry.attempts &&
-      !request.hasBody &&
-      ((retry.onConnectionError && isConnectionError(code)) || (retry.onBackendTimeout && code === BACKEND_TIMEOUT))
-    ) {
+    const delay = retryDelay(
+      (this.routed.rule as NonNullable<Routed['rule']>).retry,
+      this.retries,
+      0,
+      code,
+      !request.hasBody,
+    );
+    if (delay !== NO_RETRY) {
       this.retries++;
       if (request.obs !== null) request.obs.retries = this.retries;
-      this.attemptTimer = setTimeout(onRetry, Math.max(retry.backoffMs, 1), this);
+      this.attemptTimer = setTimeout(onRetry, delay, this);
       return;
     }
     this.fail(code);
@@ -351,8 +365,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   #stop(): void {
     if (this.span !== null) this.#endAttempt(0, 'upstream_reset');
     this.done = true;
-    if (this.requestTimer !== null) clearTimeout(this.requestTimer);
-    this.requestTimer = null;
+    this.requestTimer = clearDeadline(this.requestTimer);
     this.#clearAttemptTimer();
     if (this.connection !== null) {
       this.connection.destroy();
@@ -362,7 +375,6 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   }
 
   #clearAttemptTimer(): void {
-    if (this.attemptTimer !== null) clearTimeout(this.attemptTimer);
-    this.attemptTimer = null;
+    this.attemptTimer = clearDeadline(this.attemptTimer);
   }
 }

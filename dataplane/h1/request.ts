@@ -5,6 +5,7 @@
 import type { Observation } from '../core/observe.ts';
 import type { Routed } from '../core/route.ts';
 import type { ClientConnection } from './connection.ts';
+import type { RawHeaders } from './llhttp.ts';
 
 /** Why a connection's socket is paused (a bit each): a body waiting for its sink, requests pipelined behind. */
 export const PAUSE_BODY = 1;
@@ -34,6 +35,8 @@ export class H1Request {
   buffered: Buffer[] | null = null;
   bufferedBytes = 0;
   bodyDone = false;
+  /** The chunked body's trailer fields as received (llhttp's raw list), set before `onRequestEnd`; null: none. */
+  trailers: RawHeaders | null = null;
   responded = false;
   status = 0;
   /** The response is being written (head sent): a failure now can only cut the connection. */

@@ -4,11 +4,13 @@
 import type { Observation } from '../core/observe.ts';
 import type { Span } from '../../shared/telemetry/span.ts';
 import type { ShardTracing } from '../telemetry/tracing.ts';
+import type { AttemptOwner } from '../upstream/exchange.ts';
 import type { BackendRuntime } from '../upstream/registry.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { CompiledListener } from './tables.ts';
 
-export interface RequestContext {
+/** As an `AttemptOwner`: the upstream attempt in flight, cancelled when the client resets or the request expires. */
+export interface RequestContext extends AttemptOwner {
   listener: CompiledListener;
   rule: CompiledRule;
   ref: CompiledBackendRef;

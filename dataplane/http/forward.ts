@@ -1,7 +1,9 @@
 // Forwarding with @fastify/reply-from. Its options are built once per compiled backend reference (not per request):
 // the hooks read the per-request state from `request.portico`. reply-from's API-proxy defaults are switched off:
-// its GET-on-503 retries (we implement HTTPRoute `retry` through `retryDelay` instead) and its
-// `rejectUnauthorized: false` (our own pools verify TLS).
+// its GET-on-503 retries (HTTPRoute `retry` goes through its `retryDelay` hook to the routing core's decision,
+// core/retry.ts, the one the HTTP/1.1 engine asks) and its `rejectUnauthorized: false` (our own pools verify TLS).
+// The request's context rides on the upstream header object under `kAttemptOwner` (reply-from copies it into every
+// attempt; undici sends string keys only): the retry hook and the dispatcher find the request through it.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyReplyFromHooks } from '@fastify/reply-from';
@@ -10,21 +12,15 @@ import { applyHeaderOps, setForwardedHeaders, stripHopByHop } from './headers.ts
 import type { HeaderBag } from './headers.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { HttpMetrics } from './metrics.ts';
-import {
-  BACKEND_TIMEOUT,
-  PROXY_ERRORS,
-  isConnectionError,
-  proxyErrorForUpstream,
-  upstreamErrorCode,
-} from '../errors.ts';
-import type { BufferedBody } from '../upstream/exchange.ts';
-import type { StreamedBody } from '../upstream/exchange.ts';
+import { NO_RETRY, replayableBody, retryDelay } from '../core/retry.ts';
+import { PROXY_ERRORS, proxyErrorForUpstream, upstreamErrorCode } from '../errors.ts';
+import { kAttemptOwner } from '../upstream/exchange.ts';
+import type { BufferedBody, StreamedBody } from '../upstream/exchange.ts';
 import { sendUpstreamResponse } from './respond.ts';
 import type { RequestContext } from './context.ts';
 import { awaitEndpoint, forgetEndpoint } from '../telemetry/attempts.ts';
 
-/** The request context of reply-from's request object (its `headers` are the same object on every attempt). */
-const contextOfHeaders = new WeakMap<object, RequestContext>();
+type OwnedHeaders = HeaderBag & { [kAttemptOwner]?: RequestContext };
 
 /** A sampled request's next attempt: its client span, whose context the upstream request carries. */
 function startAttempt(ctx: RequestContext, headers: HeaderBag, attempt: number): void {
@@ -74,10 +70,8 @@ function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderBag): Hea
   if (ctx.rule.requestHeaders !== null) applyHeaderOps(headers, ctx.rule.requestHeaders);
   if (ctx.ref.requestHeaders !== null) applyHeaderOps(headers, ctx.ref.requestHeaders);
   ctx.obs.upstreamStart = performance.now();
-  if (ctx.tracing !== null) {
-    contextOfHeaders.set(headers, ctx);
-    startAttempt(ctx, headers, 1);
-  }
+  (headers as OwnedHeaders)[kAttemptOwner] = ctx;
+  if (ctx.tracing !== null) startAttempt(ctx, headers, 1);
   return headers;
 }
 
@@ -100,7 +94,8 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
       const ctx = request.portico!;
       const r = res as { statusCode: number; stream: StreamedBody | BufferedBody };
       if (ctx.timer !== null) clearTimeout(ctx.timer);
-      if (ctx.timedOut) return void r.stream.destroy();
+      // Answered already (timed out) or nobody to answer (the client reset): the response is dropped.
+      if (ctx.timedOut || ctx.cancelled) return void r.stream.destroy();
       endAttempt(ctx, r.statusCode);
       if (ctx.span === null && ctx.obs.upstreamStart > 0)
         ctx.obs.upstreamMs = performance.now() - ctx.obs.upstreamStart;
@@ -111,7 +106,8 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
     onError(reply: FastifyReply, { error }: { error: unknown }) {
       const ctx = reply.request.portico!;
       if (ctx.timer !== null) clearTimeout(ctx.timer);
-      if (ctx.timedOut || reply.sent) return;
+      // Timed out (answered already) or cancelled (the client is gone): nothing to answer.
+      if (ctx.timedOut || ctx.cancelled || reply.sent) return;
       const code = upstreamErrorCode(error);
       endAttempt(ctx, 0, code);
       ctx.obs.flag(code);
@@ -121,14 +117,24 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
       reply.code(answer.status).header('content-type', 'text/plain; charset=utf-8').send(answer.body);
     },
     retryDelay: (args: RetryArgs): number | null => {
-      const delay = retryDelayOf(args);
-      if (delay === null) return null;
-      const ctx = contextOfHeaders.get(args.req.headers ?? {});
-      if (ctx !== undefined) {
+      const ctx = (args.req.headers as OwnedHeaders | undefined)?.[kAttemptOwner];
+      if (ctx === undefined || ctx.cancelled) return null;
+      ctx.upstream = null;
+      const { err, res } = args;
+      const delay = retryDelay(
+        retry,
+        args.attempt,
+        res ? res.statusCode : 0,
+        res || !err ? '' : upstreamErrorCode(err),
+        replayableBody(args.req.body),
+      );
+      if (delay === NO_RETRY) return null;
+      if (res) res.stream.resume(); // drain the failed response so its connection can be reused
+      ctx.obs.retries = args.attempt + 1;
+      if (ctx.tracing !== null) {
         // The attempt that failed ends here; the next one gets its own span and traceparent.
-        const code = args.err === null ? undefined : (args.err.code ?? 'UNKNOWN');
-        endAttempt(ctx, args.res?.statusCode ?? 0, code);
-        ctx.obs.retries = args.attempt + 1;
+        const code = err === null ? undefined : (err.code ?? 'UNKNOWN');
+        endAttempt(ctx, res?.statusCode ?? 0, code);
         startAttempt(ctx, args.req.headers as HeaderBag, args.attempt + 2);
       }
       return delay;
@@ -136,21 +142,6 @@ export function buildFromOptions(rule: CompiledRule, metrics: HttpMetrics): From
   } as unknown as FromOptions;
   if (rule.backendTimeoutMs > 0) options.timeout = rule.backendTimeoutMs;
   return options;
-
-  function retryDelayOf({ err, req, res, attempt }: RetryArgs): number | null {
-    if (retry === null || attempt >= retry.attempts) return null;
-    // A streamed request body cannot be sent twice.
-    if (req.body !== undefined && req.body !== '' && req.body !== null) return null;
-    if (res !== null && res !== undefined) {
-      if (!retry.codes.includes(res.statusCode)) return null;
-      res.stream.resume(); // drain the failed response so its connection can be reused
-      return Math.max(retry.backoffMs, 1);
-    }
-    if (err !== null && retry.onConnectionError && isConnectionError(err.code ?? ''))
-      return Math.max(retry.backoffMs, 1);
-    if (err !== null && retry.onBackendTimeout && err.code === BACKEND_TIMEOUT) return Math.max(retry.backoffMs, 1);
-    return null;
-  }
 }
 
 const fromOptionsCache = new WeakMap<CompiledBackendRef, FromOptions>();

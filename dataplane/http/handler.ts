@@ -6,8 +6,10 @@ import type { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { countResponse, routeRequest } from '../core/route.ts';
 import type { Routed } from '../core/route.ts';
+import { armDeadline, clearDeadline } from '../core/retry.ts';
 import { PROXY_ERRORS } from '../errors.ts';
 import type { ProxyErrorCode } from '../errors.ts';
+import { downstreamResetError } from '../upstream/exchange.ts';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
 import { kBinding } from './binding.ts';
 import type { BoundSocket } from './binding.ts';
@@ -76,6 +78,20 @@ export function createHandler(deps: HandlerDeps) {
     }
     forward(request, reply, routed, obs);
   };
+
+  /** The request's deadline passed before its response: 504, and the attempt in flight is cancelled. */
+  function onRequestTimeout(reply: FastifyReply): void {
+    const ctx = reply.request.portico;
+    if (ctx === null || reply.sent) return;
+    ctx.timedOut = true;
+    ctx.timer = null;
+    cancelUpstream(ctx);
+    ctx.obs.flag('REQUEST_TIMEOUT');
+    if (ctx.span !== null) ctx.obs.attemptEnded(ctx.tracing, ctx.span, 0, 'REQUEST_TIMEOUT');
+    ctx.span = null;
+    metrics.response(ctx.listener.key, ctx.rule.routeName, PROXY_ERRORS.REQUEST_TIMEOUT.status);
+    plain(reply, 'REQUEST_TIMEOUT');
+  }
 
   function startTrace(request: FastifyRequest, obs: Observation): void {
     const raw = request.raw;
@@ -181,11 +197,14 @@ export function createHandler(deps: HandlerDeps) {
       span: null,
       path: routed.path,
       method: request.raw.method ?? 'GET',
+      upstream: null,
+      cancelled: false,
     };
     request.portico = ctx;
-    if (rule.requestTimeoutMs > 0) {
-      ctx.timer = setTimeout(onRequestTimeout, rule.requestTimeoutMs, reply, metrics);
-    }
+    ctx.timer = armDeadline(rule.requestTimeoutMs, onRequestTimeout, reply);
+    // A client that resets its stream (or closes) before the response is complete cancels the attempt in flight.
+    (reply.raw as unknown as ClosingResponse)[kContext] = ctx;
+    reply.raw.once('close', onResponseClose);
     // Mirrors are chosen before the request goes out: a body must be split before the main request reads it.
     const mirrors = rule.mirrors.length > 0 || ref.mirrors.length > 0 ? chooseMirrors(rule.mirrors, ref.mirrors) : null;
     let mirrorBodies: PassThrough[] | null = null;
@@ -223,14 +242,25 @@ export function createHandler(deps: HandlerDeps) {
   }
 }
 
-function onRequestTimeout(reply: FastifyReply, metrics: HttpMetrics): void {
-  const ctx = reply.request.portico;
-  if (ctx === null || reply.sent) return;
-  ctx.timedOut = true;
-  ctx.timer = null;
-  ctx.obs.flag('REQUEST_TIMEOUT');
-  if (ctx.span !== null) ctx.obs.attemptEnded(ctx.tracing, ctx.span, 0, 'REQUEST_TIMEOUT');
-  ctx.span = null;
-  metrics.response(ctx.listener.key, ctx.rule.routeName, PROXY_ERRORS.REQUEST_TIMEOUT.status);
-  plain(reply, 'REQUEST_TIMEOUT');
+const kContext = Symbol('portico.context');
+type ClosingResponse = { writableEnded: boolean; [kContext]?: RequestContext };
+
+/**
+ * The response closed: unless it was ended by us, the client went away (`writableEnded`: Node's HTTP/2 compatibility
+ * response reports `writableFinished` true on a stream the client reset, so that flag cannot tell).
+ */
+function onResponseClose(this: ClosingResponse): void {
+  const ctx = this[kContext];
+  if (ctx === undefined || this.writableEnded) return;
+  cancelUpstream(ctx);
+}
+
+/** No further attempt, and the one in flight (if any) aborted: its pooled stream is reset or its connection closed. */
+function cancelUpstream(ctx: RequestContext): void {
+  if (ctx.cancelled) return;
+  ctx.cancelled = true;
+  ctx.timer = clearDeadline(ctx.timer);
+  const upstream = ctx.upstream;
+  ctx.upstream = null;
+  upstream?.abort(downstreamResetError());
 }

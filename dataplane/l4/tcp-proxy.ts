@@ -35,13 +35,81 @@ export interface StreamContext {
   udpMaxSessions?: number;
 }
 
-/** Copies `from`'s bytes to `to`, pausing `from` while `to`'s write buffer is full; `from`'s FIN ends `to`. */
-function relay(from: Socket, to: Socket): void {
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk)) from.pause();
-  });
-  to.on('drain', () => from.resume());
-  from.once('end', () => to.end());
+// One stream is two sockets that point at each other: the handlers below are shared by every stream (module
+// functions reading the socket they are called on, `this`), so a connection allocates no closure, only the pair's
+// record (a connection per request spent a dozen closures on this before).
+const kPeer = Symbol('portico.peer');
+const kStream = Symbol('portico.stream');
+
+interface StreamSocket extends Socket {
+  [kPeer]: Socket;
+  [kStream]: StreamPair;
+}
+
+/** What the handlers of one forwarded stream need beyond its two sockets. */
+class StreamPair {
+  readonly client: Socket;
+  readonly upstream: Socket;
+  readonly ctx: StreamContext;
+  readonly routeName: string;
+  readonly backendKey: string;
+  connected = false;
+  constructor(client: Socket, upstream: Socket, ctx: StreamContext, routeName: string, backendKey: string) {
+    this.client = client;
+    this.upstream = upstream;
+    this.ctx = ctx;
+    this.routeName = routeName;
+    this.backendKey = backendKey;
+  }
+}
+
+/** `data` of either side: copied to its peer; the side pauses while the peer's write buffer is full. */
+function onData(this: StreamSocket, chunk: Buffer): void {
+  if (!this[kPeer].write(chunk)) this.pause();
+}
+
+/** `drain` of either side: its peer, paused on a full buffer, reads again. */
+function onDrain(this: StreamSocket): void {
+  this[kPeer].resume();
+}
+
+/** `end` (a FIN) of either side: the peer's write half ends; the other direction keeps flowing. */
+function onEnd(this: StreamSocket): void {
+  this[kPeer].end();
+}
+
+function onUpstreamConnected(this: StreamSocket): void {
+  const pair = this[kStream];
+  pair.connected = true;
+  this.setTimeout(0);
+  pair.ctx.metrics.streamConnection(pair.ctx.listenerKey, pair.routeName, 'forwarded');
+}
+
+function onConnectTimeout(this: StreamSocket): void {
+  this.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }));
+}
+
+function onClientIdle(this: StreamSocket): void {
+  const pair = this[kStream];
+  pair.ctx.metrics.streamConnection(pair.ctx.listenerKey, pair.routeName, 'idle');
+  this.destroy();
+  this[kPeer].destroy();
+}
+
+function onUpstreamError(this: StreamSocket, error: NodeJS.ErrnoException): void {
+  const pair = this[kStream];
+  if (!pair.connected) pair.ctx.metrics.streamConnection(pair.ctx.listenerKey, pair.routeName, 'failed');
+  pair.ctx.metrics.upstreamError(pair.backendKey, error.code ?? 'UNKNOWN');
+  abort(this[kPeer], error);
+}
+
+function onClientError(this: StreamSocket, error: NodeJS.ErrnoException): void {
+  abort(this[kPeer], error);
+}
+
+/** A side that closes after its FIN was relayed leaves the other to finish; one closed without a FIN takes it along. */
+function onClose(this: StreamSocket): void {
+  if (!this.readableEnded) abort(this[kPeer]);
 }
 
 /** Closes `peer` because its partner failed: with a reset when the partner was reset, else with a FIN. */
@@ -108,36 +176,29 @@ export function forwardStream(
         })
           .setNoDelay(true)
           .setTimeout(ctx.connectTimeoutMs);
-  let connected = false;
-  upstream.once(tls === undefined ? 'connect' : 'secureConnect', () => {
-    connected = true;
-    upstream.setTimeout(0);
-    ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'forwarded');
-  });
+  const pair = new StreamPair(client, upstream, ctx, routeName, backendKey as string);
+  const c = client as StreamSocket;
+  const u = upstream as StreamSocket;
+  c[kPeer] = upstream;
+  c[kStream] = pair;
+  u[kPeer] = client;
+  u[kStream] = pair;
+  upstream.once(tls === undefined ? 'connect' : 'secureConnect', onUpstreamConnected);
   const idleMs = ctx.idleTimeoutMs ?? 0;
   if (idleMs > 0) {
-    client.setTimeout(idleMs, () => {
-      ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'idle');
-      client.destroy();
-      upstream.destroy();
-    });
+    client.setTimeout(idleMs);
+    client.once('timeout', onClientIdle);
   }
-  upstream.once('timeout', () => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
+  upstream.once('timeout', onConnectTimeout);
   if (head !== null && head.length > 0) upstream.write(head);
-  relay(client, upstream);
-  relay(upstream, client);
-  upstream.on('error', (error: NodeJS.ErrnoException) => {
-    if (!connected) ctx.metrics.streamConnection(ctx.listenerKey, routeName, 'failed');
-    ctx.metrics.upstreamError(backendKey as string, error.code ?? 'UNKNOWN');
-    abort(client, error);
-  });
-  client.on('error', (error: NodeJS.ErrnoException) => abort(upstream, error));
-  // A side that closes after its FIN was relayed leaves the other to finish writing; one closed without a FIN (a
-  // destroy, a drain's end) takes the other with it.
-  client.once('close', () => {
-    if (!client.readableEnded) abort(upstream);
-  });
-  upstream.once('close', () => {
-    if (!upstream.readableEnded) abort(client);
-  });
+  client.on('data', onData);
+  upstream.on('data', onData);
+  client.on('drain', onDrain);
+  upstream.on('drain', onDrain);
+  client.once('end', onEnd);
+  upstream.once('end', onEnd);
+  upstream.on('error', onUpstreamError);
+  client.on('error', onClientError);
+  client.once('close', onClose);
+  upstream.once('close', onClose);
 }

@@ -13,11 +13,16 @@ export function createTcpListener(
   context: Omit<StreamContext, 'listenerKey'>,
 ): ListeningServer {
   const connections = new Set<Socket>();
+  // The stream context of the listener in force, built once per listener key rather than once per connection.
+  let streamContext: StreamContext | null = null;
   const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
     const listener = binding.table.listenerList[0];
-    forwardStream(socket, listener?.stream?.lookup(''), { ...context, listenerKey: listener?.key ?? '' }, null);
+    const listenerKey = listener?.key ?? '';
+    if (streamContext === null || streamContext.listenerKey !== listenerKey)
+      streamContext = { ...context, listenerKey };
+    forwardStream(socket, listener?.stream?.lookup(''), streamContext, null);
   });
   return {
     server,

@@ -5,7 +5,8 @@
 
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { BACKEND_TIMEOUT } from '../errors.ts';
+import { armDeadline, backendTimeoutError, clearDeadline } from '../core/retry.ts';
+import { DOWNSTREAM_RESET } from '../errors.ts';
 
 /** Bodies up to this size with a Content-Length are buffered (nginx's default proxy buffers are 8 × 4–8 KiB). */
 export const BUFFER_LIMIT = 64 * 1024;
@@ -72,6 +73,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #timeoutMs: number;
   #timer: NodeJS.Timeout | null = null;
   #expired = false;
+  /** The response ended or failed: an abort now has nothing to stop (and must not touch a reused connection). */
+  #settled = false;
+  #aborted: Error | null = null;
 
   /**
    * `timeoutMs` (0: none) bounds the whole attempt, from dispatch to the last byte of the response, as Gateway API's
@@ -83,32 +87,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#holdHeaders = holdHeaders;
     this.#callback = callback;
     this.#timeoutMs = timeoutMs;
-    if (timeoutMs > 0) this.#timer = setTimeout(expire, timeoutMs, this);
+    this.#timer = armDeadline(timeoutMs, expire, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.#expired) controller.abort(this.#timeoutError());
+    if (this.#expired) controller.abort(backendTimeoutError(this.#timeoutMs));
+    else if (this.#aborted !== null) controller.abort(this.#aborted);
   }
 
   /** The attempt's time is up: abort it (now, or as soon as undici hands over its controller). */
   expire(): void {
     this.#timer = null;
     this.#expired = true;
-    this.#controller?.abort(this.#timeoutError());
-  }
-
-  #timeoutError(): Error {
-    return Object.assign(new Error(`the backend did not answer within ${this.#timeoutMs} ms`), {
-      code: BACKEND_TIMEOUT,
-    });
+    this.#controller?.abort(backendTimeoutError(this.#timeoutMs));
   }
 
   #clearTimer(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
+    this.#timer = clearDeadline(this.#timer);
   }
 
   onResponseStart(
@@ -144,6 +140,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     _controller: Dispatcher.DispatchController,
     trailers: Record<string, string | string[] | undefined>,
   ): void {
+    this.#settled = true;
     this.#clearTimer();
     const sent = trailers !== undefined && trailers !== null && Object.keys(trailers).length > 0 ? trailers : null;
     if (this.#chunks !== null) {
@@ -164,14 +161,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#settled = true;
     this.#clearTimer();
     if (!this.#answered) this.#answer(error);
     else this.#stream?.destroy(error);
   }
 
-  /** Aborts the exchange (the client went away, or the request timed out). */
+  /**
+   * Aborts the exchange (the client went away, or the request timed out): undici resets the HTTP/2 stream, or closes
+   * the HTTP/1.1 connection it was on (it cannot be reused mid-response). Before undici has handed over its
+   * controller, the abort is kept and applied when it does; after the response is over, it does nothing.
+   */
   abort(reason: Error): void {
-    this.#controller?.abort(reason);
+    if (this.#settled) return;
+    this.#clearTimer();
+    if (this.#controller !== null) this.#controller.abort(reason);
+    else this.#aborted = reason;
   }
 
   #answer(error: Error | null, response?: ExchangeResponse): void {
@@ -179,4 +184,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#answered = true;
     this.#callback(error, response);
   }
+}
+
+/**
+ * The request an HTTP/2 front-end attempt belongs to, as the gateway dispatcher finds it: reply-from copies the
+ * request's header object for every attempt (own symbol keys included; undici reads string keys only), so the
+ * dispatcher can tell the request which exchange is in flight, and the request can cancel it when its client resets
+ * the stream or its own deadline passes.
+ */
+export const kAttemptOwner: unique symbol = Symbol('portico.attemptOwner');
+
+export interface AttemptOwner {
+  /** The exchange in flight, or null. */
+  upstream: Exchange | null;
+  /** Set once the client is gone or the request is over: no attempt starts after it. */
+  cancelled: boolean;
+}
+
+/** The error an attempt is aborted with when its client went away (never retried, never answered). */
+export function downstreamResetError(): Error & { code: string } {
+  return Object.assign(new Error('the client reset the request'), { code: DOWNSTREAM_RESET });
 }

@@ -2,7 +2,8 @@
 // generated request bytes (test/support/request-fuzz.ts): both refuse the same connections (some 4xx, or none), and
 // the requests that reach the engine's backend are exactly those the node:http server received — no request the
 // engine forwards is one node:http would not have seen (no smuggling), and none is split or joined (framed once).
-// The reference also refuses two Host headers, as RFC 9112 §3.2 asks and the engine does.
+// The reference also refuses two Host headers, as RFC 9112 §3.2 asks and the engine does, and (501) a request whose
+// Transfer-Encoding is anything but "chunked", as RFC 9112 §6.1 allows and the engine does.
 // Replay a run with DIFF_SEED=<seed> (printed); DIFF_CASES sets the count (default 10,000).
 
 import { createServer } from 'node:http';
@@ -28,14 +29,19 @@ const LANES = 16;
 const laneAddress = (lane: number) => `127.0.77.${lane + 1}`;
 
 /** A server that records each request under a key (the client's address), then answers 200 "ok". */
-function recorder(keyOf: (req: IncomingMessage) => string, maxHeaderSize: number, twoHosts: boolean) {
+function recorder(keyOf: (req: IncomingMessage) => string, maxHeaderSize: number, gatewayRules: boolean) {
   const seen = new Map<string, Seen[]>();
   const server = createServer({ maxHeaderSize, keepAliveTimeout: 2000 }, (req, res: ServerResponse) => {
     if (
-      twoHosts &&
+      gatewayRules &&
       req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i].toLowerCase() === 'host').length > 1
     ) {
       res.writeHead(400, { connection: 'close' }).end();
+      return;
+    }
+    const te = req.headers['transfer-encoding'];
+    if (gatewayRules && te !== undefined && te.trim().toLowerCase() !== 'chunked') {
+      res.writeHead(501, { connection: 'close' }).end();
       return;
     }
     const key = keyOf(req);

@@ -196,7 +196,25 @@ describe('data plane: the HTTP/1.1 engine', function () {
     const seen = echo.received.findLast((r) => r.path === '/chunked');
     expect(seen?.body).to.equal('hello world');
     expect(seen?.headers['transfer-encoding']).to.equal('chunked');
+    // The trailer stays a trailer: after the body, not merged into the head.
     expect(seen?.headers).to.not.have.property('x-trailer');
+    expect(seen?.trailers).to.deep.equal({ 'x-trailer': 't' });
+  });
+
+  it('forwards request trailers after the body, without fields a trailer must not carry', async () => {
+    // (A Content-Length among the trailers is llhttp's to refuse: 400, as node:http.)
+    const body =
+      '5\r\nhello\r\n0\r\nX-Checksum: abc\r\nX-Count: 1\r\nHost: evil\r\nAuthorization: x\r\nConnection: close\r\n\r\n';
+    const res = await rawExchange(
+      address,
+      port,
+      `POST /trailers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n${body}`,
+    );
+    expect(statusOf(res)).to.equal(200);
+    const seen = echo.received.findLast((r) => r.path === '/trailers');
+    expect(seen?.body).to.equal('hello');
+    expect(seen?.trailers).to.deep.equal({ 'x-checksum': 'abc', 'x-count': '1' });
+    expect(seen?.headers.host).to.not.equal('evil');
   });
 
   it('retries a stale pooled connection once for an idempotent request without a body, never a POST', async () => {

@@ -68,6 +68,28 @@ describe('data plane: hostile requests', () => {
     expect(echo.received.slice(before).some((r) => r.path === '/smuggled')).to.equal(false);
   });
 
+  it('refuses a transfer coding other than chunked with 501 (RFC 9112 §6.1), and forwards nothing', async () => {
+    // The engine decodes no coding but chunked and frames bodies itself: relabelling the body would change what the
+    // backend reads, so these are refused (as nginx does) rather than re-framed.
+    const before = echo.received.length;
+    const cases = ['gzip, chunked', 'deflate, chunked', 'x-custom, chunked'];
+    for (const coding of cases) {
+      const request = `POST /coded HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${coding}\r\n\r\n5\r\nhello\r\n0\r\n\r\n`;
+      const res = await raw(address, port, request);
+      expect(statusOf(res), coding).to.equal(501);
+      expect(res, coding).to.match(/connection: close/i);
+    }
+    // Two Transfer-Encoding lines are one list ("chunked, chunked"): chunked twice is bad framing, llhttp's 400.
+    const twice =
+      'POST /coded HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n';
+    expect(statusOf(await raw(address, port, twice))).to.equal(400);
+    expect(echo.received.slice(before).some((r) => r.path === '/coded')).to.equal(false);
+    // The one coding a request may carry, in any case, is forwarded.
+    const plain = 'POST /coded HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n';
+    expect(statusOf(await raw(address, port, plain))).to.equal(200);
+    expect(echo.received.at(-1)?.body).to.equal('hello');
+  });
+
   it('refuses duplicate Content-Length, bad chunk framing, control characters, bare LF, and a missing Host', async () => {
     const cases = [
       'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',

@@ -16,7 +16,14 @@ export interface EchoServer {
   address: string;
   port: number;
   /** Requests received, in order (for mirror and retry assertions). */
-  received: Array<{ method: string; path: string; headers: IncomingMessage['headers']; body?: string }>;
+  received: Array<{
+    method: string;
+    path: string;
+    headers: IncomingMessage['headers'];
+    body?: string;
+    /** Trailer fields after a chunked body (lower-case names). */
+    trailers?: IncomingMessage['trailers'];
+  }>;
   server: Server;
   close(): Promise<void>;
 }
@@ -76,13 +83,14 @@ export async function startEchoServer(name: string, address = '127.0.0.1', port 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       seen.body = Buffer.concat(chunks).toString('utf8');
+      seen.trailers = req.trailers;
       received.push(seen);
       answer(name, req, res, seen.body);
     });
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
-    acceptWebSocket(name, req, socket);
+    acceptWebSocket(name, req, socket, head);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -47,6 +47,8 @@ const BAD_HEADERS = [
 ];
 const LENGTH_VALUES = ['+5', ' 5', '5, 5', '-1', 'abc', '0x5', '5 5', '99999999999999999999999'];
 const TE_VALUES = ['Chunked', 'chunked, identity', 'identity', 'chunked ; x', 'xchunked', 'chunked, chunked'];
+/** Codings before chunked: framing llhttp accepts, which the gateway refuses with 501 (RFC 9112 §6.1). */
+const CODED_TE_VALUES = ['gzip, chunked', 'deflate, chunked'];
 
 function chunked(rnd: Rnd, body: string): string {
   let out = '';
@@ -96,7 +98,7 @@ function request(rnd: Rnd): string {
     if (bad && chance(rnd, 0.3)) lines.push('Transfer-Encoding: chunked');
     payload = body;
   } else if (framing === 'chunked') {
-    lines.push('Transfer-Encoding: chunked');
+    lines.push(`Transfer-Encoding: ${bad && chance(rnd, 0.1) ? pick(rnd, CODED_TE_VALUES) : 'chunked'}`);
     if (bad && chance(rnd, 0.3)) lines.push(`Content-Length: ${body.length}`);
     if (bad && chance(rnd, 0.2)) lines.push(`Transfer-Encoding: ${pick(rnd, TE_VALUES)}`);
     payload = bad && chance(rnd, 0.2) ? pick(rnd, BAD_CHUNKS) : chunked(rnd, body);

@@ -15,7 +15,8 @@ function frame(opcode: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-export function acceptWebSocket(name: string, req: IncomingMessage, socket: Socket): void {
+/** `head`: bytes that came after the upgrade request's head (node:http hands them over with the 'upgrade' event). */
+export function acceptWebSocket(name: string, req: IncomingMessage, socket: Socket, head?: Buffer): void {
   const key = req.headers['sec-websocket-key'];
   if (typeof key !== 'string') return void socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
   const accept = createHash('sha1')
@@ -25,7 +26,7 @@ export function acceptWebSocket(name: string, req: IncomingMessage, socket: Sock
     `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\nx-backend: ${name}\r\n\r\n`,
   );
   let buffered = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer) => {
     buffered = Buffer.concat([buffered, chunk]);
     while (buffered.length >= 2) {
       const opcode = buffered[0] & 0x0f;
@@ -47,7 +48,9 @@ export function acceptWebSocket(name: string, req: IncomingMessage, socket: Sock
       if (opcode === 0x1) socket.write(frame(0x1, Buffer.from(`${name}: ${payload.toString('utf8')}`)));
       if (opcode === 0x9) socket.write(frame(0xa, payload));
     }
-  });
+  };
+  socket.on('data', onData);
+  if (head !== undefined && head.length > 0) onData(head);
   socket.on('error', () => socket.destroy());
   // The peer's FIN ends our side too: an upgraded socket is no longer the HTTP server's, so server.close() waits for it.
   socket.on('end', () => socket.end());
