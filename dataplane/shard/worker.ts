@@ -21,6 +21,7 @@ import { createUdpListener } from '../l4/udp-server.ts';
 import { compileTlsMaterial } from '../http/tls-contexts.ts';
 import type { TlsContextCache } from '../http/tls-contexts.ts';
 import { ShardMetrics } from './metrics.ts';
+import { isolateMemory } from './memory.ts';
 import type { FromShard, ShardSettings, ToShard } from './messages.ts';
 import { ShardSockets } from './sockets.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
@@ -155,6 +156,8 @@ async function handle(message: ToShard): Promise<void> {
         requestId: message.requestId,
         metrics: tracing === null ? metrics.toJson() : [...metrics.toJson(), ...tracing.metricsJson()],
       });
+    case 'memory':
+      return send({ type: 'memory', requestId: message.requestId, memory: isolateMemory() });
     case 'shutdown':
       await sockets.close();
       await registry.close();

@@ -1,6 +1,7 @@
 // The data plane's admin endpoint: /healthz (the process and at least one shard are alive), /readyz (a config was
 // applied and a shard serves it), /metrics (every shard's prom-client registry summed, plus the supervisor's own),
-// /explain (which listener and route match take a request: `portico explain --dataplane`).
+// /explain (which listener and route match take a request: `portico explain --dataplane`), /memory (the process's
+// resident memory and each isolate's heap: what the footprint is made of, bench/memory.ts reads it).
 
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -15,6 +16,7 @@ export interface AdminSources {
   shardMetrics(): Promise<unknown[]>;
   ownRegistry: Registry;
   explain(request: ExplainRequest): DataPlaneDecision;
+  memory(): Promise<unknown>;
 }
 
 export async function startAdminServer(
@@ -39,6 +41,13 @@ export async function startAdminServer(
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
       return;
     }
+    if (path === '/memory') {
+      sources
+        .memory()
+        .then((body) => res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`))
+        .catch((error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`));
+      return;
+    }
     if (path === '/metrics') {
       sources
         .shardMetrics()
@@ -50,7 +59,7 @@ export async function startAdminServer(
         .catch((error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`));
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz, /readyz, /explain or /metrics\n');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz, /readyz, /explain, /metrics or /memory\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

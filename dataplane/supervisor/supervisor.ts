@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION } from '../../shared/protocol/messages.ts';
 import type { ConfigMessage, DataPlaneMessage } from '../../shared/protocol/messages.ts';
 import type { DataPlaneConfig } from '../config.ts';
 import type { BindError } from '../shard/sockets.ts';
+import { isolateMemory } from '../shard/memory.ts';
 import { startAdminServer } from './admin-server.ts';
 import { ConfigState } from './config-state.ts';
 import { DataPlaneExplainer } from './explain.ts';
@@ -185,6 +186,12 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     shardMetrics: () => shards.collectMetrics(),
     ownRegistry: metrics.registry,
     explain: (request) => explainer.decide(state.index, state.generation, request),
+    memory: async () => ({
+      rss: process.memoryUsage.rss(),
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      main: isolateMemory(),
+      shards: await shards.collectMemory(),
+    }),
   });
   log.info(
     {
