@@ -123,7 +123,7 @@ const lines = [
       `| ${r.routes} (${r.routes === 1 ? 'any' : r.routes / PATHS_PER_HOST}) | ${(r.firstServeMs / 1000).toFixed(1)} s | ${f0(r.idle.dataPlaneMiB)} / ${f0(r.loaded.dataPlaneMiB)} MiB | ${f0(r.idle.operatorMiB)} / ${f0(r.loaded.operatorMiB)} MiB | ${f0(r.rps)}${base ? ` (${(r.rps / base.rps).toFixed(2)})` : ''} | ${r.failed} | ${pct(r.propagation, 50).toFixed(1)} / ${pct(r.propagation, 99).toFixed(1)} ms | ${r.loopMaxMs.toFixed(1)} ms | ${r.loaded.dataPlaneFds} / ${r.loaded.operatorFds} |`,
   ),
   '',
-  'Per isolate after load (the data plane\'s /memory):',
+  "Per isolate after load (the data plane's /memory):",
   '',
   ...rows.map((r) => `- ${r.routes} routes: ${isolates(r.memory).replaceAll('\n    ', '; ')}`),
   '',

@@ -2,8 +2,21 @@
 // The `portico` command: `portico status` prints the status of the objects the operator handles (standalone mode has
 // no API server to hold them; filters and exit status in status.ts), `portico explain …` says how a request is routed
 // and why, `portico operator …` and `portico dataplane …` run the two processes.
+//
+// The two processes need V8 settings of their own (measured in bench/RESULTS.md), and only the launcher can give them
+// to every way of starting Portico (the image, the chart, `npm start`, the tests, a user's shell): it re-executes
+// itself in place (`process.execve`: same pid, same stdio, no second process) with the flags added, unless the
+// command line already sets them.
+
+import { launchFlags } from './launch-flags.ts';
 
 const [command, ...rest] = process.argv.slice(2);
+
+const missing = launchFlags(command, process.execArgv);
+// execve exists on POSIX systems only: elsewhere Portico runs without the flags.
+if (missing.length > 0 && process.execve !== undefined) {
+  process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)]);
+}
 
 switch (command) {
   case 'status': {

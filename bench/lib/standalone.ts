@@ -91,7 +91,9 @@ endpoints: [{ addresses: [127.0.0.1], conditions: { ready: true } }]
   for (let file = 0; file * 10_000 < routes; file++) {
     const docs: string[] = [];
     for (let i = file * 10_000; i < Math.min(routes, (file + 1) * 10_000); i++)
-      docs.push(routeDoc(`r${i}`, `h${Math.floor(i / PATHS_PER_HOST)}.bench.test`, `/p${i % PATHS_PER_HOST}`, 'backend'));
+      docs.push(
+        routeDoc(`r${i}`, `h${Math.floor(i / PATHS_PER_HOST)}.bench.test`, `/p${i % PATHS_PER_HOST}`, 'backend'),
+      );
     writeFileSync(join(dir, `routes-${file}.yaml`), docs.join('---\n'));
   }
 }
@@ -217,45 +219,45 @@ export async function startStandaloneBench(options: {
   }
 
   async function untilServed(): Promise<StandaloneBench> {
-  const lastHost = routes === 1 ? 'any.bench.test' : `h${hosts - 1}.bench.test`;
-  const lastPath = routes === 1 ? '/' : `/p${(routes - 1) % PATHS_PER_HOST}`;
-  const deadline = started + 600_000;
-  while ((await status(url, lastHost, lastPath)) !== 200) {
-    if (performance.now() > deadline) throw new Error(`${routes} routes not served after 600 s`);
-    if (operator.child.exitCode !== null || dataPlane.child.exitCode !== null)
-      throw new Error('a Portico process exited during the load');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const firstServeMs = performance.now() - started;
-  const bench: StandaloneBench = {
-    dir,
-    url,
-    routes,
-    hosts,
-    dataPlane,
-    operator,
-    firstServeMs,
-    status: (host, path) => status(url, host, path),
-    writeRoute: (name, host) => writeFileSync(join(files, `${name}.yaml`), routeDoc(name, host, '/', 'backend')),
-    removeRoute: (name) => rmSync(join(files, `${name}.yaml`), { force: true }),
-    async dataPlaneMemory() {
-      const res = await request(`http://127.0.0.1:${dataPlaneAdmin}/memory`);
-      return (await res.body.json()) as DataPlaneMemory;
-    },
-    footprint: () => ({
-      operatorMiB: residentMiB(operator.pids()),
-      dataPlaneMiB: residentMiB(dataPlane.pids()),
-      operatorFds: operator.pids().reduce((a, p) => a + openFds(p), 0),
-      dataPlaneFds: dataPlane.pids().reduce((a, p) => a + openFds(p), 0),
-    }),
-    async stop() {
-      await operator.stop();
-      await dataPlane.stop();
-      await backend.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return bench;
+    const lastHost = routes === 1 ? 'any.bench.test' : `h${hosts - 1}.bench.test`;
+    const lastPath = routes === 1 ? '/' : `/p${(routes - 1) % PATHS_PER_HOST}`;
+    const deadline = started + 600_000;
+    while ((await status(url, lastHost, lastPath)) !== 200) {
+      if (performance.now() > deadline) throw new Error(`${routes} routes not served after 600 s`);
+      if (operator.child.exitCode !== null || dataPlane.child.exitCode !== null)
+        throw new Error('a Portico process exited during the load');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const firstServeMs = performance.now() - started;
+    const bench: StandaloneBench = {
+      dir,
+      url,
+      routes,
+      hosts,
+      dataPlane,
+      operator,
+      firstServeMs,
+      status: (host, path) => status(url, host, path),
+      writeRoute: (name, host) => writeFileSync(join(files, `${name}.yaml`), routeDoc(name, host, '/', 'backend')),
+      removeRoute: (name) => rmSync(join(files, `${name}.yaml`), { force: true }),
+      async dataPlaneMemory() {
+        const res = await request(`http://127.0.0.1:${dataPlaneAdmin}/memory`);
+        return (await res.body.json()) as DataPlaneMemory;
+      },
+      footprint: () => ({
+        operatorMiB: residentMiB(operator.pids()),
+        dataPlaneMiB: residentMiB(dataPlane.pids()),
+        operatorFds: operator.pids().reduce((a, p) => a + openFds(p), 0),
+        dataPlaneFds: dataPlane.pids().reduce((a, p) => a + openFds(p), 0),
+      }),
+      async stop() {
+        await operator.stop();
+        await dataPlane.stop();
+        await backend.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    return bench;
   }
 }
 
