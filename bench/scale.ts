@@ -9,7 +9,8 @@
 //   - propagation of one route change: a file with a new route written, until the first 200 on it (p50/p99), and the
 //     longest event-loop delay of each data-plane isolate over the changes (perf_hooks.monitorEventLoopDelay): a shard
 //     delayed that long served nothing meanwhile.
-// Flags: --routes 1,10000,100000, --seconds 10 (load), --probes 30, --breakdown (each isolate's heap), --record
+// Flags: --routes 1,10000,100000, --seconds 10 (load), --probes 30, --breakdown (each isolate's heap), --dist (run
+// the JavaScript build, dist/bin/portico.js from `npm run build`, as the container image does), --record
 // (append to bench/RESULTS.md), --note "text". Throughput on a shared machine is noisy: the load average is recorded.
 
 import { appendFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '10' },
     probes: { type: 'string', default: '30' },
     breakdown: { type: 'boolean', default: false },
+    dist: { type: 'boolean', default: false },
     record: { type: 'boolean', default: false },
     note: { type: 'string' },
   },
@@ -62,7 +64,7 @@ function isolates(memory: DataPlaneMemory): string {
 
 async function measure(routes: number, index: number): Promise<Row> {
   console.log(`${routes} routes: generating, starting, loading…`);
-  const bench = await startStandaloneBench({ routes, address: `127.10.${201 + index}.1` });
+  const bench = await startStandaloneBench({ routes, address: `127.10.${201 + index}.1`, dist: flags.dist });
   try {
     console.log(`  first serve after ${(bench.firstServeMs / 1000).toFixed(1)} s`);
     await bench.dataPlaneMemory(); // starts each isolate's event-loop monitor
@@ -111,7 +113,7 @@ for (const [i, size] of sizes.entries()) rows.push(await measure(size, i));
 const base = rows.find((r) => r.routes === 1);
 const f0 = (n: number) => n.toFixed(0);
 const lines = [
-  `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — scale (standalone, two processes via bin/portico.ts, 2 shards), ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}; load average at the end ${loadavg()
+  `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — scale (standalone, two processes via ${flags.dist ? 'dist/bin/portico.js' : 'bin/portico.ts'}, 2 shards), ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}; load average at the end ${loadavg()
     .map((x) => x.toFixed(1))
     .join(' ')}`,
   ...(flags.note ? ['', flags.note] : []),

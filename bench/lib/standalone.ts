@@ -3,7 +3,7 @@
 // bin/portico.ts, an nginx backend, and readers of what both processes hold (RSS and open descriptors from /proc,
 // each data-plane isolate from the admin's /memory). Ports are ephemeral; everything lives in one temp folder.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,7 +141,11 @@ export async function startStandaloneBench(options: {
   /** Extra node flags for both processes (the launcher's own come first and are overridden by these). */
   nodeFlags?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Run the JavaScript build (`npm run build`, dist/bin/portico.js), as the container image does. */
+  dist?: boolean;
 }): Promise<StandaloneBench> {
+  const portico = join(ROOT, options.dist ? 'dist/bin/portico.js' : 'bin/portico.ts');
+  if (!existsSync(portico)) throw new Error(`${portico} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'portico-scale-'));
   const [port, backendPort, dataPlaneAdmin, operatorAdmin] = [
     await freePort(),
@@ -167,7 +171,7 @@ export async function startStandaloneBench(options: {
     process.execPath,
     [
       ...flags,
-      join(ROOT, 'bin/portico.ts'),
+      portico,
       'dataplane',
       '--shards',
       String(options.shards ?? 2),
@@ -193,7 +197,7 @@ export async function startStandaloneBench(options: {
     process.execPath,
     [
       ...flags,
-      join(ROOT, 'bin/portico.ts'),
+      portico,
       'operator',
       '--mode',
       'file',
