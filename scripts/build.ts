@@ -11,7 +11,9 @@ import { stripTypeScriptTypes } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 
 const ROOT = new URL('../', import.meta.url).pathname;
-const OUT = join(ROOT, 'dist');
+// `--out DIR` (inside the repository, so that node_modules resolves; tests build into a scratch folder).
+const outFlag = process.argv.indexOf('--out');
+const OUT = outFlag === -1 ? join(ROOT, 'dist') : join(ROOT, process.argv[outFlag + 1]);
 const FOLDERS = ['bin', 'operator', 'dataplane', 'shared'];
 /** A relative module path ending in `.ts`, in quotes: `'./x.ts'`, `"../a/b.ts"`. */
 const RELATIVE_TS = /(['"])(\.{1,2}\/[^'"\n]*?)\.ts\1/g;
@@ -41,8 +43,10 @@ for (const folder of FOLDERS) {
       RELATIVE_TS,
       '$1$2.js$1',
     );
-    writeFileSync(target.replace(/\.ts$/, '.js'), javascript, { mode: path.startsWith(join(ROOT, 'bin')) ? 0o755 : 0o644 });
+    writeFileSync(target.replace(/\.ts$/, '.js'), javascript, {
+      mode: path.startsWith(join(ROOT, 'bin')) ? 0o755 : 0o644,
+    });
     compiled++;
   }
 }
-console.log(`dist/: ${compiled} modules stripped of their types, ${copied} files copied`);
+console.log(`${relative(ROOT, OUT)}/: ${compiled} modules stripped of their types, ${copied} files copied`);
