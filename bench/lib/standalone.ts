@@ -108,10 +108,12 @@ export interface StandaloneBench {
   /** Milliseconds from the operator's start to the last generated route answering 200. */
   firstServeMs: number;
   status(host: string, path: string): Promise<number>;
-  /** Adds (or replaces) a route in a file of its own: `name` on `host`, PathPrefix `/`. */
-  writeRoute(name: string, host: string): void;
+  /** Adds (or replaces) a route in a file of its own: `name` on `host`, PathPrefix `path` (`/` by default). */
+  writeRoute(name: string, host: string, path?: string): void;
   removeRoute(name: string): void;
   dataPlaneMemory(): Promise<DataPlaneMemory>;
+  /** The operator's V8 heap in use and reserved, bytes (its /metrics: prom-client's default process metrics). */
+  operatorHeap(): Promise<{ used: number; total: number }>;
   footprint(): Footprint;
   stop(): Promise<void>;
 }
@@ -242,11 +244,19 @@ export async function startStandaloneBench(options: {
       operator,
       firstServeMs,
       status: (host, path) => status(url, host, path),
-      writeRoute: (name, host) => writeFileSync(join(files, `${name}.yaml`), routeDoc(name, host, '/', 'backend')),
+      writeRoute: (name, host, path = '/') =>
+        writeFileSync(join(files, `${name}.yaml`), routeDoc(name, host, path, 'backend')),
       removeRoute: (name) => rmSync(join(files, `${name}.yaml`), { force: true }),
       async dataPlaneMemory() {
         const res = await request(`http://127.0.0.1:${dataPlaneAdmin}/memory`);
         return (await res.body.json()) as DataPlaneMemory;
+      },
+      async operatorHeap() {
+        const res = await request(`http://127.0.0.1:${operatorAdmin}/metrics`);
+        const text = await res.body.text();
+        const read = (name: string) =>
+          Number(new RegExp(`^portico_operator_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+        return { used: read('nodejs_heap_size_used_bytes'), total: read('nodejs_heap_size_total_bytes') };
       },
       footprint: () => ({
         operatorMiB: residentMiB(operator.pids()),
