@@ -33,6 +33,11 @@ const CHURN_ROUTES = 20;
 /** wrk runs in chunks (a chunk's counts are exact; connections are made anew between chunks). */
 const CHUNK_S = 60;
 const MiB = 1024 * 1024;
+/**
+ * wrk's request timeout: a request unanswered this long counts as failed. Longer than wrk's 2 s, which on a machine
+ * shared with other work measures the machine's queue more than the gateway (the p99 is reported beside it).
+ */
+const TIMEOUT_S = 10;
 
 interface Sample {
   t: number;
@@ -53,6 +58,10 @@ let changes = 0;
 let changeErrors = 0;
 let requests = 0;
 let failed = 0;
+const failures = { connect: 0, read: 0, write: 0, timeout: 0, non2xx: 0 };
+// Stopped early (Ctrl-C, SIGTERM): the processes it started go too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void bench.stop().finally(() => process.exit(130)));
 try {
   console.log(
     `soak: ${bench.routes} routes served after ${(bench.firstServeMs / 1000).toFixed(1)} s; ${MINUTES} min, ${flags.connections} connections, a route change every second`,
@@ -98,9 +107,21 @@ try {
   const script = uniformRoutesScript(bench.dir, Math.max(1, bench.hosts), PATHS_PER_HOST);
   while (performance.now() < endAt) {
     const seconds = Math.max(1, Math.min(CHUNK_S, Math.round((endAt - performance.now()) / 1000)));
-    const r = await wrk(`${bench.url}/`, { threads: 2, connections: Number(flags.connections), seconds, script });
+    const r = await wrk(`${bench.url}/`, {
+      threads: 2,
+      connections: Number(flags.connections),
+      seconds,
+      script,
+      timeoutS: TIMEOUT_S,
+    });
     requests += r.requests;
     failed += r.errors + r.non2xx;
+    for (const kind of ['connect', 'read', 'write', 'timeout'] as const) failures[kind] += r.socketErrors[kind];
+    failures.non2xx += r.non2xx;
+    if (r.errors + r.non2xx > 0)
+      console.log(
+        `  ${((performance.now() - started) / 60_000).toFixed(1)} min: ${JSON.stringify({ ...r.socketErrors, non2xx: r.non2xx })} in this ${seconds}-s chunk, p99 ${r.p99ms} ms`,
+      );
   }
   clearInterval(changer);
   clearInterval(sampler);
@@ -140,7 +161,7 @@ const lines = [
     .join(' ')}`,
   ...(flags.note ? ['', flags.note] : []),
   '',
-  `- ${requests} requests, ${failed} failed (socket errors and non-2xx on routes that exist throughout); ${changes} route changes written (${changeErrors} write errors); ${samples.length} samples`,
+  `- ${requests} requests, ${failed} failed on routes that exist throughout (${JSON.stringify(failures)}; timeout: no answer within ${TIMEOUT_S} s); ${changes} route changes written (${changeErrors} write errors); ${samples.length} samples`,
   `- data plane / operator at the start ${at(samples[0])}; at ${(windowStart / 60).toFixed(1)} min ${at(window[0])}; at the end ${at(samples[samples.length - 1])}`,
   `- over the last third: ${checks.map((c) => `${c.name} ${c.value.toFixed(3)}${c.ok ? '' : ' (over 1.10)'}`).join('; ')}`,
   `- verdict: ${flat && failed === 0 ? 'flat, no failed request' : `${flat ? 'flat' : 'NOT flat'}, ${failed} failed requests`}`,
