@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 export const BACKEND_PORT = 19000;
 
-export function nginxBackendConf(dir: string): string {
+export function nginxBackendConf(dir: string, port = BACKEND_PORT): string {
   const path = join(dir, 'backend.conf');
   // /1m: a 1 MiB body, for bulk transfers (bench/tcp-relay.ts).
   // nginx's workers run as an unprivileged user: they must be able to read it.
@@ -22,7 +22,7 @@ http {
   access_log off;
   keepalive_requests 100000000;
   server {
-    listen 127.0.0.1:${BACKEND_PORT} reuseport backlog=4096;
+    listen 127.0.0.1:${port} reuseport backlog=4096;
     location / { return 200 "hello world\\n"; }
     location = /1m { alias ${dir}/1m.bin; default_type application/octet-stream; }
   }

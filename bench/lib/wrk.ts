@@ -13,6 +13,8 @@ export interface WrkResult {
   errors: number;
   non2xx: number;
   requests: number;
+  /** wrk's socket error counts by kind (connect, read, write, timeout: no answer within wrk's timeout). */
+  socketErrors: { connect: number; read: number; write: number; timeout: number };
 }
 
 function ms(value: string): number {
@@ -24,13 +26,23 @@ function ms(value: string): number {
 
 export async function wrk(
   url: string,
-  o: { threads: number; connections: number; seconds: number; host?: string; script?: string; close?: boolean },
+  o: {
+    threads: number;
+    connections: number;
+    seconds: number;
+    host?: string;
+    script?: string;
+    close?: boolean;
+    /** wrk's per-request timeout (2 s by default), seconds. */
+    timeoutS?: number;
+  },
 ): Promise<WrkResult> {
   const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency'];
   if (o.host) args.push('-H', `Host: ${o.host}`);
   // A new connection per request: every request asks the server to close, and wrk reconnects.
   if (o.close) args.push('-H', 'Connection: close');
   if (o.script) args.push('-s', o.script);
+  if (o.timeoutS !== undefined) args.push('--timeout', `${o.timeoutS}s`);
   args.push(url);
   const { stdout } = await run(binary('wrk'), args, { maxBuffer: 1 << 20 });
   const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? 0);
@@ -42,5 +54,11 @@ export async function wrk(
     errors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
     non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
     requests: num(/(\d+) requests in/),
+    socketErrors: {
+      connect: Number(errors?.[1] ?? 0),
+      read: Number(errors?.[2] ?? 0),
+      write: Number(errors?.[3] ?? 0),
+      timeout: Number(errors?.[4] ?? 0),
+    },
   };
 }

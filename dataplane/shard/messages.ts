@@ -4,6 +4,7 @@
 import type { ConfigDelta } from '../../shared/ir/delta.ts';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
 import type { DataPlaneConfig } from '../config.ts';
+import type { IsolateMemory } from './memory.ts';
 import type { BindError } from './sockets.ts';
 
 /** The part of the data plane's settings a shard needs (the rest is the supervisor's), plus the shard's number. */
@@ -34,6 +35,7 @@ export type ToShard =
   /** Apply a validated delta on top of the generation the shard holds. */
   | { type: 'apply'; generation: number; delta: ConfigDelta }
   | { type: 'metrics'; requestId: number }
+  | { type: 'memory'; requestId: number }
   | { type: 'shutdown' };
 
 export type FromShard =
@@ -41,6 +43,7 @@ export type FromShard =
   | { type: 'applied'; generation: number; listenerErrors: BindError[]; applyMs: number; sockets: number }
   | { type: 'failed'; generation: number; message: string }
   | { type: 'metrics'; requestId: number; metrics: unknown }
+  | { type: 'memory'; requestId: number; memory: IsolateMemory }
   /** The listeners this shard could not bind changed between generations (a retry bound one). */
   | { type: 'bindErrors'; listenerErrors: BindError[] }
   | { type: 'stopped' };

@@ -6,7 +6,6 @@ import pino from 'pino';
 import { applyDeltaInPlace, emptyIndex, indexSnapshot } from '../../shared/ir/delta.ts';
 import type { ConfigDelta, RecordIndex } from '../../shared/ir/delta.ts';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
-import { createHttpApp } from '../http/app.ts';
 import { HttpTableCompiler } from '../http/tables.ts';
 import { Engine } from '../h1/engine.ts';
 import type { HttpTables } from '../http/tables.ts';
@@ -21,8 +20,10 @@ import { createUdpListener } from '../l4/udp-server.ts';
 import { compileTlsMaterial } from '../http/tls-contexts.ts';
 import type { TlsContextCache } from '../http/tls-contexts.ts';
 import { ShardMetrics } from './metrics.ts';
+import { isolateMemory } from './memory.ts';
 import type { FromShard, ShardSettings, ToShard } from './messages.ts';
 import { ShardSockets } from './sockets.ts';
+import { Http2Front } from './http2-front.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
 import type { ServerFactory } from './sockets.ts';
 
@@ -44,7 +45,8 @@ const telemetry: Telemetry = {
   tracing,
   accessLog: settings.accessLog ? pino({ level: 'info', base: null, timestamp: false }) : null,
 };
-const app = await createHttpApp({ registry, metrics, log, accessLog: settings.accessLog, telemetry });
+// HTTP/2 (h2, h2c, gRPC) goes to the Fastify app, loaded on the first HTTP/2 request (http2-front.ts).
+const app = new Http2Front({ registry, metrics, log, accessLog: settings.accessLog, telemetry });
 const httpOptions = {
   keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
   headersTimeoutMs: settings.headersTimeoutMs,
@@ -155,6 +157,8 @@ async function handle(message: ToShard): Promise<void> {
         requestId: message.requestId,
         metrics: tracing === null ? metrics.toJson() : [...metrics.toJson(), ...tracing.metricsJson()],
       });
+    case 'memory':
+      return send({ type: 'memory', requestId: message.requestId, memory: isolateMemory() });
     case 'shutdown':
       await sockets.close();
       await registry.close();

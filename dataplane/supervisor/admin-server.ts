@@ -1,10 +1,12 @@
 // The data plane's admin endpoint: /healthz (the process and at least one shard are alive), /readyz (a config was
-// applied and a shard serves it), /metrics (every shard's prom-client registry summed, plus the supervisor's own),
-// /explain (which listener and route match take a request: `portico explain --dataplane`).
+// applied and a shard serves it), /metrics (every shard's metrics summed, plus the supervisor's own: exposition.ts),
+// /explain (which listener and route match take a request: `portico explain --dataplane`), /memory (the process's
+// resident memory and each isolate's heap: what the footprint is made of, bench/memory.ts reads it).
 
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { AggregatorRegistry, Registry } from 'prom-client';
+import type { MetricJson } from '../shard/metrics.ts';
+import { CONTENT_TYPE, renderMetrics, sumMetrics } from './exposition.ts';
 import { explainRequestFromQuery } from '../../shared/explain/request.ts';
 import type { ExplainRequest } from '../../shared/explain/request.ts';
 import type { DataPlaneDecision } from '../../shared/explain/decision.ts';
@@ -13,8 +15,9 @@ export interface AdminSources {
   healthy(): boolean;
   ready(): boolean;
   shardMetrics(): Promise<unknown[]>;
-  ownRegistry: Registry;
+  ownMetrics(): MetricJson[];
   explain(request: ExplainRequest): DataPlaneDecision;
+  memory(): Promise<unknown>;
 }
 
 export async function startAdminServer(
@@ -39,18 +42,24 @@ export async function startAdminServer(
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
       return;
     }
+    if (path === '/memory') {
+      sources
+        .memory()
+        .then((body) => res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`))
+        .catch((error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`));
+      return;
+    }
     if (path === '/metrics') {
       sources
         .shardMetrics()
-        .then(async (parts) => {
-          const shards = AggregatorRegistry.aggregate(parts as never);
-          const merged = Registry.merge([shards as Registry, sources.ownRegistry]);
-          res.writeHead(200, { 'content-type': merged.contentType }).end(await merged.metrics());
+        .then((parts) => {
+          const text = renderMetrics(sumMetrics([...(parts as MetricJson[][]), sources.ownMetrics()]));
+          res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(text);
         })
         .catch((error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`));
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz, /readyz, /explain or /metrics\n');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz, /readyz, /explain, /metrics or /memory\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { SnapshotRecords } from '../../shared/ir/snapshot.ts';
+import type { IsolateMemory } from '../shard/memory.ts';
 import type { FromShard, ShardSettings, ToShard } from '../shard/messages.ts';
 import type { ShardTraffic, TrafficReply, TrafficRequest } from '../shard/metrics.ts';
 import type { BindError } from '../shard/sockets.ts';
@@ -31,6 +32,7 @@ interface Shard {
   restarts: number;
   pending: Map<number, (result: ShardResult) => void>;
   metricRequests: Map<number, (metrics: unknown) => void>;
+  memoryRequests: Map<number, (memory: IsolateMemory | null) => void>;
   trafficRequests: Map<number, (traffic: ShardTraffic | null) => void>;
 }
 
@@ -66,6 +68,7 @@ export class ShardPool {
         restarts: 0,
         pending: new Map(),
         metricRequests: new Map(),
+        memoryRequests: new Map(),
         trafficRequests: new Map(),
       };
       this.#shards.push(shard);
@@ -127,6 +130,10 @@ export class ShardPool {
         shard.metricRequests.get(message.requestId)?.(message.metrics);
         shard.metricRequests.delete(message.requestId);
         return;
+      case 'memory':
+        shard.memoryRequests.get(message.requestId)?.(message.memory);
+        shard.memoryRequests.delete(message.requestId);
+        return;
       case 'bindErrors':
         return this.#options.onBindErrors(shard.id, message.listenerErrors);
       case 'stopped':
@@ -183,6 +190,8 @@ export class ShardPool {
     shard.pending.clear();
     for (const resolve of shard.metricRequests.values()) resolve([]);
     shard.metricRequests.clear();
+    for (const resolve of shard.memoryRequests.values()) resolve(null);
+    shard.memoryRequests.clear();
     for (const resolve of shard.trafficRequests.values()) resolve(null);
     shard.trafficRequests.clear();
     this.#options.onChange();
@@ -242,6 +251,24 @@ export class ShardPool {
       ),
     );
     return parts;
+  }
+
+  /** Each shard's isolate memory (null for a shard that is down or busy for more than 5 s): the admin's /memory. */
+  collectMemory(): Promise<Array<IsolateMemory | null>> {
+    return Promise.all(
+      this.#shards.map(
+        (shard) =>
+          new Promise<IsolateMemory | null>((resolve) => {
+            if (shard.worker === null) return resolve(null);
+            const requestId = this.#nextRequest++;
+            shard.memoryRequests.set(requestId, resolve);
+            shard.worker.postMessage({ type: 'memory', requestId } satisfies ToShard);
+            setTimeout(() => {
+              if (shard.memoryRequests.delete(requestId)) resolve(null);
+            }, 5000).unref();
+          }),
+      ),
+    );
   }
 
   /**

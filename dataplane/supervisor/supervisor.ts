@@ -4,13 +4,14 @@
 
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Registry } from 'prom-client';
 import { IR_VERSION } from '../../shared/ir/snapshot.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/messages.ts';
 import type { ConfigMessage, DataPlaneMessage } from '../../shared/protocol/messages.ts';
 import type { DataPlaneConfig } from '../config.ts';
 import type { BindError } from '../shard/sockets.ts';
+import { isolateMemory } from '../shard/memory.ts';
 import { startAdminServer } from './admin-server.ts';
+import { SupervisorMetrics } from './exposition.ts';
 import { ConfigState } from './config-state.ts';
 import { DataPlaneExplainer } from './explain.ts';
 import { startControlServer } from './control-server.ts';
@@ -26,31 +27,10 @@ export interface DataPlane {
   stop(): Promise<void>;
 }
 
-function ownMetrics() {
-  const registry = new Registry();
-  const generation = new Gauge({
-    name: 'portico_dataplane_generation',
-    help: 'Config generation in force.',
-    registers: [registry],
-  });
-  const applies = new Counter({
-    name: 'portico_dataplane_config_total',
-    help: 'Config messages by outcome (ack, or the nack reason).',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-  });
-  const shardsReady = new Gauge({
-    name: 'portico_dataplane_shards_ready',
-    help: 'Shards serving the generation in force.',
-    registers: [registry],
-  });
-  return { registry, generation, applies, shardsReady };
-}
-
 export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Logger): Promise<DataPlane> {
   const state = new ConfigState();
   const explainer = new DataPlaneExplainer();
-  const metrics = ownMetrics();
+  const metrics = new SupervisorMetrics();
   let lastListenerErrors: BindError[] = [];
   /** Unbound listeners per shard: a listener is unbound if any shard failed to bind it. */
   const unboundByShard = new Map<number, BindError[]>();
@@ -80,7 +60,9 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       tracing: config.tracing,
     },
     current: () => ({ generation: state.generation, records: state.records() }),
-    onChange: () => metrics.shardsReady.set(shards.readyCount),
+    onChange: () => {
+      metrics.shardsReady = shards.readyCount;
+    },
     onBindErrors: (shard, errors) => {
       unboundByShard.set(shard, errors);
       lastListenerErrors = unionOfShards();
@@ -93,7 +75,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     const generation = Number.isSafeInteger(delta?.generation) ? delta.generation : -1;
     const admission = state.admit(delta);
     if (!admission.ok) {
-      metrics.applies.labels(admission.reason).inc();
+      metrics.applied(admission.reason);
       log.warn(
         { generation, reason: admission.reason, problems: admission.problems.slice(0, 20) },
         'config refused; the previous generation keeps serving',
@@ -119,7 +101,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     if (failed.length > 0) {
       state.rollback();
       await shards.broadcast({ type: 'load', generation: state.generation, records: state.records() });
-      metrics.applies.labels('ShardFailure').inc();
+      metrics.applied('ShardFailure');
       const problems = failed.map((f) => ({
         code: 'InvalidValue' as const,
         path: `shard ${f.shard}`,
@@ -130,8 +112,8 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     }
     for (const r of results) if (r.outcome === 'applied') unboundByShard.set(r.shard, r.listenerErrors);
     lastListenerErrors = unionOfShards();
-    metrics.generation.set(generation);
-    metrics.applies.labels('ack').inc();
+    metrics.generation = generation;
+    metrics.applied('ack');
     const applyMs = performance.now() - started;
     log.info(
       {
@@ -183,8 +165,14 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
     healthy: () => shards.threadIds().length > 0,
     ready: () => state.generation > 0 && shards.readyCount > 0,
     shardMetrics: () => shards.collectMetrics(),
-    ownRegistry: metrics.registry,
+    ownMetrics: () => metrics.toJson(),
     explain: (request) => explainer.decide(state.index, state.generation, request),
+    memory: async () => ({
+      rss: process.memoryUsage.rss(),
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      main: isolateMemory(),
+      shards: await shards.collectMemory(),
+    }),
   });
   log.info(
     {

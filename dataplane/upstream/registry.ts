@@ -10,11 +10,15 @@
 // Backends are addressed by a short synthetic origin, `http://b<id>`, which is what @fastify/reply-from sees; the
 // `GatewayDispatcher` resolves that origin to the backend and picks an endpoint for every attempt, so a retry can
 // land on another endpoint.
+//
+// undici is loaded, and an endpoint's undici pool made, on first use only: a shard whose HTTP/1.1 engine serves
+// http1 backends never needs them (undici's module graph is ~8 MiB of heap per isolate; bench/RESULTS.md).
 
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { checkServerIdentity } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
-import { Pool, buildConnector } from 'undici';
+import type { Pool, buildConnector } from 'undici';
 import type { Backend } from '../../shared/ir/backend.ts';
 import type { CertificateRecord } from '../../shared/ir/listener.ts';
 import { EndpointPicker } from './endpoints.ts';
@@ -29,16 +33,57 @@ export interface UpstreamOptions {
   maxHeaderBytes?: number;
 }
 
-export interface EndpointPool {
-  id: string;
-  origin: string;
-  host: string;
-  port: number;
-  /** An undici pool for HTTP backends (HTTP/2 front end, mirrors, h2c); null for TCP and UDP backends. */
-  pool: Pool | null;
+type Undici = typeof import('undici');
+let undici: Undici | null = null;
+/** undici, required synchronously on first use (a pool is made on a request's path). */
+function loadUndici(): Undici {
+  undici ??= createRequire(import.meta.url)('undici') as Undici;
+  return undici;
+}
+
+/** One endpoint's connections, shared by the backends that list it. */
+export class EndpointPool {
+  readonly id: string;
+  readonly origin: string;
+  readonly host: string;
+  readonly port: number;
   /** The HTTP/1.1 engine's own pool, for http1 and ws backends; null for the others. */
-  h1: H1Pool | null;
-  users: number;
+  readonly h1: H1Pool | null;
+  users = 0;
+  /** How to make the undici pool; null for TCP and UDP backends. */
+  readonly #options: (() => Pool.Options) | null;
+  #pool: Pool | null = null;
+
+  constructor(
+    id: string,
+    origin: string,
+    host: string,
+    port: number,
+    h1: H1Pool | null,
+    options: (() => Pool.Options) | null,
+  ) {
+    this.id = id;
+    this.origin = origin;
+    this.host = host;
+    this.port = port;
+    this.h1 = h1;
+    this.#options = options;
+  }
+
+  /** An undici pool for HTTP backends (HTTP/2 front end, mirrors, h2c), made on first use; null for TCP and UDP. */
+  get pool(): Pool | null {
+    if (this.#pool === null && this.#options !== null)
+      this.#pool = new (loadUndici().Pool)(this.origin, this.#options());
+    return this.#pool;
+  }
+
+  /** Closes the connections (gracefully for undici's: queued and in-flight requests finish). */
+  close(): Promise<void> {
+    this.h1?.close();
+    const pool = this.#pool;
+    this.#pool = null;
+    return pool === null ? Promise.resolve() : pool.close().catch(() => pool.destroy());
+  }
 }
 
 export interface BackendRuntime {
@@ -221,16 +266,9 @@ export class UpstreamRegistry {
     let entry = this.#pools.get(id);
     if (entry === undefined) {
       const stream = record.protocol === 'tcp' || record.protocol === 'udp';
-      entry = {
-        id,
-        origin,
-        host: address,
-        port,
-        pool: stream ? null : new Pool(origin, this.#poolOptions(record, client)),
-        h1:
-          record.protocol === 'http1' || record.protocol === 'ws' ? this.#h1Pool(record, address, port, client) : null,
-        users: 0,
-      };
+      const h1 =
+        record.protocol === 'http1' || record.protocol === 'ws' ? this.#h1Pool(record, address, port, client) : null;
+      entry = new EndpointPool(id, origin, address, port, h1, stream ? null : () => this.#poolOptions(record, client));
       this.#pools.set(id, entry);
     }
     entry.users++;
@@ -240,9 +278,7 @@ export class UpstreamRegistry {
   #release(entry: EndpointPool): void {
     if (--entry.users > 0) return;
     this.#pools.delete(entry.id);
-    const pool = entry.pool;
-    pool?.close().catch(() => pool.destroy());
-    entry.h1?.close();
+    void entry.close();
   }
 
   #h1Pool(record: Backend, address: string, port: number, client: CertificateRecord | undefined): H1Pool {
@@ -284,7 +320,7 @@ export class UpstreamRegistry {
     const tls = record.tls;
     if (tls !== undefined) {
       const allowH2 = record.protocol === 'h2c';
-      const connector = buildConnector({
+      const connector = loadUndici().buildConnector({
         allowH2,
         rejectUnauthorized: true,
         ca: tls.caCertificates,
@@ -304,8 +340,7 @@ export class UpstreamRegistry {
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    for (const p of pools) p.h1?.close();
-    await Promise.allSettled(pools.map((p) => p.pool?.close()));
+    await Promise.allSettled(pools.map((p) => p.close()));
   }
 }
 

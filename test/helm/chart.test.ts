@@ -117,7 +117,11 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
     }
     expect(container(objects, 'dataplane').resources).to.deep.equal({
       requests: { cpu: '500m', memory: '256Mi' },
-      limits: { memory: '1Gi' },
+      limits: { memory: '640Mi' },
+    });
+    expect(container(objects, 'operator').resources).to.deep.equal({
+      requests: { cpu: '100m', memory: '192Mi' },
+      limits: { memory: '768Mi' },
     });
     expect(container(objects, 'operator').args).to.include.members([
       '--mode=kubernetes',

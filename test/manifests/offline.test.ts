@@ -135,7 +135,7 @@ describe('install files (offline checks)', () => {
     ]);
     const sources = [
       read('dataplane/shard/metrics.ts'),
-      read('dataplane/supervisor/supervisor.ts'),
+      read('dataplane/supervisor/exposition.ts'),
       read('operator/runtime/metrics.ts'),
       read('operator/kubernetes/metrics.ts'),
     ].join('\n');
