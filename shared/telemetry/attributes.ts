@@ -134,3 +134,15 @@ export function validateAccessRecord(record: Record<string, unknown>, allowed = 
       if (!(RESPONSE_FLAGS as readonly string[]).includes(flag)) problems.push(`portico.response_flags: ${flag}?`);
   return problems;
 }
+
+/** Header attributes of the dictionary (`http.request.header.<name>`): the request header, lower case. */
+export const REQUEST_HEADER_PREFIX = 'http.request.header.';
+
+/**
+ * Whether the data plane fills `key` on its server span, so that an XTelemetryPolicy `Attribute` source can copy it:
+ * the dictionary's server-span keys, and `http.request.header.<name>` for any header the request carries.
+ */
+export function isFilledAttributeKey(key: string): boolean {
+  if (key.startsWith(REQUEST_HEADER_PREFIX)) return key.length > REQUEST_HEADER_PREFIX.length;
+  return ATTRIBUTE_BY_KEY.get(key)?.span.includes('S') === true;
+}
