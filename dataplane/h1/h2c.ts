@@ -50,7 +50,8 @@ class H2cForward implements RequestSink {
   }
 
   endAttempt(status: number, errorCode?: string): void {
-    this.request.obs?.attemptEnded(this.engine.telemetry.tracing, this.span, status, errorCode);
+    const obs = this.request.obs;
+    obs?.attemptEnded(obs.tracing, this.span, status, errorCode);
     this.span = null;
   }
 
@@ -140,7 +141,7 @@ export function forwardH2c(engine: Engine, request: H1Request, routed: Routed, m
   const obs = request.obs;
   if (obs !== null) {
     obs.attemptStarted(endpoint.host, endpoint.port);
-    const tracing = engine.telemetry.tracing;
+    const tracing = obs.tracing;
     if (obs.server !== null && tracing !== null) {
       forward.span = tracing.upstreamSpan(obs.server, {
         method: request.method,
