@@ -24,12 +24,22 @@ function ms(value: string): number {
 
 export async function wrk(
   url: string,
-  o: { threads: number; connections: number; seconds: number; host?: string; script?: string; close?: boolean },
+  o: {
+    threads: number;
+    connections: number;
+    seconds: number;
+    host?: string;
+    script?: string;
+    close?: boolean;
+    /** Extra request headers, `Name: value` each. */
+    headers?: string[];
+  },
 ): Promise<WrkResult> {
   const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency'];
   if (o.host) args.push('-H', `Host: ${o.host}`);
   // A new connection per request: every request asks the server to close, and wrk reconnects.
   if (o.close) args.push('-H', 'Connection: close');
+  for (const header of o.headers ?? []) args.push('-H', header);
   if (o.script) args.push('-s', o.script);
   args.push(url);
   const { stdout } = await run(binary('wrk'), args, { maxBuffer: 1 << 20 });
