@@ -10,8 +10,10 @@ function isRatio(value: unknown): boolean {
 }
 
 export function validateListenerTracing(tracing: ListenerTracing, at: string, out: Problem[]): void {
-  const bad = (field: string, why: string) =>
-    out.push(problem('InvalidValue', `${at}.${field}`, `${at}.${field} ${why}`));
+  const bad = (field: string, why: string) => {
+    const path = field === '' ? at : `${at}.${field}`;
+    out.push(problem('InvalidValue', path, `${path} ${why}`));
+  };
   if (typeof tracing !== 'object' || tracing === null) return void bad('', 'must be an object');
   if (tracing.mode !== 'Enabled' && tracing.mode !== 'Disabled') bad('mode', 'must be Enabled or Disabled');
   if (tracing.endpoint !== undefined) {
