@@ -185,6 +185,7 @@ export function finishObservation(telemetry: Telemetry, obs: Observation, req: F
     gateway: routed !== null && routed.listener !== null ? gatewayOf(routed.listenerKey) : undefined,
     route: rule?.routeName,
     rule: rule === null ? undefined : String(rule.ruleIndex),
+    httpRoute: rule === null ? undefined : routed?.pathTemplate,
     backend: backend?.key,
     upstreamAddress: obs.upstreamAddress,
     upstreamMs: obs.upstreamMs,
