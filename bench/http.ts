@@ -12,10 +12,13 @@
 //   3. HTTP, one connection: p50 and p99 (÷ nginx's p99 in the same run);
 //   4. TCP keep-alive (64 connections) and a new connection per request, Portico TCPRoute ÷ nginx stream;
 //   5. resident memory after the load, one route;
-//   6. 10k routes over 1000 hostnames hit uniformly, against the same load on one catch-all route (not with --quick).
+//   6. 10k routes over 1000 hostnames hit uniformly, against the same load on one catch-all route (not with --quick);
+//   7. tracing: keep-alive with tracing off, and with an XTelemetryPolicy record at 0 % and 1 % sampling exporting to
+//      an OTLP sink that discards (lib/tracing-rows.ts).
 //
 // Flags: --seconds N (per measurement, default 8), --rounds N (default 3), --quick (1 round × 2 s, no 10k routes),
-// --record, --note "text" (a line under the recorded heading: what ran alongside, which commit is the "before").
+// --record, --note "text" (a line under the recorded heading: what ran alongside, which commit is the "before"),
+// --only tracing (the backend, Portico and scenario 7 alone; --record then appends only its table).
 
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +37,7 @@ import {
   uniformRoutesScript,
 } from './lib/references.ts';
 import { binary, ensureTools } from './lib/tools.ts';
+import { tracingRows } from './lib/tracing-rows.ts';
 import { wrk } from './lib/wrk.ts';
 import type { WrkResult } from './lib/wrk.ts';
 
@@ -44,8 +48,11 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     record: { type: 'boolean', default: false },
     note: { type: 'string' },
+    only: { type: 'string' },
   },
 });
+if (flags.only !== undefined && flags.only !== 'tracing')
+  throw new Error(`--only ${flags.only}: only "tracing" is known`);
 const SECONDS = flags.quick ? 2 : Number(flags.seconds);
 const ROUNDS = flags.quick ? 1 : Number(flags.rounds);
 const PORTS = {
@@ -119,6 +126,7 @@ async function main(): Promise<void> {
   };
   try {
     nginxProcess('backend', nginxBackendConf(dir));
+    if (flags.only === 'tracing') return await onlyTracing(dir, running, loadAtStart);
     const nginxProxy = nginxProcess('nginx', nginxProxyConf(dir, PORTS.nginx, WORKERS));
     const nginxStream = nginxProcess('nginx-stream', nginxStreamConf(dir, PORTS.nginxStream, WORKERS));
     const haproxy = start('haproxy', binary('haproxy'), ['-f', haproxyConf(dir, PORTS.haproxy, WORKERS), '-db']);
@@ -205,6 +213,15 @@ async function main(): Promise<void> {
       };
     }
 
+    console.log('tracing: off, 0 % and 1 % sampling');
+    const tracing = await tracingRows(
+      portico,
+      oneRouteConfig,
+      (o) => measure(portico.process, `http://127.0.0.1:${PORTS.portico}/`, o),
+      ROUNDS,
+      SECONDS,
+    );
+
     const s = (key: string) => summarize(samples.get(key) ?? []);
     const ka = Object.fromEntries(http.map((x) => [x.name, s(`ka/${x.name}`)]));
     const nc = Object.fromEntries(http.map((x) => [x.name, s(`new/${x.name}`)]));
@@ -265,6 +282,8 @@ async function main(): Promise<void> {
             `${HOSTS * PATHS} routes over ${HOSTS} hostnames, uniform: nginx ${f(routes.nginx.rps)} requests/s, Portico ${f(routes.ten.rps)} (${f(routes.ten.rps / routes.nginx.rps, 2)} × nginx); resident memory after it nginx ${f(routes.memory.nginx, 1)} MiB, Portico ${f(routes.memory.portico, 1)} MiB.`,
           ]),
       '',
+      ...tracing,
+      '',
       `Errors or non-2xx across all runs: nginx ${errorsOf('nginx', [ka, nc, one])}, HAProxy ${errorsOf('haproxy', [ka, nc, one])}, ceiling ${errorsOf('ceiling', [ka, nc, one])}, Portico ${errorsOf('portico', [ka, nc, one]) + (routes ? routes.one.errors + routes.ten.errors : 0)}, nginx stream ${errorsOf('nginx-stream', [tka, tnc])}, Portico TCP ${errorsOf('portico-tcp', [tka, tnc])}. wrk, the backend and the proxy share the machine's cores; the ratios compare proxies measured in the same rounds.`,
       '',
     ];
@@ -277,6 +296,36 @@ async function main(): Promise<void> {
     publisher?.close();
     await Promise.all(running.map((r) => r.stop()));
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `--only tracing`: Portico and the backend alone, the tracing rows, recorded alone with --record. */
+async function onlyTracing(dir: string, running: Running[], loadAtStart: number[]): Promise<void> {
+  const portico = await startPortico(dir, WORKERS);
+  running.push(portico.process);
+  try {
+    const base = singleRoute(PORTS.portico);
+    await portico.configure(base);
+    await waitForPort('127.0.0.1', PORTS.portico);
+    await waitForPort('127.0.0.1', BACKEND_PORT);
+    const url = `http://127.0.0.1:${PORTS.portico}/`;
+    await wrk(url, { threads: 2, connections: 64, seconds: 2 });
+    const rows = await tracingRows(portico, base, (o) => measure(portico.process, url, o), ROUNDS, SECONDS);
+    const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+    const lines = [
+      `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — tracing rows only (--only tracing), ${commit()}, ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${process.version}, ${ROUNDS} rounds × ${SECONDS} s, medians; load average at the start ${load(loadAtStart)}, at the end ${load(loadavg())}`,
+      '',
+      ...(flags.note ? [flags.note, ''] : []),
+      ...rows,
+      '',
+    ];
+    console.log(`\n${lines.join('\n')}`);
+    if (flags.record) {
+      appendFileSync(new URL('./RESULTS.md', import.meta.url), `\n${lines.join('\n')}`);
+      console.log('appended to bench/RESULTS.md');
+    }
+  } finally {
+    portico.publisher.close();
   }
 }
 

@@ -35,12 +35,15 @@ export async function wrk(
     close?: boolean;
     /** wrk's per-request timeout (2 s by default), seconds. */
     timeoutS?: number;
+    /** Extra request headers, `Name: value` each. */
+    headers?: string[];
   },
 ): Promise<WrkResult> {
   const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency'];
   if (o.host) args.push('-H', `Host: ${o.host}`);
   // A new connection per request: every request asks the server to close, and wrk reconnects.
   if (o.close) args.push('-H', 'Connection: close');
+  for (const header of o.headers ?? []) args.push('-H', header);
   if (o.script) args.push('-s', o.script);
   if (o.timeoutS !== undefined) args.push('--timeout', `${o.timeoutS}s`);
   args.push(url);

@@ -11,13 +11,15 @@ import { newRequestId } from '../../shared/telemetry/ids.ts';
 import type { Span } from '../../shared/telemetry/span.ts';
 import { NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream } from '../errors.ts';
 import { replaceAttribute } from '../telemetry/attempts.ts';
+import type { TracingTable } from '../telemetry/table.ts';
 import type { ShardTracing } from '../telemetry/tracing.ts';
 import { writeAccessLine } from './access-log.ts';
 import type { Routed } from './route.ts';
 
 /** The shard's tracing and access log, shared by its front ends. */
 export interface Telemetry {
-  tracing: ShardTracing | null;
+  /** Per listener (XTelemetryPolicy, else the command line): `tracing.of(listenerKey)` once the listener is known. */
+  tracing: TracingTable | null;
   /** A pino logger with `base: null, timestamp: false` (the record carries `time`); null: no access log. */
   accessLog: Logger | null;
 }
@@ -61,6 +63,8 @@ export class Observation {
   requestId: string;
   /** The gateway's server span; null when not sampled. */
   server: Span | null = null;
+  /** The tracing of the request's listener when sampled (its spans all go through it); null otherwise. */
+  tracing: ShardTracing | null = null;
   tracestate: string | undefined = undefined;
   /** performance.now() of the request head. */
   readonly started: number;
@@ -110,6 +114,7 @@ export function traceRouted(tracing: ShardTracing, server: Span, routed: Routed)
     gateway: gatewayOf(routed.listenerKey),
     route: rule.routeName,
     rule: String(rule.ruleIndex),
+    httpRoute: routed.pathTemplate,
   });
 }
 
@@ -150,8 +155,8 @@ export function finishObservation(telemetry: Telemetry, obs: Observation, req: F
   if (!req.completed && !obs.flags.includes('downstream_reset')) obs.flags.push('downstream_reset');
   if (obs.retries > 0 && !obs.flags.includes('retried')) obs.flags.push('retried');
   const server = obs.server;
-  if (server !== null && telemetry.tracing !== null)
-    telemetry.tracing.endServer(server, req.status, obs.retries, req.completed ? undefined : obs.errorType);
+  if (server !== null && obs.tracing !== null)
+    obs.tracing.endServer(server, req.status, obs.retries, req.completed ? undefined : obs.errorType);
   const log = telemetry.accessLog;
   if (log === null) return;
   const routed = req.routed;
@@ -180,6 +185,7 @@ export function finishObservation(telemetry: Telemetry, obs: Observation, req: F
     gateway: routed !== null && routed.listener !== null ? gatewayOf(routed.listenerKey) : undefined,
     route: rule?.routeName,
     rule: rule === null ? undefined : String(rule.ruleIndex),
+    httpRoute: rule === null ? undefined : routed?.pathTemplate,
     backend: backend?.key,
     upstreamAddress: obs.upstreamAddress,
     upstreamMs: obs.upstreamMs,

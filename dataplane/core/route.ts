@@ -49,6 +49,8 @@ export class Routed {
   upstreamTarget = '';
   path = '';
   query = '';
+  /** The matched path match as a route template (`http.route`), '' when none matched. */
+  pathTemplate = '';
   /** The request's Origin when the rule has a CORS policy that allows it; null otherwise. */
   corsOrigin: string | null = null;
 
@@ -157,6 +159,7 @@ export function routeRequest(
   }
   const rule = entry.rule;
   routed.rule = rule;
+  routed.pathTemplate = entry.template;
   if (rule.cors !== null) {
     const origin = request.headers.origin;
     const allowed = typeof origin === 'string' && originAllowed(rule.cors, origin);

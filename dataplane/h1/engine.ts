@@ -121,15 +121,19 @@ export class Engine {
     route.servername = (connection.socket as { servername?: string | false }).servername;
     const obs = new Observation(requestIdOf(headers), request.started);
     request.obs = obs;
-    const tracing = this.telemetry.tracing;
-    // The one tracing call of an unsampled request: the decision on its traceparent, nothing else.
-    if (tracing?.sampled(headers.traceparent as string | undefined)) this.#startTrace(request, obs);
     const routed = routeRequest(connection.binding, route, this.registry);
     if (connection.binding.draining) connection.closing = true;
     request.listenerKey = routed.listenerKey;
     request.routeName = routed.routeName;
     request.routed = routed;
-    if (obs.server !== null && tracing !== null) traceRouted(tracing, obs.server, routed);
+    // The listener's tracing (its XTelemetryPolicy, or the command line), then the one tracing call of an unsampled
+    // request: the decision on its traceparent, nothing else. The server span starts at the head's arrival anyway.
+    const tracing = this.telemetry.tracing?.of(routed.listenerKey) ?? null;
+    if (tracing?.sampled(headers.traceparent as string | undefined)) {
+      obs.tracing = tracing;
+      this.#startTrace(request, obs);
+      traceRouted(tracing, obs.server as NonNullable<Observation['server']>, routed);
+    }
     if (routed.error !== null) {
       obs.flag(routed.error);
       const error = PROXY_ERRORS[routed.error];
@@ -148,7 +152,7 @@ export class Engine {
 
   /** The server span of a sampled request, continuing the client's trace. */
   #startTrace(request: H1Request, obs: Observation): void {
-    const tracing = this.telemetry.tracing as NonNullable<Telemetry['tracing']>;
+    const tracing = obs.tracing as NonNullable<Observation['tracing']>;
     const headers = request.headers;
     const socket = request.connection.socket as Socket & { encrypted?: boolean; servername?: string | false };
     const tls = socket.encrypted === true;
@@ -177,6 +181,7 @@ export class Engine {
           ? tlsVersionOf((socket as unknown as { getProtocol(): string | null }).getProtocol())
           : undefined,
         sni: tls && typeof socket.servername === 'string' ? socket.servername : undefined,
+        headers,
       },
       performance.timeOrigin + request.started,
     );

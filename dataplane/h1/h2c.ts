@@ -58,7 +58,8 @@ class H2cForward implements RequestSink {
   }
 
   endAttempt(status: number, errorCode?: string): void {
-    this.request.obs?.attemptEnded(this.engine.telemetry.tracing, this.span, status, errorCode);
+    const obs = this.request.obs;
+    obs?.attemptEnded(obs.tracing, this.span, status, errorCode);
     this.span = null;
   }
 
@@ -113,7 +114,7 @@ class H2cForward implements RequestSink {
     const obs = this.request.obs;
     if (obs === null) return;
     obs.attemptStarted(endpoint.host, endpoint.port);
-    const tracing = this.engine.telemetry.tracing;
+    const tracing = obs.tracing;
     if (obs.server === null || tracing === null) return;
     this.span = tracing.upstreamSpan(obs.server, {
       method: this.request.method,

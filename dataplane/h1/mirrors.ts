@@ -66,8 +66,8 @@ export function sendMirrorsOf(engine: Engine, request: H1Request, routed: Routed
       upstreamHost: routed.upstreamHost,
     },
     engine.metrics,
-    request.obs?.server != null && engine.telemetry.tracing !== null
-      ? { tracing: engine.telemetry.tracing, server: request.obs.server }
+    request.obs?.server != null && request.obs.tracing !== null
+      ? { tracing: request.obs.tracing, server: request.obs.server }
       : null,
   );
   return tee;

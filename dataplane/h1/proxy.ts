@@ -96,7 +96,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     const obs = this.request.obs;
     if (obs === null) return;
     obs.attemptStarted(endpoint.host, endpoint.port);
-    const tracing = this.engine.telemetry.tracing;
+    const tracing = obs.tracing;
     if (obs.server === null || tracing === null) return;
     this.span = tracing.upstreamSpan(obs.server, {
       method: this.request.method,
@@ -113,7 +113,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   #endAttempt(status: number, errorCode?: string): void {
     const obs = this.request.obs;
     if (obs === null) return;
-    obs.attemptEnded(this.engine.telemetry.tracing, this.span, status, errorCode);
+    obs.attemptEnded(obs.tracing, this.span, status, errorCode);
     this.span = null;
   }
 

@@ -41,15 +41,13 @@ function plain(reply: FastifyReply, code: ProxyErrorCode): void {
 export function createHandler(deps: HandlerDeps) {
   const { registry, metrics, log, accessLog } = deps;
   const telemetry: Telemetry = deps.telemetry ?? { tracing: null, accessLog: accessLog ? log : null };
-  const tracing = telemetry.tracing;
+  const table = telemetry.tracing;
 
   return function handle(request: FastifyRequest, reply: FastifyReply): void {
     const raw = request.raw;
     const binding = (raw.socket as unknown as BoundSocket)[kBinding];
     if (binding?.draining && raw.httpVersionMajor === 1) reply.header('connection', 'close');
     const obs = new Observation(requestIdOf(raw.headers), performance.now());
-    // The one tracing call of an unsampled request: the decision on its traceparent.
-    if (tracing?.sampled(raw.headers.traceparent as string | undefined)) startTrace(request, obs);
     const routed = routeRequest(
       binding,
       {
@@ -62,7 +60,14 @@ export function createHandler(deps: HandlerDeps) {
       },
       registry,
     );
-    if (obs.server !== null && tracing !== null) traceRouted(tracing, obs.server, routed);
+    // The listener's tracing (its XTelemetryPolicy, or the command line), then the one tracing call of an unsampled
+    // request: the decision on its traceparent.
+    const tracing = table?.of(routed.listenerKey) ?? null;
+    if (tracing?.sampled(raw.headers.traceparent as string | undefined)) {
+      obs.tracing = tracing;
+      startTrace(request, obs);
+      traceRouted(tracing, obs.server as NonNullable<Observation['server']>, routed);
+    }
     if (obs.server !== null || telemetry.accessLog !== null) finishWhenClosed(request, reply, obs, routed);
     if (routed.error !== null) {
       obs.flag(routed.error);
@@ -108,7 +113,7 @@ export function createHandler(deps: HandlerDeps) {
     const url = raw.url ?? '/';
     const q = url.indexOf('?');
     obs.tracestate = typeof headers.tracestate === 'string' ? headers.tracestate : undefined;
-    obs.server = (tracing as NonNullable<typeof tracing>).serverSpan(
+    obs.server = (obs.tracing as NonNullable<Observation['tracing']>).serverSpan(
       headers.traceparent as string | undefined,
       obs.tracestate,
       {
@@ -126,6 +131,7 @@ export function createHandler(deps: HandlerDeps) {
         requestId: obs.requestId,
         tlsVersion: tls ? tlsVersionOf(socket.getProtocol?.()) : undefined,
         sni: tls && typeof socket.servername === 'string' ? socket.servername : undefined,
+        headers,
       },
       performance.timeOrigin + obs.started,
     );
@@ -153,7 +159,7 @@ export function createHandler(deps: HandlerDeps) {
       const span = request.portico?.span ?? null;
       if (span !== null) {
         request.portico!.span = null;
-        obs.attemptEnded(tracing, span, 0, 'downstream_reset');
+        obs.attemptEnded(obs.tracing, span, 0, 'downstream_reset');
       }
       finishObservation(telemetry, obs, {
         method: raw.method ?? 'GET',
@@ -193,7 +199,7 @@ export function createHandler(deps: HandlerDeps) {
       timedOut: false,
       timer: null,
       obs,
-      tracing: obs.server === null ? null : tracing,
+      tracing: obs.server === null ? null : obs.tracing,
       span: null,
       path: routed.path,
       method: request.raw.method ?? 'GET',
@@ -236,7 +242,7 @@ export function createHandler(deps: HandlerDeps) {
           upstreamHost,
         },
         metrics,
-        obs.server !== null && tracing !== null ? { tracing, server: obs.server } : null,
+        obs.server !== null && obs.tracing !== null ? { tracing: obs.tracing, server: obs.server } : null,
       );
     }
   }

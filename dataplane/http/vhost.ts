@@ -30,6 +30,8 @@ export interface MatchEntry {
   queryParams: ValueMatcher[];
   /** For PathPrefix matches: the prefix as matched (normalised), used by ReplacePrefixMatch. */
   prefix: string | null;
+  /** The path match as a route template, for `http.route` on spans (pathTemplate below). */
+  template: string;
   rule: CompiledRule;
   rank: number;
   ruleIndex: number;
@@ -94,6 +96,16 @@ interface RouteEntries {
   regex: RegexEntry[];
 }
 
+/**
+ * OpenTelemetry's `http.route` is the matched route's template, low in cardinality: the Exact value as it is, a
+ * PathPrefix as the prefix followed by `/*` (`/api` → `/api/*`, `/` → `/*`), a RegularExpression as the expression.
+ */
+export function pathTemplate(type: string, value: string): string {
+  if (type === 'Exact' || type === 'RegularExpression') return value;
+  const prefix = normalizePrefix(value);
+  return prefix === '/' ? '/*' : `${prefix}/*`;
+}
+
 const entriesByRoute = new WeakMap<HttpRoute, RouteEntries>();
 
 function entriesOf(route: HttpRoute): RouteEntries {
@@ -108,6 +120,7 @@ function entriesOf(route: HttpRoute): RouteEntries {
         headers: valueMatchers(match.headers, true),
         queryParams: valueMatchers(match.queryParams, false),
         prefix: match.path.type === 'PathPrefix' ? normalizePrefix(match.path.value) : null,
+        template: pathTemplate(match.path.type, match.path.value),
         rule: compiled.rules[r],
         rank: route.rank,
         ruleIndex: rule.index,

@@ -10,7 +10,7 @@ import { HttpTableCompiler } from '../http/tables.ts';
 import { Engine } from '../h1/engine.ts';
 import type { HttpTables } from '../http/tables.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
-import { ShardTracing } from '../telemetry/tracing.ts';
+import { TracingTable } from '../telemetry/table.ts';
 import type { Telemetry } from '../core/observe.ts';
 import { createHttpListener } from './http-server.ts';
 import { createHttpsListener } from './https-server.ts';
@@ -40,7 +40,8 @@ const registry = new UpstreamRegistry({
 });
 // Tracing (absent: off, the request path skips every tracing call) and the access log, shared by both front ends.
 // Access lines carry the dictionary's fields only (shared/telemetry/attributes.ts): no pino base, no pino time.
-const tracing = settings.tracing === undefined ? null : new ShardTracing(settings.tracing, settings.shardId).start();
+// Per listener: XTelemetryPolicy records (configured with each generation) over the command-line default.
+const tracing = new TracingTable(settings.tracing, settings.shardId);
 const telemetry: Telemetry = {
   tracing,
   accessLog: settings.accessLog ? pino({ level: 'info', base: null, timestamp: false }) : null,
@@ -106,6 +107,7 @@ async function install(generation: number, tables: HttpTables, stageBackends: ()
   const listenerErrors = await sockets.apply(tables.sockets);
   commitBackends();
   tlsCache = nextTlsCache;
+  tracing.configure(index.listeners.values());
   const applyMs = performance.now() - started;
   log.debug({ generation, applyMs, sockets: sockets.size }, 'generation applied');
   send({ type: 'applied', generation, listenerErrors, applyMs, sockets: sockets.size });
@@ -155,7 +157,7 @@ async function handle(message: ToShard): Promise<void> {
       return send({
         type: 'metrics',
         requestId: message.requestId,
-        metrics: tracing === null ? metrics.toJson() : [...metrics.toJson(), ...tracing.metricsJson()],
+        metrics: [...metrics.toJson(), ...tracing.metricsJson()],
       });
     case 'memory':
       return send({ type: 'memory', requestId: message.requestId, memory: isolateMemory() });
@@ -164,7 +166,7 @@ async function handle(message: ToShard): Promise<void> {
       await registry.close();
       await app.close();
       engine.close();
-      await tracing?.shutdown();
+      await tracing.shutdown();
       send({ type: 'stopped' });
       port.close();
       return;

@@ -32,6 +32,12 @@ export interface TracingConfig {
   sampler: SamplerConfig;
   /** Attributes on every span (XTelemetryPolicy's Literal attributes). */
   attributes?: Record<string, string>;
+  /** XTelemetryPolicy's spanName: the server span's name, in place of `{method} {http.route}`. */
+  spanName?: string;
+  /** XTelemetryPolicy's Header attributes: [attribute name, lower-case header name], on the server span. */
+  headerAttributes?: ReadonlyArray<readonly [string, string]>;
+  /** XTelemetryPolicy's Attribute sources: [attribute name, dictionary key], copied on the server span at its end. */
+  copiedAttributes?: ReadonlyArray<readonly [string, string]>;
   maxQueue?: number;
   maxBatch?: number;
   intervalMs?: number;
@@ -57,6 +63,8 @@ export interface ServerRequestInfo {
   requestId?: string;
   tlsVersion?: string;
   sni?: string;
+  /** The request headers, read only when the listener's policy has Header attributes. */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** What routing decided (set on the server span once a rule matched). */
@@ -81,6 +89,36 @@ export interface UpstreamAttemptInfo {
   mirror?: boolean;
 }
 
+/** A batcher exporting to `config.endpoint` as `config.serviceName` (resource attributes are per batch request). */
+export function newExporter(config: TracingConfig, shard: number): SpanBatcher {
+  return new SpanBatcher({
+    resource: {
+      attributes: { 'service.name': config.serviceName ?? 'portico-gateway', 'portico.shard': shard },
+      scope: { name: 'portico', version: '0.1.0' },
+    },
+    send: otlpHttpSender({ endpoint: config.endpoint, headers: config.headers }),
+    maxQueue: config.maxQueue,
+    maxBatch: config.maxBatch,
+    intervalMs: config.intervalMs,
+  });
+}
+
+/** An address as a URL host: IPv6 in brackets. */
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/** Sets `name` to the value of the span's attribute `key` (the last one set), when it has one. */
+function copyAttribute(span: Span, key: string, name: string): void {
+  const pairs = span.attributes;
+  for (let i = pairs.length - 2; i >= 0; i -= 2) {
+    if (pairs[i] === key) {
+      span.set(name, pairs[i + 1] as AttributeValue);
+      return;
+    }
+  }
+}
+
 const STANDARD_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
 
 function setMethod(span: Span, method: string): void {
@@ -92,21 +130,21 @@ export class ShardTracing {
   readonly tracer: Tracer;
   readonly batcher: SpanBatcher;
   readonly #attributes: Array<[string, AttributeValue]>;
+  readonly #spanName: string | undefined;
+  readonly #headerAttributes: ReadonlyArray<readonly [string, string]>;
+  readonly #copiedAttributes: ReadonlyArray<readonly [string, string]>;
 
-  /** `sink`: where ended spans go instead of the exporter (tests). */
-  constructor(config: TracingConfig, shard: number, sink?: SpanSink) {
-    this.batcher = new SpanBatcher({
-      resource: {
-        attributes: { 'service.name': config.serviceName ?? 'portico-gateway', 'portico.shard': shard },
-        scope: { name: 'portico', version: '0.1.0' },
-      },
-      send: otlpHttpSender({ endpoint: config.endpoint, headers: config.headers }),
-      maxQueue: config.maxQueue,
-      maxBatch: config.maxBatch,
-      intervalMs: config.intervalMs,
-    });
+  /**
+   * `sink`: where ended spans go instead of the exporter (tests). `exporter`: a batcher shared with other listeners
+   * that export to the same collector as the same service (table.ts); absent: one of its own, from `config`.
+   */
+  constructor(config: TracingConfig, shard: number, sink?: SpanSink, exporter?: SpanBatcher) {
+    this.batcher = exporter ?? newExporter(config, shard);
     this.tracer = new Tracer({ sampler: config.sampler }, sink ?? this.batcher);
     this.#attributes = Object.entries(config.attributes ?? {});
+    this.#spanName = config.spanName;
+    this.#headerAttributes = config.headerAttributes ?? [];
+    this.#copiedAttributes = config.copiedAttributes ?? [];
   }
 
   start(): this {
@@ -136,6 +174,12 @@ export class ShardTracing {
       .set('network.protocol.version', req.protocolVersion)
       .set('client.address', req.clientAddress)
       .set('client.port', req.clientPort)
+      // GEP-5253's connection attributes: the peer is the client (Portico reads no proxy headers), over TCP.
+      .set('network.peer.address', req.clientAddress)
+      .set('network.peer.port', req.clientPort)
+      .set('network.protocol.name', 'http')
+      .set('network.transport', 'tcp')
+      .set('network.type', req.clientAddress.includes(':') ? 'ipv6' : 'ipv4')
       .set('portico.listener', req.listener);
     if (req.query !== '') span.set('url.query', req.query);
     if (req.userAgent !== undefined) span.set('user_agent.original', req.userAgent);
@@ -143,6 +187,11 @@ export class ShardTracing {
     if (req.tlsVersion !== undefined) span.set('tls.protocol.version', req.tlsVersion);
     if (req.sni !== undefined) span.set('tls.client.server_name', req.sni);
     for (const [key, value] of this.#attributes) span.set(key, value);
+    if (this.#spanName !== undefined) span.name = this.#spanName;
+    for (const [name, header] of this.#headerAttributes) {
+      const value = req.headers?.[header];
+      if (value !== undefined) span.set(name, typeof value === 'string' ? value : value.join(','));
+    }
     return span;
   }
 
@@ -151,7 +200,7 @@ export class ShardTracing {
     span.set('portico.gateway', route.gateway).set('portico.route', route.route).set('portico.rule', route.rule);
     if (route.httpRoute !== undefined) {
       span.set('http.route', route.httpRoute);
-      span.name = `${span.name} ${route.httpRoute}`;
+      if (this.#spanName === undefined) span.name = `${span.name} ${route.httpRoute}`;
     }
   }
 
@@ -167,6 +216,8 @@ export class ShardTracing {
       .set('url.path', attempt.path)
       .set('server.address', attempt.address)
       .set('server.port', attempt.port)
+      .set('url.full', `${attempt.scheme}://${urlHost(attempt.address)}:${attempt.port}${attempt.path}`)
+      .set('network.protocol.name', 'http')
       .set('portico.backend', attempt.backend)
       .set('portico.upstream.address', `${attempt.address}:${attempt.port}`)
       .set('portico.attempt', attempt.attempt);
@@ -188,6 +239,7 @@ export class ShardTracing {
     span.set('http.response.status_code', status).set('portico.retries', retries);
     if (errorCode !== undefined) span.fail(errorCode);
     else if (status >= 500) span.fail(String(status)); // a server span is in error for 5xx only
+    for (const [name, key] of this.#copiedAttributes) copyAttribute(span, key, name);
     this.tracer.end(span, endMs);
   }
 

@@ -90,7 +90,13 @@ export interface ConsoleMap {
 }
 
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute']);
-const OTHER_KINDS = new Set(['ReferenceGrant', 'BackendTLSPolicy', 'XBackendTrafficPolicy', 'BackendTrafficPolicy']);
+const OTHER_KINDS = new Set([
+  'ReferenceGrant',
+  'BackendTLSPolicy',
+  'XBackendTrafficPolicy',
+  'BackendTrafficPolicy',
+  'XTelemetryPolicy',
+]);
 
 export function idOf(kind: string, namespace: string | undefined, name: string): string {
   return `${kind}/${namespace ?? ''}/${name}`;

@@ -82,7 +82,11 @@ export type PolicyReason =
   | 'NoValidCACertificate'
   | 'ResolvedRefs'
   | 'InvalidCACertificateRef'
-  | 'InvalidKind';
+  | 'InvalidKind'
+  // XTelemetryPolicy (GEP-4768): a target that does not exist; a provider backendRef that cannot be used.
+  | 'TargetNotFound'
+  | 'BackendNotFound'
+  | 'RefNotPermitted';
 
 function draft<R extends string>(type: string, status: ConditionStatus, reason: R, message: string): ConditionDraft {
   return { type, status, reason, message };
@@ -257,6 +261,18 @@ export const policyInvalidCACertificateRef = (message: string): ConditionDraft =
   draft<PolicyReason>('ResolvedRefs', 'False', 'InvalidCACertificateRef', message);
 export const policyInvalidKind = (message: string): ConditionDraft =>
   draft<PolicyReason>('ResolvedRefs', 'False', 'InvalidKind', message);
+
+// XTelemetryPolicy (one entry per target Gateway; Accepted, Conflicted, Invalid and InvalidKind above apply too) ----
+
+/** Accepted, with what was left out (an `Attribute` source Portico does not fill, GEP-5253: omit and say so). */
+export const policyAcceptedWithNote = (message: string): ConditionDraft =>
+  draft<PolicyReason>('Accepted', 'True', 'Accepted', message);
+export const policyTargetNotFound = (message: string): ConditionDraft =>
+  draft<PolicyReason>('Accepted', 'False', 'TargetNotFound', message);
+export const policyBackendNotFound = (message: string): ConditionDraft =>
+  draft<PolicyReason>('ResolvedRefs', 'False', 'BackendNotFound', message);
+export const policyRefNotPermitted = (message: string): ConditionDraft =>
+  draft<PolicyReason>('ResolvedRefs', 'False', 'RefNotPermitted', message);
 
 // -------------------------------------------------------------------------------------------------------------------
 

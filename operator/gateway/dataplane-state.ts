@@ -103,6 +103,7 @@ export function restamp(entry: ObjectStatus, time: string): ObjectStatus {
     case 'GatewayClass':
       return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions) } };
     case 'BackendTLSPolicy':
+    case 'XTelemetryPolicy':
       return {
         ...entry,
         status: { ancestors: entry.status.ancestors.map((a) => ({ ...a, conditions: stamp(a.conditions) })) },

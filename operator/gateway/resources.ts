@@ -39,6 +39,8 @@ export type UDPRoute = KubeObject;
 export type ListenerSet = KubeObject;
 export type ReferenceGrant = KubeObject;
 export type BackendTLSPolicy = KubeObject;
+/** gateway.networking.x-k8s.io XTelemetryPolicy (GEP-4768). */
+export type XTelemetryPolicy = KubeObject;
 export type Service = KubeObject;
 /** discovery.k8s.io/v1 EndpointSlice: `endpoints`, `ports` and `addressType` sit at the top level, not in `spec`. */
 export type EndpointSlice = KubeObject & { endpoints?: unknown; ports?: unknown; addressType?: unknown };
@@ -59,6 +61,8 @@ export interface ResourceSnapshot {
   listenerSets: readonly ListenerSet[];
   referenceGrants: readonly ReferenceGrant[];
   backendTlsPolicies: readonly BackendTLSPolicy[];
+  /** XTelemetryPolicies (policies/telemetrypolicy.ts). */
+  telemetryPolicies: readonly XTelemetryPolicy[];
   services: readonly Service[];
   endpointSlices: readonly EndpointSlice[];
   secrets: readonly Secret[];
@@ -80,6 +84,7 @@ export const SNAPSHOT_LIST_OF_KIND: Readonly<Record<string, SnapshotList>> = {
   ListenerSet: 'listenerSets',
   ReferenceGrant: 'referenceGrants',
   BackendTLSPolicy: 'backendTlsPolicies',
+  XTelemetryPolicy: 'telemetryPolicies',
   Service: 'services',
   EndpointSlice: 'endpointSlices',
   Secret: 'secrets',
@@ -99,6 +104,7 @@ export function emptyResourceSnapshot(): ResourceSnapshot {
     listenerSets: [],
     referenceGrants: [],
     backendTlsPolicies: [],
+    telemetryPolicies: [],
     services: [],
     endpointSlices: [],
     secrets: [],

@@ -14,7 +14,9 @@
 //      grants; a Gateway whose listeners changed as routes see them marks its routes for attachment;
 //   5. addresses (pool: an address per Gateway; service mode: internal ports and the Gateway's Service) — need every
 //      Gateway: precedence decides who keeps a contested address or port;
-//   6. programmed listeners and their IR records — need the addresses;
+//   6. programmed listeners and their IR records — need the addresses; XTelemetryPolicies put their tracing record on
+//      the listeners of the Gateways they take and get their statuses (policies/telemetrypolicy-status.ts) — they
+//      need our Gateways (4) and nothing later;
 //   7. routes: rules, backends, attachment to listeners, their records — need the checked policies (2), the
 //      listeners after conflicts (a conflicted listener admits no route) and whether they are programmed (6)
 //      (session/routes.ts);
@@ -27,6 +29,7 @@
 // translated again. Statuses equal but for their time are not handed out again (session/statuses.ts), so with one
 // clock value for all runs, `result()` of a session fed change by change equals that of a fresh one.
 
+import type { Listener } from '../../shared/ir/listener.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
 import { programListeners } from './session/records.ts';
 import type { CheckedPolicy } from './context.ts';
@@ -35,10 +38,12 @@ import type { TranslateContext } from './context.ts';
 import { gatewayStatus } from './gateways/gateway.ts';
 import { gatewayNamespaceObjects } from './gateways/gateway-infrastructure.ts';
 import type { GatewayNamespaceObjects } from './gateways/gateway-infrastructure.ts';
+import type { GatewayNode } from './gateways/gateway.ts';
 import { gatewayServices } from './gateways/gateway-service.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
 import { dependencyEntry, namespacedKey, objectKey, parseNamespacedKey, statusKey } from './keys.ts';
-import { withAttachedListenerSets } from './gateways/listenerset.ts';
+import { boundListeners, withAttachedListenerSets } from './gateways/listenerset.ts';
+import { applyTelemetryPolicies } from './policies/telemetrypolicy-status.ts';
 import { completeOptions } from './options.ts';
 import type { AddressAllocations, PortAllocations, CompleteOptions, TranslateOptions } from './options.ts';
 import { nameOf, namespaceOf, snapshotListOf } from './resources.ts';
@@ -107,6 +112,8 @@ export class TranslationSession {
   #ports: PortAllocations = {};
   #services: GatewayService[] = [];
   #infrastructure: GatewayNamespaceObjects[] = [];
+  /** Status keys of the XTelemetryPolicies given a status in the last run (to take back those that lose it). */
+  #telemetryStatusKeys = new Set<string>();
   readonly #source: GatewaySource = {
     classes: () => [...(this.#lists.get('gatewayClasses')?.values() ?? [])],
     gatewayKeys: () => [...(this.#lists.get('gateways')?.values() ?? [])].map(gatewayKeyOf),
@@ -155,6 +162,7 @@ export class TranslationSession {
     for (const key of programmed) if (!tables.programmed.has(key)) changedListeners.add(key);
     for (const key of tables.programmed) if (!programmed.has(key)) changedListeners.add(key);
     tables.programmed = programmed;
+    this.#applyTelemetry(context, gateways, listeners, resolved);
     this.#ir.replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
     this.#ir.replaceAll('certificates', certificates);
     // 7. routes.
@@ -206,6 +214,44 @@ export class TranslationSession {
       mode: rebuilt ? 'rebuilt' : 'incremental',
       translatedRoutes: routes.translated,
     };
+  }
+
+  /** Step 6: XTelemetryPolicies, all of them each run (few; the listener records are rebuilt each run anyway). */
+  #applyTelemetry(
+    context: TranslateContext,
+    gateways: readonly GatewayNode[],
+    listeners: Listener[],
+    resolved: CompleteOptions,
+  ): void {
+    const ours = new Set(gateways.map((node) => namespacedKey(node.namespace, node.name)));
+    const all = new Set(this.#source.gatewayKeys());
+    const outcome = applyTelemetryPolicies({
+      context,
+      policies: [...(this.#lists.get('telemetryPolicies')?.values() ?? [])],
+      gateways: all,
+      ours,
+      controllerName: resolved.controllerName,
+      now: resolved.now,
+    });
+    if (outcome.byGateway.size > 0) {
+      const gatewayOf = new Map<string, string>();
+      for (const node of gateways)
+        for (const listener of boundListeners(node))
+          gatewayOf.set(listener.key, namespacedKey(node.namespace, node.name));
+      for (const listener of listeners) {
+        const tracing = outcome.byGateway.get(gatewayOf.get(listener.key) ?? '');
+        // A copy per listener: records are plain data, and one shared object would alias in the golden YAML.
+        if (tracing != null) listener.tracing = structuredClone(tracing);
+      }
+    }
+    const keys = new Set<string>();
+    for (const status of outcome.statuses) {
+      const key = statusKey(status);
+      keys.add(key);
+      this.#statuses.set(key, status);
+    }
+    for (const key of this.#telemetryStatusKeys) if (!keys.has(key)) this.#statuses.set(key, undefined);
+    this.#telemetryStatusKeys = keys;
   }
 
   /** Everything, as `translate` returns it. */
@@ -272,12 +318,18 @@ export class TranslationSession {
       for (const parent of this.#listenerSets.moved(before, after)) tables?.gateways.gatewayChanged(parent);
       return;
     }
-    if (list !== 'gatewayClasses' && list !== 'gateways' && ROUTE_LISTS[list] === undefined) return;
+    if (
+      list !== 'gatewayClasses' &&
+      list !== 'gateways' &&
+      list !== 'telemetryPolicies' &&
+      ROUTE_LISTS[list] === undefined
+    )
+      return;
     let objects = this.#lists.get(list);
     if (objects === undefined) this.#lists.set(list, (objects = new Map()));
     if (after === undefined) objects.delete(key);
     else objects.set(key, after);
-    if (tables === null) return;
+    if (tables === null || list === 'telemetryPolicies') return;
     if (list === 'gatewayClasses') tables.gateways.classChanged();
     else if (list === 'gateways') tables.gateways.gatewayChanged(gatewayKeyOf((after ?? before) as KubeObject));
     else {

@@ -89,6 +89,14 @@ export type ObjectStatus =
       status: PolicyStatus;
     }
   | {
+      kind: 'XTelemetryPolicy';
+      apiVersion: string;
+      namespace: string;
+      name: string;
+      generation: number;
+      status: PolicyStatus;
+    }
+  | {
       kind: 'ListenerSet';
       apiVersion: string;
       namespace: string;
@@ -200,7 +208,8 @@ export function mergeStatus(previous: any, next: ObjectStatus, controllerName: s
         })),
       };
     }
-    case 'BackendTLSPolicy': {
+    case 'BackendTLSPolicy':
+    case 'XTelemetryPolicy': {
       const same = (a: PolicyAncestorStatus, b: PolicyAncestorStatus) =>
         a.ancestorRef !== undefined && sameParentRef(a.ancestorRef, b.ancestorRef);
       return {
@@ -240,6 +249,7 @@ const KIND_ORDER = [
   'TCPRoute',
   'UDPRoute',
   'BackendTLSPolicy',
+  'XTelemetryPolicy',
 ];
 
 /** The order of `TranslateResult.statuses`: by kind (classes, Gateways, routes, policies), then namespace/name. */

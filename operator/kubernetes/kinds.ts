@@ -8,6 +8,8 @@ import type { KubeClient } from '../framework/kube-client.ts';
 import type { ResourceType } from '../framework/resource.ts';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+/** The experimental group (`X` kinds), whose CRDs only the experimental channel installs. */
+export const GATEWAY_X_GROUP = 'gateway.networking.x-k8s.io';
 
 export interface WatchedKind {
   kind: string;
@@ -53,6 +55,14 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     namespaced: true,
     versions: ['v1', 'v1alpha3', 'v1alpha2'],
   },
+  // Experimental channel only: absent from a standard install, then simply not watched (no policy, the flags apply).
+  {
+    kind: 'XTelemetryPolicy',
+    group: GATEWAY_X_GROUP,
+    plural: 'xtelemetrypolicies',
+    namespaced: true,
+    versions: ['v1alpha1'],
+  },
   { kind: 'Service', group: '', plural: 'services', namespaced: true, versions: ['v1'] },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', plural: 'endpointslices', namespaced: true, versions: ['v1'] },
   // Every Secret of the watched namespaces, though only those a listener or a BackendTLSPolicy names are used: simple
@@ -74,6 +84,7 @@ export const STATUS_KINDS: ReadonlySet<string> = new Set([
   'UDPRoute',
   'BackendTLSPolicy',
   'ListenerSet',
+  'XTelemetryPolicy',
 ]);
 
 interface ApiResourceList {

@@ -65,4 +65,29 @@ describe('runtime/certificates', () => {
       .find((l) => l.startsWith('portico_listener_certificate_expiry_timestamp_seconds{') && l.includes('"https"'));
     expect(line).to.match(/gateway="infra\/gw",listener="https",secret="infra\/site"} \d{10}$/);
   });
+
+  it('lists the certificates of ListenerSet listeners under their parent Gateway, with their IR listener key', () => {
+    const store = new ResourceStore();
+    const certificates = new ListenerCertificates(store);
+    store.upsert({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'ListenerSet',
+      metadata: { namespace: 'team', name: 'shop' },
+      spec: {
+        parentRef: { name: 'gw', namespace: 'infra' },
+        listeners: [
+          { name: 'plain', protocol: 'HTTP', port: 8080 },
+          { name: 'tls', protocol: 'HTTPS', port: 8443, tls: { certificateRefs: [{ name: 'site' }] } },
+        ],
+      },
+    });
+    store.upsert({ ...secret(soon.cert), metadata: { namespace: 'team', name: 'site' } });
+    const listed = certificates.list();
+    expect(listed.map((c) => [c.gateway, c.listener, c.secret])).to.deep.equal([
+      ['infra/gw', 'listenerset/team/shop/tls', 'team/site'],
+    ]);
+    expect((listed[0].notAfter - Date.now() / 1000) / 86400).to.be.within(4.9, 5.1);
+    store.delete('ListenerSet/team/shop');
+    expect(certificates.list()).to.deep.equal([]);
+  });
 });

@@ -3,6 +3,8 @@
 // the most specific hostname (Gateway API listener isolation), then searches only the routes attached to it.
 // Plain data only: this module has no I/O and imports nothing from operator/ or dataplane/.
 
+import type { ListenerTracing } from './tracing.ts';
+
 /** Gateway `spec.listeners[].protocol`, limited to what Portico can serve. */
 export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
 
@@ -64,6 +66,11 @@ export interface Listener {
    * client certificate. The data plane keeps one connection pool per (backend, certificate) pair.
    */
   backendClientCertificateKey?: string;
+  /**
+   * XTelemetryPolicy on the listener's Gateway (shared/ir/tracing.ts). Absent: the data plane's command-line tracing.
+   * No IR version bump: a data plane that does not know it keeps its command-line tracing, which is no security loss.
+   */
+  tracing?: ListenerTracing;
 }
 
 /**

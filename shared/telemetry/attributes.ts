@@ -63,6 +63,12 @@ export const ATTRIBUTES: readonly AttributeSpec[] = Object.freeze([
   a('url.path', 'string', 'GEP-5253', 'always', 'SC', 'Path, truncated to 512 characters in logs.'),
   a('url.query', 'string', 'GEP-5253', 'when-known', 'SC', 'Query string without `?`, when present.'),
   a('network.protocol.version', 'string', 'GEP-5253', 'always', 'SC', '`1.0`, `1.1` or `2`.'),
+  a('network.protocol.name', 'string', 'GEP-5253', 'no', 'SC', '`http`.'),
+  a('network.transport', 'string', 'GEP-5253', 'no', 'S', '`tcp` (HTTP/1.1 and HTTP/2; no HTTP/3).'),
+  a('network.type', 'string', 'GEP-5253', 'no', 'S', '`ipv4` or `ipv6`, of the client connection.'),
+  a('network.peer.address', 'string', 'GEP-5253', 'no', 'S', 'The client connection peer (= client.address).'),
+  a('network.peer.port', 'int', 'GEP-5253', 'no', 'S', 'The client connection peer port (= client.port).'),
+  a('url.full', 'string', 'GEP-5253', 'no', 'C', 'Client spans: the upstream URL (scheme, endpoint, path).'),
   a('user_agent.original', 'string', 'GEP-5253', 'when-known', 'S', 'User-Agent header, when sent.'),
   a('http.route', 'string', 'GEP-5253', 'when-known', 'S', "The matched rule's path match (template), if any."),
   a('http.response.status_code', 'int', 'GEP-5253', 'always', 'SC', 'Status sent downstream (server) / received.'),
@@ -133,4 +139,16 @@ export function validateAccessRecord(record: Record<string, unknown>, allowed = 
     for (const flag of flags)
       if (!(RESPONSE_FLAGS as readonly string[]).includes(flag)) problems.push(`portico.response_flags: ${flag}?`);
   return problems;
+}
+
+/** Header attributes of the dictionary (`http.request.header.<name>`): the request header, lower case. */
+export const REQUEST_HEADER_PREFIX = 'http.request.header.';
+
+/**
+ * Whether the data plane fills `key` on its server span, so that an XTelemetryPolicy `Attribute` source can copy it:
+ * the dictionary's server-span keys, and `http.request.header.<name>` for any header the request carries.
+ */
+export function isFilledAttributeKey(key: string): boolean {
+  if (key.startsWith(REQUEST_HEADER_PREFIX)) return key.length > REQUEST_HEADER_PREFIX.length;
+  return ATTRIBUTE_BY_KEY.get(key)?.span.includes('S') === true;
 }

@@ -27,6 +27,7 @@ import {
 } from './fields.ts';
 import { problem } from './problem.ts';
 import { checkTlsOptions } from './tls-options.ts';
+import { validateListenerTracing } from './tracing.ts';
 import type { Problem } from './problem.ts';
 
 type Sink = Problem[];
@@ -60,6 +61,7 @@ export function validateListener(listener: Listener, at: string, out: Sink): voi
   const clientKey = listener.backendClientCertificateKey;
   if (clientKey !== undefined && (typeof clientKey !== 'string' || clientKey === ''))
     check(out, `${at}.backendClientCertificateKey`, 'must be a non-empty key');
+  if (listener.tracing !== undefined) validateListenerTracing(listener.tracing, `${at}.tracing`, out);
   const needsTls = listener.protocol === 'HTTPS' || listener.protocol === 'TLS';
   if (needsTls && !isObject(listener.tls)) {
     out.push(problem('MissingField', `${at}.tls`, `${at}.tls is required for protocol ${listener.protocol}`));

@@ -89,6 +89,7 @@ describe('data plane process', function () {
       'portico.gateway': 'ns/gw',
       'portico.route': 'test/httproute/ns/r',
       'portico.rule': '0',
+      'http.route': '/*',
       'portico.backend': 'ns/echo:80',
       'portico.upstream.address': `127.0.0.1:${echo.port}`,
       'portico.retries': 0,

@@ -70,6 +70,7 @@ describe('kubernetes provider (real API server, no Gateway API CRDs at start)', 
         'TCPRoute',
         'TLSRoute',
         'UDPRoute',
+        'XTelemetryPolicy',
       ].sort(),
     );
     const warned = lines.filter((l) => l.msg.startsWith('kind not served')).map((l) => l.kind);

@@ -6,7 +6,6 @@ export const NOT_READ: Record<string, string> = {
   XBackend: 'experimental backend kind (gateway.networking.x-k8s.io); a backendRef to it is refused as InvalidKind',
   XBackendTrafficPolicy: 'experimental policy (retry budgets, session persistence); not watched, so it gets no status',
   XMesh: 'mesh (GAMMA) is out of scope: Portico is a gateway',
-  XTelemetryPolicy: 'experimental telemetry policy; not watched, so it gets no status (Portico has its own tracing)',
 };
 
 /** Fields that change nothing observable in the translation, on purpose. Covers the fields below each entry. */
@@ -172,4 +171,5 @@ export const CHECKED_ONLY: string[] = [
   'UDPRoute spec.parentRefs[].port',
   'UDPRoute spec.parentRefs[].sectionName',
   'UDPRoute spec.rules[].backendRefs[].namespace',
+  'XTelemetryPolicy spec.tracing.provider.backendRef.namespace',
 ];

@@ -5,8 +5,7 @@
 // no endpoints (503 at run time). Resolving a reference decides the backend (key, protocol, TLS: `BackendSpec`);
 // its endpoints are added when the IR is assembled (`buildBackendRecord`), so route translation never reads them.
 
-import { isIP } from 'node:net';
-import type { Backend, BackendProtocol, BackendTls, Endpoint } from '../../../shared/ir/backend.ts';
+import type { Backend, BackendProtocol, BackendTls } from '../../../shared/ir/backend.ts';
 import { serviceBackendKey } from '../../../shared/ir/keys.ts';
 import { checkPort } from '../../../shared/validation/fields.ts';
 import {
@@ -20,9 +19,12 @@ import { resolveBackendTls } from '../policies/backendtlspolicy.ts';
 import { namespacedKey } from '../keys.ts';
 import { servicePortKey } from '../keys.ts';
 import type { TranslateContext } from '../context.ts';
-import { integerAt, listAt, nonEmptyString, objectAt, show, stringAt } from '../read.ts';
+import { integerAt, nonEmptyString, objectAt, show, stringAt } from '../read.ts';
 import { GATEWAY_GROUP, isReferenceAllowed } from '../referencegrant.ts';
-import type { Service } from '../resources.ts';
+import { findServicePort, resolveEndpoints } from '../service-endpoints.ts';
+import type { ServicePort } from '../service-endpoints.ts';
+
+export type { ServicePort };
 
 /**
  * How the route kind talks to its backends: HTTPRoute over HTTP (version from appProtocol), GRPCRoute over h2c,
@@ -87,13 +89,6 @@ function protocolFor(family: BackendFamily, appProtocol: string | undefined): Ba
   }
 }
 
-export interface ServicePort {
-  name: string;
-  port: number;
-  protocol: string;
-  appProtocol: string | undefined;
-}
-
 /**
  * A Service port as routes reach it (one protocol), without its endpoints: what route translation decides. The
  * endpoints come from EndpointSlices, which change far more often than routes; they are resolved once per backend
@@ -107,60 +102,6 @@ export interface BackendSpec {
   protocol: BackendProtocol;
   servicePort: ServicePort;
   tls?: BackendTls;
-}
-
-/** The Service port with this number, preferring the one with the wanted transport (DNS Services list 53 twice). */
-function findServicePort(service: Service, port: number, transport: string): ServicePort | undefined {
-  const candidates: ServicePort[] = [];
-  for (const entry of listAt(objectAt(service.spec).ports)) {
-    const p = objectAt(entry);
-    if (integerAt(p.port) !== port) continue;
-    candidates.push({
-      name: stringAt(p.name) ?? '',
-      port,
-      protocol: stringAt(p.protocol) ?? 'TCP',
-      appProtocol: nonEmptyString(p.appProtocol),
-    });
-  }
-  return candidates.find((c) => c.protocol === transport) ?? candidates[0];
-}
-
-/**
- * Ready endpoints of a Service port: from every EndpointSlice of the Service, the port whose name (and protocol)
- * matches the Service port's, and the first address of each endpoint whose `conditions.ready` is true or absent.
- * FQDN slices and malformed entries are skipped. Sorted and without duplicates, so the record is stable.
- */
-function resolveEndpoints(
-  context: TranslateContext,
-  namespace: string,
-  service: string,
-  servicePort: ServicePort,
-): Endpoint[] {
-  const seen = new Map<string, Endpoint>();
-  for (const slice of context.endpointSlices.get(namespacedKey(namespace, service)) ?? []) {
-    const addressType = stringAt(slice.addressType);
-    if (addressType !== undefined && addressType !== 'IPv4' && addressType !== 'IPv6') continue;
-    const slicePort = listAt(slice.ports)
-      .map(objectAt)
-      .find(
-        (p) =>
-          (stringAt(p.name) ?? '') === servicePort.name && (stringAt(p.protocol) ?? 'TCP') === servicePort.protocol,
-      );
-    const port = slicePort === undefined ? undefined : integerAt(slicePort.port);
-    if (port === undefined || checkPort(port) !== null) continue;
-    for (const entry of listAt(slice.endpoints)) {
-      const endpoint = objectAt(entry);
-      // Kubernetes: an absent ready condition means ready; anything but true or absent is not trusted.
-      const ready = objectAt(endpoint.conditions).ready;
-      if (ready !== true && ready !== undefined && ready !== null) continue;
-      const address = stringAt(listAt(endpoint.addresses)[0]);
-      if (address === undefined || isIP(address) === 0) continue;
-      seen.set(`${address}|${port}`, { address, port });
-    }
-  }
-  return [...seen.values()].sort((a, b) =>
-    a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1,
-  );
 }
 
 /**

@@ -25,6 +25,13 @@ export const RESOURCES: Record<string, ResourceType> = {
     kind: 'BackendTLSPolicy',
     namespaced: true,
   },
+  XTelemetryPolicy: {
+    group: 'gateway.networking.x-k8s.io',
+    version: 'v1alpha1',
+    plural: 'xtelemetrypolicies',
+    kind: 'XTelemetryPolicy',
+    namespaced: true,
+  },
   Service: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   EndpointSlice: {
     group: 'discovery.k8s.io',

@@ -41,13 +41,23 @@ export class Jaeger {
   readonly queryUrl: string;
   readonly #process: OwnedProcess;
 
-  private constructor(process: OwnedProcess, otlpPort: number, queryPort: number) {
+  /** The OTLP receiver's address and port (for an EndpointSlice that points at it). */
+  readonly otlpHost: string;
+  readonly otlpPort: number;
+
+  private constructor(process: OwnedProcess, otlpHost: string, otlpPort: number, queryPort: number) {
     this.#process = process;
-    this.otlpEndpoint = `http://127.0.0.1:${otlpPort}`;
+    this.otlpHost = otlpHost;
+    this.otlpPort = otlpPort;
+    this.otlpEndpoint = `http://${otlpHost}:${otlpPort}`;
     this.queryUrl = `http://127.0.0.1:${queryPort}`;
   }
 
-  static async start(binary: string): Promise<Jaeger> {
+  /**
+   * `otlpHost`: where the OTLP receiver listens (default loopback); a Kubernetes-mode test gives a non-loopback
+   * address, since the API server refuses loopback addresses in the EndpointSlice that points a policy at it.
+   */
+  static async start(binary: string, otlpHost = '127.0.0.1'): Promise<Jaeger> {
     const [otlp, query, queryGrpc, health] = await freePorts(4);
     const dir = mkdtempSync(join(tmpdir(), 'portico-jaeger-'));
     const config = join(dir, 'config.yaml');
@@ -86,7 +96,7 @@ receivers:
   otlp:
     protocols:
       http:
-        endpoint: 127.0.0.1:${otlp}
+        endpoint: ${otlpHost}:${otlp}
 processors:
   batch:
     timeout: 50ms
@@ -96,7 +106,7 @@ exporters:
 `,
     );
     const process = new OwnedProcess('jaeger', binary, ['--config', config], dir);
-    const jaeger = new Jaeger(process, otlp, query);
+    const jaeger = new Jaeger(process, otlpHost, otlp, query);
     try {
       await waitFor(
         'Jaeger to be healthy',
