@@ -52,8 +52,6 @@ export class UpstreamConnection {
   connected = false;
   /** The backend's `Keep-Alive: timeout=N` hint, less a margin, in ms (0: none): idle longer and it may close. */
   idleHintMs = 0;
-  /** The socket's inactivity timeout in force (0 while connecting: the connect timeout runs). */
-  idleMs = 0;
   #trailers: RawHeaders = [];
   #inMessage = false;
 
@@ -86,7 +84,6 @@ export class UpstreamConnection {
     socket.on('drain', () => this.handler?.onUpstreamDrain());
     socket.on('error', (error: NodeJS.ErrnoException) => this.#fail(error.code ?? 'ECONNRESET'));
     socket.on('end', () => this.#onEnd());
-    socket.on('timeout', () => this.#onTimeout());
     socket.on('close', () => {
       releaseParser(this.parser);
       this.pool.forget(this);
@@ -102,20 +99,6 @@ export class UpstreamConnection {
     const result = this.parser.execute(chunk);
     handler.onUpstreamReadEnd();
     if (typeof result !== 'number') this.#fail((result as ParserError).code);
-  }
-
-  /**
-   * The socket's timeout: until the connection is made (TLS: handshake done), the connect timeout; then the idle
-   * one. It stays armed while an exchange runs (every byte either way re-arms it, and Node re-arms a fired one on the
-   * next byte), so a request costs no timer operation; an exchange in progress is not the idle timeout's to end (the
-   * rule's backend timeout is).
-   */
-  #onTimeout(): void {
-    const socket = this.socket;
-    // Not yet connected (TCP, or a TLS handshake still running): the connect timeout.
-    if (this.idleMs === 0) {
-      socket.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }));
-    } else if (this.handler === null) socket.destroy();
   }
 
   #onEnd(): void {
@@ -195,6 +178,7 @@ export class H1Pool {
     while (!fresh && this.#idle.length > 0) {
       const connection = this.#idle.pop() as UpstreamConnection;
       if (connection.socket.destroyed) continue;
+      connection.socket.setTimeout(0);
       connection.reused = true;
       return client.onPoolConnection(connection);
     }
@@ -215,19 +199,9 @@ export class H1Pool {
       o.tls === undefined
         ? connect({ host: o.host, port: o.port, noDelay: true })
         : tlsConnect({ ...o.tls, host: o.host, port: o.port }).setNoDelay(true);
-    socket.setTimeout(o.connectTimeoutMs);
-    const connection = new UpstreamConnection(this, socket, o.maxHeaderBytes);
-    socket.once(o.tls === undefined ? 'connect' : 'secureConnect', () =>
-      this.#armIdle(connection, o.keepAliveTimeoutMs),
-    );
-    return connection;
-  }
-
-  /** Sets the connection's idle timeout to `ms`, only when it changes (a backend repeats the same hint). */
-  #armIdle(connection: UpstreamConnection, ms: number): void {
-    if (connection.idleMs === ms) return;
-    connection.idleMs = ms;
-    connection.socket.setTimeout(ms);
+    socket.setTimeout(o.connectTimeoutMs, onTimeout);
+    socket.once(o.tls === undefined ? 'connect' : 'secureConnect', onConnected);
+    return new UpstreamConnection(this, socket, o.maxHeaderBytes);
   }
 
   /** A connection outside the pool (a WebSocket tunnel), with the pool's address and TLS settings. */
@@ -251,8 +225,7 @@ export class H1Pool {
     }
     const hint = connection.idleHintMs;
     const idle = this.#options.keepAliveTimeoutMs;
-    // Armed since the connection was made and re-armed by the response's last byte: it counts from now.
-    this.#armIdle(connection, hint > 0 && hint < idle ? hint : idle);
+    connection.socket.setTimeout(hint > 0 && hint < idle ? hint : idle);
     this.#idle.push(connection);
   }
 
