@@ -119,12 +119,12 @@ describe('the GatewayInfrastructure mode: a Service and EndpointSlice in the Gat
     (
       await client.request<{ items: EventLike[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${NS}/events`)
     ).items.filter((e) => e.regarding.kind === 'Gateway' && e.regarding.name === gatewayName);
-  const classFeatures = async () =>
-    (
-      ((await getObject(client, 'GatewayClass', undefined, CLASS))?.status as {
-        supportedFeatures?: Array<{ name: string }>;
-      }) ?? {}
-    ).supportedFeatures?.map((f) => f.name) ?? [];
+  const classFeatures = async () => {
+    const status = (await getObject(client, 'GatewayClass', undefined, CLASS))?.status as
+      | { supportedFeatures?: Array<{ name: string }> }
+      | undefined;
+    return (status?.supportedFeatures ?? []).map((f) => f.name);
+  };
   const startAdminReplica = () =>
     startReplica({
       name: 'infrastructure',
