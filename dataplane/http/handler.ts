@@ -5,7 +5,9 @@
 import type { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { countResponse, routeRequest } from '../core/route.ts';
-import type { Routed } from '../core/route.ts';
+import type { RouteRequest, Routed } from '../core/route.ts';
+import { authorizeRequest } from './authorize.ts';
+import type { AuthDeps } from './authorize.ts';
 import { PROXY_ERRORS } from '../errors.ts';
 import type { ProxyErrorCode } from '../errors.ts';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
@@ -31,7 +33,19 @@ export interface HandlerDeps {
   telemetry?: Telemetry;
 }
 
-function plain(reply: FastifyReply, code: ProxyErrorCode): void {
+function routeRequestOf(request: FastifyRequest): RouteRequest {
+  const raw = request.raw;
+  return {
+    method: raw.method ?? 'GET',
+    target: raw.url ?? '/',
+    host: (raw.headers.host ?? raw.headers[':authority']) as string | undefined,
+    headers: raw.headers,
+    servername: (raw.socket as unknown as { servername?: string | false }).servername,
+    upgrade: false,
+  };
+}
+
+export function plain(reply: FastifyReply, code: ProxyErrorCode): void {
   const error = PROXY_ERRORS[code];
   reply.code(error.status).header('content-type', 'text/plain; charset=utf-8').send(error.body);
 }
@@ -40,6 +54,7 @@ export function createHandler(deps: HandlerDeps) {
   const { registry, metrics, log, accessLog } = deps;
   const telemetry: Telemetry = deps.telemetry ?? { tracing: null, accessLog: accessLog ? log : null };
   const tracing = telemetry.tracing;
+  const auth: AuthDeps = { registry, metrics, proceed, routeRequestOf };
 
   return function handle(request: FastifyRequest, reply: FastifyReply): void {
     const raw = request.raw;
@@ -48,20 +63,15 @@ export function createHandler(deps: HandlerDeps) {
     const obs = new Observation(requestIdOf(raw.headers), performance.now());
     // The one tracing call of an unsampled request: the decision on its traceparent.
     if (tracing?.sampled(raw.headers.traceparent as string | undefined)) startTrace(request, obs);
-    const routed = routeRequest(
-      binding,
-      {
-        method: raw.method ?? 'GET',
-        target: raw.url ?? '/',
-        host: (raw.headers.host ?? raw.headers[':authority']) as string | undefined,
-        headers: raw.headers,
-        servername: (raw.socket as unknown as { servername?: string | false }).servername,
-        upgrade: false,
-      },
-      registry,
-    );
-    if (obs.server !== null && tracing !== null) traceRouted(tracing, obs.server, routed);
+    const routed = routeRequest(binding, routeRequestOf(request), registry);
     if (obs.server !== null || telemetry.accessLog !== null) finishWhenClosed(request, reply, obs, routed);
+    proceed(request, reply, routed, obs);
+  };
+
+  /** A routed request: to its authorizer when routing stopped at a filter (http/authorize.ts), answered, or forwarded. */
+  function proceed(request: FastifyRequest, reply: FastifyReply, routed: Routed, obs: Observation): void {
+    if (routed.auth !== null) return authorizeRequest(auth, request, reply, routed, obs);
+    if (obs.server !== null && tracing !== null) traceRouted(tracing, obs.server, routed);
     if (routed.error !== null) {
       obs.flag(routed.error);
       countResponse(metrics, routed, PROXY_ERRORS[routed.error].status);
@@ -75,7 +85,7 @@ export function createHandler(deps: HandlerDeps) {
       return;
     }
     forward(request, reply, routed, obs);
-  };
+  }
 
   function startTrace(request: FastifyRequest, obs: Observation): void {
     const raw = request.raw;
@@ -189,7 +199,8 @@ export function createHandler(deps: HandlerDeps) {
     // Mirrors are chosen before the request goes out: a body must be split before the main request reads it.
     const mirrors = rule.mirrors.length > 0 || ref.mirrors.length > 0 ? chooseMirrors(rule.mirrors, ref.mirrors) : null;
     let mirrorBodies: PassThrough[] | null = null;
-    if (mirrors !== null && mirrors.length > 0 && hasBody(request.raw.headers)) {
+    // A body an authorizer already read (`forwardBody`) is a buffer now: the mirrors go without it.
+    if (mirrors !== null && mirrors.length > 0 && hasBody(request.raw.headers) && !Buffer.isBuffer(request.body)) {
       const split = teeBody(request.raw, mirrors.length);
       request.body = split.main;
       mirrorBodies = split.mirrors;

@@ -3,6 +3,8 @@
 // the most specific hostname (Gateway API listener isolation), then searches only the routes attached to it.
 // Plain data only: this module has no I/O and imports nothing from operator/ or dataplane/.
 
+import type { ExternalAuth } from './auth.ts';
+
 /** Gateway `spec.listeners[].protocol`, limited to what Portico can serve. */
 export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
 
@@ -64,6 +66,11 @@ export interface Listener {
    * client certificate. The data plane keeps one connection pool per (backend, certificate) pair.
    */
   backendClientCertificateKey?: string;
+  /**
+   * `spec.listeners[].filters.requests[]` (GEP-5224), all of type ExternalAuth: run in this order on every request of
+   * the listener before route matching; the first that does not allow the request answers it. Absent: none.
+   */
+  externalAuth?: ExternalAuth[];
 }
 
 /**
