@@ -1,0 +1,279 @@
+// External authorization (GEP-1494 rule filters, GEP-5224 listener filters) over real sockets, through a real data
+// plane, against a real HTTP authorizer (node:http) and a real Envoy ext_authz v3 gRPC server (grpc-js), for both
+// front ends (the HTTP/1.1 engine and HTTP/2 on Fastify): allow with headers both ways, deny with the authorizer's
+// status, headers and body, forwardBody, timeout and authorizer down (fail closed, the backend never sees the request),
+// listener filters before route matching (a 404-bound request is authorized first), an unresolved listener authorizer.
+
+import { expect } from 'chai';
+import type { ExternalAuth } from '../../shared/ir/auth.ts';
+import type { HttpFilter } from '../../shared/ir/route.ts';
+import { backend, httpListener, httpRoute, prefix, rule } from '../../shared/testing/ir-builders.ts';
+import { closedPort, startGrpcAuthorizer, startHttpAuthorizer } from '../support/authorizers.ts';
+import type { Authorizer } from '../support/authorizers.ts';
+import { startHarness, testAddress } from '../support/dataplane-harness.ts';
+import type { Harness } from '../support/dataplane-harness.ts';
+import { startEchoServer } from '../support/echo-server.ts';
+import type { EchoServer } from '../support/echo-server.ts';
+import { CLIENT_PROTOCOLS, closeClient, getWith } from '../support/http-client.ts';
+
+const GOOD = { authorization: 'Bearer good' };
+
+function auth(protocol: 'HTTP' | 'GRPC', backendKey: string | null, extra: Partial<ExternalAuth> = {}): ExternalAuth {
+  return {
+    protocol,
+    backendKey,
+    pathPrefix: '',
+    allowedRequestHeaders: [],
+    allowedResponseHeaders: [],
+    forwardBodyMaxBytes: 0,
+    timeoutMs: 2000,
+    ...extra,
+  };
+}
+
+const filter = (a: ExternalAuth): HttpFilter => ({ type: 'ExternalAuth', ...a, backendKey: a.backendKey as string });
+
+describe('data plane: external authorization over real sockets', () => {
+  const address = testAddress();
+  const ports = { routes: 18931, listener: 18932, unresolved: 18933 };
+  let h: Harness;
+  let main: EchoServer;
+  let httpAuthz: Authorizer;
+  let grpcAuthz: Authorizer;
+  let listenerAuthz: Authorizer;
+
+  before(async () => {
+    h = await startHarness();
+    main = await startEchoServer('main');
+    httpAuthz = await startHttpAuthorizer('http-user');
+    grpcAuthz = await startGrpcAuthorizer('grpc-user');
+    listenerAuthz = await startGrpcAuthorizer('listener-user');
+    const dead = await closedPort();
+    const backends = [
+      backend('ns/main:80', [['127.0.0.1', main.port]]),
+      backend('ns/authz-http:80', [['127.0.0.1', httpAuthz.port]]),
+      backend('ns/authz-grpc:9001/h2c', [['127.0.0.1', grpcAuthz.port]], { protocol: 'h2c' }),
+      backend('ns/authz-listener:9001/h2c', [['127.0.0.1', listenerAuthz.port]], { protocol: 'h2c' }),
+      backend('ns/authz-dead:80', [['127.0.0.1', dead]]),
+      backend('ns/authz-dead-grpc:9001/h2c', [['127.0.0.1', dead]], { protocol: 'h2c' }),
+    ];
+    const routesListener = httpListener('ns/gw/routes', ports.routes, { address });
+    const guarded = httpListener('ns/gw/guarded', ports.listener, {
+      address,
+      externalAuth: [auth('GRPC', 'ns/authz-listener:9001/h2c')],
+    });
+    const unresolved = httpListener('ns/gw/unresolved', ports.unresolved, {
+      address,
+      externalAuth: [auth('GRPC', null)],
+    });
+    const httpAuth = auth('HTTP', 'ns/authz-http:80', {
+      pathPrefix: '/authz',
+      allowedRequestHeaders: ['x-tenant'],
+      allowedResponseHeaders: ['x-auth-user'],
+    });
+    const r = (path: string, filters: HttpFilter[]) => rule([prefix(path)], ['ns/main:80'], { filters });
+    await h.publish({
+      listeners: [routesListener, guarded, unresolved],
+      backends,
+      httpRoutes: [
+        httpRoute(
+          'httproute/ns/authz',
+          [routesListener.key],
+          [
+            r('/http', [filter(httpAuth)]),
+            r('/all-headers', [filter(auth('HTTP', 'ns/authz-http:80'))]),
+            r('/grpc', [filter(auth('GRPC', 'ns/authz-grpc:9001/h2c', { allowedRequestHeaders: ['authorization'] }))]),
+            r('/slow-http', [filter(auth('HTTP', 'ns/authz-http:80', { timeoutMs: 300 }))]),
+            r('/slow-grpc', [filter(auth('GRPC', 'ns/authz-grpc:9001/h2c', { timeoutMs: 300 }))]),
+            r('/down-http', [filter(auth('HTTP', 'ns/authz-dead:80'))]),
+            r('/down-grpc', [filter(auth('GRPC', 'ns/authz-dead-grpc:9001/h2c'))]),
+            r('/body-http', [filter(auth('HTTP', 'ns/authz-http:80', { forwardBodyMaxBytes: 16 }))]),
+            r('/body-grpc', [filter(auth('GRPC', 'ns/authz-grpc:9001/h2c', { forwardBodyMaxBytes: 16 }))]),
+            r('/open', []),
+          ],
+        ),
+        httpRoute('httproute/ns/behind-listener', [guarded.key, unresolved.key], [r('/echo', [])]),
+      ],
+    });
+  });
+
+  after(async () => {
+    await h?.stop();
+    await closeClient();
+    await main?.close();
+    await httpAuthz?.close();
+    await grpcAuthz?.close();
+    await listenerAuthz?.close();
+  });
+
+  /** Requests the backend got for `path` since `from`. */
+  const backendSaw = (path: string, from: number) => main.received.slice(from).filter((r) => r.path === path);
+
+  for (const protocol of CLIENT_PROTOCOLS) {
+    const get = getWith(protocol);
+    const base = `http://${address}:${ports.routes}`;
+
+    describe(`route filter, HTTP authorizer (${protocol})`, () => {
+      it('allows with a good token, sending the prefixed path, the always-sent and allowed headers only', async () => {
+        const before = httpAuthz.seen.length;
+        const res = await get(`${base}/http/a?x=1`, {
+          headers: { ...GOOD, 'x-tenant': 't1', 'x-other': 'not for the authorizer' },
+        });
+        expect(res.status).to.equal(200);
+        const seen = httpAuthz.seen.slice(before);
+        expect(seen).to.have.length(1);
+        expect(seen[0].path).to.equal('/authz/http/a?x=1');
+        expect(seen[0].method).to.equal('GET');
+        expect(seen[0].host).to.equal(`${address}:${ports.routes}`);
+        expect(seen[0].headers.authorization).to.equal('Bearer good');
+        expect(seen[0].headers['x-tenant']).to.equal('t1');
+        // A GET without a body goes without Content-Length (RFC 9112 §6.3: zero length); see the POST case below.
+        expect(seen[0].headers['content-length']).to.equal(undefined);
+        expect(seen[0].headers['x-other']).to.equal(undefined);
+        // Only the allowed response header reaches the backend.
+        expect(res.echo?.headers['x-auth-user']).to.equal('http-user');
+        expect(res.echo?.headers['x-auth-extra']).to.equal(undefined);
+      });
+
+      it('sends no body without forwardBody (Content-Length: 0), and the backend still gets the body', async () => {
+        const before = httpAuthz.seen.length;
+        const res = await get(`${base}/http/post`, { method: 'POST', headers: GOOD, body: 'not for the authorizer' });
+        expect(res.status).to.equal(200);
+        const seen = httpAuthz.seen.slice(before)[0];
+        expect(seen.method).to.equal('POST');
+        expect(seen.headers['content-length']).to.equal('0');
+        expect(seen.body).to.equal('');
+        expect(res.echo?.body).to.equal('not for the authorizer');
+      });
+
+      it('copies every authorizer header but the incidental ones when allowedResponseHeaders is empty', async () => {
+        const res = await get(`${base}/all-headers`, { headers: GOOD });
+        expect(res.status).to.equal(200);
+        expect(res.echo?.headers['x-auth-user']).to.equal('http-user');
+        expect(res.echo?.headers['x-auth-extra']).to.equal('extra');
+        // The authorizer's own Content-Type (text/plain) is not the request's.
+        expect(res.echo?.headers['content-type']).to.equal(undefined);
+      });
+
+      it("denies with the authorizer's status, headers and body; the backend never sees the request", async () => {
+        const from = main.received.length;
+        const res = await get(`${base}/http/secret`);
+        expect(res.status).to.equal(401);
+        expect(res.headers['www-authenticate']).to.equal('Bearer realm="portico-test"');
+        expect(res.headers['x-deny-reason']).to.equal('http-user');
+        expect(res.text).to.equal('denied by http-user\n');
+        expect(backendSaw('/http/secret', from)).to.have.length(0);
+      });
+
+      it('forwards the body up to forwardBody.maxSize, and the backend still gets it whole', async () => {
+        const before = httpAuthz.seen.length;
+        const res = await get(`${base}/body-http`, { method: 'POST', headers: GOOD, body: 'small body' });
+        expect(res.status).to.equal(200);
+        expect(httpAuthz.seen.slice(before)[0].body).to.equal('small body');
+        expect(httpAuthz.seen.slice(before)[0].headers['content-length']).to.equal('10');
+        expect(res.echo?.body).to.equal('small body');
+      });
+
+      it('refuses a body over forwardBody.maxSize with 413, without asking the authorizer', async () => {
+        const before = httpAuthz.seen.length;
+        const from = main.received.length;
+        const res = await get(`${base}/body-http`, { method: 'POST', headers: GOOD, body: 'x'.repeat(64) });
+        expect(res.status).to.equal(413);
+        expect(httpAuthz.seen.length).to.equal(before);
+        expect(backendSaw('/body-http', from)).to.have.length(0);
+      });
+
+      it('fails closed (403) when the authorizer does not answer in time', async () => {
+        const from = main.received.length;
+        const res = await get(`${base}/slow-http`, { headers: GOOD });
+        expect(res.status).to.equal(403);
+        expect(res.text).to.equal('external authorization failed\n');
+        expect(backendSaw('/slow-http', from)).to.have.length(0);
+      });
+
+      it('fails closed (403) when the authorizer is down', async () => {
+        const from = main.received.length;
+        const res = await get(`${base}/down-http`, { headers: GOOD });
+        expect(res.status).to.equal(403);
+        expect(backendSaw('/down-http', from)).to.have.length(0);
+      });
+    });
+
+    describe(`route filter, gRPC ext_authz authorizer (${protocol})`, () => {
+      it('allows with a good token, applying the OkHttpResponse headers; sends only the allowed headers', async () => {
+        const before = grpcAuthz.seen.length;
+        const res = await get(`${base}/grpc/x?q=2`, { headers: { ...GOOD, 'x-other': 'kept from the authorizer' } });
+        expect(res.status).to.equal(200);
+        expect(res.echo?.headers['x-auth-user']).to.equal('grpc-user');
+        expect(res.echo?.headers['x-auth-extra']).to.equal('extra');
+        const seen = grpcAuthz.seen.slice(before)[0];
+        expect(seen.path).to.equal('/grpc/x?q=2');
+        expect(seen.method).to.equal('GET');
+        expect(seen.host).to.equal(`${address}:${ports.routes}`);
+        expect(seen.headers.authorization).to.equal('Bearer good');
+        expect(seen.headers['x-other']).to.equal(undefined);
+      });
+
+      it("denies with the DeniedHttpResponse's status, headers and body", async () => {
+        const from = main.received.length;
+        const res = await get(`${base}/grpc/secret`);
+        expect(res.status).to.equal(451);
+        expect(res.headers['x-deny-reason']).to.equal('grpc-user');
+        expect(res.text).to.equal('denied by grpc-user\n');
+        expect(backendSaw('/grpc/secret', from)).to.have.length(0);
+      });
+
+      it('sends the body as raw_body', async () => {
+        const before = grpcAuthz.seen.length;
+        const res = await get(`${base}/body-grpc`, { method: 'PUT', headers: GOOD, body: 'grpc body' });
+        expect(res.status).to.equal(200);
+        expect(grpcAuthz.seen.slice(before)[0].body).to.equal('grpc body');
+        expect(res.echo?.body).to.equal('grpc body');
+      });
+
+      it('fails closed on the deadline and when the authorizer is down', async () => {
+        const from = main.received.length;
+        expect((await get(`${base}/slow-grpc`, { headers: GOOD })).status).to.equal(403);
+        expect((await get(`${base}/down-grpc`, { headers: GOOD })).status).to.equal(403);
+        expect(backendSaw('/slow-grpc', from)).to.have.length(0);
+        expect(backendSaw('/down-grpc', from)).to.have.length(0);
+      });
+
+      it('leaves a rule without the filter alone', async () => {
+        const before = grpcAuthz.seen.length + httpAuthz.seen.length;
+        expect((await get(`${base}/open`)).status).to.equal(200);
+        expect(grpcAuthz.seen.length + httpAuthz.seen.length).to.equal(before);
+      });
+    });
+
+    describe(`listener filter, before route matching (${protocol})`, () => {
+      const guarded = `http://${address}:${ports.listener}`;
+
+      it('authorizes before matching: a request no route matches is denied, not 404, when unauthorized', async () => {
+        const before = listenerAuthz.seen.length;
+        const res = await get(`${guarded}/no-such-route`);
+        expect(res.status).to.equal(451);
+        expect(res.text).to.equal('denied by listener-user\n');
+        expect(listenerAuthz.seen.slice(before).map((s) => s.path)).to.deep.equal(['/no-such-route']);
+      });
+
+      it('gives an authorized request its 404 when no route matches', async () => {
+        expect((await get(`${guarded}/no-such-route`, { headers: GOOD })).status).to.equal(404);
+      });
+
+      it('serves an authorized request, with the authorizer headers at the backend', async () => {
+        const res = await get(`${guarded}/echo`, { headers: GOOD });
+        expect(res.status).to.equal(200);
+        expect(res.echo?.headers['x-auth-user']).to.equal('listener-user');
+      });
+
+      it('answers every request 500 on a listener whose authorizer does not resolve', async () => {
+        const from = main.received.length;
+        const res = await get(`http://${address}:${ports.unresolved}/echo`, { headers: GOOD });
+        expect(res.status).to.equal(500);
+        expect(res.text).to.equal('external authorization is not configured correctly\n');
+        expect(backendSaw('/echo', from)).to.have.length(0);
+      });
+    });
+  }
+});
