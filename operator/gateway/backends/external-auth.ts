@@ -46,6 +46,7 @@ export function readExternalAuth(raw: unknown, field: string): ExternalAuthConfi
   const own = protocol === 'HTTP' ? 'http' : 'grpc';
   const other = protocol === 'HTTP' ? 'grpc' : 'http';
   if (raw[other] !== undefined) return { problem: `${field}.${other} must not be set when protocol is ${protocol}` };
+  if (!isObject(raw[own])) return { problem: `${field}.${own} must be set (an object) when protocol is ${protocol}` };
   const block = objectAt(raw[own]);
   const auth: Omit<ExternalAuth, 'backendKey'> = {
     protocol,
