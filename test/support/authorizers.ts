@@ -30,7 +30,7 @@ export interface Authorizer {
 const SLOW_MS = 3000;
 
 /** The HTTP authorizer. */
-export async function startHttpAuthorizer(who = 'http-user'): Promise<Authorizer> {
+export async function startHttpAuthorizer(who = 'http-user', host = '127.0.0.1'): Promise<Authorizer> {
   const seen: SeenCheck[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
@@ -67,7 +67,7 @@ export async function startHttpAuthorizer(who = 'http-user'): Promise<Authorizer
       } else reply();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as AddressInfo).port,
     seen,
