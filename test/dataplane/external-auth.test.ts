@@ -4,6 +4,7 @@
 // status, headers and body, forwardBody, timeout and authorizer down (fail closed, the backend never sees the request),
 // listener filters before route matching (a 404-bound request is authorized first), an unresolved listener authorizer.
 
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import type { ExternalAuth } from '../../shared/ir/auth.ts';
 import type { HttpFilter } from '../../shared/ir/route.ts';
@@ -56,6 +57,7 @@ describe('data plane: external authorization over real sockets', () => {
       backend('ns/authz-listener:9001/h2c', [['127.0.0.1', listenerAuthz.port]], { protocol: 'h2c' }),
       backend('ns/authz-dead:80', [['127.0.0.1', dead]]),
       backend('ns/authz-dead-grpc:9001/h2c', [['127.0.0.1', dead]], { protocol: 'h2c' }),
+      backend('ns/main-ws:80', [['127.0.0.1', main.port]], { protocol: 'ws' }),
     ];
     const routesListener = httpListener('ns/gw/routes', ports.routes, { address });
     const guarded = httpListener('ns/gw/guarded', ports.listener, {
@@ -92,7 +94,11 @@ describe('data plane: external authorization over real sockets', () => {
             r('/open', []),
           ],
         ),
-        httpRoute('httproute/ns/behind-listener', [guarded.key, unresolved.key], [r('/echo', [])]),
+        httpRoute(
+          'httproute/ns/behind-listener',
+          [guarded.key, unresolved.key],
+          [r('/echo', []), rule([prefix('/ws')], ['ns/main-ws:80'])],
+        ),
       ],
     });
   });
@@ -105,6 +111,28 @@ describe('data plane: external authorization over real sockets', () => {
     await grpcAuthz?.close();
     await listenerAuthz?.close();
   });
+
+  /** Sends a WebSocket upgrade by hand (Node's WebSocket cannot set Authorization); resolves to the status line. */
+  function upgrade(port: number, headers: Record<string, string>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, address, () => {
+        const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+        socket.write(
+          `GET /ws HTTP/1.1\r\nHost: ${address}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra.join('')}\r\n`,
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('latin1');
+        const end = text.indexOf('\r\n');
+        if (end === -1) return;
+        socket.destroy();
+        resolve(text.slice(0, end));
+      });
+      socket.on('error', reject);
+    });
+  }
 
   /** Requests the backend got for `path` since `from`. */
   const backendSaw = (path: string, from: number) => main.received.slice(from).filter((r) => r.path === path);
@@ -246,6 +274,15 @@ describe('data plane: external authorization over real sockets', () => {
       });
     });
 
+    describe(`invalid authorizer answers (${protocol})`, () => {
+      it('refuses (403) an allowing gRPC answer whose header value carries CR LF; nothing reaches the backend', async () => {
+        const from = main.received.length;
+        const res = await get(`${base}/grpc/evil`, { headers: { authorization: 'Bearer evil' } });
+        expect(res.status).to.equal(403);
+        expect(backendSaw('/grpc/evil', from)).to.have.length(0);
+      });
+    });
+
     describe(`listener filter, before route matching (${protocol})`, () => {
       const guarded = `http://${address}:${ports.listener}`;
 
@@ -276,4 +313,16 @@ describe('data plane: external authorization over real sockets', () => {
       });
     });
   }
+
+  describe('listener filter on a WebSocket upgrade', () => {
+    it('authorizes a WebSocket upgrade (HTTP/1.1) before it becomes a tunnel', async () => {
+      const from = main.received.length;
+      expect(await upgrade(ports.listener, {})).to.equal('HTTP/1.1 451 Unavailable For Legal Reasons');
+      expect(backendSaw('/ws', from)).to.have.length(0);
+      expect(await upgrade(ports.listener, GOOD)).to.equal('HTTP/1.1 101 Switching Protocols');
+      const seen = backendSaw('/ws', from);
+      expect(seen).to.have.length(1);
+      expect(seen[0].headers['x-auth-user']).to.equal('listener-user');
+    });
+  });
 });

@@ -4,6 +4,7 @@
 //     data plane's (dataplane/auth/ext-authz-codec.ts) so that the two check each other.
 // Both follow one policy, so a suite can run the same cases against either:
 //   Authorization "Bearer good"            → allow, adding `x-auth-user: <who>` (and `x-auth-extra: extra`)
+//   Authorization "Bearer evil" (gRPC)     → allow, with a header value carrying CR LF (an invalid answer)
 //   path containing "/slow"                → answer after 3 s (longer than any timeout a test sets)
 //   anything else                          → deny: 401 (HTTP) / 451 (gRPC), `x-deny-reason: <who>`, a body
 // Every request they receive is recorded (method, path, headers, body).
@@ -171,6 +172,11 @@ export async function startGrpcAuthorizer(who = 'grpc-user'): Promise<Authorizer
       const path = str(http, 4);
       seen.push({ method: str(http, 2), path, host: str(http, 5), headers, body: one(http, 12).toString() });
       const reply = () => {
+        if (headers.authorization === 'Bearer evil') {
+          // An allowing answer whose header value carries CR LF: a header injection the gateway must refuse.
+          const ok = msg(2, headerOption('x-auth-user', `${who}\r\nx-injected: yes`));
+          return callback(null, Buffer.concat([msg(1, Buffer.alloc(0)), msg(3, ok)]));
+        }
         if (headers.authorization === 'Bearer good') {
           // status OK (code 0 is the default: an empty Status), ok_response with two headers.
           const ok = Buffer.concat([
