@@ -17,6 +17,11 @@ const CHECK = '/envoy.service.auth.v3.Authorization/Check';
 type Grpc = typeof import('@grpc/grpc-js');
 let grpc: Grpc | null = null;
 let loading: Promise<Grpc> | null = null;
+/**
+ * A channel idle this long drops its connection (grpc-js reconnects on the next call): the client of an endpoint that
+ * left the configuration then holds no socket, only a small object, until the shard ends.
+ */
+const CHANNEL_OPTIONS = { 'grpc.client_idle_timeout_ms': 60_000 };
 /** Clients by `host:port` (one per authorizer endpoint in this shard). */
 const clients = new Map<string, Client>();
 
@@ -32,19 +37,10 @@ function clientFor(module: Grpc, host: string, port: number): Client {
   const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   let client = clients.get(target);
   if (client === undefined) {
-    client = new module.Client(target, module.credentials.createInsecure());
+    client = new module.Client(target, module.credentials.createInsecure(), CHANNEL_OPTIONS);
     clients.set(target, client);
   }
   return client;
-}
-
-/** Closes the clients of endpoints no longer in `keep` (`host:port` targets), e.g. after a configuration change. */
-export function closeGrpcClientsExcept(keep: ReadonlySet<string>): void {
-  for (const [target, client] of clients) {
-    if (keep.has(target)) continue;
-    client.close();
-    clients.delete(target);
-  }
 }
 
 function identity(buffer: Buffer): Buffer {
