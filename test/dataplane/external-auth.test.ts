@@ -15,7 +15,7 @@ import { startHarness, testAddress } from '../support/dataplane-harness.ts';
 import type { Harness } from '../support/dataplane-harness.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
-import { CLIENT_PROTOCOLS, closeClient, getWith } from '../support/http-client.ts';
+import { CLIENT_PROTOCOLS, getWith } from '../support/http-client.ts';
 
 const GOOD = { authorization: 'Bearer good' };
 
@@ -105,7 +105,6 @@ describe('data plane: external authorization over real sockets', () => {
 
   after(async () => {
     await h?.stop();
-    await closeClient();
     await main?.close();
     await httpAuthz?.close();
     await grpcAuthz?.close();
