@@ -7,6 +7,7 @@
 
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { applyVerdict } from '../auth/verdict.ts';
 import type { AuthVerdict } from '../auth/verdict.ts';
 import { authorize, buildSubject } from '../core/authorize.ts';
@@ -21,6 +22,7 @@ import { hasBody } from './mirror.ts';
 export interface AuthDeps {
   registry: UpstreamRegistry;
   metrics: HttpMetrics;
+  log: Logger;
   /** The handler's next step for a routed request (answer, forward, or the next filter). */
   proceed(request: FastifyRequest, reply: FastifyReply, routed: Routed, obs: Observation): void;
   routeRequestOf(request: FastifyRequest): RouteRequest;
@@ -95,7 +97,7 @@ function ask(
         decided(deps, request, reply, routed, obs, verdict);
       } catch (error) {
         // Outside Fastify's handler now: its error handler would not see this, so answer here.
-        request.log.error({ err: error }, 'request handler failed');
+        deps.log.error({ err: error, url: request.raw.url }, 'request handler failed');
         if (!reply.sent) answerError(deps, reply, routed, obs, 'INTERNAL');
       }
     },

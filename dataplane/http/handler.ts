@@ -54,7 +54,7 @@ export function createHandler(deps: HandlerDeps) {
   const { registry, metrics, log, accessLog } = deps;
   const telemetry: Telemetry = deps.telemetry ?? { tracing: null, accessLog: accessLog ? log : null };
   const tracing = telemetry.tracing;
-  const auth: AuthDeps = { registry, metrics, proceed, routeRequestOf };
+  const auth: AuthDeps = { registry, metrics, log, proceed, routeRequestOf };
 
   return function handle(request: FastifyRequest, reply: FastifyReply): void {
     const raw = request.raw;
