@@ -45,7 +45,7 @@ function routeRequestOf(request: FastifyRequest): RouteRequest {
   };
 }
 
-export function plain(reply: FastifyReply, code: ProxyErrorCode): void {
+function plain(reply: FastifyReply, code: ProxyErrorCode): void {
   const error = PROXY_ERRORS[code];
   reply.code(error.status).header('content-type', 'text/plain; charset=utf-8').send(error.body);
 }
