@@ -74,6 +74,12 @@ class BodyCollector implements RequestSink {
 export function authorizeRequest(engine: Engine, request: H1Request, routed: Routed): void {
   const auth = routed.auth as NonNullable<Routed['auth']>;
   if (auth.forwardBodyMaxBytes > 0 && request.hasBody) {
+    // A client waiting for 100 Continue would wait for the collector, and the collector for it: the gateway asks for
+    // the body itself, and the backend is not asked again.
+    if (request.headers.expect === '100-continue' && request.versionMinor === 1 && !request.responseStarted) {
+      request.connection.write('HTTP/1.1 100 Continue\r\n\r\n');
+      delete request.headers.expect;
+    }
     if (request.sink === null) request.setSink(new BodyCollector(engine, request, routed, auth.forwardBodyMaxBytes));
     else ask(engine, request, routed, null);
     return;

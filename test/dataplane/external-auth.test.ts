@@ -324,4 +324,34 @@ describe('data plane: external authorization over real sockets', () => {
       expect(seen[0].headers['x-auth-user']).to.equal('listener-user');
     });
   });
+
+  describe('forwardBody with Expect: 100-continue (HTTP/1.1)', () => {
+    it('asks the client for its body itself, so the authorizer sees it and the backend gets it', async () => {
+      const before = httpAuthz.seen.length;
+      const body = 'continued';
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(ports.routes, address, () => {
+          socket.write(
+            `POST /body-http HTTP/1.1\r\nHost: ${address}\r\nAuthorization: Bearer good\r\n` +
+              `Content-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+          );
+        });
+        let text = '';
+        let sent = false;
+        socket.on('data', (chunk) => {
+          text += chunk.toString('latin1');
+          if (!sent && text.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+            sent = true;
+            socket.write(body);
+          }
+        });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(reply.startsWith('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ')).to.equal(true);
+      expect(httpAuthz.seen.slice(before)[0].body).to.equal(body);
+      const json = reply.slice(reply.indexOf('{'), reply.lastIndexOf('}') + 1);
+      expect(JSON.parse(json).body, reply).to.equal(body);
+    });
+  });
 });
