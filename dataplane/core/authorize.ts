@@ -1,8 +1,8 @@
 // The routing core's external-authorization step (GEP-1494, GEP-5224), the one both HTTP front ends call when
 // `routeRequest` stops at a filter (`Routed.auth`): pick an endpoint of the authorizer's backend, ask it (HTTP or
 // gRPC, dataplane/auth/), and hand back a verdict. Every way of not getting a decision fails closed: no valid
-// authorizer reference (500), no endpoint, a refused connection, a timeout, an answer that is not one (403). The
-// authorizer's call is counted in the upstream metrics under its backend key, like any backend's.
+// authorizer reference (500), no endpoint, a refused connection, a timeout, an answer that is not one (403). A failed
+// call is counted in the upstream error metric under the authorizer's backend key.
 // Must not: touch the client's connection (the front end answers), or cost anything to a request without a filter.
 
 import type { IncomingHttpHeaders } from 'node:http';
@@ -74,11 +74,10 @@ export function authorize(
     metrics.upstreamError(backendKey, 'NO_ENDPOINT');
     return done(AuthVerdict.error('EXT_AUTHZ_ERROR'));
   }
-  const started = performance.now();
+  // Only failures are counted (the upstream error metric, under the authorizer's backend key): `upstreamResponse`
+  // would hand the authorizer's time to whichever route the shard answers next (shard/metrics.ts pairs the two).
   const finish = (verdict: AuthVerdict) => {
-    if (verdict.error === null)
-      metrics.upstreamResponse(backendKey, verdict.allowed ? 200 : verdict.status, (performance.now() - started) / 1e3);
-    else metrics.upstreamError(backendKey, 'EXT_AUTHZ_ERROR');
+    if (verdict.error !== null) metrics.upstreamError(backendKey, 'EXT_AUTHZ_ERROR');
     done(verdict);
   };
   if (auth.protocol === 'GRPC') return checkGrpc(endpoint.host, endpoint.port, auth, subject, finish);
