@@ -5,6 +5,7 @@
 // listener filters before route matching (a 404-bound request is authorized first), an unresolved listener authorizer.
 
 import { connect } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { ExternalAuth } from '../../shared/ir/auth.ts';
 import type { HttpFilter } from '../../shared/ir/route.ts';
@@ -32,6 +33,24 @@ function auth(protocol: 'HTTP' | 'GRPC', backendKey: string | null, extra: Parti
   };
 }
 
+/** A gRPC backend whose one method answers with the `x-auth-user` metadata it received. */
+async function startGrpcBackend(): Promise<{ server: grpc.Server; port: number }> {
+  const server = new grpc.Server();
+  const identity = (b: Buffer) => b;
+  server.register<Buffer, Buffer>(
+    '/echo.v1.Echo/Who',
+    (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+      callback(null, Buffer.from(String(call.metadata.get('x-auth-user')[0] ?? 'nobody'))),
+    identity,
+    identity,
+    'unary',
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  return { server, port };
+}
+
 const filter = (a: ExternalAuth): HttpFilter => ({ type: 'ExternalAuth', ...a, backendKey: a.backendKey as string });
 
 describe('data plane: external authorization over real sockets', () => {
@@ -42,6 +61,7 @@ describe('data plane: external authorization over real sockets', () => {
   let httpAuthz: Authorizer;
   let grpcAuthz: Authorizer;
   let listenerAuthz: Authorizer;
+  let grpcBackend: { server: grpc.Server; port: number };
 
   before(async () => {
     h = await startHarness();
@@ -49,6 +69,7 @@ describe('data plane: external authorization over real sockets', () => {
     httpAuthz = await startHttpAuthorizer('http-user');
     grpcAuthz = await startGrpcAuthorizer('grpc-user');
     listenerAuthz = await startGrpcAuthorizer('listener-user');
+    grpcBackend = await startGrpcBackend();
     const dead = await closedPort();
     const backends = [
       backend('ns/main:80', [['127.0.0.1', main.port]]),
@@ -58,6 +79,7 @@ describe('data plane: external authorization over real sockets', () => {
       backend('ns/authz-dead:80', [['127.0.0.1', dead]]),
       backend('ns/authz-dead-grpc:9001/h2c', [['127.0.0.1', dead]], { protocol: 'h2c' }),
       backend('ns/main-ws:80', [['127.0.0.1', main.port]], { protocol: 'ws' }),
+      backend('ns/grpc-echo:50051/h2c', [['127.0.0.1', grpcBackend.port]], { protocol: 'h2c' }),
     ];
     const routesListener = httpListener('ns/gw/routes', ports.routes, { address });
     const guarded = httpListener('ns/gw/guarded', ports.listener, {
@@ -99,6 +121,16 @@ describe('data plane: external authorization over real sockets', () => {
           [guarded.key, unresolved.key],
           [r('/echo', []), rule([prefix('/ws')], ['ns/main-ws:80'])],
         ),
+        httpRoute(
+          'grpcroute/ns/who',
+          [guarded.key],
+          [
+            rule(
+              [{ path: { type: 'Exact', value: '/echo.v1.Echo/Who' }, headers: [], queryParams: [] }],
+              ['ns/grpc-echo:50051/h2c'],
+            ),
+          ],
+        ),
       ],
     });
   });
@@ -109,6 +141,7 @@ describe('data plane: external authorization over real sockets', () => {
     await httpAuthz?.close();
     await grpcAuthz?.close();
     await listenerAuthz?.close();
+    grpcBackend?.server.forceShutdown();
   });
 
   /** Sends a WebSocket upgrade by hand (Node's WebSocket cannot set Authorization); resolves to the status line. */
@@ -352,6 +385,38 @@ describe('data plane: external authorization over real sockets', () => {
       expect(httpAuthz.seen.slice(before)[0].body).to.equal(body);
       const json = reply.slice(reply.indexOf('{'), reply.lastIndexOf('}') + 1);
       expect(JSON.parse(json).body, reply).to.equal(body);
+    });
+  });
+
+  describe('listener filter before a GRPCRoute (gRPC client, h2c)', () => {
+    function who(metadata: grpc.Metadata): Promise<string> {
+      const client = new grpc.Client(`${address}:${ports.listener}`, grpc.credentials.createInsecure());
+      const identity = (b: Buffer) => b;
+      return new Promise<string>((resolve, reject) => {
+        client.makeUnaryRequest<Buffer, Buffer>(
+          '/echo.v1.Echo/Who',
+          identity,
+          identity,
+          Buffer.alloc(0),
+          metadata,
+          (e, r) => {
+            client.close();
+            if (e) reject(e);
+            else resolve(String(r));
+          },
+        );
+      });
+    }
+
+    it('refuses a call without credentials, and carries the authorizer headers to the gRPC backend as metadata', async () => {
+      const error = await who(new grpc.Metadata()).catch((e: grpc.ServiceError) => e);
+      // The denial is the authorizer's HTTP answer (451), which grpc-js reports as UNKNOWN with the status in the text.
+      expect((error as grpc.ServiceError).code).to.equal(grpc.status.UNKNOWN);
+      expect((error as grpc.ServiceError).message).to.contain('451');
+      expect(listenerAuthz.seen.at(-1)?.path).to.equal('/echo.v1.Echo/Who');
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', 'Bearer good');
+      expect(await who(metadata)).to.equal('listener-user');
     });
   });
 });
