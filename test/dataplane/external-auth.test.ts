@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import type { ExternalAuth } from '../../shared/ir/auth.ts';
 import type { HttpFilter } from '../../shared/ir/route.ts';
 import { backend, httpListener, httpRoute, prefix, rule } from '../../shared/testing/ir-builders.ts';
-import { closedPort, startGrpcAuthorizer, startHttpAuthorizer } from '../support/authorizers.ts';
+import { closedPort, startGrpcAuthorizer, startGrpcBackend, startHttpAuthorizer } from '../support/authorizers.ts';
 import type { Authorizer } from '../support/authorizers.ts';
 import { startHarness, testAddress } from '../support/dataplane-harness.ts';
 import type { Harness } from '../support/dataplane-harness.ts';
@@ -31,24 +31,6 @@ function auth(protocol: 'HTTP' | 'GRPC', backendKey: string | null, extra: Parti
     timeoutMs: 2000,
     ...extra,
   };
-}
-
-/** A gRPC backend whose one method answers with the `x-auth-user` metadata it received. */
-async function startGrpcBackend(): Promise<{ server: grpc.Server; port: number }> {
-  const server = new grpc.Server();
-  const identity = (b: Buffer) => b;
-  server.register<Buffer, Buffer>(
-    '/echo.v1.Echo/Who',
-    (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
-      callback(null, Buffer.from(String(call.metadata.get('x-auth-user')[0] ?? 'nobody'))),
-    identity,
-    identity,
-    'unary',
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-  );
-  return { server, port };
 }
 
 const filter = (a: ExternalAuth): HttpFilter => ({ type: 'ExternalAuth', ...a, backendKey: a.backendKey as string });

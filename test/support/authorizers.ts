@@ -7,7 +7,8 @@
 //   Authorization "Bearer evil" (gRPC)     → allow, with a header value carrying CR LF (an invalid answer)
 //   path containing "/slow"                → answer after 3 s (longer than any timeout a test sets)
 //   anything else                          → deny: 401 (HTTP) / 451 (gRPC), `x-deny-reason: <who>`, a body
-// Every request they receive is recorded (method, path, headers, body).
+// Every request they receive is recorded (method, path, headers, body). Also a gRPC backend (`startGrpcBackend`) that
+// answers with the `x-auth-user` metadata it received.
 
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
@@ -226,4 +227,22 @@ export async function closedPort(): Promise<number> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A gRPC backend whose one method answers with the `x-auth-user` metadata it received. */
+export async function startGrpcBackend(): Promise<{ server: grpc.Server; port: number }> {
+  const server = new grpc.Server();
+  const identity = (b: Buffer) => b;
+  server.register<Buffer, Buffer>(
+    '/echo.v1.Echo/Who',
+    (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+      callback(null, Buffer.from(String(call.metadata.get('x-auth-user')[0] ?? 'nobody'))),
+    identity,
+    identity,
+    'unary',
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  return { server, port };
 }
