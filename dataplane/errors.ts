@@ -40,6 +40,21 @@ export const PROXY_ERRORS = {
   UPGRADE_NOT_ROUTABLE: { status: 400, body: 'this route cannot take an upgrade\n', reason: 'upgrade_not_routable' },
   REQUEST_TIMEOUT: { status: 504, body: 'request timed out\n', reason: 'request_timeout' },
   INTERNAL: { status: 500, body: 'internal error\n', reason: 'internal' },
+  // External authorization (GEP-1494, GEP-5224), failing closed: the request never reaches a backend. An authorizer
+  // that cannot be asked or gives no valid answer (down, timed out, malformed) is 403, Envoy ext_authz's default
+  // (`status_on_error`); a filter whose authorizer reference does not resolve is 500, as an unresolved backend is.
+  EXT_AUTHZ_ERROR: { status: 403, body: 'external authorization failed\n', reason: 'ext_authz_error' },
+  EXT_AUTHZ_INVALID: {
+    status: 500,
+    body: 'external authorization is not configured correctly\n',
+    reason: 'ext_authz_invalid',
+  },
+  /** A body larger than the authorizer may see (`forwardBody.maxSize`): the filter cannot run on it. */
+  EXT_AUTHZ_BODY_TOO_LARGE: {
+    status: 413,
+    body: 'request body too large for external authorization\n',
+    reason: 'ext_authz_body_too_large',
+  },
   // The upstream.
   UPSTREAM_UNAVAILABLE: { status: 503, body: 'upstream unavailable\n', reason: 'upstream_unavailable' },
   UPSTREAM_TIMEOUT: { status: 504, body: 'upstream timed out\n', reason: 'upstream_timeout' },
@@ -55,6 +70,8 @@ export const BACKEND_TIMEOUT = 'PORTICO_BACKEND_TIMEOUT';
 export const DOWNSTREAM_RESET = 'PORTICO_DOWNSTREAM_RESET';
 /** No endpoint could take the request. */
 export const NO_ENDPOINTS = 'PORTICO_NO_ENDPOINTS';
+/** The authorizer answered and refused the request: the client gets the authorizer's answer (a flag, not an error). */
+export const EXT_AUTHZ_DENIED = 'PORTICO_EXT_AUTHZ_DENIED';
 /** The upstream's response could not be parsed (llhttp refused it) or broke the rules of a response. */
 export const BAD_RESPONSE = 'PORTICO_BAD_RESPONSE';
 

@@ -19,6 +19,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   // Listed only on classes in the opt-in GatewayInfrastructure mode (gatewayclass.ts): only those write its objects.
   'GatewayInfrastructure',
   'GatewayHTTPSListenerDetectMisdirectedRequests',
+  'GatewayListenerFilters',
   'GatewayPort8080',
   'GatewayRouteHostnameIntersectionPrecedence',
   'GatewayStaticAddresses',
@@ -70,6 +71,8 @@ export const SUPPORTED_FEATURES: readonly string[] = [
 const V1_6_NAMES: Readonly<Record<string, readonly string[]>> = {
   GatewayInfrastructure: ['GatewayInfrastructurePropagation'],
   HTTPRouteRetryCodes: ['HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout'],
+  // New in v1.7 (GEP-5224): v1.6's CRDs have no listener filters, and its suite no such name.
+  GatewayListenerFilters: [],
 };
 
 /** The bundle version's minor (`v1.6.1` → 6); undefined when it is not a v1 release. */

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ResponseFlag } from '../../shared/telemetry/attributes.ts';
 import { newRequestId } from '../../shared/telemetry/ids.ts';
 import type { Span } from '../../shared/telemetry/span.ts';
-import { NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream } from '../errors.ts';
+import { EXT_AUTHZ_DENIED, NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream } from '../errors.ts';
 import { replaceAttribute } from '../telemetry/attempts.ts';
 import type { TracingTable } from '../telemetry/table.ts';
 import type { ShardTracing } from '../telemetry/tracing.ts';
@@ -47,6 +47,12 @@ export function flagOf(code: string): ResponseFlag | null {
     case 'NO_ENDPOINT':
     case NO_ENDPOINTS:
       return 'no_healthy_endpoint';
+    case EXT_AUTHZ_DENIED:
+      return 'ext_authz_denied';
+    case 'EXT_AUTHZ_ERROR':
+    case 'EXT_AUTHZ_INVALID':
+    case 'EXT_AUTHZ_BODY_TOO_LARGE':
+      return 'ext_authz_error';
   }
   if (code in PROXY_ERRORS) return null; // the client's own request (400, 414…): no flag
   switch (proxyErrorForUpstream(code)) {

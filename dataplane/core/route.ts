@@ -2,10 +2,16 @@
 // upgrades) asks about a request, written once. Listener lookup by Host (or the authority of an absolute-form target),
 // the 421 check against the TLS name, route matching, CORS preflights, redirects, direct responses, the weighted
 // choice of a backend reference and the upstream path and Host after rewrites. It answers with a `Routed` of fixed
-// shape: either a local answer (an error code of the registry, or a redirect/preflight/direct status) or what to
-// forward where. It does no I/O and knows nothing of sockets or Fastify.
+// shape: either a local answer (an error code of the registry, or a redirect/preflight/direct status), what to
+// forward where, or a stop at an external-authorization filter (`Routed.auth`): the front end asks the authorizer
+// (core/authorize.ts) and, if the request is allowed, calls `continueRouting`, which goes on from where routing
+// stopped. The listener's filters (GEP-5224) run before route matching, which runs once, after the last of them; a
+// rule's ExternalAuth filters (GEP-1494) run after the match and the CORS preflight (a preflight carries no
+// credentials), before the rule redirects, answers or forwards. It does no I/O and knows nothing of sockets or
+// Fastify.
 
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { ExternalAuth } from '../../shared/ir/auth.ts';
 import type { ProxyErrorCode } from '../errors.ts';
 import type { SocketBinding } from '../http/binding.ts';
 import { isPreflight, originAllowed, preflightHeaders } from '../http/cors.ts';
@@ -53,6 +59,16 @@ export class Routed {
   pathTemplate = '';
   /** The request's Origin when the rule has a CORS policy that allows it; null otherwise. */
   corsOrigin: string | null = null;
+  /** An external-authorization filter to run before routing goes on (`continueRouting`); null when none is due. */
+  auth: ExternalAuth | null = null;
+  /** Where `auth` is: AUTH_LISTENER (the listener's `filters.requests`) or AUTH_RULE (the rule's filters). */
+  authPhase = 0;
+  /** `auth`'s index in its list. */
+  authIndex = 0;
+  /** The normalized Host that chose the listener (route matching reads it). */
+  host = '';
+  /** The part of the path the rule's PathPrefix match matched (redirects and rewrites replace it); null: none. */
+  prefix: string | null = null;
 
   /** The route label for metrics ('' when none matched). */
   get routeName(): string {
@@ -62,6 +78,9 @@ export class Routed {
     return this.listener === null ? '' : this.listener.key;
   }
 }
+
+export const AUTH_LISTENER = 1;
+export const AUTH_RULE = 2;
 
 export function pickBackendRef(rule: CompiledRule): CompiledBackendRef | null {
   const refs = rule.backends;
@@ -145,8 +164,44 @@ export function routeRequest(
     routed.error = 'BAD_PATH';
     return routed;
   }
+  routed.host = host;
+  const auth = listener.listener.externalAuth;
+  if (auth !== undefined && auth.length > 0) return stopAt(routed, auth[0], AUTH_LISTENER, 0);
+  return matchRoute(routed, request, registry);
+}
+
+function stopAt(routed: Routed, auth: ExternalAuth, phase: number, index: number): Routed {
+  routed.auth = auth;
+  routed.authPhase = phase;
+  routed.authIndex = index;
+  return routed;
+}
+
+/**
+ * Goes on routing after the filter `routed.auth` allowed the request (its headers already applied to
+ * `request.headers`): the next filter of the same list, or route matching after the listener's last filter, or the
+ * rule's action after the rule's last one.
+ */
+export function continueRouting(routed: Routed, request: RouteRequest, registry: UpstreamRegistry): Routed {
+  const next = routed.authIndex + 1;
+  if (routed.authPhase === AUTH_LISTENER) {
+    const list = (routed.listener as CompiledListener).listener.externalAuth as ExternalAuth[];
+    if (next < list.length) return stopAt(routed, list[next], AUTH_LISTENER, next);
+    routed.auth = null;
+    routed.authPhase = 0;
+    return matchRoute(routed, request, registry);
+  }
+  const list = (routed.rule as CompiledRule).auth as ExternalAuth[];
+  if (next < list.length) return stopAt(routed, list[next], AUTH_RULE, next);
+  routed.auth = null;
+  routed.authPhase = 0;
+  return applyRule(routed, request, registry);
+}
+
+function matchRoute(routed: Routed, request: RouteRequest, registry: UpstreamRegistry): Routed {
+  const listener = routed.listener as CompiledListener;
   const view = VIEW;
-  view.host = host;
+  view.host = routed.host;
   view.method = request.method;
   view.path = routed.path;
   view.query = routed.query;
@@ -160,6 +215,7 @@ export function routeRequest(
   const rule = entry.rule;
   routed.rule = rule;
   routed.pathTemplate = entry.template;
+  routed.prefix = entry.prefix;
   if (rule.cors !== null) {
     const origin = request.headers.origin;
     const allowed = typeof origin === 'string' && originAllowed(rule.cors, origin);
@@ -172,6 +228,15 @@ export function routeRequest(
       return routed;
     }
   }
+  if (rule.auth !== null) return stopAt(routed, rule.auth[0], AUTH_RULE, 0);
+  return applyRule(routed, request, registry);
+}
+
+/** The matched rule's action: its redirect, its direct answer, or a backend to forward to. */
+function applyRule(routed: Routed, request: RouteRequest, registry: UpstreamRegistry): Routed {
+  const listener = routed.listener as CompiledListener;
+  const rule = routed.rule as CompiledRule;
+  const host = routed.host;
   if (rule.redirect !== null) {
     if (request.upgrade) {
       routed.error = 'UPGRADE_NOT_ROUTABLE';
@@ -185,7 +250,7 @@ export function routeRequest(
         listenerPort: listener.listener.port,
         path: routed.path,
         query: routed.query,
-        prefix: entry.prefix,
+        prefix: routed.prefix,
       }),
     };
     return routed;
@@ -212,7 +277,7 @@ export function routeRequest(
   routed.ref = ref;
   routed.backend = backend;
   const rewrite = ref.rewrite ?? rule.rewrite;
-  const path = rewrite?.path ? modifyPath(routed.path, rewrite.path, entry.prefix) : routed.path;
+  const path = rewrite?.path ? modifyPath(routed.path, rewrite.path, routed.prefix) : routed.path;
   routed.upstreamTarget = routed.query.length > 0 ? `${path}?${routed.query}` : path;
   routed.upstreamHost = rewrite?.hostname ?? routed.clientHost ?? '';
   return routed;

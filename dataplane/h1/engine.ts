@@ -16,6 +16,7 @@ import { PROXY_ERRORS } from '../errors.ts';
 import type { SocketBinding } from '../http/binding.ts';
 import type { HttpMetrics } from '../http/metrics.ts';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
+import { authorizeRequest } from './authorize.ts';
 import { ClientConnection } from './connection.ts';
 import type { H1Request, H2cHandoff, RequestSink } from './connection.ts';
 import { forwardH2c } from './h2c.ts';
@@ -102,38 +103,59 @@ export class Engine {
     try {
       this.#serve(request);
     } catch (error) {
-      this.log.error({ err: error, target: clip(request.target) }, 'request handler failed');
-      if (request.responseStarted) return void request.connection.socket.destroy();
-      const answer = PROXY_ERRORS.INTERNAL;
-      this.answer(request, null, answer.status, null, answer.body);
+      this.failed(request, error);
     }
+  }
+
+  /** A bug of ours while serving `request` (also in a callback after an authorizer answered): 500, logged. */
+  failed(request: H1Request, error: unknown): void {
+    this.log.error({ err: error, target: clip(request.target) }, 'request handler failed');
+    if (request.responseStarted) return void request.connection.socket.destroy();
+    const answer = PROXY_ERRORS.INTERNAL;
+    this.answer(request, null, answer.status, null, answer.body);
+  }
+
+  /**
+   * The engine's one RouteRequest, refilled from `request`: the routing core reads it synchronously and keeps
+   * nothing, so one object serves every request of the shard (also when routing goes on after an authorizer).
+   */
+  routeRequestOf(request: H1Request): RouteRequest {
+    const route = this.#route;
+    route.method = request.method;
+    route.target = request.target;
+    route.host = request.headers.host as string | undefined;
+    route.headers = request.headers;
+    route.servername = (request.connection.socket as { servername?: string | false }).servername;
+    return route;
   }
 
   #serve(request: H1Request): void {
     const connection = request.connection;
     const headers = request.headers;
-    // One RouteRequest for the engine, refilled per request: routeRequest reads it synchronously and keeps nothing.
-    const route = this.#route;
-    route.method = request.method;
-    route.target = request.target;
-    route.host = headers.host as string | undefined;
-    route.headers = headers;
-    route.servername = (connection.socket as { servername?: string | false }).servername;
     const obs = new Observation(requestIdOf(headers), request.started);
     request.obs = obs;
-    const routed = routeRequest(connection.binding, route, this.registry);
-    if (connection.binding.draining) connection.closing = true;
-    request.listenerKey = routed.listenerKey;
-    request.routeName = routed.routeName;
-    request.routed = routed;
+    const routed = routeRequest(connection.binding, this.routeRequestOf(request), this.registry);
     // The listener's tracing (its XTelemetryPolicy, or the command line), then the one tracing call of an unsampled
-    // request: the decision on its traceparent, nothing else. The server span starts at the head's arrival anyway.
+    // request: the decision on its traceparent, nothing else. Decided once, on the listener the first routing found
+    // (a listener filter stops routing there; `proceed` runs again after an allow). The server span starts at the
+    // head's arrival anyway.
     const tracing = this.telemetry.tracing?.of(routed.listenerKey) ?? null;
     if (tracing?.sampled(headers.traceparent as string | undefined)) {
       obs.tracing = tracing;
       this.#startTrace(request, obs);
-      traceRouted(tracing, obs.server as NonNullable<Observation['server']>, routed);
     }
+    if (connection.binding.draining) connection.closing = true;
+    this.proceed(request, routed);
+  }
+
+  /** A routed request: to its authorizer when routing stopped at a filter (h1/authorize.ts), answered, or forwarded. */
+  proceed(request: H1Request, routed: Routed): void {
+    request.listenerKey = routed.listenerKey;
+    request.routeName = routed.routeName;
+    request.routed = routed;
+    if (routed.auth !== null) return authorizeRequest(this, request, routed);
+    const obs = request.obs as Observation;
+    if (obs.server !== null && obs.tracing !== null) traceRouted(obs.tracing, obs.server, routed);
     if (routed.error !== null) {
       obs.flag(routed.error);
       const error = PROXY_ERRORS[routed.error];

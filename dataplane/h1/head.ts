@@ -135,7 +135,9 @@ export function localResponse(
 ): string {
   let head = statusLine(status);
   if (headers !== null) head += headerLines(headers);
-  if (body.length > 0) head += 'content-type: text/plain; charset=utf-8\r\n';
+  // An answer with headers of its own (an authorizer's denial) may bring its own type.
+  if (body.length > 0 && (headers === null || headers['content-type'] === undefined))
+    head += 'content-type: text/plain; charset=utf-8\r\n';
   if (status !== 204 && status !== 304) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
   if (close) head += 'connection: close\r\n';
   head += '\r\n';

@@ -4,9 +4,12 @@
 // both ways. The backend's own 101 (or refusal) reaches the client unchanged.
 
 import type { Socket } from 'node:net';
-import { countResponse, routeRequest } from '../core/route.ts';
-import type { Routed } from '../core/route.ts';
-import { PROXY_ERRORS } from '../errors.ts';
+import type { ExternalAuth } from '../../shared/ir/auth.ts';
+import { applyVerdict } from '../auth/verdict.ts';
+import { authorize, buildSubject } from '../core/authorize.ts';
+import { continueRouting, countResponse, routeRequest } from '../core/route.ts';
+import type { RouteRequest, Routed } from '../core/route.ts';
+import { EXT_AUTHZ_DENIED, PROXY_ERRORS } from '../errors.ts';
 import type { ProxyErrorCode } from '../errors.ts';
 import type { H1Request } from './connection.ts';
 import type { Engine } from './engine.ts';
@@ -22,22 +25,61 @@ function refuse(engine: Engine, request: H1Request, routed: Routed, code: ProxyE
   if (!socket.destroyed) socket.end(localResponse(error.status, null, error.body, true, false));
 }
 
+function routeRequestOf(request: H1Request): RouteRequest {
+  return {
+    method: request.method,
+    target: request.target,
+    host: request.headers.host as string | undefined,
+    headers: request.headers,
+    servername: (request.connection.socket as { servername?: string | false }).servername,
+    upgrade: true,
+  };
+}
+
 export function openTunnel(engine: Engine, request: H1Request, head: Buffer): void {
   const connection = request.connection;
-  const client = connection.socket;
   connection.detach();
-  const routed = routeRequest(
-    connection.binding,
-    {
-      method: request.method,
-      target: request.target,
-      host: request.headers.host as string | undefined,
-      headers: request.headers,
-      servername: (client as { servername?: string | false }).servername,
-      upgrade: true,
-    },
-    engine.registry,
+  connection.socket.pause();
+  tunnelRouted(engine, request, head, routeRequest(connection.binding, routeRequestOf(request), engine.registry));
+}
+
+/**
+ * An upgrade stopped at an external-authorization filter: the client's bytes wait (its socket is paused) until the
+ * authorizer decides; a denial or an error is answered and the connection closed, as any refusal of a tunnel is.
+ */
+function authorizeTunnel(engine: Engine, request: H1Request, head: Buffer, routed: Routed): void {
+  const client = request.connection.socket;
+  const subject = buildSubject(
+    routed,
+    request.method,
+    request.headers,
+    `HTTP/1.${request.versionMinor}`,
+    client,
+    request.obs?.requestId ?? '',
+    null,
   );
+  const certificate = routed.listener?.listener.backendClientCertificateKey;
+  authorize(routed.auth as ExternalAuth, subject, engine.registry, engine.metrics, certificate, (verdict) => {
+    if (client.destroyed) return;
+    if (verdict.error !== null) {
+      request.obs?.flag(verdict.error);
+      return refuse(engine, request, routed, verdict.error);
+    }
+    if (!verdict.allowed) {
+      request.obs?.flag(EXT_AUTHZ_DENIED);
+      countResponse(engine.metrics, routed, verdict.status);
+      request.status = verdict.status;
+      engine.logRequest(request, true);
+      return void client.end(localResponse(verdict.status, verdict.headers, verdict.body, true, false));
+    }
+    applyVerdict(request.headers, verdict);
+    tunnelRouted(engine, request, head, continueRouting(routed, routeRequestOf(request), engine.registry));
+  });
+}
+
+function tunnelRouted(engine: Engine, request: H1Request, head: Buffer, routed: Routed): void {
+  const client = request.connection.socket;
+  if (routed.auth !== null) return authorizeTunnel(engine, request, head, routed);
   request.listenerKey = routed.listenerKey;
   request.routeName = routed.routeName;
   if (routed.error !== null) return refuse(engine, request, routed, routed.error);

@@ -5,8 +5,10 @@
 import type { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { countResponse, routeRequest } from '../core/route.ts';
-import type { Routed } from '../core/route.ts';
+import type { RouteRequest, Routed } from '../core/route.ts';
 import { armDeadline, clearDeadline } from '../core/retry.ts';
+import { authorizeRequest } from './authorize.ts';
+import type { AuthDeps } from './authorize.ts';
 import { PROXY_ERRORS } from '../errors.ts';
 import type { ProxyErrorCode } from '../errors.ts';
 import { downstreamResetError } from '../upstream/exchange.ts';
@@ -33,6 +35,18 @@ export interface HandlerDeps {
   telemetry?: Telemetry;
 }
 
+function routeRequestOf(request: FastifyRequest): RouteRequest {
+  const raw = request.raw;
+  return {
+    method: raw.method ?? 'GET',
+    target: raw.url ?? '/',
+    host: (raw.headers.host ?? raw.headers[':authority']) as string | undefined,
+    headers: raw.headers,
+    servername: (raw.socket as unknown as { servername?: string | false }).servername,
+    upgrade: false,
+  };
+}
+
 function plain(reply: FastifyReply, code: ProxyErrorCode): void {
   const error = PROXY_ERRORS[code];
   reply.code(error.status).header('content-type', 'text/plain; charset=utf-8').send(error.body);
@@ -42,33 +56,30 @@ export function createHandler(deps: HandlerDeps) {
   const { registry, metrics, log, accessLog } = deps;
   const telemetry: Telemetry = deps.telemetry ?? { tracing: null, accessLog: accessLog ? log : null };
   const table = telemetry.tracing;
+  const auth: AuthDeps = { registry, metrics, log, proceed, routeRequestOf };
 
   return function handle(request: FastifyRequest, reply: FastifyReply): void {
     const raw = request.raw;
     const binding = (raw.socket as unknown as BoundSocket)[kBinding];
     if (binding?.draining && raw.httpVersionMajor === 1) reply.header('connection', 'close');
     const obs = new Observation(requestIdOf(raw.headers), performance.now());
-    const routed = routeRequest(
-      binding,
-      {
-        method: raw.method ?? 'GET',
-        target: raw.url ?? '/',
-        host: (raw.headers.host ?? raw.headers[':authority']) as string | undefined,
-        headers: raw.headers,
-        servername: (raw.socket as unknown as { servername?: string | false }).servername,
-        upgrade: false,
-      },
-      registry,
-    );
+    const routed = routeRequest(binding, routeRequestOf(request), registry);
     // The listener's tracing (its XTelemetryPolicy, or the command line), then the one tracing call of an unsampled
-    // request: the decision on its traceparent.
+    // request: the decision on its traceparent. Decided once, on the listener the first routing found (a listener
+    // filter stops routing there; `proceed` runs again after an allow).
     const tracing = table?.of(routed.listenerKey) ?? null;
     if (tracing?.sampled(raw.headers.traceparent as string | undefined)) {
       obs.tracing = tracing;
       startTrace(request, obs);
-      traceRouted(tracing, obs.server as NonNullable<Observation['server']>, routed);
     }
     if (obs.server !== null || telemetry.accessLog !== null) finishWhenClosed(request, reply, obs, routed);
+    proceed(request, reply, routed, obs);
+  };
+
+  /** A routed request: to its authorizer when routing stopped at a filter (http/authorize.ts), answered, or forwarded. */
+  function proceed(request: FastifyRequest, reply: FastifyReply, routed: Routed, obs: Observation): void {
+    if (routed.auth !== null) return authorizeRequest(auth, request, reply, routed, obs);
+    if (obs.server !== null && obs.tracing !== null) traceRouted(obs.tracing, obs.server, routed);
     if (routed.error !== null) {
       obs.flag(routed.error);
       countResponse(metrics, routed, PROXY_ERRORS[routed.error].status);
@@ -82,7 +93,7 @@ export function createHandler(deps: HandlerDeps) {
       return;
     }
     forward(request, reply, routed, obs);
-  };
+  }
 
   /** The request's deadline passed before its response: 504, and the attempt in flight is cancelled. */
   function onRequestTimeout(reply: FastifyReply): void {
@@ -214,7 +225,8 @@ export function createHandler(deps: HandlerDeps) {
     // Mirrors are chosen before the request goes out: a body must be split before the main request reads it.
     const mirrors = rule.mirrors.length > 0 || ref.mirrors.length > 0 ? chooseMirrors(rule.mirrors, ref.mirrors) : null;
     let mirrorBodies: PassThrough[] | null = null;
-    if (mirrors !== null && mirrors.length > 0 && hasBody(request.raw.headers)) {
+    // A body an authorizer already read (`forwardBody`) is a buffer now: the mirrors go without it.
+    if (mirrors !== null && mirrors.length > 0 && hasBody(request.raw.headers) && !Buffer.isBuffer(request.body)) {
       const split = teeBody(request.raw, mirrors.length);
       request.body = split.main;
       mirrorBodies = split.mirrors;

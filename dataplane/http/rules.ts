@@ -2,6 +2,7 @@
 // path only reads plain objects. Compiled rules are cached by record identity (records are immutable), so an
 // unchanged route is never compiled twice, whatever else changes in a generation.
 
+import type { ExternalAuth } from '../../shared/ir/auth.ts';
 import type {
   CorsPolicy,
   HeaderModifier,
@@ -124,6 +125,8 @@ interface FilterSet {
   rewrite: Rewrite | null;
   mirrors: Mirror[];
   cors: CompiledCors | null;
+  /** ExternalAuth filters, in order (the routing core runs them after the match); null when none. */
+  auth: ExternalAuth[] | null;
 }
 
 function compileFilters(filters: HttpFilter[]): FilterSet {
@@ -134,6 +137,7 @@ function compileFilters(filters: HttpFilter[]): FilterSet {
     rewrite: null,
     mirrors: [],
     cors: null,
+    auth: null,
   };
   for (const filter of filters) {
     switch (filter.type) {
@@ -160,6 +164,10 @@ function compileFilters(filters: HttpFilter[]): FilterSet {
         break;
       case 'CORS':
         out.cors = compileCors(filter);
+        break;
+      case 'ExternalAuth':
+        out.auth ??= [];
+        out.auth.push(filter);
         break;
       default:
         // Validation refuses unknown filter types before a snapshot reaches a shard.
@@ -194,6 +202,7 @@ function compileRule(route: HttpRoute, rule: HttpRule): CompiledRule {
     rewrite: filters.rewrite,
     mirrors: filters.mirrors,
     cors: filters.cors,
+    auth: filters.auth,
     backends,
     totalWeight: backends.reduce((sum, b) => sum + b.weight, 0),
     requestTimeoutMs: rule.timeouts?.requestMs ?? 0,

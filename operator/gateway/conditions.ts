@@ -53,7 +53,8 @@ export type ListenerReason =
   | 'NoValidCACertificate'
   | 'InvalidCACertificateRef'
   | 'InvalidCACertificateKind'
-  | 'InvalidListenerFilterRef';
+  | 'InvalidListenerFilterRef'
+  | 'InvalidListenerFilter';
 export type RouteReason =
   | 'Accepted'
   | 'NotAllowedByListeners'
@@ -171,6 +172,9 @@ export const listenerInvalidCACertificateRef = (message: string): ConditionDraft
   draft<ListenerReason>('ResolvedRefs', 'False', 'InvalidCACertificateRef', message);
 export const listenerInvalidCACertificateKind = (message: string): ConditionDraft =>
   draft<ListenerReason>('ResolvedRefs', 'False', 'InvalidCACertificateKind', message);
+/** GEP-5224: a `filters.requests[]` entry that cannot be honoured as written (settings, or a non-HTTP listener). */
+export const listenerInvalidListenerFilter = (message: string): ConditionDraft =>
+  draft<ListenerReason>('Accepted', 'False', 'InvalidListenerFilter', message);
 /** GEP-5224: a `filters.requests[]` ExternalAuth backendRef or ExtensionRef that names nothing usable. */
 export const listenerInvalidListenerFilterRef = (message: string): ConditionDraft =>
   draft<ListenerReason>('ResolvedRefs', 'False', 'InvalidListenerFilterRef', message);

@@ -14,9 +14,9 @@
 //      grants; a Gateway whose listeners changed as routes see them marks its routes for attachment;
 //   5. addresses (pool: an address per Gateway; service mode: internal ports and the Gateway's Service) — need every
 //      Gateway: precedence decides who keeps a contested address or port;
-//   6. programmed listeners and their IR records — need the addresses; XTelemetryPolicies put their tracing record on
-//      the listeners of the Gateways they take and get their statuses (policies/telemetrypolicy-status.ts) — they
-//      need our Gateways (4) and nothing later;
+//   6. programmed listeners and their IR records, and their authorizers' backends — need the addresses;
+//      XTelemetryPolicies put their tracing record on the listeners of the Gateways they take and get their statuses
+//      (policies/telemetrypolicy-status.ts) — they need our Gateways (4) and nothing later;
 //   7. routes: rules, backends, attachment to listeners, their records — need the checked policies (2), the
 //      listeners after conflicts (a conflicted listener admits no route) and whether they are programmed (6)
 //      (session/routes.ts);
@@ -91,6 +91,8 @@ class PassTables {
   readonly gateways = new GatewayTable();
   readonly routes = new RouteTable();
   programmed = new Set<string>();
+  /** Backend keys the programmed listeners' authorizers use (GEP-5224), counted in `routes.backends` like a route's. */
+  listenerAuthBackends: string[] = [];
   readonly policies = new PolicyTable();
 }
 
@@ -157,7 +159,12 @@ export class TranslationSession {
     this.#infrastructure = gatewayNamespaceObjects(gateways, context);
     // 6. programmed listeners.
     // A Gateway's backend client certificate is on its listener records only: no route or backend record depends on it.
-    const { listeners, programmed, certificates } = programListeners(gateways);
+    const { listeners, programmed, certificates, authBackends } = programListeners(gateways);
+    // The listeners' authorizers are backends like a route's: counted (new before old, so a kept one never drops to
+    // zero), their records built and kept up to date with their EndpointSlices in pass 8.
+    for (const spec of authBackends.values()) tables.routes.backends.addRef(spec);
+    for (const key of tables.listenerAuthBackends) tables.routes.backends.removeRef(key);
+    tables.listenerAuthBackends = [...authBackends.keys()];
     const changedListeners = new Set<string>();
     for (const key of programmed) if (!tables.programmed.has(key)) changedListeners.add(key);
     for (const key of tables.programmed) if (!programmed.has(key)) changedListeners.add(key);

@@ -181,7 +181,20 @@ function chooseListener(listeners: readonly Listener[], host: string, out: Liste
         : rank === null
           ? `hostname ${hostname} does not match ${host}`
           : `hostname ${hostname || '(any)'} matches, but ${chosen?.hostname} is more specific (listener isolation: no fallthrough)`;
-    out.push({ key: listener.key, hostname, protocol: listener.protocol, chosen: listener === chosen, reason });
+    // GEP-5224: the chosen listener's authorizers decide before any route is matched (the matches below assume they
+    // allowed the request).
+    const auth = listener === chosen ? (listener.externalAuth ?? []) : [];
+    const authorized =
+      auth.length === 0
+        ? ''
+        : `; its ExternalAuth filters run first, before matching: ${auth.map((a) => `${a.protocol} to ${a.backendKey ?? '(unresolved: every request answers 500)'}`).join(', then ')}`;
+    out.push({
+      key: listener.key,
+      hostname,
+      protocol: listener.protocol,
+      chosen: listener === chosen,
+      reason: reason + authorized,
+    });
   }
   return chosen;
 }

@@ -137,6 +137,8 @@ function describeFilter(filter: HttpFilter): string {
       return `RequestMirror (${filter.percent}% to ${filter.backendKey})`;
     case 'CORS':
       return `CORS (origins ${filter.allowOrigins.join(' ')})`;
+    case 'ExternalAuth':
+      return `ExternalAuth (${filter.protocol} to ${filter.backendKey})`;
     default: {
       const unknown: never = filter;
       throw new Error(`unknown filter ${JSON.stringify(unknown)}`);

@@ -4,6 +4,7 @@
 // Plain data only: this module has no I/O and imports nothing from operator/ or dataplane/.
 
 import type { ListenerTracing } from './tracing.ts';
+import type { ExternalAuth } from './auth.ts';
 
 /** Gateway `spec.listeners[].protocol`, limited to what Portico can serve. */
 export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
@@ -71,6 +72,11 @@ export interface Listener {
    * No IR version bump: a data plane that does not know it keeps its command-line tracing, which is no security loss.
    */
   tracing?: ListenerTracing;
+  /**
+   * `spec.listeners[].filters.requests[]` (GEP-5224), all of type ExternalAuth: run in this order on every request of
+   * the listener before route matching; the first that does not allow the request answers it. Absent: none.
+   */
+  externalAuth?: ExternalAuth[];
 }
 
 /**

@@ -2,6 +2,7 @@
 // match on `/<service>/<method>`); TCPRoute, UDPRoute and TLSRoute (passthrough) become `StreamRoute`.
 // Each record names the listeners it is attached to, with the route hostnames that intersect each listener's.
 
+import type { ExternalAuth } from './auth.ts';
 import type { SourceRef } from './listener.ts';
 
 /** One accepted attachment of a route to a listener (a `parentRef` that matched that listener). */
@@ -87,7 +88,9 @@ export type HttpFilter =
       /** Share of requests mirrored, 0–100 (from `percent` or `fraction`). */
       percent: number;
     }
-  | ({ type: 'CORS' } & CorsPolicy);
+  | ({ type: 'CORS' } & CorsPolicy)
+  /** `rules[].filters[].externalAuth` (GEP-1494): the authorizer decides before the rule does anything else. */
+  | ({ type: 'ExternalAuth' } & ExternalAuth & { backendKey: string });
 
 /** A `backendRefs[]` entry. `backendKey: null` stands for an invalid reference: its share of requests gets 500. */
 export interface WeightedBackend {

@@ -9,9 +9,10 @@ import type { HttpRoute, StreamRoute } from './route.ts';
  * Bumped when a record changes shape incompatibly; the data plane NACKs a version it does not know. 2: `Listener.bindPort`;
  * 3: `RetryPolicy.onBackendTimeout`; 4: `ListenerTls.options` (an older data plane would ignore a minimum TLS version);
  * 5: `Listener.backendClientCertificateKey` in place of `BackendTls.clientCertificateKey` and the per-certificate
- * backend and route records (an older data plane would connect without the Gateway's client certificate).
+ * backend and route records (an older data plane would connect without the Gateway's client certificate); 6:
+ * `Listener.externalAuth` and the `ExternalAuth` filter (an older data plane would serve those requests unauthorized).
  */
-export const IR_VERSION = 5;
+export const IR_VERSION = 6;
 
 export interface SnapshotRecords {
   listeners: Listener[];

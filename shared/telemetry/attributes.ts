@@ -45,6 +45,8 @@ export const RESPONSE_FLAGS = Object.freeze([
   'invalid_backend', // the rule's backend is unresolved (500 from the gateway)
   'downstream_reset', // the client went away before the response was complete
   'retried', // at least one attempt was retried
+  'ext_authz_denied', // the external authorizer refused the request; the client got its answer
+  'ext_authz_error', // the external authorizer could not decide (down, timed out, bad answer, unresolved): refused
 ] as const);
 export type ResponseFlag = (typeof RESPONSE_FLAGS)[number];
 

@@ -25,6 +25,7 @@ import {
   checkPort,
   checkRegex,
 } from './fields.ts';
+import { validateExternalAuth } from './external-auth.ts';
 import { problem } from './problem.ts';
 import { checkTlsOptions } from './tls-options.ts';
 import { validateListenerTracing } from './tracing.ts';
@@ -62,6 +63,14 @@ export function validateListener(listener: Listener, at: string, out: Sink): voi
   if (clientKey !== undefined && (typeof clientKey !== 'string' || clientKey === ''))
     check(out, `${at}.backendClientCertificateKey`, 'must be a non-empty key');
   if (listener.tracing !== undefined) validateListenerTracing(listener.tracing, `${at}.tracing`, out);
+  if (listener.externalAuth !== undefined) {
+    if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS')
+      check(out, `${at}.externalAuth`, 'is only allowed on HTTP and HTTPS listeners');
+    arrayAt(out, `${at}.externalAuth`, listener.externalAuth).forEach((auth, i) => {
+      if (isObject(auth)) validateExternalAuth(auth as never, `${at}.externalAuth[${i}]`, out, true);
+      else check(out, `${at}.externalAuth[${i}]`, 'must be an object');
+    });
+  }
   const needsTls = listener.protocol === 'HTTPS' || listener.protocol === 'TLS';
   if (needsTls && !isObject(listener.tls)) {
     out.push(problem('MissingField', `${at}.tls`, `${at}.tls is required for protocol ${listener.protocol}`));
@@ -227,6 +236,9 @@ export function validateFilter(filter: HttpFilter, at: string, out: Sink): void 
       ) {
         check(out, `${at}.maxAgeSeconds`, 'must be a non-negative integer');
       }
+      return;
+    case 'ExternalAuth':
+      validateExternalAuth(filter, at, out, false);
       return;
     default: {
       const unknown = filter as { type?: unknown };

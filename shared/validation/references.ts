@@ -96,7 +96,8 @@ function validateBackendRef(index: ReadonlyRecordIndex, key: string | null, at: 
 
 function validateFilterRefs(index: ReadonlyRecordIndex, filters: HttpFilter[], at: string, out: Problem[]): void {
   filters.forEach((filter, i) => {
-    if (filter.type === 'RequestMirror') validateBackendRef(index, filter.backendKey, `${at}[${i}].backendKey`, out);
+    if (filter.type === 'RequestMirror' || filter.type === 'ExternalAuth')
+      validateBackendRef(index, filter.backendKey, `${at}[${i}].backendKey`, out);
   });
 }
 
@@ -176,6 +177,9 @@ export function validateRecordReferences(
           ),
         );
       }
+      (listener.externalAuth ?? []).forEach((auth, i) =>
+        validateBackendRef(index, auth.backendKey, `listeners[${listener.key}].externalAuth[${i}].backendKey`, out),
+      );
       return;
     }
     case 'httpRoutes': {
@@ -210,10 +214,12 @@ export function validateRecordReferences(
 export function referencesOf(kind: ReferringKind, record: any): string[] {
   const out: string[] = [];
   const backendsOf = (backends: WeightedBackend[], filters: HttpFilter[]) => {
-    for (const f of filters) if (f.type === 'RequestMirror') out.push(recordRef('backends', f.backendKey));
+    for (const f of filters)
+      if (f.type === 'RequestMirror' || f.type === 'ExternalAuth') out.push(recordRef('backends', f.backendKey));
     for (const b of backends) {
       if (b.backendKey !== null) out.push(recordRef('backends', b.backendKey));
-      for (const f of b.filters ?? []) if (f.type === 'RequestMirror') out.push(recordRef('backends', f.backendKey));
+      for (const f of b.filters ?? [])
+        if (f.type === 'RequestMirror' || f.type === 'ExternalAuth') out.push(recordRef('backends', f.backendKey));
     }
   };
   switch (kind) {
@@ -221,6 +227,8 @@ export function referencesOf(kind: ReferringKind, record: any): string[] {
       for (const key of (record as Listener).tls?.certificateKeys ?? []) out.push(recordRef('certificates', key));
       const clientKey = (record as Listener).backendClientCertificateKey;
       if (clientKey !== undefined) out.push(recordRef('certificates', clientKey));
+      for (const auth of (record as Listener).externalAuth ?? [])
+        if (auth.backendKey !== null) out.push(recordRef('backends', auth.backendKey));
       break;
     }
     case 'httpRoutes':

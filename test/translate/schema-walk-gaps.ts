@@ -18,14 +18,6 @@ export const ALLOWED: Record<string, string> = {
 
 /** Fields refused with the condition their GEP or API doc names; a golden case shows it. Covers their fields. */
 export const REFUSED: Record<string, { reason: string; why: string }> = {
-  'Gateway spec.listeners[].filters': {
-    reason: 'UnsupportedValue',
-    why: 'GEP-5224: no listener request filter runs yet; the listener is refused and not programmed',
-  },
-  'ListenerSet spec.listeners[].filters': {
-    reason: 'UnsupportedValue',
-    why: 'GEP-5224, on a ListenerSet listener: refused and not programmed',
-  },
   'Gateway spec.infrastructure.parametersRef': {
     reason: 'InvalidParameters',
     why: 'a Gateway takes no parameters (its GatewayClass may name a ConfigMap)',
@@ -38,13 +30,17 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
     reason: 'UnsupportedValue',
     why: 'GEP-1619 not implemented: the rule is dropped',
   },
-  'HTTPRoute spec.rules[].filters[].externalAuth': {
-    reason: 'UnsupportedValue',
-    why: 'GEP-1494 not implemented yet: the rule is dropped, never served unauthorized',
-  },
   'HTTPRoute spec.rules[].backendRefs[].filters[].externalAuth': {
     reason: 'UnsupportedValue',
-    why: 'GEP-1494 on a backendRef: the rule is dropped',
+    why: 'GEP-1494 on a backendRef (authorization that depends on the weighted pick): the rule is dropped',
+  },
+  'Gateway spec.listeners[].filters.requests[].extensionRef': {
+    reason: 'UnsupportedValue',
+    why: 'GEP-5224: no extension filter exists, and a filter is never skipped: the listener is refused',
+  },
+  'ListenerSet spec.listeners[].filters.requests[].extensionRef': {
+    reason: 'UnsupportedValue',
+    why: 'GEP-5224, on a ListenerSet listener: refused and not programmed',
   },
   'BackendTLSPolicy spec.options': {
     reason: 'Invalid',
@@ -114,6 +110,8 @@ export const CHECKED_ONLY: string[] = [
   'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].operator',
   'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].values',
   'Gateway spec.listeners[].allowedRoutes.namespaces.selector.matchLabels',
+  'Gateway spec.listeners[].filters.requests[].externalAuth.protocol',
+  'Gateway spec.listeners[].filters.requests[].type',
   'Gateway spec.listeners[].tls.certificateRefs',
   'Gateway spec.listeners[].tls.certificateRefs[].group',
   'Gateway spec.listeners[].tls.certificateRefs[].kind',
@@ -143,6 +141,8 @@ export const CHECKED_ONLY: string[] = [
   'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].key',
   'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].operator',
   'ListenerSet spec.listeners[].allowedRoutes.namespaces.selector.matchExpressions[].values',
+  'ListenerSet spec.listeners[].filters.requests[].externalAuth.protocol',
+  'ListenerSet spec.listeners[].filters.requests[].type',
   'ListenerSet spec.listeners[].tls.certificateRefs',
   'ListenerSet spec.listeners[].tls.certificateRefs[].group',
   'ListenerSet spec.listeners[].tls.certificateRefs[].kind',

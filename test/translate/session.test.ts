@@ -202,6 +202,44 @@ describe('translation session: the same as translate, at the cost of the change'
     expect(edited.mode).to.equal('incremental');
   });
 
+  it("follows a listener authorizer's EndpointSlice incrementally, and drops its backend with the filter", () => {
+    const base = cases.find((c) => c.area === 'listener' && c.name === 'filter-external-auth')!;
+    const session = new TranslationSession();
+    const mirror = new Mirror();
+    const objects = structuredClone(base.objects).map((o: any) => deepFreeze(o));
+    session.apply(objects, []);
+    mirror.apply(session.run({ now: FIXED_NOW, ...base.options }));
+    const authorizers = ['infra/echo:8080', 'infra/echo:8080/h2c'];
+    expect(mirror.ir.get('backends')!.has(authorizers[1])).to.equal(true);
+
+    const slice = structuredClone(
+      objects.find((o: any) => o.kind === 'EndpointSlice' && o.metadata.name === 'echo-abc12'),
+    );
+    slice.endpoints = [...slice.endpoints, { addresses: ['10.9.9.9'], conditions: { ready: true } }];
+    session.apply([deepFreeze(slice)], []);
+    const endpoints = session.run({ now: FIXED_NOW, ...base.options });
+    mirror.apply(endpoints);
+    expect(endpoints.mode).to.equal('incremental');
+    expect(endpoints.ir.upsert.listeners).to.deep.equal([]);
+    expect(endpoints.ir.upsert.backends.map((b) => b.key).sort()).to.deep.equal(authorizers);
+    for (const b of endpoints.ir.upsert.backends) expect(b.endpoints.map((e) => e.address)).to.include('10.9.9.9');
+
+    const gateway = structuredClone(objects.find((o: any) => o.kind === 'Gateway'));
+    delete gateway.spec.listeners[0].filters;
+    session.apply([deepFreeze(gateway)], []);
+    const unfiltered = session.run({ now: FIXED_NOW, ...base.options });
+    mirror.apply(unfiltered);
+    expect(unfiltered.ir.remove.backends.sort()).to.deep.equal(authorizers);
+    expect(unfiltered.ir.upsert.listeners[0].externalAuth).to.equal(undefined);
+    // The changes applied one by one equal a fresh translation of the objects as they are now.
+    const now = [
+      ...objects.filter((o: any) => o.kind !== 'Gateway' && o.metadata?.name !== 'echo-abc12'),
+      slice,
+      gateway,
+    ];
+    mirror.matches(translate(buildResourceSnapshot(now), { now: FIXED_NOW, ...base.options }));
+  });
+
   it('service mode: follows a class parameters ConfigMap and a Service status incrementally', () => {
     const base = cases.find((c) => c.area === 'service' && c.name === 'service-types')!;
     const session = new TranslationSession();

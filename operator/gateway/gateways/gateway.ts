@@ -28,6 +28,7 @@ import {
   listenerInvalidRouteKinds,
   listenerNoConflicts,
   listenerNoValidCACertificate,
+  listenerInvalidListenerFilter,
   listenerNotAcceptedForConflict,
   listenerNotProgrammedForConflict,
   listenerNotProgrammedInvalid,
@@ -216,6 +217,7 @@ export function listenerConditions(node: GatewayNode, listener: ListenerNode, pr
       UnsupportedProtocol: listenerUnsupportedProtocol,
       UnsupportedValue: listenerUnsupportedValue,
       NoValidCACertificate: listenerNoValidCACertificate,
+      InvalidListenerFilter: listenerInvalidListenerFilter,
     }[rejection.reason];
     drafts.push(build(rejection.message));
   } else if (conflict !== undefined) drafts.push(listenerNotAcceptedForConflict(conflict.reason, conflict.message));

@@ -2,7 +2,9 @@
 // certificates, allowedRoutes), the route kinds it supports, which namespaces may attach. Conflicts between the
 // listeners of a Gateway are found afterwards, in `detectListenerConflicts`, because they need every listener.
 
+import type { ExternalAuth } from '../../../shared/ir/auth.ts';
 import type { CertificateRecord, ListenerProtocol, ListenerTlsOptions } from '../../../shared/ir/listener.ts';
+import type { BackendSpec } from '../backends/backend.ts';
 import { listenerKey, listenerSetListenerKey } from '../../../shared/ir/keys.ts';
 import { checkHostname, checkPort } from '../../../shared/validation/fields.ts';
 import { parseTlsOptions } from '../../../shared/validation/tls-options.ts';
@@ -18,7 +20,12 @@ import type { LabelSelector } from '../selector.ts';
 import type { RouteGroupKind } from '../status.ts';
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
-export type ListenerRejection = 'PortUnavailable' | 'UnsupportedProtocol' | 'UnsupportedValue' | 'NoValidCACertificate';
+export type ListenerRejection =
+  | 'PortUnavailable'
+  | 'UnsupportedProtocol'
+  | 'UnsupportedValue'
+  | 'NoValidCACertificate'
+  | 'InvalidListenerFilter';
 export type ConflictReason = 'HostnameConflict' | 'ProtocolConflict';
 export type ListenerRefProblem =
   | 'InvalidCertificateRef'
@@ -77,6 +84,10 @@ export interface ListenerNode {
   overlapsWith: string[];
   /** Routes attached (Accepted=True for a parentRef selecting this listener); filled by the route passes. */
   attachedRoutes: number;
+  /** `filters.requests[]` ExternalAuth entries, in order (listener-filters.ts); absent: none. */
+  externalAuth?: ExternalAuth[];
+  /** The authorizer backends those entries resolved to, by key: their records go into the IR with the listener. */
+  authBackends: Map<string, BackendSpec>;
 }
 
 const PROTOCOLS = new Set<string>(['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP']);
@@ -226,6 +237,7 @@ export function buildListenerNode(
     refProblems: [],
     overlapsWith: [],
     attachedRoutes: 0,
+    authBackends: new Map(),
   };
   if (owner !== undefined) node.owner = owner;
   const protocol = stringAt(raw.protocol);

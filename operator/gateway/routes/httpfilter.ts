@@ -2,7 +2,9 @@
 // is checked (header names and values, hostnames, paths, status codes, CORS origins); an unknown type or a value
 // out of its enum is UnsupportedValue, URLRewrite with RequestRedirect is IncompatibleFilters, and a filter whose
 // feature this installation does not support is refused like an unknown value. An ExtensionRef cannot be resolved
-// (Portico has no extension filters), and Gateway API forbids skipping it: the rule answers 500 instead.
+// (Portico has no extension filters), and Gateway API forbids skipping it: the rule answers 500 instead. So does a
+// rule whose ExternalAuth authorizer does not resolve (GEP-1494: the filter fails closed); ExternalAuth on a
+// backendRef is refused (UnsupportedValue): authorization there would depend on the weighted pick.
 
 import type {
   HeaderModifier,
@@ -26,6 +28,7 @@ import { resolveBackendRef } from '../backends/backend.ts';
 import type { BackendFamily, ReferringRoute } from '../backends/backend.ts';
 import { routeInvalidKind } from '../conditions.ts';
 import type { TranslateContext } from '../context.ts';
+import { readExternalAuth, resolveAuthBackend } from '../backends/external-auth.ts';
 import { at, booleanAt, integerAt, isObject, listAt, objectAt, show } from '../read.ts';
 import type { RuleIssues } from './rule-issues.ts';
 
@@ -268,12 +271,31 @@ function cors(raw: unknown, field: string, issues: RuleIssues): HttpFilter | und
   };
 }
 
+function externalAuth(
+  raw: unknown,
+  field: string,
+  issues: RuleIssues,
+  scope: FilterScope,
+): HttpFilter | 'unrunnable' | undefined {
+  if (scope.perBackend)
+    return issues.unsupported(`${field}: ExternalAuth on a backendRef is not supported; set it on the rule's filters`);
+  const config = readExternalAuth(raw, field);
+  if (config.problem !== undefined) return issues.unsupported(config.problem);
+  const resolved = issues.resolved(resolveAuthBackend(scope.context, raw, field, scope.route, config.auth.protocol));
+  // GEP-1494: a filter that cannot reach its authorizer fails closed: the rule answers 500 (ResolvedRefs=False).
+  if (resolved.key === null) {
+    issues.ref(resolved.problem);
+    return 'unrunnable';
+  }
+  return { type: 'ExternalAuth', ...config.auth, backendKey: resolved.key };
+}
+
 function buildFilter(
   raw: unknown,
   field: string,
   issues: RuleIssues,
   scope: FilterScope,
-): HttpFilter | 'extension' | undefined {
+): HttpFilter | 'unrunnable' | undefined {
   const f = objectAt(raw);
   const type = f.type;
   if (scope.family === 'grpc' && !GRPC_FILTERS.has(type as string)) {
@@ -321,6 +343,8 @@ function buildFilter(
     case 'CORS':
       if (!supported(scope, issues, 'HTTPRouteCORS', `${field}: CORS`)) return undefined;
       return cors(f.cors, `${field}.cors`, issues);
+    case 'ExternalAuth':
+      return externalAuth(f.externalAuth, `${field}.externalAuth`, issues, scope);
     case 'ExtensionRef': {
       const ref = objectAt(f.extensionRef);
       issues.ref(
@@ -328,7 +352,7 @@ function buildFilter(
           `${field}.extensionRef ${show(ref.group)}/${show(ref.kind)} ${show(ref.name)} cannot be resolved: no extension filters are supported, so requests it would handle answer 500`,
         ),
       );
-      return 'extension';
+      return 'unrunnable';
     }
     default:
       return issues.unsupported(`${field}.type ${show(type)} is not a supported filter`);
@@ -357,7 +381,8 @@ export function buildHttpFilters(raw: unknown, field: string, issues: RuleIssues
     if (type === 'RequestMirror' && ++mirrors === 2)
       supported(scope, issues, 'HTTPRouteRequestMultipleMirrors', `${where}: a second RequestMirror`);
     const filter = buildFilter(entry, where, issues, scope);
-    if (filter === 'extension') failClosed = true;
+    // 'unrunnable': a filter that must not be skipped and cannot run (ExtensionRef, an unresolved authorizer).
+    if (filter === 'unrunnable') failClosed = true;
     else if (filter !== undefined) filters.push(filter);
   }
   if (seen.has('RequestRedirect') && seen.has('URLRewrite'))

@@ -21,6 +21,7 @@ import { parentAccepted } from '../routes/route-status.ts';
 import type { RouteNodeCommon } from '../routes/route-status.ts';
 import type { HttpRouteNode } from '../routes/httproute.ts';
 import { boundListeners } from '../gateways/listenerset.ts';
+import type { BackendSpec } from '../backends/backend.ts';
 import type { StreamRouteNode } from '../routes/streamroute.ts';
 
 export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, address: string): Listener {
@@ -51,6 +52,8 @@ export function listenerRecord(gateway: GatewayNode, listener: ListenerNode, add
   // Gateway `spec.tls.backend.clientCertificateRef`, when it resolved: every listener of the Gateway (and of its
   // ListenerSets) presents it to TLS backends.
   if (gateway.backendTls?.ok) record.backendClientCertificateKey = gateway.backendTls.certificate.key;
+  if (listener.externalAuth !== undefined && listener.externalAuth.length > 0)
+    record.externalAuth = listener.externalAuth;
   return record;
 }
 
@@ -72,7 +75,7 @@ function attachmentsOf(
 }
 
 function backendKeysOf(backends: readonly WeightedBackend[], filters: readonly HttpFilter[], into: Set<string>): void {
-  for (const f of filters) if (f.type === 'RequestMirror') into.add(f.backendKey);
+  for (const f of filters) if (f.type === 'RequestMirror' || f.type === 'ExternalAuth') into.add(f.backendKey);
   for (const b of backends) {
     if (b.backendKey !== null) into.add(b.backendKey);
     backendKeysOf([], b.filters, into);
@@ -97,11 +100,18 @@ export interface ProgrammedListeners {
   programmed: Set<string>;
   /** Certificates the listeners use (to terminate TLS, and to present to TLS backends), by key. */
   certificates: Map<string, CertificateRecord>;
+  /** The authorizers of their `filters.requests[]` (GEP-5224), by backend key: backend records that must go in. */
+  authBackends: Map<string, BackendSpec>;
 }
 
 /** The listeners that go into the IR: those of Gateways that can be served (accepted, with an address). */
 export function programListeners(gateways: readonly GatewayNode[]): ProgrammedListeners {
-  const out: ProgrammedListeners = { listeners: [], programmed: new Set(), certificates: new Map() };
+  const out: ProgrammedListeners = {
+    listeners: [],
+    programmed: new Set(),
+    certificates: new Map(),
+    authBackends: new Map(),
+  };
   for (const gateway of gateways) {
     const address = gateway.address?.address;
     if (address === undefined || !isGatewayServable(gateway)) continue;
@@ -110,6 +120,7 @@ export function programListeners(gateways: readonly GatewayNode[]): ProgrammedLi
       if (!isListenerServable(listener)) continue;
       out.listeners.push(listenerRecord(gateway, listener, address));
       out.programmed.add(listener.key);
+      for (const [key, spec] of listener.authBackends) out.authBackends.set(key, spec);
       for (const certificate of listener.certificates) out.certificates.set(certificate.key, certificate);
       if (gateway.backendTls?.ok)
         out.certificates.set(gateway.backendTls.certificate.key, gateway.backendTls.certificate);

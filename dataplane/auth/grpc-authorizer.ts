@@ -1,0 +1,136 @@
+// GEP-1494 `protocol: GRPC`: Envoy's ext_authz v3 `envoy.service.auth.v3.Authorization/Check` over h2c with
+// @grpc/grpc-js, the messages encoded by ext-authz-codec.ts. grpc-js is loaded the first time a gRPC authorizer is
+// asked (a data plane without one never loads it: memory, issue 13), and one client (one HTTP/2 connection) is kept
+// per authorizer endpoint and shard. `status.code` OK allows, and OkHttpResponse's headers (set, or appended) and
+// headers_to_remove apply to the upstream request; any other code denies, with DeniedHttpResponse's status (403 when
+// it gives none), headers and body. An RPC error (unreachable, deadline, a malformed answer) fails closed.
+
+import type { Client } from '@grpc/grpc-js';
+import type { ExternalAuth } from '../../shared/ir/auth.ts';
+import { decodeCheckResponse, encodeCheckRequest } from './ext-authz-codec.ts';
+import type { CheckResult } from './ext-authz-codec.ts';
+import type { AuthSubject } from './subject.ts';
+import { AuthVerdict, denialHeaders, upstreamOption } from './verdict.ts';
+
+const CHECK = '/envoy.service.auth.v3.Authorization/Check';
+
+type Grpc = typeof import('@grpc/grpc-js');
+let grpc: Grpc | null = null;
+let loading: Promise<Grpc> | null = null;
+/**
+ * A channel idle this long drops its connection (grpc-js reconnects on the next call): the client of an endpoint that
+ * left the configuration then holds no socket, only a small object, until the shard ends.
+ */
+const CHANNEL_OPTIONS = { 'grpc.client_idle_timeout_ms': 60_000 };
+/** Clients by `host:port` (one per authorizer endpoint in this shard). */
+const clients = new Map<string, Client>();
+
+function loadGrpc(): Promise<Grpc> {
+  loading ??= import('@grpc/grpc-js').then((module) => {
+    grpc = module;
+    return module;
+  });
+  return loading;
+}
+
+function clientFor(module: Grpc, host: string, port: number): Client {
+  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  let client = clients.get(target);
+  if (client === undefined) {
+    client = new module.Client(target, module.credentials.createInsecure(), CHANNEL_OPTIONS);
+    clients.set(target, client);
+  }
+  return client;
+}
+
+function identity(buffer: Buffer): Buffer {
+  return buffer;
+}
+
+/** One header of the request as ext_authz carries it: repeated values joined (HTTP semantics). */
+function headersFor(auth: ExternalAuth, subject: AuthSubject): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const all = auth.allowedRequestHeaders.length === 0;
+  const from = subject.headers;
+  for (const name of all ? Object.keys(from) : auth.allowedRequestHeaders) {
+    const value = from[name];
+    if (value === undefined || name.startsWith(':')) continue;
+    out.push([name, Array.isArray(value) ? value.join(', ') : value]);
+  }
+  // Envoy sends the pseudo-headers too; an authorizer written against Envoy may read them.
+  out.push([':method', subject.method], [':path', subject.target], [':authority', subject.host]);
+  out.push([':scheme', subject.scheme]);
+  return out;
+}
+
+function verdictOf(result: CheckResult, method: string): AuthVerdict {
+  if (result.code === 0) {
+    const verdict = new AuthVerdict();
+    for (const option of result.ok?.headers ?? []) {
+      const use = upstreamOption(option);
+      if (use === false) return AuthVerdict.error('EXT_AUTHZ_ERROR');
+      if (use === true) verdict.upstream.push(option);
+    }
+    verdict.remove = result.ok?.remove ?? [];
+    verdict.allowed = true;
+    return verdict;
+  }
+  const denied = result.denied;
+  const status = denied === null || denied.status === 0 ? 403 : denied.status;
+  const headers = denialHeaders(denied?.headers ?? []);
+  if (headers === null || status < 200 || status > 599) return AuthVerdict.error('EXT_AUTHZ_ERROR');
+  const verdict = new AuthVerdict();
+  verdict.status = status;
+  verdict.headers = headers;
+  verdict.body = method === 'HEAD' ? '' : (denied?.body ?? '');
+  return verdict;
+}
+
+/** Asks a gRPC authorizer at `host:port`; calls `done` once with its verdict. */
+export function checkGrpc(
+  host: string,
+  port: number,
+  auth: ExternalAuth,
+  subject: AuthSubject,
+  done: (verdict: AuthVerdict) => void,
+): void {
+  const message = encodeCheckRequest({
+    sourceAddress: subject.clientAddress,
+    sourcePort: subject.clientPort,
+    destinationAddress: subject.localAddress,
+    destinationPort: subject.localPort,
+    requestId: subject.requestId,
+    method: subject.method,
+    headers: headersFor(auth, subject),
+    path: subject.target,
+    host: subject.host,
+    scheme: subject.scheme,
+    size: subject.size,
+    protocol: subject.protocol,
+    body: subject.body,
+  });
+  const deadline = Date.now() + auth.timeoutMs;
+  const call = (module: Grpc) => {
+    const client = clientFor(module, host, port);
+    client.makeUnaryRequest<Buffer, Buffer>(
+      CHECK,
+      identity,
+      identity,
+      message,
+      new module.Metadata(),
+      { deadline },
+      (error, response) => {
+        if (error !== null || response === undefined) return done(AuthVerdict.error('EXT_AUTHZ_ERROR'));
+        let result: CheckResult;
+        try {
+          result = decodeCheckResponse(response);
+        } catch {
+          return done(AuthVerdict.error('EXT_AUTHZ_ERROR'));
+        }
+        done(verdictOf(result, subject.method));
+      },
+    );
+  };
+  if (grpc !== null) return call(grpc);
+  loadGrpc().then(call, () => done(AuthVerdict.error('EXT_AUTHZ_ERROR')));
+}
