@@ -107,6 +107,7 @@ export const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([
   'SupportedVersion',
   'PartiallyInvalid',
   'InsecureFrontendValidationMode',
+  'AddressesAssigned',
 ]);
 
 /**

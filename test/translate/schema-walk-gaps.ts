@@ -73,7 +73,6 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
 export const KNOWN_GAPS: Record<string, string> = {
   'GRPCRoute spec.useDefaultGateways (unprobed)':
     'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-  'Gateway spec.addresses[].routability (unprobed)': 'GEP-5093: not read; to implement or refuse (issue 11 item 2)',
   'Gateway spec.defaultScope (unprobed)':
     'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
   'HTTPRoute spec.useDefaultGateways (unprobed)':

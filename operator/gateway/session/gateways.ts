@@ -16,6 +16,7 @@ import type { GatewayClassNode } from '../gateways/gatewayclass.ts';
 import { dependencyKey, namespacedKey, statusKey } from '../keys.ts';
 import { buildListenerSets } from '../gateways/listenerset.ts';
 import { planAddresses } from '../gateways/address.ts';
+import { reportAddresses, wantsNothingSatisfiable } from '../gateways/address-status.ts';
 import type { AddressAllocations, PortAllocations } from '../options.ts';
 import { comparePrecedence, nameOf, namespaceOf } from '../resources.ts';
 import type { KubeObject } from '../resources.ts';
@@ -58,6 +59,7 @@ function buildGateway(
       rejection: gatewayInvalid(`The Gateway could not be translated: ${(error as Error)?.message ?? String(error)}`),
       requestedAddresses: [],
       wantsAssignedAddress: false,
+      addressEntries: [],
       listeners: [],
       unnamedListeners: [],
     };
@@ -73,10 +75,12 @@ export interface Allocations {
 export function assignAddresses(gateways: readonly GatewayNode[], context: TranslateContext): Allocations {
   const { addressMode, addressPool, previousAddresses, supportedFeatures } = context.options;
   const allocations: Allocations = { addresses: {}, ports: {} };
+  // GEP-5093: a Gateway none of whose spec.addresses entries can be satisfied takes no pool address.
+  const bindable = gateways.filter((g) => !wantsNothingSatisfiable(g));
   if (addressMode === 'service') allocations.ports = assignServiceAddresses(gateways, context);
   else {
     const plan = planAddresses(
-      gateways.map((g) => ({ gateway: g.key, requested: g.requestedAddresses })),
+      bindable.map((g) => ({ gateway: g.key, requested: g.requestedAddresses })),
       addressPool,
       previousAddresses,
     );
@@ -84,19 +88,17 @@ export function assignAddresses(gateways: readonly GatewayNode[], context: Trans
     allocations.addresses = plan.allocations;
   }
   for (const gateway of gateways) {
+    const unsatisfiable = wantsNothingSatisfiable(gateway);
     if (
-      gateway.wantsAssignedAddress &&
-      gateway.requestedAddresses.length === 0 &&
-      !supportedFeatures.has('GatewayAddressEmpty')
+      unsatisfiable ||
+      (gateway.wantsAssignedAddress &&
+        gateway.requestedAddresses.length === 0 &&
+        !supportedFeatures.has('GatewayAddressEmpty'))
     ) {
-      gateway.address = {
-        address: undefined,
-        published: [],
-        problem: {
-          reason: 'AddressNotAssigned',
-          message: 'spec.addresses: an address without a value is not supported by this installation',
-        },
-      };
+      const message = unsatisfiable
+        ? `spec.addresses: no entry can be satisfied: ${gateway.addressEntries.map((e) => `${e.field}: ${e.unsatisfiable}`).join('; ')}`
+        : 'spec.addresses: an address without a value is not supported by this installation';
+      gateway.address = { address: undefined, published: [], problem: { reason: 'AddressNotAssigned', message } };
       if (gateway.service !== undefined)
         gateway.service = {
           gateway: gateway.service.gateway,
@@ -105,6 +107,7 @@ export function assignAddresses(gateways: readonly GatewayNode[], context: Trans
         };
     }
   }
+  for (const gateway of gateways) reportAddresses(gateway, context);
   return allocations;
 }
 
