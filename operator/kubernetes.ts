@@ -35,6 +35,7 @@ import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
 import { versionOptions } from './kubernetes/crds.ts';
+import { servedFeatures } from './kubernetes/kinds.ts';
 import { ResourceStore } from './store/resource-store.ts';
 
 /** Server-side apply field manager of our status writes. */
@@ -182,6 +183,18 @@ async function assemble(
       if (summary.bundleVersion === options.crdBundleVersion) return;
       log.info({ from: options.crdBundleVersion ?? null, to: summary.bundleVersion ?? null }, 'Gateway API version');
       Object.assign(options, versionOptions(summary.bundleVersion));
+      options.supportedFeatures = servedFeatures(options.supportedFeatures ?? [], provider?.missingKinds() ?? []);
+      reconciler?.trigger();
+    },
+    // A kind a feature needs came or went (GEP-5075: the ClusterTrustBundle API): claim what the cluster serves.
+    onKindsChange: () => {
+      const features = servedFeatures(
+        versionOptions(options.crdBundleVersion).supportedFeatures,
+        provider?.missingKinds() ?? [],
+      );
+      if (features.join() === (options.supportedFeatures ?? []).join()) return;
+      log.info({ missingKinds: provider?.missingKinds() ?? [] }, 'supported features follow the served kinds');
+      options.supportedFeatures = features;
       reconciler?.trigger();
     },
     events,
@@ -198,6 +211,7 @@ async function assemble(
   };
   await provider.start();
   Object.assign(options, versionOptions(provider.crdSummary().bundleVersion));
+  options.supportedFeatures = servedFeatures(options.supportedFeatures ?? [], provider.missingKinds());
   if (serviceMode)
     Object.assign(options, {
       addressMode: 'service',

@@ -10,6 +10,7 @@
 export const SUPPORTED_FEATURES: readonly string[] = [
   'BackendTLSPolicy',
   'BackendTLSPolicySANValidation',
+  'ClusterTrustBundle',
   'Gateway',
   'GatewayAddressEmpty',
   'GatewayAddressRoutability',

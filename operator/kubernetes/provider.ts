@@ -56,6 +56,8 @@ export interface KubernetesProviderOptions {
   rediscoverMs?: number;
   reflector?: ReflectorTuning;
   kinds?: readonly WatchedKind[];
+  /** Called after a kind became served (rediscovery) or stopped being served; `missingKinds()` says which are not. */
+  onKindsChange?(): void;
   /** Called when what the Gateway API CRDs say changes (bundle version; a CRD added or deleted), and once at start. */
   onCrdChange?(summary: CrdSummary): void;
   /** Warning Events about namespaces that cannot be read go on this object (the operator's pod). */
@@ -209,7 +211,9 @@ export class KubernetesProvider {
           this.#options.log.info({ kind: resource.kind, version: resource.version }, 'kind now served; watching it');
           this.#watch(resource);
         }
+        const changed = discovered.missing.length !== this.#missing.length;
         this.#missing = discovered.missing;
+        if (changed) this.#options.onKindsChange?.();
       } catch (error) {
         this.#options.log.debug({ err: (error as Error).message }, 'rediscovery failed');
       }
@@ -253,6 +257,7 @@ export class KubernetesProvider {
     await Promise.all([...byNamespace.values()].map((r) => r.stop()));
     for (const reflector of byNamespace.values()) this.#forbidden.delete(reflector);
     for (const reflector of byNamespace.values()) this.#dropReflectorObjects(reflector);
+    this.#options.onKindsChange?.();
     this.#scheduleRediscovery();
   }
 
