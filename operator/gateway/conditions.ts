@@ -36,7 +36,8 @@ export type GatewayReason =
   | 'ConfigurationChanged'
   | 'Assigned'
   | 'PartiallyAssigned'
-  | 'NotAssigned';
+  | 'NotAssigned'
+  | 'DefaultGateway';
 export type ListenerReason =
   | 'Accepted'
   | 'PortUnavailable'
@@ -144,6 +145,10 @@ export const gatewayAddressesPartiallyAssigned = (message: string): ConditionDra
   draft<GatewayReason>('AddressesAssigned', 'False', 'PartiallyAssigned', message);
 export const gatewayAddressesNotAssigned = (message: string): ConditionDraft =>
   draft<GatewayReason>('AddressesAssigned', 'False', 'NotAssigned', message);
+
+/** GEP-3793: the Gateway claims the routes that ask for a default Gateway of its scope (`spec.defaultScope`). */
+export const gatewayDefaultGateway = (message: string): ConditionDraft =>
+  draft<GatewayReason>('DefaultGateway', 'True', 'DefaultGateway', message);
 
 /** Only ever True: client certificates are asked for but not required on some listener. */
 export const gatewayInsecureFrontendValidationMode = (message: string): ConditionDraft =>

@@ -108,6 +108,7 @@ export const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([
   'PartiallyInvalid',
   'InsecureFrontendValidationMode',
   'AddressesAssigned',
+  'DefaultGateway',
 ]);
 
 /**

@@ -11,6 +11,7 @@ import {
   gatewayAddressesAssigned,
   gatewayAddressesNotAssigned,
   gatewayAddressesPartiallyAssigned,
+  gatewayDefaultGateway,
   gatewayAddressNotAssigned,
   gatewayAddressNotUsable,
   gatewayInvalid,
@@ -87,6 +88,8 @@ export interface GatewayNode {
   unnamedListeners: string[];
   /** The class and `spec.infrastructure` (what the Gateway's Service is made of in service mode). */
   infrastructure?: GatewayInfrastructure;
+  /** GEP-3793 `spec.defaultScope`: `All` makes it a default Gateway (routes with `useDefaultGateways: All` attach). */
+  defaultScope?: 'All';
   /** Filled by the address pass. */
   address?: AddressOutcome;
   /** Service mode: filled by the address pass. */
@@ -200,6 +203,9 @@ export function buildGatewayNode(
   }
   applyAddresses(node, spec, context);
   applyClusterScope(node, context);
+  if (spec.defaultScope === 'All') node.defaultScope = 'All';
+  else if (spec.defaultScope !== undefined && spec.defaultScope !== 'None')
+    node.rejection ??= gatewayInvalid(`spec.defaultScope ${show(spec.defaultScope)} must be All or None`);
   applyListeners(node, spec, context);
   node.backendTls = resolveBackendClientCertificate(context, node, spec);
   return node;
@@ -344,6 +350,8 @@ export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>
   ];
   const assigned = addressesAssignedCondition(node, accepted);
   if (assigned !== undefined) drafts.push(assigned);
+  if (node.defaultScope !== undefined && accepted.status === 'True')
+    drafts.push(gatewayDefaultGateway(`Gateway has default scope ${node.defaultScope}`));
   const insecure = node.listeners
     .filter((l) => l.clientValidation?.mode === 'AllowInsecureFallback')
     .map((l) => l.name);

@@ -13,7 +13,7 @@ import type { GatewayNode } from '../gateways/gateway.ts';
 import { assignServiceAddresses } from '../gateways/gateway-service.ts';
 import { buildGatewayClassNode, gatewayClassStatus, isOurs } from '../gateways/gatewayclass.ts';
 import type { GatewayClassNode } from '../gateways/gatewayclass.ts';
-import { dependencyKey, namespacedKey, statusKey } from '../keys.ts';
+import { dependencyKey, namespacedKey, statusKey, wholeLookupKey } from '../keys.ts';
 import { buildListenerSets } from '../gateways/listenerset.ts';
 import { planAddresses } from '../gateways/address.ts';
 import { reportAddresses, wantsNothingSatisfiable } from '../gateways/address-status.ts';
@@ -113,7 +113,7 @@ export function assignAddresses(gateways: readonly GatewayNode[], context: Trans
 
 /** What route attachment reads of a Gateway (attach.ts): routes attach again when it changes. */
 function attachmentSignature(node: GatewayNode): string {
-  return JSON.stringify(listenersSignature(node.listeners));
+  return JSON.stringify([node.defaultScope ?? null, listenersSignature(node.listeners)]);
 }
 
 /** Where the session keeps the objects this table builds from. */
@@ -202,12 +202,17 @@ export class GatewayTable {
         this.#signatures.delete(key);
         statuses.set(statusKey({ kind: 'Gateway', namespace: previous.namespace, name: previous.name }), undefined);
         changedDeps.add(dependencyKey('gw', key));
+        // Routes that ask for default Gateways walk them all (GEP-3793).
+        changedDeps.add(wholeLookupKey('gw'));
         reorder = true;
         continue;
       }
       this.#deps.set(key, deps);
       const signature = attachmentSignature(node);
-      if (this.#signatures.get(key) !== signature) changedDeps.add(dependencyKey('gw', key));
+      if (this.#signatures.get(key) !== signature) {
+        changedDeps.add(dependencyKey('gw', key));
+        changedDeps.add(wholeLookupKey('gw'));
+      }
       reorder ||= previous === undefined || previous.source !== object;
       this.#signatures.set(key, signature);
       this.nodes.set(key, node);
