@@ -106,4 +106,20 @@ describe('GEP-5093 address routability in service mode (real API server)', funct
     expect(status.addresses).to.deep.equal([{ type: 'IPAddress', value: '10.96.0.77', routability: 'Cluster' }]);
     await answers(svc.spec.ports[0].targetPort);
   });
+
+  it('leaves a static Cluster address outside the ServiceCIDR unsatisfied (NotAssigned, AddressNotAssigned)', async () => {
+    // The API server refuses it; the Service is created with a cluster IP of its choice, which meets no entry.
+    const svc = await eventually('the Service of outside-cidr', () => service('outside-cidr'));
+    expect(svc.spec.clusterIP).to.not.equal('10.200.0.5');
+    const status = await eventually('outside-cidr AddressesAssigned=False', async () => {
+      const s = (await getObject(client, 'Gateway', 'default', 'outside-cidr'))?.status as
+        | GatewayStatusLike
+        | undefined;
+      return conditionOf(s, 'AddressesAssigned')?.status === 'False' ? s : undefined;
+    });
+    expect(conditionOf(status, 'AddressesAssigned')?.reason).to.equal('NotAssigned');
+    expect(conditionOf(status, 'AddressesAssigned')?.message).to.match(/10\.200\.0\.5/);
+    expect(conditionOf(status, 'Programmed')?.reason).to.equal('AddressNotAssigned');
+    expect(status.addresses ?? []).to.deep.equal([]);
+  });
 });

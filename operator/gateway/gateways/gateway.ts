@@ -247,10 +247,9 @@ function programmedCondition(node: GatewayNode, accepted: ConditionDraft, progra
     return gatewayAddressNotAssigned(problem?.message ?? 'No address was assigned');
   }
   if (programmedCount === 0) return gatewayNotProgrammedInvalid('No listener of the Gateway can be programmed');
-  // An address the Service got instead of the requested one is not published (GEP-5093), yet AddressNotUsable says
-  // more than AddressNotAssigned.
-  const notUsable = outcome.pending === undefined && outcome.problem?.reason === 'AddressNotUsable';
-  if (outcome.published.length === 0 && !notUsable) {
+  // Nothing published: no spec.addresses entry is satisfied (GEP-5093: AddressNotAssigned, whatever the reason; an
+  // address the Service got instead of the requested one is not published), or the Service has no address yet.
+  if (outcome.published.length === 0) {
     const why = [outcome.pending ?? 'No address was assigned', outcome.problem?.message].filter((m) => m !== undefined);
     return gatewayAddressNotAssigned(why.join('; '));
   }
