@@ -16,7 +16,8 @@ describe('shared/features', () => {
     const v16 = featuresForBundle('v1.6.1');
     expect(v16).to.include.members(['HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout']);
     expect(v16).to.not.include('HTTPRouteRetryCodes');
-    expect(v16.length).to.equal(SUPPORTED_FEATURES.length + 1);
+    expect(v16).to.not.include.members(['GatewayAddressRoutability', 'ClusterTrustBundle']);
+    expect(v16.length).to.equal(SUPPORTED_FEATURES.length + 1 - 3);
     expect(featuresForBundle('v1.7.0')).to.deep.equal(SUPPORTED_FEATURES);
     expect(featuresForBundle('v1.8.2')).to.deep.equal(SUPPORTED_FEATURES);
     expect(featuresForBundle(undefined)).to.deep.equal(SUPPORTED_FEATURES);

@@ -137,7 +137,7 @@ function resolveClusterTrustBundle(context: TranslateContext, r: Record<string, 
     return {
       ok: false,
       reason: 'InvalidCACertificateKind',
-      message: `${field} refers to a ClusterTrustBundle, and the certificates.k8s.io ClusterTrustBundle API is not available in this cluster`,
+      message: `${field} refers to a ClusterTrustBundle, which is not supported here: the cluster does not serve the certificates.k8s.io ClusterTrustBundle API, or its Gateway API CRDs predate v1.7`,
     };
   const name = nonEmptyString(r.name);
   if (name === undefined)

@@ -226,7 +226,9 @@ describe('GEP-5075 on a cluster without the ClusterTrustBundle API (real API ser
     const https = listeners.find((l) => l.name === 'https')!;
     expect(conditionOf(https, 'Accepted')?.reason).to.equal('NoValidCACertificate');
     // (No listener Secret in this cluster either: ResolvedRefs leads with that, and lists the bundle too.)
-    expect(conditionOf(https, 'ResolvedRefs')?.message).to.match(/ClusterTrustBundle API is not available/);
+    expect(conditionOf(https, 'ResolvedRefs')?.message).to.match(
+      /does not serve the certificates.k8s.io ClusterTrustBundle API/,
+    );
     const policy = await eventually('the BackendTLSPolicy status', async () => {
       const status = (await getObject(client, 'BackendTLSPolicy', 'default', 'tls-backend'))?.status as
         | { ancestors?: Array<{ conditions?: unknown }> }
@@ -234,7 +236,9 @@ describe('GEP-5075 on a cluster without the ClusterTrustBundle API (real API ser
       return status?.ancestors?.[0];
     });
     expect(conditionOf(policy, 'ResolvedRefs')?.reason).to.equal('InvalidKind');
-    expect(conditionOf(policy, 'ResolvedRefs')?.message).to.match(/ClusterTrustBundle API is not available/);
+    expect(conditionOf(policy, 'ResolvedRefs')?.message).to.match(
+      /does not serve the certificates.k8s.io ClusterTrustBundle API/,
+    );
     expect(conditionOf(policy, 'Accepted')?.reason).to.equal('NoValidCACertificate');
   });
 });

@@ -157,7 +157,8 @@ function applyClusterScope(node: GatewayNode, context: TranslateContext): void {
   for (const entry of entries) {
     if (entry.routability !== ROUTABILITY_CLUSTER || entry.value === undefined) continue;
     entry.unsatisfiable = `a static Cluster address is honoured only when every spec.addresses entry asks for Cluster (the Service is then of type ClusterIP); this Gateway's Service is of type LoadBalancer, whose cluster IP the API server chooses`;
-    node.requestedAddresses.splice(node.requestedAddresses.indexOf(entry.value), 1);
+    const at = node.requestedAddresses.indexOf(entry.value);
+    if (at !== -1) node.requestedAddresses.splice(at, 1);
   }
 }
 
