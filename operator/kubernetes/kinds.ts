@@ -16,6 +16,11 @@ export interface WatchedKind {
   namespaced: boolean;
   /** Versions we can read, preferred first. Core kinds have one. */
   versions: readonly string[];
+  /**
+   * Cluster-scoped and not needed to serve: a 403 on it (a hardened cluster that removed the default grant) does not
+   * hold readiness; the kind counts as missing (its feature is not claimed) until it can be read.
+   */
+  optional?: boolean;
 }
 
 export const WATCHED_KINDS: readonly WatchedKind[] = [
@@ -69,6 +74,7 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     plural: 'clustertrustbundles',
     namespaced: false,
     versions: ['v1', 'v1beta1', 'v1alpha1'],
+    optional: true,
   },
 ];
 
