@@ -179,22 +179,21 @@ async function assemble(
       services?.liveChanged(kind, key);
     },
     // The installed Gateway API release: the GatewayClass's SupportedVersion, and the feature names it publishes.
+    // The CRDs' channel and the served kinds decide some features too (claimed).
     onCrdChange: (summary) => {
-      if (summary.bundleVersion === options.crdBundleVersion) return;
-      log.info({ from: options.crdBundleVersion ?? null, to: summary.bundleVersion ?? null }, 'Gateway API version');
-      Object.assign(options, versionOptions(summary.bundleVersion));
-      options.supportedFeatures = servedFeatures(options.supportedFeatures ?? [], provider?.missingKinds() ?? []);
+      const next = claimed();
+      if (next.crdBundleVersion !== options.crdBundleVersion)
+        log.info({ from: options.crdBundleVersion ?? null, to: summary.bundleVersion ?? null }, 'Gateway API version');
+      else if (next.supportedFeatures.join() === (options.supportedFeatures ?? []).join()) return;
+      Object.assign(options, next);
       reconciler?.trigger();
     },
     // A kind a feature needs came or went (GEP-5075: the ClusterTrustBundle API): claim what the cluster serves.
     onKindsChange: () => {
-      const features = servedFeatures(
-        versionOptions(options.crdBundleVersion).supportedFeatures,
-        provider?.missingKinds() ?? [],
-      );
-      if (features.join() === (options.supportedFeatures ?? []).join()) return;
+      const next = claimed();
+      if (next.supportedFeatures.join() === (options.supportedFeatures ?? []).join()) return;
       log.info({ missingKinds: provider?.missingKinds() ?? [] }, 'supported features follow the served kinds');
-      options.supportedFeatures = features;
+      Object.assign(options, next);
       reconciler?.trigger();
     },
     events,
@@ -205,13 +204,18 @@ async function assemble(
     reflector: overrides.reflector,
   });
   shutdown.add('reflectors', () => provider!.stop());
+  /** What to claim: the installed release's features, those of its channel, those whose kind is served. */
+  function claimed(): { crdBundleVersion: string | undefined; supportedFeatures: readonly string[] } {
+    const summary = provider!.crdSummary();
+    const release = versionOptions(summary.bundleVersion, summary.gatewayChannel);
+    return { ...release, supportedFeatures: servedFeatures(release.supportedFeatures, provider!.missingKinds()) };
+  }
   const options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'> = {
     controllerName: config.controllerName,
     addressPool: config.addressPool,
   };
   await provider.start();
-  Object.assign(options, versionOptions(provider.crdSummary().bundleVersion));
-  options.supportedFeatures = servedFeatures(options.supportedFeatures ?? [], provider.missingKinds());
+  Object.assign(options, claimed());
   if (serviceMode)
     Object.assign(options, {
       addressMode: 'service',
