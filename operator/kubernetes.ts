@@ -36,6 +36,7 @@ import { linkDataPlane } from './runtime/dataplane-link.ts';
 import { Reconciler } from './runtime/reconciler.ts';
 import { createTranslator } from './runtime/translator-pool.ts';
 import { versionOptions } from './kubernetes/crds.ts';
+import { servedFeatures } from './kubernetes/kinds.ts';
 import { ResourceStore } from './store/resource-store.ts';
 
 /** Server-side apply field manager of our status writes. */
@@ -193,10 +194,21 @@ async function assemble(
       infrastructure.liveChanged(kind, key);
     },
     // The installed Gateway API release: the GatewayClass's SupportedVersion, and the feature names it publishes.
+    // The CRDs' channel and the served kinds decide some features too (claimed).
     onCrdChange: (summary) => {
-      if (summary.bundleVersion === options.crdBundleVersion) return;
-      log.info({ from: options.crdBundleVersion ?? null, to: summary.bundleVersion ?? null }, 'Gateway API version');
-      Object.assign(options, versionOptions(summary.bundleVersion));
+      const next = claimed();
+      if (next.crdBundleVersion !== options.crdBundleVersion)
+        log.info({ from: options.crdBundleVersion ?? null, to: summary.bundleVersion ?? null }, 'Gateway API version');
+      else if (next.supportedFeatures.join() === (options.supportedFeatures ?? []).join()) return;
+      Object.assign(options, next);
+      reconciler?.trigger();
+    },
+    // A kind a feature needs came or went (GEP-5075: the ClusterTrustBundle API): claim what the cluster serves.
+    onKindsChange: () => {
+      const next = claimed();
+      if (next.supportedFeatures.join() === (options.supportedFeatures ?? []).join()) return;
+      log.info({ missingKinds: provider?.missingKinds() ?? [] }, 'supported features follow the served kinds');
+      Object.assign(options, next);
       reconciler?.trigger();
     },
     events,
@@ -207,12 +219,18 @@ async function assemble(
     reflector: overrides.reflector,
   });
   shutdown.add('reflectors', () => provider!.stop());
+  /** What to claim: the installed release's features, those of its channel, those whose kind is served. */
+  function claimed(): { crdBundleVersion: string | undefined; supportedFeatures: readonly string[] } {
+    const summary = provider!.crdSummary();
+    const release = versionOptions(summary.bundleVersion, summary.gatewayChannel);
+    return { ...release, supportedFeatures: servedFeatures(release.supportedFeatures, provider!.missingKinds()) };
+  }
   const options: Omit<TranslateOptions, 'now' | 'previousAddresses' | 'previousPorts'> = {
     controllerName: config.controllerName,
     addressPool: config.addressPool,
   };
   await provider.start();
-  Object.assign(options, versionOptions(provider.crdSummary().bundleVersion));
+  Object.assign(options, claimed());
   if (serviceMode)
     Object.assign(options, {
       addressMode: 'service',

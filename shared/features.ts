@@ -10,8 +10,11 @@
 export const SUPPORTED_FEATURES: readonly string[] = [
   'BackendTLSPolicy',
   'BackendTLSPolicySANValidation',
+  'ClusterTrustBundle',
   'Gateway',
   'GatewayAddressEmpty',
+  'GatewayAddressRoutability',
+  'GatewayAddressRoutabilityCluster',
   'GatewayBackendClientCertificate',
   'GatewayFrontendClientCertificateValidation',
   'GatewayFrontendClientCertificateValidationInsecureFallback',
@@ -73,6 +76,10 @@ const V1_6_NAMES: Readonly<Record<string, readonly string[]>> = {
   HTTPRouteRetryCodes: ['HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout'],
   // New in v1.7 (GEP-5224): v1.6's CRDs have no listener filters, and its suite no such name.
   GatewayListenerFilters: [],
+  // New in v1.7 with their fields (GEP-5093 `routability`, GEP-5075): v1.6 CRDs have neither, nothing to claim.
+  GatewayAddressRoutability: [],
+  GatewayAddressRoutabilityCluster: [],
+  ClusterTrustBundle: [],
 };
 
 /** The bundle version's minor (`v1.6.1` → 6); undefined when it is not a v1 release. */

@@ -111,9 +111,59 @@ export type CaResolution =
   | { ok: true; pem: string }
   | { ok: false; reason: 'InvalidCACertificateRef' | 'InvalidCACertificateKind' | 'RefNotPermitted'; message: string };
 
+export const CERTIFICATES_GROUP = 'certificates.k8s.io';
+
+/** Why a PEM CA bundle cannot be used (no certificate, or one that does not parse), or null when it can. */
+function checkCaBundle(pem: string | undefined, where: string): string | null {
+  const blocks = pem?.match(PEM_CERTIFICATE) ?? [];
+  if (pem === undefined || blocks.length === 0) return `${where} holds no PEM certificate`;
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      return `certificate ${i + 1} in ${where} does not parse: ${(error as Error).message}`;
+    }
+  }
+  return null;
+}
+
 /**
- * A `caCertificateRefs[]` entry of frontend (client certificate) validation: a core ConfigMap with PEM certificates
- * under `ca.crt`, cross-namespace only with a ReferenceGrant.
+ * GEP-5075: a cluster-scoped certificates.k8s.io ClusterTrustBundle, by name, without a namespace and without a
+ * ReferenceGrant (bundles are readable by every authenticated user by design). Where the API is not served (or the
+ * feature is not claimed) the kind cannot be resolved: the kind reason, as for any unsupported kind.
+ */
+function resolveClusterTrustBundle(context: TranslateContext, r: Record<string, unknown>, field: string): CaResolution {
+  if (!context.options.supportedFeatures.has('ClusterTrustBundle'))
+    return {
+      ok: false,
+      reason: 'InvalidCACertificateKind',
+      message: `${field} refers to a ClusterTrustBundle, which is not supported here: the cluster does not serve the certificates.k8s.io ClusterTrustBundle API, or its Gateway API CRDs predate v1.7`,
+    };
+  const name = nonEmptyString(r.name);
+  if (name === undefined)
+    return { ok: false, reason: 'InvalidCACertificateRef', message: `${field} must name a ClusterTrustBundle` };
+  if (r.namespace !== undefined && r.namespace !== '')
+    return {
+      ok: false,
+      reason: 'InvalidCACertificateRef',
+      message: `${field}: a ClusterTrustBundle is cluster-scoped; namespace ${show(r.namespace)} must be unset`,
+    };
+  const bundle = context.clusterTrustBundles.get(name);
+  if (bundle === undefined)
+    return {
+      ok: false,
+      reason: 'InvalidCACertificateRef',
+      message: `${field} refers to ClusterTrustBundle ${name}, which does not exist`,
+    };
+  const pem = stringAt(objectAt(bundle.spec).trustBundle);
+  const problem = checkCaBundle(pem, `spec.trustBundle of ClusterTrustBundle ${name}`);
+  if (problem !== null) return { ok: false, reason: 'InvalidCACertificateRef', message: `${field}: ${problem}` };
+  return { ok: true, pem: pem as string };
+}
+
+/**
+ * A `caCertificateRefs[]` entry (frontend client certificate validation, BackendTLSPolicy): a core ConfigMap with PEM
+ * certificates under `ca.crt`, cross-namespace only with a ReferenceGrant, or a ClusterTrustBundle (GEP-5075).
  */
 export function resolveCaCertificateRef(
   context: TranslateContext,
@@ -125,11 +175,13 @@ export function resolveCaCertificateRef(
   const group = r.group === undefined ? '' : stringAt(r.group);
   const kind = stringAt(r.kind);
   const name = nonEmptyString(r.name);
+  if (group === CERTIFICATES_GROUP && kind === 'ClusterTrustBundle')
+    return resolveClusterTrustBundle(context, r, field);
   if (group !== '' || kind !== 'ConfigMap') {
     return {
       ok: false,
       reason: 'InvalidCACertificateKind',
-      message: `${field} refers to ${show(group)}/${show(kind)}; only core ConfigMaps are supported`,
+      message: `${field} refers to ${show(group)}/${show(kind)}; only core ConfigMaps and certificates.k8s.io ClusterTrustBundles are supported`,
     };
   }
   const namespace = r.namespace === undefined ? gateway.namespace : nonEmptyString(r.namespace);
@@ -156,24 +208,7 @@ export function resolveCaCertificateRef(
       message: `${field} refers to ConfigMap ${namespace}/${name}, which does not exist`,
     };
   const pem = isObject(configMap.data) ? stringAt(configMap.data['ca.crt']) : undefined;
-  const blocks = pem?.match(PEM_CERTIFICATE) ?? [];
-  if (pem === undefined || blocks.length === 0) {
-    return {
-      ok: false,
-      reason: 'InvalidCACertificateRef',
-      message: `${field}: ConfigMap ${namespace}/${name} has no PEM certificate under ca.crt`,
-    };
-  }
-  for (const [i, block] of blocks.entries()) {
-    try {
-      new X509Certificate(block);
-    } catch (error) {
-      return {
-        ok: false,
-        reason: 'InvalidCACertificateRef',
-        message: `${field}: certificate ${i + 1} in ConfigMap ${namespace}/${name} does not parse: ${(error as Error).message}`,
-      };
-    }
-  }
-  return { ok: true, pem };
+  const problem = checkCaBundle(pem, `ca.crt of ConfigMap ${namespace}/${name}`);
+  if (problem !== null) return { ok: false, reason: 'InvalidCACertificateRef', message: `${field}: ${problem}` };
+  return { ok: true, pem: pem as string };
 }

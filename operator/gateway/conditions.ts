@@ -33,7 +33,11 @@ export type GatewayReason =
   | 'ListenersNotResolved'
   | 'InvalidClientCertificateRef'
   | 'RefNotPermitted'
-  | 'ConfigurationChanged';
+  | 'ConfigurationChanged'
+  | 'Assigned'
+  | 'PartiallyAssigned'
+  | 'NotAssigned'
+  | 'DefaultGateway';
 export type ListenerReason =
   | 'Accepted'
   | 'PortUnavailable'
@@ -137,6 +141,19 @@ export const gatewayInvalidClientCertificateRef = (message: string): ConditionDr
 /** `spec.tls.backend.clientCertificateRef` names a Secret in another namespace that no ReferenceGrant opens. */
 export const gatewayRefNotPermitted = (message: string): ConditionDraft =>
   draft<GatewayReason>('ResolvedRefs', 'False', 'RefNotPermitted', message);
+
+/** GEP-5093 AddressesAssigned: every spec.addresses entry satisfied, or default selection done. */
+export const gatewayAddressesAssigned = (message: string): ConditionDraft =>
+  draft<GatewayReason>('AddressesAssigned', 'True', 'Assigned', message);
+/** Some entries satisfied (the Gateway is programmed on those), the others listed in the message. */
+export const gatewayAddressesPartiallyAssigned = (message: string): ConditionDraft =>
+  draft<GatewayReason>('AddressesAssigned', 'False', 'PartiallyAssigned', message);
+export const gatewayAddressesNotAssigned = (message: string): ConditionDraft =>
+  draft<GatewayReason>('AddressesAssigned', 'False', 'NotAssigned', message);
+
+/** GEP-3793: the Gateway claims the routes that ask for a default Gateway of its scope (`spec.defaultScope`). */
+export const gatewayDefaultGateway = (message: string): ConditionDraft =>
+  draft<GatewayReason>('DefaultGateway', 'True', 'DefaultGateway', message);
 
 /** Only ever True: client certificates are asked for but not required on some listener. */
 export const gatewayInsecureFrontendValidationMode = (message: string): ConditionDraft =>

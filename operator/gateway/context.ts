@@ -6,13 +6,15 @@ import type { BackendTls } from '../../shared/ir/backend.ts';
 import type { CompleteOptions } from './options.ts';
 import { isObject } from './read.ts';
 import type { ReferenceGrantIndex } from './referencegrant.ts';
-import type { BackendTLSPolicy, ConfigMap, EndpointSlice, Secret, Service } from './resources.ts';
+import type { BackendTLSPolicy, ClusterTrustBundle, ConfigMap, EndpointSlice, Secret, Service } from './resources.ts';
 
 export interface TranslateContext {
   readonly options: CompleteOptions;
   readonly services: ReadonlyMap<string, Service>;
   readonly secrets: ReadonlyMap<string, Secret>;
   readonly configMaps: ReadonlyMap<string, ConfigMap>;
+  /** ClusterTrustBundles by name (cluster-scoped; GEP-5075 CA certificate references). */
+  readonly clusterTrustBundles: ReadonlyMap<string, ClusterTrustBundle>;
   /** EndpointSlices by `<namespace>/<service>` (label `kubernetes.io/service-name`), in precedence order. */
   readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
   /** Labels of each Namespace object, by name. */

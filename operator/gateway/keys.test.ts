@@ -51,6 +51,6 @@ describe('operator/gateway/keys', () => {
   });
 
   it('knows every cluster-scoped kind', () => {
-    expect([...CLUSTER_SCOPED_KINDS].sort()).to.deep.equal(['GatewayClass', 'Namespace']);
+    expect([...CLUSTER_SCOPED_KINDS].sort()).to.deep.equal(['ClusterTrustBundle', 'GatewayClass', 'Namespace']);
   });
 });

@@ -7,7 +7,7 @@ import { nameOf, namespaceOf } from './resources.ts';
 import type { KubeObject } from './resources.ts';
 
 /** Kinds without a namespace: their key has an empty namespace, whatever `metadata.namespace` says. */
-export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set(['GatewayClass', 'Namespace']);
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set(['GatewayClass', 'Namespace', 'ClusterTrustBundle']);
 
 /** `<namespace>/<name>`: a namespaced object in a lookup (Service, Secret, ConfigMap), a Gateway, a ListenerSet. */
 export function namespacedKey(namespace: string, name: string): string {
@@ -61,9 +61,9 @@ export function parseServicePortKey(key: string): { service: string; portName: s
 /**
  * What a translation can read, each a lookup of the translate context (context.ts) or of the session's nodes:
  * Services, Secrets, ConfigMaps, EndpointSlices by Service, Namespace labels, ReferenceGrants and BackendTLSPolicies
- * by namespace, our Gateways and ListenerSets by namespaced name.
+ * by namespace, ClusterTrustBundles by name, our Gateways and ListenerSets by namespaced name.
  */
-export type Lookup = 'svc' | 'secret' | 'cm' | 'eps' | 'ns' | 'grants' | 'btp' | 'gw' | 'ls';
+export type Lookup = 'svc' | 'secret' | 'cm' | 'eps' | 'ns' | 'grants' | 'btp' | 'ctb' | 'gw' | 'ls';
 
 /** A dependency key: `<lookup>|<key>`, one entry of a lookup a translation read. */
 export function dependencyKey(lookup: Lookup, key: string): string {

@@ -47,6 +47,8 @@ export type EndpointSlice = KubeObject & { endpoints?: unknown; ports?: unknown;
 export type Secret = KubeObject;
 export type ConfigMap = KubeObject;
 export type Namespace = KubeObject;
+/** certificates.k8s.io ClusterTrustBundle (GEP-5075): cluster-scoped, PEM CA certificates in `spec.trustBundle`. */
+export type ClusterTrustBundle = KubeObject;
 
 /** Everything the translator may look at, each list sorted by precedence (see `comparePrecedence`). */
 export interface ResourceSnapshot {
@@ -68,6 +70,7 @@ export interface ResourceSnapshot {
   secrets: readonly Secret[];
   configMaps: readonly ConfigMap[];
   namespaces: readonly Namespace[];
+  clusterTrustBundles: readonly ClusterTrustBundle[];
 }
 
 export type SnapshotList = keyof ResourceSnapshot;
@@ -90,6 +93,7 @@ export const SNAPSHOT_LIST_OF_KIND: Readonly<Record<string, SnapshotList>> = {
   Secret: 'secrets',
   ConfigMap: 'configMaps',
   Namespace: 'namespaces',
+  ClusterTrustBundle: 'clusterTrustBundles',
 };
 
 export function emptyResourceSnapshot(): ResourceSnapshot {
@@ -110,6 +114,7 @@ export function emptyResourceSnapshot(): ResourceSnapshot {
     secrets: [],
     configMaps: [],
     namespaces: [],
+    clusterTrustBundles: [],
   };
 }
 

@@ -368,6 +368,7 @@ export class TranslationSession {
       services: index.services,
       secrets: index.secrets,
       configMaps: index.configMaps,
+      clusterTrustBundles: index.clusterTrustBundles,
       endpointSlices: index.endpointSlices,
       namespaceLabels: index.namespaceLabels,
       grants: index.grants,

@@ -115,6 +115,8 @@ export const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([
   'SupportedVersion',
   'PartiallyInvalid',
   'InsecureFrontendValidationMode',
+  'AddressesAssigned',
+  'DefaultGateway',
 ]);
 
 /**

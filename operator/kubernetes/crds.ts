@@ -30,12 +30,31 @@ export function gatewayCrdNames(kinds: readonly WatchedKind[]): string[] {
   return kinds.filter((k) => k.group.startsWith('gateway.networking.')).map((k) => `${k.plural}.${k.group}`);
 }
 
-/** The translator options that follow the installed release: its version, and the feature names it spells. */
-export function versionOptions(bundleVersion: string | undefined): {
+/**
+ * Features that write status fields only the experimental CRDs declare (GEP-5093 `status.addresses[].routability`):
+ * server-side apply refuses a field its schema does not declare, so claiming them on standard-channel CRDs would make
+ * every Gateway status write fail. Claimed only when the Gateway CRD says it is experimental.
+ */
+const EXPERIMENTAL_STATUS_FEATURES: ReadonlySet<string> = new Set([
+  'GatewayAddressRoutability',
+  'GatewayAddressRoutabilityCluster',
+]);
+
+/**
+ * The translator options that follow the installed release: its version, and the feature names it spells (without
+ * those needing experimental status fields unless the Gateway CRD is of the experimental channel).
+ */
+export function versionOptions(
+  bundleVersion: string | undefined,
+  gatewayChannel?: string,
+): {
   crdBundleVersion: string | undefined;
   supportedFeatures: readonly string[];
 } {
-  return { crdBundleVersion: bundleVersion, supportedFeatures: featuresForBundle(bundleVersion) };
+  const features = featuresForBundle(bundleVersion).filter(
+    (f) => gatewayChannel === 'experimental' || !EXPERIMENTAL_STATUS_FEATURES.has(f),
+  );
+  return { crdBundleVersion: bundleVersion, supportedFeatures: features };
 }
 
 /** What the installed CRDs say, for the GatewayClass status and the log. */
@@ -48,6 +67,8 @@ export interface CrdSummary {
   bundleVersion: string | undefined;
   /** Bundle versions by CRD name, for a message when they differ. */
   versions: Record<string, string>;
+  /** The Gateway CRD's `gateway.networking.k8s.io/channel` (standard, experimental); undefined when unknown. */
+  gatewayChannel?: string;
 }
 
 export interface CrdWatchOptions {
@@ -171,11 +192,17 @@ export class CrdWatch {
       if (version !== undefined) versions[name] = version;
     }
     const sorted = [...new Set(Object.values(versions))].sort(compareVersions);
-    return {
+    const gatewayCrd = `gateways.${GATEWAY_GROUP}`;
+    const gatewayChannel = this.#reflectors.get(gatewayCrd)?.cache.get(gatewayCrd)?.metadata?.annotations?.[
+      CHANNEL_ANNOTATION
+    ];
+    const summary: CrdSummary = {
       checked: this.#settled.size === this.#options.names.length,
       forbidden: this.#forbidden,
       bundleVersion: sorted[0],
       versions,
     };
+    if (gatewayChannel !== undefined) summary.gatewayChannel = gatewayChannel;
+    return summary;
   }
 }

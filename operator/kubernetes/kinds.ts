@@ -18,6 +18,11 @@ export interface WatchedKind {
   namespaced: boolean;
   /** Versions we can read, preferred first. Core kinds have one. */
   versions: readonly string[];
+  /**
+   * Cluster-scoped and not needed to serve: a 403 on it (a hardened cluster that removed the default grant) does not
+   * hold readiness; the kind counts as missing (its feature is not claimed) until it can be read.
+   */
+  optional?: boolean;
 }
 
 export const WATCHED_KINDS: readonly WatchedKind[] = [
@@ -71,7 +76,25 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'Secret', group: '', plural: 'secrets', namespaced: true, versions: ['v1'] },
   { kind: 'ConfigMap', group: '', plural: 'configmaps', namespaced: true, versions: ['v1'] },
   { kind: 'Namespace', group: '', plural: 'namespaces', namespaced: false, versions: ['v1'] },
+  // GEP-5075 CA references. GA (v1) in Kubernetes 1.37; beta before, off unless the API server enables it
+  // (--runtime-config, feature gate ClusterTrustBundle): found by discovery like a CRD, and absent is fine.
+  {
+    kind: 'ClusterTrustBundle',
+    group: 'certificates.k8s.io',
+    plural: 'clustertrustbundles',
+    namespaced: false,
+    versions: ['v1', 'v1beta1', 'v1alpha1'],
+    optional: true,
+  },
 ];
+
+/** Features that need a kind the API server may not serve: not claimed while it is missing (GEP-5075). */
+export const FEATURES_NEEDING_KIND: Readonly<Record<string, string>> = { ClusterTrustBundle: 'ClusterTrustBundle' };
+
+/** `features` without those whose kind is in `missing`. */
+export function servedFeatures(features: readonly string[], missing: readonly string[]): string[] {
+  return features.filter((f) => !missing.includes(FEATURES_NEEDING_KIND[f] ?? ''));
+}
 
 /** Kinds whose status this operator writes: their own status updates must not cause a new translation. */
 export const STATUS_KINDS: ReadonlySet<string> = new Set([

@@ -56,6 +56,8 @@ export interface KubernetesProviderOptions {
   rediscoverMs?: number;
   reflector?: ReflectorTuning;
   kinds?: readonly WatchedKind[];
+  /** Called after a kind became served (rediscovery) or stopped being served; `missingKinds()` says which are not. */
+  onKindsChange?(): void;
   /** Called when what the Gateway API CRDs say changes (bundle version; a CRD added or deleted), and once at start. */
   onCrdChange?(summary: CrdSummary): void;
   /** Warning Events about namespaces that cannot be read go on this object (the operator's pod). */
@@ -79,6 +81,8 @@ export class KubernetesProvider {
   readonly #forbidden = new Map<Reflector, string>();
   /** Namespaces reported unreadable (each reported once until readable again). */
   readonly #unreadable = new Set<string>();
+  /** Optional kinds (WatchedKind.optional) whose list answers 403, by reflector: counted as missing, not waited for. */
+  readonly #unreadableKinds = new Map<Reflector, string>();
   /** Reflectors that have settled (listed, or failed with 403) since they started: what readiness waits for. */
   readonly #settled = new WeakMap<Reflector, Promise<void>>();
   /** Store keys of each reflector's objects, so that a relist replaces exactly its own objects. */
@@ -176,12 +180,12 @@ export class KubernetesProvider {
 
   /** Every reflector has listed, except those of namespaces that cannot be read (they do not hold readiness). */
   get synced(): boolean {
-    return this.reflectors().every((r) => r.hasSynced || this.#forbidden.has(r));
+    return this.reflectors().every((r) => r.hasSynced || this.#forbidden.has(r) || this.#unreadableKinds.has(r));
   }
 
   /** Kinds not served at the last discovery. */
   missingKinds(): string[] {
-    return this.#missing.map((k) => k.kind);
+    return [...this.#missing.map((k) => k.kind), ...new Set(this.#unreadableKinds.values())];
   }
 
   async #discoverUntilOk() {
@@ -209,7 +213,9 @@ export class KubernetesProvider {
           this.#options.log.info({ kind: resource.kind, version: resource.version }, 'kind now served; watching it');
           this.#watch(resource);
         }
+        const changed = discovered.missing.length !== this.#missing.length;
         this.#missing = discovered.missing;
+        if (changed) this.#options.onKindsChange?.();
       } catch (error) {
         this.#options.log.debug({ err: (error as Error).message }, 'rediscovery failed');
       }
@@ -252,7 +258,9 @@ export class KubernetesProvider {
     );
     await Promise.all([...byNamespace.values()].map((r) => r.stop()));
     for (const reflector of byNamespace.values()) this.#forbidden.delete(reflector);
+    for (const reflector of byNamespace.values()) this.#unreadableKinds.delete(reflector);
     for (const reflector of byNamespace.values()) this.#dropReflectorObjects(reflector);
+    this.#options.onKindsChange?.();
     this.#scheduleRediscovery();
   }
 
@@ -267,6 +275,30 @@ export class KubernetesProvider {
     log.warn({ namespace, kind, dropped, err: error.message }, note);
     if (events !== undefined && eventsAbout !== undefined)
       events.record(eventsAbout, 'Warning', 'NamespaceUnreadable', 'Watch', note);
+  }
+
+  #isOptional(kind: string): boolean {
+    return (this.#options.kinds ?? WATCHED_KINDS).some((k) => k.kind === kind && k.optional === true);
+  }
+
+  /** A 403 on an optional kind: said once, its objects dropped, counted as missing; retried quietly (with backoff). */
+  #kindForbidden(reflector: Reflector, kind: string, error: Error): void {
+    const dropped = this.#dropReflectorObjects(reflector);
+    if (this.#unreadableKinds.has(reflector)) return;
+    this.#unreadableKinds.set(reflector, kind);
+    this.#options.log.warn(
+      { kind, dropped, err: error.message },
+      `cannot read ${kind} (403 Forbidden); carrying on without it, and reading it once allowed`,
+    );
+    this.#options.onKindsChange?.();
+  }
+
+  #kindReadable(reflector: Reflector): void {
+    const kind = this.#unreadableKinds.get(reflector);
+    if (kind === undefined) return;
+    this.#unreadableKinds.delete(reflector);
+    this.#options.log.info({ kind }, 'kind readable again');
+    this.#options.onKindsChange?.();
   }
 
   /** Removes from the store every object this reflector put there; returns how many. */
@@ -356,9 +388,17 @@ export class KubernetesProvider {
           settle();
           return true;
         }
+        if (isApiError(error, 403) && this.#isOptional(resource.kind)) {
+          this.#kindForbidden(reflector, resource.kind, error);
+          settle();
+          return true;
+        }
         return false;
       },
-      onRecovered: () => this.#namespaceReadable(reflector),
+      onRecovered: () => {
+        this.#namespaceReadable(reflector);
+        this.#kindReadable(reflector);
+      },
       handler: {
         replaced: (objects) => {
           const next = store.replace(keys, objects as KubeObject[]);

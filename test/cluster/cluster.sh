@@ -68,13 +68,16 @@ case $CRD_DIR in /*) ;; *) CRD_DIR=$PWD/$CRD_DIR ;; esac
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
 NETNS=${CLUSTER_NETNS:-}
+# certificates.k8s.io ClusterTrustBundle (GEP-5075 CA references): beta and off by default in Kubernetes 1.36, so it is
+# enabled here unless CLUSTER_TRUST_BUNDLES=0 (the tests of a cluster without that API).
+TRUST_BUNDLES=${CLUSTER_TRUST_BUNDLES:-1}
 
 # Everything later commands need is written at start and read back from the run dir, so stop, status and
 # restart-apiserver act on the cluster as it was started, whatever the environment says now.
 save_config() {
   local v
   for v in CLUSTER_NAME BIN_DIR NETNS BIND_ADDRESS APISERVER_PORT ETCD_CLIENT_PORT ETCD_PEER_PORT KCM_PORT KCM_CONTROLLERS \
-    ETCD_DATA_DIR SERVER_URL KUBECONFIG_PATH; do
+    ETCD_DATA_DIR SERVER_URL KUBECONFIG_PATH TRUST_BUNDLES; do
     printf '%s=%q\n' "$v" "${!v}"
   done >"$CONFIG"
 }

@@ -219,7 +219,13 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
     expect(find(objects, 'ClusterRole', 'portico-operator')).to.equal(undefined);
     const classes = find(objects, 'ClusterRole', 'portico-operator-classes');
     expect(classes.rules.flatMap((r: Obj) => r.resources).sort()).to.deep.equal(
-      ['customresourcedefinitions', 'gatewayclasses', 'gatewayclasses/status', 'namespaces'].sort(),
+      [
+        'clustertrustbundles',
+        'customresourcedefinitions',
+        'gatewayclasses',
+        'gatewayclasses/status',
+        'namespaces',
+      ].sort(),
     );
     expect(classes.rules.find((r: Obj) => r.resources.includes('namespaces')).resourceNames).to.deep.equal([
       'team-a',
@@ -232,7 +238,7 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
     const scoped = (rules: Obj[]) =>
       rules
         .flatMap((r: Obj) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${res} ${v}`)))
-        .filter((p: string) => !/^(gatewayclasses|namespaces|customresourcedefinitions)/.test(p))
+        .filter((p: string) => !/^(gatewayclasses|namespaces|customresourcedefinitions|clustertrustbundles)/.test(p))
         .sort();
     expect(scoped(watched[0].rules)).to.deep.equal(scoped(cluster.rules));
   });

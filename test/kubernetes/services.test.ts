@@ -143,7 +143,7 @@ describe('service mode: a Service per Gateway (real API server)', function () {
       return conditionOf(s?.status, 'Programmed')?.status === 'True' ? s!.status : undefined;
     });
     expect((status as { addresses: unknown }).addresses).to.deep.equal([
-      { type: 'IPAddress', value: internal.spec.clusterIP },
+      { type: 'IPAddress', value: internal.spec.clusterIP, routability: 'Cluster' },
     ]);
   });
 
@@ -165,8 +165,8 @@ describe('service mode: a Service per Gateway (real API server)', function () {
       async () => conditionOf(await gatewayStatus('web'), 'Programmed')?.status === 'True',
     );
     expect((await gatewayStatus('web'))?.addresses).to.deep.equal([
-      { type: 'IPAddress', value: '203.0.113.7' },
-      { type: 'Hostname', value: 'lb.example.net' },
+      { type: 'IPAddress', value: '203.0.113.7', routability: '' },
+      { type: 'Hostname', value: 'lb.example.net', routability: '' },
     ]);
   });
 

@@ -65,21 +65,7 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
 };
 
 /** What the walk finds neither implemented nor refused nor allowed, as `Kind path (verdict)`: the work left. */
-export const KNOWN_GAPS: Record<string, string> = {
-  'GRPCRoute spec.useDefaultGateways (unprobed)':
-    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-  'Gateway spec.addresses[].routability (unprobed)': 'GEP-5093: not read; to implement or refuse (issue 11 item 2)',
-  'Gateway spec.defaultScope (unprobed)':
-    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-  'HTTPRoute spec.useDefaultGateways (unprobed)':
-    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-  'TCPRoute spec.useDefaultGateways (unprobed)':
-    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-  'TLSRoute spec.useDefaultGateways (unprobed)':
-    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-  'UDPRoute spec.useDefaultGateways (unprobed)':
-    'GEP-3793 default Gateways: not read and not refused (fails closed: the route attaches nowhere, no word)',
-};
+export const KNOWN_GAPS: Record<string, string> = {};
 
 /**
  * Fields no case shows applied: changing them only makes a refusal come or go, or a record appear or disappear
@@ -92,6 +78,7 @@ export const CHECKED_ONLY: string[] = [
   'GRPCRoute spec.parentRefs[].name',
   'GRPCRoute spec.parentRefs[].namespace',
   'GRPCRoute spec.parentRefs[].port',
+  'GRPCRoute spec.useDefaultGateways',
   'Gateway spec.allowedListeners.namespaces.selector',
   'Gateway spec.allowedListeners.namespaces.selector.matchExpressions',
   'Gateway spec.allowedListeners.namespaces.selector.matchExpressions[].key',
@@ -134,6 +121,7 @@ export const CHECKED_ONLY: string[] = [
   'GatewayClass spec.parametersRef.kind',
   'GatewayClass spec.parametersRef.name',
   'GatewayClass spec.parametersRef.namespace',
+  'HTTPRoute spec.useDefaultGateways',
   'ListenerSet spec.listeners[].allowedRoutes.kinds',
   'ListenerSet spec.listeners[].allowedRoutes.kinds[].group',
   'ListenerSet spec.listeners[].allowedRoutes.kinds[].kind',
@@ -156,6 +144,7 @@ export const CHECKED_ONLY: string[] = [
   'TCPRoute spec.parentRefs[].namespace',
   'TCPRoute spec.parentRefs[].port',
   'TCPRoute spec.parentRefs[].sectionName',
+  'TCPRoute spec.useDefaultGateways',
   'TLSRoute spec.parentRefs',
   'TLSRoute spec.parentRefs[].group',
   'TLSRoute spec.parentRefs[].kind',
@@ -163,6 +152,7 @@ export const CHECKED_ONLY: string[] = [
   'TLSRoute spec.parentRefs[].namespace',
   'TLSRoute spec.parentRefs[].port',
   'TLSRoute spec.parentRefs[].sectionName',
+  'TLSRoute spec.useDefaultGateways',
   'UDPRoute spec.parentRefs',
   'UDPRoute spec.parentRefs[].group',
   'UDPRoute spec.parentRefs[].kind',
@@ -171,5 +161,6 @@ export const CHECKED_ONLY: string[] = [
   'UDPRoute spec.parentRefs[].port',
   'UDPRoute spec.parentRefs[].sectionName',
   'UDPRoute spec.rules[].backendRefs[].namespace',
+  'UDPRoute spec.useDefaultGateways',
   'XTelemetryPolicy spec.tracing.provider.backendRef.namespace',
 ];

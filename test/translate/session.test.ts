@@ -266,7 +266,7 @@ describe('translation session: the same as translate, at the cost of the change'
     session.apply([deepFreeze(service)], []);
     const addressed = session.run(options);
     const lb = addressed.statuses.upsert.find((s) => s.kind === 'Gateway' && s.name === 'lb') as any;
-    expect(lb.status.addresses).to.deep.equal([{ type: 'IPAddress', value: '203.0.113.99' }]);
+    expect(lb.status.addresses).to.deep.equal([{ type: 'IPAddress', value: '203.0.113.99', routability: '' }]);
     expect(session.result()).to.deep.equal(
       translate(
         buildResourceSnapshot([

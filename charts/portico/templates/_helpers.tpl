@@ -73,11 +73,22 @@ rbac-cluster.yaml and rbac-namespaced.yaml, so a new kind or verb is added once.
   verbs: [list, watch]
 {{- if .cluster }}
 {{ include "portico.crdRules" . }}
+{{ include "portico.trustBundleRules" . }}
 {{- end }}
 # Events about the Gateway API objects, in their own namespaces{{ if .cluster }} (about GatewayClasses: in `default`){{ end }}.
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- end -}}
+
+{{/* ClusterTrustBundles (cluster-scoped: in a ClusterRole only). */}}
+{{- define "portico.trustBundleRules" -}}
+# CA certificates named by caCertificateRefs (GEP-5075): certificates.k8s.io ClusterTrustBundles, cluster-scoped.
+# Kubernetes grants this to every authenticated user (system:cluster-trust-bundle-discovery); said here for clusters
+# that removed that binding. Where the API is not served, the operator watches nothing and claims no ClusterTrustBundle.
+- apiGroups: [certificates.k8s.io]
+  resources: [clustertrustbundles]
+  verbs: [list, watch]
 {{- end -}}
 
 {{/* Reading the Gateway API CRDs Portico serves, by name (cluster-scoped: in a ClusterRole only). */}}

@@ -19,6 +19,8 @@ export interface AddressRequest {
 export interface StatusAddress {
   type: 'IPAddress' | 'Hostname';
   value: string;
+  /** GEP-5093: the address's reachability scope ("" or `Cluster`), set by routability.ts when the feature is claimed. */
+  routability?: string;
 }
 
 export type AddressOutcome = {

@@ -4,8 +4,14 @@
 
 import { checkIpAddress } from '../../../shared/validation/fields.ts';
 import type { AddressOutcome } from './address.ts';
+import { ROUTABILITY_CLUSTER, routabilityProblem } from './routability.ts';
+import type { AddressEntry } from './routability.ts';
 import {
   gatewayAccepted,
+  gatewayAddressesAssigned,
+  gatewayAddressesNotAssigned,
+  gatewayAddressesPartiallyAssigned,
+  gatewayDefaultGateway,
   gatewayAddressNotAssigned,
   gatewayAddressNotUsable,
   gatewayInvalid,
@@ -74,11 +80,17 @@ export interface GatewayNode {
   requestedAddresses: string[];
   /** `spec.addresses` has an entry without a value: "assign me one" (GatewayAddressEmpty). */
   wantsAssignedAddress: boolean;
+  /** Every IPAddress entry of `spec.addresses` with its routability (GEP-5093), in spec order. */
+  addressEntries: AddressEntry[];
+  /** Filled after the address pass (address-status.ts): the entries left unsatisfied; absent while not reconciled. */
+  assigned?: { unsatisfied: string[] };
   listeners: ListenerNode[];
   /** Listener entries left out of the status (no name, or a name used twice), with why. */
   unnamedListeners: string[];
   /** The class and `spec.infrastructure` (what the Gateway's Service is made of in service mode). */
   infrastructure?: GatewayInfrastructure;
+  /** GEP-3793 `spec.defaultScope`: `All` makes it a default Gateway (routes with `useDefaultGateways: All` attach). */
+  defaultScope?: 'All';
   /** Filled by the address pass. */
   address?: AddressOutcome;
   /** Service mode: filled by the address pass. */
@@ -91,9 +103,9 @@ function applyAddresses(node: GatewayNode, spec: Record<string, unknown>, contex
     node.rejection ??= gatewayInvalid(`spec.addresses must be a list; it is ${show(spec.addresses)}`);
     return;
   }
-  for (const [i, entry] of listAt(spec.addresses).entries()) {
+  for (const [i, item] of listAt(spec.addresses).entries()) {
     const field = `spec.addresses[${i}]`;
-    const a = objectAt(entry);
+    const a = objectAt(item);
     const type = a.type === undefined ? 'IPAddress' : a.type;
     if (type !== 'IPAddress') {
       node.rejection ??= gatewayUnsupportedAddress(
@@ -102,6 +114,17 @@ function applyAddresses(node: GatewayNode, spec: Record<string, unknown>, contex
       continue;
     }
     const value = a.value === undefined ? '' : stringAt(a.value);
+    const routability = a.routability === undefined ? '' : stringAt(a.routability);
+    if (routability === undefined) {
+      node.rejection ??= gatewayInvalid(`${field}.routability ${show(a.routability)} must be a string`);
+      continue;
+    }
+    const entry: AddressEntry = { field, value: value || undefined, routability };
+    const unsatisfiable = routabilityProblem(routability, context.options.addressMode, features);
+    if (unsatisfiable !== undefined) entry.unsatisfiable = unsatisfiable;
+    node.addressEntries.push(entry);
+    // An entry no address can satisfy asks the address pass for nothing: it is only reported.
+    if (unsatisfiable !== undefined) continue;
     if (value === '') {
       node.wantsAssignedAddress = true;
       continue;
@@ -114,6 +137,29 @@ function applyAddresses(node: GatewayNode, spec: Record<string, unknown>, contex
         `${field}: requesting a specific address is not supported by this installation`,
       );
     } else node.requestedAddresses.push(value);
+  }
+}
+
+/**
+ * Service mode, GEP-5093: a Gateway whose every address entry asks for `Cluster` gets a Service of type ClusterIP
+ * whatever its class says, so that no load balancer exposes it outside the cluster. With entries of other scopes the
+ * class's type stands (a LoadBalancer Service has a cluster IP too); a static `Cluster` address is then honoured only
+ * when that type is not LoadBalancer: the requested value would otherwise become the load balancer's address.
+ */
+function applyClusterScope(node: GatewayNode, context: TranslateContext): void {
+  const infrastructure = node.infrastructure;
+  const entries = node.addressEntries.filter((e) => e.unsatisfiable === undefined);
+  if (context.options.addressMode !== 'service' || infrastructure === undefined || entries.length === 0) return;
+  if (entries.every((e) => e.routability === ROUTABILITY_CLUSTER)) {
+    infrastructure.serviceType = 'ClusterIP';
+    return;
+  }
+  if (infrastructure.serviceType !== 'LoadBalancer') return;
+  for (const entry of entries) {
+    if (entry.routability !== ROUTABILITY_CLUSTER || entry.value === undefined) continue;
+    entry.unsatisfiable = `a static Cluster address is honoured only when every spec.addresses entry asks for Cluster (the Service is then of type ClusterIP); this Gateway's Service is of type LoadBalancer, whose cluster IP the API server chooses`;
+    const at = node.requestedAddresses.indexOf(entry.value);
+    if (at !== -1) node.requestedAddresses.splice(at, 1);
   }
 }
 
@@ -139,6 +185,7 @@ export function buildGatewayNode(
     key: namespacedKey(namespace, name),
     requestedAddresses: [],
     wantsAssignedAddress: false,
+    addressEntries: [],
     listeners: [],
     unnamedListeners: [],
   };
@@ -158,6 +205,10 @@ export function buildGatewayNode(
     );
   }
   applyAddresses(node, spec, context);
+  applyClusterScope(node, context);
+  if (spec.defaultScope === 'All') node.defaultScope = 'All';
+  else if (spec.defaultScope !== undefined && spec.defaultScope !== 'None')
+    node.rejection ??= gatewayInvalid(`spec.defaultScope ${show(spec.defaultScope)} must be All or None`);
   applyListeners(node, spec, context);
   node.backendTls = resolveBackendClientCertificate(context, node, spec);
   return node;
@@ -199,6 +250,8 @@ function programmedCondition(node: GatewayNode, accepted: ConditionDraft, progra
     return gatewayAddressNotAssigned(problem?.message ?? 'No address was assigned');
   }
   if (programmedCount === 0) return gatewayNotProgrammedInvalid('No listener of the Gateway can be programmed');
+  // Nothing published: no spec.addresses entry is satisfied (GEP-5093: AddressNotAssigned, whatever the reason; an
+  // address the Service got instead of the requested one is not published), or the Service has no address yet.
   if (outcome.published.length === 0) {
     const why = [outcome.pending ?? 'No address was assigned', outcome.problem?.message].filter((m) => m !== undefined);
     return gatewayAddressNotAssigned(why.join('; '));
@@ -270,6 +323,23 @@ function resolvedRefsCondition(node: GatewayNode, unresolved: readonly string[])
   return listeners === undefined ? gatewayResolvedRefs() : gatewayListenersNotResolved(listeners);
 }
 
+/** GEP-5093 AddressesAssigned: omitted until addresses are reconciled, and on a Gateway that is not accepted. */
+function addressesAssignedCondition(node: GatewayNode, accepted: ConditionDraft): ConditionDraft | undefined {
+  const assigned = node.assigned;
+  if (assigned === undefined || accepted.status !== 'True') return undefined;
+  const published = node.address?.published ?? [];
+  if (assigned.unsatisfied.length === 0)
+    return gatewayAddressesAssigned(
+      node.addressEntries.length === 0
+        ? `Addresses selected by default: ${published.map((a) => a.value).join(', ')}`
+        : `Every spec.addresses entry is assigned: ${published.map((a) => a.value).join(', ')}`,
+    );
+  const message = `Unsatisfied: ${assigned.unsatisfied.join('; ')}`;
+  return published.length > 0
+    ? gatewayAddressesPartiallyAssigned(`Assigned: ${published.map((a) => a.value).join(', ')}. ${message}`)
+    : gatewayAddressesNotAssigned(message);
+}
+
 /** The Gateway's status; `programmed` holds the keys of the listeners that went into the IR. */
 export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>, now: string): ObjectStatus {
   const generation = generationOf(node.source);
@@ -281,6 +351,10 @@ export function gatewayStatus(node: GatewayNode, programmed: ReadonlySet<string>
     programmedCondition(node, accepted, programmedCount),
     resolvedRefsCondition(node, unresolved),
   ];
+  const assigned = addressesAssignedCondition(node, accepted);
+  if (assigned !== undefined) drafts.push(assigned);
+  if (node.defaultScope !== undefined && accepted.status === 'True')
+    drafts.push(gatewayDefaultGateway(`Gateway has default scope ${node.defaultScope}`));
   const insecure = node.listeners
     .filter((l) => l.clientValidation?.mode === 'AllowInsecureFallback')
     .map((l) => l.name);

@@ -23,6 +23,7 @@ import type { ListenerNode, RouteKind } from '../gateways/listener.ts';
 import type { ListenerSetNode } from '../gateways/listenerset.ts';
 import { integerAt, listAt, nonEmptyString, objectAt, stringAt } from '../read.ts';
 import { GATEWAY_GROUP } from '../referencegrant.ts';
+import { comparePrecedence } from '../resources.ts';
 import type { ParentReference } from '../status.ts';
 
 export interface Attachment {
@@ -44,6 +45,8 @@ export interface AttachingRoute {
   namespace: string;
   /** Validated `spec.hostnames`, or undefined for kinds without hostnames (TCPRoute, UDPRoute). */
   hostnames: readonly string[] | undefined;
+  /** GEP-3793 `spec.useDefaultGateways`: `All` attaches the route to every default Gateway of scope All too. */
+  useDefaultGateways?: unknown;
 }
 
 /** The parentRef as written, with only the fields Gateway API defines (so the status echoes it exactly). */
@@ -170,6 +173,21 @@ export function resolveParentRefs(
         ? attachToListeners(context, route, gateway.listeners, `Gateway ${gateway.key}`, raw)
         : attachToListenerSet(context, route, set, raw);
     results.push({ parentRef, gateway, ...attached });
+  }
+  if (route.useDefaultGateways === 'All') {
+    // GEP-3793: as if each default Gateway were named in parentRefs (its allowedRoutes still decide), in precedence
+    // order; one named explicitly already is not attached twice. parentRefs are never written: status tells.
+    const defaults = [...gateways.values()]
+      .filter((g) => g.defaultScope === 'All')
+      .sort((a, b) => comparePrecedence(a.source, b.source));
+    for (const gateway of defaults) {
+      const raw = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gateway.namespace, name: gateway.name };
+      const identity = JSON.stringify(['Gateway', gateway.namespace, gateway.name, undefined, undefined]);
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      const attached = attachToListeners(context, route, gateway.listeners, `Gateway ${gateway.key}`, raw);
+      results.push({ parentRef: echoParentRef(raw, gateway.name), gateway, ...attached });
+    }
   }
   return results;
 }

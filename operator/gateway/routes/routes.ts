@@ -79,7 +79,7 @@ export function attachRoute(
   try {
     parents = resolveParentRefs(
       context,
-      { kind: node.kind, namespace: node.namespace, hostnames },
+      { kind: node.kind, namespace: node.namespace, hostnames, useDefaultGateways: route.spec?.useDefaultGateways },
       route.spec?.parentRefs,
       gateways,
       listenerSets,

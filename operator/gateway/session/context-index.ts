@@ -14,7 +14,15 @@ import { objectAt, stringAt } from '../read.ts';
 import { parseGrant } from '../referencegrant.ts';
 import type { GrantRule } from '../referencegrant.ts';
 import { comparePrecedence, nameOf, namespaceOf } from '../resources.ts';
-import type { ConfigMap, EndpointSlice, KubeObject, Secret, Service, SnapshotList } from '../resources.ts';
+import type {
+  ClusterTrustBundle,
+  ConfigMap,
+  EndpointSlice,
+  KubeObject,
+  Secret,
+  Service,
+  SnapshotList,
+} from '../resources.ts';
 
 /** The lookups kept over the objects (the Gateways and ListenerSets a route reads are the session's nodes). */
 type ObjectLookup = Exclude<Lookup, 'gw' | 'ls'>;
@@ -27,6 +35,7 @@ const LOOKUP_OF_LIST: Partial<Record<SnapshotList, ObjectLookup>> = {
   namespaces: 'ns',
   referenceGrants: 'grants',
   backendTlsPolicies: 'btp',
+  clusterTrustBundles: 'ctb',
 };
 
 function lookupKey(lookup: ObjectLookup, object: KubeObject): string | undefined {
@@ -40,6 +49,7 @@ function lookupKey(lookup: ObjectLookup, object: KubeObject): string | undefined
       return service ? namespacedKey(namespaceOf(object), service) : undefined;
     }
     case 'ns':
+    case 'ctb':
       return nameOf(object);
     case 'grants':
     case 'btp':
@@ -55,6 +65,7 @@ export class ContextIndex {
   readonly services = new Map<string, Service>();
   readonly secrets = new Map<string, Secret>();
   readonly configMaps = new Map<string, ConfigMap>();
+  readonly clusterTrustBundles = new Map<string, ClusterTrustBundle>();
   readonly endpointSlices = new Map<string, EndpointSlice[]>();
   readonly namespaceLabels = new Map<string, Record<string, string>>();
   readonly grants = new Map<string, GrantRule[]>();
@@ -118,6 +129,9 @@ export class ContextIndex {
         break;
       case 'cm':
         altered = set(this.configMaps, first);
+        break;
+      case 'ctb':
+        altered = set(this.clusterTrustBundles, first);
         break;
       case 'eps':
         altered = set(this.endpointSlices, some ? [...candidates] : undefined);
@@ -210,6 +224,7 @@ export function trackedContext(context: TranslateContext, deps: Set<string>): Tr
     services: new TrackingMap(context.services, 'svc', deps),
     secrets: new TrackingMap(context.secrets, 'secret', deps),
     configMaps: new TrackingMap(context.configMaps, 'cm', deps),
+    clusterTrustBundles: new TrackingMap(context.clusterTrustBundles, 'ctb', deps),
     endpointSlices: new TrackingMap(context.endpointSlices, 'eps', deps),
     namespaceLabels: new TrackingMap(context.namespaceLabels, 'ns', deps),
     grants: new TrackingMap(context.grants, 'grants', deps),

@@ -13,9 +13,10 @@ import type { GatewayNode } from '../gateways/gateway.ts';
 import { assignServiceAddresses } from '../gateways/gateway-service.ts';
 import { buildGatewayClassNode, gatewayClassStatus, isOurs } from '../gateways/gatewayclass.ts';
 import type { GatewayClassNode } from '../gateways/gatewayclass.ts';
-import { dependencyKey, namespacedKey, statusKey } from '../keys.ts';
+import { dependencyKey, namespacedKey, statusKey, wholeLookupKey } from '../keys.ts';
 import { buildListenerSets } from '../gateways/listenerset.ts';
 import { planAddresses } from '../gateways/address.ts';
+import { reportAddresses, wantsNothingSatisfiable } from '../gateways/address-status.ts';
 import type { AddressAllocations, PortAllocations } from '../options.ts';
 import { comparePrecedence, nameOf, namespaceOf } from '../resources.ts';
 import type { KubeObject } from '../resources.ts';
@@ -58,6 +59,7 @@ function buildGateway(
       rejection: gatewayInvalid(`The Gateway could not be translated: ${(error as Error)?.message ?? String(error)}`),
       requestedAddresses: [],
       wantsAssignedAddress: false,
+      addressEntries: [],
       listeners: [],
       unnamedListeners: [],
     };
@@ -73,10 +75,12 @@ export interface Allocations {
 export function assignAddresses(gateways: readonly GatewayNode[], context: TranslateContext): Allocations {
   const { addressMode, addressPool, previousAddresses, supportedFeatures } = context.options;
   const allocations: Allocations = { addresses: {}, ports: {} };
+  // GEP-5093: a Gateway none of whose spec.addresses entries can be satisfied takes no pool address.
+  const bindable = gateways.filter((g) => !wantsNothingSatisfiable(g));
   if (addressMode === 'service') allocations.ports = assignServiceAddresses(gateways, context);
   else {
     const plan = planAddresses(
-      gateways.map((g) => ({ gateway: g.key, requested: g.requestedAddresses })),
+      bindable.map((g) => ({ gateway: g.key, requested: g.requestedAddresses })),
       addressPool,
       previousAddresses,
     );
@@ -84,19 +88,17 @@ export function assignAddresses(gateways: readonly GatewayNode[], context: Trans
     allocations.addresses = plan.allocations;
   }
   for (const gateway of gateways) {
+    const unsatisfiable = wantsNothingSatisfiable(gateway);
     if (
-      gateway.wantsAssignedAddress &&
-      gateway.requestedAddresses.length === 0 &&
-      !supportedFeatures.has('GatewayAddressEmpty')
+      unsatisfiable ||
+      (gateway.wantsAssignedAddress &&
+        gateway.requestedAddresses.length === 0 &&
+        !supportedFeatures.has('GatewayAddressEmpty'))
     ) {
-      gateway.address = {
-        address: undefined,
-        published: [],
-        problem: {
-          reason: 'AddressNotAssigned',
-          message: 'spec.addresses: an address without a value is not supported by this installation',
-        },
-      };
+      const message = unsatisfiable
+        ? `spec.addresses: no entry can be satisfied: ${gateway.addressEntries.map((e) => `${e.field}: ${e.unsatisfiable}`).join('; ')}`
+        : 'spec.addresses: an address without a value is not supported by this installation';
+      gateway.address = { address: undefined, published: [], problem: { reason: 'AddressNotAssigned', message } };
       if (gateway.service !== undefined)
         gateway.service = {
           gateway: gateway.service.gateway,
@@ -105,12 +107,13 @@ export function assignAddresses(gateways: readonly GatewayNode[], context: Trans
         };
     }
   }
+  for (const gateway of gateways) reportAddresses(gateway, context);
   return allocations;
 }
 
 /** What route attachment reads of a Gateway (attach.ts): routes attach again when it changes. */
 function attachmentSignature(node: GatewayNode): string {
-  return JSON.stringify(listenersSignature(node.listeners));
+  return JSON.stringify([node.defaultScope ?? null, listenersSignature(node.listeners)]);
 }
 
 /** Where the session keeps the objects this table builds from. */
@@ -199,12 +202,17 @@ export class GatewayTable {
         this.#signatures.delete(key);
         statuses.set(statusKey({ kind: 'Gateway', namespace: previous.namespace, name: previous.name }), undefined);
         changedDeps.add(dependencyKey('gw', key));
+        // Routes that ask for default Gateways walk them all (GEP-3793).
+        changedDeps.add(wholeLookupKey('gw'));
         reorder = true;
         continue;
       }
       this.#deps.set(key, deps);
       const signature = attachmentSignature(node);
-      if (this.#signatures.get(key) !== signature) changedDeps.add(dependencyKey('gw', key));
+      if (this.#signatures.get(key) !== signature) {
+        changedDeps.add(dependencyKey('gw', key));
+        changedDeps.add(wholeLookupKey('gw'));
+      }
       reorder ||= previous === undefined || previous.source !== object;
       this.#signatures.set(key, signature);
       this.nodes.set(key, node);

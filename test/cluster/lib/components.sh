@@ -18,7 +18,11 @@ start_apiserver() {
   # --endpoint-reconciler-type=none: a loopback advertise address fails Endpoints/EndpointSlice validation.
   # ServiceAccount admission off: no kubelet mounts tokens, and no race with a default-SA controller (as envtest).
   # Priority and fairness off: its queueing makes a 2-core test machine's latency spiky for no benefit here.
-  start_component kube-apiserver "$BIN_DIR/kube-apiserver" \
+  # ClusterTrustBundle (beta in 1.36, off by default) on unless TRUST_BUNDLES=0: the gate and the v1beta1 resource.
+  local trust_bundles=()
+  [ "${TRUST_BUNDLES:-1}" = 0 ] || trust_bundles=(--feature-gates=ClusterTrustBundle=true
+    --runtime-config=certificates.k8s.io/v1beta1/clustertrustbundles=true)
+  start_component kube-apiserver "$BIN_DIR/kube-apiserver" "${trust_bundles[@]}" \
     --etcd-servers="http://$BIND_ADDRESS:$ETCD_CLIENT_PORT" \
     --bind-address="$BIND_ADDRESS" --secure-port="$APISERVER_PORT" --advertise-address="$BIND_ADDRESS" \
     --endpoint-reconciler-type=none \

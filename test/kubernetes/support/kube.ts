@@ -41,6 +41,15 @@ export const RESOURCES: Record<string, ResourceType> = {
     namespaced: true,
   },
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
+  Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+  /** Beta in the test bed's Kubernetes 1.36 (enabled by test/cluster); GA (v1) from 1.37. */
+  ClusterTrustBundle: {
+    group: 'certificates.k8s.io',
+    version: 'v1beta1',
+    plural: 'clustertrustbundles',
+    kind: 'ClusterTrustBundle',
+    namespaced: false,
+  },
   Namespace: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
   Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
   ClusterRole: {
