@@ -30,7 +30,9 @@ export interface Launch {
   env: Record<string, string>;
 }
 
-/** What `command` should run with that `execArgv` and `env` do not set yet (anything the user set wins). */
+/**
+ * What `command` should run with that `execArgv`, NODE_OPTIONS and `env` do not set yet (anything the user set wins).
+ */
 export function launchSettings(
   command: string | undefined,
   execArgv: readonly string[],
@@ -38,7 +40,8 @@ export function launchSettings(
 ): Launch {
   const known = command !== undefined && Object.hasOwn(FLAGS, command);
   const name = (flag: string) => flag.split('=')[0].replaceAll('_', '-');
-  const given = new Set(execArgv.map(name));
+  // NODE_OPTIONS counts as given too: a flag on the command line would override it.
+  const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)].map(name));
   const flags = (known ? FLAGS[command] : []).filter((flag) => !given.has(name(flag)));
   const wanted = command !== undefined && Object.hasOwn(ENVIRONMENT, command) ? ENVIRONMENT[command] : {};
   return { flags, env: Object.fromEntries(Object.entries(wanted).filter(([key]) => env[key] === undefined)) };

@@ -4,7 +4,7 @@
 // and why, `portico operator …` and `portico dataplane …` run the two processes.
 //
 // The two processes need V8 settings of their own (measured in bench/RESULTS.md), and only the launcher can give them
-// to every way of starting Portico (the image, the chart, `npm start`, the tests, a user's shell): it re-executes
+// to every way of starting Portico through it (the image, the chart, `npm start`, a user's shell): it re-executes
 // itself in place (`process.execve`: same pid, same stdio, no second process) with the flags and environment added,
 // unless the command line or the environment already sets them.
 

@@ -39,8 +39,9 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 run('demo backends', [join(ROOT, 'examples/demo-backends.ts')]);
-run('data plane', [join(ROOT, 'dataplane/main.ts'), '--socket', socket, '--log-level', 'warn']);
-run('operator', [join(ROOT, 'operator/main.ts'), '--mode', 'file', '--dir', dir, '--socket', socket]);
+// Through the `portico` launcher, which gives each process its V8 flags and environment (bin/launch-flags.ts).
+run('data plane', [join(ROOT, 'bin/portico.ts'), 'dataplane', '--socket', socket, '--log-level', 'warn']);
+run('operator', [join(ROOT, 'bin/portico.ts'), 'operator', '--mode', 'file', '--dir', dir, '--socket', socket]);
 
 async function ready(url: string): Promise<boolean> {
   try {

@@ -20,6 +20,7 @@ describe('launcher settings', () => {
       flags: [],
       env: {},
     });
+    expect(launchSettings('operator', [], { NODE_OPTIONS: '--max-semi-space-size=16' }).flags).to.deep.equal([]);
   });
 
   it('re-executes `portico dataplane` in place with them (same process: --help answers from it)', () => {
