@@ -64,6 +64,51 @@ describe('console hub', () => {
     expect(ended).to.equal(true);
   });
 
+  it('with nobody watching, keeps rebuilding a cheap map (the history records), but not one over its budget', async () => {
+    const cheapStore = new ResourceStore();
+    hub = new ConsoleHub({ mode: 'file', store: cheapStore, statuses: () => [], fileErrors: () => [] });
+    cheapStore.upsert({ kind: 'GatewayClass', metadata: { name: 'cheap' }, spec: {} });
+    // The unwatched delay is 2 s; the build of two objects is far under the 100 ms budget.
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(hub.details('GatewayClass//cheap')?.history.map((h) => h.state)).to.deep.equal(['pending']);
+    hub.stop();
+
+    // A budget of 0 ms: every build is over it, as a 100k-route build (~2 s) is over the default.
+    const store = new ResourceStore();
+    let builds = 0;
+    hub = new ConsoleHub({
+      mode: 'file',
+      store,
+      statuses: () => {
+        builds++;
+        return [];
+      },
+      fileErrors: () => [],
+      unwatchedBudgetMs: 0,
+    });
+    expect(builds).to.equal(1);
+    store.upsert({ kind: 'GatewayClass', metadata: { name: 'portico' }, spec: {} });
+    store.upsert({ kind: 'GatewayClass', metadata: { name: 'other' }, spec: {} });
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(builds, 'no build for changes nobody watches').to.equal(1);
+    // Opening an object builds the map first: nothing shown is stale.
+    expect(hub.details('GatewayClass//portico')).to.deep.include({ name: 'portico', spec: {} });
+    expect(builds).to.equal(2);
+    store.upsert({ kind: 'GatewayClass', metadata: { name: 'third' }, spec: {} });
+    const events: ConsoleEvent[] = [];
+    hub.subscribe((e) => events.push(e));
+    expect(builds, 'a subscriber gets a fresh map').to.equal(3);
+    expect(
+      maps(events)[0]
+        .classes.map((c) => c.name)
+        .sort(),
+    ).to.deep.equal(['other', 'portico', 'third']);
+    // Watched, changes are built again after the short delay.
+    store.upsert({ kind: 'GatewayClass', metadata: { name: 'fourth' }, spec: {} });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(maps(events).at(-1)?.classes).to.have.length(4);
+  });
+
   it('records generations from publish answers, and traffic only from stats that carry it', () => {
     const store = new ResourceStore();
     hub = new ConsoleHub({ mode: 'file', store, statuses: () => [], fileErrors: () => [] });

@@ -6,7 +6,12 @@
 //
 // Cost, measured with 10k routes: building the map and serialising it takes 0.25-0.9 s on the test machine, so it
 // happens on a change, never on a timer, and the map leaves out each object's spec and status (they come with the
-// details of the one object a person opens).
+// details of the one object a person opens). With 100k routes one build blocks the operator's main thread for ~2 s,
+// which stalled route propagation for everyone (bench/RESULTS.md, issue 13). So with no browser watching, a build
+// that took longer than `unwatchedBudgetMs` (100 ms: a stall nobody should pay for a page nobody reads) is not
+// repeated on changes: the map goes stale until someone subscribes or opens an object, and is rebuilt then. The
+// state history of a large configuration therefore records only while the console is watched (or opened); a small
+// one keeps recording all the time.
 
 import type { PublishResult } from '../publisher/publisher.ts';
 import type { StatsMessage } from '../../shared/protocol/messages.ts';
@@ -23,6 +28,8 @@ export interface ConsoleSources {
   statuses(): StoredStatus[];
   fileErrors(): FileError[];
   clock?: () => Date;
+  /** With nobody watching, a build slower than this is not repeated until someone looks (default 100 ms). */
+  unwatchedBudgetMs?: number;
 }
 
 export interface Generation {
@@ -54,6 +61,8 @@ const KEEP_HISTORY = 20;
 const REBUILD_DELAY_MS = 50;
 /** With no browser watching, the map is rebuilt less often (it still feeds the state history). */
 const UNWATCHED_DELAY_MS = 2000;
+/** The longest main-thread stall an unwatched console may cause per change (see the top of the file). */
+const UNWATCHED_BUDGET_MS = 100;
 
 /** The map without each card's spec and status. */
 function leanJson(map: ConsoleMap, fileErrors: FileError[]): string {
@@ -75,6 +84,10 @@ export class ConsoleHub {
   #fileErrorsJson = '[]';
   #bindErrorsJson = '[]';
   #timer: NodeJS.Timeout | null = null;
+  /** How long the last build took, ms. */
+  #buildMs = 0;
+  /** A change arrived while nobody watched and the build is over budget: rebuild before the map is read. */
+  #stale = false;
   readonly #tick: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
 
@@ -138,6 +151,10 @@ export class ConsoleHub {
 
   #schedule(): void {
     if (this.#timer !== null) return;
+    if (this.#subscribers.size === 0 && this.#buildMs > (this.#sources.unwatchedBudgetMs ?? UNWATCHED_BUDGET_MS)) {
+      this.#stale = true;
+      return;
+    }
     this.#timer = setTimeout(
       () => {
         this.#timer = null;
@@ -149,6 +166,25 @@ export class ConsoleHub {
   }
 
   #rebuild(): void {
+    const started = performance.now();
+    this.#stale = false;
+    try {
+      this.#build();
+    } finally {
+      this.#buildMs = performance.now() - started;
+    }
+  }
+
+  /** Rebuilds now if a change is waiting (a timer, or a skipped unwatched build). */
+  #fresh(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    } else if (!this.#stale) return;
+    this.#rebuild();
+  }
+
+  #build(): void {
     const fileErrors = this.#sources.fileErrors();
     const fileErrorsJson = JSON.stringify(fileErrors);
     if (fileErrorsJson !== this.#fileErrorsJson) {
@@ -192,6 +228,7 @@ export class ConsoleHub {
 
   /** One object's card with its spec, its full status and its state history; undefined if there is none. */
   details(id: string): (Card & { history: HistoryEntry[] }) | undefined {
+    this.#fresh();
     const card = this.#cards.get(id);
     return card === undefined ? undefined : { ...card, history: this.#history.get(id) ?? [] };
   }
@@ -202,11 +239,7 @@ export class ConsoleHub {
 
   /** The current state first, then every change, until the returned function is called or the hub stops (`end`). */
   subscribe(send: (event: ConsoleEvent) => void, end: () => void = () => {}): () => void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-      this.#rebuild();
-    }
+    this.#fresh();
     if (this.#mapEvent !== null) send(this.#mapEvent);
     send(this.#generationsEvent());
     send({ type: 'trafficHistory', json: JSON.stringify(this.#traffic.ticks()) });
