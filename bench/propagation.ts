@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appendFileSync } from 'node:fs';
 import pino from 'pino';
-import { request } from 'undici';
 import { startStandalone } from '../operator/standalone.ts';
 import { start } from './lib/processes.ts';
+import { baseYaml, routeDoc, status } from './lib/standalone.ts';
 import type { PassReport } from '../operator/runtime/reconciler.ts';
 
 const { values: flags } = parseArgs({
@@ -32,62 +32,14 @@ const ADDRESS = '127.10.200.1';
 const PORT = 18280;
 
 function folder(dir: string, routes: number, backendPort: number): void {
-  writeFileSync(
-    join(dir, 'base.yaml'),
-    `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: portico }
-spec: { controllerName: portico.dev/gateway-controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw, namespace: bench }
-spec:
-  gatewayClassName: portico
-  addresses: [{ type: IPAddress, value: ${ADDRESS} }]
-  listeners: [{ name: http, protocol: HTTP, port: ${PORT}, allowedRoutes: { namespaces: { from: Same } } }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: backend, namespace: bench }
-spec: { ports: [{ name: http, port: 80, targetPort: ${backendPort} }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: backend, namespace: bench, labels: { kubernetes.io/service-name: backend } }
-addressType: IPv4
-ports: [{ name: http, port: ${backendPort} }]
-endpoints: [{ addresses: [127.0.0.1], conditions: { ready: true } }]
-`,
-  );
+  writeFileSync(join(dir, 'base.yaml'), baseYaml(ADDRESS, PORT, backendPort));
   const docs: string[] = [];
-  for (let i = 0; i < routes; i++) docs.push(routeDoc(`r${i}`, `h${i % 1000}.bench.test`, `/p${i}`));
+  for (let i = 0; i < routes; i++) docs.push(routeDoc(`r${i}`, `h${i % 1000}.bench.test`, `/p${i}`, 'backend'));
   writeFileSync(join(dir, 'routes.yaml'), docs.join('---\n'));
-}
-
-function routeDoc(name: string, host: string, path: string): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: ${name}, namespace: bench }
-spec:
-  parentRefs: [{ name: gw }]
-  hostnames: [${host}]
-  rules: [{ matches: [{ path: { type: PathPrefix, value: ${path} } }], backendRefs: [{ name: backend, port: 80 }] }]
-`;
 }
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-
-async function status(url: string, host: string): Promise<number> {
-  try {
-    const res = await request(url, { headers: { host } });
-    await res.body.dump();
-    return res.statusCode;
-  } catch {
-    return 0;
-  }
-}
 
 interface Row {
   routes: number;
@@ -132,12 +84,12 @@ async function measure(routes: number, probes: number, backendPort: number): Pro
   try {
     await operator.reconciler.whenPublished(operator.store.revision);
     const warm = performance.now();
-    while ((await status(`http://${ADDRESS}:${PORT}/p0`, 'h0.bench.test')) !== 200) {
+    while ((await status(`http://${ADDRESS}:${PORT}`, 'h0.bench.test', '/p0')) !== 200) {
       if (performance.now() - warm > 30_000) throw new Error('the existing routes are not served after 30 s');
       await new Promise((r) => setTimeout(r, 1));
     }
     for (let i = 0; i < 200; i++)
-      await status(`http://${ADDRESS}:${PORT}/p0`, i % 2 === 0 ? 'h0.bench.test' : 'unknown.bench.test');
+      await status(`http://${ADDRESS}:${PORT}`, i % 2 === 0 ? 'h0.bench.test' : 'unknown.bench.test', '/p0');
     for (let i = 0; i < probes; i++) {
       const host = `probe${i}.bench.test`;
       const started = performance.now();
@@ -155,8 +107,8 @@ async function measure(routes: number, probes: number, backendPort: number): Pro
           waitFor();
         });
       });
-      writeFileSync(join(dir, `probe-${i}.yaml`), routeDoc(`probe${i}`, host, '/'));
-      while ((await status(`http://${ADDRESS}:${PORT}/`, host)) !== 200) {
+      writeFileSync(join(dir, `probe-${i}.yaml`), routeDoc(`probe${i}`, host, '/', 'backend'));
+      while ((await status(`http://${ADDRESS}:${PORT}`, host, '/')) !== 200) {
         if (performance.now() - started > 30_000) throw new Error(`route ${host} not served after 30 s`);
         await new Promise((r) => setTimeout(r, 1));
       }

@@ -40,7 +40,8 @@ export interface Footprint {
   dataPlaneFds: number;
 }
 
-function routeDoc(name: string, host: string | null, path: string, backend: string): string {
+/** One HTTPRoute in namespace `bench` on Gateway `gw`: `host` (none: every host), PathPrefix `path`, to `backend`:80. */
+export function routeDoc(name: string, host: string | null, path: string, backend: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: ${name}, namespace: bench }
@@ -55,10 +56,9 @@ ${host === null ? '' : `  hostnames: [${host}]\n`}  rules: [{ matches: [{ path: 
  * hostname (`h<i / 10>.bench.test`) and one PathPrefix (`/p<i % 10>`); one route is a catch-all (no hostname, `/`).
  * Written in files of 10,000 routes.
  */
-function writeFolder(dir: string, routes: number, address: string, port: number, backendPort: number): void {
-  writeFileSync(
-    join(dir, 'base.yaml'),
-    `apiVersion: gateway.networking.k8s.io/v1
+/** GatewayClass `portico`, Gateway `bench/gw` (one HTTP listener on `address`:`port`), Service `bench/backend` → 127.0.0.1:`backendPort`. */
+export function baseYaml(address: string, port: number, backendPort: number): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: { name: portico }
 spec: { controllerName: portico.dev/gateway-controller }
@@ -82,8 +82,11 @@ metadata: { name: backend, namespace: bench, labels: { kubernetes.io/service-nam
 addressType: IPv4
 ports: [{ name: http, port: ${backendPort} }]
 endpoints: [{ addresses: [127.0.0.1], conditions: { ready: true } }]
-`,
-  );
+`;
+}
+
+function writeFolder(dir: string, routes: number, address: string, port: number, backendPort: number): void {
+  writeFileSync(join(dir, 'base.yaml'), baseYaml(address, port, backendPort));
   if (routes === 1) {
     writeFileSync(join(dir, 'routes-0.yaml'), routeDoc('all', null, '/', 'backend'));
     return;
