@@ -103,6 +103,30 @@ export class Observation {
     this.upstreamAddress = `${address}:${port}`;
   }
 
+  /**
+   * Starts an upstream attempt on `endpoint`: its time and address for the log line, and for a sampled request its
+   * client span, returned (the caller sends its `traceparent` upstream); null otherwise.
+   */
+  attemptOn(
+    method: string,
+    routed: Routed,
+    endpoint: { host: string; port: number; origin: string },
+    attempt: number,
+  ): Span | null {
+    this.attemptStarted(endpoint.host, endpoint.port);
+    const tracing = this.tracing;
+    if (this.server === null || tracing === null) return null;
+    return tracing.upstreamSpan(this.server, {
+      method,
+      scheme: endpoint.origin.startsWith('https:') ? 'https' : 'http',
+      backend: (routed.backend as NonNullable<Routed['backend']>).key,
+      address: endpoint.host,
+      port: endpoint.port,
+      path: routed.path,
+      attempt,
+    });
+  }
+
   /** An upstream attempt's outcome: its time for the log line, its span (if any) ended. */
   attemptEnded(tracing: ShardTracing | null, span: Span | null, status: number, errorCode?: string): void {
     if (this.upstreamStart > 0) this.upstreamMs = performance.now() - this.upstreamStart;

@@ -113,19 +113,8 @@ class H2cForward implements RequestSink {
   startSpan(endpoint: EndpointPool): void {
     const obs = this.request.obs;
     if (obs === null) return;
-    obs.attemptStarted(endpoint.host, endpoint.port);
-    const tracing = obs.tracing;
-    if (obs.server === null || tracing === null) return;
-    this.span = tracing.upstreamSpan(obs.server, {
-      method: this.request.method,
-      scheme: endpoint.origin.startsWith('https:') ? 'https' : 'http',
-      backend: (this.routed.backend as NonNullable<Routed['backend']>).key,
-      address: endpoint.host,
-      port: endpoint.port,
-      path: this.routed.path,
-      attempt: this.retries + 1,
-    });
-    this.request.headers.traceparent = this.span.traceparent();
+    this.span = obs.attemptOn(this.request.method, this.routed, endpoint, this.retries + 1);
+    if (this.span !== null) this.request.headers.traceparent = this.span.traceparent();
   }
 
   /** After a failed attempt (`status`, or `code` when no response came): true when another attempt is scheduled. */

@@ -94,19 +94,7 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
   #startAttempt(endpoint: EndpointPool): void {
     this.attempts++;
     const obs = this.request.obs;
-    if (obs === null) return;
-    obs.attemptStarted(endpoint.host, endpoint.port);
-    const tracing = obs.tracing;
-    if (obs.server === null || tracing === null) return;
-    this.span = tracing.upstreamSpan(obs.server, {
-      method: this.request.method,
-      scheme: endpoint.origin.startsWith('https:') ? 'https' : 'http',
-      backend: (this.routed.backend as NonNullable<Routed['backend']>).key,
-      address: endpoint.host,
-      port: endpoint.port,
-      path: this.routed.path,
-      attempt: this.attempts,
-    });
+    if (obs !== null) this.span = obs.attemptOn(this.request.method, this.routed, endpoint, this.attempts);
   }
 
   /** Ends the attempt in flight: `status` its response (0 with `errorCode` when none came). */
