@@ -19,9 +19,9 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'GatewayFrontendClientCertificateValidation',
   'GatewayFrontendClientCertificateValidationInsecureFallback',
   'GatewayHTTPListenerIsolation',
+  'GatewayHTTPSListenerDetectMisdirectedRequests',
   // Listed only on classes in the opt-in GatewayInfrastructure mode (gatewayclass.ts): only those write its objects.
   'GatewayInfrastructure',
-  'GatewayHTTPSListenerDetectMisdirectedRequests',
   'GatewayListenerFilters',
   'GatewayPort8080',
   'GatewayRouteHostnameIntersectionPrecedence',
