@@ -86,12 +86,13 @@ function verdictOf(result: CheckResult, method: string): AuthVerdict {
   return verdict;
 }
 
-/** Asks a gRPC authorizer at `host:port`; calls `done` once with its verdict. */
+/** Asks a gRPC authorizer at `host:port` within `timeoutMs` (the call's deadline); calls `done` once with its verdict. */
 export function checkGrpc(
   host: string,
   port: number,
   auth: ExternalAuth,
   subject: AuthSubject,
+  timeoutMs: number,
   done: (verdict: AuthVerdict) => void,
 ): void {
   const message = encodeCheckRequest({
@@ -109,7 +110,7 @@ export function checkGrpc(
     protocol: subject.protocol,
     body: subject.body,
   });
-  const deadline = Date.now() + auth.timeoutMs;
+  const deadline = Date.now() + timeoutMs;
   const call = (module: Grpc) => {
     const client = clientFor(module, host, port);
     client.makeUnaryRequest<Buffer, Buffer>(
