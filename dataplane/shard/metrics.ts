@@ -361,7 +361,9 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics, ConnectionMetri
     for (const [listener, value] of this.#udpEvicted) evicted.values.push({ labels: { listener }, value });
     const authz: MetricJson = {
       name: 'portico_ext_authz_requests_total',
-      help: 'External-authorization calls by listener, route (empty for a listener filter), authorizer (its backend) and outcome (allowed, denied, error).',
+      help:
+        'External-authorization calls by listener, route (empty: a listener filter), authorizer (its backend) and ' +
+        'outcome (allowed, denied, error).',
       type: 'counter',
       aggregator: 'sum',
       values: [],

@@ -87,7 +87,9 @@ spec:
   parentRefs: [{ name: gw }]
   rules:
     - matches: [{ path: { type: PathPrefix, value: /guarded } }]
-      filters: [{ type: ExternalAuth, externalAuth: { protocol: HTTP, http: {}, backendRef: { name: authz, port: 80 } } }]
+      filters:
+        - type: ExternalAuth
+          externalAuth: { protocol: HTTP, http: {}, backendRef: { name: authz, port: 80 } }
       backendRefs: [{ name: ok, port: 80 }]
 `;
   return {
