@@ -14,7 +14,7 @@ import type { AuthSubject } from '../auth/subject.ts';
 import { AuthVerdict } from '../auth/verdict.ts';
 import type { AuthOutcome, HttpMetrics } from '../http/metrics.ts';
 import type { CompiledRule } from '../http/rules.ts';
-import type { UpstreamRegistry } from '../upstream/registry.ts';
+import type { BackendRuntime, UpstreamRegistry } from '../upstream/registry.ts';
 import type { Routed } from './route.ts';
 
 /** The socket addresses a subject carries (both front ends' sockets have them). */
@@ -132,7 +132,7 @@ export function authorize(
     metrics.extAuthz(listenerKey, route, authorizer, 'error', 0);
     return done(AuthVerdict.error('EXT_AUTHZ_ERROR'));
   }
-  if (auth.protocol === 'GRPC') return checkGrpc(endpoint.host, endpoint.port, auth, subject, budget, finish);
+  if (auth.protocol === 'GRPC') return checkGrpc(endpoint, backend as BackendRuntime, auth, subject, budget, finish);
   const pool = endpoint.pool;
   if (pool === null) return finish(AuthVerdict.error('EXT_AUTHZ_ERROR'));
   // The deadline covers the connection too (undici's own timeouts start with the request's headers).

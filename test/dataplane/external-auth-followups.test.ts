@@ -5,11 +5,13 @@
 //     what the backend gets;
 //   - the authorizer's own metrics (`portico_ext_authz_requests_total`, `portico_ext_authz_duration_seconds`) on the
 //     data plane's /metrics, summed over the shards;
-//   - an HTTP authorizer over TLS (BackendTLSPolicy on its backend): allowed, denied, and refused when its
-//     certificate does not prove its name (fail closed);
+//   - HTTP and gRPC authorizers over TLS (BackendTLSPolicy on their backend): allowed, denied, and refused when the
+//     certificate does not prove the policy's name or CA (fail closed);
 //   - forwardBody with a RequestMirror: the mirror gets the body the authorizer read.
-// The authorizers are the test's own (node:http, node:https), started here on port 0.
+// The HTTP authorizers are the test's own (node:http, node:https), the gRPC ones test/support's (grpc-js, plaintext and
+// TLS), all started here on port 0.
 
+import * as grpc from '@grpc/grpc-js';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -49,6 +51,8 @@ interface Check {
   path: string;
   body: string;
   cancelled: boolean;
+  /** The TLS server name the gateway sent (undefined over plain HTTP). */
+  sni: string | undefined;
 }
 
 /**
@@ -61,7 +65,13 @@ function authorizerHandler(who: string, checks: Check[], timers: Set<NodeJS.Time
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = req.url ?? '';
-      const check: Check = { path: url, body: Buffer.concat(chunks).toString(), cancelled: false };
+      const servername = (req.socket as { servername?: string | false }).servername;
+      const check: Check = {
+        path: url,
+        body: Buffer.concat(chunks).toString(),
+        cancelled: false,
+        sni: typeof servername === 'string' ? servername : undefined,
+      };
       checks.push(check);
       res.once('close', () => {
         if (!res.writableFinished) check.cancelled = true;
@@ -121,6 +131,7 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
   let plainAuthz: Server;
   let tlsAuthz: Server;
   let grpcAuthz: Authorizer;
+  let grpcTlsAuthz: Authorizer;
 
   before(async () => {
     h = await startHarness();
@@ -131,6 +142,12 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
     const plainPort = await listen(plainAuthz);
     const tlsPort = await listen(tlsAuthz as unknown as Server);
     grpcAuthz = await startGrpcAuthorizer('grpc-user');
+    grpcTlsAuthz = await startGrpcAuthorizer(
+      'grpc-tls-user',
+      grpc.ServerCredentials.createSsl(null, [
+        { cert_chain: Buffer.from(leaf.cert), private_key: Buffer.from(leaf.key) },
+      ]),
+    );
     const listener = httpListener('ns/gw/http', port, { address });
     const httpAuth = auth('HTTP', 'ns/authz:80');
     const r = (path: string, filters: HttpFilter[], extra: Parameters<typeof rule>[2] = {}) =>
@@ -149,6 +166,14 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
         backend('ns/authz-tls-wrong-ca:443', [['127.0.0.1', tlsPort]], {
           tls: { hostname: 'authz.internal', caCertificates: [otherCa.cert] },
         }),
+        backend('ns/authz-grpc-tls:9443/h2c', [['127.0.0.1', grpcTlsAuthz.port]], {
+          protocol: 'h2c',
+          tls: { hostname: 'authz.internal', caCertificates: [ca.cert] },
+        }),
+        backend('ns/authz-grpc-tls-wrong-name:9443/h2c', [['127.0.0.1', grpcTlsAuthz.port]], {
+          protocol: 'h2c',
+          tls: { hostname: 'other.internal', caCertificates: [ca.cert] },
+        }),
       ],
       httpRoutes: [
         httpRoute(
@@ -160,6 +185,8 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
             r('/untimed', [filter(httpAuth)]),
             r('/tls', [filter(auth('HTTP', 'ns/authz-tls:443'))]),
             r('/tls-wrong-ca', [filter(auth('HTTP', 'ns/authz-tls-wrong-ca:443'))]),
+            r('/tls-grpc', [filter(auth('GRPC', 'ns/authz-grpc-tls:9443/h2c'))]),
+            r('/tls-grpc-wrong-name', [filter(auth('GRPC', 'ns/authz-grpc-tls-wrong-name:9443/h2c'))]),
             r('/mirrored', [
               filter(auth('HTTP', 'ns/authz:80', { forwardBodyMaxBytes: 64 })),
               { type: 'RequestMirror', backendKey: 'ns/mirror:80', percent: 100 },
@@ -178,6 +205,7 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
     await close(plainAuthz);
     await close(tlsAuthz as unknown as Server);
     await grpcAuthz?.close();
+    await grpcTlsAuthz?.close();
   });
 
   const base = `http://${address}:${port}`;
@@ -241,6 +269,7 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
         expect(denied.status).to.equal(401);
         expect(denied.text).to.equal('denied by tls-user\n');
         expect(tlsChecks.slice(before).map((c) => c.path)).to.deep.equal(['/tls/a', '/tls/b']);
+        expect(tlsChecks.slice(before).map((c) => c.sni)).to.deep.equal(['authz.internal', 'authz.internal']);
       });
 
       it('fails closed (403) when the authorizer cannot prove its name against the policy CA', async () => {
@@ -250,6 +279,28 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
         expect(res.status).to.equal(403);
         expect(tlsChecks.length).to.equal(before);
         expect(backendSaw('/tls-wrong-ca/a', from)).to.have.length(0);
+      });
+    });
+
+    describe(`a gRPC authorizer over TLS (BackendTLSPolicy) (${protocol})`, () => {
+      it('allows and denies through a TLS channel verified against the policy CA and hostname', async () => {
+        const before = grpcTlsAuthz.seen.length;
+        const allowed = await get(`${base}/tls-grpc/a`, { headers: GOOD });
+        expect(allowed.status).to.equal(200);
+        expect(allowed.echo?.headers['x-auth-user']).to.equal('grpc-tls-user');
+        const denied = await get(`${base}/tls-grpc/b`);
+        expect(denied.status).to.equal(451);
+        expect(denied.text).to.equal('denied by grpc-tls-user\n');
+        expect(grpcTlsAuthz.seen.slice(before).map((c) => c.path)).to.deep.equal(['/tls-grpc/a', '/tls-grpc/b']);
+      });
+
+      it('fails closed (403) when the certificate does not carry the policy hostname', async () => {
+        const from = main.received.length;
+        const before = grpcTlsAuthz.seen.length;
+        const res = await get(`${base}/tls-grpc-wrong-name/a`, { headers: GOOD });
+        expect(res.status).to.equal(403);
+        expect(grpcTlsAuthz.seen.length).to.equal(before);
+        expect(backendSaw('/tls-grpc-wrong-name/a', from)).to.have.length(0);
       });
     });
 
