@@ -119,6 +119,8 @@ function seriesValue(text: string, name: string, labels: Record<string, string>)
 describe('data plane: external authorization follow-ups (timeout, metrics, TLS, mirrors)', () => {
   const address = testAddress();
   const port = 18945;
+  /** A listener whose filter (the same HTTP authorizer) runs before matching. */
+  const guardedPort = 18946;
   const timers = new Set<NodeJS.Timeout>();
   const checks: Check[] = [];
   const tlsChecks: Check[] = [];
@@ -149,12 +151,16 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
       ]),
     );
     const listener = httpListener('ns/gw/http', port, { address });
+    const guarded = httpListener('ns/gw/guarded', guardedPort, {
+      address,
+      externalAuth: [auth('HTTP', 'ns/authz:80')],
+    });
     const httpAuth = auth('HTTP', 'ns/authz:80');
     const r = (path: string, filters: HttpFilter[], extra: Parameters<typeof rule>[2] = {}) =>
       rule([prefix(path)], ['ns/main:80'], { filters, ...extra });
     const timeout = { timeouts: { requestMs: 400 } };
     await h.publish({
-      listeners: [listener],
+      listeners: [listener, guarded],
       backends: [
         backend('ns/main:80', [['127.0.0.1', main.port]]),
         backend('ns/mirror:80', [['127.0.0.1', mirror.port]]),
@@ -193,6 +199,7 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
             ]),
           ],
         ),
+        httpRoute('httproute/ns/behind-listener', [guarded.key], [rule([prefix('/')], ['ns/main:80'], timeout)]),
       ],
     });
   });
@@ -249,6 +256,15 @@ describe('data plane: external authorization follow-ups (timeout, metrics, TLS, 
         expect(res.status).to.equal(504);
         // The same backend delay alone fits.
         const fast = await get(`${base}/timed/both?delay=250`, { headers: GOOD });
+        expect(fast.status).to.equal(200);
+        expect(fast.echo?.headers['x-auth-user']).to.equal('plain-user');
+      });
+
+      it("takes a listener filter's time (run before matching) from the matched rule's timeout", async () => {
+        const guardedBase = `http://${address}:${guardedPort}`;
+        const res = await get(`${guardedBase}/l?wait=250&delay=250`, { headers: GOOD });
+        expect(res.status).to.equal(504);
+        const fast = await get(`${guardedBase}/l?delay=250`, { headers: GOOD });
         expect(fast.status).to.equal(200);
         expect(fast.echo?.headers['x-auth-user']).to.equal('plain-user');
       });
