@@ -1,5 +1,5 @@
-// GEP-1494 `protocol: GRPC`: Envoy's ext_authz v3 `envoy.service.auth.v3.Authorization/Check` over h2c with
-// @grpc/grpc-js, the messages encoded by ext-authz-codec.ts. grpc-js is loaded the first time a gRPC authorizer is
+// GEP-1494 `protocol: GRPC`: Envoy's ext_authz v3 `envoy.service.auth.v3.Authorization/Check` over h2c, or over TLS
+// when a BackendTLSPolicy covers the authorizer's Service port, with @grpc/grpc-js, the messages encoded by ext-authz-codec.ts. grpc-js is loaded the first time a gRPC authorizer is
 // asked (a data plane without one never loads it: memory, issue 13), and one client (one HTTP/2 connection) is kept
 // per authorizer endpoint and shard. `status.code` OK allows, and OkHttpResponse's headers (set, or appended) and
 // headers_to_remove apply to the upstream request; any other code denies, with DeniedHttpResponse's status (403 when
@@ -9,6 +9,8 @@ import type { Client } from '@grpc/grpc-js';
 import type { ExternalAuth } from '../../shared/ir/auth.ts';
 import { decodeCheckResponse, encodeCheckRequest } from './ext-authz-codec.ts';
 import type { CheckResult } from './ext-authz-codec.ts';
+import type { BackendRuntime, EndpointPool } from '../upstream/registry.ts';
+import { serverIdentityCheck } from '../upstream/registry.ts';
 import type { AuthSubject } from './subject.ts';
 import { AuthVerdict, denialHeaders, upstreamOption } from './verdict.ts';
 
@@ -22,7 +24,7 @@ let loading: Promise<Grpc> | null = null;
  * left the configuration then holds no socket, only a small object, until the shard ends.
  */
 const CHANNEL_OPTIONS = { 'grpc.client_idle_timeout_ms': 60_000 };
-/** Clients by `host:port` (one per authorizer endpoint in this shard). */
+/** Clients by endpoint pool identity (one per authorizer endpoint, TLS identity included, in this shard). */
 const clients = new Map<string, Client>();
 
 function loadGrpc(): Promise<Grpc> {
@@ -33,13 +35,35 @@ function loadGrpc(): Promise<Grpc> {
   return loading;
 }
 
-function clientFor(module: Grpc, host: string, port: number): Client {
-  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  let client = clients.get(target);
-  if (client === undefined) {
-    client = new module.Client(target, module.credentials.createInsecure(), CHANNEL_OPTIONS);
-    clients.set(target, client);
+/**
+ * The client of one authorizer endpoint, by the endpoint pool's identity (address, port, protocol, the
+ * BackendTLSPolicy's CA and names, the client certificate's digest): plaintext h2c, or TLS verified as the policy says
+ * (its CA, or the system's; its hostname as SNI and as the name checked, or its subjectAltNames) presenting the
+ * listener's client certificate when it has one, as every other TLS backend is reached (upstream/registry.ts).
+ */
+function clientFor(module: Grpc, endpoint: EndpointPool, backend: BackendRuntime): Client {
+  let client = clients.get(endpoint.id);
+  if (client !== undefined) return client;
+  const host = endpoint.host;
+  const target = host.includes(':') ? `[${host}]:${endpoint.port}` : `${host}:${endpoint.port}`;
+  const tls = backend.record.tls;
+  if (tls === undefined) client = new module.Client(target, module.credentials.createInsecure(), CHANNEL_OPTIONS);
+  else {
+    const identity = backend.client;
+    const credentials = module.credentials.createSsl(
+      tls.caCertificates === undefined ? null : Buffer.from(tls.caCertificates.join('\n')),
+      identity === undefined ? null : Buffer.from(identity.privateKeyPem),
+      identity === undefined ? null : Buffer.from(identity.certificatePem),
+      { checkServerIdentity: serverIdentityCheck(tls.hostname, tls.subjectAltNames) },
+    );
+    // The policy's hostname is the SNI, the name checked and the :authority of the calls (not the endpoint's IP).
+    client = new module.Client(target, credentials, {
+      ...CHANNEL_OPTIONS,
+      'grpc.ssl_target_name_override': tls.hostname,
+      'grpc.default_authority': tls.hostname,
+    });
   }
+  clients.set(endpoint.id, client);
   return client;
 }
 
@@ -86,12 +110,13 @@ function verdictOf(result: CheckResult, method: string): AuthVerdict {
   return verdict;
 }
 
-/** Asks a gRPC authorizer at `host:port`; calls `done` once with its verdict. */
+/** Asks a gRPC authorizer at `endpoint` (of `backend`) within `timeoutMs` (the call's deadline); calls `done` once with its verdict. */
 export function checkGrpc(
-  host: string,
-  port: number,
+  endpoint: EndpointPool,
+  backend: BackendRuntime,
   auth: ExternalAuth,
   subject: AuthSubject,
+  timeoutMs: number,
   done: (verdict: AuthVerdict) => void,
 ): void {
   const message = encodeCheckRequest({
@@ -109,9 +134,9 @@ export function checkGrpc(
     protocol: subject.protocol,
     body: subject.body,
   });
-  const deadline = Date.now() + auth.timeoutMs;
+  const deadline = Date.now() + timeoutMs;
   const call = (module: Grpc) => {
-    const client = clientFor(module, host, port);
+    const client = clientFor(module, endpoint, backend);
     client.makeUnaryRequest<Buffer, Buffer>(
       CHECK,
       identity,

@@ -65,6 +65,11 @@ export class Routed {
   authPhase = 0;
   /** `auth`'s index in its list. */
   authIndex = 0;
+  /**
+   * `performance.now()` when this request first reached an authorizer (0: it never did). The rule's request timeout
+   * counts from there (core/authorize.ts `requestTimeoutLeft`): an authorizer's time is the request's time.
+   */
+  authStarted = 0;
   /** The normalized Host that chose the listener (route matching reads it). */
   host = '';
   /** The part of the path the rule's PathPrefix match matched (redirects and rewrites replace it); null: none. */

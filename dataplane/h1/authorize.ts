@@ -6,7 +6,7 @@
 // waits in the connection's buffer meanwhile (the connection pauses reading past its limit), as it does for a pool
 // connection; a collected one is put back there, so the exchange sends it as if it had just arrived.
 
-import { authorize, buildSubject } from '../core/authorize.ts';
+import { authorizationStarted, authorize, buildSubject } from '../core/authorize.ts';
 import { continueRouting } from '../core/route.ts';
 import type { Routed } from '../core/route.ts';
 import { EXT_AUTHZ_DENIED, PROXY_ERRORS } from '../errors.ts';
@@ -73,6 +73,8 @@ class BodyCollector implements RequestSink {
 /** Runs the filter `routed.auth` for `request`, then carries out its verdict. */
 export function authorizeRequest(engine: Engine, request: H1Request, routed: Routed): void {
   const auth = routed.auth as NonNullable<Routed['auth']>;
+  // The request deadline counts from here: the body's collection and the authorizer's time are the request's.
+  authorizationStarted(routed);
   if (auth.forwardBodyMaxBytes > 0 && request.hasBody) {
     // A client waiting for 100 Continue would wait for the collector, and the collector for it: the gateway asks for
     // the body itself, and the backend is not asked again.
@@ -88,7 +90,6 @@ export function authorizeRequest(engine: Engine, request: H1Request, routed: Rou
 }
 
 function ask(engine: Engine, request: H1Request, routed: Routed, body: Buffer | null): void {
-  const auth = routed.auth as NonNullable<Routed['auth']>;
   const subject = buildSubject(
     routed,
     request.method,
@@ -99,7 +100,7 @@ function ask(engine: Engine, request: H1Request, routed: Routed, body: Buffer | 
     body,
   );
   authorize(
-    auth,
+    routed,
     subject,
     engine.registry,
     engine.metrics,

@@ -7,6 +7,7 @@
 import { PassThrough } from 'node:stream';
 import type { Routed } from '../core/route.ts';
 import { countResponse } from '../core/route.ts';
+import { requestTimeoutLeft } from '../core/authorize.ts';
 import { NO_RETRY, armDeadline, clearDeadline, retryDelay } from '../core/retry.ts';
 import { NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream, upstreamErrorCode } from '../errors.ts';
 import { addResponseCorsHeaders } from '../http/cors.ts';
@@ -206,6 +207,7 @@ export function forwardH2c(engine: Engine, request: H1Request, routed: Routed, m
   const forward = new H2cForward(engine, request, routed);
   if (request.hasBody) forward.body = new PassThrough();
   request.setSink(mirrors === null ? forward : mirrors.wrap(forward));
-  forward.timer = armDeadline((routed.rule as NonNullable<Routed['rule']>).requestTimeoutMs, onRequestTimeout, forward);
+  // What an authorizer left of `timeouts.request` (all of it for a request that met none).
+  forward.timer = armDeadline(requestTimeoutLeft(routed), onRequestTimeout, forward);
   forward.attempt();
 }

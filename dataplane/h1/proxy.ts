@@ -10,6 +10,7 @@
 import { countResponse } from '../core/route.ts';
 import type { Span } from '../../shared/telemetry/span.ts';
 import type { Routed } from '../core/route.ts';
+import { requestTimeoutLeft } from '../core/authorize.ts';
 import { NO_RETRY, armDeadline, clearDeadline, retryDelay } from '../core/retry.ts';
 import { BACKEND_TIMEOUT, NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream } from '../errors.ts';
 import { addResponseCorsHeaders } from '../http/cors.ts';
@@ -73,11 +74,8 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     this.request = request;
     this.routed = routed;
     this.head = head;
-    this.requestTimer = armDeadline(
-      (routed.rule as NonNullable<Routed['rule']>).requestTimeoutMs,
-      onRequestTimeout,
-      this,
-    );
+    // What an authorizer left of `timeouts.request` (all of it for a request that met none).
+    this.requestTimer = armDeadline(requestTimeoutLeft(routed), onRequestTimeout, this);
     this.upstreamStart = performance.now();
   }
 

@@ -4,7 +4,6 @@
 // both ways. The backend's own 101 (or refusal) reaches the client unchanged.
 
 import type { Socket } from 'node:net';
-import type { ExternalAuth } from '../../shared/ir/auth.ts';
 import { applyVerdict } from '../auth/verdict.ts';
 import { authorize, buildSubject } from '../core/authorize.ts';
 import { continueRouting, countResponse, routeRequest } from '../core/route.ts';
@@ -59,7 +58,7 @@ function authorizeTunnel(engine: Engine, request: H1Request, head: Buffer, route
     null,
   );
   const certificate = routed.listener?.listener.backendClientCertificateKey;
-  authorize(routed.auth as ExternalAuth, subject, engine.registry, engine.metrics, certificate, (verdict) => {
+  authorize(routed, subject, engine.registry, engine.metrics, certificate, (verdict) => {
     if (client.destroyed) return;
     if (verdict.error !== null) {
       request.obs?.flag(verdict.error);

@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { applyVerdict } from '../auth/verdict.ts';
 import type { AuthVerdict } from '../auth/verdict.ts';
-import { authorize, buildSubject } from '../core/authorize.ts';
+import { authorizationStarted, authorize, buildSubject } from '../core/authorize.ts';
 import type { Observation } from '../core/observe.ts';
 import { continueRouting, countResponse } from '../core/route.ts';
 import type { RouteRequest, Routed } from '../core/route.ts';
@@ -43,6 +43,8 @@ export function authorizeRequest(
   routed: Routed,
   obs: Observation,
 ): void {
+  // The request deadline counts from here: the body's collection and the authorizer's time are the request's.
+  authorizationStarted(routed);
   const limit = (routed.auth as NonNullable<Routed['auth']>).forwardBodyMaxBytes;
   const body = request.body;
   if (limit > 0 && Buffer.isBuffer(body)) return ask(deps, request, reply, routed, obs, body);
@@ -87,7 +89,7 @@ function ask(
     body,
   );
   authorize(
-    routed.auth as NonNullable<Routed['auth']>,
+    routed,
     subject,
     deps.registry,
     deps.metrics,

@@ -2,10 +2,11 @@
 // then the answer is sent here or the request forwarded with @fastify/reply-from. Everything it reads was compiled
 // for the generation in force when the request arrived.
 
-import type { PassThrough } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { countResponse, routeRequest } from '../core/route.ts';
 import type { RouteRequest, Routed } from '../core/route.ts';
+import { requestTimeoutLeft } from '../core/authorize.ts';
 import { armDeadline, clearDeadline } from '../core/retry.ts';
 import { authorizeRequest } from './authorize.ts';
 import type { AuthDeps } from './authorize.ts';
@@ -218,18 +219,24 @@ export function createHandler(deps: HandlerDeps) {
       cancelled: false,
     };
     request.portico = ctx;
-    ctx.timer = armDeadline(rule.requestTimeoutMs, onRequestTimeout, reply);
+    // What an authorizer left of `timeouts.request` (all of it for a request that met none).
+    ctx.timer = armDeadline(requestTimeoutLeft(routed), onRequestTimeout, reply);
     // A client that resets its stream (or closes) before the response is complete cancels the attempt in flight.
     (reply.raw as unknown as ClosingResponse)[kContext] = ctx;
     reply.raw.once('close', onResponseClose);
     // Mirrors are chosen before the request goes out: a body must be split before the main request reads it.
     const mirrors = rule.mirrors.length > 0 || ref.mirrors.length > 0 ? chooseMirrors(rule.mirrors, ref.mirrors) : null;
     let mirrorBodies: PassThrough[] | null = null;
-    // A body an authorizer already read (`forwardBody`) is a buffer now: the mirrors go without it.
-    if (mirrors !== null && mirrors.length > 0 && hasBody(request.raw.headers) && !Buffer.isBuffer(request.body)) {
-      const split = teeBody(request.raw, mirrors.length);
-      request.body = split.main;
-      mirrorBodies = split.mirrors;
+    if (mirrors !== null && mirrors.length > 0 && hasBody(request.raw.headers)) {
+      const body = request.body;
+      if (Buffer.isBuffer(body)) {
+        // An authorizer already read the body (`forwardBody`): the mirrors get the same bytes, whole.
+        mirrorBodies = mirrors.map(() => new PassThrough().end(body) as PassThrough);
+      } else {
+        const split = teeBody(request.raw, mirrors.length);
+        request.body = split.main;
+        mirrorBodies = split.mirrors;
+      }
     }
     try {
       reply.from(routed.upstreamTarget, fromOptionsFor(rule, ref, metrics));

@@ -8,4 +8,12 @@ export interface HttpMetrics {
   upstreamResponse(backendKey: string, status: number, seconds: number): void;
   upstreamError(backendKey: string, code: string): void;
   mirror(backendKey: string, outcome: 'sent' | 'failed' | 'skipped'): void;
+  /**
+   * One external-authorization call (core/authorize.ts): the listener, the route ('' for a listener's filter, which
+   * runs before matching), the authorizer's backend key, the outcome, and the seconds the authorizer took.
+   */
+  extAuthz(listenerKey: string, route: string, authorizer: string, outcome: AuthOutcome, seconds: number): void;
 }
+
+/** How an authorizer call ended: it allowed, it denied, or no decision came (fail closed). */
+export type AuthOutcome = 'allowed' | 'denied' | 'error';

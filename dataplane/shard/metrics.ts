@@ -15,7 +15,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { HttpMetrics } from '../http/metrics.ts';
+import type { AuthOutcome, HttpMetrics } from '../http/metrics.ts';
 import type { StreamMetrics } from '../l4/metrics.ts';
 import type { ConnectionMetrics } from './connection-limits.ts';
 
@@ -131,6 +131,10 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics, ConnectionMetri
   readonly #refused = new Map<string, Map<string, number>>();
   /** listening socket → open client connections */
   readonly #active = new Map<string, number>();
+  /** listener → route → authorizer → outcome → external-authorization calls */
+  readonly #extAuthz = new Map<string, Map<string, Map<string, Map<AuthOutcome, number>>>>();
+  /** authorizer → time the authorizer took to decide (or to fail) */
+  readonly #extAuthzLatency = new Map<string, Histogram>();
   /** listener → UDP sessions evicted from a full table */
   readonly #udpEvicted = new Map<string, number>();
   /** Increments since the last `takeTraffic`, by route and by backend. */
@@ -229,6 +233,19 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics, ConnectionMetri
     );
   }
 
+  extAuthz(listenerKey: string, route: string, authorizer: string, outcome: AuthOutcome, seconds: number): void {
+    const byRoute = nested(this.#extAuthz, listenerKey, () => new Map<string, Map<string, Map<AuthOutcome, number>>>());
+    bump(
+      nested(
+        nested(byRoute, route, () => new Map<string, Map<AuthOutcome, number>>()),
+        authorizer,
+        () => new Map<AuthOutcome, number>(),
+      ),
+      outcome,
+    );
+    observe(nested(this.#extAuthzLatency, authorizer, newHistogram), seconds);
+  }
+
   /**
    * Drops the series of listeners, routes and backends a generation removed, so that churn (routes created and
    * deleted all day) does not grow the metrics without bound. Prometheus sees those series end, as it should.
@@ -238,10 +255,12 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics, ConnectionMetri
       this.#responses.delete(listener);
       this.#streams.delete(listener);
       this.#udpEvicted.delete(listener);
+      this.#extAuthz.delete(listener);
     }
     if (removed.routes.length > 0) {
       for (const byRoute of this.#responses.values()) for (const route of removed.routes) byRoute.delete(route);
       for (const byRoute of this.#streams.values()) for (const route of removed.routes) byRoute.delete(route);
+      for (const byRoute of this.#extAuthz.values()) for (const route of removed.routes) byRoute.delete(route);
       for (const route of removed.routes) {
         this.#routeLatency.delete(route);
         this.#windowRoutes.delete(route);
@@ -252,6 +271,9 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics, ConnectionMetri
       this.#latency.delete(backend);
       this.#upstreamErrors.delete(backend);
       this.#mirrors.delete(backend);
+      this.#extAuthzLatency.delete(backend);
+      for (const byRoute of this.#extAuthz.values())
+        for (const byAuthorizer of byRoute.values()) byAuthorizer.delete(backend);
     }
   }
 
@@ -337,6 +359,28 @@ export class ShardMetrics implements HttpMetrics, StreamMetrics, ConnectionMetri
       values: [],
     };
     for (const [listener, value] of this.#udpEvicted) evicted.values.push({ labels: { listener }, value });
-    return [requests, latency, routeLatency, errors, mirrors, streams, refused, active, evicted];
+    const authz: MetricJson = {
+      name: 'portico_ext_authz_requests_total',
+      help:
+        'External-authorization calls by listener, route (empty: a listener filter), authorizer (its backend) and ' +
+        'outcome (allowed, denied, error).',
+      type: 'counter',
+      aggregator: 'sum',
+      values: [],
+    };
+    for (const [listener, byRoute] of this.#extAuthz)
+      for (const [route, byAuthorizer] of byRoute)
+        for (const [authorizer, byOutcome] of byAuthorizer)
+          for (const [outcome, value] of byOutcome)
+            authz.values.push({ labels: { listener, route, authorizer, outcome }, value });
+    const authzLatency: MetricJson = {
+      name: 'portico_ext_authz_duration_seconds',
+      help: 'Time an external authorizer took to decide (or to fail), by authorizer (its backend).',
+      type: 'histogram',
+      aggregator: 'sum',
+      values: [],
+    };
+    for (const [authorizer, h] of this.#extAuthzLatency) pushHistogram(authzLatency, { authorizer }, h);
+    return [requests, latency, routeLatency, errors, mirrors, streams, refused, active, evicted, authz, authzLatency];
   }
 }

@@ -132,6 +132,8 @@ describe('install files (offline checks)', () => {
       'portico_operator_leader',
       'portico_operator_watch',
       'portico_listener_certificate_expiry_timestamp_seconds',
+      'portico_ext_authz_requests_total',
+      'portico_ext_authz_duration_seconds_bucket',
     ]);
     const sources = [
       read('dataplane/shard/metrics.ts'),

@@ -2,7 +2,8 @@
 // in this process as test/standalone does) under load; every query of the Grafana dashboard and every expression of
 // the PrometheusRule is evaluated through Prometheus's HTTP API, and the alerts whose condition the test produces on
 // purpose fire: 5xx ratio (a backend that answers 503), refused configuration (a config the data plane nacks, sent on
-// its socket), a certificate expiring within 14 days (a listener certificate valid for 5 days).
+// its socket), a certificate expiring within 14 days (a listener certificate valid for 5 days). A rule behind a real
+// HTTP authorizer (allowed and denied requests) feeds the external-authorization panels.
 // Not produced here, and said so in the assertions: no ready shards (the supervisor respawns a shard that dies; the
 // expression is evaluated and its metric checked present) and leader lost (Kubernetes mode only: its metric does not
 // exist in standalone mode, nor do the other Kubernetes-mode panels listed in KUBERNETES_ONLY; both are covered by
@@ -23,6 +24,8 @@ import { startStandalone } from '../../operator/standalone.ts';
 import type { Standalone } from '../../operator/standalone.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { makeCa, makeLeaf } from '../support/certs.ts';
+import { startHttpAuthorizer } from '../support/authorizers.ts';
+import type { Authorizer } from '../support/authorizers.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
 import { testAddress } from '../support/dataplane-harness.ts';
@@ -49,6 +52,8 @@ interface Ports {
   failing: number;
   /** A port nothing listens on: the upstream-errors panel's connection failures. */
   closed: number;
+  /** An HTTP external authorizer (the external-authorization panels). */
+  authz: number;
 }
 
 function folder(address: string, ports: Ports, pem: { cert: string; key: string }) {
@@ -72,6 +77,20 @@ metadata: { name: ${name}, namespace: default }
 spec:
   parentRefs: [{ name: gw }]
   rules: [{ matches: [{ path: { type: PathPrefix, value: ${prefix} } }], backendRefs: [{ name: ${backend}, port: 80 }] }]
+`;
+  // A rule behind an HTTP authorizer: "Bearer good" is allowed, anything else denied (test/support/authorizers.ts).
+  const guarded = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: guarded, namespace: default }
+spec:
+  parentRefs: [{ name: gw }]
+  rules:
+    - matches: [{ path: { type: PathPrefix, value: /guarded } }]
+      filters:
+        - type: ExternalAuth
+          externalAuth: { protocol: HTTP, http: {}, backendRef: { name: authz, port: 80 } }
+      backendRefs: [{ name: ok, port: 80 }]
 `;
   return {
     'gateway.yaml': `
@@ -101,13 +120,17 @@ metadata: { name: site-cert, namespace: default }
 type: kubernetes.io/tls
 data: { tls.crt: ${b64(pem.cert)}, tls.key: ${b64(pem.key)} }
 `,
-    'services.yaml': [service('ok', ports.ok), service('failing', ports.failing), service('down', ports.closed)].join(
-      '---',
-    ),
+    'services.yaml': [
+      service('ok', ports.ok),
+      service('failing', ports.failing),
+      service('down', ports.closed),
+      service('authz', ports.authz),
+    ].join('---'),
     'routes.yaml': [
       route('ok', '/ok', 'ok'),
       route('failing', '/fail', 'failing'),
       route('down', '/down', 'down'),
+      guarded,
     ].join('---'),
     'tcproute.yaml': `
 apiVersion: gateway.networking.k8s.io/v1
@@ -133,6 +156,7 @@ describe('observability: Prometheus scrapes a running Portico; dashboard and ale
   let dataPlane: DataPlane;
   let operator: Standalone;
   let ok: EchoServer;
+  let authz: Authorizer;
   let failing: ReturnType<typeof createServer>;
   let prometheus: Prometheus;
   let rules: Rule[];
@@ -141,6 +165,7 @@ describe('observability: Prometheus scrapes a running Portico; dashboard and ale
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'portico-prom-'));
     ok = await startEchoServer('ok');
+    authz = await startHttpAuthorizer('prometheus-user');
     // A backend that answers 503 to everything: the 5xx ratio alert's condition.
     failing = createServer((socket) => {
       socket.on('data', () => socket.write('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n'));
@@ -148,7 +173,15 @@ describe('observability: Prometheus scrapes a running Portico; dashboard and ale
     });
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
     const [http, https, tcp, closed] = await freePorts(4);
-    ports = { http, https, tcp, closed, ok: ok.port, failing: (failing.address() as AddressInfo).port };
+    ports = {
+      http,
+      https,
+      tcp,
+      closed,
+      ok: ok.port,
+      failing: (failing.address() as AddressInfo).port,
+      authz: authz.port,
+    };
     const files = folder(address, ports, makeLeaf(makeCa(), ['site.test'], { days: 5 }));
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     const log = pino({ level: process.env.PORTICO_TEST_LOG ?? 'silent' });
@@ -207,6 +240,7 @@ describe('observability: Prometheus scrapes a running Portico; dashboard and ale
       await operator?.stop();
       await dataPlane?.stop();
       await ok?.close();
+      await authz?.close();
       await new Promise((resolve) => failing?.close(resolve));
     } finally {
       if (dir) rmSync(dir, { recursive: true, force: true });
@@ -246,6 +280,13 @@ describe('observability: Prometheus scrapes a running Portico; dashboard and ale
     expect(counts.ok).to.be.greaterThan(20);
     expect(counts.fail).to.be.greaterThan(20);
     expect(counts.other).to.equal(0);
+    // Through the authorizer: allowed and denied (the external-authorization panels).
+    const allowed = await fetch(`${base}/guarded/x`, { headers: { host: 'x', authorization: 'Bearer good' } });
+    expect(allowed.status).to.equal(200);
+    await allowed.arrayBuffer();
+    const denied = await fetch(`${base}/guarded/x`, { headers: { host: 'x' } });
+    expect(denied.status).to.equal(401);
+    await denied.arrayBuffer();
     // A backend with no listener (upstream errors) and a TCP connection through the TCP listener (L4 panel).
     expect((await fetch(`${base}/down`, { headers: { host: 'x' } })).status).to.be.within(502, 503);
     const tcp = connect(ports.tcp, address);

@@ -154,8 +154,11 @@ function headerOption(key: string, value: string): Buffer {
   return Buffer.concat([msg(1, Buffer.concat([msg(1, key), msg(2, value)]))]);
 }
 
-/** The gRPC ext_authz server (plaintext h2c). */
-export async function startGrpcAuthorizer(who = 'grpc-user'): Promise<Authorizer> {
+/** The gRPC ext_authz server (plaintext h2c, or TLS with `credentials`). */
+export async function startGrpcAuthorizer(
+  who = 'grpc-user',
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<Authorizer> {
   const seen: SeenCheck[] = [];
   const server = new grpc.Server();
   const timers = new Set<NodeJS.Timeout>();
@@ -206,9 +209,7 @@ export async function startGrpcAuthorizer(who = 'grpc-user'): Promise<Authorizer
     'unary',
   );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
-      error ? reject(error) : resolve(p),
-    ),
+    server.bindAsync('127.0.0.1:0', credentials, (error, p) => (error ? reject(error) : resolve(p))),
   );
   return {
     port,

@@ -88,8 +88,8 @@ export function readExternalAuth(raw: unknown, field: string): ExternalAuthConfi
 
 /**
  * Resolves the filter's backendRef as `referrer` (a route, or a Gateway or ListenerSet for a listener filter): a
- * Service port spoken to over HTTP/1.1 (protocol HTTP) or h2c (GRPC). A GRPC authorizer behind a BackendTLSPolicy is
- * refused: the gRPC client does not originate TLS yet.
+ * Service port spoken to over HTTP/1.1 (protocol HTTP) or h2c (GRPC); either behind a BackendTLSPolicy too (the data
+ * plane's HTTP authorizer goes through the backend's TLS pool, its gRPC client makes TLS credentials of the policy).
  */
 export function resolveAuthBackend(
   context: TranslateContext,
@@ -113,13 +113,6 @@ export function resolveAuthBackend(
       key: null,
       problem: routeUnsupportedProtocol(
         `${field}.backendRef: Service ${resolved.spec.namespace}/${resolved.spec.name} port ${resolved.spec.port} is reached as ${resolved.spec.protocol}; a ${protocol} authorizer needs ${wanted === 'h2c' ? 'h2c (gRPC)' : 'HTTP/1.1'}`,
-      ),
-    };
-  if (protocol === 'GRPC' && resolved.spec.tls !== undefined)
-    return {
-      key: null,
-      problem: routeUnsupportedProtocol(
-        `${field}.backendRef: Service ${resolved.spec.namespace}/${resolved.spec.name} port ${resolved.spec.port} needs TLS (BackendTLSPolicy), which Portico's gRPC authorization client cannot originate`,
       ),
     };
   return resolved;
