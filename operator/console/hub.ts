@@ -9,9 +9,9 @@
 // details of the one object a person opens). With 100k routes one build blocks the operator's main thread for ~2 s,
 // which stalled route propagation for everyone (bench/RESULTS.md, issue 13). So with no browser watching, a build
 // that took longer than `unwatchedBudgetMs` (100 ms: a stall nobody should pay for a page nobody reads) is not
-// repeated on changes: the map goes stale until someone subscribes or opens an object, and is rebuilt then. The
-// state history of a large configuration therefore records only while the console is watched (or opened); a small
-// one keeps recording all the time.
+// repeated on changes: the map is dropped (it is large) until someone subscribes or opens an object, and is rebuilt
+// then. The state history of a large configuration therefore records only while the console is watched (or opened);
+// a small one keeps recording all the time.
 
 import type { PublishResult } from '../publisher/publisher.ts';
 import type { StatsMessage } from '../../shared/protocol/messages.ts';
@@ -152,7 +152,10 @@ export class ConsoleHub {
   #schedule(): void {
     if (this.#timer !== null) return;
     if (this.#subscribers.size === 0 && this.#buildMs > (this.#sources.unwatchedBudgetMs ?? UNWATCHED_BUDGET_MS)) {
+      // Stale now: let the map go too (~160 MiB at 100k routes) until someone looks again.
       this.#stale = true;
+      this.#cards = new Map();
+      this.#mapEvent = null;
       return;
     }
     this.#timer = setTimeout(
