@@ -14,6 +14,8 @@
 // undici is loaded, and an endpoint's undici pool made, on first use only: a shard whose HTTP/1.1 engine serves
 // http1 backends never needs them (undici's module graph is ~8 MiB of heap per isolate; bench/RESULTS.md).
 
+import { randomBytes } from 'node:crypto';
+import { SessionTokens } from '../core/session.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { checkServerIdentity } from 'node:tls';
@@ -31,6 +33,11 @@ export interface UpstreamOptions {
   keepAliveTimeoutMs: number;
   /** The largest upstream response head the engine's pool accepts. */
   maxHeaderBytes?: number;
+  /**
+   * The key of session-persistence tokens (core/session.ts): the same for every shard of a data plane, or tokens
+   * issued by one shard are not recognized by another. Absent (unit tests): one drawn for this registry.
+   */
+  sessionKey?: string;
 }
 
 type Undici = typeof import('undici');
@@ -118,8 +125,12 @@ export class UpstreamRegistry {
   #certificates: ReadonlyMap<string, CertificateRecord> = new Map();
   #nextId = 1;
 
+  /** Session-persistence tokens for the backends of this registry (GEP-1619). */
+  readonly sessions: SessionTokens;
+
   constructor(options: UpstreamOptions) {
     this.#options = options;
+    this.sessions = new SessionTokens(options.sessionKey ?? randomBytes(32).toString('base64url'));
   }
 
   /**

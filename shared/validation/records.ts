@@ -27,6 +27,7 @@ import {
 } from './fields.ts';
 import { validateExternalAuth } from './external-auth.ts';
 import { problem } from './problem.ts';
+import { validateSessionPersistence } from './session.ts';
 import { checkTlsOptions } from './tls-options.ts';
 import { validateListenerTracing } from './tracing.ts';
 import type { Problem } from './problem.ts';
@@ -286,6 +287,8 @@ function validateRule(rule: HttpRule, at: string, out: Sink): void {
   if (rule.timeouts?.backendRequestMs !== undefined) {
     check(out, `${at}.timeouts.backendRequestMs`, checkDurationMs(rule.timeouts.backendRequestMs));
   }
+  if (rule.sessionPersistence !== undefined)
+    validateSessionPersistence(rule.sessionPersistence, `${at}.sessionPersistence`, out);
   if (rule.retry !== undefined) {
     if (!(Number.isInteger(rule.retry.attempts) && rule.retry.attempts >= 0 && rule.retry.attempts <= 100)) {
       check(out, `${at}.retry.attempts`, 'must be an integer from 0 to 100');

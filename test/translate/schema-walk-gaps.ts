@@ -22,14 +22,6 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
     reason: 'InvalidParameters',
     why: 'a Gateway takes no parameters (its GatewayClass may name a ConfigMap)',
   },
-  'HTTPRoute spec.rules[].sessionPersistence': {
-    reason: 'UnsupportedValue',
-    why: 'GEP-1619 not implemented: the rule is dropped rather than served without stickiness',
-  },
-  'GRPCRoute spec.rules[].sessionPersistence': {
-    reason: 'UnsupportedValue',
-    why: 'GEP-1619 not implemented: the rule is dropped',
-  },
   'HTTPRoute spec.rules[].backendRefs[].filters[].externalAuth': {
     reason: 'UnsupportedValue',
     why: 'GEP-1494 on a backendRef (authorization that depends on the weighted pick): the rule is dropped',
@@ -78,6 +70,9 @@ export const CHECKED_ONLY: string[] = [
   'GRPCRoute spec.parentRefs[].name',
   'GRPCRoute spec.parentRefs[].namespace',
   'GRPCRoute spec.parentRefs[].port',
+  // Switching a GRPCRoute case between Cookie and Header leaves the other type's block behind, which is refused;
+  // HTTPRoute's cases show the same code applying it.
+  'GRPCRoute spec.rules[].sessionPersistence.type',
   'GRPCRoute spec.useDefaultGateways',
   'Gateway spec.allowedListeners.namespaces.selector',
   'Gateway spec.allowedListeners.namespaces.selector.matchExpressions',
