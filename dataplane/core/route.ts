@@ -283,7 +283,9 @@ function applyRule(routed: Routed, request: RouteRequest, registry: UpstreamRegi
   }
   routed.ref = ref;
   routed.backend = backend;
-  if (rule.session !== null) pinSession(routed, rule.session, request, registry);
+  // The rule's own session persistence, else the backend's (an XBackendTrafficPolicy's): the more specific wins.
+  const session = rule.session ?? backend.session;
+  if (session !== null) pinSession(routed, session, request, registry);
   const rewrite = ref.rewrite ?? rule.rewrite;
   const path = rewrite?.path ? modifyPath(routed.path, rewrite.path, routed.prefix) : routed.path;
   routed.upstreamTarget = routed.query.length > 0 ? `${path}?${routed.query}` : path;

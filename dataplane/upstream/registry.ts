@@ -15,7 +15,8 @@
 // http1 backends never needs them (undici's module graph is ~8 MiB of heap per isolate; bench/RESULTS.md).
 
 import { randomBytes } from 'node:crypto';
-import { SessionTokens } from '../core/session.ts';
+import { SessionTokens, compileSession } from '../core/session.ts';
+import type { CompiledSession } from '../core/session.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { checkServerIdentity } from 'node:tls';
@@ -103,6 +104,8 @@ export interface BackendRuntime {
   /** The client certificate its TLS connections present (a listener's), as it was when they were made. */
   client: CertificateRecord | undefined;
   endpoints: EndpointPicker<EndpointPool>;
+  /** The backend's own session persistence (an XBackendTrafficPolicy's), compiled; a rule's own takes precedence. */
+  session: CompiledSession | null;
   /**
    * The runtimes of this TLS backend for the client certificates of the listeners that reached it, by certificate key
    * (made on first use); null for a backend without TLS, and for such a runtime itself.
@@ -206,6 +209,7 @@ export class UpstreamRegistry {
       record,
       pools,
       endpoints: new EndpointPicker(pools, record.endpoints),
+      session: record.sessionPersistence === undefined ? null : compileSession(record.sessionPersistence),
       client,
       variants,
     };

@@ -68,6 +68,14 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     namespaced: true,
     versions: ['v1alpha1'],
   },
+  // Experimental too (GEP-1619 session persistence, retry budgets); absent from a standard install: not watched.
+  {
+    kind: 'XBackendTrafficPolicy',
+    group: GATEWAY_X_GROUP,
+    plural: 'xbackendtrafficpolicies',
+    namespaced: true,
+    versions: ['v1alpha1'],
+  },
   { kind: 'Service', group: '', plural: 'services', namespaced: true, versions: ['v1'] },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', plural: 'endpointslices', namespaced: true, versions: ['v1'] },
   // Every Secret of the watched namespaces, though only those a listener or a BackendTLSPolicy names are used: simple
@@ -108,6 +116,7 @@ export const STATUS_KINDS: ReadonlySet<string> = new Set([
   'BackendTLSPolicy',
   'ListenerSet',
   'XTelemetryPolicy',
+  'XBackendTrafficPolicy',
 ]);
 
 interface ApiResourceList {

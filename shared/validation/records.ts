@@ -121,6 +121,8 @@ export function validateBackend(backend: Backend, at: string, out: Sink): void {
       problem('InvalidValue', `${at}.protocol`, `${at}.protocol must be one of ${BACKEND_PROTOCOLS.join(', ')}`),
     );
   }
+  if (backend.sessionPersistence !== undefined)
+    validateSessionPersistence(backend.sessionPersistence, `${at}.sessionPersistence`, out);
   arrayAt(out, `${at}.endpoints`, backend.endpoints).forEach((value, i) => {
     const endpoint = value as Backend['endpoints'][number];
     const ep = `${at}.endpoints[${i}]`;

@@ -4,7 +4,6 @@
 /** Gateway API kinds Portico does not watch: it writes no status for them (documented, not silently half-read). */
 export const NOT_READ: Record<string, string> = {
   XBackend: 'experimental backend kind (gateway.networking.x-k8s.io); a backendRef to it is refused as InvalidKind',
-  XBackendTrafficPolicy: 'experimental policy (retry budgets, session persistence); not watched, so it gets no status',
   XMesh: 'mesh (GAMMA) is out of scope: Portico is a gateway',
 };
 
@@ -33,6 +32,10 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
   'ListenerSet spec.listeners[].filters.requests[].extensionRef': {
     reason: 'UnsupportedValue',
     why: 'GEP-5224, on a ListenerSet listener: refused and not programmed',
+  },
+  'XBackendTrafficPolicy spec.retryConstraint': {
+    reason: 'Invalid',
+    why: 'retry budgets are not enforced: the policy is refused rather than accepted with its limit dropped',
   },
   'BackendTLSPolicy spec.options': {
     reason: 'Invalid',

@@ -17,7 +17,7 @@ import { at, integerAt, isObject, listAt, objectAt, show, stringAt } from '../re
 import { namespaceOf, nameOf } from '../resources.ts';
 import type { KubeObject } from '../resources.ts';
 import { newRuleIssues } from './rule-issues.ts';
-import { buildSessionPersistence } from './sessionpersistence.ts';
+import { buildSessionPersistence } from '../sessionpersistence.ts';
 import type { RuleIssues, RuleProblem } from './rule-issues.ts';
 
 export interface HttpRouteNode {

@@ -4,10 +4,10 @@
 // The CRD's CEL rules are checked again: standalone mode and older CRDs do not run them.
 
 import { createHash } from 'node:crypto';
-import type { SessionPersistence } from '../../../shared/ir/route.ts';
-import { checkHeaderName, parseGatewayDuration } from '../../../shared/validation/fields.ts';
-import { checkCookiePath } from '../../../shared/validation/session.ts';
-import { isObject, show } from '../read.ts';
+import type { SessionPersistence } from '../../shared/ir/route.ts';
+import { checkHeaderName, parseGatewayDuration } from '../../shared/validation/fields.ts';
+import { checkCookiePath } from '../../shared/validation/session.ts';
+import { isObject, show } from './read.ts';
 
 export type SessionBuild = { record: SessionPersistence } | { problem: string };
 
