@@ -20,6 +20,8 @@
 //   7. routes: rules, backends, attachment to listeners, their records — need the checked policies (2), the
 //      listeners after conflicts (a conflicted listener admits no route) and whether they are programmed (6)
 //      (session/routes.ts);
+//  7b. XBackendTrafficPolicies (policies/backendtrafficpolicy-status.ts) — their ancestors are the Gateways of the
+//      routes (7) that name their Services, and the session persistence of those accepted goes on backend records (8);
 //   8. backend records — need the routes that use them (session/backends.ts);
 //   9. BackendTLSPolicy statuses — their ancestors are the Gateways whose routes reach the Service ports they target,
 //      so they need the routes' attachments (7);

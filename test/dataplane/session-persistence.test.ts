@@ -53,7 +53,7 @@ describe('data plane: session persistence (GEP-1619) on both front ends, to HTTP
   const servers: Array<Server | Http2Server> = [];
   const sessions = new Set<ServerHttp2Session>();
   const ports: Record<BackendProtocol, number[]> = { http1: [], h2c: [] };
-  const backends: Backend[] = [];
+  let backends: Backend[] = [];
   let rules: HttpRule[] = [];
   const l = httpListener('ns/gw/sticky', port, { address });
 
@@ -243,6 +243,33 @@ describe('data plane: session persistence (GEP-1619) on both front ends, to HTTP
       // Back in the set, the endpoint is reachable by its old token again (its id depends on the backend and address).
       const back = await send(client, `${base}/http1/cookie`, { cookie: `sess=${token}` });
       expect(back.text).to.equal(first.text);
+    }
+  });
+
+  it("a backend's session persistence (an XBackendTrafficPolicy's) applies, and a rule's own takes precedence", async () => {
+    const policyBackend = backend(
+      'ns/policy:80',
+      ports.http1.map((p): [string, number] => ['127.0.0.1', p]),
+      {
+        sessionPersistence: { type: 'Cookie', name: 'policy', permanent: false, cookiePath: '/' },
+      },
+    );
+    backends = [...backends, policyBackend];
+    rules = [
+      ...rules,
+      rule([prefix('/policy/own')], ['ns/policy:80'], { sessionPersistence: HEADER }),
+      rule([prefix('/policy')], ['ns/policy:80']),
+    ];
+    await publish(backends);
+    for (const client of CLIENT_PROTOCOLS) {
+      const first = await send(client, `${base}/policy`);
+      const token = cookieToken(first, 'policy') as string;
+      expect(token, `${client}: the backend's cookie`).to.match(/^[A-Za-z0-9_-]{22}$/);
+      for (let i = 0; i < 4; i++)
+        expect((await send(client, `${base}/policy`, { cookie: `policy=${token}` })).text).to.equal(first.text);
+      const own = await send(client, `${base}/policy/own`);
+      expect(cookieToken(own, 'policy'), `${client}: no backend cookie where the rule has its own`).to.equal(null);
+      expect(own.headers['x-session']).to.match(/^[A-Za-z0-9_-]{22}$/);
     }
   });
 
