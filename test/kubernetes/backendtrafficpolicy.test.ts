@@ -1,12 +1,17 @@
 // XBackendTrafficPolicy in Kubernetes mode, on the test bed's real kube-apiserver with the v1.7.0 experimental CRDs:
 // the operator watches the kind, writes each policy's `status.ancestors` (Accepted, Conflicted, Invalid for a retry
 // budget, TargetNotFound), and the accepted policy's session persistence reaches the data plane: a real HTTP client
-// through the gateway gets the cookie and stays on one of the Service's two endpoints.
+// through the gateway gets the cookie and stays on one of the Service's two endpoints. The same fixture once more in
+// standalone mode (the policies are files in the folder), where the same statuses and stickiness must come out.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { stringify } from 'yaml';
 import type { KubeClient } from '../../operator/framework/kube-client.ts';
 import { startCluster } from '../cluster/cluster.ts';
 import type { Cluster } from '../cluster/cluster.ts';
@@ -21,6 +26,8 @@ import {
   getObject,
   loadFixture,
 } from './support/kube.ts';
+import { startStandalonePortico } from '../support/standalone-portico.ts';
+import type { StandalonePortico } from '../support/standalone-portico.ts';
 import { startReplica } from './support/replica.ts';
 import type { Replica } from './support/replica.ts';
 
@@ -137,5 +144,66 @@ describe('kubernetes: XBackendTrafficPolicy status and session persistence (v1.7
     const spread = new Set<string>();
     for (let i = 0; i < 6; i++) spread.add((await get(address, port, '/app')).body);
     expect([...spread].sort()).to.deep.equal(['endpoint-a', 'endpoint-b']);
+  });
+});
+
+describe('standalone: XBackendTrafficPolicy files get statuses and their session persistence applies', () => {
+  let dir: string;
+  let portico: StandalonePortico | undefined;
+  const servers: Server[] = [];
+  const address = gatewayAddress();
+  let port: number;
+
+  before(async () => {
+    const ports: number[] = [];
+    for (const name of ['endpoint-a', 'endpoint-b']) {
+      const server = createServer((_req, res) => res.writeHead(200).end(name));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      servers.push(server);
+      ports.push((server.address() as AddressInfo).port);
+    }
+    [port] = await freePorts(1);
+    dir = mkdtempSync(join(tmpdir(), 'portico-traffic-policy-'));
+    const vars = {
+      GATEWAY_ADDRESS: address,
+      PORT: port,
+      BACKEND_ADDRESS: '127.0.0.1',
+      PORT_A: ports[0],
+      PORT_B: ports[1],
+    };
+    const objects = loadFixture('backend-traffic-policy.yaml', vars);
+    writeFileSync(join(dir, 'sticky.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+    portico = await startStandalonePortico(dir);
+  });
+
+  after(async () => {
+    await portico?.operator.stop();
+    await portico?.dataPlane.stop();
+    for (const server of servers) server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives each policy its status, and pins a client with the accepted policy’s cookie', async () => {
+    const reasons = new Map<string, string>();
+    for (const status of portico!.operator.statuses.all())
+      if (status.kind === 'XBackendTrafficPolicy')
+        reasons.set(
+          status.name,
+          conditionOf((status.status as { ancestors: unknown[] }).ancestors[0], 'Accepted')?.reason ?? '',
+        );
+    expect(Object.fromEntries(reasons)).to.deep.equal({
+      budget: 'Invalid',
+      lost: 'TargetNotFound',
+      sticky: 'Accepted',
+    });
+    const first = await eventually('the route to answer 200', async () => {
+      const answer = await get(address, port, '/app');
+      return answer.status === 200 ? answer : undefined;
+    });
+    const cookie = (first.headers['set-cookie'] ?? []).find((c) => c.startsWith('app-session='));
+    const token = (cookie as string).split(';')[0];
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add((await get(address, port, '/app', { cookie: token })).body);
+    expect([...seen]).to.deep.equal([first.body]);
   });
 });
