@@ -34,6 +34,11 @@ export interface DataPlaneConfig {
   logLevel: string;
   /** OTLP trace export; undefined: tracing off (the request path makes no tracing call at all). */
   tracing?: TracingConfig;
+  /**
+   * The key of session-persistence tokens (GEP-1619), from PORTICO_SESSION_KEY only (a flag would show it in `ps`).
+   * Undefined: the supervisor draws one, so sessions hold within this process only (not across replicas or restarts).
+   */
+  sessionKey?: string;
 }
 
 export const DATAPLANE_USAGE = `portico data plane
@@ -57,7 +62,9 @@ export const DATAPLANE_USAGE = `portico data plane
                            default: none, tracing off)
   --trace-sampling RATIO   share of new traces sampled, 0..1 (env PORTICO_TRACE_SAMPLING, default 0.01)
   --trace-parent-based on|off
-                           follow the caller's traceparent sampled flag (env PORTICO_TRACE_PARENT_BASED, default on)`;
+                           follow the caller's traceparent sampled flag (env PORTICO_TRACE_PARENT_BASED, default on)
+  env PORTICO_SESSION_KEY  key of session-persistence tokens; give every replica the same one so that sessions
+                           survive a replica change or restart (default: drawn per process)`;
 
 function int(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -130,6 +137,7 @@ export function readDataPlaneConfig(argv: string[], env: NodeJS.ProcessEnv): Rea
       values['trace-sampling'] ?? env.PORTICO_TRACE_SAMPLING,
       values['trace-parent-based'] ?? env.PORTICO_TRACE_PARENT_BASED,
     ),
+    sessionKey: env.PORTICO_SESSION_KEY || undefined,
   });
 }
 

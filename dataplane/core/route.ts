@@ -22,7 +22,9 @@ import type { HttpMetrics } from '../http/metrics.ts';
 import { modifyPath, redirectLocation } from '../http/redirect.ts';
 import type { CompiledBackendRef, CompiledRule } from '../http/rules.ts';
 import type { CompiledListener } from '../http/tables.ts';
-import type { BackendRuntime, UpstreamRegistry } from '../upstream/registry.ts';
+import type { BackendRuntime, EndpointPool, UpstreamRegistry } from '../upstream/registry.ts';
+import { requestToken, tokenHeaderValue } from './session.ts';
+import type { CompiledSession } from './session.ts';
 
 export interface RouteRequest {
   method: string;
@@ -47,6 +49,11 @@ export class Routed {
   rule: CompiledRule | null = null;
   ref: CompiledBackendRef | null = null;
   backend: BackendRuntime | null = null;
+  /** The endpoint session persistence chose (every attempt goes there); null: each attempt picks its own. */
+  endpoint: EndpointPool | null = null;
+  /** A response header that hands the client a new session token (`set-cookie` or the rule's header); '' when none. */
+  sessionHeader = '';
+  sessionValue = '';
   /** The Host as the client gave it (or the absolute-form authority): X-Forwarded-Host. */
   clientHost: string | undefined = undefined;
   /** Host header to send upstream: the client's, or the URLRewrite hostname. */
@@ -281,11 +288,38 @@ function applyRule(routed: Routed, request: RouteRequest, registry: UpstreamRegi
   }
   routed.ref = ref;
   routed.backend = backend;
+  // The rule's own session persistence, else the backend's (an XBackendTrafficPolicy's): the more specific wins.
+  const session = rule.session ?? backend.session;
+  if (session !== null) pinSession(routed, session, request, registry);
   const rewrite = ref.rewrite ?? rule.rewrite;
   const path = rewrite?.path ? modifyPath(routed.path, rewrite.path, routed.prefix) : routed.path;
   routed.upstreamTarget = routed.query.length > 0 ? `${path}?${routed.query}` : path;
   routed.upstreamHost = rewrite?.hostname ?? routed.clientHost ?? '';
   return routed;
+}
+
+/**
+ * GEP-1619, after the weighted choice (the GEP forbids a session overriding the split): the endpoint the request's
+ * token names, when it is still one of the backend's ready endpoints and the session has not expired; otherwise one
+ * picked as usual, with a new token for the response.
+ */
+function pinSession(routed: Routed, session: CompiledSession, request: RouteRequest, registry: UpstreamRegistry): void {
+  const backend = routed.backend as BackendRuntime;
+  const tokens = registry.sessions;
+  const now = session.timeoutSeconds === 0 ? 0 : Math.floor(Date.now() / 1000);
+  const token = requestToken(session, request.headers);
+  const pinned = token === null ? null : tokens.resolve(backend, token, session.timeoutSeconds, now);
+  if (pinned !== null) {
+    routed.endpoint = pinned;
+    return;
+  }
+  const picked = backend.endpoints.pick();
+  if (picked === undefined) return;
+  routed.endpoint = picked;
+  const issued = tokens.issue(backend, picked, session.timeoutSeconds, now);
+  if (issued === null) return;
+  routed.sessionHeader = session.cookie ? 'set-cookie' : session.name;
+  routed.sessionValue = tokenHeaderValue(session, issued, (routed.listener as CompiledListener).scheme === 'https');
 }
 
 /** Counts a response the gateway sent (its own or the backend's), once, for both front ends. */

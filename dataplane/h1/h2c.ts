@@ -11,7 +11,7 @@ import { requestTimeoutLeft } from '../core/authorize.ts';
 import { NO_RETRY, armDeadline, clearDeadline, retryDelay } from '../core/retry.ts';
 import { NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream, upstreamErrorCode } from '../errors.ts';
 import { addResponseCorsHeaders } from '../http/cors.ts';
-import { applyHeaderOps } from '../http/headers.ts';
+import { addSessionHeader, applyHeaderOps } from '../http/headers.ts';
 import type { HeaderBag } from '../http/headers.ts';
 import { BufferedBody, Exchange } from '../upstream/exchange.ts';
 import type { EndpointPool } from '../upstream/registry.ts';
@@ -85,7 +85,7 @@ class H2cForward implements RequestSink {
     if (this.done) return;
     const request = this.request;
     const routed = this.routed;
-    const endpoint = routed.backend?.endpoints.pick();
+    const endpoint = routed.endpoint ?? routed.backend?.endpoints.pick(); // pinned by a session (GEP-1619)
     if (endpoint === undefined || endpoint.pool === null) {
       this.engine.metrics.upstreamError(routed.backend?.key ?? '', NO_ENDPOINTS);
       return this.answerError('UPSTREAM_UNAVAILABLE');
@@ -156,6 +156,7 @@ class H2cForward implements RequestSink {
     if (ref.responseHeaders !== null) applyHeaderOps(headers, ref.responseHeaders);
     if (this.routed.corsOrigin !== null && rule.cors !== null)
       addResponseCorsHeaders(rule.cors, this.routed.corsOrigin, headers);
+    if (this.routed.sessionValue !== '') addSessionHeader(headers, this.routed.sessionHeader, this.routed.sessionValue);
     countResponse(this.engine.metrics, this.routed, response.statusCode);
     request.status = response.statusCode;
     request.responseStarted = true;

@@ -14,7 +14,7 @@ import { requestTimeoutLeft } from '../core/authorize.ts';
 import { NO_RETRY, armDeadline, clearDeadline, retryDelay } from '../core/retry.ts';
 import { BACKEND_TIMEOUT, NO_ENDPOINTS, PROXY_ERRORS, proxyErrorForUpstream } from '../errors.ts';
 import { addResponseCorsHeaders } from '../http/cors.ts';
-import { applyHeaderOps } from '../http/headers.ts';
+import { addSessionHeader, applyHeaderOps } from '../http/headers.ts';
 import type { EndpointPool } from '../upstream/registry.ts';
 import type { PoolClient, UpstreamConnection, UpstreamHandler } from '../upstream/h1-pool.ts';
 import type { H1Request, RequestSink } from './connection.ts';
@@ -81,7 +81,8 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
 
   attempt(): void {
     if (this.done) return;
-    const endpoint = this.routed.backend?.endpoints.pick();
+    // A session-pinned request (GEP-1619) goes to its endpoint on every attempt.
+    const endpoint = this.routed.endpoint ?? this.routed.backend?.endpoints.pick();
     if (endpoint === undefined || endpoint.h1 === null) return this.fail(NO_ENDPOINTS);
     this.endpoint = endpoint;
     this.#startAttempt(endpoint);
@@ -201,13 +202,15 @@ export class ProxyExchange implements PoolClient, UpstreamHandler, RequestSink {
     request.responseStarted = true;
     countResponse(this.engine.metrics, routed, status);
     let head = statusLine(status);
-    if (rule.responseHeaders === null && ref.responseHeaders === null && routed.corsOrigin === null) {
+    const session = routed.sessionValue !== '';
+    if (rule.responseHeaders === null && ref.responseHeaders === null && routed.corsOrigin === null && !session) {
       head += rawHeaderLines(raw);
     } else {
       const bag = responseHeaderBag(raw);
       if (rule.responseHeaders !== null) applyHeaderOps(bag, rule.responseHeaders);
       if (ref.responseHeaders !== null) applyHeaderOps(bag, ref.responseHeaders);
       if (routed.corsOrigin !== null && rule.cors !== null) addResponseCorsHeaders(rule.cors, routed.corsOrigin, bag);
+      if (session) addSessionHeader(bag, routed.sessionHeader, routed.sessionValue);
       head += headerLines(bag);
     }
     const length = contentLengthOf(raw);

@@ -84,7 +84,8 @@ function tunnelRouted(engine: Engine, request: H1Request, head: Buffer, routed: 
   if (routed.error !== null) return refuse(engine, request, routed, routed.error);
   if (routed.status !== 0) return refuse(engine, request, routed, 'UPGRADE_NOT_ROUTABLE');
   const backend = routed.backend as NonNullable<Routed['backend']>;
-  const endpoint = backend.endpoints.pick();
+  // A session token (GEP-1619) pins the tunnel too; the 101 is relayed as bytes, so an upgrade issues no new token.
+  const endpoint = routed.endpoint ?? backend.endpoints.pick();
   if (endpoint === undefined || endpoint.h1 === null) {
     const code = endpoint === undefined ? 'NO_ENDPOINT' : 'UPSTREAM_FAILED';
     return refuse(engine, request, routed, code);

@@ -5,7 +5,7 @@ import type { Observation } from '../core/observe.ts';
 import type { Span } from '../../shared/telemetry/span.ts';
 import type { ShardTracing } from '../telemetry/tracing.ts';
 import type { AttemptOwner } from '../upstream/exchange.ts';
-import type { BackendRuntime } from '../upstream/registry.ts';
+import type { BackendRuntime, EndpointPool } from '../upstream/registry.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { CompiledListener } from './tables.ts';
 
@@ -19,6 +19,11 @@ export interface RequestContext extends AttemptOwner {
   upstreamHost: string;
   /** The client's Host header as received, for X-Forwarded-Host. */
   clientHost: string | undefined;
+  /** The endpoint session persistence chose (GEP-1619), for every attempt; null: the dispatcher picks. */
+  pinned: EndpointPool | null;
+  /** A response header handing the client a new session token; '' when none. */
+  sessionHeader: string;
+  sessionValue: string;
   /** The request's Origin when the rule has a CORS policy and allows it; null otherwise. */
   corsOrigin: string | null;
   /** performance.now() when the first upstream attempt started. */

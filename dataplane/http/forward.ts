@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyReplyFromHooks } from '@fastify/reply-from';
 import { addResponseCorsHeaders } from './cors.ts';
-import { applyHeaderOps, setForwardedHeaders, stripHopByHop } from './headers.ts';
+import { addSessionHeader, applyHeaderOps, setForwardedHeaders, stripHopByHop } from './headers.ts';
 import type { HeaderBag } from './headers.ts';
 import type { CompiledBackendRef, CompiledRule } from './rules.ts';
 import type { HttpMetrics } from './metrics.ts';
@@ -81,6 +81,7 @@ function rewriteHeaders(headers: HeaderBag, request: FastifyRequest): HeaderBag 
   if (ctx.rule.responseHeaders !== null) applyHeaderOps(headers, ctx.rule.responseHeaders);
   if (ctx.ref.responseHeaders !== null) applyHeaderOps(headers, ctx.ref.responseHeaders);
   if (ctx.corsOrigin !== null && ctx.rule.cors !== null) addResponseCorsHeaders(ctx.rule.cors, ctx.corsOrigin, headers);
+  if (ctx.sessionValue !== '') addSessionHeader(headers, ctx.sessionHeader, ctx.sessionValue);
   return headers;
 }
 

@@ -17,6 +17,19 @@ export function applyHeaderOps(headers: HeaderBag, ops: HeaderOps): void {
   }
 }
 
+/**
+ * A session token for the client (GEP-1619): another Set-Cookie line beside the backend's own (never joined with
+ * commas), or the session header, which the gateway owns (a backend's value for it is replaced).
+ */
+export function addSessionHeader(headers: HeaderBag, name: string, value: string): void {
+  if (name !== 'set-cookie') headers[name] = value;
+  else {
+    const existing = headers[name];
+    headers[name] =
+      existing === undefined ? [value] : Array.isArray(existing) ? [...existing, value] : [String(existing), value];
+  }
+}
+
 /** Hop-by-hop headers (RFC 9110 §7.6.1) that must not be forwarded in either direction. */
 export const HOP_BY_HOP = [
   'connection',

@@ -13,6 +13,8 @@ import type {
   RetryPolicy,
   WeightedBackend,
 } from '../../shared/ir/route.ts';
+import { compileSession } from '../core/session.ts';
+import type { CompiledSession } from '../core/session.ts';
 
 export interface HeaderOps {
   /** Lower-case names to delete, then to overwrite, then to append. */
@@ -75,6 +77,8 @@ export interface CompiledRule extends FilterSet {
   requestTimeoutMs: number;
   backendTimeoutMs: number;
   retry: RetryPolicy | null;
+  /** `sessionPersistence` (GEP-1619); null when the rule has none. */
+  session: CompiledSession | null;
   directStatus: number;
 }
 
@@ -208,6 +212,7 @@ function compileRule(route: HttpRoute, rule: HttpRule): CompiledRule {
     requestTimeoutMs: rule.timeouts?.requestMs ?? 0,
     backendTimeoutMs: rule.timeouts?.backendRequestMs ?? 0,
     retry: rule.retry ?? null,
+    session: rule.sessionPersistence === undefined ? null : compileSession(rule.sessionPersistence),
     directStatus: rule.directResponse?.status ?? 0,
   };
 }

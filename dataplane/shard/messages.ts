@@ -21,6 +21,8 @@ export type ShardSettings = Pick<
   | 'logLevel'
   | 'tracing'
 > & {
+  /** The session-token key, the same for every shard (drawn by the supervisor when the config has none). */
+  sessionKey: string;
   shardId: number;
   udpIdleMs: number;
   udpMaxSessions: number;

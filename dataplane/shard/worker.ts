@@ -37,6 +37,7 @@ const registry = new UpstreamRegistry({
   connectTimeoutMs: settings.connectTimeoutMs,
   keepAliveTimeoutMs: settings.upstreamKeepAliveMs,
   maxHeaderBytes: 64 * 1024,
+  sessionKey: settings.sessionKey,
 });
 // Tracing (absent: off, the request path skips every tracing call) and the access log, shared by both front ends.
 // Access lines carry the dictionary's fields only (shared/telemetry/attributes.ts): no pino base, no pino time.

@@ -2,6 +2,7 @@
 // answers ack only when all live shards applied it. A generation some shard fails to apply is rolled back on all of
 // them (they reload the previous one) and nacked, so shards never serve different configurations for long.
 
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { IR_VERSION } from '../../shared/ir/snapshot.ts';
@@ -58,6 +59,7 @@ export async function startDataPlane(config: Readonly<DataPlaneConfig>, log: Log
       accessLog: config.accessLog,
       logLevel: config.logLevel,
       tracing: config.tracing,
+      sessionKey: config.sessionKey ?? randomBytes(32).toString('base64url'),
     },
     current: () => ({ generation: state.generation, records: state.records() }),
     onChange: () => {

@@ -21,7 +21,7 @@ export function createGatewayDispatcher(registry: UpstreamRegistry) {
       const owner = (options.headers as { [kAttemptOwner]?: AttemptOwner } | undefined)?.[kAttemptOwner];
       if (owner?.cancelled) return void process.nextTick(callback, downstreamResetError());
       const backend = registry.byOrigin(options.origin);
-      const endpoint = backend?.endpoints.pick();
+      const endpoint = owner?.pinned ?? backend?.endpoints.pick();
       if (backend === undefined || endpoint === undefined || endpoint.pool === null)
         return void process.nextTick(callback, noEndpoint(options.origin));
       options.origin = endpoint.origin;

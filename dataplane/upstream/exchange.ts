@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { armDeadline, backendTimeoutError, clearDeadline } from '../core/retry.ts';
 import { DOWNSTREAM_RESET } from '../errors.ts';
+import type { EndpointPool } from './registry.ts';
 
 /** Bodies up to this size with a Content-Length are buffered (nginx's default proxy buffers are 8 × 4–8 KiB). */
 export const BUFFER_LIMIT = 64 * 1024;
@@ -199,6 +200,8 @@ export interface AttemptOwner {
   upstream: Exchange | null;
   /** Set once the client is gone or the request is over: no attempt starts after it. */
   cancelled: boolean;
+  /** The endpoint every attempt goes to (session persistence, GEP-1619); null or absent: the dispatcher picks. */
+  pinned?: EndpointPool | null;
 }
 
 /** The error an attempt is aborted with when its client went away (never retried, never answered). */

@@ -14,6 +14,9 @@
 // undici is loaded, and an endpoint's undici pool made, on first use only: a shard whose HTTP/1.1 engine serves
 // http1 backends never needs them (undici's module graph is ~8 MiB of heap per isolate; bench/RESULTS.md).
 
+import { randomBytes } from 'node:crypto';
+import { SessionTokens, compileSession } from '../core/session.ts';
+import type { CompiledSession } from '../core/session.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { checkServerIdentity } from 'node:tls';
@@ -31,6 +34,11 @@ export interface UpstreamOptions {
   keepAliveTimeoutMs: number;
   /** The largest upstream response head the engine's pool accepts. */
   maxHeaderBytes?: number;
+  /**
+   * The key of session-persistence tokens (core/session.ts): the same for every shard of a data plane, or tokens
+   * issued by one shard are not recognized by another. Absent (unit tests): one drawn for this registry.
+   */
+  sessionKey?: string;
 }
 
 type Undici = typeof import('undici');
@@ -96,6 +104,8 @@ export interface BackendRuntime {
   /** The client certificate its TLS connections present (a listener's), as it was when they were made. */
   client: CertificateRecord | undefined;
   endpoints: EndpointPicker<EndpointPool>;
+  /** The backend's own session persistence (an XBackendTrafficPolicy's), compiled; a rule's own takes precedence. */
+  session: CompiledSession | null;
   /**
    * The runtimes of this TLS backend for the client certificates of the listeners that reached it, by certificate key
    * (made on first use); null for a backend without TLS, and for such a runtime itself.
@@ -118,8 +128,12 @@ export class UpstreamRegistry {
   #certificates: ReadonlyMap<string, CertificateRecord> = new Map();
   #nextId = 1;
 
+  /** Session-persistence tokens for the backends of this registry (GEP-1619). */
+  readonly sessions: SessionTokens;
+
   constructor(options: UpstreamOptions) {
     this.#options = options;
+    this.sessions = new SessionTokens(options.sessionKey ?? randomBytes(32).toString('base64url'));
   }
 
   /**
@@ -195,6 +209,7 @@ export class UpstreamRegistry {
       record,
       pools,
       endpoints: new EndpointPicker(pools, record.endpoints),
+      session: record.sessionPersistence === undefined ? null : compileSession(record.sessionPersistence),
       client,
       variants,
     };

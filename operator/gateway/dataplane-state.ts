@@ -104,6 +104,7 @@ export function restamp(entry: ObjectStatus, time: string): ObjectStatus {
       return { ...entry, status: { ...entry.status, conditions: stamp(entry.status.conditions) } };
     case 'BackendTLSPolicy':
     case 'XTelemetryPolicy':
+    case 'XBackendTrafficPolicy':
       return {
         ...entry,
         status: { ancestors: entry.status.ancestors.map((a) => ({ ...a, conditions: stamp(a.conditions) })) },

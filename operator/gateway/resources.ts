@@ -41,6 +41,8 @@ export type ReferenceGrant = KubeObject;
 export type BackendTLSPolicy = KubeObject;
 /** gateway.networking.x-k8s.io XTelemetryPolicy (GEP-4768). */
 export type XTelemetryPolicy = KubeObject;
+/** gateway.networking.x-k8s.io XBackendTrafficPolicy (policies/backendtrafficpolicy.ts). */
+export type XBackendTrafficPolicy = KubeObject;
 export type Service = KubeObject;
 /** discovery.k8s.io/v1 EndpointSlice: `endpoints`, `ports` and `addressType` sit at the top level, not in `spec`. */
 export type EndpointSlice = KubeObject & { endpoints?: unknown; ports?: unknown; addressType?: unknown };
@@ -65,6 +67,8 @@ export interface ResourceSnapshot {
   backendTlsPolicies: readonly BackendTLSPolicy[];
   /** XTelemetryPolicies (policies/telemetrypolicy.ts). */
   telemetryPolicies: readonly XTelemetryPolicy[];
+  /** XBackendTrafficPolicies (policies/backendtrafficpolicy.ts). */
+  backendTrafficPolicies: readonly XBackendTrafficPolicy[];
   services: readonly Service[];
   endpointSlices: readonly EndpointSlice[];
   secrets: readonly Secret[];
@@ -88,6 +92,7 @@ export const SNAPSHOT_LIST_OF_KIND: Readonly<Record<string, SnapshotList>> = {
   ReferenceGrant: 'referenceGrants',
   BackendTLSPolicy: 'backendTlsPolicies',
   XTelemetryPolicy: 'telemetryPolicies',
+  XBackendTrafficPolicy: 'backendTrafficPolicies',
   Service: 'services',
   EndpointSlice: 'endpointSlices',
   Secret: 'secrets',
@@ -109,6 +114,7 @@ export function emptyResourceSnapshot(): ResourceSnapshot {
     referenceGrants: [],
     backendTlsPolicies: [],
     telemetryPolicies: [],
+    backendTrafficPolicies: [],
     services: [],
     endpointSlices: [],
     secrets: [],

@@ -20,6 +20,8 @@
 //   7. routes: rules, backends, attachment to listeners, their records — need the checked policies (2), the
 //      listeners after conflicts (a conflicted listener admits no route) and whether they are programmed (6)
 //      (session/routes.ts);
+//  7b. XBackendTrafficPolicies (policies/backendtrafficpolicy-status.ts) — their ancestors are the Gateways of the
+//      routes (7) that name their Services, and the session persistence of those accepted goes on backend records (8);
 //   8. backend records — need the routes that use them (session/backends.ts);
 //   9. BackendTLSPolicy statuses — their ancestors are the Gateways whose routes reach the Service ports they target,
 //      so they need the routes' attachments (7);
@@ -44,6 +46,9 @@ import type { GatewayService } from './gateways/gateway-service.ts';
 import { dependencyEntry, namespacedKey, objectKey, parseNamespacedKey, statusKey } from './keys.ts';
 import { boundListeners, withAttachedListenerSets } from './gateways/listenerset.ts';
 import { applyTelemetryPolicies } from './policies/telemetrypolicy-status.ts';
+import { checkTrafficPolicy } from './policies/backendtrafficpolicy.ts';
+import { applyTrafficPolicies } from './policies/backendtrafficpolicy-status.ts';
+import type { SessionPersistence } from '../../shared/ir/route.ts';
 import { completeOptions } from './options.ts';
 import type { AddressAllocations, PortAllocations, CompleteOptions, TranslateOptions } from './options.ts';
 import { nameOf, namespaceOf, snapshotListOf } from './resources.ts';
@@ -116,6 +121,9 @@ export class TranslationSession {
   #infrastructure: GatewayNamespaceObjects[] = [];
   /** Status keys of the XTelemetryPolicies given a status in the last run (to take back those that lose it). */
   #telemetryStatusKeys = new Set<string>();
+  /** XBackendTrafficPolicy statuses given in the last run, and the session records they put on Services' backends. */
+  #trafficStatusKeys = new Set<string>();
+  readonly #backendSessions = new Map<string, SessionPersistence>();
   readonly #source: GatewaySource = {
     classes: () => [...(this.#lists.get('gatewayClasses')?.values() ?? [])],
     gatewayKeys: () => [...(this.#lists.get('gateways')?.values() ?? [])].map(gatewayKeyOf),
@@ -185,12 +193,16 @@ export class TranslationSession {
     });
     for (const { list, key, record } of routes.records) this.#ir.set(list, key, record);
     for (const { key, status } of routes.statuses) this.#statuses.set(key, status);
+    // 7b. XBackendTrafficPolicies — their ancestors are the Gateways of the routes (7) that name their Services, and
+    // the session persistence of those that take a Service goes on its backend records (8).
+    this.#applyTrafficPolicies(context, tables, resolved);
     // 8. backends.
     for (const dep of changedDeps) {
       const service = dependencyEntry(dep, 'eps');
       if (service !== undefined) tables.routes.backends.endpointsChanged(service);
     }
-    for (const [key, record] of tables.routes.backends.take(context)) this.#ir.set('backends', key, record);
+    for (const [key, record] of tables.routes.backends.take(context, this.#backendSessions))
+      this.#ir.set('backends', key, record);
     // 9. BackendTLSPolicy statuses.
     if (this.#features.has('BackendTLSPolicy'))
       tables.policies.statuses(tables.routes.tlsUses, resolved.controllerName, resolved.now, (key, status) =>
@@ -261,6 +273,40 @@ export class TranslationSession {
     this.#telemetryStatusKeys = keys;
   }
 
+  /**
+   * Step 7b: XBackendTrafficPolicies, all of them each run (few; none: nothing walked). A Service whose session
+   * record changed has its backend records built again in pass 8.
+   */
+  #applyTrafficPolicies(context: TranslateContext, tables: PassTables, resolved: CompleteOptions): void {
+    const policies = [...(this.#lists.get('backendTrafficPolicies')?.values() ?? [])];
+    const wanted = new Set<string>();
+    for (const policy of policies)
+      for (const name of checkTrafficPolicy(policy).services) wanted.add(namespacedKey(namespaceOf(policy), name));
+    const outcome = applyTrafficPolicies({
+      context,
+      policies,
+      gatewaysByService: wanted.size === 0 ? new Map() : tables.routes.gatewaysNaming(wanted),
+      controllerName: resolved.controllerName,
+      now: resolved.now,
+    });
+    for (const service of new Set([...outcome.sessions.keys(), ...this.#backendSessions.keys()])) {
+      const before = this.#backendSessions.get(service);
+      const after = outcome.sessions.get(service);
+      if (before === after || JSON.stringify(before) === JSON.stringify(after)) continue;
+      if (after === undefined) this.#backendSessions.delete(service);
+      else this.#backendSessions.set(service, after);
+      tables.routes.backends.endpointsChanged(service);
+    }
+    const keys = new Set<string>();
+    for (const status of outcome.statuses) {
+      const key = statusKey(status);
+      keys.add(key);
+      this.#statuses.set(key, status);
+    }
+    for (const key of this.#trafficStatusKeys) if (!keys.has(key)) this.#statuses.set(key, undefined);
+    this.#trafficStatusKeys = keys;
+  }
+
   /** Everything, as `translate` returns it. */
   result(): TranslateResult {
     return {
@@ -329,6 +375,7 @@ export class TranslationSession {
       list !== 'gatewayClasses' &&
       list !== 'gateways' &&
       list !== 'telemetryPolicies' &&
+      list !== 'backendTrafficPolicies' &&
       ROUTE_LISTS[list] === undefined
     )
       return;
@@ -336,7 +383,7 @@ export class TranslationSession {
     if (objects === undefined) this.#lists.set(list, (objects = new Map()));
     if (after === undefined) objects.delete(key);
     else objects.set(key, after);
-    if (tables === null || list === 'telemetryPolicies') return;
+    if (tables === null || list === 'telemetryPolicies' || list === 'backendTrafficPolicies') return;
     if (list === 'gatewayClasses') tables.gateways.classChanged();
     else if (list === 'gateways') tables.gateways.gatewayChanged(gatewayKeyOf((after ?? before) as KubeObject));
     else {

@@ -97,6 +97,14 @@ export type ObjectStatus =
       status: PolicyStatus;
     }
   | {
+      kind: 'XBackendTrafficPolicy';
+      apiVersion: string;
+      namespace: string;
+      name: string;
+      generation: number;
+      status: PolicyStatus;
+    }
+  | {
       kind: 'ListenerSet';
       apiVersion: string;
       namespace: string;
@@ -211,7 +219,8 @@ export function mergeStatus(previous: any, next: ObjectStatus, controllerName: s
       };
     }
     case 'BackendTLSPolicy':
-    case 'XTelemetryPolicy': {
+    case 'XTelemetryPolicy':
+    case 'XBackendTrafficPolicy': {
       const same = (a: PolicyAncestorStatus, b: PolicyAncestorStatus) =>
         a.ancestorRef !== undefined && sameParentRef(a.ancestorRef, b.ancestorRef);
       return {
@@ -252,6 +261,7 @@ const KIND_ORDER = [
   'UDPRoute',
   'BackendTLSPolicy',
   'XTelemetryPolicy',
+  'XBackendTrafficPolicy',
 ];
 
 /** The order of `TranslateResult.statuses`: by kind (classes, Gateways, routes, policies), then namespace/name. */

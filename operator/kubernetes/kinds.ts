@@ -19,8 +19,9 @@ export interface WatchedKind {
   /** Versions we can read, preferred first. Core kinds have one. */
   versions: readonly string[];
   /**
-   * Cluster-scoped and not needed to serve: a 403 on it (a hardened cluster that removed the default grant) does not
-   * hold readiness; the kind counts as missing (its feature is not claimed) until it can be read.
+   * Not needed to serve: a 403 on it at cluster scope (a hardened cluster that removed the default grant, or an
+   * operator upgraded before its RBAC) does not hold readiness; the kind counts as missing (its feature is not
+   * claimed) until it can be read, and the refusal is logged once.
    */
   optional?: boolean;
 }
@@ -68,6 +69,18 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     namespaced: true,
     versions: ['v1alpha1'],
   },
+  // Experimental too (GEP-1619 session persistence, retry budgets); absent from a standard install: not watched.
+  // Optional: Portico 0.1.0's chart installs its CRD without granting it, so an operator upgraded before its chart
+  // must still serve (measured: test/helm/install.test.ts held Programmed=False on the 403) — without the policies'
+  // stickiness until the grant comes, said once in the log.
+  {
+    kind: 'XBackendTrafficPolicy',
+    group: GATEWAY_X_GROUP,
+    plural: 'xbackendtrafficpolicies',
+    namespaced: true,
+    versions: ['v1alpha1'],
+    optional: true,
+  },
   { kind: 'Service', group: '', plural: 'services', namespaced: true, versions: ['v1'] },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', plural: 'endpointslices', namespaced: true, versions: ['v1'] },
   // Every Secret of the watched namespaces, though only those a listener or a BackendTLSPolicy names are used: simple
@@ -108,6 +121,7 @@ export const STATUS_KINDS: ReadonlySet<string> = new Set([
   'BackendTLSPolicy',
   'ListenerSet',
   'XTelemetryPolicy',
+  'XBackendTrafficPolicy',
 ]);
 
 interface ApiResourceList {

@@ -1,3 +1,5 @@
+import type { SessionPersistence } from './route.ts';
+
 // Backend records of the IR: a Service port (or another backend kind) with its ready endpoints. Routes refer to
 // backends by key, so an endpoint change is one small record and no route is re-sent.
 
@@ -38,4 +40,10 @@ export interface Backend {
   /** Ready endpoints. Empty means "no healthy upstream": requests get 503. */
   endpoints: Endpoint[];
   tls?: BackendTls;
+  /**
+   * The `sessionPersistence` of the XBackendTrafficPolicy that took the backend's Service. A rule's own
+   * `sessionPersistence` takes precedence over it (the more specific setting, as GEP-1619 had it before it left the
+   * intersection to implementations).
+   */
+  sessionPersistence?: SessionPersistence;
 }

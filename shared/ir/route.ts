@@ -113,6 +113,24 @@ export interface RetryPolicy {
   onBackendTimeout: boolean;
 }
 
+/**
+ * `rules[].sessionPersistence` (GEP-1619), or an XBackendTrafficPolicy's for a backend of the rule: the data plane
+ * pins a client to one endpoint of the backend the weighted choice picked (never to a backend: the GEP forbids
+ * overriding the split), with an opaque token in a cookie or a header.
+ */
+export interface SessionPersistence {
+  /** `sessionPersistence.type` (default Cookie). */
+  type: 'Cookie' | 'Header';
+  /** `cookie.name` / `header.name`; for a Cookie without a name, one the translator derives from the route rule. */
+  name: string;
+  /** `absoluteTimeout`, milliseconds: the session's lifetime, checked against the time sealed in the token. */
+  absoluteTimeoutMs?: number;
+  /** `cookie.lifetimeType: Permanent`: the cookie carries Max-Age (the absolute timeout). Cookie type only. */
+  permanent: boolean;
+  /** `cookie.path` (default `/`). Cookie type only. */
+  cookiePath: string;
+}
+
 export interface HttpRule {
   /** Index in `spec.rules`. */
   index: number;
@@ -125,6 +143,7 @@ export interface HttpRule {
   /** `rules[].timeouts`, milliseconds; absent or 0 means no timeout. */
   timeouts?: { requestMs?: number; backendRequestMs?: number };
   retry?: RetryPolicy;
+  sessionPersistence?: SessionPersistence;
   /** The rule answers by itself (e.g. 500 when it has no usable backend and no redirect). */
   directResponse?: { status: number };
 }

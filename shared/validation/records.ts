@@ -27,6 +27,7 @@ import {
 } from './fields.ts';
 import { validateExternalAuth } from './external-auth.ts';
 import { problem } from './problem.ts';
+import { validateSessionPersistence } from './session.ts';
 import { checkTlsOptions } from './tls-options.ts';
 import { validateListenerTracing } from './tracing.ts';
 import type { Problem } from './problem.ts';
@@ -120,6 +121,8 @@ export function validateBackend(backend: Backend, at: string, out: Sink): void {
       problem('InvalidValue', `${at}.protocol`, `${at}.protocol must be one of ${BACKEND_PROTOCOLS.join(', ')}`),
     );
   }
+  if (backend.sessionPersistence !== undefined)
+    validateSessionPersistence(backend.sessionPersistence, `${at}.sessionPersistence`, out);
   arrayAt(out, `${at}.endpoints`, backend.endpoints).forEach((value, i) => {
     const endpoint = value as Backend['endpoints'][number];
     const ep = `${at}.endpoints[${i}]`;
@@ -286,6 +289,8 @@ function validateRule(rule: HttpRule, at: string, out: Sink): void {
   if (rule.timeouts?.backendRequestMs !== undefined) {
     check(out, `${at}.timeouts.backendRequestMs`, checkDurationMs(rule.timeouts.backendRequestMs));
   }
+  if (rule.sessionPersistence !== undefined)
+    validateSessionPersistence(rule.sessionPersistence, `${at}.sessionPersistence`, out);
   if (rule.retry !== undefined) {
     if (!(Number.isInteger(rule.retry.attempts) && rule.retry.attempts >= 0 && rule.retry.attempts <= 100)) {
       check(out, `${at}.retry.attempts`, 'must be an integer from 0 to 100');

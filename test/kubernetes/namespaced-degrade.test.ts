@@ -34,7 +34,11 @@ const role = (namespace: string) => ({
       resources: ['referencegrants', 'backendtlspolicies'],
       verbs: ['list', 'watch'],
     },
-    { apiGroups: ['gateway.networking.x-k8s.io'], resources: ['xtelemetrypolicies'], verbs: ['list', 'watch'] },
+    {
+      apiGroups: ['gateway.networking.x-k8s.io'],
+      resources: ['xtelemetrypolicies', 'xbackendtrafficpolicies'],
+      verbs: ['list', 'watch'],
+    },
     { apiGroups: [''], resources: ['services', 'secrets', 'configmaps'], verbs: ['list', 'watch'] },
     { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },

@@ -71,6 +71,7 @@ describe('kubernetes provider (real API server, no Gateway API CRDs at start)', 
         'TLSRoute',
         'UDPRoute',
         'XTelemetryPolicy',
+        'XBackendTrafficPolicy',
       ].sort(),
     );
     const warned = lines.filter((l) => l.msg.startsWith('kind not served')).map((l) => l.kind);

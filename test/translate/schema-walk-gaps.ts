@@ -4,7 +4,6 @@
 /** Gateway API kinds Portico does not watch: it writes no status for them (documented, not silently half-read). */
 export const NOT_READ: Record<string, string> = {
   XBackend: 'experimental backend kind (gateway.networking.x-k8s.io); a backendRef to it is refused as InvalidKind',
-  XBackendTrafficPolicy: 'experimental policy (retry budgets, session persistence); not watched, so it gets no status',
   XMesh: 'mesh (GAMMA) is out of scope: Portico is a gateway',
 };
 
@@ -22,14 +21,6 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
     reason: 'InvalidParameters',
     why: 'a Gateway takes no parameters (its GatewayClass may name a ConfigMap)',
   },
-  'HTTPRoute spec.rules[].sessionPersistence': {
-    reason: 'UnsupportedValue',
-    why: 'GEP-1619 not implemented: the rule is dropped rather than served without stickiness',
-  },
-  'GRPCRoute spec.rules[].sessionPersistence': {
-    reason: 'UnsupportedValue',
-    why: 'GEP-1619 not implemented: the rule is dropped',
-  },
   'HTTPRoute spec.rules[].backendRefs[].filters[].externalAuth': {
     reason: 'UnsupportedValue',
     why: 'GEP-1494 on a backendRef (authorization that depends on the weighted pick): the rule is dropped',
@@ -41,6 +32,10 @@ export const REFUSED: Record<string, { reason: string; why: string }> = {
   'ListenerSet spec.listeners[].filters.requests[].extensionRef': {
     reason: 'UnsupportedValue',
     why: 'GEP-5224, on a ListenerSet listener: refused and not programmed',
+  },
+  'XBackendTrafficPolicy spec.retryConstraint': {
+    reason: 'Invalid',
+    why: 'retry budgets are not enforced: the policy is refused rather than accepted with its limit dropped',
   },
   'BackendTLSPolicy spec.options': {
     reason: 'Invalid',
@@ -78,6 +73,9 @@ export const CHECKED_ONLY: string[] = [
   'GRPCRoute spec.parentRefs[].name',
   'GRPCRoute spec.parentRefs[].namespace',
   'GRPCRoute spec.parentRefs[].port',
+  // Switching a GRPCRoute case between Cookie and Header leaves the other type's block behind, which is refused;
+  // HTTPRoute's cases show the same code applying it.
+  'GRPCRoute spec.rules[].sessionPersistence.type',
   'GRPCRoute spec.useDefaultGateways',
   'Gateway spec.allowedListeners.namespaces.selector',
   'Gateway spec.allowedListeners.namespaces.selector.matchExpressions',

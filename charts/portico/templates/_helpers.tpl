@@ -58,12 +58,12 @@ rbac-cluster.yaml and rbac-namespaced.yaml, so a new kind or verb is added once.
 - apiGroups: [gateway.networking.k8s.io]
   resources: [{{ if .cluster }}gatewayclasses/status, {{ end }}gateways/status, httproutes/status, grpcroutes/status, tlsroutes/status, tcproutes/status, udproutes/status, backendtlspolicies/status, listenersets/status]
   verbs: [patch]
-# XTelemetryPolicy (experimental channel; not watched when its CRD is absent): read, and its status.ancestors shared.
+# XTelemetryPolicy and XBackendTrafficPolicy (experimental channel; not watched when their CRDs are absent): read, and its status.ancestors shared.
 - apiGroups: [gateway.networking.x-k8s.io]
-  resources: [xtelemetrypolicies]
+  resources: [xtelemetrypolicies, xbackendtrafficpolicies]
   verbs: [list, watch, get]
 - apiGroups: [gateway.networking.x-k8s.io]
-  resources: [xtelemetrypolicies/status]
+  resources: [xtelemetrypolicies/status, xbackendtrafficpolicies/status]
   verbs: [patch]
 - apiGroups: [""]
   resources: [services, secrets, configmaps{{ if .cluster }}, namespaces{{ end }}]
@@ -97,7 +97,7 @@ rbac-cluster.yaml and rbac-namespaced.yaml, so a new kind or verb is added once.
 # and whether a kind's CRD is installed: only the Gateway API CRDs Portico reads, by name (operator/kubernetes/crds.ts).
 - apiGroups: [apiextensions.k8s.io]
   resources: [customresourcedefinitions]
-  resourceNames: [gatewayclasses.gateway.networking.k8s.io, gateways.gateway.networking.k8s.io, httproutes.gateway.networking.k8s.io, grpcroutes.gateway.networking.k8s.io, tlsroutes.gateway.networking.k8s.io, tcproutes.gateway.networking.k8s.io, udproutes.gateway.networking.k8s.io, listenersets.gateway.networking.k8s.io, referencegrants.gateway.networking.k8s.io, backendtlspolicies.gateway.networking.k8s.io, xtelemetrypolicies.gateway.networking.x-k8s.io]
+  resourceNames: [gatewayclasses.gateway.networking.k8s.io, gateways.gateway.networking.k8s.io, httproutes.gateway.networking.k8s.io, grpcroutes.gateway.networking.k8s.io, tlsroutes.gateway.networking.k8s.io, tcproutes.gateway.networking.k8s.io, udproutes.gateway.networking.k8s.io, listenersets.gateway.networking.k8s.io, referencegrants.gateway.networking.k8s.io, backendtlspolicies.gateway.networking.k8s.io, xtelemetrypolicies.gateway.networking.x-k8s.io, xbackendtrafficpolicies.gateway.networking.x-k8s.io]
   verbs: [list, watch]
 {{- end -}}
 

@@ -7,6 +7,7 @@
 
 import type { Backend, BackendProtocol, BackendTls } from '../../../shared/ir/backend.ts';
 import { serviceBackendKey } from '../../../shared/ir/keys.ts';
+import type { SessionPersistence } from '../../../shared/ir/route.ts';
 import { checkPort } from '../../../shared/validation/fields.ts';
 import {
   routeBackendNotFound,
@@ -212,7 +213,11 @@ export function resolveBackendRef(
 }
 
 /** The IR record of a backend: the spec and the ready endpoints of its Service port. */
-export function buildBackendRecord(context: TranslateContext, spec: BackendSpec): Backend {
+export function buildBackendRecord(
+  context: TranslateContext,
+  spec: BackendSpec,
+  session: SessionPersistence | undefined,
+): Backend {
   const record: Backend = {
     key: spec.key,
     source: { kind: 'Service', namespace: spec.namespace, name: spec.name, port: spec.port },
@@ -220,5 +225,6 @@ export function buildBackendRecord(context: TranslateContext, spec: BackendSpec)
     endpoints: resolveEndpoints(context, spec.namespace, spec.name, spec.servicePort),
   };
   if (spec.tls !== undefined) record.tls = spec.tls;
+  if (session !== undefined) record.sessionPersistence = session;
   return record;
 }

@@ -17,6 +17,7 @@ import { at, integerAt, isObject, listAt, objectAt, show, stringAt } from '../re
 import { namespaceOf, nameOf } from '../resources.ts';
 import type { KubeObject } from '../resources.ts';
 import { newRuleIssues } from './rule-issues.ts';
+import { buildSessionPersistence } from '../sessionpersistence.ts';
 import type { RuleIssues, RuleProblem } from './rule-issues.ts';
 
 export interface HttpRouteNode {
@@ -199,10 +200,13 @@ function buildRule(
     const retry = buildRetry(raw.retry, `${field}.retry`, issues, features);
     if (retry !== undefined) rule.retry = retry;
   }
-  // GEP-1619 session persistence is not implemented: the rule is refused (UnsupportedValue) rather than served
-  // without the stickiness it asks for.
-  if (raw.sessionPersistence !== undefined)
-    issues.unsupported(`${field}.sessionPersistence: session persistence is not supported`);
+  // GEP-1619: a setting that cannot be served drops the rule (UnsupportedValue) rather than serving it unpinned.
+  if (raw.sessionPersistence !== undefined) {
+    const owner = `${node.kind}/${node.namespace}/${node.name}/${index}`;
+    const built = buildSessionPersistence(raw.sessionPersistence, `${field}.sessionPersistence`, owner);
+    if ('problem' in built) issues.unsupported(built.problem);
+    else rule.sessionPersistence = built.record;
+  }
   const redirects = filters.some((f) => f.type === 'RequestRedirect');
   if (failClosed || (backends.length === 0 && !redirects)) rule.directResponse = { status: 500 };
   return issues.invalid.length === 0 ? { rule, issues } : { issues };

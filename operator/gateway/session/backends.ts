@@ -8,6 +8,7 @@ import type { BackendSpec } from '../backends/backend.ts';
 import { namespacedKey } from '../keys.ts';
 import type { TranslateContext } from '../context.ts';
 import type { Backend } from '../../../shared/ir/backend.ts';
+import type { SessionPersistence } from '../../../shared/ir/route.ts';
 
 interface BackendEntry {
   /** Route records that use it. */
@@ -64,12 +65,16 @@ export class BackendTable {
     for (const key of this.#byService.get(service) ?? []) this.#dirty.add(key);
   }
 
-  /** Backends to put into the IR (a record) or take out (undefined) since the last call. */
-  take(context: TranslateContext): Map<string, Backend | undefined> {
+  /**
+   * Backends to put into the IR (a record) or take out (undefined) since the last call; `sessions` holds the session
+   * persistence of XBackendTrafficPolicies by Service (a change there is marked with `endpointsChanged` too).
+   */
+  take(context: TranslateContext, sessions: ReadonlyMap<string, SessionPersistence>): Map<string, Backend | undefined> {
     const out = new Map<string, Backend | undefined>();
     for (const key of this.#dirty) {
       const entry = this.#entries.get(key);
-      out.set(key, entry === undefined ? undefined : buildBackendRecord(context, entry.spec));
+      const session = entry && sessions.get(namespacedKey(entry.spec.namespace, entry.spec.name));
+      out.set(key, entry === undefined ? undefined : buildBackendRecord(context, entry.spec, session));
     }
     this.#dirty.clear();
     return out;

@@ -27,6 +27,8 @@ import { createdAt } from '../resources.ts';
 import type { KubeObject } from '../resources.ts';
 import { BackendTable } from './backends.ts';
 import { TlsUseCounts } from './policies.ts';
+import { namespacedKey } from '../keys.ts';
+import { serviceRefsOf } from '../policies/backendtrafficpolicy.ts';
 import type { ObjectStatus } from '../status.ts';
 import type { StreamRouteKind, StreamRouteNode } from '../routes/streamroute.ts';
 
@@ -95,6 +97,29 @@ export class RouteTable {
   readonly backends = new BackendTable();
   /** Which Gateways reach which Service ports a BackendTLSPolicy targets (the policies' ancestors). */
   readonly tlsUses = new TlsUseCounts();
+
+  /**
+   * Service (`namespace/name`) → keys of our Gateways to which a route naming it in a backendRef (resolved or not) is
+   * attached, for the Services in `wanted`. Walks every route: the session calls it only while some
+   * XBackendTrafficPolicy exists (their ancestors).
+   */
+  gatewaysNaming(wanted: ReadonlySet<string>): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const [id, entry] of this.#entries) {
+      const gateways = (entry.parents ?? [])
+        .filter((p) => p.attachments.length > 0)
+        .map((p) => namespacedKey(p.gateway.namespace, p.gateway.name));
+      const object = this.#objects.get(id)?.object;
+      if (gateways.length === 0 || object === undefined) continue;
+      for (const service of serviceRefsOf(object)) {
+        if (!wanted.has(service)) continue;
+        let set = out.get(service);
+        if (set === undefined) out.set(service, (set = new Set()));
+        for (const g of gateways) set.add(g);
+      }
+    }
+    return out;
+  }
 
   /** A route object of a supported kind appeared, changed or went (`object` undefined); `id` is `<kind>/<ns>/<name>`. */
   objectChanged(id: string, kind: RouteKind, object: KubeObject | undefined): void {

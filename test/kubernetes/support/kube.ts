@@ -32,6 +32,13 @@ export const RESOURCES: Record<string, ResourceType> = {
     kind: 'XTelemetryPolicy',
     namespaced: true,
   },
+  XBackendTrafficPolicy: {
+    group: 'gateway.networking.x-k8s.io',
+    version: 'v1alpha1',
+    plural: 'xbackendtrafficpolicies',
+    kind: 'XBackendTrafficPolicy',
+    namespaced: true,
+  },
   Service: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   EndpointSlice: {
     group: 'discovery.k8s.io',
