@@ -157,7 +157,12 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
         tracing: { endpoint: 'http://jaeger:4318' },
         metrics: { serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'prom' } } },
         operator: { extraArgs: ['--translator-threads=0'], extraEnv: [{ name: 'A', value: 'b' }] },
-        dataplaneContainer: { extraArgs: ['--shards=4'], readinessProbe: null },
+        dataplane: { sessionKeySecret: { name: 'portico-session' } },
+        dataplaneContainer: {
+          extraArgs: ['--shards=4'],
+          extraEnv: [{ name: 'C', value: 'd' }],
+          readinessProbe: null,
+        },
       }),
     );
     const objects = await template('-f', valuesFile);
@@ -184,6 +189,13 @@ describe('the Helm chart (helm lint and helm template, Helm 4 and Helm 3)', func
     const dataplane = container(objects, 'dataplane');
     expect(dataplane.args).to.include.members(['--access-log', '--log-level=debug', '--shards=4']);
     expect(dataplane.readinessProbe).to.equal(undefined);
+    expect(dataplane.env).to.deep.equal([
+      {
+        name: 'PORTICO_SESSION_KEY',
+        valueFrom: { secretKeyRef: { name: 'portico-session', key: 'session-key' } },
+      },
+      { name: 'C', value: 'd' },
+    ]);
     expect(find(objects, 'PodDisruptionBudget').spec)
       .to.include({ maxUnavailable: 1 })
       .and.not.have.key('minAvailable');
