@@ -31,7 +31,6 @@
 // translated again. Statuses equal but for their time are not handed out again (session/statuses.ts), so with one
 // clock value for all runs, `result()` of a session fed change by change equals that of a fresh one.
 
-import type { Listener } from '../../shared/ir/listener.ts';
 import type { Problem } from '../../shared/validation/problem.ts';
 import { programListeners } from './session/records.ts';
 import type { CheckedPolicy } from './context.ts';
@@ -40,19 +39,16 @@ import type { TranslateContext } from './context.ts';
 import { gatewayStatus } from './gateways/gateway.ts';
 import { gatewayNamespaceObjects } from './gateways/gateway-infrastructure.ts';
 import type { GatewayNamespaceObjects } from './gateways/gateway-infrastructure.ts';
-import type { GatewayNode } from './gateways/gateway.ts';
 import { gatewayServices } from './gateways/gateway-service.ts';
 import type { GatewayService } from './gateways/gateway-service.ts';
 import { dependencyEntry, namespacedKey, objectKey, parseNamespacedKey, statusKey } from './keys.ts';
-import { boundListeners, withAttachedListenerSets } from './gateways/listenerset.ts';
-import { applyTelemetryPolicies } from './policies/telemetrypolicy-status.ts';
-import { checkTrafficPolicy } from './policies/backendtrafficpolicy.ts';
-import { applyTrafficPolicies } from './policies/backendtrafficpolicy-status.ts';
+import { withAttachedListenerSets } from './gateways/listenerset.ts';
 import type { SessionPersistence } from '../../shared/ir/route.ts';
 import { completeOptions } from './options.ts';
 import type { AddressAllocations, PortAllocations, CompleteOptions, TranslateOptions } from './options.ts';
 import { nameOf, namespaceOf, snapshotListOf } from './resources.ts';
 import type { KubeObject, SnapshotList } from './resources.ts';
+import { PolicyStatusKeys, telemetryPass, trafficPass } from './session/gateway-policies.ts';
 import { GatewayTable, assignAddresses } from './session/gateways.ts';
 import type { GatewaySource } from './session/gateways.ts';
 import { SessionIr } from './session/ir.ts';
@@ -119,10 +115,9 @@ export class TranslationSession {
   #ports: PortAllocations = {};
   #services: GatewayService[] = [];
   #infrastructure: GatewayNamespaceObjects[] = [];
-  /** Status keys of the XTelemetryPolicies given a status in the last run (to take back those that lose it). */
-  #telemetryStatusKeys = new Set<string>();
-  /** XBackendTrafficPolicy statuses given in the last run, and the session records they put on Services' backends. */
-  #trafficStatusKeys = new Set<string>();
+  readonly #telemetryStatuses = new PolicyStatusKeys();
+  readonly #trafficStatuses = new PolicyStatusKeys();
+  /** The session records XBackendTrafficPolicies put on Services' backends, by Service. */
   readonly #backendSessions = new Map<string, SessionPersistence>();
   readonly #source: GatewaySource = {
     classes: () => [...(this.#lists.get('gatewayClasses')?.values() ?? [])],
@@ -177,7 +172,17 @@ export class TranslationSession {
     for (const key of programmed) if (!tables.programmed.has(key)) changedListeners.add(key);
     for (const key of tables.programmed) if (!programmed.has(key)) changedListeners.add(key);
     tables.programmed = programmed;
-    this.#applyTelemetry(context, gateways, listeners, resolved);
+    this.#telemetryStatuses.write(
+      this.#statuses,
+      telemetryPass({
+        context,
+        policies: [...(this.#lists.get('telemetryPolicies')?.values() ?? [])],
+        gateways,
+        allGatewayKeys: this.#source.gatewayKeys(),
+        listeners,
+        resolved,
+      }),
+    );
     this.#ir.replaceAll('listeners', new Map(listeners.map((l) => [l.key, l])));
     this.#ir.replaceAll('certificates', certificates);
     // 7. routes.
@@ -195,7 +200,16 @@ export class TranslationSession {
     for (const { key, status } of routes.statuses) this.#statuses.set(key, status);
     // 7b. XBackendTrafficPolicies — their ancestors are the Gateways of the routes (7) that name their Services, and
     // the session persistence of those that take a Service goes on its backend records (8).
-    this.#applyTrafficPolicies(context, tables, resolved);
+    this.#trafficStatuses.write(
+      this.#statuses,
+      trafficPass({
+        context,
+        policies: [...(this.#lists.get('backendTrafficPolicies')?.values() ?? [])],
+        routes: tables.routes,
+        sessions: this.#backendSessions,
+        resolved,
+      }),
+    );
     // 8. backends.
     for (const dep of changedDeps) {
       const service = dependencyEntry(dep, 'eps');
@@ -233,78 +247,6 @@ export class TranslationSession {
       mode: rebuilt ? 'rebuilt' : 'incremental',
       translatedRoutes: routes.translated,
     };
-  }
-
-  /** Step 6: XTelemetryPolicies, all of them each run (few; the listener records are rebuilt each run anyway). */
-  #applyTelemetry(
-    context: TranslateContext,
-    gateways: readonly GatewayNode[],
-    listeners: Listener[],
-    resolved: CompleteOptions,
-  ): void {
-    const ours = new Set(gateways.map((node) => namespacedKey(node.namespace, node.name)));
-    const all = new Set(this.#source.gatewayKeys());
-    const outcome = applyTelemetryPolicies({
-      context,
-      policies: [...(this.#lists.get('telemetryPolicies')?.values() ?? [])],
-      gateways: all,
-      ours,
-      controllerName: resolved.controllerName,
-      now: resolved.now,
-    });
-    if (outcome.byGateway.size > 0) {
-      const gatewayOf = new Map<string, string>();
-      for (const node of gateways)
-        for (const listener of boundListeners(node))
-          gatewayOf.set(listener.key, namespacedKey(node.namespace, node.name));
-      for (const listener of listeners) {
-        const tracing = outcome.byGateway.get(gatewayOf.get(listener.key) ?? '');
-        // A copy per listener: records are plain data, and one shared object would alias in the golden YAML.
-        if (tracing != null) listener.tracing = structuredClone(tracing);
-      }
-    }
-    const keys = new Set<string>();
-    for (const status of outcome.statuses) {
-      const key = statusKey(status);
-      keys.add(key);
-      this.#statuses.set(key, status);
-    }
-    for (const key of this.#telemetryStatusKeys) if (!keys.has(key)) this.#statuses.set(key, undefined);
-    this.#telemetryStatusKeys = keys;
-  }
-
-  /**
-   * Step 7b: XBackendTrafficPolicies, all of them each run (few; none: nothing walked). A Service whose session
-   * record changed has its backend records built again in pass 8.
-   */
-  #applyTrafficPolicies(context: TranslateContext, tables: PassTables, resolved: CompleteOptions): void {
-    const policies = [...(this.#lists.get('backendTrafficPolicies')?.values() ?? [])];
-    const wanted = new Set<string>();
-    for (const policy of policies)
-      for (const name of checkTrafficPolicy(policy).services) wanted.add(namespacedKey(namespaceOf(policy), name));
-    const outcome = applyTrafficPolicies({
-      context,
-      policies,
-      gatewaysByService: wanted.size === 0 ? new Map() : tables.routes.gatewaysNaming(wanted),
-      controllerName: resolved.controllerName,
-      now: resolved.now,
-    });
-    for (const service of new Set([...outcome.sessions.keys(), ...this.#backendSessions.keys()])) {
-      const before = this.#backendSessions.get(service);
-      const after = outcome.sessions.get(service);
-      if (before === after || JSON.stringify(before) === JSON.stringify(after)) continue;
-      if (after === undefined) this.#backendSessions.delete(service);
-      else this.#backendSessions.set(service, after);
-      tables.routes.backends.endpointsChanged(service);
-    }
-    const keys = new Set<string>();
-    for (const status of outcome.statuses) {
-      const key = statusKey(status);
-      keys.add(key);
-      this.#statuses.set(key, status);
-    }
-    for (const key of this.#trafficStatusKeys) if (!keys.has(key)) this.#statuses.set(key, undefined);
-    this.#trafficStatusKeys = keys;
   }
 
   /** Everything, as `translate` returns it. */

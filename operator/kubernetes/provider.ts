@@ -31,6 +31,7 @@ import { CrdWatch, gatewayCrdNames } from './crds.ts';
 import type { CrdSummary } from './crds.ts';
 import { STATUS_KINDS, WATCHED_KINDS, discoverKinds } from './kinds.ts';
 import { onlyStatusChanged, trimObject } from './trim.ts';
+import { Unreadable } from './unreadable.ts';
 import type { WatchedKind } from './kinds.ts';
 
 /** Reflector settings a test may shorten. */
@@ -77,12 +78,8 @@ export class KubernetesProvider {
   #rediscover: NodeJS.Timeout | null = null;
   #stopped = false;
   readonly #crds: CrdWatch;
-  /** Reflectors whose last list failed with 403 (namespaced mode: a namespace not granted), by reflector. */
-  readonly #forbidden = new Map<Reflector, string>();
-  /** Namespaces reported unreadable (each reported once until readable again). */
-  readonly #unreadable = new Set<string>();
-  /** Optional kinds (WatchedKind.optional) whose list answers 403, by reflector: counted as missing, not waited for. */
-  readonly #unreadableKinds = new Map<Reflector, string>();
+  /** Namespaces and optional kinds whose lists answer 403 (unreadable.ts). */
+  readonly #unreadable: Unreadable;
   /** Reflectors that have settled (listed, or failed with 403) since they started: what readiness waits for. */
   readonly #settled = new WeakMap<Reflector, Promise<void>>();
   /** Store keys of each reflector's objects, so that a relist replaces exactly its own objects. */
@@ -90,6 +87,13 @@ export class KubernetesProvider {
 
   constructor(options: KubernetesProviderOptions) {
     this.#options = options;
+    this.#unreadable = new Unreadable({
+      log: options.log,
+      events: options.events,
+      eventsAbout: options.eventsAbout,
+      onKindsChange: () => options.onKindsChange?.(),
+      dropObjects: (reflector) => this.#dropReflectorObjects(reflector),
+    });
     this.#crds = new CrdWatch({
       client: options.client,
       log: options.log,
@@ -116,7 +120,7 @@ export class KubernetesProvider {
       {
         kinds: [...this.#resources.keys()],
         namespaces: this.#options.namespaces ?? 'all',
-        unreadableNamespaces: [...this.#unreadable],
+        unreadableNamespaces: this.#unreadable.namespaces(),
         server: client.server,
       },
       'kubernetes provider synced',
@@ -137,7 +141,7 @@ export class KubernetesProvider {
 
   /** Namespaces whose objects cannot be read (403), as last seen. */
   unreadableNamespaces(): string[] {
-    return [...this.#unreadable].sort();
+    return this.#unreadable.namespaces();
   }
 
   /** Every kind this provider would watch, served or not. */
@@ -180,12 +184,12 @@ export class KubernetesProvider {
 
   /** Every reflector has listed, except those of namespaces that cannot be read (they do not hold readiness). */
   get synced(): boolean {
-    return this.reflectors().every((r) => r.hasSynced || this.#forbidden.has(r) || this.#unreadableKinds.has(r));
+    return this.reflectors().every((r) => r.hasSynced || this.#unreadable.holds(r));
   }
 
   /** Kinds not served at the last discovery. */
   missingKinds(): string[] {
-    return [...this.#missing.map((k) => k.kind), ...new Set(this.#unreadableKinds.values())];
+    return [...this.#missing.map((k) => k.kind), ...this.#unreadable.kinds()];
   }
 
   async #discoverUntilOk() {
@@ -257,48 +261,14 @@ export class KubernetesProvider {
       `kind no longer served (${why}); stopped watching it, and will watch it again when it is served`,
     );
     await Promise.all([...byNamespace.values()].map((r) => r.stop()));
-    for (const reflector of byNamespace.values()) this.#forbidden.delete(reflector);
-    for (const reflector of byNamespace.values()) this.#unreadableKinds.delete(reflector);
+    for (const reflector of byNamespace.values()) this.#unreadable.forget(reflector);
     for (const reflector of byNamespace.values()) this.#dropReflectorObjects(reflector);
     this.#options.onKindsChange?.();
     this.#scheduleRediscovery();
   }
 
-  /** A 403 on one namespace's list: report it once, drop what we held from it, keep serving the others. */
-  #namespaceForbidden(reflector: Reflector, namespace: string, kind: string, error: Error): void {
-    this.#forbidden.set(reflector, namespace);
-    const dropped = this.#dropReflectorObjects(reflector);
-    if (this.#unreadable.has(namespace)) return;
-    this.#unreadable.add(namespace);
-    const { log, events, eventsAbout } = this.#options;
-    const note = `Cannot read ${kind} in namespace ${namespace} (403 Forbidden: no Role granting it?); namespace not served, the others are`;
-    log.warn({ namespace, kind, dropped, err: error.message }, note);
-    if (events !== undefined && eventsAbout !== undefined)
-      events.record(eventsAbout, 'Warning', 'NamespaceUnreadable', 'Watch', note);
-  }
-
   #isOptional(kind: string): boolean {
     return (this.#options.kinds ?? WATCHED_KINDS).some((k) => k.kind === kind && k.optional === true);
-  }
-
-  /** A 403 on an optional kind: said once, its objects dropped, counted as missing; retried quietly (with backoff). */
-  #kindForbidden(reflector: Reflector, kind: string, error: Error): void {
-    const dropped = this.#dropReflectorObjects(reflector);
-    if (this.#unreadableKinds.has(reflector)) return;
-    this.#unreadableKinds.set(reflector, kind);
-    this.#options.log.warn(
-      { kind, dropped, err: error.message },
-      `cannot read ${kind} (403 Forbidden); carrying on without it, and reading it once allowed`,
-    );
-    this.#options.onKindsChange?.();
-  }
-
-  #kindReadable(reflector: Reflector): void {
-    const kind = this.#unreadableKinds.get(reflector);
-    if (kind === undefined) return;
-    this.#unreadableKinds.delete(reflector);
-    this.#options.log.info({ kind }, 'kind readable again');
-    this.#options.onKindsChange?.();
   }
 
   /** Removes from the store every object this reflector put there; returns how many. */
@@ -309,17 +279,6 @@ export class KubernetesProvider {
     for (const key of keys) this.#options.store.delete(key);
     keys.clear();
     return count;
-  }
-
-  #namespaceReadable(reflector: Reflector): void {
-    const namespace = this.#forbidden.get(reflector);
-    if (namespace === undefined) return;
-    this.#forbidden.delete(reflector);
-    if ([...this.#forbidden.values()].includes(namespace) || !this.#unreadable.delete(namespace)) return;
-    this.#options.log.info({ namespace }, 'namespace readable again; serving it');
-    const { events, eventsAbout } = this.#options;
-    if (events !== undefined && eventsAbout !== undefined)
-      events.record(eventsAbout, 'Normal', 'NamespaceReadable', 'Watch', `Namespace ${namespace} is readable again`);
   }
 
   /** Starts the reflector(s) of one kind: one for all namespaces, or one per namespace in namespaced mode. */
@@ -384,21 +343,18 @@ export class KubernetesProvider {
           return true;
         }
         if (isApiError(error, 403) && servedNamespace !== undefined) {
-          this.#namespaceForbidden(reflector, servedNamespace, resource.kind, error);
+          this.#unreadable.namespaceForbidden(reflector, servedNamespace, resource.kind, error);
           settle();
           return true;
         }
         if (isApiError(error, 403) && this.#isOptional(resource.kind)) {
-          this.#kindForbidden(reflector, resource.kind, error);
+          this.#unreadable.kindForbidden(reflector, resource.kind, error);
           settle();
           return true;
         }
         return false;
       },
-      onRecovered: () => {
-        this.#namespaceReadable(reflector);
-        this.#kindReadable(reflector);
-      },
+      onRecovered: () => this.#unreadable.readable(reflector),
       handler: {
         replaced: (objects) => {
           const next = store.replace(keys, objects as KubeObject[]);

@@ -56,7 +56,7 @@ import type { GatewayInfrastructure, GatewayService } from './gateway-service.ts
 import { resolveBackendClientCertificate } from './gateway-backend-tls.ts';
 import type { BackendTlsOutcome } from './gateway-backend-tls.ts';
 import type { ListenerSetNode } from './listenerset.ts';
-import { detectListenerConflicts } from './listener.ts';
+import { detectListenerConflicts } from './listener-conflicts.ts';
 import { readListenerList } from './listener-list.ts';
 import type { ListenerNode } from './listener.ts';
 import { isObject, listAt, nonEmptyString, objectAt, show, stringAt } from '../read.ts';
