@@ -12,12 +12,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import pino from 'pino';
 import type { Page } from 'puppeteer-core';
-import { startDataPlane } from '../../dataplane/supervisor/supervisor.ts';
 import type { DataPlane } from '../../dataplane/supervisor/supervisor.ts';
-import { startStandalone } from '../../operator/standalone.ts';
 import type { Standalone } from '../../operator/standalone.ts';
+import { startStandalonePortico } from '../support/standalone-portico.ts';
 import { testAddress } from '../support/dataplane-harness.ts';
 import { startEchoServer } from '../support/echo-server.ts';
 import type { EchoServer } from '../support/echo-server.ts';
@@ -63,43 +61,10 @@ describe('the console, in a browser', function () {
           .replaceAll('@ADDRESS@', address)
           .replaceAll('@ECHO_PORT@', String(echo.port)),
       );
-    const log = pino({ level: process.env.PORTICO_TEST_LOG ?? 'silent' });
-    const socketPath = join(dir, 'dp.sock');
-    dataPlane = await startDataPlane(
-      Object.freeze({
-        socketPath,
-        shards: 2,
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        drainMs: 1000,
-        keepAliveTimeoutMs: 5000,
-        headersTimeoutMs: 10000,
-        maxHeaderBytes: 16384,
-        connectionsPerEndpoint: 8,
-        connectTimeoutMs: 2000,
-        upstreamKeepAliveMs: 4000,
-        statsIntervalMs: 1000,
-        accessLog: false,
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    operator = await startStandalone(
-      Object.freeze({
-        mode: 'file' as const,
-        dir,
-        socketPath,
-        controllerName: 'portico.dev/gateway-controller',
-        addressPool: '127.0.0.0/8',
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        translatorThreads: 0,
-        instance: 'console-test',
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    await operator.reconciler.whenPublished(operator.store.revision);
+    ({ dataPlane, operator } = await startStandalonePortico(dir, {
+      dataPlane: { drainMs: 1000 },
+      operator: { instance: 'console-test' },
+    }));
     origin = `http://127.0.0.1:${operator.adminPort}`;
 
     chromium = await launchBrowser();

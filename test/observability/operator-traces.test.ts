@@ -6,11 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import pino from 'pino';
-import { startDataPlane } from '../../dataplane/supervisor/supervisor.ts';
 import type { DataPlane } from '../../dataplane/supervisor/supervisor.ts';
-import { startStandalone } from '../../operator/standalone.ts';
 import type { Standalone } from '../../operator/standalone.ts';
+import { startStandalonePortico } from '../support/standalone-portico.ts';
 import { testAddress } from '../support/dataplane-harness.ts';
 import { Jaeger, buildJaeger, tagsOf } from './support/jaeger.ts';
 import type { JaegerTrace } from './support/jaeger.ts';
@@ -44,44 +42,10 @@ spec:
   listeners: [{ name: http, protocol: HTTP, port: ${port} }]
 `,
     );
-    const log = pino({ level: 'silent' });
-    const socketPath = join(dir, 'dp.sock');
-    dataPlane = await startDataPlane(
-      Object.freeze({
-        socketPath,
-        shards: 1,
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        drainMs: 1000,
-        keepAliveTimeoutMs: 5000,
-        headersTimeoutMs: 10000,
-        maxHeaderBytes: 16384,
-        connectionsPerEndpoint: 8,
-        connectTimeoutMs: 2000,
-        upstreamKeepAliveMs: 4000,
-        statsIntervalMs: 1000,
-        accessLog: false,
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    operator = await startStandalone(
-      Object.freeze({
-        mode: 'file' as const,
-        dir,
-        socketPath,
-        controllerName: 'portico.dev/gateway-controller',
-        addressPool: '127.0.0.0/8',
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        translatorThreads: 0,
-        instance: 'trace-test',
-        logLevel: 'silent',
-        tracesEndpoint: jaeger.otlpEndpoint,
-      }),
-      log,
-    );
-    await operator.reconciler.whenPublished(operator.store.revision);
+    ({ dataPlane, operator } = await startStandalonePortico(dir, {
+      dataPlane: { shards: 1, drainMs: 1000 },
+      operator: { instance: 'trace-test', tracesEndpoint: jaeger.otlpEndpoint },
+    }));
   });
 
   after(async () => {

@@ -16,12 +16,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import pino from 'pino';
 import { parse } from 'yaml';
-import { startDataPlane } from '../../dataplane/supervisor/supervisor.ts';
 import type { DataPlane } from '../../dataplane/supervisor/supervisor.ts';
-import { startStandalone } from '../../operator/standalone.ts';
 import type { Standalone } from '../../operator/standalone.ts';
+import { startStandalonePortico } from '../support/standalone-portico.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { makeCa, makeLeaf } from '../support/certs.ts';
 import { startHttpAuthorizer } from '../support/authorizers.ts';
@@ -184,43 +182,7 @@ describe('observability: Prometheus scrapes a running Portico; dashboard and ale
     };
     const files = folder(address, ports, makeLeaf(makeCa(), ['site.test'], { days: 5 }));
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    const log = pino({ level: process.env.PORTICO_TEST_LOG ?? 'silent' });
-    const socketPath = join(dir, 'dp.sock');
-    dataPlane = await startDataPlane(
-      Object.freeze({
-        socketPath,
-        shards: 2,
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        drainMs: 2000,
-        keepAliveTimeoutMs: 5000,
-        headersTimeoutMs: 10000,
-        maxHeaderBytes: 16384,
-        connectionsPerEndpoint: 8,
-        connectTimeoutMs: 2000,
-        upstreamKeepAliveMs: 4000,
-        statsIntervalMs: 1000,
-        accessLog: false,
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    operator = await startStandalone(
-      Object.freeze({
-        mode: 'file' as const,
-        dir,
-        socketPath,
-        controllerName: 'portico.dev/gateway-controller',
-        addressPool: '127.0.0.0/8',
-        adminAddress: '127.0.0.1',
-        adminPort: 0,
-        translatorThreads: 0,
-        instance: 'prometheus-test',
-        logLevel: 'silent',
-      }),
-      log,
-    );
-    await operator.reconciler.whenPublished(operator.store.revision);
+    ({ dataPlane, operator } = await startStandalonePortico(dir, { operator: { instance: 'prometheus-test' } }));
 
     const manifest = parse(readFileSync(join(ROOT, 'manifests/observability/prometheusrule.yaml'), 'utf8'));
     const groups = manifest.spec.groups as Array<{ name: string; rules: Rule[] }>;
